@@ -1,0 +1,37 @@
+#pragma once
+// Time source, injectable so tests can move time (FakeClock in tests/support).
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+namespace mailer {
+
+class Clock {
+ public:
+  using time_point = std::chrono::system_clock::time_point;
+  virtual ~Clock() = default;
+  virtual time_point now() const = 0;
+};
+
+class SystemClock final : public Clock {
+ public:
+  time_point now() const override { return std::chrono::system_clock::now(); }
+};
+
+/// Milliseconds since the Unix epoch: the unit of every *_ms column.
+inline std::int64_t to_ms(Clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+inline Clock::time_point from_ms(std::int64_t ms) {
+  return Clock::time_point(std::chrono::milliseconds(ms));
+}
+
+/// RFC 3339 UTC with milliseconds, e.g. "2026-12-01T09:00:00.000Z".
+std::string format_rfc3339(std::int64_t ms);
+
+/// Parses RFC 3339 ("2026-12-01T09:00:00Z", fractional seconds and numeric
+/// offsets allowed) into ms since the epoch; false when malformed.
+bool parse_rfc3339(const std::string& text, std::int64_t& ms);
+
+}  // namespace mailer

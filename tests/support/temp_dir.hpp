@@ -1,0 +1,21 @@
+#pragma once
+// A fresh directory under $TMPDIR, removed with everything in it on destruction.
+
+#include <filesystem>
+
+namespace mailer::test {
+
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return m_path; }
+  std::filesystem::path operator/(const std::filesystem::path& child) const { return m_path / child; }
+
+ private:
+  std::filesystem::path m_path;
+};
+
+}  // namespace mailer::test
