@@ -175,3 +175,21 @@ TEST_CASE("KeyRepo reports storage_unavailable while the database is locked", "[
   CHECK(created.error().code == ErrorCode::storage_unavailable);
   other->sql().exec("ROLLBACK");
 }
+
+TEST_CASE("KeyRepo::authenticate within the second needs no write lock", "[store]") {
+  mailer::test::TestDb t;
+  KeyRepo keys(t.db(), t.clock());
+  auto created = keys.create("ci", Scope::read, "mailerctl");
+  REQUIRE(created);
+  REQUIRE(keys.authenticate(created->secret));  // first use: written
+
+  auto writer = t.open_connection();
+  writer->sql().exec("BEGIN IMMEDIATE");  // another thread is writing for a while
+  t.clock().advance(500ms);
+  auto started = std::chrono::steady_clock::now();
+  auto key = keys.authenticate(created->secret);
+  auto waited = std::chrono::steady_clock::now() - started;
+  writer->sql().exec("ROLLBACK");
+  REQUIRE(key);
+  CHECK(waited < 1s);  // a write attempt would wait out the 5 s busy timeout
+}
