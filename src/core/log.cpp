@@ -23,10 +23,14 @@ namespace {
 enum class Format { automatic, json, pretty };
 
 std::atomic<int> g_level{static_cast<int>(Level::info)};
-std::atomic<Format> g_format{Format::automatic};
+// Resolved from the format and the output whenever either changes, so a line
+// costs no isatty(2) call.
+std::atomic<bool> g_json{::isatty(STDERR_FILENO) != 1};
+std::mutex g_settings_mutex;  // serialises configure/set_output against each other
+Format g_format = Format::automatic;  // guarded by g_settings_mutex
+bool g_output_is_terminal = false;    // guarded by g_settings_mutex; for g_output only
 std::mutex g_write_mutex;
 std::ostream* g_output = nullptr;  // guarded by g_write_mutex; nullptr = stderr
-bool g_output_is_terminal = false;  // guarded by g_write_mutex
 
 Format parse_format(std::string_view text) {
   if (text == "json") return Format::json;
@@ -86,22 +90,29 @@ void write_whole_line(const std::string& line) {
   std::fwrite(line.data(), 1, line.size(), stderr);
 }
 
-bool use_json() {
-  switch (g_format.load()) {
-    case Format::json: return true;
-    case Format::pretty: return false;
-    case Format::automatic: break;
+// Called with g_settings_mutex held.
+void resolve_format(bool output_is_terminal) {
+  switch (g_format) {
+    case Format::json: g_json.store(true); return;
+    case Format::pretty: g_json.store(false); return;
+    case Format::automatic: g_json.store(!output_is_terminal); return;
   }
-  std::scoped_lock lock(g_write_mutex);
-  const bool terminal = g_output != nullptr ? g_output_is_terminal : ::isatty(STDERR_FILENO) == 1;
-  return !terminal;
 }
+
+bool stderr_is_terminal() { return ::isatty(STDERR_FILENO) == 1; }
 
 }  // namespace
 
 void configure(Level level, std::string_view format) {
+  std::scoped_lock settings(g_settings_mutex);
   g_level.store(static_cast<int>(level));
-  g_format.store(parse_format(format));
+  g_format = parse_format(format);
+  bool custom_output = false;
+  {
+    std::scoped_lock lock(g_write_mutex);
+    custom_output = g_output != nullptr;
+  }
+  resolve_format(custom_output ? g_output_is_terminal : stderr_is_terminal());
 }
 
 bool parse_level(std::string_view text, Level& out) {
@@ -127,15 +138,19 @@ std::string_view to_string(Level level) {
 bool enabled(Level level) { return static_cast<int>(level) >= g_level.load(std::memory_order_relaxed); }
 
 void set_output(std::ostream* out, bool is_terminal) {
-  std::scoped_lock lock(g_write_mutex);
-  g_output = out;
+  std::scoped_lock settings(g_settings_mutex);
+  {
+    std::scoped_lock lock(g_write_mutex);
+    g_output = out;
+  }
   g_output_is_terminal = is_terminal;
+  resolve_format(out != nullptr ? is_terminal : stderr_is_terminal());
 }
 
 void write(Level level, std::string_view msg, const std::vector<Field>& fields) {
   if (!enabled(level)) return;
   const std::string time = now_rfc3339();
-  write_whole_line(use_json() ? json_line(time, level, msg, fields) : pretty_line(time, level, msg, fields));
+  write_whole_line(g_json.load() ? json_line(time, level, msg, fields) : pretty_line(time, level, msg, fields));
 }
 
 std::string redact_url(std::string_view url) {

@@ -9,6 +9,7 @@
 #include <toml++/toml.h>
 
 #include "mailer/core/config.hpp"
+#include "mailer/core/log.hpp"
 #include "support/temp_dir.hpp"
 
 using mailer::ConfigSource;
@@ -547,4 +548,18 @@ TEST_CASE("format_config_value writes TOML literals", "[core][config]") {
   CHECK(mailer::format_config_value(V(true)) == "true");
   CHECK(mailer::format_config_value(V(std::string("a\"b"))) == R"("a\"b")");
   CHECK(mailer::format_config_value(V(std::vector<std::string>{"a", "b"})) == R"(["a", "b"])");
+}
+
+TEST_CASE("configure_logging applies log.level and log.format", "[core][config]") {
+  auto loaded = load_env({{"MAILER_LOG_LEVEL", "warn"}, {"MAILER_LOG_FORMAT", "pretty"}});
+  REQUIRE(loaded);
+  std::ostringstream out;
+  mailer::log::set_output(&out, false);
+  mailer::configure_logging(loaded->config);
+  const bool info_enabled = mailer::log::enabled(mailer::log::Level::info);
+  mailer::log::warn("pretty even off a terminal");
+  mailer::log::set_output(nullptr);
+  mailer::log::configure(mailer::log::Level::info, "auto");
+  CHECK_FALSE(info_enabled);
+  CHECK_THAT(out.str(), Catch::Contains(" WARN  pretty even off a terminal"));
 }
