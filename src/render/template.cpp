@@ -206,7 +206,12 @@ mustache::data to_data(const nlohmann::json& value) {
     }
     case Type::array: {
       mustache::data list(mustache::data::type::list);
-      for (const auto& item : value) list.push_back(to_data(item));
+      // NOTE: kainjow's push_back copies its argument deeply and offers no move;
+      // `list` is ours and not const, so moving into its vector is sound and keeps
+      // render time linear in the data size instead of copying every element twice.
+      auto& items = const_cast<mustache::list&>(list.list_value());
+      items.reserve(value.size());
+      for (const auto& item : value) items.push_back(to_data(item));
       return list;
     }
     case Type::string: {
