@@ -144,12 +144,31 @@ std::vector<Tag> scan_tags(const std::string& text) {
   return tags;
 }
 
+/// kainjow closes the innermost section at any `{{/name}}` and then blames the opening
+/// tag ("Unclosed section \"a\" at 0"); when an end tag names another section, the
+/// end tag is the mistake, so point at it instead.
+std::optional<std::string> find_mismatched_section_end(const std::string& text) {
+  std::vector<const Tag*> open;
+  const auto tags = scan_tags(text);
+  for (const Tag& tag : tags) {
+    if (tag.sigil == '#' || tag.sigil == '^') open.push_back(&tag);
+    if (tag.sigil != '/' || open.empty()) continue;
+    if (open.back()->name != tag.name) {
+      return "Section \"" + open.back()->name + "\" is closed by \"" + tag.name + "\" at " +
+             position_of(text, tag.position);
+    }
+    open.pop_back();
+  }
+  return std::nullopt;
+}
+
 /// Part `field`: the kainjow template, or the FieldErrors that stop it.
 std::optional<mustache::mustache> compile_part(const std::string& field, const std::string& text,
                                                std::vector<FieldError>& errors) {
   mustache::mustache compiled(text);
   if (!compiled.is_valid()) {
-    errors.push_back({field, locate_kainjow_error(text, compiled.error_message())});
+    auto mismatch = find_mismatched_section_end(text);
+    errors.push_back({field, mismatch ? *mismatch : locate_kainjow_error(text, compiled.error_message())});
     return std::nullopt;
   }
   bool ok = true;

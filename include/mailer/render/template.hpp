@@ -72,6 +72,7 @@ class CompiledTemplate {
 ///   {"<part>", "<kainjow message> at line L, column C"}, e.g.
 ///       "Unclosed tag at line 3, column 5", "Unclosed section \"items\" at line 1, column 1",
 ///       "Unopened section \"x\" at line 2, column 9", "Invalid set delimiter tag at ..."
+///   {"<part>", "Section \"a\" is closed by \"b\" at line L, column C"} (position of the end tag)
 ///   {"<part>", "partials are not supported at line L, column C"}
 /// L and C are 1-based; C counts UTF-8 characters, not bytes.
 Result<CompiledTemplate> compile_template(const TemplateParts& parts);

@@ -111,6 +111,11 @@ TEST_CASE("render::compile_template reports syntax errors with part and position
     CHECK(compile_errors("s", "ünï {{x", std::nullopt) ==
           std::vector<FieldError>{{"html", "Unclosed tag at line 1, column 5"}});
   }
+  SECTION("a section closed by the wrong end tag points at the end tag") {
+    CHECK(compile_errors("s", "{{#a}}\n{{#b}}x{{/a}}{{/b}}", "{{^a}}x\n  {{/ b }}") ==
+          std::vector<FieldError>{{"html", "Section \"b\" is closed by \"a\" at line 2, column 8"},
+                                  {"text", "Section \"a\" is closed by \"b\" at line 2, column 3"}});
+  }
   SECTION("bad set delimiter") {
     CHECK(compile_errors("s", std::nullopt, "ok\n {{=<%=}}") ==
           std::vector<FieldError>{{"text", "Invalid set delimiter tag at line 2, column 2"}});
