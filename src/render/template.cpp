@@ -247,6 +247,16 @@ mustache::data to_data(const nlohmann::json& value) {
   }
 }
 
+/// True when `value` nests deeper than `limit` levels; recursion stops at the limit.
+bool nests_deeper_than(const nlohmann::json& value, int limit) {
+  if (!value.is_structured()) return false;
+  if (limit == 0) return true;
+  return std::any_of(value.begin(), value.end(),
+                     [limit](const nlohmann::json& item) { return nests_deeper_than(item, limit - 1); });
+}
+
+const std::string k_too_deep = "variables are nested deeper than " + std::to_string(k_max_variable_depth) + " levels";
+
 std::string render_part(mustache::mustache& part, const mustache::data& data, std::size_t size_hint) {
   std::string out;
   out.reserve(size_hint + size_hint / 4);
@@ -286,8 +296,19 @@ Result<CompiledTemplate> compile_template(const TemplateParts& parts) {
   return CompiledTemplate(std::move(compiled));
 }
 
+Status check_variables(const nlohmann::json& variables) {
+  if (!variables.is_null() && !variables.is_object()) {
+    return make_error(ErrorCode::invalid_input, "variables must be a JSON object");
+  }
+  if (nests_deeper_than(variables, k_max_variable_depth)) return make_error(ErrorCode::invalid_input, k_too_deep);
+  return {};
+}
+
 Result<RenderedMessage> render(const CompiledTemplate& compiled, const nlohmann::json& variables) {
   CompiledParts& parts = *compiled.m_parts;
+  if (nests_deeper_than(variables, k_max_variable_depth)) {
+    return Error{ErrorCode::invalid_input, "variables are invalid", {{"variables", k_too_deep}}};
+  }
   const mustache::data data = to_data(variables.is_object() ? variables : nlohmann::json::object());
   RenderedMessage message;
   message.subject = render_part(parts.subject, data, 128);

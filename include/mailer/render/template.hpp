@@ -28,7 +28,11 @@ struct TemplateParts {
 
 /// One variable name a template uses: the first segment of a variable or section
 /// name (`{{shop.name}}` -> "shop"), anywhere in any part, sections included.
-/// `built_in` marks the names the sender fills in itself (see BuiltIns).
+/// `built_in` marks the names the sender fills in itself (see BuiltIns). Names used
+/// inside a section are listed too, though they may be fields of the section's items
+/// (`{{#items}}{{title}}{{/items}}` lists "items" and "title"): mustache looks them up
+/// in the item first and then outside, so a template cannot tell which is meant.
+/// `{{.}}` is not a name.
 struct TemplateVariable {
   std::string name;
   bool built_in = false;
@@ -77,13 +81,23 @@ class CompiledTemplate {
 /// L and C are 1-based; C counts UTF-8 characters, not bytes.
 Result<CompiledTemplate> compile_template(const TemplateParts& parts);
 
+/// How deep variables may nest (an object or array inside another counts one level).
+/// Rendering recurses over the value, so a bound keeps hostile input off the stack.
+inline constexpr int k_max_variable_depth = 32;
+
+/// Checks a request's `variables` value before it is stored: null (none) or a JSON
+/// object nested at most k_max_variable_depth levels. Errors (`invalid_input`, detail):
+/// "variables must be a JSON object", "variables are nested deeper than 32 levels".
+Status check_variables(const nlohmann::json& variables);
+
 /// Renders `compiled` with `variables` (a JSON object; anything else renders as if
 /// empty; build it with merge_variables). Value mapping: strings as they are, numbers
 /// in their JSON spelling ("19.99", "3"), arrays iterate sections, objects give dotted
 /// names and section contexts. Falsy in sections: false, null, "" and []. A missing
 /// variable renders as nothing; `true`/`false`/null render as nothing too.
 /// Fails with `invalid_input`, FieldError {"subject", "rendered subject contains a line
-/// break"} when a variable put CR or LF into the subject (a header must be one line).
+/// break"} when a variable put CR or LF into the subject (a header must be one line),
+/// and FieldError {"variables", "variables are nested deeper than 32 levels"}.
 Result<RenderedMessage> render(const CompiledTemplate& compiled, const nlohmann::json& variables);
 
 /// Values the sender sets itself; these names are reserved and always win.
@@ -98,7 +112,8 @@ struct BuiltIns {
 /// The variables one recipient's message renders with: `batch` merged with
 /// `recipient` as an RFC 7396 JSON Merge Patch (recipient wins; objects merge key by
 /// key; a recipient null removes a batch value), then the three built-ins set last.
-/// A non-object `batch` or `recipient` counts as {} (the API validates shapes).
+/// A non-object `batch` or `recipient` counts as {}. Both should have passed
+/// check_variables (the merge recurses over nested objects).
 nlohmann::json merge_variables(const nlohmann::json& batch, const nlohmann::json& recipient,
                                const BuiltIns& built_ins);
 

@@ -182,3 +182,36 @@ TEST_CASE("render::render is safe from several threads on one template", "[rende
   for (auto& th : threads) th.join();
   CHECK(failures == std::vector<int>{0, 0, 0, 0});
 }
+
+namespace {
+/// {"a":{"a":...{"a":"leaf"}...}} with `depth` objects; parsed, because building it
+/// by nesting copies would take quadratic time.
+json nested(int depth) {
+  std::string text;
+  for (int i = 0; i < depth; ++i) text += "{\"a\":";
+  text += "\"leaf\"" + std::string(static_cast<std::size_t>(depth), '}');
+  return json::parse(text);
+}
+}  // namespace
+
+TEST_CASE("render::check_variables and render bound the nesting depth", "[render]") {
+  CHECK(render::check_variables(nullptr));
+  CHECK(render::check_variables(json::object()));
+  CHECK(render::check_variables(nested(render::k_max_variable_depth)));
+  auto not_object = render::check_variables(json::array());
+  REQUIRE_FALSE(not_object);
+  CHECK(not_object.error().detail == "variables must be a JSON object");
+  auto too_deep = render::check_variables(nested(render::k_max_variable_depth + 1));
+  REQUIRE_FALSE(too_deep);
+  CHECK(too_deep.error().code == ErrorCode::invalid_input);
+  CHECK(too_deep.error().detail == "variables are nested deeper than 32 levels");
+  CHECK(render::check_variables(json{{"l", json::array({nested(30)})}}));  // 32 levels
+  CHECK_FALSE(render::check_variables(json{{"l", json::array({nested(31)})}}));
+
+  auto t = compile("s", std::nullopt, "{{a.a.a}}");
+  CHECK(*render_ok(t, nested(render::k_max_variable_depth)).text == "");
+  CHECK(*render_ok(t, nested(3)).text == "leaf");
+  auto rendered = render::render(t, nested(100000));
+  REQUIRE_FALSE(rendered);
+  CHECK(rendered.error().fields == std::vector<FieldError>{{"variables", "variables are nested deeper than 32 levels"}});
+}
