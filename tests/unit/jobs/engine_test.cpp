@@ -47,6 +47,7 @@ struct FakeSes {
     gate_cv.notify_all();
   }
   int held() { std::scoped_lock lock(mutex); return waiting_at_gate; }
+  int account_count() { std::scoped_lock lock(mutex); return account_calls; }
   std::size_t accepted_count() { std::scoped_lock lock(mutex); return accepted.size(); }
 };
 
@@ -359,7 +360,7 @@ TEST_CASE("Engine holds bulk mail when the daily quota is spent", "[jobs][engine
   f.ses.quota.max_24_hour_send = 100;
   f.ses.quota.sent_last_24_hours = 100;
   f.start();
-  REQUIRE(eventually([&] { return f.ses.account_calls > 0 && f.engine->stats().bulk_held; }));
+  REQUIRE(eventually([&] { return f.ses.account_count() > 0 && f.engine->stats().bulk_held; }));
   auto b = f.batch();
   auto bulk = f.message({.batch_id = b, .email = "bulk@example.com"});
   auto tx = f.message({.email = "tx@example.com"});
