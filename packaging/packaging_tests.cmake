@@ -4,8 +4,10 @@
 # anything would otherwise pass unnoticed.
 set(checks ${CMAKE_SOURCE_DIR}/tests/packaging)
 set(unit ${CMAKE_CURRENT_SOURCE_DIR}/systemd/mailerd.service)
+set(dockerfile ${CMAKE_CURRENT_SOURCE_DIR}/docker/Dockerfile)
+set(compose ${CMAKE_CURRENT_SOURCE_DIR}/docker/compose.yaml)
 set(mutants ${CMAKE_CURRENT_BINARY_DIR}/mutants)
-set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${unit})
+set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${unit} ${dockerfile})
 
 # mailer_mutant(SOURCE OUTPUT FROM TO): OUTPUT is SOURCE with FROM replaced by TO.
 function(mailer_mutant source output from to)
@@ -52,3 +54,10 @@ mailer_failing_check("systemd check catches a stop timeout below the grace perio
 
 mailer_packaging_test("Debian package contents, fields, scripts and lintian"
   ${checks}/deb_test.sh ${CMAKE_BINARY_DIR} ${PROJECT_VERSION})
+
+mailer_packaging_test("Dockerfile build packages match the Makefile"
+  ${checks}/docker_test.sh ${CMAKE_SOURCE_DIR}/Makefile ${dockerfile} ${compose})
+
+mailer_mutant(${dockerfile} ${mutants}/Dockerfile " libcsv-dev" "")
+mailer_failing_check("Docker check catches a package list drift" "differ from the Makefile"
+  ${checks}/docker_test.sh ${CMAKE_SOURCE_DIR}/Makefile ${mutants}/Dockerfile ${compose})
