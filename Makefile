@@ -8,7 +8,7 @@ CMAKE_FLAGS ?=
 DEB_PACKAGES = build-essential cmake ninja-build pkg-config git ca-certificates curl \
   libcpp-httplib-dev libsqlite3-dev sqlite3 libsqlitecpp-dev libcurl4-openssl-dev libssl-dev \
   libkainjow-mustache-dev libfmt-dev nlohmann-json3-dev libcli11-dev catch2 \
-  libtomlplusplus-dev libidn2-dev libsystemd-dev
+  libtomlplusplus-dev libidn2-dev libsystemd-dev libcsv-dev
 
 .PHONY: deps build test test-asan demo bench package clean
 
