@@ -70,6 +70,7 @@ RouteMatch Router::match(std::string_view method, std::string_view path) const {
   std::string_view wanted = method == "HEAD" ? std::string_view("GET") : method;
   RouteMatch result;
   int best_params = -1;
+  int best_path_params = -1;
   for (const auto& route : m_routes) {
     auto params = match_pattern(route.pattern, path);
     if (!params) continue;
@@ -77,8 +78,12 @@ RouteMatch Router::match(std::string_view method, std::string_view path) const {
         result.allowed_methods.end()) {
       result.allowed_methods.push_back(route.method);
     }
-    if (route.method != wanted) continue;
     int count = param_count(route.pattern);
+    if (result.pattern.empty() || count < best_path_params) {
+      result.pattern = route.pattern;
+      best_path_params = count;
+    }
+    if (route.method != wanted) continue;
     if (result.route == nullptr || count < best_params) {
       result.route = &route;
       result.params = std::move(*params);

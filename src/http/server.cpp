@@ -60,6 +60,17 @@ bool is_json_media_type(std::string content_type) {
          (content_type.starts_with("application/") && content_type.ends_with("+json"));
 }
 
+// RFC 9112 §6.3: a request with neither Content-Length nor Transfer-Encoding has
+// no body. cpp-httplib 0.11 instead reads a POST/PUT/PATCH/DELETE body until the
+// client closes, so `curl -X DELETE` would hang until the read timeout and get
+// 400. Pre-routing runs before the body is read; saying "Content-Length: 0" there
+// gives the standard behaviour.
+void declare_empty_body(const httplib::Request& req) {
+  if (req.has_header("Content-Length") || req.has_header("Transfer-Encoding")) return;
+  // NOTE: httplib passes its own non-const Request as const here; the cast is sound.
+  const_cast<httplib::Request&>(req).set_header("Content-Length", "0");
+}
+
 std::string detail_for_status(int status, long long max_body_bytes) {
   switch (status) {
     case 400: return "the request could not be parsed as HTTP";
@@ -94,6 +105,7 @@ void Server::Impl::dispatch(const httplib::Request& req, httplib::Response& res)
   auto& state = current_request(req);
   res.set_header("X-Request-Id", state.request_id);
   auto match = router.match(req.method, req.path);
+  if (!match.pattern.empty()) state.route = match.pattern;
   if (req.method == "OPTIONS" && !match.allowed_methods.empty()) {
     return answer_preflight(req, res, match);
   }
@@ -106,7 +118,6 @@ void Server::Impl::dispatch(const httplib::Request& req, httplib::Response& res)
                                                                   req.method, join(match.allowed_methods))));
   }
   const Route& route = *match.route;
-  state.route = route.pattern;
   if (!check_body(req, res, route)) return;
   Context context{deps, state.request_id, std::move(match.params), std::nullopt};
   if (!check_key(req, res, route, context)) return;
@@ -171,6 +182,11 @@ void Server::Impl::finish_headers(const httplib::Request& req, httplib::Response
 
 void Server::Impl::log_request(const httplib::Request& req, const httplib::Response& res) {
   auto& state = current_request(req);
+  if (state.route == "-") {
+    // Rejected before routing (413): name the route it was meant for anyway.
+    auto match = router.match(req.method, req.path);
+    if (!match.pattern.empty()) state.route = match.pattern;
+  }
   auto elapsed = std::chrono::steady_clock::now() - state.start;
   double duration_ms = std::chrono::duration<double, std::milli>(elapsed).count();
   std::vector<log::Field> fields{{"request_id", state.request_id},
@@ -189,6 +205,7 @@ void Server::Impl::install() {
   s.set_pre_routing_handler([](const httplib::Request& req, httplib::Response&) {
     t_request.active = false;
     current_request(req);
+    declare_empty_body(req);
     return httplib::Server::HandlerResponse::Unhandled;
   });
   auto handler = [this](const httplib::Request& req, httplib::Response& res) { dispatch(req, res); };

@@ -44,6 +44,7 @@ struct Route {
 
 struct RouteMatch {
   const Route* route = nullptr;                // null: no route for this method
+  std::string pattern;                         // the best pattern matching the path, any method
   std::map<std::string, std::string> params;   // {"id": "key_..."}
   std::vector<std::string> allowed_methods;    // methods whose pattern matches the path
 };

@@ -68,3 +68,10 @@ TEST_CASE("Router::add rejects malformed and duplicate routes", "[http]") {
   CHECK_THROWS_AS(router.add({"GET", "a", Access::none, BodyKind::none, noop}), std::invalid_argument);
   CHECK_THROWS_AS(router.add({"GET", "/a/{}", Access::none, BodyKind::none, noop}), std::invalid_argument);
 }
+
+TEST_CASE("Router::match names the path's pattern for any method", "[http]") {
+  auto router = sample_router();
+  CHECK(router.match("OPTIONS", "/v1/admin/keys/key_1/audit").pattern == "/v1/admin/keys/{id}/audit");
+  CHECK(router.match("GET", "/v1/admin/dlq/purge").pattern == "/v1/admin/dlq/purge");
+  CHECK(router.match("GET", "/elsewhere").pattern.empty());
+}
