@@ -173,7 +173,7 @@ CREATE TABLE api_keys (
   id               TEXT PRIMARY KEY,
   name             TEXT NOT NULL,
   scope            TEXT NOT NULL CHECK (scope IN ('read','send','admin')),
-  prefix           TEXT NOT NULL,         -- visible start of the key, e.g. "mk_live_AbCd"
+  prefix           TEXT NOT NULL,         -- first 12 characters of the key, e.g. "mk_AbCdEfGhI"
   hash             BLOB NOT NULL UNIQUE,  -- SHA-256 of the whole key
   created_at_ms    INTEGER NOT NULL,
   revoked_at_ms    INTEGER,

@@ -1,1 +1,106 @@
-int main() { return 0; }
+// mailerctl: the admin CLI working on the same database file as mailerd (SPEC
+// §8). Command groups are a table; each lives in its own src/cli/ctl_<group>.cpp
+// and registers its subcommands (see ctl_common.hpp for adding one).
+
+#include <algorithm>
+#include <exception>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "cli/cli11.hpp"
+
+#include "cli/ctl_common.hpp"
+
+namespace mailer::cli {
+namespace {
+
+struct CommandGroup {
+  const char* name;
+  void (*add)(CLI::App& app, CtlContext& ctx);
+};
+
+constexpr CommandGroup k_command_groups[] = {
+    {"keys", add_keys_commands},
+    {"db", add_db_commands},  // also "migrate"
+};
+
+std::size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      std::size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+// ninja's "did you mean": the command name closest to `word`, if close enough.
+std::optional<std::string> suggestion(const CLI::App& app, const std::string& word) {
+  std::optional<std::string> best;
+  std::size_t best_distance = 3;  // at most two edits away
+  for (const auto* command : app.get_subcommands([](const CLI::App*) { return true; })) {
+    std::size_t distance = edit_distance(word, command->get_name());
+    if (distance < best_distance) {
+      best_distance = distance;
+      best = command->get_name();
+    }
+    if (auto deeper = suggestion(*command, word)) {
+      if (edit_distance(word, *deeper) < best_distance) {
+        best_distance = edit_distance(word, *deeper);
+        best = deeper;
+      }
+    }
+  }
+  return best;
+}
+
+// CLI11 reports help and version as "errors" too; those exit 0, the rest 2.
+int usage_error(CLI::App& app, const CLI::ParseError& error) {
+  int code = app.exit(error);
+  if (code == 0) return k_exit_ok;
+  for (const auto& word : app.remaining()) {
+    if (auto name = suggestion(app, word)) {
+      std::cerr << "Did you mean '" << *name << "'?\n";
+      break;
+    }
+  }
+  return k_exit_usage;
+}
+
+int run(int argc, char** argv) {
+  CtlContext ctx;
+  CLI::App app{"mailerctl: administer a mailerd database", "mailerctl"};
+  app.fallthrough();  // global options may follow the command: `keys list --json`
+  app.require_subcommand(1);
+  app.set_version_flag("--version", MAILER_VERSION);
+  app.add_option("--config", ctx.config_path, "mailerd TOML configuration file");
+  app.add_option("--db", ctx.db_path, "Database file (overrides db.path and DATABASE_URL)");
+  app.add_flag("--json", ctx.json, "Machine-readable JSON output");
+  for (const auto& group : k_command_groups) group.add(app, ctx);
+  try {
+    app.parse(argc, argv);  // runs the chosen command's callback
+  } catch (const CLI::ParseError& error) {
+    return usage_error(app, error);
+  }
+  return ctx.exit_code;
+}
+
+}  // namespace
+}  // namespace mailer::cli
+
+int main(int argc, char** argv) {
+  try {
+    return mailer::cli::run(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "mailerctl: internal error: " << e.what() << "\n";
+  } catch (...) {
+    std::cerr << "mailerctl: internal error\n";
+  }
+  return mailer::cli::k_exit_failure;
+}

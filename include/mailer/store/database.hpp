@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "mailer/core/error.hpp"
@@ -13,13 +14,22 @@ namespace SQLite { class Database; }
 
 namespace mailer::store {
 
+/// Whether Database::open may create a missing file. `existing` is for tools
+/// that inspect a database (`mailerctl db check|backup`) and must not leave an
+/// empty file behind when given a wrong path.
+enum class OpenMode { create, existing };
+
 /// One connection. Not shared between threads: each thread opens its own.
 class Database {
  public:
-  /// Opens (creating if absent) `path` in WAL mode with foreign keys on and a
-  /// busy timeout of 5 s. Errors: storage_unavailable (cannot open/create),
-  /// naming the path.
-  static Result<std::unique_ptr<Database>> open(const std::string& path);
+  /// Opens (creating if absent, unless `mode` is `existing`) `path` in WAL mode
+  /// with foreign keys on, a busy timeout of 5 s and synchronous=FULL, so that
+  /// every commit is fsync'd before it returns (SPEC §3: 202 means on disk; with
+  /// WAL, NORMAL would only sync at checkpoints). Errors: storage_unavailable
+  /// (cannot open/create, or not a database), not_found (mode `existing` and no
+  /// such file); the detail names the path.
+  static Result<std::unique_ptr<Database>> open(const std::string& path,
+                                                OpenMode mode = OpenMode::create);
   ~Database();
   SQLite::Database& sql() { return *m_db; }
   const std::string& path() const { return m_path; }
@@ -42,8 +52,12 @@ struct MigrationStatus {
 /// this mailerd (5); upgrade mailerd"); storage_unavailable on SQLite failure.
 Result<MigrationStatus> migrate(Database& db);
 
-/// Reads the versions without changing anything.
+/// Reads the versions without changing anything. Errors: storage_unavailable.
 Result<MigrationStatus> migration_status(Database& db);
+
+/// The version of a schema file name: its leading number ("0002_x.sql" -> 2),
+/// 0 when the name does not start with digits.
+int schema_version_of(std::string_view file_name);
 
 /// An exclusive advisory lock (flock) on "<db path>.lock", held for the owner's
 /// lifetime, so one mailerd serves one database file. Errors: conflict naming

@@ -1,0 +1,149 @@
+#pragma once
+// How fast and how much mailerd may send through SES (SPEC §4 "Send rate").
+// SendRate is one token bucket shared by every worker, counting recipients
+// because SES does (ses-v2.md §3); it slows down when SES throttles and
+// recovers gradually. DailyQuota stops bulk sending before Max24HourSend.
+
+#include <chrono>
+#include <mutex>
+#include <stop_token>
+
+#include "mailer/core/clock.hpp"
+
+namespace mailer::jobs {
+
+/// Thread-safe token bucket with AIMD control of its rate.
+///
+/// Tokens are recipients. The bucket holds at most max(1, rate) tokens, one
+/// second's worth: SES states MaxSendRate per second, so a worker pool that
+/// was idle may send one second's allowance at once but never saves more.
+/// NOTE: a full bucket plus one second of refill admits up to 2 x rate within
+/// a sliding second; k_burst_seconds is the knob if SES throttles bursts.
+///
+/// Callers reserve before sending: the bucket may go into debt, and each
+/// caller is told how long to wait, so N threads queue up in order instead of
+/// polling. A reservation is never refunded.
+///
+/// Rate control: on_throttled halves the rate (not below k_floor_fraction of
+/// the ceiling), at most once per k_decrease_hold; after a decrease the rate
+/// climbs back linearly by k_recovery_per_second x ceiling per second of
+/// clock time, applied on each on_success, until it reaches the ceiling.
+/// Example: ceiling 10/s, throttled at t -> 5/s; on_success at t+4 s -> 7/s;
+/// at t+10 s or later -> 10/s.
+///
+/// Rates below k_min_rate (or NaN/inf) are raised to k_min_rate. A clock that
+/// steps back counts as no time passing.
+class SendRate {
+ public:
+  static constexpr double k_burst_seconds = 1.0;
+  static constexpr double k_decrease_factor = 0.5;
+  static constexpr double k_floor_fraction = 0.1;
+  static constexpr double k_recovery_per_second = 0.05;  // fraction of the ceiling
+  static constexpr std::chrono::seconds k_decrease_hold{1};
+  static constexpr double k_account_headroom = 0.9;
+  static constexpr double k_min_rate = 0.01;  // recipients per second
+
+  /// Starts full, at `rate_per_second` (recipients/s, the ceiling too).
+  /// `clock` must outlive the bucket.
+  SendRate(double rate_per_second, const Clock& clock);
+
+  /// Takes `tokens` (recipients; < 0 counts as 0) and returns how long the
+  /// caller must wait before sending them: 0 when the bucket had them.
+  /// Example: rate 2/s, empty bucket, reserve(1) -> 500 ms, reserve(1) -> 1 s.
+  std::chrono::nanoseconds reserve(int tokens);
+
+  /// reserve(tokens), then sleeps (real time) for the wait. Returns false
+  /// when `stop` was requested before or during the wait: do not send.
+  bool acquire(int tokens, std::stop_token stop);
+
+  /// SES said slow down (TooManyRequestsException, Throttling). Halves the
+  /// rate unless it was cut less than k_decrease_hold ago (concurrent
+  /// requests see the same throttling once). Returns the throttle streak, the
+  /// `throttle_streak` argument of RetryPolicy::decide.
+  int on_throttled();
+
+  /// SES accepted a send: applies the linear recovery (see class comment)
+  /// and resets the throttle streak.
+  void on_success();
+
+  /// New ceiling, e.g. from GetAccount via ceiling_from_account. A bucket at
+  /// its old ceiling moves to the new one; a slowed one keeps its rate (capped
+  /// at the new ceiling) and recovers toward the new one.
+  void set_ceiling(double rate_per_second);
+
+  /// 90% of SES `MaxSendRate` (recipients/s): headroom for clock drift
+  /// between us and SES's per-second count. Source:
+  /// https://docs.aws.amazon.com/ses/latest/APIReference-V2/API_SendQuota.html
+  static double ceiling_from_account(double max_send_rate);
+
+  double current_rate() const;  // recipients/s, for metrics
+  double ceiling() const;
+  int throttle_streak() const;  // throttle decreases since the last success
+
+ private:
+  using time_point = Clock::time_point;
+  void refill(time_point now);  // callers hold m_mutex
+  void change_rate(double rate, time_point now);
+  double capacity() const;
+
+  const Clock& m_clock;
+  mutable std::mutex m_mutex;
+  double m_ceiling;
+  double m_rate;
+  double m_tokens;
+  time_point m_last_refill;
+  time_point m_recovery_from{};  // recovery is measured from here
+  time_point m_last_decrease{};
+  bool m_decreased_before = false;
+  int m_throttle_streak = 0;
+};
+
+enum class Traffic { bulk, transactional };
+
+/// The SES rolling 24-hour recipient quota, from GetAccount's SendQuota plus
+/// what we sent since. Thread-safe.
+///
+/// Bulk traffic stops k_transactional_reserve_percent of Max24HourSend short
+/// of the quota, so password resets and receipts still go out after a large
+/// batch used the day's allowance. Sends are counted on top of
+/// SentLast24Hours until the next refresh, so the count only grows between
+/// refreshes (sends leaving the 24 h window are seen at the next refresh).
+/// Before the first refresh and when Max24HourSend is -1 the quota is
+/// unlimited. Source: shared/reference/ses-v2.md §3;
+/// https://docs.aws.amazon.com/ses/latest/dg/quotas.html
+class DailyQuota {
+ public:
+  static constexpr double k_transactional_reserve_percent = 1.0;
+
+  /// GetAccount SendQuota: `max_24_hour_send` (-1 = unlimited) and
+  /// `sent_last_24_hours`. Clears the local count and any on_quota_exceeded.
+  void refresh(double max_24_hour_send, double sent_last_24_hours);
+
+  /// True when `recipients` more of `traffic` stay within the quota:
+  /// bulk: used + n <= max - reserve; transactional: used + n <= max.
+  bool allows(int recipients, Traffic traffic = Traffic::bulk) const;
+
+  /// allows() and, when true, counts the recipients, under one lock so
+  /// concurrent workers cannot overshoot together.
+  bool try_take(int recipients, Traffic traffic = Traffic::bulk);
+
+  /// Uncounts recipients taken for a send SES did not accept.
+  void give_back(int recipients);
+
+  /// SES refused with a daily-quota error (is_daily_quota_error): nothing is
+  /// allowed until refresh() (SES knows better than our count).
+  void on_quota_exceeded();
+
+  /// Recipients `traffic` may still send (never below 0); infinity when unlimited.
+  double remaining(Traffic traffic = Traffic::bulk) const;
+
+ private:
+  double remaining_locked(Traffic traffic) const;
+
+  mutable std::mutex m_mutex;
+  double m_max = -1;
+  double m_sent = 0;  // SentLast24Hours at refresh + taken since
+  bool m_exceeded = false;
+};
+
+}  // namespace mailer::jobs

@@ -1,0 +1,87 @@
+#pragma once
+// What every mailerctl command group shares: the context (global options and
+// configuration), the registration function of each group, opening the
+// database, error reporting and output helpers.
+//
+// Adding a command group, e.g. `mailerctl dlq ...`:
+//   1. Write src/cli/ctl_dlq.cpp (the build picks up src/cli/ctl_*.cpp) with
+//        void add_dlq_commands(CLI::App& app, CtlContext& ctx);
+//      which adds a "dlq" subcommand and its children. Each child's callback runs
+//      the command and leaves its outcome in ctx.exit_code, usually through
+//      open_database() and fail() below. Read ctx.json for --json output.
+//   2. Declare the function below and add {"dlq", add_dlq_commands} to
+//      k_command_groups in mailerctl_main.cpp.
+//
+// Exit codes (SPEC §8, sysexits.h): 0 ok, 1 failure, 2 usage, 78 configuration.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "mailer/core/config.hpp"
+#include "mailer/core/error.hpp"
+#include "mailer/store/database.hpp"
+
+namespace CLI { class App; }
+
+namespace mailer::cli {
+
+inline constexpr int k_exit_ok = 0;
+inline constexpr int k_exit_failure = 1;
+inline constexpr int k_exit_usage = 2;
+inline constexpr int k_exit_config = k_config_exit_code;  // 78
+
+struct CtlContext {
+  std::string config_path;  // --config FILE; empty: defaults plus environment
+  std::string db_path;      // --db PATH; empty: db.path from the configuration
+  bool json = false;        // --json: machine-readable output on stdout
+  Config config;            // valid after resolve() succeeds
+  int exit_code = k_exit_ok;  // set by the command that ran
+
+  /// Loads the configuration once (see resolve_config); on failure prints every
+  /// problem, sets exit_code to 78 and returns false.
+  bool resolve();
+  /// Prints "mailerctl: <detail>" (and field problems) to stderr and sets
+  /// exit_code to `exit_code_to_use`.
+  void fail(const Error& error, int exit_code_to_use = k_exit_failure);
+
+ private:
+  bool m_resolved = false;
+};
+
+/// The effective configuration for `config_path` and a --db override.
+/// FIXME(lead): switch to mailer::load_config(config_path) when it lands; this
+/// stand-in reads only db.path and db.auto_migrate from the TOML file, then
+/// MAILER_DB_PATH, then DATABASE_URL (a path, or "sqlite:PATH" / "sqlite://PATH"),
+/// then `db_override`. Errors: invalid_input with one FieldError per problem.
+Result<Config> resolve_config(const std::string& config_path, const std::string& db_override);
+
+/// Whether open_database applies pending migrations: `if_configured` follows
+/// db.auto_migrate (default true); `never` is for commands that only inspect.
+enum class AutoMigrate { if_configured, never };
+
+/// Opens ctx's database: resolves the configuration, opens (or creates, unless
+/// `mode` is `existing`) the file and migrates it per `auto_migrate`. On failure
+/// reports through ctx.fail and returns nullptr.
+std::unique_ptr<store::Database> open_database(CtlContext& ctx, AutoMigrate auto_migrate,
+                                               store::OpenMode mode = store::OpenMode::create);
+
+/// "2026-12-01T09:00:00.000Z", or "-" when absent.
+std::string format_time(std::optional<std::int64_t> ms);
+/// RFC 3339 string or JSON null.
+nlohmann::json json_time(std::optional<std::int64_t> ms);
+/// Writes `value` to stdout, indented, with a final newline.
+void print_json(const nlohmann::json& value);
+/// Writes a left-aligned text table with a header row to stdout.
+void print_table(const std::vector<std::string>& headers,
+                 const std::vector<std::vector<std::string>>& rows);
+
+// One registration function per ctl_<group>.cpp.
+void add_keys_commands(CLI::App& app, CtlContext& ctx);   // keys create|list|revoke|audit
+void add_db_commands(CLI::App& app, CtlContext& ctx);     // migrate, db check|backup
+
+}  // namespace mailer::cli

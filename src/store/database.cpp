@@ -1,0 +1,163 @@
+#include "mailer/store/database.hpp"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+
+#include <fmt/format.h>
+
+#include "mailer/core/clock.hpp"
+#include "mailer/store/schema_files.hpp"
+#include "store/sql_util.hpp"
+
+namespace mailer::store {
+namespace {
+
+constexpr int k_busy_timeout_ms = 5000;
+
+// NOTE: synchronous=FULL, not the NORMAL usually paired with WAL: under NORMAL
+// a commit is durable only after the next checkpoint, so a power cut could lose
+// a batch we already answered 202 for. FULL syncs the WAL on every commit.
+void configure_connection(SQLite::Database& db) {
+  db.setBusyTimeout(k_busy_timeout_ms);
+  db.exec("PRAGMA journal_mode = WAL");
+  db.exec("PRAGMA synchronous = FULL");
+  db.exec("PRAGMA foreign_keys = ON");
+}
+
+bool has_migrations_table(SQLite::Database& db) {
+  return sql::query_int64(db,
+                          "SELECT count(*) FROM sqlite_master "
+                          "WHERE type = 'table' AND name = 'schema_migrations'") > 0;
+}
+
+int current_version(SQLite::Database& db) {
+  if (!has_migrations_table(db)) return 0;
+  return static_cast<int>(sql::query_int64(db, "SELECT max(version) FROM schema_migrations"));
+}
+
+int latest_version() {
+  int latest = 0;
+  for (const auto& file : schema_files()) latest = std::max(latest, schema_version_of(file.name));
+  return latest;
+}
+
+Error newer_schema_error(int current, int latest) {
+  return make_error(ErrorCode::conflict,
+                    fmt::format("database schema version {} is newer than this mailerd ({}); "
+                                "upgrade mailerd",
+                                current, latest));
+}
+
+// Applies one file unless another process applied it meanwhile: the version is
+// re-read under the write lock that BEGIN IMMEDIATE takes, so a mailerctl
+// migrate racing a starting mailerd applies each file once.
+Result<bool> apply_one(Database& db, const SchemaFile& file, int version) {
+  return sql::transaction(db, fmt::format("apply migration {}", file.name), [&]() -> Result<bool> {
+    if (current_version(db.sql()) >= version) return false;
+    db.sql().exec(std::string(file.sql));
+    SQLite::Statement record(db.sql(),
+                             "INSERT INTO schema_migrations(version, name, applied_at_ms) "
+                             "VALUES (?, ?, ?)");
+    record.bind(1, version);
+    record.bind(2, std::string(file.name));
+    record.bind(3, static_cast<std::int64_t>(to_ms(std::chrono::system_clock::now())));
+    record.exec();
+    return true;
+  });
+}
+
+}  // namespace
+
+int schema_version_of(std::string_view file_name) {
+  int version = 0;
+  for (char c : file_name) {
+    if (c < '0' || c > '9') break;
+    version = version * 10 + (c - '0');
+  }
+  return version;
+}
+
+Database::Database(std::string path, std::unique_ptr<SQLite::Database> db)
+    : m_path(std::move(path)), m_db(std::move(db)) {}
+
+Database::~Database() = default;
+
+Result<std::unique_ptr<Database>> Database::open(const std::string& path, OpenMode mode) {
+  if (mode == OpenMode::existing && !std::filesystem::exists(path))
+    return make_error(ErrorCode::not_found, fmt::format("database {}: no such file", path));
+  int flags = SQLite::OPEN_READWRITE | (mode == OpenMode::create ? SQLite::OPEN_CREATE : 0);
+  return sql::guard(fmt::format("open database {}", path),
+                    [&]() -> Result<std::unique_ptr<Database>> {
+                      auto db = std::make_unique<SQLite::Database>(path, flags);
+                      configure_connection(*db);
+                      return std::unique_ptr<Database>(new Database(path, std::move(db)));
+                    });
+}
+
+Result<MigrationStatus> migration_status(Database& db) {
+  return sql::guard("read schema version", [&]() -> Result<MigrationStatus> {
+    MigrationStatus status;
+    status.current_version = current_version(db.sql());
+    status.latest_version = latest_version();
+    return status;
+  });
+}
+
+Result<MigrationStatus> migrate(Database& db) {
+  auto status = migration_status(db);
+  if (!status) return status;
+  if (status->current_version > status->latest_version)
+    return newer_schema_error(status->current_version, status->latest_version);
+  auto created = sql::guard("create schema_migrations", [&]() -> Status {
+    db.sql().exec(
+        "CREATE TABLE IF NOT EXISTS schema_migrations ("
+        " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at_ms INTEGER NOT NULL)");
+    return {};
+  });
+  if (!created) return created.error();
+  for (const auto& file : schema_files()) {
+    int version = schema_version_of(file.name);
+    if (version <= status->current_version) continue;
+    auto applied = apply_one(db, file, version);
+    if (!applied) return applied.error();
+    if (*applied) status->applied_now.emplace_back(file.name);
+    status->current_version = version;
+  }
+  return status;
+}
+
+// --- DaemonLock -------------------------------------------------------------
+
+Result<std::unique_ptr<DaemonLock>> DaemonLock::acquire(const std::string& db_path) {
+  std::string lock_path = db_path + ".lock";
+  int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0)
+    return make_error(ErrorCode::storage_unavailable,
+                      fmt::format("cannot open lock file {}: {}", lock_path, std::strerror(errno)));
+  // flock locks belong to the open file description, so even a second open in
+  // this same process conflicts, and the kernel drops the lock if we crash.
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    int error = errno;
+    ::close(fd);
+    if (error == EWOULDBLOCK)
+      return make_error(ErrorCode::conflict,
+                        fmt::format("database {} is in use by another mailerd "
+                                    "(lock file {} is held)",
+                                    db_path, lock_path));
+    return make_error(ErrorCode::storage_unavailable,
+                      fmt::format("cannot lock {}: {}", lock_path, std::strerror(error)));
+  }
+  return std::unique_ptr<DaemonLock>(new DaemonLock(fd));
+}
+
+DaemonLock::~DaemonLock() {
+  if (m_fd >= 0) ::close(m_fd);  // closing the last descriptor releases the flock
+}
+
+}  // namespace mailer::store

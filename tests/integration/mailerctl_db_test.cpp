@@ -1,0 +1,126 @@
+// mailerctl migrate, db check and db backup run as real processes.
+
+#include <catch2/catch.hpp>
+
+#include <fstream>
+
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <nlohmann/json.hpp>
+
+#include "support/child_process.hpp"
+#include "support/temp_dir.hpp"
+
+using mailer::test::CommandResult;
+using mailer::test::run_command;
+
+namespace {
+
+struct Ctl {
+  mailer::test::TempDir dir;
+  std::string db = (dir / "mailer.db").string();
+
+  CommandResult run(std::vector<std::string> args) {
+    args.insert(args.begin(), {MAILERCTL_BIN, "--db", db});
+    return run_command(args);
+  }
+  void require_ok(std::vector<std::string> args) {
+    auto r = run(std::move(args));
+    INFO(r.output << r.errors);
+    REQUIRE(r.exit_code == 0);
+  }
+  void sql(const std::string& statement) {
+    SQLite::Database conn(db, SQLite::OPEN_READWRITE);
+    conn.exec(statement);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("mailerctl migrate applies the schema once", "[mailerctl]") {
+  Ctl ctl;
+  auto first = ctl.run({"migrate"});
+  REQUIRE(first.exit_code == 0);
+  CHECK_THAT(first.output, Catch::Contains("applied 0001_init.sql"));
+  auto second = ctl.run({"migrate", "--json"});
+  REQUIRE(second.exit_code == 0);
+  auto status = nlohmann::json::parse(second.output);
+  CHECK(status["applied"].empty());
+  CHECK(status["current_version"] == status["latest_version"]);
+}
+
+TEST_CASE("mailerctl refuses a database newer than itself", "[mailerctl]") {
+  Ctl ctl;
+  ctl.require_ok({"migrate"});
+  ctl.sql("INSERT INTO schema_migrations VALUES (999, '0999_future.sql', 0)");
+  for (auto args : {std::vector<std::string>{"migrate"}, {"keys", "list"}, {"db", "check"}}) {
+    auto r = ctl.run(args);
+    INFO(args[0]);
+    CHECK(r.exit_code == 1);
+  }
+  CHECK_THAT(ctl.run({"keys", "list"}).errors, Catch::Contains("version 999 is newer"));
+}
+
+TEST_CASE("mailerctl db check", "[mailerctl]") {
+  Ctl ctl;
+  SECTION("a migrated database is ok") {
+    ctl.require_ok({"migrate"});
+    auto r = ctl.run({"db", "check"});
+    CHECK(r.exit_code == 0);
+    CHECK_THAT(r.output, Catch::Contains("integrity: ok") && Catch::EndsWith("ok\n"));
+    auto json = nlohmann::json::parse(ctl.run({"db", "check", "--json"}).output);
+    CHECK(json["ok"] == true);
+    CHECK(json["integrity"] == "ok");
+  }
+  SECTION("a dangling reference fails") {
+    ctl.require_ok({"migrate"});
+    ctl.sql("INSERT INTO template_versions(template_id, version, subject, created_at_ms) "
+            "VALUES ('tmpl_gone', 1, 's', 0)");  // this connection has foreign keys off
+    auto r = ctl.run({"db", "check"});
+    CHECK(r.exit_code == 1);
+    CHECK_THAT(r.output, Catch::Contains("1 violations") && Catch::Contains("NOT OK"));
+  }
+  SECTION("an unmigrated database fails and is left unchanged") {
+    { SQLite::Database create(ctl.db, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE); }
+    auto r = ctl.run({"db", "check"});
+    CHECK(r.exit_code == 1);
+    CHECK_THAT(r.output, Catch::Contains("run mailerctl migrate"));
+    SQLite::Database conn(ctl.db, SQLite::OPEN_READONLY);
+    CHECK_FALSE(conn.tableExists("schema_migrations"));
+  }
+  SECTION("a missing file fails without creating one") {
+    auto r = ctl.run({"db", "check"});
+    CHECK(r.exit_code == 1);
+    CHECK_THAT(r.errors, Catch::Contains("no such file"));
+    CHECK_FALSE(std::filesystem::exists(ctl.db));
+  }
+  SECTION("a file that is not a database fails") {
+    std::ofstream(ctl.db) << std::string(8192, 'z');
+    auto r = ctl.run({"db", "check"});
+    CHECK(r.exit_code == 1);
+    CHECK_THAT(r.errors, Catch::Contains(ctl.db));
+  }
+}
+
+TEST_CASE("mailerctl db backup writes a checked copy holding the keys", "[mailerctl]") {
+  Ctl ctl;
+  ctl.require_ok({"keys", "create", "--name", "a", "--scope", "admin"});
+  ctl.require_ok({"keys", "create", "--name", "b", "--scope", "read"});
+  auto copy = (ctl.dir / "backup.db").string();
+
+  auto r = ctl.run({"db", "backup", copy});
+  INFO(r.errors);
+  REQUIRE(r.exit_code == 0);
+  CHECK_THAT(r.output, Catch::Contains("backup.db"));
+  {
+    SQLite::Database conn(copy, SQLite::OPEN_READONLY);
+    CHECK(conn.execAndGet("PRAGMA integrity_check").getString() == "ok");
+    CHECK(conn.execAndGet("SELECT group_concat(name) FROM (SELECT name FROM api_keys ORDER BY id)")
+              .getString() == "a,b");
+  }
+  auto check = run_command({MAILERCTL_BIN, "--db", copy, "db", "check"});
+  CHECK(check.exit_code == 0);
+
+  auto again = ctl.run({"db", "backup", copy});
+  CHECK(again.exit_code == 1);
+  CHECK_THAT(again.errors, Catch::Contains("file exists"));
+}

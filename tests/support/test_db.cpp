@@ -1,0 +1,27 @@
+#include "test_db.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <SQLiteCpp/Database.h>
+
+namespace mailer::test {
+
+TestDb::TestDb() : m_path(m_dir / "mailer.db") {
+  m_db = open_connection();
+  auto migrated = store::migrate(*m_db);
+  if (!migrated) FAIL("migrate: " << migrated.error().detail);
+}
+
+TestDb::~TestDb() = default;
+
+std::unique_ptr<store::Database> TestDb::open_connection() const {
+  auto db = store::Database::open(m_path.string());
+  if (!db) FAIL("open " << m_path << ": " << db.error().detail);
+  return std::move(*db);
+}
+
+std::int64_t TestDb::count_rows(const std::string& table) {
+  return m_db->sql().execAndGet("SELECT count(*) FROM " + table).getInt64();
+}
+
+}  // namespace mailer::test

@@ -1,0 +1,172 @@
+#include <catch2/catch.hpp>
+
+#include <sys/wait.h>
+#include <fstream>
+#include <unistd.h>
+
+#include <SQLiteCpp/Database.h>
+
+#include "mailer/store/database.hpp"
+#include "mailer/store/schema_files.hpp"
+#include "support/temp_dir.hpp"
+#include "support/test_db.hpp"
+
+using mailer::ErrorCode;
+using mailer::store::Database;
+using mailer::store::DaemonLock;
+using mailer::store::OpenMode;
+namespace store = mailer::store;
+
+namespace {
+
+std::string pragma(Database& db, const std::string& name) {
+  return db.sql().execAndGet("PRAGMA " + name).getString();
+}
+
+std::unique_ptr<Database> open_ok(const std::filesystem::path& path) {
+  auto db = Database::open(path.string());
+  REQUIRE(db);
+  return std::move(*db);
+}
+
+}  // namespace
+
+TEST_CASE("Database::open sets WAL, FULL sync, foreign keys and a busy timeout", "[store]") {
+  mailer::test::TempDir dir;
+  auto db = open_ok(dir / "a.db");
+  CHECK(pragma(*db, "journal_mode") == "wal");
+  CHECK(pragma(*db, "synchronous") == "2");  // FULL
+  CHECK(pragma(*db, "foreign_keys") == "1");
+  CHECK(pragma(*db, "busy_timeout") == "5000");
+  CHECK(db->path() == (dir / "a.db").string());
+}
+
+TEST_CASE("Database::open reports files it cannot use", "[store]") {
+  mailer::test::TempDir dir;
+  SECTION("missing directory") {
+    auto db = Database::open((dir / "no/such/dir/a.db").string());
+    REQUIRE_FALSE(db);
+    CHECK(db.error().code == ErrorCode::storage_unavailable);
+    CHECK_THAT(db.error().detail, Catch::Contains("no/such/dir/a.db"));
+  }
+  SECTION("not a database") {
+    std::ofstream(dir / "junk.db") << std::string(4096, 'x');
+    auto db = Database::open((dir / "junk.db").string());
+    REQUIRE_FALSE(db);
+    CHECK(db.error().code == ErrorCode::storage_unavailable);
+    CHECK_THAT(db.error().detail, Catch::Contains("junk.db"));
+  }
+  SECTION("existing mode does not create") {
+    auto db = Database::open((dir / "absent.db").string(), OpenMode::existing);
+    REQUIRE_FALSE(db);
+    CHECK(db.error().code == ErrorCode::not_found);
+    CHECK_FALSE(std::filesystem::exists(dir / "absent.db"));
+  }
+}
+
+TEST_CASE("migrate creates every table on a fresh database and records the version", "[store]") {
+  mailer::test::TempDir dir;
+  auto db = open_ok(dir / "a.db");
+  auto before = store::migration_status(*db);
+  REQUIRE(before);
+  CHECK(before->current_version == 0);
+  CHECK(before->latest_version >= 1);
+
+  auto status = store::migrate(*db);
+  REQUIRE(status);
+  CHECK(status->current_version == status->latest_version);
+  REQUIRE(status->applied_now.size() == store::schema_files().size());
+  CHECK(status->applied_now.front() == "0001_init.sql");
+  for (const char* table : {"templates", "template_versions", "batches", "messages", "events",
+                            "batch_counts", "event_counts_hourly", "suppressions", "api_keys",
+                            "api_key_audit", "idempotency_keys", "sns_messages"}) {
+    INFO(table);
+    CHECK(db->sql().tableExists(table));
+  }
+  SQLite::Statement row(db->sql(), "SELECT version, name, applied_at_ms FROM schema_migrations");
+  REQUIRE(row.executeStep());
+  CHECK(row.getColumn(0).getInt() == 1);
+  CHECK(row.getColumn(1).getString() == "0001_init.sql");
+  CHECK(row.getColumn(2).getInt64() > 0);
+}
+
+TEST_CASE("migrate is idempotent", "[store]") {
+  mailer::test::TestDb t;
+  auto again = store::migrate(t.db());
+  REQUIRE(again);
+  CHECK(again->applied_now.empty());
+  CHECK(again->current_version == again->latest_version);
+  CHECK(t.count_rows("schema_migrations") == static_cast<std::int64_t>(store::schema_files().size()));
+}
+
+TEST_CASE("migrate refuses a database newer than the binary", "[store]") {
+  mailer::test::TestDb t;
+  t.db().sql().exec("INSERT INTO schema_migrations VALUES (999, '0999_future.sql', 0)");
+  auto status = store::migrate(t.db());
+  REQUIRE_FALSE(status);
+  CHECK(status.error().code == ErrorCode::conflict);
+  CHECK_THAT(status.error().detail, Catch::Contains("database schema version 999 is newer"));
+  CHECK_THAT(status.error().detail, Catch::Contains("upgrade mailerd"));
+  auto read = store::migration_status(t.db());
+  REQUIRE(read);
+  CHECK(read->current_version == 999);
+}
+
+TEST_CASE("migrate rolls back a failing migration", "[store]") {
+  mailer::test::TempDir dir;
+  auto db = open_ok(dir / "a.db");
+  // A table the first migration creates already exists: the file fails half way.
+  db->sql().exec("CREATE TABLE api_keys (x INTEGER)");
+  auto status = store::migrate(*db);
+  REQUIRE_FALSE(status);
+  CHECK(status.error().code == ErrorCode::internal);
+  CHECK_THAT(status.error().detail, Catch::Contains("apply migration 0001_init.sql"));
+  CHECK_FALSE(db->sql().tableExists("templates"));  // earlier statements rolled back
+  auto read = store::migration_status(*db);
+  REQUIRE(read);
+  CHECK(read->current_version == 0);
+}
+
+TEST_CASE("schema_version_of reads the leading number", "[store]") {
+  CHECK(store::schema_version_of("0001_init.sql") == 1);
+  CHECK(store::schema_version_of("0042_x.sql") == 42);
+  CHECK(store::schema_version_of("init.sql") == 0);
+}
+
+TEST_CASE("DaemonLock allows one holder per database file", "[store]") {
+  mailer::test::TempDir dir;
+  std::string db_path = (dir / "a.db").string();
+  auto first = DaemonLock::acquire(db_path);
+  REQUIRE(first);
+
+  SECTION("a second open file description in this process conflicts") {
+    auto second = DaemonLock::acquire(db_path);
+    REQUIRE_FALSE(second);
+    CHECK(second.error().code == ErrorCode::conflict);
+    CHECK_THAT(second.error().detail, Catch::Contains(db_path + ".lock"));
+  }
+  SECTION("another process conflicts") {
+    pid_t child = fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+      auto second = DaemonLock::acquire(db_path);
+      _exit(!second && second.error().code == ErrorCode::conflict ? 0 : 1);
+    }
+    int status = 0;
+    REQUIRE(waitpid(child, &status, 0) == child);
+    CHECK(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
+  }
+  SECTION("released when the holder goes") {
+    first->reset();
+    auto again = DaemonLock::acquire(db_path);
+    CHECK(again);
+  }
+}
+
+TEST_CASE("DaemonLock reports a lock file it cannot create", "[store]") {
+  auto lock = DaemonLock::acquire("/nonexistent-dir/a.db");
+  REQUIRE_FALSE(lock);
+  CHECK(lock.error().code == ErrorCode::storage_unavailable);
+  CHECK_THAT(lock.error().detail, Catch::Contains("/nonexistent-dir/a.db.lock"));
+}
