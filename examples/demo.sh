@@ -46,7 +46,7 @@ echo
 step "creating an admin key with mailerctl"
 key_json=$("$mailerctl" --db "$work/mailer.db" keys create --name demo-admin --scope admin --json) \
   || fail "mailerctl keys create"
-key=$(printf '%s' "$key_json" | sed -n 's/.*"key":"\([^"]*\)".*/\1/p')
+key=$(printf '%s' "$key_json" | tr -d '\n' | sed -n 's/.*"key": *"\([^"]*\)".*/\1/p')
 [[ -n $key ]] || fail "no key in: $key_json"
 echo "admin key (shown once): $key"
 
