@@ -61,9 +61,9 @@ bool is_json_media_type(std::string content_type) {
 }
 
 // RFC 9112 §6.3: a request with neither Content-Length nor Transfer-Encoding has
-// no body. cpp-httplib 0.11 instead reads a POST/PUT/PATCH/DELETE body until the
-// client closes, so `curl -X DELETE` would hang until the read timeout and get
-// 400. Pre-routing runs before the body is read; saying "Content-Length: 0" there
+// no body. cpp-httplib 0.11 instead reads a POST/PUT/PATCH body until the client
+// closes, so `curl -X PUT` or `curl -X POST` without data would hang until the
+// read timeout and get 400. Pre-routing runs before the body is read; saying "Content-Length: 0" there
 // gives the standard behaviour.
 void declare_empty_body(const httplib::Request& req) {
   if (req.has_header("Content-Length") || req.has_header("Transfer-Encoding")) return;
