@@ -1,1 +1,171 @@
-int main() { return 0; }
+// mailerd: the daemon. main reads as the list of steps it takes (mold's
+// main.cc): parse arguments, load configuration, lock and open the database,
+// bring the schema up to date, serve HTTP, wait for SIGTERM/SIGINT, stop.
+//
+// Signals: SIGTERM and SIGINT are blocked in every thread (the mask is set
+// before any thread starts and inherited), and the main thread takes them with
+// sigwait, so shutdown runs as ordinary code instead of in a signal handler.
+
+#include <signal.h>
+#include <systemd/sd-daemon.h>
+
+#include <cstdio>
+#include <iostream>
+#include <exception>
+#include <optional>
+#include <string>
+#include <atomic>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+#include <fmt/format.h>
+
+#include "cli/cli11.hpp"
+#include "mailer/core/clock.hpp"
+#include "mailer/core/config.hpp"
+#include "mailer/core/log.hpp"
+#include "mailer/http/context.hpp"
+#include "mailer/http/db_pool.hpp"
+#include "mailer/http/routes.hpp"
+#include "mailer/http/server.hpp"
+#include "mailer/store/database.hpp"
+
+namespace {
+
+using namespace mailer;
+
+constexpr int k_exit_ok = 0;
+constexpr int k_exit_failure = 1;
+constexpr int k_exit_usage = 2;
+
+struct Args {
+  std::string config_path;
+};
+
+// nullopt with `exit_code` set when main should return at once (--help, --version, bad usage).
+std::optional<Args> parse_args(int argc, char** argv, int& exit_code) {
+  CLI::App app{"mailerd: bulk and transactional email over Amazon SES", "mailerd"};
+  Args args;
+  // NOTE: no CLI::ExistingFile check: load_config reports a missing file with the
+  // other configuration problems, and exit 78 says "configuration" to systemd.
+  app.add_option("--config", args.config_path, "TOML configuration file (optional)");
+  app.set_version_flag("--version", std::string("mailerd ") + MAILER_VERSION);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    exit_code = app.exit(e);
+    if (exit_code != 0) exit_code = k_exit_usage;
+    return std::nullopt;
+  }
+  return args;
+}
+
+std::optional<Config> load(const std::string& path) {
+  auto loaded = load_config(path);
+  if (loaded) return std::move(loaded->config);
+  // Every problem at once, subject first (STYLE §4), then nothing starts.
+  print_config_errors(loaded.error(), std::cerr);
+  return std::nullopt;
+}
+
+sigset_t shutdown_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  return set;
+}
+
+// Logs why mailerd cannot go on; returns the exit code to use.
+int fail(std::string_view msg, const Error& error) {
+  log::error(msg, {{"error", std::string(to_string(error.code))}, {"detail", error.detail}});
+  return k_exit_failure;
+}
+
+// Applies migrations when db.auto_migrate, else refuses an out-of-date schema.
+Status prepare_schema(store::Database& db, bool auto_migrate) {
+  if (auto_migrate) {
+    auto migrated = store::migrate(db);
+    if (!migrated) return std::move(migrated).error();
+    for (const auto& name : migrated->applied_now) log::info("migration applied", {{"file", name}});
+    return {};
+  }
+  auto status = store::migration_status(db);
+  if (!status) return std::move(status).error();
+  if (status->current_version != status->latest_version) {
+    return make_error(ErrorCode::conflict,
+                      fmt::format("database schema is at version {}, this mailerd needs {}; run "
+                                  "`mailerctl migrate` or set db.auto_migrate = true",
+                                  status->current_version, status->latest_version));
+  }
+  return {};
+}
+
+// Serves until SIGTERM/SIGINT, then stops accepting and lets requests finish.
+int serve_until_signal(http::Server& server) {
+  std::atomic<bool> serve_failed{false};
+  std::thread serving([&] {
+    auto served = server.serve();
+    if (!served) {
+      (void)fail("http server stopped", served.error());
+      serve_failed = true;
+      kill(getpid(), SIGTERM);  // wake the sigwait below
+    }
+  });
+  sd_notify(0, "READY=1");
+  auto signals = shutdown_signals();
+  int signal_number = 0;
+  sigwait(&signals, &signal_number);
+  sd_notify(0, "STOPPING=1");
+  log::info("shutting down", {{"signal", signal_number == SIGINT ? "SIGINT" : "SIGTERM"}});
+  server.stop();
+  serving.join();
+  // FIXME(#2): stop workers and return their claims here once jobs/ exists.
+  return serve_failed ? k_exit_failure : k_exit_ok;
+}
+
+int run(const Config& config) {
+  auto lock = store::DaemonLock::acquire(config.db.path);
+  if (!lock) {
+    // NOTE: plain stderr as well as the log: this is the message an operator
+    // starting a second instance by hand must see.
+    std::fprintf(stderr, "mailerd: %s\n", lock.error().detail.c_str());
+    return fail("cannot lock the database", lock.error());
+  }
+  auto db = store::Database::open(config.db.path);
+  if (!db) return fail("cannot open the database", db.error());
+  if (auto schema = prepare_schema(**db, config.db.auto_migrate); !schema) {
+    return fail("database schema not usable", schema.error());
+  }
+  SystemClock clock;
+  http::DbPool pool(config.db.path);
+  http::Deps deps{config, pool, clock};
+  http::Router router;
+  http::register_all_routes(router);
+  http::Server server(deps, std::move(router));
+  auto port = server.bind();
+  if (!port) return fail("cannot start the http server", port.error());
+  return serve_until_signal(server);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    int exit_code = k_exit_ok;
+    auto args = parse_args(argc, argv, exit_code);
+    if (!args) return exit_code;
+    auto config = load(args->config_path);
+    if (!config) return k_config_exit_code;
+    configure_logging(*config);
+    auto signals = shutdown_signals();
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);  // before any thread exists
+    return run(*config);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "mailerd: fatal: %s\n", e.what());
+    return k_exit_failure;
+  } catch (...) {
+    std::fprintf(stderr, "mailerd: fatal: unknown exception\n");
+    return k_exit_failure;
+  }
+}

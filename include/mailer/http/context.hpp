@@ -1,0 +1,48 @@
+#pragma once
+// What a route handler sees besides the request: the long-lived dependencies
+// (Deps, built once in mailerd_main) and the per-request Context.
+//
+// Other layers join Deps as pointers defaulting to nullptr (e.g. a job queue),
+// so adding one does not break code that builds Deps; a route that needs it
+// checks for null and answers 503.
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "mailer/core/clock.hpp"
+#include "mailer/core/config.hpp"
+#include "mailer/core/error.hpp"
+#include "mailer/store/keys.hpp"
+
+namespace mailer::http {
+
+class DbPool;
+
+/// Checks /ready runs besides the database. Empty functions are skipped.
+struct ReadinessHooks {
+  std::function<bool()> workers_alive;      // false: "workers not running"
+  std::function<Status()> ses_credentials;  // error: "SES credentials: <detail>"
+};
+
+struct Deps {
+  const Config& config;
+  DbPool& db;
+  const Clock& clock;
+  ReadinessHooks readiness{};
+};
+
+struct Context {
+  Deps& deps;
+  std::string request_id;                     // echoed as X-Request-Id
+  std::map<std::string, std::string> params;  // from the route pattern's {name} segments
+  std::optional<store::ApiKey> key;           // set when the route needs a key
+
+  /// The value of `{name}`; empty when the pattern has no such segment.
+  const std::string& param(const std::string& name) const;
+  /// Who acts, for audit records: the key id, or "anonymous".
+  std::string actor() const { return key ? key->id : std::string("anonymous"); }
+};
+
+}  // namespace mailer::http

@@ -1,0 +1,26 @@
+#pragma once
+// Small helpers every route handler uses to read JSON and write answers, so
+// handlers stay recipes (STYLE §6).
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "mailer/core/error.hpp"
+#include "mailer/http/problem.hpp"
+
+namespace httplib { struct Response; }
+
+namespace mailer::http {
+
+/// `status` with `body` as application/json.
+void write_json(httplib::Response& res, int status, const nlohmann::json& body);
+/// problem_for(error) as application/problem+json, with its headers.
+void write_problem(httplib::Response& res, const Error& error);
+void write_problem(httplib::Response& res, const Problem& problem);
+
+/// `body` parsed as a JSON object. Errors: invalid_input ("request body is not
+/// valid JSON: <parser message>" or "request body must be a JSON object").
+Result<nlohmann::json> parse_json_object(const std::string& body);
+
+}  // namespace mailer::http

