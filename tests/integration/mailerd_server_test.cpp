@@ -207,7 +207,10 @@ TEST_CASE("mailerd logs one JSON line per request without the key", "[integratio
     REQUIRE(client->Get("/v1/admin/keys", {{"Authorization", "Bearer " + admin.key}, {"X-Request-Id", id}}));
   }
   REQUIRE(client->Get("/nope", {{"X-Request-Id", "log-test-404"}}));
-  REQUIRE(mailerd.process().wait_for_log("log-test-404"));
+  // Each request may be served on its own connection and thread, and is logged
+  // after its response is sent: wait for every line, not only the last one.
+  for (const char* id : {"log-test-0", "log-test-1", "log-test-2", "log-test-404"})
+    REQUIRE(mailerd.process().wait_for_log(id));
   auto lines = mailer::test::json_log_lines(mailerd.log(), "request");
   std::map<std::string, json> by_id;
   for (const auto& line : lines) {
