@@ -242,6 +242,15 @@ std::string batch_status(const std::string& stored, const std::map<std::string, 
 Status BatchRepo::insert_batch(Batch& batch, const std::vector<NewRecipient>& recipients) {
   std::int64_t now_ms = to_ms(m_clock.now());
   return sql::transaction(m_db, "store batch", [&]() -> Status {
+    // The service checked the template before this transaction; a delete in
+    // between must not leave a batch pinned to nothing.
+    if (batch.template_id) {
+      SQLite::Statement pinned(m_db.sql(), "SELECT 1 FROM template_versions WHERE template_id = ? AND version = ?");
+      pinned.bind(1, *batch.template_id);
+      pinned.bind(2, batch.template_version.value_or(0));
+      if (!pinned.executeStep())
+        return make_error(ErrorCode::conflict, fmt::format("template {} was deleted meanwhile", *batch.template_id));
+    }
     auto suppressed = suppressed_flags(m_db.sql(), recipients);
     std::int64_t suppressed_count = 0;
     for (char flag : suppressed) suppressed_count += flag;
