@@ -6,9 +6,13 @@
 // at a time; mains exit with k_config_exit_code (EX_CONFIG, sysexits.h) when any.
 
 #include <chrono>
+#include <functional>
+#include <iosfwd>
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <variant>
 #include <vector>
 
 #include "mailer/core/error.hpp"
@@ -112,9 +116,11 @@ enum class ConfigSource { default_value, file, env };
 /// One row of the effective configuration, for `mailerctl config check`.
 struct ConfigEntry {
   std::string key;        // "worker.concurrency"
-  std::string value;      // as text; "********" when secret and set
+  std::string value;      // TOML literal ("16", "\"auto\"", "[]"); "********" when secret
+                          // and set; "(unset)" when an optional string is empty
   ConfigSource source;
   std::string env_name;   // the variable that set it, when source == env
+  std::string value_json{};  // the same value as JSON text: 16, "auto", [], null when unset
 };
 
 struct LoadedConfig {
@@ -122,16 +128,85 @@ struct LoadedConfig {
   std::vector<ConfigEntry> entries;  // every key of the table, in table order
 };
 
-/// Environment lookup, injectable for tests. Returns nullopt when unset.
-using EnvLookup = std::optional<std::string> (*)(const char* name);
+/// Environment lookup, injectable for tests (a lambda over a std::map works).
+/// Returns nullopt when unset; an empty value counts as set.
+using EnvLookup = std::function<std::optional<std::string>(const char* name)>;
 std::optional<std::string> process_env(const char* name);
+/// Names of the process's variables starting with "MAILER_" (from environ).
+std::vector<std::string> process_env_names();
 
-/// Loads defaults, then `toml_path` (optional; empty = none), then the environment.
-/// Errors: invalid_input with one FieldError per problem (key, "value: reason"),
-/// covering unreadable files, TOML syntax, unknown keys, wrong types and ranges.
-Result<LoadedConfig> load_config(const std::string& toml_path, EnvLookup env = process_env);
+/// Loads defaults, then `toml_path` (optional; empty = none), then the environment:
+/// the seed's aliases (PORT, DATABASE_URL, ...) and then MAILER_<SECTION>_<KEY>, so
+/// MAILER_* wins over an alias, any variable over the file, the file over defaults.
+/// Errors: invalid_input with one FieldError per problem, all at once:
+/// field = the key (or "config" for the file itself, or the unknown variable's
+/// name), message = "value: reason", e.g. {"worker.concurrency", "0: must be at
+/// least 1"}; values of secret keys show as "********". Covers unreadable files,
+/// TOML syntax (with line:column), unknown sections/keys/MAILER_* variables (with a
+/// "did you mean"), wrong types, ranges, enums, and cross-key rules (TLS pair).
+/// The one-argument form reads the process environment and rejects unknown
+/// MAILER_* variables; with an explicit `env`, only `env_names` (if given) are
+/// checked for unknown MAILER_* names.
+Result<LoadedConfig> load_config(const std::string& toml_path);
+Result<LoadedConfig> load_config(const std::string& toml_path, const EnvLookup& env,
+                                 const std::vector<std::string>& env_names = {});
+
+/// Prints `error` of load_config as "mailerd: invalid configuration (N problems)"
+/// then one "  key: value: reason" line per problem. Mains then exit k_config_exit_code.
+void print_config_errors(const Error& error, std::ostream& out);
+
+/// Sets the log threshold and format from `config.log` (already validated).
+void configure_logging(const Config& config);
 
 /// "default" | "file" | "env".
 const char* to_string(ConfigSource source);
+
+// ---- The key table (ccache's k_config_key_table) ----------------------------
+
+enum class ConfigType {
+  integer,      // TOML integer; env: decimal digits
+  number,       // TOML integer or float; env: decimal number
+  boolean,      // TOML boolean; env: true/false/1/0 (any case)
+  string,       // TOML string; env: as is; "" = unset
+  string_list,  // TOML array of strings; env: "a,b" or TOML array syntax ["a","b"]
+  rate,         // a number > 0, or the string "auto"
+};
+
+/// How `mailerctl config check` and error messages show a value.
+/// `partial`: "********" followed by the last 4 characters (ses.access_key_id: it is
+/// an identifier, not a secret, and the tail tells which key is in use); fully
+/// masked when shorter than 12 characters.
+enum class Secret { no, partial, yes };
+
+/// A parsed value: integer -> long long, number -> double, boolean -> bool,
+/// string -> std::string, string_list -> vector, rate -> double or "auto" string.
+using ConfigValue = std::variant<long long, double, bool, std::string, std::vector<std::string>>;
+
+/// An extra environment name for a key. `rewrite` (optional) turns the variable's
+/// text into the key's text, or explains why it cannot (DATABASE_URL URL forms).
+struct ConfigAlias {
+  std::string_view env_name;
+  Result<std::string> (*rewrite)(std::string_view raw) = nullptr;
+};
+
+struct ConfigKey {
+  std::string_view key;           // "worker.concurrency"
+  std::string_view env_name;      // "MAILER_WORKER_CONCURRENCY"
+  std::vector<ConfigAlias> aliases;  // earlier aliases win over later ones
+  ConfigType type;
+  std::string_view default_toml;  // TOML literal of the default, as in examples/mailerd.toml
+  std::string_view description;
+  Secret secret;
+  std::string (*validate)(const ConfigValue& value);  // "" = valid, else the reason
+  void (*set)(Config& config, const ConfigValue& value);
+  ConfigValue (*get)(const Config& config);
+};
+
+/// Every key, in documentation order.
+const std::vector<ConfigKey>& config_keys();
+/// The row for `key`, or nullptr.
+const ConfigKey* find_config_key(std::string_view key);
+/// `value` as a TOML literal: 16, 0.05, true, "text", ["a", "b"].
+std::string format_config_value(const ConfigValue& value);
 
 }  // namespace mailer

@@ -4,12 +4,15 @@
 // "json"; readable "time LEVEL msg key=value" lines on a terminal. Callers must
 // never pass secrets; the level is checked before any formatting.
 
+#include <iosfwd>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
-#include <nlohmann/json_fwd.hpp>
+// The full header: callers build Field values, and the default `{}` arguments
+// below need a complete type.
+#include <nlohmann/json.hpp>
 
 namespace mailer::log {
 
@@ -18,11 +21,22 @@ enum class Level { debug = 0, info = 1, warn = 2, error = 3 };
 /// One structured field; the value is any JSON value.
 using Field = std::pair<std::string, nlohmann::json>;
 
-/// Sets the threshold and format ("auto" | "json" | "pretty"). Call once from main.
+/// Sets the threshold and format ("auto" | "json" | "pretty"; anything else acts as
+/// "auto"). "auto" means pretty when the output is a terminal (isatty on stderr),
+/// JSON lines otherwise. Thread-safe; normally called once from main.
 void configure(Level level, std::string_view format);
 /// Parses "debug" | "info" | "warn" | "error"; false when unknown.
 bool parse_level(std::string_view text, Level& out);
+/// "debug" | "info" | "warn" | "error".
+std::string_view to_string(Level level);
 bool enabled(Level level);
+/// Sends lines to `out` instead of stderr (nullptr: back to stderr). `is_terminal`
+/// says how "auto" formats for that stream. For tests and tools; thread-safe.
+void set_output(std::ostream* out, bool is_terminal = false);
+
+/// `url` without userinfo, query string and fragment, for logs (ccache
+/// get_redacted_url_str_for_logging): "https://u:p@h:8443/a?sig=x" -> "https://h:8443/a".
+std::string redact_url(std::string_view url);
 
 void write(Level level, std::string_view msg, const std::vector<Field>& fields);
 inline void debug(std::string_view m, const std::vector<Field>& f = {}) { if (enabled(Level::debug)) write(Level::debug, m, f); }

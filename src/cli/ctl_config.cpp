@@ -1,0 +1,83 @@
+// `mailerctl config check`: a thin report over load_config, which owns all rules.
+
+#include "cli/ctl_config.hpp"
+
+#include <algorithm>
+#include <ostream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+namespace mailer::cli {
+namespace {
+
+std::string source_text(const ConfigEntry& entry) {
+  if (entry.source == ConfigSource::env) return fmt::format("env {}", entry.env_name);
+  return to_string(entry.source);
+}
+
+void print_table(const LoadedConfig& loaded, std::ostream& out) {
+  std::size_t key_width = 0;
+  std::size_t value_width = 0;
+  for (const auto& entry : loaded.entries) {
+    key_width = std::max(key_width, entry.key.size());
+    value_width = std::max(value_width, std::min<std::size_t>(entry.value.size(), 40));
+  }
+  for (const auto& entry : loaded.entries) {
+    out << fmt::format("{:<{}}  {:<{}}  {}\n", entry.key, key_width, entry.value, value_width, source_text(entry));
+  }
+}
+
+void print_json(const std::string& config_path, const LoadedConfig& loaded, std::ostream& out) {
+  nlohmann::ordered_json entries = nlohmann::ordered_json::array();
+  for (const auto& entry : loaded.entries) {
+    nlohmann::ordered_json row;
+    row["key"] = entry.key;
+    row["value"] = nlohmann::ordered_json::parse(entry.value_json);
+    row["source"] = to_string(entry.source);
+    if (entry.source == ConfigSource::env) row["env"] = entry.env_name;
+    entries.push_back(std::move(row));
+  }
+  nlohmann::ordered_json report;
+  report["valid"] = true;
+  report["config_file"] = config_path.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(config_path);
+  report["entries"] = std::move(entries);
+  out << report.dump(2) << "\n";
+}
+
+void print_json_errors(const Error& error, std::ostream& out) {
+  nlohmann::ordered_json errors = nlohmann::ordered_json::array();
+  for (const auto& field : error.fields) errors.push_back({{"key", field.field}, {"message", field.message}});
+  nlohmann::ordered_json report;
+  report["valid"] = false;
+  report["errors"] = std::move(errors);
+  out << report.dump(2) << "\n";
+}
+
+int report(const std::string& config_path, const Result<LoadedConfig>& loaded, bool json, std::ostream& out,
+           std::ostream& err) {
+  if (!loaded) {
+    print_config_errors(loaded.error(), err);
+    if (json) print_json_errors(loaded.error(), out);
+    return k_config_exit_code;
+  }
+  if (json) {
+    print_json(config_path, *loaded, out);
+  } else {
+    print_table(*loaded, out);
+  }
+  return 0;
+}
+
+}  // namespace
+
+int run_config_check(const std::string& config_path, bool json, std::ostream& out, std::ostream& err) {
+  return report(config_path, load_config(config_path), json, out, err);
+}
+
+int run_config_check(const std::string& config_path, bool json, std::ostream& out, std::ostream& err,
+                     const EnvLookup& env, const std::vector<std::string>& env_names) {
+  return report(config_path, load_config(config_path, env, env_names), json, out, err);
+}
+
+}  // namespace mailer::cli

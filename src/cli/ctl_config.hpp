@@ -1,0 +1,28 @@
+#pragma once
+// `mailerctl config check [--config FILE] [--json]` (SPEC §2, §8): loads the
+// configuration exactly as mailerd would and prints every key's effective value
+// and where it came from, secrets masked (ccache --show-config).
+
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+#include "mailer/core/config.hpp"
+
+namespace mailer::cli {
+
+/// Checks `config_path` (empty: defaults and environment only) with the process
+/// environment. Valid: prints one line per key to `out` ("key  value  source",
+/// source "default", "file" or "env NAME"; secrets "********", empty "(unset)"),
+/// or with `json` an object {"valid":true,"config_file":...,"entries":[{"key",
+/// "value","source","env"}]}, and returns 0. Invalid: prints every problem to
+/// `err` (and with `json` {"valid":false,"errors":[{"key","message"}]} to `out`)
+/// and returns k_config_exit_code (78).
+int run_config_check(const std::string& config_path, bool json, std::ostream& out, std::ostream& err);
+
+/// The same with an injected environment (tests); `env_names` are checked for
+/// unknown MAILER_* variables.
+int run_config_check(const std::string& config_path, bool json, std::ostream& out, std::ostream& err,
+                     const EnvLookup& env, const std::vector<std::string>& env_names);
+
+}  // namespace mailer::cli

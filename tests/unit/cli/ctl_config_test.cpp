@@ -1,0 +1,153 @@
+#include <catch2/catch.hpp>
+
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/ctl_config.hpp"
+#include "support/temp_dir.hpp"
+
+namespace {
+
+using Env = std::map<std::string, std::string>;
+
+struct CheckRun {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+CheckRun check(const std::string& path, bool json, const Env& vars) {
+  std::vector<std::string> names;
+  for (const auto& [name, value] : vars) names.push_back(name);
+  const mailer::EnvLookup env = [vars](const char* name) -> std::optional<std::string> {
+    auto it = vars.find(name);
+    return it == vars.end() ? std::nullopt : std::optional(it->second);
+  };
+  std::ostringstream out;
+  std::ostringstream err;
+  CheckRun run;
+  run.exit_code = mailer::cli::run_config_check(path, json, out, err, env, names);
+  run.out = out.str();
+  run.err = err.str();
+  return run;
+}
+
+// The line of `key` in the table output, with runs of spaces squeezed to one.
+std::string line_of(const std::string& output, const std::string& key) {
+  std::istringstream in(output);
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind(key + " ", 0) != 0) continue;
+    std::string squeezed;
+    for (char c : line) {
+      if (c != ' ' || squeezed.empty() || squeezed.back() != ' ') squeezed += c;
+    }
+    return squeezed;
+  }
+  return "";
+}
+
+const Env k_secrets = {{"MAILER_SES_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE"},
+                       {"MAILER_SES_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"},
+                       {"MAILER_UNSUBSCRIBE_SECRET", "0123456789abcdef-unsub"}};
+
+}  // namespace
+
+TEST_CASE("config check prints each key with value and source", "[cli][config]") {
+  mailer::test::TempDir dir;
+  const auto path = (dir / "mailerd.toml").string();
+  std::ofstream(path) << "[worker]\nconcurrency = 4\n";
+  auto run = check(path, false, {{"PORT", "9000"}, {"MAILER_LOG_LEVEL", "debug"}});
+  REQUIRE(run.exit_code == 0);
+  CHECK(run.err.empty());
+  CHECK(line_of(run.out, "server.port") == "server.port 9000 env PORT");
+  CHECK(line_of(run.out, "log.level") == "log.level \"debug\" env MAILER_LOG_LEVEL");
+  CHECK(line_of(run.out, "worker.concurrency") == "worker.concurrency 4 file");
+  CHECK(line_of(run.out, "worker.attempts") == "worker.attempts 5 default");
+  CHECK(line_of(run.out, "ses.endpoint") == "ses.endpoint (unset) default");
+  CHECK(line_of(run.out, "ses.session_token") == "ses.session_token (unset) default");
+  std::size_t lines = 0;
+  for (char c : run.out) lines += c == '\n';
+  CHECK(lines == mailer::config_keys().size());
+}
+
+TEST_CASE("config check masks secrets", "[cli][config]") {
+  SECTION("table") {
+    auto run = check("", false, k_secrets);
+    REQUIRE(run.exit_code == 0);
+    CHECK(line_of(run.out, "ses.secret_access_key") == "ses.secret_access_key ******** env MAILER_SES_SECRET_ACCESS_KEY");
+    CHECK(line_of(run.out, "ses.access_key_id") == "ses.access_key_id ********MPLE env MAILER_SES_ACCESS_KEY_ID");
+    CHECK(line_of(run.out, "unsubscribe.secret") == "unsubscribe.secret ******** env MAILER_UNSUBSCRIBE_SECRET");
+    for (const auto& [name, value] : k_secrets) CHECK(run.out.find(value) == std::string::npos);
+  }
+  SECTION("json") {
+    auto run = check("", true, k_secrets);
+    REQUIRE(run.exit_code == 0);
+    for (const auto& [name, value] : k_secrets) CHECK(run.out.find(value) == std::string::npos);
+    const auto report = nlohmann::json::parse(run.out);
+    CHECK(report["valid"] == true);
+    CHECK(report["config_file"].is_null());
+    REQUIRE(report["entries"].size() == mailer::config_keys().size());
+    std::map<std::string, nlohmann::json> by_key;
+    for (const auto& e : report["entries"]) by_key[e["key"]] = e;
+    CHECK(by_key["ses.secret_access_key"]["value"] == "********");
+    CHECK(by_key["ses.secret_access_key"]["source"] == "env");
+    CHECK(by_key["ses.secret_access_key"]["env"] == "MAILER_SES_SECRET_ACCESS_KEY");
+    CHECK(by_key["server.port"]["value"] == 8080);
+    CHECK(by_key["server.port"]["source"] == "default");
+    CHECK_FALSE(by_key["server.port"].contains("env"));
+    CHECK(by_key["ses.endpoint"]["value"].is_null());
+    CHECK(by_key["server.cors_origins"]["value"] == nlohmann::json::array());
+    CHECK(by_key["metrics.public"]["value"] == true);
+  }
+}
+
+TEST_CASE("config check reports several errors at once and exits 78", "[cli][config]") {
+  mailer::test::TempDir dir;
+  const auto path = (dir / "mailerd.toml").string();
+  std::ofstream(path) << "[server]\nprot = 1\n[worker]\nconcurrency = 0\n";
+  SECTION("table") {
+    auto run = check(path, false, {{"MAILER_LOG_FORMAT", "xml"}, {"MAILER_UNSUBSCRIBE_SECRET", "short-secret"}});
+    CHECK(run.exit_code == 78);
+    CHECK(run.out.empty());
+    CHECK_THAT(run.err, Catch::StartsWith("invalid configuration (4 problems):\n"));
+    CHECK_THAT(run.err, Catch::Contains("  server.prot: unknown key; did you mean server.port?\n"));
+    CHECK_THAT(run.err, Catch::Contains("  worker.concurrency: 0: must be at least 1\n"));
+    CHECK_THAT(run.err, Catch::Contains("  log.format: \"xml\": must be one of auto, json, pretty (from MAILER_LOG_FORMAT)\n"));
+    CHECK_THAT(run.err, Catch::Contains("  unsubscribe.secret: ********: must be at least 16"));
+    CHECK(run.err.find("short-secret") == std::string::npos);
+  }
+  SECTION("json also on stdout") {
+    auto run = check(path, true, {});
+    CHECK(run.exit_code == 78);
+    CHECK_THAT(run.err, Catch::Contains("worker.concurrency: 0: must be at least 1"));
+    const auto report = nlohmann::json::parse(run.out);
+    CHECK(report["valid"] == false);
+    REQUIRE(report["errors"].size() == 2);
+    CHECK(report["errors"][0]["key"] == "server.prot");
+    CHECK(report["errors"][1] == nlohmann::json({{"key", "worker.concurrency"}, {"message", "0: must be at least 1"}}));
+  }
+  SECTION("missing file") {
+    auto run = check((dir / "none.toml").string(), false, {});
+    CHECK(run.exit_code == 78);
+    CHECK_THAT(run.err, Catch::Contains("none.toml: cannot read: No such file or directory"));
+  }
+}
+
+TEST_CASE("config check accepts the example file", "[cli][config]") {
+  auto run = check(std::string(MAILER_SOURCE_DIR) + "/examples/mailerd.toml", false, {});
+  CHECK(run.exit_code == 0);
+  CHECK(run.err.empty());
+}
+
+TEST_CASE("config check with the process environment", "[cli][config]") {
+  // The four-argument form mailerctl calls; this process sets no MAILER_* variables.
+  std::ostringstream out;
+  std::ostringstream err;
+  const int code = mailer::cli::run_config_check("", false, out, err);
+  INFO(err.str());
+  CHECK(code == 0);
+  CHECK(line_of(out.str(), "worker.backoff_max_ms") == "worker.backoff_max_ms 3600000 default");
+}

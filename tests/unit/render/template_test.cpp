@@ -1,0 +1,217 @@
+#include <catch2/catch.hpp>
+
+#include <thread>
+
+#include "mailer/render/template.hpp"
+
+using mailer::ErrorCode;
+using mailer::FieldError;
+using nlohmann::json;
+namespace render = mailer::render;
+
+namespace {
+
+render::CompiledTemplate compile(std::string subject, std::optional<std::string> html,
+                                 std::optional<std::string> text = std::nullopt) {
+  auto compiled = render::compile_template({std::move(subject), std::move(html), std::move(text)});
+  REQUIRE(compiled);
+  return *compiled;
+}
+
+render::RenderedMessage render_ok(const render::CompiledTemplate& t, const json& variables) {
+  auto rendered = render::render(t, variables);
+  REQUIRE(rendered);
+  return *rendered;
+}
+
+std::vector<FieldError> compile_errors(std::string subject, std::optional<std::string> html,
+                                       std::optional<std::string> text = std::nullopt) {
+  auto compiled = render::compile_template({std::move(subject), std::move(html), std::move(text)});
+  REQUIRE_FALSE(compiled);
+  CHECK(compiled.error().code == ErrorCode::invalid_input);
+  CHECK(compiled.error().detail == "template is invalid");
+  return compiled.error().fields;
+}
+
+}  // namespace
+
+TEST_CASE("render::render leaves subject and text unescaped", "[render]") {
+  auto t = compile("{{who}}", std::nullopt, "Hi {{who}}, {{&who}} {{{who}}}");
+  auto m = render_ok(t, {{"who", "Tom & Jerry <tj@example.com>"}});
+  CHECK(m.subject == "Tom & Jerry <tj@example.com>");
+  CHECK(*m.text == "Hi Tom & Jerry <tj@example.com>, Tom & Jerry <tj@example.com> Tom & Jerry <tj@example.com>");
+  CHECK_FALSE(m.html.has_value());
+}
+
+TEST_CASE("render::render escapes {{x}} in html and leaves {{{x}}} raw", "[render]") {
+  auto t = compile("s", "<p>{{x}}</p>{{{x}}}{{&x}}", "{{x}}");
+  auto m = render_ok(t, {{"x", "<script>alert('1\"')</script>&"}});
+  CHECK(*m.html ==
+        "<p>&lt;script&gt;alert(&apos;1&quot;&apos;)&lt;/script&gt;&amp;</p>"
+        "<script>alert('1\"')</script>&<script>alert('1\"')</script>&");
+  CHECK(*m.text == "<script>alert('1\"')</script>&");
+}
+
+TEST_CASE("render::render sections, inverted sections and value types", "[render]") {
+  auto t = compile("s", std::nullopt,
+                   "{{#items}}[{{name}}:{{price}}]{{/items}}{{^items}}none{{/items}}"
+                   "|{{#vip}}VIP{{/vip}}{{^vip}}regular{{/vip}}"
+                   "|{{#first_name}}Hi {{first_name}}{{/first_name}}{{^first_name}}Hi there{{/first_name}}"
+                   "|{{shop.name}}|{{#shop}}{{url}}{{/shop}}|{{count}}|{{flag}}|{{nothing}}|{{#tags}}{{.}},{{/tags}}");
+  SECTION("filled") {
+    json v = {{"items", json::array({{{"name", "Pen"}, {"price", 1.5}}, {{"name", "Ink"}, {"price", 12}}})},
+              {"vip", true},
+              {"first_name", "Ana"},
+              {"shop", {{"name", "Example"}, {"url", "https://shop.example"}}},
+              {"count", 0},
+              {"flag", true},
+              {"nothing", nullptr},
+              {"tags", {"a", "b"}}};
+    CHECK(*render_ok(t, v).text ==
+          "[Pen:1.5][Ink:12]|VIP|Hi Ana|Example|https://shop.example|0|||a,b,");
+  }
+  SECTION("empty or missing") {
+    json v = {{"items", json::array()}, {"vip", false}, {"first_name", ""}};
+    CHECK(*render_ok(t, v).text == "none|regular|Hi there||||||");
+  }
+  SECTION("non-object variables render as empty") {
+    CHECK(*render_ok(t, json::array({1, 2})).text == "none|regular|Hi there||||||");
+  }
+}
+
+TEST_CASE("render::render keeps unicode untouched", "[render]") {
+  auto t = compile("Grüße {{name}} ✓", "<p>{{name}} — ünïcödé ✓</p>", "{{name}}");
+  auto m = render_ok(t, {{"name", "Grüße — ünïcödé ✓"}});
+  CHECK(m.subject == "Grüße Grüße — ünïcödé ✓ ✓");
+  CHECK(*m.html == "<p>Grüße — ünïcödé ✓ — ünïcödé ✓</p>");
+  CHECK(*m.text == "Grüße — ünïcödé ✓");
+}
+
+TEST_CASE("render::render refuses a subject a variable broke into lines", "[render]") {
+  auto t = compile("Hello {{name}}", std::nullopt, "x");
+  for (std::string bad : {"Ana\r\nBcc: x@example.com", "Ana\nB", "Ana\rB"}) {
+    auto rendered = render::render(t, {{"name", bad}});
+    REQUIRE_FALSE(rendered);
+    CHECK(rendered.error().code == ErrorCode::invalid_input);
+    CHECK(rendered.error().fields == std::vector<FieldError>{{"subject", "rendered subject contains a line break"}});
+  }
+  CHECK(render_ok(t, {{"name", "Ana"}}).subject == "Hello Ana");
+}
+
+TEST_CASE("render::compile_template reports syntax errors with part and position", "[render]") {
+  SECTION("each part, all at once") {
+    auto errors = compile_errors("Hi {{name", "<p>\n  {{#items}}x</p>", "a\nb\n{{/open}}");
+    CHECK(errors == std::vector<FieldError>{
+                        {"subject", "Unclosed tag at line 1, column 4"},
+                        {"html", "Unclosed section \"items\" at line 2, column 3"},
+                        {"text", "Unopened section \"open\" at line 3, column 1"},
+                    });
+  }
+  SECTION("columns count characters, not bytes") {
+    CHECK(compile_errors("s", "ünï {{x", std::nullopt) ==
+          std::vector<FieldError>{{"html", "Unclosed tag at line 1, column 5"}});
+  }
+  SECTION("a section closed by the wrong end tag points at the end tag") {
+    CHECK(compile_errors("s", "{{#a}}\n{{#b}}x{{/a}}{{/b}}", "{{^a}}x\n  {{/ b }}") ==
+          std::vector<FieldError>{{"html", "Section \"b\" is closed by \"a\" at line 2, column 8"},
+                                  {"text", "Section \"a\" is closed by \"b\" at line 2, column 3"}});
+  }
+  SECTION("bad set delimiter") {
+    CHECK(compile_errors("s", std::nullopt, "ok\n {{=<%=}}") ==
+          std::vector<FieldError>{{"text", "Invalid set delimiter tag at line 2, column 2"}});
+  }
+  SECTION("unclosed triple mustache") {
+    CHECK(compile_errors("s", "{{{x}}", std::nullopt) ==
+          std::vector<FieldError>{{"html", "Unclosed tag at line 1, column 1"}});
+  }
+  SECTION("partials are refused, also inside sections and after a delimiter change") {
+    CHECK(compile_errors("s", "{{#a}}\n  {{> footer}}{{/a}}", "{{=<% %>=}}\n<%>x%>") ==
+          std::vector<FieldError>{{"html", "partials are not supported at line 2, column 3"},
+                                  {"text", "partials are not supported at line 2, column 1"}});
+  }
+  SECTION("missing parts") {
+    CHECK(compile_errors("", std::nullopt, "") ==
+          std::vector<FieldError>{{"subject", "must not be empty"},
+                                  {"html", "at least one of html and text is required"}});
+  }
+  SECTION("subject with a line break") {
+    CHECK(compile_errors("Hello\r\n{{name}}", std::nullopt, "x") ==
+          std::vector<FieldError>{{"subject", "line breaks are not allowed at line 1, column 6"}});
+  }
+}
+
+TEST_CASE("render::compile_template lists the variables used", "[render]") {
+  auto t = compile("{{shop.name}} news for {{first_name}}",
+                   "{{! comment }}{{#items}}{{title}}{{/items}}{{{raw}}}{{&amp}}<a href=\"{{unsubscribe_url}}\">",
+                   "{{=<% %>=}}<%email%> <%^vip%>x<%/vip%> {{not_a_tag}} <%.%>");
+  CHECK(t.variables() == std::vector<render::TemplateVariable>{
+                             {"amp", false}, {"email", true}, {"first_name", false}, {"items", false},
+                             {"raw", false}, {"shop", false}, {"title", false},
+                             {"unsubscribe_url", true}, {"vip", false}});
+  CHECK(t.has_html());
+  CHECK(t.has_text());
+  CHECK_FALSE(compile("s", "", "t").has_html());
+}
+
+TEST_CASE("render::merge_variables lets the recipient win and built-ins win over both", "[render]") {
+  json batch = {{"shop", {{"name", "Example"}, {"url", "u"}}}, {"greeting", "Hi"}, {"drop", 1}, {"email", "fake"}};
+  json recipient = {{"shop", {{"name", "Other"}}}, {"first_name", "Ana"}, {"drop", nullptr}};
+  auto merged = render::merge_variables(batch, recipient, {"ana@example.com", "https://x/u/t", "bat_1"});
+  CHECK(merged == json{{"shop", {{"name", "Other"}, {"url", "u"}}},
+                       {"greeting", "Hi"},
+                       {"first_name", "Ana"},
+                       {"email", "ana@example.com"},
+                       {"unsubscribe_url", "https://x/u/t"},
+                       {"batch_id", "bat_1"}});
+  CHECK(render::merge_variables(nullptr, "junk", {"a@b.example", "", ""}) ==
+        json{{"email", "a@b.example"}, {"unsubscribe_url", ""}, {"batch_id", ""}});
+}
+
+TEST_CASE("render::render is safe from several threads on one template", "[render]") {
+  auto t = compile("Hi {{n}}", "<p>{{#items}}{{.}}{{/items}}</p>", "{{n}}");
+  std::vector<std::thread> threads;
+  std::vector<int> failures(4, 0);
+  for (int i = 0; i < 4; ++i) {
+    threads.emplace_back([&, i] {
+      for (int k = 0; k < 500; ++k) {
+        auto m = render::render(t, {{"n", std::to_string(i)}, {"items", {1, 2}}});
+        if (!m || m->subject != "Hi " + std::to_string(i) || *m->html != "<p>12</p>") ++failures[i];
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  CHECK(failures == std::vector<int>{0, 0, 0, 0});
+}
+
+namespace {
+/// {"a":{"a":...{"a":"leaf"}...}} with `depth` objects; parsed, because building it
+/// by nesting copies would take quadratic time.
+json nested(int depth) {
+  std::string text;
+  for (int i = 0; i < depth; ++i) text += "{\"a\":";
+  text += "\"leaf\"" + std::string(static_cast<std::size_t>(depth), '}');
+  return json::parse(text);
+}
+}  // namespace
+
+TEST_CASE("render::check_variables and render bound the nesting depth", "[render]") {
+  CHECK(render::check_variables(nullptr));
+  CHECK(render::check_variables(json::object()));
+  CHECK(render::check_variables(nested(render::k_max_variable_depth)));
+  auto not_object = render::check_variables(json::array());
+  REQUIRE_FALSE(not_object);
+  CHECK(not_object.error().detail == "variables must be a JSON object");
+  auto too_deep = render::check_variables(nested(render::k_max_variable_depth + 1));
+  REQUIRE_FALSE(too_deep);
+  CHECK(too_deep.error().code == ErrorCode::invalid_input);
+  CHECK(too_deep.error().detail == "variables are nested deeper than 32 levels");
+  CHECK(render::check_variables(json{{"l", json::array({nested(30)})}}));  // 32 levels
+  CHECK_FALSE(render::check_variables(json{{"l", json::array({nested(31)})}}));
+
+  auto t = compile("s", std::nullopt, "{{a.a.a}}");
+  CHECK(*render_ok(t, nested(render::k_max_variable_depth)).text == "");
+  CHECK(*render_ok(t, nested(3)).text == "leaf");
+  auto rendered = render::render(t, nested(100000));
+  REQUIRE_FALSE(rendered);
+  CHECK(rendered.error().fields == std::vector<FieldError>{{"variables", "variables are nested deeper than 32 levels"}});
+}
