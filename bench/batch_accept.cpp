@@ -1,0 +1,93 @@
+// Times POST /v1/batches' core: parse a JSON body of N recipients with three
+// variables each, map it onto BatchRequest, and accept_batch() it into a fresh
+// database file (synchronous=FULL, so the commit includes the fsync).
+// Prints each phase in ms and the peak RSS. Usage: mailer_bench_accept [N] [dir]
+
+#include <sys/resource.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "mailer/service/batches.hpp"
+#include "mailer/store/database.hpp"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double ms_since(Clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+}
+
+std::string make_body(int count) {
+  nlohmann::json body = {{"content", {{"subject", "Hi {{first_name}}"}, {"text", "{{first_name}} {{city}} {{code}}"}}},
+                         {"from", "Shop <news@example.com>"},
+                         {"variables", {{"shop", "Example"}}}};
+  auto& recipients = body["recipients"] = nlohmann::json::array();
+  for (int i = 0; i < count; ++i) {
+    recipients.push_back({{"email", fmt::format("user{}@example.com", i)},
+                          {"variables", {{"first_name", fmt::format("Name{}", i)}, {"city", "Lisbon"}, {"code", i}}}});
+  }
+  return body.dump();
+}
+
+// What the HTTP layer does: JSON text -> BatchRequest (shapes only).
+mailer::service::BatchRequest to_request(nlohmann::json&& body) {
+  mailer::service::BatchRequest r;
+  auto& content = body["content"];
+  r.content = mailer::service::ContentInput{content["subject"].get<std::string>(), std::nullopt,
+                                            content["text"].get<std::string>()};
+  r.from = body["from"].get<std::string>();
+  r.variables = std::move(body["variables"]);
+  auto& recipients = body["recipients"];
+  r.recipients.reserve(recipients.size());
+  for (auto& item : recipients)
+    r.recipients.push_back({std::move(item["email"].get_ref<std::string&>()), std::move(item["variables"])});
+  return r;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int count = argc > 1 ? std::atoi(argv[1]) : 100000;
+  std::filesystem::path dir = argc > 2 ? std::filesystem::path(argv[2]) : std::filesystem::temp_directory_path();
+  std::filesystem::path db_path = dir / fmt::format("mailer-bench-{}.db", ::getpid());
+  auto db = mailer::store::Database::open(db_path.string());
+  if (!db || !mailer::store::migrate(**db)) {
+    std::fprintf(stderr, "cannot create %s\n", db_path.c_str());
+    return 1;
+  }
+  std::string text = make_body(count);
+  mailer::SystemClock clock;
+  mailer::service::BatchService batches(**db, clock);
+
+  auto start = Clock::now();
+  auto body = nlohmann::json::parse(text);
+  double parse_ms = ms_since(start);
+  auto mapped = Clock::now();
+  auto request = to_request(std::move(body));
+  double map_ms = ms_since(mapped);
+  auto accepting = Clock::now();
+  auto accepted = batches.accept_batch(request, {count, true, std::nullopt});
+  double accept_ms = ms_since(accepting);
+  double total_ms = ms_since(start);
+  if (!accepted) {
+    std::fprintf(stderr, "accept_batch failed: %s\n", accepted.error().detail.c_str());
+    return 1;
+  }
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  fmt::print("recipients={} body_bytes={} accepted={}\n", count, text.size(), accepted->accepted);
+  fmt::print("parse_json_ms={:.1f} map_request_ms={:.1f} accept_batch_ms={:.1f} total_ms={:.1f}\n", parse_ms,
+             map_ms, accept_ms, total_ms);
+  fmt::print("peak_rss_mb={:.1f}\n", usage.ru_maxrss / 1024.0);
+  db->reset();
+  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(db_path.string() + suffix);
+  return 0;
+}
