@@ -178,6 +178,51 @@ void insert_messages(SQLite::Database& db, const Batch& b, const std::vector<New
   }
 }
 
+// Connection settings for one large batch insert, put back afterwards.
+//
+// NOTE: SQLite's default page cache (2 MB) is far smaller than a large batch
+// (~300 bytes of rows and indexes per message), so it would spill dirty pages
+// to the WAL mid-transaction and write many of them again: with 100,000
+// recipients, 4x the system time. The cache grows on demand, so a generous
+// limit costs only what the batch uses.
+//
+// NOTE: the commit of a large batch leaves tens of MB in the WAL, and the
+// automatic checkpoint would copy them into the database file before the
+// commit returns, inside the API request. The batch is durable once the WAL
+// is synced (synchronous=FULL); the copy is left to the next commit of any
+// connection (or to mailerd's periodic checkpoint).
+class BulkInsertSettings {
+ public:
+  BulkInsertSettings(SQLite::Database& db, std::size_t rows) : m_db(db) {
+    if (rows < k_min_rows) return;
+    m_old_cache = db.execAndGet("PRAGMA cache_size").getInt64();
+    m_old_checkpoint = db.execAndGet("PRAGMA wal_autocheckpoint").getInt64();
+    db.exec("PRAGMA cache_size = " + std::to_string(-k_max_cache_kib));
+    db.exec("PRAGMA wal_autocheckpoint = 0");
+    m_set = true;
+  }
+  ~BulkInsertSettings() {
+    if (!m_set) return;
+    try {
+      m_db.exec("PRAGMA cache_size = " + std::to_string(m_old_cache));
+      m_db.exec("PRAGMA wal_autocheckpoint = " + std::to_string(m_old_checkpoint));
+    } catch (const SQLite::Exception&) {
+      // A pragma on an open connection does not fail in practice; if it did,
+      // only a larger cache or a later checkpoint would remain: harmless.
+    }
+  }
+  BulkInsertSettings(const BulkInsertSettings&) = delete;
+  BulkInsertSettings& operator=(const BulkInsertSettings&) = delete;
+
+ private:
+  static constexpr std::size_t k_min_rows = 2000;
+  static constexpr std::int64_t k_max_cache_kib = 256 * 1024;
+  SQLite::Database& m_db;
+  std::int64_t m_old_cache = 0;
+  std::int64_t m_old_checkpoint = 0;
+  bool m_set = false;
+};
+
 Recipient read_recipient(SQLite::Statement& row) {
   Recipient r;
   r.message_id = row.getColumn(0).getString();
@@ -241,6 +286,7 @@ std::string batch_status(const std::string& stored, const std::map<std::string, 
 
 Status BatchRepo::insert_batch(Batch& batch, const std::vector<NewRecipient>& recipients) {
   std::int64_t now_ms = to_ms(m_clock.now());
+  BulkInsertSettings settings(m_db.sql(), recipients.size());
   return sql::transaction(m_db, "store batch", [&]() -> Status {
     // The service checked the template before this transaction; a delete in
     // between must not leave a batch pinned to nothing.
