@@ -4,6 +4,13 @@
 
 namespace mailer::service {
 
+std::string idempotency_request_hash(std::string_view method, std::string_view route, std::string_view body) {
+  std::string text;
+  text.reserve(method.size() + route.size() + body.size() + 2);
+  text.append(method).append("\n").append(route).append("\n").append(body);
+  return crypto::sha256_hex(text);
+}
+
 std::string encode_cursor(const std::string& sort_key) { return crypto::base64url_encode(sort_key); }
 
 Result<store::PageQuery> to_page_query(const PageParams& params) {

@@ -5,6 +5,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "mailer/core/error.hpp"
@@ -39,6 +40,12 @@ struct ListPage {
 /// ("must be between 1 and 1000"), "offset" ("must not be negative"),
 /// "cursor" ("is not a valid cursor", or "use cursor or offset, not both").
 Result<store::PageQuery> to_page_query(const PageParams& params);
+
+/// The request_hash for store::IdempotencyRepo: SHA-256 hex of `method`,
+/// `route` (the path as requested) and `body`, newline-separated (HTTP
+/// methods and paths hold no newline), so the same key reused on another
+/// endpoint or with another body is a conflict.
+std::string idempotency_request_hash(std::string_view method, std::string_view route, std::string_view body);
 
 /// The opaque cursor for a repo's sort key: base64url without padding.
 std::string encode_cursor(const std::string& sort_key);

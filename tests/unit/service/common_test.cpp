@@ -30,3 +30,11 @@ TEST_CASE("to_page_query defaults, limits and cursors", "[service]") {
   CHECK(field_of({std::nullopt, "!!not base64!!", std::nullopt}) == "cursor");
   CHECK(field_of({std::nullopt, encode_cursor("x"), 5}) == "cursor");
 }
+
+TEST_CASE("idempotency_request_hash separates method, route and body", "[service]") {
+  auto base = idempotency_request_hash("POST", "/v1/batches", "{}");
+  CHECK(base.size() == 64);
+  CHECK(base == idempotency_request_hash("POST", "/v1/batches", "{}"));
+  CHECK(base != idempotency_request_hash("POST", "/v1/messages", "{}"));
+  CHECK(base != idempotency_request_hash("POST", "/v1/batches", "{ }"));
+}
