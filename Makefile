@@ -5,10 +5,14 @@ ASAN_BUILD ?= build-asan
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
+# packaging/docker/Dockerfile's build stage installs the same list (a ctest test
+# compares them). file and dpkg-shlibdeps (build-essential) serve `make package`;
+# systemd provides systemd-analyze for the unit file test.
 DEB_PACKAGES = build-essential cmake ninja-build pkg-config git ca-certificates curl \
   libcpp-httplib-dev libsqlite3-dev sqlite3 libsqlitecpp-dev libcurl4-openssl-dev libssl-dev \
   libkainjow-mustache-dev libfmt-dev nlohmann-json3-dev libcli11-dev catch2 \
-  libtomlplusplus-dev libidn2-dev libsystemd-dev libcsv-dev
+  libtomlplusplus-dev libidn2-dev libsystemd-dev libcsv-dev \
+  file systemd
 
 .PHONY: deps build test test-asan demo bench package clean
 

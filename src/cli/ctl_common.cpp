@@ -1,66 +1,17 @@
 #include "cli/ctl_common.hpp"
 
-#include <cstdlib>
-#include <filesystem>
 #include <iostream>
 
-#include <fmt/format.h>
-#include <toml++/toml.h>
-
 #include "mailer/core/clock.hpp"
+#include "mailer/core/config.hpp"
 #include "mailer/store/database.hpp"
 
 namespace mailer::cli {
-namespace {
-
-std::optional<std::string> env(const char* name) {
-  const char* value = std::getenv(name);
-  if (value == nullptr) return std::nullopt;
-  return std::string(value);
-}
-
-// DATABASE_URL as the seed accepted it: a plain path or a sqlite: URL.
-std::optional<std::string> path_from_database_url(std::string url) {
-  for (std::string_view scheme : {"sqlite://", "sqlite:"}) {
-    if (url.starts_with(scheme)) {
-      url.erase(0, scheme.size());
-      break;
-    }
-  }
-  if (auto query = url.find('?'); query != std::string::npos) url.resize(query);
-  if (url.empty()) return std::nullopt;
-  return url;
-}
-
-void read_toml_db_keys(const std::string& path, Config& config, std::vector<FieldError>& problems) {
-  if (!std::filesystem::exists(path)) {
-    problems.push_back({"--config", fmt::format("{}: no such file", path)});
-    return;
-  }
-  try {
-    toml::table file = toml::parse_file(path);
-    if (auto db_path = file["db"]["path"].value<std::string>()) config.db.path = *db_path;
-    if (auto migrate = file["db"]["auto_migrate"].value<bool>()) config.db.auto_migrate = *migrate;
-  } catch (const toml::parse_error& e) {
-    problems.push_back({"--config", fmt::format("{}: {}", path, e.description())});
-  }
-}
-
-}  // namespace
-
 Result<Config> resolve_config(const std::string& config_path, const std::string& db_override) {
-  Config config;
-  std::vector<FieldError> problems;
-  if (!config_path.empty()) read_toml_db_keys(config_path, config, problems);
-  if (auto path = env("MAILER_DB_PATH"); path && !path->empty()) {
-    config.db.path = *path;
-  } else if (auto url = env("DATABASE_URL"); url) {
-    if (auto url_path = path_from_database_url(*url)) config.db.path = *url_path;
-    else problems.push_back({"DATABASE_URL", fmt::format("{}: no database path in it", *url)});
-  }
+  auto loaded = load_config(config_path);
+  if (!loaded) return std::move(loaded).error();
+  Config config = std::move(loaded->config);
   if (!db_override.empty()) config.db.path = db_override;
-  if (!problems.empty())
-    return Error{ErrorCode::invalid_input, "invalid configuration", std::move(problems)};
   return config;
 }
 
@@ -77,8 +28,12 @@ bool CtlContext::resolve() {
 }
 
 void CtlContext::fail(const Error& error, int exit_code_to_use) {
-  std::cerr << "mailerctl: " << error.detail << "\n";
-  for (const auto& field : error.fields) std::cerr << "  " << field.field << ": " << field.message << "\n";
+  if (exit_code_to_use == k_exit_config) {
+    print_config_errors(error, std::cerr);
+  } else {
+    std::cerr << "mailerctl: " << error.detail << "\n";
+    for (const auto& field : error.fields) std::cerr << "  " << field.field << ": " << field.message << "\n";
+  }
   exit_code = exit_code_to_use;
 }
 

@@ -83,5 +83,6 @@ void print_table(const std::vector<std::string>& headers,
 // One registration function per ctl_<group>.cpp.
 void add_keys_commands(CLI::App& app, CtlContext& ctx);   // keys create|list|revoke|audit
 void add_db_commands(CLI::App& app, CtlContext& ctx);     // migrate, db check|backup
+void add_config_commands(CLI::App& app, CtlContext& ctx);  // config check
 
 }  // namespace mailer::cli

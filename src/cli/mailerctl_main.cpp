@@ -23,6 +23,7 @@ struct CommandGroup {
 constexpr CommandGroup k_command_groups[] = {
     {"keys", add_keys_commands},
     {"db", add_db_commands},  // also "migrate"
+    {"config", add_config_commands},
 };
 
 std::size_t edit_distance(const std::string& a, const std::string& b) {

@@ -1,0 +1,56 @@
+#pragma once
+// Turns a claimed message into the SendEmail request for it (SPEC §4
+// "Rendering"): the template or inline content, the merged variables, the
+// sender, reply-to, tags and headers. One Composer per worker thread: it keeps
+// compiled templates per (template id, version) and batch contexts per batch
+// id, which never change once accepted.
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "mailer/core/config.hpp"
+#include "mailer/core/error.hpp"
+#include "mailer/jobs/sender.hpp"
+#include "mailer/store/messages.hpp"
+
+namespace mailer::jobs {
+
+struct Composed {
+  SendRequest request;
+  /// The batch's send_before (bulk): past it the message is cancelled, not sent.
+  std::optional<std::int64_t> send_before_ms;
+};
+
+class Composer {
+ public:
+  /// `repo` reads batch and template content on the worker's own connection;
+  /// `config` gives unsubscribe.secret/mailto, server.public_url and
+  /// ses.configuration_set (the default). Both must outlive the Composer.
+  Composer(store::MessageRepo& repo, const Config& config);
+  ~Composer();
+
+  /// The request for `message`. Headers: `X-Mailer-Message-Id: <id>` always;
+  /// bulk adds List-Unsubscribe and List-Unsubscribe-Post (RFC 2369, RFC 8058)
+  /// and the built-ins email, unsubscribe_url and batch_id; transactional has
+  /// only the `email` built-in. Errors: invalid_input (the template does not
+  /// render, a bad from address, unsubscribe.secret unset for bulk mail),
+  /// not_found (batch or template version gone): both permanent;
+  /// storage_unavailable.
+  Result<Composed> compose(const store::ClaimedMessage& message);
+
+ private:
+  struct BatchContext;
+  struct TemplateCache;
+  Result<std::shared_ptr<const BatchContext>> batch_context(const std::string& batch_id);
+
+  store::MessageRepo& m_repo;
+  const Config& m_config;
+  std::unique_ptr<TemplateCache> m_templates;
+  std::map<std::string, std::shared_ptr<const BatchContext>> m_batches;
+};
+
+}  // namespace mailer::jobs

@@ -1,0 +1,93 @@
+#pragma once
+// The job engine: claims due messages, renders, checks suppression, sends
+// through SES at the shared rate and records outcomes (SPEC §4,
+// docs/ARCHITECTURE.md). Threads, all std::jthread, none detached:
+//
+//   dispatcher  claims up to the number of idle workers (BEGIN IMMEDIATE,
+//               lease + fencing token), hands messages over; woken by notify(),
+//               by a worker freeing up while work is pending, else every 250 ms
+//   workers     worker.concurrency threads: compose, suppression, daily quota,
+//               SendRate token, Sender::send, RetryPolicy on failure; then hand
+//               the Outcome to the recorder and WAIT for its commit before
+//               taking more work, which bounds kill -9 duplicates by concurrency
+//   recorder    group commit: one transaction for every outcome pending, as
+//               soon as every busy worker has reported or 3 ms passed
+//   reaper      every second: requeue expired leases, promote scheduled
+//               messages, cancel past send_before, update batch statuses; every
+//               60 s GetAccount for the send rate (ses.max_send_rate "auto")
+//               and the daily quota
+//
+// Each thread has its own SQLite connection to `db_path`.
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "mailer/core/clock.hpp"
+#include "mailer/core/config.hpp"
+#include "mailer/core/error.hpp"
+#include "mailer/jobs/sender.hpp"
+
+namespace mailer::jobs {
+
+/// A snapshot for /metrics and readiness.
+struct EngineStats {
+  int workers = 0;             // worker.concurrency
+  int in_flight = 0;           // claimed and not yet recorded (handed over or sending)
+  double send_rate = 0;        // current token bucket rate, recipients per second
+  bool alive = false;          // started, not stopped, and the reaper ticked within 5 s
+  bool bulk_held = false;      // bulk claiming held back by the SES daily quota
+  std::uint64_t sent = 0;      // outcomes applied since start, by kind
+  std::uint64_t retried = 0;
+  std::uint64_t dead_lettered = 0;
+  std::uint64_t suppressed = 0;
+  std::uint64_t cancelled = 0;
+  std::uint64_t stale = 0;     // outcomes fenced off (the lease had moved on)
+  std::uint64_t claim_rounds = 0;  // dispatcher claim transactions, for tests
+  std::uint64_t reaper_ticks = 0;
+};
+
+class Engine {
+ public:
+  static constexpr std::chrono::milliseconds k_poll_interval{250};
+  static constexpr std::chrono::milliseconds k_reaper_interval{1000};
+  static constexpr std::chrono::seconds k_account_refresh{60};
+  static constexpr std::chrono::milliseconds k_group_commit_wait{3};
+  /// The send rate used under "auto" until GetAccount first answers: the SES
+  /// sandbox rate, so a new account is never throttled at start.
+  static constexpr double k_initial_auto_rate = 1.0;
+
+  /// Reads worker.*, ses.max_send_rate and ses.configuration_set,
+  /// unsubscribe.* and server.public_url from `config` (copied). `clock` must
+  /// outlive the engine; `make_sender` is called once per worker and once for
+  /// the reaper, in start().
+  Engine(const Config& config, std::string db_path, const Clock& clock, SenderFactory make_sender);
+  /// Stops with no grace if still running.
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  /// Opens the connections, returns expired leases to the queue (a previous
+  /// process died), and starts the threads. Errors: storage_unavailable (cannot
+  /// open the database), internal (the factory returned no sender); nothing
+  /// is started then. Calling it twice is a conflict.
+  Status start();
+
+  /// Wakes the dispatcher now (call after enqueueing work). Thread-safe.
+  void notify();
+
+  /// Graceful stop (SPEC §8): stop claiming, give back handed-over messages
+  /// not yet started, wait up to `grace` for sends in progress and their
+  /// records, then release claims still unfinished (their late outcomes are
+  /// fenced off: at-least-once) and join every thread. Idempotent.
+  void stop(std::chrono::milliseconds grace);
+
+  EngineStats stats() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> m_impl;
+};
+
+}  // namespace mailer::jobs

@@ -1,0 +1,203 @@
+#pragma once
+// The durable job table (schema `messages`): claiming due messages under a
+// lease, recording outcomes with a fencing token, the reaper's periodic
+// sweeps, and the dead-letter queue (SPEC §4, docs/ARCHITECTURE.md).
+//
+// Every state change goes through SQL UPDATEs, so the batch_counts triggers
+// keep per-batch counts exact in the same transaction. One MessageRepo per
+// connection, one connection per thread.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "mailer/core/clock.hpp"
+#include "mailer/core/error.hpp"
+#include "mailer/store/database.hpp"
+
+namespace mailer::store {
+
+enum class MessageKind { bulk, transactional };
+/// "bulk" | "transactional".
+const char* to_string(MessageKind kind);
+
+/// Which messages claim() may take. `transactional_only` while bulk sending is
+/// held back (SES daily quota nearly spent).
+enum class ClaimScope { all, transactional_only };
+
+/// A message claimed for sending: state `sending` under `lease_token` until
+/// `lease_expires_ms`. Carries all a worker needs to render and send.
+struct ClaimedMessage {
+  std::string id;                       // "msg_…"
+  std::optional<std::string> batch_id;  // bulk only
+  MessageKind kind = MessageKind::bulk;
+  std::string email;                    // normalized address
+  std::string variables_json = "{}";    // recipient (bulk) or message (transactional) variables
+  int attempts = 0;                     // tries so far, this one included (1 = first try)
+  std::int64_t lease_token = 0;
+  std::int64_t lease_expires_ms = 0;
+  // The message's own content and options (transactional; NULL for bulk, which
+  // takes its batch's, see BatchContent).
+  std::optional<std::string> template_id;
+  std::optional<std::int64_t> template_version;
+  std::optional<std::string> subject;
+  std::optional<std::string> html;
+  std::optional<std::string> text;
+  std::optional<std::string> from_address;
+  std::optional<std::string> reply_to_json;
+  std::optional<std::string> tags_json;
+  std::optional<std::string> configuration_set;
+  /// The suppression that blocks this message now, if any ("bounce",
+  /// "unsubscribe", ...). Transactional mail is blocked only by scope `all`,
+  /// bulk mail by scopes `all` and `bulk` (SPEC §6: unsubscribe is bulk only).
+  std::optional<std::string> suppression_reason;
+};
+
+/// What a worker learned about one claimed message; record() applies it.
+struct Outcome {
+  enum class Kind {
+    sent,         // state sent, ses_message_id, sent_at_ms; event SENT
+    retry,        // state queued at run_at_ms; event DEFERRED
+    dead_letter,  // state failed, failed_at_ms, last error; event FAILED
+    suppressed,   // state suppressed; event SUPPRESSED {"reason"}
+    cancelled,    // state cancelled (send_before passed); no event
+  };
+  Kind kind = Kind::sent;
+  std::string message_id;
+  std::int64_t lease_token = 0;   // the claim's token: the fence
+  std::string ses_message_id;     // sent
+  std::int64_t run_at_ms = 0;     // retry
+  /// retry only: false when this try must not count (throttling, daily quota),
+  /// so attempts goes back down by one.
+  bool attempt_consumed = true;
+  std::string error_code;         // retry/dead_letter: SES code or ErrorCode name
+  std::string error;              // retry/dead_letter: human detail; suppressed: the reason
+};
+
+/// Whether an outcome changed its message: `stale` when the message no longer
+/// carries that lease token (the lease expired and someone else claimed it, or
+/// it was released) — the newer claim wins and nothing is written.
+enum class Recorded { applied, stale };
+
+struct BatchStatusChange {
+  std::string batch_id;
+  std::string from;  // old status
+  std::string to;    // "queued" | "sending" | "completed"
+};
+
+/// A batch's content and options, for rendering its messages.
+struct BatchContent {
+  std::string id;
+  std::string status;
+  std::optional<std::string> template_id;
+  std::optional<std::int64_t> template_version;
+  std::optional<std::string> subject;  // inline content when template_id is NULL
+  std::optional<std::string> html;
+  std::optional<std::string> text;
+  std::string from_address;
+  std::string reply_to_json = "[]";
+  std::string variables_json = "{}";
+  std::string tags_json = "{}";
+  std::optional<std::string> configuration_set;
+  std::optional<std::int64_t> send_before_ms;
+};
+
+/// One immutable template version's sources.
+struct TemplateContent {
+  std::string subject;
+  std::optional<std::string> html;
+  std::optional<std::string> text;
+};
+
+/// A failed message as the DLQ shows it.
+struct DlqEntry {
+  std::string id;
+  std::optional<std::string> batch_id;
+  MessageKind kind = MessageKind::bulk;
+  std::string email;
+  int attempts = 0;
+  std::string last_error_code;
+  std::string last_error;
+  std::int64_t failed_at_ms = 0;
+};
+
+struct DlqPage {
+  std::vector<DlqEntry> entries;  // oldest failure first
+  std::string next_cursor;        // empty on the last page
+};
+
+class MessageRepo {
+ public:
+  MessageRepo(Database& db, const Clock& clock) : m_db(db), m_clock(clock) {}
+
+  /// Claims up to `max` due messages (state queued, not paused, run_at_ms <=
+  /// `now_ms`), transactional before bulk (priority), then oldest run_at first,
+  /// in one BEGIN IMMEDIATE transaction: each becomes `sending` with a fresh
+  /// random 63-bit lease_token, lease_expires_ms = now_ms + `lease_ms`, and
+  /// attempts + 1. Errors: storage_unavailable.
+  Result<std::vector<ClaimedMessage>> claim(int max, std::int64_t now_ms, std::int64_t lease_ms,
+                                            ClaimScope scope = ClaimScope::all);
+
+  /// Applies `outcomes` in ONE transaction (group commit), each only where the
+  /// message is still `sending` under the outcome's lease_token; the answer
+  /// says, in order, which applied. Events get the batch, message, address and a
+  /// JSON detail ({"ses_message_id"}, {"error_code","error","attempt","retry_at_ms"},
+  /// {"error_code","error","attempts"}, {"reason"}). Errors: storage_unavailable
+  /// (nothing applied: retry the whole group); internal.
+  Result<std::vector<Recorded>> record(const std::vector<Outcome>& outcomes);
+
+  /// Returns messages stuck in `sending` with lease_expires_ms < `now_ms` (a
+  /// crash, a hung worker) to `queued`, lease cleared. Returns how many.
+  Result<int> requeue_expired(std::int64_t now_ms);
+
+  /// Gives unsent claims back (shutdown): each message still `sending` under
+  /// its token returns to `queued` with the attempt uncounted. Returns how many.
+  struct Claim {
+    std::string message_id;
+    std::int64_t lease_token = 0;
+  };
+  Result<int> release(const std::vector<Claim>& claims);
+
+  /// `scheduled` messages with run_at_ms <= `now_ms` become `queued`. Returns how many.
+  Result<int> promote_scheduled(std::int64_t now_ms);
+
+  /// Messages still `queued` or `scheduled` in batches whose send_before_ms <
+  /// `now_ms` become `cancelled` (SPEC §4: cancel rather than send late).
+  /// Returns how many.
+  Result<int> expire_send_before(std::int64_t now_ms);
+
+  /// Moves active batches along from their counts: scheduled -> queued when no
+  /// message is scheduled any more; scheduled/queued -> sending once any
+  /// message left the queue (sending, sent, failed, suppressed at send time);
+  /// -> completed (completed_at_ms) when no message is scheduled, queued or
+  /// sending. Paused and cancelled batches are left alone. Each change is
+  /// returned once (the next call does not repeat it).
+  Result<std::vector<BatchStatusChange>> update_batch_statuses();
+
+  /// Failed messages ordered by (failed_at_ms, id), `limit` (1..1000) per page,
+  /// after `cursor` (empty = from the start; else a next_cursor from a previous
+  /// page). Errors: invalid_input (bad cursor or limit).
+  Result<DlqPage> list_dlq(int limit, const std::string& cursor = {});
+
+  /// Failed messages `ids` (others are skipped) go back to `queued` with
+  /// attempts 0 and run_at now; their completed batches become `sending` again.
+  /// Returns how many were moved.
+  Result<int> retry_dlq(const std::vector<std::string>& ids);
+  /// Like retry_dlq for every failed message.
+  Result<int> retry_dlq_all();
+
+  /// Deletes failed messages with failed_at_ms < `older_than_ms`, keeping
+  /// batch_counts exact (their `state:failed` counts go down). Returns how many.
+  Result<int> purge_dlq(std::int64_t older_than_ms);
+
+  /// Content for rendering. Errors: not_found.
+  Result<BatchContent> batch_content(const std::string& batch_id);
+  Result<TemplateContent> template_content(const std::string& template_id, std::int64_t version);
+
+ private:
+  Database& m_db;
+  const Clock& m_clock;
+};
+
+}  // namespace mailer::store

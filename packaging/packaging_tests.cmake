@@ -1,0 +1,63 @@
+# Packaging checks run by ctest (scripts in tests/packaging/). Each check also
+# runs against a deliberately broken copy ("mutant") made here at configure
+# time, and must fail on it with the expected message: a check that accepts
+# anything would otherwise pass unnoticed.
+set(checks ${CMAKE_SOURCE_DIR}/tests/packaging)
+set(unit ${CMAKE_CURRENT_SOURCE_DIR}/systemd/mailerd.service)
+set(dockerfile ${CMAKE_CURRENT_SOURCE_DIR}/docker/Dockerfile)
+set(compose ${CMAKE_CURRENT_SOURCE_DIR}/docker/compose.yaml)
+set(mutants ${CMAKE_CURRENT_BINARY_DIR}/mutants)
+set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${unit} ${dockerfile})
+
+# mailer_mutant(SOURCE OUTPUT FROM TO): OUTPUT is SOURCE with FROM replaced by TO.
+function(mailer_mutant source output from to)
+  file(READ ${source} text)
+  string(FIND "${text}" "${from}" at)
+  if(at EQUAL -1)
+    message(FATAL_ERROR "${source}: '${from}' not found; update packaging_tests.cmake")
+  endif()
+  string(REPLACE "${from}" "${to}" text "${text}")
+  file(WRITE ${output} "${text}")
+endfunction()
+
+function(mailer_packaging_test name)
+  add_test(NAME "packaging: ${name}" COMMAND ${ARGN})
+  set_tests_properties("packaging: ${name}" PROPERTIES SKIP_RETURN_CODE 125 TIMEOUT 300)
+endfunction()
+
+# mailer_failing_check(NAME EXPECTED_MESSAGE COMMAND...)
+function(mailer_failing_check name expected)
+  mailer_packaging_test("${name}" ${checks}/expect_failure.sh "${expected}" ${ARGN})
+endfunction()
+
+mailer_packaging_test("systemd unit verifies and stays hardened"
+  ${checks}/systemd_unit_test.sh ${unit} $<TARGET_FILE:mailerd> ${example_config})
+
+mailer_mutant(${unit} ${mutants}/typo/mailerd.service
+              "ProtectHome=yes" "ProtectHome=yes\nProtectHomes=yes")
+mailer_failing_check("systemd check catches an unknown key" "systemd-analyze verify reported"
+  ${checks}/systemd_unit_test.sh ${mutants}/typo/mailerd.service $<TARGET_FILE:mailerd>
+  ${example_config})
+
+mailer_mutant(${unit} ${mutants}/weak/mailerd.service
+              "ProtectHome=yes\nPrivateTmp=yes\nPrivateMounts=yes\nPrivateDevices=yes\n" "")
+mailer_failing_check("systemd check catches weaker hardening" "exposure above"
+  ${checks}/systemd_unit_test.sh ${mutants}/weak/mailerd.service $<TARGET_FILE:mailerd>
+  ${example_config})
+
+mailer_mutant(${unit} ${mutants}/short-stop/mailerd.service
+              "TimeoutStopSec=60s" "TimeoutStopSec=30s")
+mailer_failing_check("systemd check catches a stop timeout below the grace period"
+  "must exceed shutdown_grace_seconds"
+  ${checks}/systemd_unit_test.sh ${mutants}/short-stop/mailerd.service $<TARGET_FILE:mailerd>
+  ${example_config})
+
+mailer_packaging_test("Debian package contents, fields, scripts and lintian"
+  ${checks}/deb_test.sh ${CMAKE_BINARY_DIR} ${PROJECT_VERSION})
+
+mailer_packaging_test("Dockerfile build packages match the Makefile"
+  ${checks}/docker_test.sh ${CMAKE_SOURCE_DIR}/Makefile ${dockerfile} ${compose})
+
+mailer_mutant(${dockerfile} ${mutants}/Dockerfile " libcsv-dev" "")
+mailer_failing_check("Docker check catches a package list drift" "differ from the Makefile"
+  ${checks}/docker_test.sh ${CMAKE_SOURCE_DIR}/Makefile ${mutants}/Dockerfile ${compose})

@@ -1,0 +1,181 @@
+#include "mailer/jobs/composer.hpp"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "mailer/render/address.hpp"
+#include "mailer/render/template.hpp"
+#include "mailer/render/unsubscribe.hpp"
+
+// Bulk messages share their batch's content, so a worker compiles a batch's
+// template once and keeps it with the parsed batch variables, sender and tags
+// (a BatchContext). Template versions are immutable (schema 0001), so the
+// cache key (template id, version) never goes stale; batch content does not
+// change after acceptance either. Both caches are dropped whole when they
+// grow past a bound: simple, and a worker meets few batches at a time.
+
+namespace mailer::jobs {
+namespace {
+
+constexpr std::size_t k_max_cached = 256;
+constexpr const char* k_message_id_header = "X-Mailer-Message-Id";
+
+nlohmann::json parse_json_or(const std::optional<std::string>& text, nlohmann::json fallback) {
+  if (!text || text->empty()) return fallback;
+  auto parsed = nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/false);
+  return parsed.is_discarded() ? fallback : parsed;
+}
+
+Result<std::string> format_from(const std::string& raw) {
+  auto mailbox = render::parse_mailbox(raw);
+  if (!mailbox) {
+    return make_error(ErrorCode::invalid_input, fmt::format("from: {}", mailbox.error().detail));
+  }
+  return render::format_mailbox_for_ses(*mailbox);
+}
+
+// reply_to_json: ["addr" | "Name <addr>", ...]; unparsable entries are skipped
+// (the API validated them at acceptance).
+std::vector<std::string> format_reply_to(const std::optional<std::string>& json_text) {
+  std::vector<std::string> out;
+  auto list = parse_json_or(json_text, nlohmann::json::array());
+  if (!list.is_array()) return out;
+  for (const auto& item : list) {
+    if (!item.is_string()) continue;
+    auto mailbox = render::parse_mailbox(item.get<std::string>());
+    if (mailbox) out.push_back(render::format_mailbox_for_ses(*mailbox));
+  }
+  return out;
+}
+
+// tags_json: {"name": "value", ...} -> SES EmailTags.
+std::vector<std::pair<std::string, std::string>> parse_tags(const std::optional<std::string>& text) {
+  std::vector<std::pair<std::string, std::string>> tags;
+  auto object = parse_json_or(text, nlohmann::json::object());
+  if (!object.is_object()) return tags;
+  for (const auto& [name, value] : object.items()) {
+    tags.emplace_back(name, value.is_string() ? value.get<std::string>() : value.dump());
+  }
+  return tags;
+}
+
+Result<render::CompiledTemplate> compile_inline(const std::optional<std::string>& subject,
+                                                const std::optional<std::string>& html,
+                                                const std::optional<std::string>& text) {
+  return render::compile_template({subject.value_or(""), html, text});
+}
+
+void fill_body(SendRequest& request, render::RenderedMessage rendered) {
+  request.subject = std::move(rendered.subject);
+  request.html = rendered.html.value_or("");
+  request.text = rendered.text.value_or("");
+}
+
+}  // namespace
+
+struct Composer::TemplateCache {
+  std::map<std::pair<std::string, std::int64_t>, render::CompiledTemplate> compiled;
+
+  Result<render::CompiledTemplate> get(store::MessageRepo& repo, const std::string& id,
+                                       std::int64_t version) {
+    auto key = std::make_pair(id, version);
+    if (auto found = compiled.find(key); found != compiled.end()) return found->second;
+    auto content = repo.template_content(id, version);
+    if (!content) return std::move(content).error();
+    auto result = compile_inline(content->subject, content->html, content->text);
+    if (!result) return std::move(result).error();
+    if (compiled.size() >= k_max_cached) compiled.clear();
+    compiled.emplace(key, *result);
+    return result;
+  }
+};
+
+struct Composer::BatchContext {
+  render::CompiledTemplate compiled;
+  nlohmann::json variables;
+  std::string from;
+  std::vector<std::string> reply_to;
+  std::vector<std::pair<std::string, std::string>> tags;
+  std::string configuration_set;
+  std::optional<std::int64_t> send_before_ms;
+};
+
+Composer::Composer(store::MessageRepo& repo, const Config& config)
+    : m_repo(repo), m_config(config), m_templates(std::make_unique<TemplateCache>()) {}
+
+Composer::~Composer() = default;
+
+Result<std::shared_ptr<const Composer::BatchContext>> Composer::batch_context(
+    const std::string& batch_id) {
+  if (auto found = m_batches.find(batch_id); found != m_batches.end()) return found->second;
+  auto batch = m_repo.batch_content(batch_id);
+  if (!batch) return std::move(batch).error();
+  auto compiled = batch->template_id
+                      ? m_templates->get(m_repo, *batch->template_id, batch->template_version.value_or(1))
+                      : compile_inline(batch->subject, batch->html, batch->text);
+  if (!compiled) return std::move(compiled).error();
+  auto from = format_from(batch->from_address);
+  if (!from) return std::move(from).error();
+  auto context = std::make_shared<BatchContext>(BatchContext{
+      *compiled, parse_json_or(batch->variables_json, nlohmann::json::object()), *from,
+      format_reply_to(batch->reply_to_json), parse_tags(batch->tags_json),
+      batch->configuration_set.value_or(m_config.ses.configuration_set), batch->send_before_ms});
+  if (m_batches.size() >= k_max_cached) m_batches.clear();
+  m_batches.emplace(batch_id, context);
+  return std::shared_ptr<const BatchContext>(context);
+}
+
+Result<Composed> Composer::compose(const store::ClaimedMessage& message) {
+  Composed out;
+  SendRequest& request = out.request;
+  request.to = {message.email};
+  request.headers.emplace_back(k_message_id_header, message.id);
+  auto recipient_vars = parse_json_or(message.variables_json, nlohmann::json::object());
+
+  if (message.kind == store::MessageKind::bulk) {
+    if (!message.batch_id) return make_error(ErrorCode::internal, "bulk message without a batch");
+    if (m_config.unsubscribe.secret.empty()) {
+      return make_error(ErrorCode::invalid_input,
+                        "unsubscribe.secret is not set; bulk mail needs unsubscribe links");
+    }
+    auto context = batch_context(*message.batch_id);
+    if (!context) return std::move(context).error();
+    const BatchContext& batch = **context;
+    auto token = render::make_unsubscribe_token(m_config.unsubscribe.secret, message.id);
+    auto url = render::unsubscribe_url(m_config.server.public_url, token);
+    for (auto& header : render::list_unsubscribe_headers(url, m_config.unsubscribe.mailto)) {
+      request.headers.push_back(std::move(header));
+    }
+    auto variables = render::merge_variables(batch.variables, recipient_vars,
+                                             {message.email, url, *message.batch_id});
+    auto rendered = render::render(batch.compiled, variables);
+    if (!rendered) return std::move(rendered).error();
+    fill_body(request, std::move(*rendered));
+    request.from = batch.from;
+    request.reply_to = batch.reply_to;
+    request.tags = batch.tags;
+    request.configuration_set = batch.configuration_set;
+    out.send_before_ms = batch.send_before_ms;
+    return out;
+  }
+
+  auto compiled = message.template_id
+                      ? m_templates->get(m_repo, *message.template_id,
+                                         message.template_version.value_or(1))
+                      : compile_inline(message.subject, message.html, message.text);
+  if (!compiled) return std::move(compiled).error();
+  auto variables = render::merge_variables(nlohmann::json::object(), recipient_vars,
+                                           {message.email, "", ""});
+  auto rendered = render::render(*compiled, variables);
+  if (!rendered) return std::move(rendered).error();
+  fill_body(request, std::move(*rendered));
+  auto from = format_from(message.from_address.value_or(""));
+  if (!from) return std::move(from).error();
+  request.from = *from;
+  request.reply_to = format_reply_to(message.reply_to_json);
+  request.tags = parse_tags(message.tags_json);
+  request.configuration_set = message.configuration_set.value_or(m_config.ses.configuration_set);
+  return out;
+}
+
+}  // namespace mailer::jobs

@@ -1,0 +1,589 @@
+#include "mailer/jobs/engine.hpp"
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <future>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <stop_token>
+#include <thread>
+#include <vector>
+
+#include "mailer/core/log.hpp"
+#include "mailer/jobs/composer.hpp"
+#include "mailer/jobs/retry_policy.hpp"
+#include "mailer/jobs/send_rate.hpp"
+#include "mailer/store/database.hpp"
+#include "mailer/store/messages.hpp"
+
+// How the engine keeps its promises (docs/ARCHITECTURE.md):
+//
+// - Claimed-but-unsent work stays small: the dispatcher claims at most as
+//   many messages as there are idle workers, so a crash strands at most
+//   worker.concurrency messages in `sending` (returned by lease expiry).
+// - Duplicates after kill -9 are bounded the same way: a worker that sent a
+//   message waits until the recorder committed its outcome before it takes
+//   another, so at most one sent-but-unrecorded message per worker exists.
+// - Group commit: the recorder writes every outcome pending in one
+//   transaction (one fsync), as soon as each busy worker has reported or a
+//   few milliseconds passed, so throughput does not hinge on fsync latency.
+// - Fencing: every outcome carries its claim's lease token; one that arrives
+//   after its lease was reaped or released changes nothing (MessageRepo).
+
+namespace mailer::jobs {
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+constexpr int k_record_retries = 50;  // storage_unavailable, ~5 s in all
+constexpr std::chrono::milliseconds k_record_retry_wait{100};
+constexpr std::chrono::seconds k_account_retry{5};
+constexpr std::chrono::seconds k_alive_window{5};
+
+std::string error_code_name(const Error& error) {
+  return error.upstream_code.empty() ? std::string(to_string(error.code)) : error.upstream_code;
+}
+
+const char* outcome_name(store::Outcome::Kind kind) {
+  switch (kind) {
+    case store::Outcome::Kind::sent: return "sent";
+    case store::Outcome::Kind::retry: return "retry";
+    case store::Outcome::Kind::dead_letter: return "failed";
+    case store::Outcome::Kind::suppressed: return "suppressed";
+    case store::Outcome::Kind::cancelled: return "cancelled";
+  }
+  return "unknown";
+}
+
+// Sleeps `duration` of real time unless `stop` is requested first.
+void wait_or_stop(std::stop_token stop, std::chrono::milliseconds duration) {
+  std::mutex mutex;
+  std::condition_variable_any cv;
+  std::unique_lock lock(mutex);
+  cv.wait_for(lock, stop, duration, [] { return false; });
+}
+
+}  // namespace
+
+struct Engine::Impl {
+  struct Worker {
+    std::unique_ptr<store::Database> db;
+    std::unique_ptr<store::MessageRepo> repo;
+    std::unique_ptr<Composer> composer;
+    std::unique_ptr<Sender> sender;
+    std::mt19937_64 random{std::random_device{}()};
+    Rng rng = [this] { return std::uniform_real_distribution<double>(0.0, 1.0)(random); };
+  };
+  struct Pending {
+    store::Outcome outcome;
+    std::promise<bool> committed;  // true when applied, false when stale or lost
+  };
+
+  Impl(const Config& cfg, std::string path, const Clock& clk, SenderFactory factory)
+      : config(cfg),
+        db_path(std::move(path)),
+        clock(clk),
+        make_sender(std::move(factory)),
+        policy(cfg.worker.attempts, cfg.worker.backoff_base, cfg.worker.backoff_max),
+        rate(cfg.ses.max_send_rate.value_or(k_initial_auto_rate), clk) {}
+
+  Status open();
+  void start_threads();
+  void stop(std::chrono::milliseconds grace);
+
+  // Dispatcher.
+  void dispatcher_loop(std::stop_token stop);
+  int wait_for_capacity(std::stop_token stop);
+  void claim_round(store::MessageRepo& repo, int capacity);
+  // Workers.
+  void worker_loop(std::stop_token stop, Worker& worker);
+  std::optional<store::ClaimedMessage> take_work(std::stop_token stop);
+  void handle(std::stop_token stop, Worker& worker, const store::ClaimedMessage& message);
+  std::optional<store::Outcome> process(std::stop_token stop, Worker& worker,
+                                        const store::ClaimedMessage& message);
+  store::Outcome failure_outcome(Worker& worker, const store::ClaimedMessage& message,
+                                 const Error& error);
+  bool commit(store::Outcome outcome);
+  void finish(const store::ClaimedMessage& message);
+  // Recorder.
+  void recorder_loop(std::stop_token stop);
+  void commit_group(store::MessageRepo& repo, std::vector<Pending*>& group);
+  void count(const store::Outcome& outcome, store::Recorded recorded);
+  // Reaper.
+  void reaper_loop(std::stop_token stop);
+  void reap(store::MessageRepo& repo);
+  bool refresh_account();
+  void release(store::MessageRepo& repo, const std::vector<store::MessageRepo::Claim>& claims);
+
+  const Config config;
+  const std::string db_path;
+  const Clock& clock;
+  SenderFactory make_sender;
+  RetryPolicy policy;
+  SendRate rate;
+  DailyQuota quota;
+
+  // Hand-over between the dispatcher and the workers, under `mutex`.
+  std::mutex mutex;
+  std::condition_variable_any dispatcher_cv;
+  std::condition_variable_any worker_cv;
+  std::condition_variable_any settled_cv;  // claims became empty (stop waits for it)
+  std::deque<store::ClaimedMessage> ready;
+  std::map<std::string, std::int64_t> claims;  // every claim not yet recorded: id -> token
+  int idle_workers = 0;
+  bool wake = false;     // notify() or a worker freed up while a backlog exists
+  bool backlog = false;  // the last claim was full: more work is probably due
+
+  // Outcomes waiting for the recorder, under `record_mutex`.
+  std::mutex record_mutex;
+  std::condition_variable_any record_cv;
+  std::vector<Pending*> pending;
+  std::atomic<int> busy_workers{0};
+
+  std::atomic<bool> running{false};
+  bool started = false;
+  bool stopped = false;
+  std::atomic<SteadyClock::rep> last_tick{0};
+  std::atomic<std::uint64_t> sent{0}, retried{0}, dead_lettered{0}, suppressed{0},
+      cancelled{0}, stale{0}, claim_rounds{0}, reaper_ticks{0};
+
+  std::unique_ptr<store::Database> dispatcher_db;
+  std::unique_ptr<store::Database> recorder_db;
+  std::unique_ptr<store::Database> reaper_db;
+  std::unique_ptr<Sender> reaper_sender;
+  std::vector<std::unique_ptr<Worker>> workers;
+  std::jthread dispatcher_thread;
+  std::vector<std::jthread> worker_threads;
+  std::jthread recorder_thread;
+  std::jthread reaper_thread;
+};
+
+// ---- start and stop ------------------------------------------------------------
+
+Status Engine::Impl::open() {
+  auto open_one = [&](std::unique_ptr<store::Database>& out) -> Status {
+    auto db = store::Database::open(db_path);
+    if (!db) return std::move(db).error();
+    out = std::move(*db);
+    return {};
+  };
+  for (auto* db : {&dispatcher_db, &recorder_db, &reaper_db}) {
+    if (auto opened = open_one(*db); !opened) return opened;
+  }
+  for (int i = 0; i < config.worker.concurrency; ++i) {
+    auto worker = std::make_unique<Worker>();
+    if (auto opened = open_one(worker->db); !opened) return opened;
+    worker->repo = std::make_unique<store::MessageRepo>(*worker->db, clock);
+    worker->composer = std::make_unique<Composer>(*worker->repo, config);
+    worker->sender = make_sender();
+    if (!worker->sender) return make_error(ErrorCode::internal, "the sender factory made no sender");
+    workers.push_back(std::move(worker));
+  }
+  reaper_sender = make_sender();
+  if (!reaper_sender) return make_error(ErrorCode::internal, "the sender factory made no sender");
+  // NOTE: at start every claim is an orphan of a previous process (the
+  // daemon lock keeps a second mailerd off this file), so all of them go
+  // back to the queue, not only those whose lease ran out.
+  store::MessageRepo repo(*reaper_db, clock);
+  const auto lease_ms = std::chrono::milliseconds(config.worker.lease).count();
+  auto requeued = repo.requeue_expired(to_ms(clock.now()) + lease_ms + 1);
+  if (!requeued) return std::move(requeued).error();
+  if (*requeued > 0) log::warn("returned orphaned claims to the queue", {{"count", *requeued}});
+  return {};
+}
+
+void Engine::Impl::start_threads() {
+  running = true;
+  last_tick = SteadyClock::now().time_since_epoch().count();
+  recorder_thread = std::jthread([this](std::stop_token stop) { recorder_loop(stop); });
+  for (auto& worker : workers) {
+    worker_threads.emplace_back([this, w = worker.get()](std::stop_token stop) { worker_loop(stop, *w); });
+  }
+  reaper_thread = std::jthread([this](std::stop_token stop) { reaper_loop(stop); });
+  dispatcher_thread = std::jthread([this](std::stop_token stop) { dispatcher_loop(stop); });
+}
+
+void Engine::Impl::release(store::MessageRepo& repo,
+                           const std::vector<store::MessageRepo::Claim>& to_release) {
+  if (to_release.empty()) return;
+  auto released = repo.release(to_release);
+  if (!released) {
+    log::warn("could not release claims; their leases will expire",
+              {{"count", to_release.size()}, {"error", released.error().detail}});
+  }
+}
+
+void Engine::Impl::stop(std::chrono::milliseconds grace) {
+  const auto deadline = SteadyClock::now() + grace;
+  dispatcher_thread.request_stop();
+  if (dispatcher_thread.joinable()) dispatcher_thread.join();
+  store::MessageRepo repo(*dispatcher_db, clock);  // the dispatcher's connection is free now
+  std::vector<store::MessageRepo::Claim> not_started;
+  {
+    std::scoped_lock lock(mutex);
+    for (const auto& m : ready) {
+      not_started.push_back({m.id, m.lease_token});
+      claims.erase(m.id);
+    }
+    ready.clear();
+  }
+  release(repo, not_started);
+  std::vector<store::MessageRepo::Claim> unfinished;
+  {
+    std::unique_lock lock(mutex);
+    settled_cv.wait_until(lock, deadline, [&] { return claims.empty(); });
+    for (const auto& [id, token] : claims) unfinished.push_back({id, token});
+  }
+  // Late outcomes of these are fenced off; the messages are sent again later.
+  release(repo, unfinished);
+  for (auto& thread : worker_threads) thread.request_stop();
+  worker_threads.clear();  // joins
+  recorder_thread.request_stop();
+  if (recorder_thread.joinable()) recorder_thread.join();
+  reaper_thread.request_stop();
+  if (reaper_thread.joinable()) reaper_thread.join();
+  running = false;
+  log::info("job engine stopped", {{"released", not_started.size() + unfinished.size()}});
+}
+
+// ---- dispatcher --------------------------------------------------------------------
+
+void Engine::Impl::dispatcher_loop(std::stop_token stop) {
+  store::MessageRepo repo(*dispatcher_db, clock);
+  while (!stop.stop_requested()) {
+    int capacity = wait_for_capacity(stop);
+    if (capacity > 0 && !stop.stop_requested()) claim_round(repo, capacity);
+  }
+}
+
+// Waits for notify(), a freed worker while work is pending, or the poll
+// interval; returns how many messages the idle workers can take now.
+int Engine::Impl::wait_for_capacity(std::stop_token stop) {
+  std::unique_lock lock(mutex);
+  auto free_slots = [&] { return idle_workers - static_cast<int>(ready.size()); };
+  dispatcher_cv.wait_for(lock, stop, k_poll_interval, [&] { return wake && free_slots() > 0; });
+  wake = false;
+  return free_slots();
+}
+
+void Engine::Impl::claim_round(store::MessageRepo& repo, int capacity) {
+  // Bulk waits while the daily quota is spent; transactional mail goes on.
+  auto scope = quota.allows(1, Traffic::bulk) ? store::ClaimScope::all
+                                              : store::ClaimScope::transactional_only;
+  const auto lease_ms = std::chrono::milliseconds(config.worker.lease).count();
+  auto claimed = repo.claim(capacity, to_ms(clock.now()), lease_ms, scope);
+  ++claim_rounds;
+  if (!claimed) {
+    log::warn("claiming messages failed", {{"error", claimed.error().detail}});
+    return;
+  }
+  std::scoped_lock lock(mutex);
+  backlog = static_cast<int>(claimed->size()) == capacity;
+  wake = wake || backlog;
+  for (auto& m : *claimed) {
+    claims[m.id] = m.lease_token;
+    ready.push_back(std::move(m));
+  }
+  worker_cv.notify_all();
+}
+
+// ---- workers ------------------------------------------------------------------------
+
+void Engine::Impl::worker_loop(std::stop_token stop, Worker& worker) {
+  while (auto message = take_work(stop)) handle(stop, worker, *message);
+}
+
+std::optional<store::ClaimedMessage> Engine::Impl::take_work(std::stop_token stop) {
+  std::unique_lock lock(mutex);
+  ++idle_workers;
+  if (backlog) {
+    wake = true;
+    dispatcher_cv.notify_one();
+  }
+  worker_cv.wait(lock, stop, [&] { return !ready.empty(); });
+  --idle_workers;
+  if (ready.empty()) return std::nullopt;
+  auto message = std::move(ready.front());
+  ready.pop_front();
+  ++busy_workers;
+  return message;
+}
+
+void Engine::Impl::handle(std::stop_token stop, Worker& worker,
+                          const store::ClaimedMessage& message) {
+  std::optional<store::Outcome> outcome;
+  // STYLE §4: an exception here is a bug; it is recorded on the message as
+  // `internal` (retried, then dead-lettered) instead of killing the thread.
+  try {
+    outcome = process(stop, worker, message);
+  } catch (const std::exception& e) {
+    outcome = failure_outcome(worker, message, make_error(ErrorCode::internal, e.what()));
+  } catch (...) {
+    outcome = failure_outcome(worker, message, make_error(ErrorCode::internal, "unknown exception"));
+  }
+  if (outcome) {
+    log::info("send attempt", {{"message_id", message.id},
+                               {"batch_id", message.batch_id.value_or("")},
+                               {"attempt", message.attempts},
+                               {"outcome", outcome_name(outcome->kind)},
+                               {"error_code", outcome->error_code}});
+    commit(std::move(*outcome));
+  } else {
+    release(*worker.repo, {{message.id, message.lease_token}});
+  }
+  finish(message);
+}
+
+std::optional<store::Outcome> Engine::Impl::process(std::stop_token stop, Worker& worker,
+                                                    const store::ClaimedMessage& message) {
+  store::Outcome outcome{.message_id = message.id, .lease_token = message.lease_token};
+  if (message.suppression_reason) {
+    outcome.kind = store::Outcome::Kind::suppressed;
+    outcome.error = *message.suppression_reason;
+    return outcome;
+  }
+  auto composed = worker.composer->compose(message);
+  if (!composed) return failure_outcome(worker, message, composed.error());
+  if (composed->send_before_ms && to_ms(clock.now()) > *composed->send_before_ms) {
+    outcome.kind = store::Outcome::Kind::cancelled;
+    outcome.error_code = "send_before_passed";
+    outcome.error = "not sent before the batch's send_before";
+    return outcome;
+  }
+  auto traffic = message.kind == store::MessageKind::transactional ? Traffic::transactional
+                                                                  : Traffic::bulk;
+  if (!quota.try_take(1, traffic)) {
+    return failure_outcome(worker, message,
+                           make_error(ErrorCode::upstream_throttled, "Daily message quota exceeded"));
+  }
+  if (!rate.acquire(1, stop)) {
+    quota.give_back(1);
+    return std::nullopt;  // stopping: give the claim back unsent
+  }
+  auto ses_id = worker.sender->send(composed->request);
+  if (!ses_id) {
+    quota.give_back(1);
+    return failure_outcome(worker, message, ses_id.error());
+  }
+  rate.on_success();
+  outcome.kind = store::Outcome::Kind::sent;
+  outcome.ses_message_id = *ses_id;
+  return outcome;
+}
+
+store::Outcome Engine::Impl::failure_outcome(Worker& worker, const store::ClaimedMessage& message,
+                                             const Error& error) {
+  int throttle_streak = 1;
+  if (error.code == ErrorCode::upstream_throttled && !is_daily_quota_error(error)) {
+    throttle_streak = rate.on_throttled();
+  }
+  if (is_daily_quota_error(error)) quota.on_quota_exceeded();
+  auto decision = policy.decide(message.attempts, error, clock.now(), worker.rng, throttle_streak);
+  store::Outcome outcome{.message_id = message.id, .lease_token = message.lease_token};
+  outcome.error_code = error_code_name(error);
+  outcome.error = error.detail;
+  switch (decision.kind) {
+    case Decision::Kind::retry:
+    case Decision::Kind::quota_pause:
+      outcome.kind = store::Outcome::Kind::retry;
+      outcome.run_at_ms = to_ms(decision.retry_at);
+      outcome.attempt_consumed = decision.kind == Decision::Kind::retry &&
+                                 decision.consumes_attempt == ConsumesAttempt::yes;
+      break;
+    case Decision::Kind::dead_letter:
+      outcome.kind = store::Outcome::Kind::dead_letter;
+      break;
+  }
+  return outcome;
+}
+
+// Hands `outcome` to the recorder and waits for its commit.
+bool Engine::Impl::commit(store::Outcome outcome) {
+  Pending entry{std::move(outcome), {}};
+  auto committed = entry.committed.get_future();
+  {
+    std::scoped_lock lock(record_mutex);
+    pending.push_back(&entry);
+  }
+  record_cv.notify_one();
+  return committed.get();
+}
+
+void Engine::Impl::finish(const store::ClaimedMessage& message) {
+  std::scoped_lock lock(mutex);
+  claims.erase(message.id);
+  --busy_workers;
+  if (claims.empty()) settled_cv.notify_all();
+}
+
+// ---- recorder -----------------------------------------------------------------------
+
+void Engine::Impl::recorder_loop(std::stop_token stop) {
+  store::MessageRepo repo(*recorder_db, clock);
+  while (true) {
+    std::vector<Pending*> group;
+    {
+      std::unique_lock lock(record_mutex);
+      record_cv.wait(lock, stop, [&] { return !pending.empty(); });
+      if (pending.empty()) return;  // stop requested and nothing left
+      // Give the other busy workers a moment to report: one fsync for all.
+      record_cv.wait_for(lock, k_group_commit_wait,
+                         [&] { return static_cast<int>(pending.size()) >= busy_workers.load(); });
+      group.swap(pending);
+    }
+    commit_group(repo, group);
+  }
+}
+
+void Engine::Impl::commit_group(store::MessageRepo& repo, std::vector<Pending*>& group) {
+  std::vector<store::Outcome> outcomes;
+  for (auto* p : group) outcomes.push_back(p->outcome);
+  for (int attempt = 1;; ++attempt) {
+    auto recorded = repo.record(outcomes);
+    if (recorded) {
+      for (std::size_t i = 0; i < group.size(); ++i) {
+        count(outcomes[i], (*recorded)[i]);
+        group[i]->committed.set_value((*recorded)[i] == store::Recorded::applied);
+      }
+      return;
+    }
+    if (recorded.error().code != ErrorCode::storage_unavailable || attempt >= k_record_retries) {
+      log::error("recording outcomes failed; their leases will expire and they will be retried",
+                 {{"count", group.size()}, {"error", recorded.error().detail}});
+      for (auto* p : group) p->committed.set_value(false);
+      return;
+    }
+    std::this_thread::sleep_for(k_record_retry_wait);  // back off from a busy database
+  }
+}
+
+void Engine::Impl::count(const store::Outcome& outcome, store::Recorded recorded) {
+  if (recorded == store::Recorded::stale) {
+    ++stale;
+    log::warn("outcome fenced off: the lease had moved on", {{"message_id", outcome.message_id}});
+    return;
+  }
+  switch (outcome.kind) {
+    case store::Outcome::Kind::sent: ++sent; break;
+    case store::Outcome::Kind::retry: ++retried; break;
+    case store::Outcome::Kind::dead_letter: ++dead_lettered; break;
+    case store::Outcome::Kind::suppressed: ++suppressed; break;
+    case store::Outcome::Kind::cancelled: ++cancelled; break;
+  }
+}
+
+// ---- reaper ---------------------------------------------------------------------------
+
+void Engine::Impl::reaper_loop(std::stop_token stop) {
+  store::MessageRepo repo(*reaper_db, clock);
+  auto next_account = SteadyClock::now();
+  while (!stop.stop_requested()) {
+    reap(repo);
+    if (SteadyClock::now() >= next_account) {
+      next_account = SteadyClock::now() + (refresh_account() ? std::chrono::seconds(k_account_refresh)
+                                                             : std::chrono::seconds(k_account_retry));
+    }
+    last_tick = SteadyClock::now().time_since_epoch().count();
+    ++reaper_ticks;
+    wait_or_stop(stop, k_reaper_interval);
+  }
+}
+
+void Engine::Impl::reap(store::MessageRepo& repo) {
+  const auto now_ms = to_ms(clock.now());
+  auto requeued = repo.requeue_expired(now_ms);
+  auto promoted = repo.promote_scheduled(now_ms);
+  auto expired = repo.expire_send_before(now_ms);
+  auto changes = repo.update_batch_statuses();
+  for (const Error* e : {requeued ? nullptr : &requeued.error(), promoted ? nullptr : &promoted.error(),
+                         expired ? nullptr : &expired.error(), changes ? nullptr : &changes.error()}) {
+    if (e) log::warn("reaper step failed", {{"error", e->detail}});
+  }
+  if (requeued && *requeued > 0) log::warn("requeued expired leases", {{"count", *requeued}});
+  if (expired && *expired > 0) log::info("cancelled messages past send_before", {{"count", *expired}});
+  if (changes) {
+    for (const auto& c : *changes) {
+      log::info("batch status changed", {{"batch_id", c.batch_id}, {"from", c.from}, {"to", c.to}});
+    }
+  }
+  if ((requeued && *requeued > 0) || (promoted && *promoted > 0)) {
+    std::scoped_lock lock(mutex);
+    wake = true;
+    dispatcher_cv.notify_one();
+  }
+}
+
+bool Engine::Impl::refresh_account() {
+  auto account = reaper_sender->account();
+  if (!account) {
+    log::warn("GetAccount failed; keeping the current send rate and quota",
+              {{"error", account.error().detail}});
+    return false;
+  }
+  if (!config.ses.max_send_rate) {
+    rate.set_ceiling(SendRate::ceiling_from_account(account->max_send_rate));
+  }
+  quota.refresh(account->max_24_hour_send, account->sent_last_24_hours);
+  return true;
+}
+
+// ---- Engine ----------------------------------------------------------------------------
+
+Engine::Engine(const Config& config, std::string db_path, const Clock& clock,
+               SenderFactory make_sender)
+    : m_impl(std::make_unique<Impl>(config, std::move(db_path), clock, std::move(make_sender))) {}
+
+Engine::~Engine() { stop(std::chrono::milliseconds(0)); }
+
+Status Engine::start() {
+  if (m_impl->started) return make_error(ErrorCode::conflict, "the job engine was already started");
+  m_impl->started = true;
+  if (auto opened = m_impl->open(); !opened) {
+    m_impl->stopped = true;
+    return opened;
+  }
+  m_impl->start_threads();
+  log::info("job engine started", {{"workers", m_impl->config.worker.concurrency},
+                                   {"send_rate", m_impl->rate.current_rate()}});
+  return {};
+}
+
+void Engine::notify() {
+  std::scoped_lock lock(m_impl->mutex);
+  m_impl->wake = true;
+  m_impl->dispatcher_cv.notify_one();
+}
+
+void Engine::stop(std::chrono::milliseconds grace) {
+  if (!m_impl->started || m_impl->stopped) return;
+  m_impl->stopped = true;
+  m_impl->stop(grace);
+}
+
+EngineStats Engine::stats() const {
+  const Impl& impl = *m_impl;
+  EngineStats s;
+  s.workers = impl.config.worker.concurrency;
+  {
+    std::scoped_lock lock(m_impl->mutex);
+    s.in_flight = static_cast<int>(impl.claims.size());
+  }
+  s.send_rate = impl.rate.current_rate();
+  auto since_tick = SteadyClock::now().time_since_epoch() -
+                    SteadyClock::duration(impl.last_tick.load());
+  s.alive = impl.running && since_tick < k_alive_window;
+  s.bulk_held = !impl.quota.allows(1, Traffic::bulk);
+  s.sent = impl.sent;
+  s.retried = impl.retried;
+  s.dead_lettered = impl.dead_lettered;
+  s.suppressed = impl.suppressed;
+  s.cancelled = impl.cancelled;
+  s.stale = impl.stale;
+  s.claim_rounds = impl.claim_rounds;
+  s.reaper_ticks = impl.reaper_ticks;
+  return s;
+}
+
+}  // namespace mailer::jobs

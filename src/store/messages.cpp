@@ -1,0 +1,567 @@
+#include "mailer/store/messages.hpp"
+
+#include <cstring>
+#include <set>
+#include <utility>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "mailer/crypto/crypto.hpp"
+#include "store/sql_util.hpp"
+
+// How the job table is used (docs/ARCHITECTURE.md "Durability guarantees"):
+//
+// claim() selects due rows through the partial index messages_claim and marks
+// them `sending` inside BEGIN IMMEDIATE, so no two connections can pick the
+// same row. Each claim gets a random lease token; every later write for that
+// claim says `WHERE id = ? AND lease_token = ? AND state = 'sending'`, so a
+// worker whose lease was reaped and re-claimed can no longer touch the row
+// (the fencing token pattern). The token is random rather than a counter so
+// that no connection needs to know the others' state.
+//
+// Batch counts are never written here: the triggers of schema 0001 follow
+// every `state` change. Only purge_dlq, which deletes rows, adjusts them.
+
+namespace mailer::store {
+namespace {
+
+std::int64_t random_lease_token() {
+  std::string bytes = crypto::random_bytes(sizeof(std::uint64_t));
+  std::uint64_t value = 0;
+  std::memcpy(&value, bytes.data(), sizeof(value));
+  // 63 bits, never 0: SQLite integers are signed, and 0 reads as "no token".
+  value &= 0x7fffffffffffffffULL;
+  return value == 0 ? 1 : static_cast<std::int64_t>(value);
+}
+
+MessageKind parse_kind(const std::string& text) {
+  return text == "transactional" ? MessageKind::transactional : MessageKind::bulk;
+}
+
+// Column order of read_claimed().
+constexpr const char* k_select_due =
+    "SELECT m.id, m.batch_id, m.kind, m.email, m.variables_json, m.attempts,"
+    "       m.template_id, m.template_version, m.subject, m.html, m.text, m.from_address,"
+    "       m.reply_to_json, m.tags_json, m.configuration_set,"
+    "       CASE WHEN s.scope = 'all' OR (s.scope = 'bulk' AND m.kind = 'bulk')"
+    "            THEN s.reason END"
+    "  FROM messages m LEFT JOIN suppressions s ON s.email = lower(m.email)"
+    " WHERE m.state = 'queued' AND m.paused = 0 AND m.run_at_ms <= ?";
+
+ClaimedMessage read_claimed(SQLite::Statement& row) {
+  ClaimedMessage m;
+  m.id = row.getColumn(0).getString();
+  m.batch_id = sql::optional_text(row.getColumn(1));
+  m.kind = parse_kind(row.getColumn(2).getString());
+  m.email = row.getColumn(3).getString();
+  m.variables_json = row.getColumn(4).getString();
+  m.attempts = row.getColumn(5).getInt() + 1;
+  m.template_id = sql::optional_text(row.getColumn(6));
+  m.template_version = sql::optional_int64(row.getColumn(7));
+  m.subject = sql::optional_text(row.getColumn(8));
+  m.html = sql::optional_text(row.getColumn(9));
+  m.text = sql::optional_text(row.getColumn(10));
+  m.from_address = sql::optional_text(row.getColumn(11));
+  m.reply_to_json = sql::optional_text(row.getColumn(12));
+  m.tags_json = sql::optional_text(row.getColumn(13));
+  m.configuration_set = sql::optional_text(row.getColumn(14));
+  m.suppression_reason = sql::optional_text(row.getColumn(15));
+  return m;
+}
+
+std::vector<ClaimedMessage> select_due(SQLite::Database& db, int max, std::int64_t now_ms,
+                                       ClaimScope scope) {
+  std::string query = k_select_due;
+  if (scope == ClaimScope::transactional_only) query += " AND m.kind = 'transactional'";
+  query += " ORDER BY m.priority, m.run_at_ms LIMIT ?";
+  SQLite::Statement select(db, query);
+  select.bind(1, static_cast<std::int64_t>(now_ms));
+  select.bind(2, max);
+  std::vector<ClaimedMessage> due;
+  while (select.executeStep()) due.push_back(read_claimed(select));
+  return due;
+}
+
+void mark_sending(SQLite::Database& db, ClaimedMessage& m, std::int64_t now_ms,
+                  std::int64_t lease_ms) {
+  SQLite::Statement update(db,
+                           "UPDATE messages SET state = 'sending', lease_token = ?,"
+                           " lease_expires_ms = ?, attempts = attempts + 1, updated_at_ms = ?"
+                           " WHERE id = ?");
+  m.lease_token = random_lease_token();
+  m.lease_expires_ms = now_ms + lease_ms;
+  update.bind(1, static_cast<std::int64_t>(m.lease_token));
+  update.bind(2, static_cast<std::int64_t>(m.lease_expires_ms));
+  update.bind(3, static_cast<std::int64_t>(now_ms));
+  update.bind(4, m.id);
+  update.exec();
+}
+
+// ---- record() ----------------------------------------------------------------
+
+// The row an applied outcome changed, for its event.
+struct Fenced {
+  std::optional<std::string> batch_id;
+  std::string email;
+  int attempts = 0;
+};
+
+// Runs "UPDATE messages SET <set_clause>, <lease cleared> WHERE <fence>":
+// `bind` binds the set clause's parameters and returns the next index.
+// nullopt when the fence did not match (a stale outcome): nothing changed.
+template <typename Bind>
+std::optional<Fenced> update_fenced(SQLite::Database& db, const std::string& set_clause,
+                                    std::int64_t now_ms, const Outcome& o, Bind&& bind) {
+  SQLite::Statement update(db, "UPDATE messages SET " + set_clause +
+                                   ", lease_token = NULL, lease_expires_ms = NULL,"
+                                   " updated_at_ms = ?"
+                                   " WHERE id = ? AND lease_token = ? AND state = 'sending'"
+                                   " RETURNING batch_id, email, attempts");
+  int next = bind(update);
+  update.bind(next, static_cast<std::int64_t>(now_ms));
+  update.bind(next + 1, o.message_id);
+  update.bind(next + 2, static_cast<std::int64_t>(o.lease_token));
+  if (!update.executeStep()) return std::nullopt;
+  Fenced row{sql::optional_text(update.getColumn(0)), update.getColumn(1).getString(),
+             update.getColumn(2).getInt()};
+  while (update.executeStep()) {
+  }
+  return row;
+}
+
+void insert_event(SQLite::Database& db, const char* type, const Fenced& row,
+                  const std::string& message_id, const nlohmann::json& detail,
+                  std::int64_t now_ms) {
+  SQLite::Statement insert(db,
+                           "INSERT INTO events(type, batch_id, message_id, email, detail_json,"
+                           " occurred_at_ms) VALUES (?, ?, ?, ?, ?, ?)");
+  insert.bind(1, type);
+  sql::bind_optional(insert, 2, row.batch_id);
+  insert.bind(3, message_id);
+  insert.bind(4, row.email);
+  insert.bind(5, detail.dump());
+  insert.bind(6, static_cast<std::int64_t>(now_ms));
+  insert.exec();
+}
+
+bool record_sent(SQLite::Database& db, const Outcome& o, std::int64_t now_ms) {
+  auto row = update_fenced(db, "state = 'sent', ses_message_id = ?, sent_at_ms = ?", now_ms, o,
+                           [&](SQLite::Statement& s) {
+                             s.bind(1, o.ses_message_id);
+                             s.bind(2, static_cast<std::int64_t>(now_ms));
+                             return 3;
+                           });
+  if (!row) return false;
+  insert_event(db, "SENT", *row, o.message_id, {{"ses_message_id", o.ses_message_id}}, now_ms);
+  return true;
+}
+
+bool record_retry(SQLite::Database& db, const Outcome& o, std::int64_t now_ms) {
+  // NOTE: an unconsumed try (throttling, daily quota) was counted at claim
+  // time; giving it back here keeps `attempts` equal to the tries that count.
+  auto row = update_fenced(db,
+                           "state = 'queued', run_at_ms = ?, last_error_code = ?, last_error = ?,"
+                           " attempts = max(0, attempts - ?)",
+                           now_ms, o, [&](SQLite::Statement& s) {
+                             s.bind(1, static_cast<std::int64_t>(o.run_at_ms));
+                             s.bind(2, o.error_code);
+                             s.bind(3, o.error);
+                             s.bind(4, o.attempt_consumed ? 0 : 1);
+                             return 5;
+                           });
+  if (!row) return false;
+  nlohmann::json detail = {{"error_code", o.error_code}, {"error", o.error},
+                           {"attempt", row->attempts}, {"retry_at_ms", o.run_at_ms},
+                           {"attempt_consumed", o.attempt_consumed}};
+  insert_event(db, "DEFERRED", *row, o.message_id, detail, now_ms);
+  return true;
+}
+
+bool record_dead_letter(SQLite::Database& db, const Outcome& o, std::int64_t now_ms) {
+  auto row = update_fenced(db,
+                           "state = 'failed', failed_at_ms = ?, last_error_code = ?,"
+                           " last_error = ?",
+                           now_ms, o, [&](SQLite::Statement& s) {
+                             s.bind(1, static_cast<std::int64_t>(now_ms));
+                             s.bind(2, o.error_code);
+                             s.bind(3, o.error);
+                             return 4;
+                           });
+  if (!row) return false;
+  nlohmann::json detail = {{"error_code", o.error_code}, {"error", o.error},
+                           {"attempts", row->attempts}};
+  insert_event(db, "FAILED", *row, o.message_id, detail, now_ms);
+  return true;
+}
+
+bool record_suppressed(SQLite::Database& db, const Outcome& o, std::int64_t now_ms) {
+  auto row = update_fenced(db, "state = 'suppressed'", now_ms, o,
+                           [](SQLite::Statement&) { return 1; });
+  if (!row) return false;
+  insert_event(db, "SUPPRESSED", *row, o.message_id, {{"reason", o.error}}, now_ms);
+  return true;
+}
+
+bool record_cancelled(SQLite::Database& db, const Outcome& o, std::int64_t now_ms) {
+  auto row = update_fenced(db, "state = 'cancelled', last_error_code = ?, last_error = ?", now_ms,
+                           o, [&](SQLite::Statement& s) {
+                             s.bind(1, o.error_code);
+                             s.bind(2, o.error);
+                             return 3;
+                           });
+  return row.has_value();
+}
+
+bool record_one(SQLite::Database& db, const Outcome& o, std::int64_t now_ms) {
+  switch (o.kind) {
+    case Outcome::Kind::sent: return record_sent(db, o, now_ms);
+    case Outcome::Kind::retry: return record_retry(db, o, now_ms);
+    case Outcome::Kind::dead_letter: return record_dead_letter(db, o, now_ms);
+    case Outcome::Kind::suppressed: return record_suppressed(db, o, now_ms);
+    case Outcome::Kind::cancelled: return record_cancelled(db, o, now_ms);
+  }
+  return false;
+}
+
+int exec_count(SQLite::Database& db, const std::string& query, std::int64_t now_ms,
+               std::int64_t arg) {
+  SQLite::Statement update(db, query);
+  update.bind(1, static_cast<std::int64_t>(now_ms));
+  update.bind(2, static_cast<std::int64_t>(arg));
+  return update.exec();
+}
+
+// ---- batch statuses ------------------------------------------------------------
+
+struct ActiveBatch {
+  std::string id;
+  std::string status;
+  std::int64_t scheduled = 0;
+  std::int64_t queued = 0;
+  std::int64_t sending = 0;
+  std::int64_t left_queue = 0;  // sending, sent, failed, suppressed, cancelled at send time
+};
+
+std::vector<ActiveBatch> active_batches(SQLite::Database& db) {
+  SQLite::Statement query(
+      db,
+      "SELECT b.id, b.status,"
+      " coalesce(sum(CASE WHEN c.key = 'state:scheduled' THEN c.n END), 0),"
+      " coalesce(sum(CASE WHEN c.key = 'state:queued' THEN c.n END), 0),"
+      " coalesce(sum(CASE WHEN c.key = 'state:sending' THEN c.n END), 0),"
+      " coalesce(sum(CASE WHEN c.key IN ('state:sending', 'state:sent', 'state:failed')"
+      "              THEN c.n END), 0)"
+      " FROM batches b LEFT JOIN batch_counts c ON c.batch_id = b.id"
+      " WHERE b.status IN ('scheduled', 'queued', 'sending')"
+      " GROUP BY b.id");
+  std::vector<ActiveBatch> batches;
+  while (query.executeStep()) {
+    batches.push_back({query.getColumn(0).getString(), query.getColumn(1).getString(),
+                       query.getColumn(2).getInt64(), query.getColumn(3).getInt64(),
+                       query.getColumn(4).getInt64(), query.getColumn(5).getInt64()});
+  }
+  return batches;
+}
+
+// The status `b` should have now; its own status when nothing changes.
+std::string next_status(const ActiveBatch& b) {
+  if (b.scheduled + b.queued + b.sending == 0) return "completed";
+  if (b.left_queue > 0) return "sending";
+  if (b.status == "scheduled" && b.scheduled == 0) return "queued";
+  return b.status;
+}
+
+void set_batch_status(SQLite::Database& db, const std::string& id, const std::string& status,
+                      std::int64_t now_ms) {
+  SQLite::Statement update(db,
+                           "UPDATE batches SET status = ?, updated_at_ms = ?,"
+                           " completed_at_ms = CASE WHEN ? = 'completed' THEN ?"
+                           "                   ELSE completed_at_ms END WHERE id = ?");
+  update.bind(1, status);
+  update.bind(2, static_cast<std::int64_t>(now_ms));
+  update.bind(3, status);
+  update.bind(4, static_cast<std::int64_t>(now_ms));
+  update.bind(5, id);
+  update.exec();
+}
+
+// ---- DLQ -------------------------------------------------------------------------
+
+constexpr int k_max_dlq_page = 1000;
+
+DlqEntry read_dlq_entry(SQLite::Statement& row) {
+  DlqEntry e;
+  e.id = row.getColumn(0).getString();
+  e.batch_id = sql::optional_text(row.getColumn(1));
+  e.kind = parse_kind(row.getColumn(2).getString());
+  e.email = row.getColumn(3).getString();
+  e.attempts = row.getColumn(4).getInt();
+  e.last_error_code = sql::optional_text(row.getColumn(5)).value_or("");
+  e.last_error = sql::optional_text(row.getColumn(6)).value_or("");
+  e.failed_at_ms = row.getColumn(7).getInt64();
+  return e;
+}
+
+// Cursor text: "<failed_at_ms>:<message id>" of the last entry of a page.
+bool parse_cursor(const std::string& cursor, std::int64_t& failed_at_ms, std::string& id) {
+  auto colon = cursor.find(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == cursor.size()) return false;
+  try {
+    std::size_t used = 0;
+    failed_at_ms = std::stoll(cursor.substr(0, colon), &used);
+    if (used != colon) return false;
+  } catch (const std::exception&) {
+    return false;
+  }
+  id = cursor.substr(colon + 1);
+  return true;
+}
+
+// Runs a DLQ retry UPDATE (k_retry_dlq_set + extra, RETURNING batch_id) and
+// collects the batches it gave work again.
+int retry_failed(SQLite::Statement& update, std::set<std::string>& batches) {
+  int moved = 0;
+  while (update.executeStep()) {
+    ++moved;
+    if (auto batch = sql::optional_text(update.getColumn(0))) batches.insert(*batch);
+  }
+  return moved;
+}
+
+// A completed batch that a DLQ retry gives work again is sending once more.
+void reopen_batches(SQLite::Database& db, const std::set<std::string>& batches,
+                    std::int64_t now_ms) {
+  SQLite::Statement update(db,
+                           "UPDATE batches SET status = 'sending', completed_at_ms = NULL,"
+                           " updated_at_ms = ? WHERE status = 'completed' AND id = ?");
+  for (const auto& id : batches) {
+    update.reset();
+    update.bind(1, static_cast<std::int64_t>(now_ms));
+    update.bind(2, id);
+    update.exec();
+  }
+}
+
+std::string retry_dlq_sql(const char* extra) {
+  return std::string(
+             "UPDATE messages SET state = 'queued', attempts = 0, run_at_ms = ?1,"
+             " failed_at_ms = NULL, updated_at_ms = ?1 WHERE state = 'failed'") +
+         extra + " RETURNING batch_id";
+}
+
+}  // namespace
+
+const char* to_string(MessageKind kind) {
+  return kind == MessageKind::transactional ? "transactional" : "bulk";
+}
+
+Result<std::vector<ClaimedMessage>> MessageRepo::claim(int max, std::int64_t now_ms,
+                                                       std::int64_t lease_ms, ClaimScope scope) {
+  if (max <= 0) return std::vector<ClaimedMessage>{};
+  return sql::transaction(m_db, "claim messages", [&]() -> Result<std::vector<ClaimedMessage>> {
+    auto due = select_due(m_db.sql(), max, now_ms, scope);
+    for (auto& m : due) mark_sending(m_db.sql(), m, now_ms, lease_ms);
+    return due;
+  });
+}
+
+Result<std::vector<Recorded>> MessageRepo::record(const std::vector<Outcome>& outcomes) {
+  const std::int64_t now_ms = to_ms(m_clock.now());
+  return sql::transaction(m_db, "record outcomes", [&]() -> Result<std::vector<Recorded>> {
+    std::vector<Recorded> recorded;
+    recorded.reserve(outcomes.size());
+    for (const auto& o : outcomes) {
+      recorded.push_back(record_one(m_db.sql(), o, now_ms) ? Recorded::applied : Recorded::stale);
+    }
+    return recorded;
+  });
+}
+
+Result<int> MessageRepo::requeue_expired(std::int64_t now_ms) {
+  return sql::guard("requeue expired leases", [&]() -> Result<int> {
+    return exec_count(m_db.sql(),
+                      "UPDATE messages SET state = 'queued', lease_token = NULL,"
+                      " lease_expires_ms = NULL, updated_at_ms = ?1"
+                      " WHERE state = 'sending' AND lease_expires_ms < ?2",
+                      now_ms, now_ms);
+  });
+}
+
+Result<int> MessageRepo::release(const std::vector<Claim>& claims) {
+  const std::int64_t now_ms = to_ms(m_clock.now());
+  return sql::transaction(m_db, "release claims", [&]() -> Result<int> {
+    SQLite::Statement update(m_db.sql(),
+                             "UPDATE messages SET state = 'queued', lease_token = NULL,"
+                             " lease_expires_ms = NULL, attempts = max(0, attempts - 1),"
+                             " updated_at_ms = ? WHERE id = ? AND lease_token = ?"
+                             " AND state = 'sending'");
+    int released = 0;
+    for (const auto& c : claims) {
+      update.reset();
+      update.bind(1, static_cast<std::int64_t>(now_ms));
+      update.bind(2, c.message_id);
+      update.bind(3, static_cast<std::int64_t>(c.lease_token));
+      released += update.exec();
+    }
+    return released;
+  });
+}
+
+Result<int> MessageRepo::promote_scheduled(std::int64_t now_ms) {
+  return sql::guard("promote scheduled messages", [&]() -> Result<int> {
+    return exec_count(m_db.sql(),
+                      "UPDATE messages SET state = 'queued', updated_at_ms = ?1"
+                      " WHERE state = 'scheduled' AND run_at_ms <= ?2",
+                      now_ms, now_ms);
+  });
+}
+
+Result<int> MessageRepo::expire_send_before(std::int64_t now_ms) {
+  return sql::guard("expire send_before", [&]() -> Result<int> {
+    return exec_count(m_db.sql(),
+                      "UPDATE messages SET state = 'cancelled', updated_at_ms = ?1,"
+                      " last_error_code = 'send_before_passed',"
+                      " last_error = 'not sent before the batch''s send_before'"
+                      " WHERE state IN ('queued', 'scheduled') AND batch_id IN"
+                      " (SELECT id FROM batches WHERE send_before_ms IS NOT NULL"
+                      "  AND send_before_ms < ?2)",
+                      now_ms, now_ms);
+  });
+}
+
+Result<std::vector<BatchStatusChange>> MessageRepo::update_batch_statuses() {
+  const std::int64_t now_ms = to_ms(m_clock.now());
+  return sql::transaction(m_db, "update batch statuses",
+                          [&]() -> Result<std::vector<BatchStatusChange>> {
+                            std::vector<BatchStatusChange> changes;
+                            for (const auto& b : active_batches(m_db.sql())) {
+                              std::string to = next_status(b);
+                              if (to == b.status) continue;
+                              set_batch_status(m_db.sql(), b.id, to, now_ms);
+                              changes.push_back({b.id, b.status, to});
+                            }
+                            return changes;
+                          });
+}
+
+Result<DlqPage> MessageRepo::list_dlq(int limit, const std::string& cursor) {
+  if (limit < 1 || limit > k_max_dlq_page) {
+    return make_error(ErrorCode::invalid_input, fmt::format("limit: {}: must be 1 to {}", limit,
+                                                            k_max_dlq_page));
+  }
+  std::int64_t after_ms = -1;
+  std::string after_id;
+  if (!cursor.empty() && !parse_cursor(cursor, after_ms, after_id)) {
+    return make_error(ErrorCode::invalid_input, "cursor: not a cursor from a previous page");
+  }
+  return sql::guard("list DLQ", [&]() -> Result<DlqPage> {
+    SQLite::Statement query(m_db.sql(),
+                            "SELECT id, batch_id, kind, email, attempts, last_error_code,"
+                            " last_error, failed_at_ms FROM messages WHERE state = 'failed'"
+                            " AND (failed_at_ms, id) > (?, ?) ORDER BY failed_at_ms, id LIMIT ?");
+    query.bind(1, static_cast<std::int64_t>(after_ms));
+    query.bind(2, after_id);
+    query.bind(3, limit + 1);
+    DlqPage page;
+    while (query.executeStep()) page.entries.push_back(read_dlq_entry(query));
+    if (static_cast<int>(page.entries.size()) > limit) {
+      page.entries.pop_back();
+      const auto& last = page.entries.back();
+      page.next_cursor = fmt::format("{}:{}", last.failed_at_ms, last.id);
+    }
+    return page;
+  });
+}
+
+Result<int> MessageRepo::retry_dlq(const std::vector<std::string>& ids) {
+  const std::int64_t now_ms = to_ms(m_clock.now());
+  return sql::transaction(m_db, "retry DLQ", [&]() -> Result<int> {
+    SQLite::Statement update(m_db.sql(), retry_dlq_sql(" AND id = ?2"));
+    std::set<std::string> batches;
+    int moved = 0;
+    for (const auto& id : ids) {
+      update.reset();
+      update.bind(1, static_cast<std::int64_t>(now_ms));
+      update.bind(2, id);
+      moved += retry_failed(update, batches);
+    }
+    reopen_batches(m_db.sql(), batches, now_ms);
+    return moved;
+  });
+}
+
+Result<int> MessageRepo::retry_dlq_all() {
+  const std::int64_t now_ms = to_ms(m_clock.now());
+  return sql::transaction(m_db, "retry DLQ", [&]() -> Result<int> {
+    SQLite::Statement update(m_db.sql(), retry_dlq_sql(""));
+    update.bind(1, static_cast<std::int64_t>(now_ms));
+    std::set<std::string> batches;
+    int moved = retry_failed(update, batches);
+    reopen_batches(m_db.sql(), batches, now_ms);
+    return moved;
+  });
+}
+
+Result<int> MessageRepo::purge_dlq(std::int64_t older_than_ms) {
+  return sql::transaction(m_db, "purge DLQ", [&]() -> Result<int> {
+    // No DELETE trigger keeps batch_counts, so take the purged rows off here.
+    SQLite::Statement counts(m_db.sql(),
+                             "UPDATE batch_counts SET n = n - (SELECT count(*) FROM messages m"
+                             " WHERE m.batch_id = batch_counts.batch_id AND m.state = 'failed'"
+                             " AND m.failed_at_ms < ?1) WHERE key = 'state:failed' AND batch_id IN"
+                             " (SELECT batch_id FROM messages WHERE state = 'failed'"
+                             "  AND failed_at_ms < ?1 AND batch_id IS NOT NULL)");
+    counts.bind(1, static_cast<std::int64_t>(older_than_ms));
+    counts.exec();
+    SQLite::Statement purge(m_db.sql(),
+                            "DELETE FROM messages WHERE state = 'failed' AND failed_at_ms < ?");
+    purge.bind(1, static_cast<std::int64_t>(older_than_ms));
+    return purge.exec();
+  });
+}
+
+Result<BatchContent> MessageRepo::batch_content(const std::string& batch_id) {
+  return sql::guard("read batch content", [&]() -> Result<BatchContent> {
+    SQLite::Statement query(m_db.sql(),
+                            "SELECT id, status, template_id, template_version, subject, html,"
+                            " text, from_address, reply_to_json, variables_json, tags_json,"
+                            " configuration_set, send_before_ms FROM batches WHERE id = ?");
+    query.bind(1, batch_id);
+    if (!query.executeStep()) return make_error(ErrorCode::not_found, "batch not found");
+    BatchContent b;
+    b.id = query.getColumn(0).getString();
+    b.status = query.getColumn(1).getString();
+    b.template_id = sql::optional_text(query.getColumn(2));
+    b.template_version = sql::optional_int64(query.getColumn(3));
+    b.subject = sql::optional_text(query.getColumn(4));
+    b.html = sql::optional_text(query.getColumn(5));
+    b.text = sql::optional_text(query.getColumn(6));
+    b.from_address = query.getColumn(7).getString();
+    b.reply_to_json = query.getColumn(8).getString();
+    b.variables_json = query.getColumn(9).getString();
+    b.tags_json = query.getColumn(10).getString();
+    b.configuration_set = sql::optional_text(query.getColumn(11));
+    b.send_before_ms = sql::optional_int64(query.getColumn(12));
+    return b;
+  });
+}
+
+Result<TemplateContent> MessageRepo::template_content(const std::string& template_id,
+                                                     std::int64_t version) {
+  return sql::guard("read template version", [&]() -> Result<TemplateContent> {
+    SQLite::Statement query(m_db.sql(),
+                            "SELECT subject, html, text FROM template_versions"
+                            " WHERE template_id = ? AND version = ?");
+    query.bind(1, template_id);
+    query.bind(2, static_cast<std::int64_t>(version));
+    if (!query.executeStep()) {
+      return make_error(ErrorCode::not_found,
+                        fmt::format("template {} version {} not found", template_id, version));
+    }
+    return TemplateContent{query.getColumn(0).getString(), sql::optional_text(query.getColumn(1)),
+                           sql::optional_text(query.getColumn(2))};
+  });
+}
+
+}  // namespace mailer::store
