@@ -8,7 +8,7 @@ namespace {
 constexpr std::size_t k_max_name_length = 200;
 
 // The stored content of `input`, or the compile errors (all parts at once).
-Result<store::TemplateContent> compile(const TemplateInput& input, bool name_required) {
+Result<store::TemplateSource> compile(const TemplateInput& input, bool name_required) {
   detail::Errors errors;
   if ((name_required && input.name.empty()) || input.name.size() > k_max_name_length)
     errors.push_back({"name", "must be 1 to 200 characters"});
@@ -17,7 +17,7 @@ Result<store::TemplateContent> compile(const TemplateInput& input, bool name_req
     for (const auto& f : compiled.error().fields) errors.push_back(f);
   }
   if (!errors.empty()) return detail::invalid("template is invalid", std::move(errors));
-  store::TemplateContent content{input.subject, input.html, input.text, {}};
+  store::TemplateSource content{input.subject, input.html, input.text, {}};
   // compile_template counts an empty part as absent; store it that way too.
   if (content.html && content.html->empty()) content.html.reset();
   if (content.text && content.text->empty()) content.text.reset();
@@ -72,7 +72,7 @@ Result<render::RenderedMessage> TemplateService::render_preview(const std::strin
   store::TemplateRepo repo(m_db, m_clock);
   auto found = repo.get(id);
   if (!found) return found.error();
-  store::TemplateContent content = found->current.content;
+  store::TemplateSource content = found->current.content;
   if (version && *version != found->current_version) {
     auto pinned = repo.version(id, *version);
     if (!pinned) return pinned.error();

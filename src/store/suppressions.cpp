@@ -63,7 +63,6 @@ const char* to_string(SuppressionReason reason) {
 }
 
 const char* to_string(SuppressionScope scope) { return scope == SuppressionScope::all ? "all" : "bulk"; }
-const char* to_string(MessageKind kind) { return kind == MessageKind::bulk ? "bulk" : "transactional"; }
 
 std::optional<SuppressionReason> parse_suppression_reason(std::string_view text) {
   for (auto r : {SuppressionReason::bounce, SuppressionReason::complaint, SuppressionReason::unsubscribe,

@@ -23,8 +23,8 @@ std::vector<std::string> parse_names(const std::string& json_text) {
   return names;
 }
 
-TemplateContent read_content(SQLite::Statement& row, int first) {
-  TemplateContent c;
+TemplateSource read_content(SQLite::Statement& row, int first) {
+  TemplateSource c;
   c.subject = row.getColumn(first).getString();
   c.html = sql::optional_text(row.getColumn(first + 1));
   c.text = sql::optional_text(row.getColumn(first + 2));
@@ -70,7 +70,7 @@ bool name_used_by_other(SQLite::Database& db, const std::string& name, const std
 }
 
 void insert_version(SQLite::Database& db, const std::string& id, int version,
-                    const TemplateContent& content, std::int64_t now_ms) {
+                    const TemplateSource& content, std::int64_t now_ms) {
   SQLite::Statement insert(db,
                            "INSERT INTO template_versions(template_id, version, subject, html, text, "
                            "variables_json, created_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?)");
@@ -86,7 +86,7 @@ void insert_version(SQLite::Database& db, const std::string& id, int version,
 
 }  // namespace
 
-Result<Template> TemplateRepo::create(const std::string& name, const TemplateContent& content) {
+Result<Template> TemplateRepo::create(const std::string& name, const TemplateSource& content) {
   std::string id = ids::make(ids::k_template);
   std::int64_t now_ms = to_ms(m_clock.now());
   return sql::transaction(m_db, "create template", [&]() -> Result<Template> {
@@ -130,7 +130,7 @@ Result<Page<Template>> TemplateRepo::list(const PageQuery& page) {
 }
 
 Result<Template> TemplateRepo::update(const std::string& id, const std::optional<std::string>& name,
-                                      const TemplateContent& content) {
+                                      const TemplateSource& content) {
   std::int64_t now_ms = to_ms(m_clock.now());
   return sql::transaction(m_db, "update template", [&]() -> Result<Template> {
     auto existing = find(m_db.sql(), id);
@@ -189,6 +189,19 @@ Status TemplateRepo::remove(const std::string& id) {
                         fmt::format("template {} is used by unfinished batch {}; cancel it or wait "
                                     "until it completes",
                                     id, busy.getColumn(0).getString()));
+    // The job engine renders a transactional message from its template pin, so
+    // one still waiting or in flight holds the template too. The first half
+    // runs on the messages_claim index (priority 0 = transactional), the second
+    // on messages_leased: no scan of the whole job table.
+    SQLite::Statement pending(m_db.sql(),
+                              "SELECT id FROM messages WHERE priority = 0 AND state = 'queued' AND paused = 0 "
+                              "AND template_id = ?1 UNION ALL "
+                              "SELECT id FROM messages WHERE state = 'sending' AND template_id = ?1 LIMIT 1");
+    pending.bind(1, id);
+    if (pending.executeStep())
+      return make_error(ErrorCode::conflict,
+                        fmt::format("template {} is used by message {} that is not sent yet; retry later", id,
+                                    pending.getColumn(0).getString()));
     SQLite::Statement remove(m_db.sql(), "DELETE FROM templates WHERE id = ?");
     remove.bind(1, id);
     remove.exec();  // versions go with it (ON DELETE CASCADE)

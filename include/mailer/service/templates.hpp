@@ -50,7 +50,8 @@ class TemplateService {
   /// Errors: not_found.
   Result<std::vector<store::TemplateVersion>> versions(const std::string& id);
   /// Errors: not_found; conflict while a batch that is not completed or
-  /// cancelled uses it (the detail names the batch).
+  /// cancelled uses it, or a transactional message pinned to it is queued or
+  /// sending (the detail names the batch or message).
   Status remove(const std::string& id);
   /// Renders version `version` (default current) exactly as the sender would:
   /// merge_variables(variables, {}, built-ins) where a built-in (email,

@@ -13,17 +13,16 @@
 #include "mailer/core/clock.hpp"
 #include "mailer/core/error.hpp"
 #include "mailer/store/database.hpp"
+#include "mailer/store/messages.hpp"  // MessageKind
 #include "mailer/store/page.hpp"
 
 namespace mailer::store {
 
 enum class SuppressionReason { bounce, complaint, unsubscribe, manual, soft_bounce };
 enum class SuppressionScope { all, bulk };
-enum class MessageKind { bulk, transactional };
 
 const char* to_string(SuppressionReason reason);
 const char* to_string(SuppressionScope scope);
-const char* to_string(MessageKind kind);
 std::optional<SuppressionReason> parse_suppression_reason(std::string_view text);
 std::optional<SuppressionScope> parse_suppression_scope(std::string_view text);
 /// The scope a reason implies: `bulk` for unsubscribe, `all` otherwise.

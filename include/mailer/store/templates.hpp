@@ -15,7 +15,7 @@
 
 namespace mailer::store {
 
-struct TemplateContent {
+struct TemplateSource {
   std::string subject;
   std::optional<std::string> html;
   std::optional<std::string> text;
@@ -25,7 +25,7 @@ struct TemplateContent {
 struct TemplateVersion {
   std::string template_id;
   int version = 0;
-  TemplateContent content;
+  TemplateSource content;
   std::int64_t created_at_ms = 0;
 };
 
@@ -44,7 +44,7 @@ class TemplateRepo {
 
   /// Stores a new template with version 1. Errors: conflict when `name` is taken
   /// (field "name"); storage_unavailable.
-  Result<Template> create(const std::string& name, const TemplateContent& content);
+  Result<Template> create(const std::string& name, const TemplateSource& content);
   /// Errors: not_found.
   Result<Template> get(const std::string& id);
   /// Page ordered by id (creation order); `after` is the last id seen.
@@ -52,13 +52,14 @@ class TemplateRepo {
   /// Adds version current+1 with `content` and renames to `name` when given.
   /// Errors: not_found; conflict when the new name is taken.
   Result<Template> update(const std::string& id, const std::optional<std::string>& name,
-                          const TemplateContent& content);
+                          const TemplateSource& content);
   /// Every version, oldest first. Errors: not_found.
   Result<std::vector<TemplateVersion>> versions(const std::string& id);
   /// One version. Errors: not_found naming the id and version.
   Result<TemplateVersion> version(const std::string& id, int version);
   /// Deletes the template and its versions. Errors: not_found; conflict while a
-  /// batch that is not completed or cancelled uses it.
+  /// batch that is not completed or cancelled uses it, or a transactional
+  /// message pinned to it is queued or sending.
   Status remove(const std::string& id);
 
  private:

@@ -9,8 +9,8 @@ using mailer::ErrorCode;
 using namespace mailer::store;
 
 namespace {
-TemplateContent content(std::string subject) {
-  return TemplateContent{std::move(subject), "<p>{{name}}</p>", std::nullopt, {"name"}};
+TemplateSource content(std::string subject) {
+  return TemplateSource{std::move(subject), "<p>{{name}}</p>", std::nullopt, {"name"}};
 }
 }  // namespace
 
@@ -59,6 +59,16 @@ TEST_CASE("TemplateRepo::remove refuses while an unfinished batch uses it", "[st
   CHECK(refused.error().code == ErrorCode::conflict);
   CHECK(refused.error().detail.find("bat_1") != std::string::npos);
   t.db().sql().exec("UPDATE batches SET status = 'completed'");
+  t.db().sql().exec("INSERT INTO messages(id, kind, priority, state, email, template_id, template_version, "
+                    "run_at_ms, created_at_ms, updated_at_ms) VALUES ('msg_1', 'transactional', 0, 'queued', "
+                    "'a@b.c', '" + created->id + "', 1, 0, 0, 0)");
+  auto queued = repo.remove(created->id);
+  REQUIRE_FALSE(queued);
+  CHECK(queued.error().code == ErrorCode::conflict);
+  CHECK(queued.error().detail.find("msg_1") != std::string::npos);
+  t.db().sql().exec("UPDATE messages SET state = 'sending'");
+  CHECK(repo.remove(created->id).error().code == ErrorCode::conflict);
+  t.db().sql().exec("UPDATE messages SET state = 'sent'");
   REQUIRE(repo.remove(created->id));
   CHECK(t.count_rows("template_versions") == 0);
   CHECK(repo.remove(created->id).error().code == ErrorCode::not_found);
