@@ -1,7 +1,9 @@
 // Times POST /v1/batches' core: parse a JSON body of N recipients with three
 // variables each, map it onto BatchRequest, and accept_batch() it into a fresh
 // database file (synchronous=FULL, so the commit includes the fsync).
-// Prints each phase in ms and the peak RSS. Usage: mailer_bench_accept [N] [dir]
+// Prints each phase in ms and the peak RSS.
+// Usage: mailer_bench_accept [N] [dir] [S]; S > 0 first suppresses S addresses,
+// every other one a recipient, so the suppression lookups are measured too.
 
 #include <sys/resource.h>
 
@@ -16,6 +18,7 @@
 
 #include "mailer/service/batches.hpp"
 #include "mailer/store/database.hpp"
+#include "mailer/store/suppressions.hpp"
 
 namespace {
 
@@ -70,6 +73,15 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "cannot create %s\n", db_path.c_str());
     return 1;
   }
+  int suppressed = argc > 3 ? std::atoi(argv[3]) : 0;
+  if (suppressed > 0) {
+    mailer::SystemClock setup_clock;
+    std::vector<mailer::store::Suppression> rows;
+    for (int i = 0; i < suppressed; ++i)
+      rows.push_back({(i % 2 ? fmt::format("other{}@example.com", i) : fmt::format("user{}@example.com", i)),
+                      mailer::store::SuppressionReason::manual, mailer::store::SuppressionScope::all, "{}", 0, 0});
+    if (!mailer::store::SuppressionRepo(**db, setup_clock).import(rows)) return 1;
+  }
   std::string text = make_body(count);
   mailer::SystemClock clock;
   mailer::service::BatchService batches(**db, clock);
@@ -94,7 +106,8 @@ int main(int argc, char** argv) {
   }
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
-  fmt::print("recipients={} body_bytes={} accepted={}\n", count, text.size(), accepted->accepted);
+  fmt::print("recipients={} body_bytes={} accepted={} suppressed={}\n", count, text.size(), accepted->accepted,
+             accepted->suppressed);
   fmt::print("parse_json_ms={:.1f} map_request_ms={:.1f} accept_batch_ms={:.1f} total_ms={:.1f}\n", parse_ms,
              map_ms, accept_ms, total_ms);
   // The machine may be shared: CPU time (user + system) shows the cost apart from waiting.
