@@ -1,0 +1,90 @@
+#include <catch2/catch.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include "mailer/aws/ses_client.hpp"
+
+using namespace mailer;
+using namespace mailer::aws;
+
+TEST_CASE("classify_ses_error follows the ses-v2.md table", "[aws][ses]") {
+  struct Row {
+    long status;
+    std::string header, body;
+    ErrorCode code;
+    std::string upstream;
+  };
+  std::vector<Row> rows{
+      {429, "", R"({"message":"Maximum sending rate exceeded."})", ErrorCode::upstream_throttled, "HTTP429"},
+      {429, "TooManyRequestsException:http://internal.amazon.com/coral/x", "{}",
+       ErrorCode::upstream_throttled, "TooManyRequestsException"},
+      {400, "", R"({"__type":"com.amazonaws#ThrottlingException","message":"Rate exceeded"})",
+       ErrorCode::upstream_throttled, "ThrottlingException"},
+      {400, "LimitExceededException", R"({"message":"Daily message quota exceeded."})",
+       ErrorCode::upstream_throttled, "LimitExceededException"},
+      {400, "SendingPausedException", "{}", ErrorCode::upstream_throttled, "SendingPausedException"},
+      {500, "InternalFailure", "", ErrorCode::upstream_transient, "InternalFailure"},
+      {503, "", "<html>", ErrorCode::upstream_transient, "HTTP503"},
+      {403, "ExpiredTokenException", "{}", ErrorCode::upstream_transient, "ExpiredTokenException"},
+      {400, "", R"({"code":"MessageRejected","message":"Email address is not verified."})",
+       ErrorCode::upstream_permanent, "MessageRejected"},
+      {403, "SignatureDoesNotMatch", "{}", ErrorCode::upstream_permanent, "SignatureDoesNotMatch"},
+      {400, "AccountSuspendedException", "{}", ErrorCode::upstream_permanent, "AccountSuspendedException"},
+      {404, "NotFoundException", "{}", ErrorCode::upstream_permanent, "NotFoundException"},
+      {413, "", "", ErrorCode::upstream_permanent, "HTTP413"},
+  };
+  for (const auto& row : rows) {
+    INFO(row.status << " " << row.header << " " << row.body);
+    auto error = classify_ses_error(row.status, row.header, row.body);
+    CHECK(error.code == row.code);
+    CHECK(error.upstream_code == row.upstream);
+  }
+  auto with_message = classify_ses_error(400, "", R"({"code":"MessageRejected","Message":"Bad MIME"})");
+  CHECK(with_message.detail == "Bad MIME");
+  CHECK(classify_ses_error(502, "", "").detail == "SES answered HTTP 502");
+}
+
+TEST_CASE("send_email_body builds Simple content with UTF-8 charsets", "[aws][ses]") {
+  SendRequest request{"Shop <news@example.com>", {"a@example.net"}, {"support@example.com"},
+                      "Grüße", "<p>hi</p>", "hi", {{"List-Unsubscribe", "<https://u>"}},
+                      {{"campaign", "spring"}}, "prod"};
+  auto body = nlohmann::json::parse(send_email_body(request));
+  CHECK(body["FromEmailAddress"] == "Shop <news@example.com>");
+  CHECK(body["Destination"]["ToAddresses"] == nlohmann::json::array({"a@example.net"}));
+  CHECK(body["ReplyToAddresses"][0] == "support@example.com");
+  const auto& simple = body["Content"]["Simple"];
+  CHECK(simple["Subject"]["Data"] == "Grüße");
+  CHECK(simple["Subject"]["Charset"] == "UTF-8");
+  CHECK(simple["Body"]["Html"]["Data"] == "<p>hi</p>");
+  CHECK(simple["Body"]["Text"]["Charset"] == "UTF-8");
+  CHECK(simple["Headers"][0]["Name"] == "List-Unsubscribe");
+  CHECK(body["EmailTags"][0]["Value"] == "spring");
+  CHECK(body["ConfigurationSetName"] == "prod");
+
+  SendRequest minimal{"a@b.c", {"d@e.f"}, {}, "s", "", "t", {}, {}, ""};
+  auto small = nlohmann::json::parse(send_email_body(minimal));
+  CHECK_FALSE(small.contains("ReplyToAddresses"));
+  CHECK_FALSE(small.contains("EmailTags"));
+  CHECK_FALSE(small.contains("ConfigurationSetName"));
+  CHECK_FALSE(small["Content"]["Simple"]["Body"].contains("Html"));
+}
+
+TEST_CASE("resolve_ses_endpoint precedence", "[aws][ses]") {
+  std::map<std::string, std::string> vars;
+  EnvGetter env = [&vars](const char* name) -> std::optional<std::string> {
+    auto it = vars.find(name);
+    return it == vars.end() ? std::nullopt : std::optional<std::string>(it->second);
+  };
+  SesConfig config;
+  config.region = "eu-west-1";
+  CHECK(resolve_ses_endpoint(config, env) == "https://email.eu-west-1.amazonaws.com");
+  vars["AWS_ENDPOINT_URL"] = "http://127.0.0.1:1/";
+  CHECK(resolve_ses_endpoint(config, env) == "http://127.0.0.1:1");
+  vars["AWS_ENDPOINT_URL_SESV2"] = "http://127.0.0.1:2";
+  CHECK(resolve_ses_endpoint(config, env) == "http://127.0.0.1:2");
+  config.endpoint = "http://127.0.0.1:3";
+  CHECK(resolve_ses_endpoint(config, env) == "http://127.0.0.1:3");
+  config.endpoint.clear();
+  vars["AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"] = "true";
+  CHECK(resolve_ses_endpoint(config, env) == "https://email.eu-west-1.amazonaws.com");
+}
