@@ -40,6 +40,7 @@ struct Options {
   std::filesystem::path out_dir = "fake-ses-out";
   bool store = true;
   int threads = 16;
+  int keep_alive_seconds = 2;  // idle keep-alive; also bounds how long SIGTERM waits
   double quota_max_send_rate = 14;
   double quota_max_24h_send = 50000;
   bool log_requests = false;

@@ -28,6 +28,8 @@ void add_flags(CLI::App& app, Options& o, std::vector<std::string>& rejects) {
   app.add_option("--out-dir", o.out_dir, "where accepted messages are written")->capture_default_str();
   app.add_flag("--no-store{false}", o.store, "do not write messages (benchmarks)");
   app.add_option("--threads", o.threads, "worker threads")->capture_default_str()->check(CLI::Range(1, 1024));
+  app.add_option("--keep-alive-seconds", o.keep_alive_seconds, "idle keep-alive timeout")
+      ->capture_default_str()->check(CLI::Range(1, 3600));
   app.add_option("--max-send-rate", o.quota_max_send_rate, "GetAccount SendQuota.MaxSendRate")->capture_default_str();
   app.add_option("--max-24h-send", o.quota_max_24h_send, "GetAccount SendQuota.Max24HourSend")->capture_default_str();
   app.add_flag("--log-requests", o.log_requests, "one JSON line per SES request");
