@@ -97,6 +97,17 @@ TEST_CASE("mailer-fake-ses rejects unsigned and mis-scoped requests", "[fake_ses
   CHECK(tampered->status == 403);
   CHECK(error_type(*tampered) == "SignatureDoesNotMatch");
 
+  // Signed correctly, but 20 minutes ago.
+  std::vector<aws::Header> old_headers{{"Host", fake.url.substr(7)}};
+  aws::add_signature_headers(old_headers, "GET", "/v2/email/account", "", "",
+                             {aws::format_amz_date(std::chrono::system_clock::now() - std::chrono::minutes(20)),
+                              "us-east-1", "ses"},
+                             k_key_id, k_secret, "");
+  auto stale = http.perform({"GET", fake.url + "/v2/email/account", old_headers, ""});
+  REQUIRE(stale);
+  CHECK(stale->status == 400);
+  CHECK(error_type(*stale) == "RequestExpired");
+
   CHECK(signed_call(fake, "GET", "/v2/email/account", "").status == 200);
 }
 

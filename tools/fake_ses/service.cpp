@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <ctime>
 #include <fstream>
 #include <iostream>
 #include <random>
@@ -160,6 +161,15 @@ std::string bare_address(const std::string& address) {
   return lower(address);
 }
 
+// X-Amz-Date ("20150830T123600Z") within 15 minutes of now.
+bool within_skew(const std::string& amz_date) {
+  std::tm parts{};
+  if (strptime(amz_date.c_str(), "%Y%m%dT%H%M%SZ", &parts) == nullptr) return false;
+  auto signed_at = std::chrono::system_clock::from_time_t(timegm(&parts));
+  auto skew = std::chrono::system_clock::now() - signed_at;
+  return skew < std::chrono::minutes(15) && skew > -std::chrono::minutes(15);
+}
+
 }  // namespace
 
 void log_line(const json& fields) {
@@ -252,6 +262,11 @@ bool Service::verify_signature(const httplib::Request& req, httplib::Response& r
   if (amz_date.size() != 16 || amz_date.substr(0, 8) != auth.date || auth.service != "ses" ||
       (!m_options.region.empty() && auth.region != m_options.region)) {
     respond_error(res, 403, "SignatureDoesNotMatch", "Credential scope does not match the request");
+    return false;
+  }
+  if (!within_skew(amz_date)) {
+    // AWS refuses signatures more than 15 minutes off the server clock.
+    respond_error(res, 400, "RequestExpired", "Signature expired: request time is too far from server time");
     return false;
   }
   if (!m_options.session_token.empty() &&

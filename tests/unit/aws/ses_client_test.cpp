@@ -2,7 +2,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <atomic>
+
 #include "mailer/aws/ses_client.hpp"
+#include "support/fake_metadata.hpp"
 
 using namespace mailer;
 using namespace mailer::aws;
@@ -87,4 +90,41 @@ TEST_CASE("resolve_ses_endpoint precedence", "[aws][ses]") {
   config.endpoint.clear();
   vars["AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"] = "true";
   CHECK(resolve_ses_endpoint(config, env) == "https://email.eu-west-1.amazonaws.com");
+}
+
+TEST_CASE("SesClient drops cached credentials after ExpiredTokenException", "[aws][ses]") {
+  static net::CurlGlobal curl;
+  test::FakeMetadataServer imds;
+  imds.set_credentials("ASIAONE", "imds-secret", "imds-token", "2099-01-01T00:00:00Z");
+  test::LoopbackServer ses;
+  std::atomic<int> calls{0};
+  std::string seen_token, seen_host;  // written by the server thread while the client waits
+  ses.server().Get("/v2/email/account", [&](const httplib::Request& req, httplib::Response& res) {
+    ++calls;
+    seen_token = req.get_header_value("X-Amz-Security-Token");
+    seen_host = req.get_header_value("Host");
+    res.status = 403;
+    res.set_header("x-amzn-ErrorType", "ExpiredTokenException");
+    res.set_content(R"({"message":"The security token included in the request is expired"})",
+                    "application/json");
+  });
+  ses.start();
+  CredentialsProvider::Options options;
+  options.env = [&imds](const char* name) -> std::optional<std::string> {
+    if (std::string(name) == "AWS_EC2_METADATA_SERVICE_ENDPOINT") return imds.url();
+    if (std::string(name) == "HOME") return "/nonexistent";
+    return std::nullopt;
+  };
+  auto provider = std::make_shared<CredentialsProvider>(options);
+  SesClient client({"us-east-1", ses.url() + "/", {}}, provider);
+  auto first = client.get_account();
+  REQUIRE_FALSE(first);
+  CHECK(first.error().code == ErrorCode::upstream_transient);
+  CHECK(first.error().detail == "The security token included in the request is expired");
+  CHECK(imds.credential_requests() == 1);
+  REQUIRE_FALSE(client.get_account());
+  CHECK(imds.credential_requests() == 2);  // fetched again, not served from the cache
+  CHECK(calls == 2);
+  CHECK(seen_token == "imds-token");
+  CHECK(seen_host == "127.0.0.1:" + std::to_string(ses.port()));
 }
