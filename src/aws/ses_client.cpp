@@ -121,8 +121,11 @@ SesClient::SesClient(SesClientOptions options, std::shared_ptr<CredentialsProvid
   if (m_options.endpoint.empty()) {
     m_options.endpoint = "https://email." + m_options.region + ".amazonaws.com";
   }
-  auto scheme_end = m_options.endpoint.find("://");
-  auto host_start = scheme_end == std::string::npos ? 0 : scheme_end + 3;
+  // A bare "host[:port]" means HTTPS, as the SDKs read it.
+  if (m_options.endpoint.find("://") == std::string::npos) {
+    m_options.endpoint = "https://" + m_options.endpoint;
+  }
+  auto host_start = m_options.endpoint.find("://") + 3;
   m_host = m_options.endpoint.substr(host_start, m_options.endpoint.find('/', host_start) - host_start);
 }
 

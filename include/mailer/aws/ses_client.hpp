@@ -44,7 +44,8 @@ struct AccountQuota {
 
 struct SesClientOptions {
   std::string region = "us-east-1";
-  std::string endpoint;  // scheme://host[:port], no trailing '/'; see resolve_ses_endpoint
+  std::string endpoint;  // scheme://host[:port][/prefix] (see resolve_ses_endpoint); empty =
+                         // https://email.<region>.amazonaws.com; no scheme = https
   net::HttpClientOptions http{};
 };
 

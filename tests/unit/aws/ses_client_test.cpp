@@ -5,6 +5,7 @@
 #include <atomic>
 
 #include "mailer/aws/ses_client.hpp"
+#include "mailer/aws/sigv4.hpp"
 #include "support/fake_metadata.hpp"
 
 using namespace mailer;
@@ -127,4 +128,53 @@ TEST_CASE("SesClient drops cached credentials after ExpiredTokenException", "[aw
   CHECK(calls == 2);
   CHECK(seen_token == "imds-token");
   CHECK(seen_host == "127.0.0.1:" + std::to_string(ses.port()));
+}
+
+TEST_CASE("SesClient keeps an endpoint path prefix and parses GetAccount", "[aws][ses]") {
+  static net::CurlGlobal curl;
+  test::LoopbackServer ses;
+  std::string seen_target, seen_authorization;
+  ses.server().Get(".*", [&](const httplib::Request& req, httplib::Response& res) {
+    seen_target = req.target;
+    seen_authorization = req.get_header_value("Authorization");
+    res.set_content(R"({"SendQuota":{"Max24HourSend":-1,"MaxSendRate":0.5,"SentLast24Hours":7},
+                        "SendingEnabled":false,"ProductionAccessEnabled":true})",
+                    "application/json");
+  });
+  ses.start();
+  CredentialsProvider::Options options;
+  options.explicit_config.access_key_id = "AKIDPREFIX";
+  options.explicit_config.secret_access_key = "prefix-secret";
+  SesClient client({"eu-central-1", ses.url() + "/prefix/", {}},
+                   std::make_shared<CredentialsProvider>(options));
+  auto quota = client.get_account();
+  REQUIRE(quota);
+  CHECK(quota->max_24_hour_send == -1);
+  CHECK(quota->max_send_rate == 0.5);
+  CHECK(quota->sent_last_24_hours == 7);
+  CHECK_FALSE(quota->sending_enabled);
+  CHECK(quota->production_access_enabled);
+  CHECK(seen_target == "/prefix/v2/email/account");
+  auto auth = parse_authorization(seen_authorization);
+  REQUIRE(auth.ok);
+  CHECK(auth.access_key_id == "AKIDPREFIX");
+  CHECK(auth.region == "eu-central-1");
+  CHECK(auth.service == "ses");
+}
+
+TEST_CASE("SesClient treats a 2xx SendEmail without MessageId as permanent", "[aws][ses]") {
+  static net::CurlGlobal curl;
+  test::LoopbackServer ses;
+  ses.server().Post("/v2/email/outbound-emails", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content("{}", "application/json");
+  });
+  ses.start();
+  CredentialsProvider::Options options;
+  options.explicit_config.access_key_id = "AKID";
+  options.explicit_config.secret_access_key = "secret";
+  SesClient client({"us-east-1", ses.url(), {}}, std::make_shared<CredentialsProvider>(options));
+  auto id = client.send_email({"a@b.c", {"d@e.f"}, {}, "s", "", "t", {}, {}, ""});
+  REQUIRE_FALSE(id);
+  CHECK(id.error().code == ErrorCode::upstream_permanent);
+  CHECK(id.error().upstream_code == "MalformedResponse");
 }
