@@ -1,1 +1,88 @@
-int main() { return 0; }
+// mailer-fake-ses: see docs/FAKE_SES.md. Parses flags, binds, logs the bound
+// port as {"msg":"listening","port":N} (tests read it), serves until SIGTERM/SIGINT.
+#include <csignal>
+#include <iostream>
+#include <pthread.h>
+#include <thread>
+
+// NOTE: g++ 12 reports a false -Wnull-dereference inside CLI11's inlined
+// vector<string> code; the warning is not ours to fix.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wnull-dereference"
+#include <CLI/CLI.hpp>
+#pragma GCC diagnostic pop
+
+#include "fake_ses.hpp"
+
+using namespace mailer::fake_ses;
+
+namespace {
+
+void add_flags(CLI::App& app, Options& o, std::vector<std::string>& rejects) {
+  app.add_option("--listen", o.listen, "address to bind")->capture_default_str();
+  app.add_option("--port", o.port, "port; 0 picks a free one")->capture_default_str();
+  app.add_option("--access-key-id", o.access_key_id, "accepted access key id")->capture_default_str();
+  app.add_option("--secret-access-key", o.secret_access_key, "secret that signatures are checked against");
+  app.add_option("--session-token", o.session_token, "require this X-Amz-Security-Token");
+  app.add_option("--region", o.region, "require this region in the credential scope (empty: any)");
+  app.add_option("--out-dir", o.out_dir, "where accepted messages are written")->capture_default_str();
+  app.add_flag("--no-store{false}", o.store, "do not write messages (benchmarks)");
+  app.add_option("--threads", o.threads, "worker threads")->capture_default_str()->check(CLI::Range(1, 1024));
+  app.add_option("--keep-alive-seconds", o.keep_alive_seconds, "idle keep-alive timeout")
+      ->capture_default_str()->check(CLI::Range(1, 3600));
+  app.add_option("--max-send-rate", o.quota_max_send_rate, "GetAccount SendQuota.MaxSendRate")->capture_default_str();
+  app.add_option("--max-24h-send", o.quota_max_24h_send, "GetAccount SendQuota.Max24HourSend")->capture_default_str();
+  app.add_flag("--log-requests", o.log_requests, "one JSON line per SES request");
+  app.add_option("--error-rate", o.faults.error_rate, "share of requests answered 500")->check(CLI::Range(0.0, 1.0));
+  app.add_option("--throttle-rate", o.faults.throttle_rate, "share answered 429")->check(CLI::Range(0.0, 1.0));
+  app.add_option("--latency-ms", o.faults.latency_ms, "delay before answering")->check(CLI::Range(0, 600000));
+  app.add_option("--fault-max-send-rate", o.faults.max_send_rate,
+                 "recipients/s above which SendEmail gets 429 (0 = unlimited)")->check(CLI::NonNegativeNumber);
+  app.add_option("--reject-address", rejects, "recipient answered 400 MessageRejected (repeatable)");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    Options options;
+    std::vector<std::string> rejects;
+    CLI::App app{"mailer-fake-ses: a local Amazon SES v2 endpoint for tests"};
+    add_flags(app, options, rejects);
+    CLI11_PARSE(app, argc, argv);
+    std::string error;
+    if (!apply_patch(options.faults, {{"reject_addresses", rejects}}, error)) throw std::runtime_error(error);
+
+    // Block the stop signals in every thread; one thread waits for them.
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGTERM);
+    sigaddset(&stop_signals, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+    Service service(options);
+    httplib::Server server;
+    service.install(server);
+    int port = options.port == 0 ? server.bind_to_any_port(options.listen)
+                                 : (server.bind_to_port(options.listen, options.port) ? options.port : -1);
+    if (port <= 0) {
+      log_line({{"msg", "cannot bind"}, {"listen", options.listen}, {"port", options.port}});
+      return 1;
+    }
+    std::jthread waiter([&server, stop_signals] {
+      int signal = 0;
+      sigwait(&stop_signals, &signal);
+      server.stop();
+    });
+    log_line({{"msg", "listening"}, {"listen", options.listen}, {"port", port},
+              {"store", options.store}, {"out_dir", options.out_dir.string()}});
+    server.listen_after_bind();
+    // If listen ended for another reason, wake the waiter so it can be joined.
+    pthread_kill(waiter.native_handle(), SIGTERM);
+    log_line({{"msg", "stopped"}});
+    return 0;
+  } catch (const std::exception& e) {
+    log_line({{"msg", "fatal"}, {"error", e.what()}});
+    return 1;
+  }
+}

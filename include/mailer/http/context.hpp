@@ -16,6 +16,8 @@
 #include "mailer/core/error.hpp"
 #include "mailer/store/keys.hpp"
 
+namespace mailer::jobs { class Engine; }
+
 namespace mailer::http {
 
 class DbPool;
@@ -31,6 +33,11 @@ struct Deps {
   DbPool& db;
   const Clock& clock;
   ReadinessHooks readiness{};
+  /// Called after a commit that queued messages, so idle workers start at once
+  /// (jobs::Engine::notify); empty when no engine runs (tests of routes alone).
+  std::function<void()> on_enqueued{};
+  /// The running job engine, for queue and rate figures; null when none runs.
+  const jobs::Engine* engine = nullptr;
 };
 
 struct Context {

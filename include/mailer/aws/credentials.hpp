@@ -1,0 +1,99 @@
+#pragma once
+// AWS credentials and the default lookup chain, following the AWS SDK
+// conventions (https://docs.aws.amazon.com/sdkref/latest/guide/standardized-credentials.html):
+//   1. explicit configuration (ses.access_key_id / ses.secret_access_key / ses.session_token)
+//   2. environment: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN
+//   3. shared credentials file: AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials,
+//      profile AWS_PROFILE or "default"
+//   4. EC2 instance metadata, IMDSv2 only (token PUT, role name, role JSON);
+//      endpoint AWS_EC2_METADATA_SERVICE_ENDPOINT or http://169.254.169.254,
+//      skipped when AWS_EC2_METADATA_DISABLED=true.
+// Error details name the source and what is wrong, never a key, secret or token.
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "mailer/core/clock.hpp"
+#include "mailer/core/config.hpp"
+#include "mailer/core/error.hpp"
+
+namespace mailer::aws {
+
+struct Credentials {
+  std::string access_key_id;
+  std::string secret_access_key;
+  std::string session_token;                          // empty for long-term keys
+  std::optional<Clock::time_point> expiration;        // nullopt: does not expire
+  std::string source;                                 // "config", "env", "file:<profile>", "imds"
+};
+
+/// Environment lookup, injectable for tests; nullopt when unset.
+using EnvGetter = std::function<std::optional<std::string>(const char* name)>;
+/// std::getenv.
+std::optional<std::string> system_env(const char* name);
+
+/// Parsed INI text: section -> key -> value. Keys are lower-cased and trimmed;
+/// '#' and ';' start comment lines; "[profile x]" stays "profile x".
+/// Errors: invalid_input naming the line number of a malformed line.
+using IniSections = std::map<std::string, std::map<std::string, std::string>>;
+Result<IniSections> parse_ini(const std::string& text);
+
+/// Step 2. nullopt when neither key variable is set; invalid_input when only one is.
+Result<std::optional<Credentials>> credentials_from_env(const EnvGetter& env);
+
+/// Step 3. nullopt when the file does not exist, or when the "default" profile
+/// is missing from it. invalid_input when AWS_PROFILE names a profile that is
+/// missing, the profile lacks one of the two keys, or the file is malformed.
+Result<std::optional<Credentials>> credentials_from_shared_file(const EnvGetter& env);
+
+struct ImdsOptions {
+  std::string endpoint = "http://169.254.169.254";  // no trailing '/'
+  std::chrono::milliseconds timeout{1000};          // connect and total, per request
+  int token_ttl_seconds = 21600;
+};
+
+/// Step 4. Errors: upstream_transient when IMDS does not answer or answers
+/// non-200; invalid_input when the role JSON lacks fields or Code != Success.
+Result<Credentials> credentials_from_imds(const ImdsOptions& options);
+
+/// Parses "2026-11-30T22:39:16Z" (IMDS Expiration); false when malformed.
+bool parse_iso8601_utc(const std::string& text, Clock::time_point& out);
+
+/// The whole chain with a cache: thread-safe, shared by every SesClient.
+/// Credentials that expire are fetched again when less than `refresh_window`
+/// (5 minutes) remains, so a request never leaves with credentials about to lapse.
+class CredentialsProvider {
+ public:
+  struct Options {
+    SesConfig explicit_config;                    // only the key fields are read
+    EnvGetter env = system_env;
+    const Clock* clock = nullptr;                 // nullptr: system clock
+    std::chrono::seconds refresh_window{300};
+    std::chrono::milliseconds imds_timeout{1000};
+  };
+  explicit CredentialsProvider(Options options);
+
+  /// Cached credentials, refreshed as described above. Errors: invalid_input
+  /// for a broken explicit/env/file setup (no fallthrough past a half-set
+  /// source), unauthorized when no source has credentials, or the IMDS error.
+  Result<Credentials> get();
+
+  /// Drops the cache, e.g. after SES answered ExpiredTokenException.
+  void invalidate();
+
+ private:
+  Result<Credentials> resolve();
+  bool fresh(const Credentials& credentials) const;
+
+  Options m_options;
+  SystemClock m_system_clock;
+  std::mutex m_mutex;
+  std::optional<Credentials> m_cached;
+};
+
+}  // namespace mailer::aws

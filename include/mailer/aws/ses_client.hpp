@@ -1,0 +1,94 @@
+#pragma once
+// Amazon SES API v2 client: SendEmail (Simple content) and GetAccount, signed
+// with SigV4 (signing name "ses"). Reference: shared/reference/ses-v2.md and
+// https://docs.aws.amazon.com/ses/latest/APIReference-V2/Welcome.html
+//
+// Threading: a SesClient owns one HttpClient (one curl handle, kept alive) and
+// is used by one worker thread at a time. Many clients share one
+// CredentialsProvider, which is thread-safe.
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "mailer/aws/credentials.hpp"
+#include "mailer/core/config.hpp"
+#include "mailer/core/error.hpp"
+#include "mailer/net/http_client.hpp"
+
+namespace mailer::aws {
+
+/// One SendEmail call. Addresses are used as given (ASCII local parts, punycode
+/// domains, RFC 2047 display names: the caller's job, see ses-v2.md §8).
+struct SendRequest {
+  std::string from;                      // FromEmailAddress, may be "Name <addr>"
+  std::vector<std::string> to;           // Destination.ToAddresses (1..50)
+  std::vector<std::string> reply_to;     // ReplyToAddresses
+  std::string subject;                   // UTF-8; sent with Charset UTF-8
+  std::string html;                      // Body.Html when non-empty
+  std::string text;                      // Body.Text when non-empty
+  std::vector<std::pair<std::string, std::string>> headers;  // Content.Simple.Headers, e.g. List-Unsubscribe
+  std::vector<std::pair<std::string, std::string>> tags;     // EmailTags {Name, Value}
+  std::string configuration_set;         // ConfigurationSetName; empty = none
+};
+
+/// GetAccount's SendQuota plus the sending switch. -1 in max_24_hour_send = unlimited.
+struct AccountQuota {
+  double max_24_hour_send = 0;
+  double max_send_rate = 0;       // recipients per second
+  double sent_last_24_hours = 0;
+  bool sending_enabled = false;
+  bool production_access_enabled = false;
+};
+
+struct SesClientOptions {
+  std::string region = "us-east-1";
+  std::string endpoint;  // scheme://host[:port][/prefix] (see resolve_ses_endpoint); empty =
+                         // https://email.<region>.amazonaws.com; no scheme = https
+  net::HttpClientOptions http{};
+};
+
+/// ses.endpoint if set, else AWS_ENDPOINT_URL_SESV2, else AWS_ENDPOINT_URL (both
+/// ignored when AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true), else
+/// "https://email.<region>.amazonaws.com". Trailing '/' removed.
+std::string resolve_ses_endpoint(const SesConfig& config, const EnvGetter& env);
+
+/// The JSON body of SendEmail for `request` (exposed for tests and the fake).
+std::string send_email_body(const SendRequest& request);
+
+/// Maps an SES error response to an Error (ses-v2.md §4):
+///  upstream_throttled: 429, TooManyRequestsException, ThrottlingException,
+///    "Daily message quota exceeded", SendingPausedException (wait, do not burn attempts)
+///  upstream_transient: 5xx, InternalFailure, ServiceUnavailable, RequestExpired,
+///    ExpiredTokenException (after refreshing credentials)
+///  upstream_permanent: every other 4xx (MessageRejected, BadRequestException,
+///    SignatureDoesNotMatch, AccessDenied, AccountSuspended, NotFound, ...)
+/// `upstream_code` is the bare error type (namespace before '#' and suffix after
+/// ':' removed); `detail` is SES's message.
+Error classify_ses_error(long status, const std::string& error_type_header, const std::string& body);
+
+class SesClient {
+ public:
+  SesClient(SesClientOptions options, std::shared_ptr<CredentialsProvider> credentials);
+
+  /// POST /v2/email/outbound-emails. Returns the SES MessageId. Errors as in
+  /// classify_ses_error; network failures upstream_transient (the request may
+  /// or may not have been accepted: SendEmail has no idempotency token);
+  /// credential problems come from CredentialsProvider::get.
+  Result<std::string> send_email(const SendRequest& request);
+
+  /// GET /v2/email/account.
+  Result<AccountQuota> get_account();
+
+ private:
+  Result<net::HttpResponse> call(const std::string& method, const std::string& path,
+                                 const std::string& body);
+
+  SesClientOptions m_options;
+  std::string m_host;  // Host header: host[:port] of the endpoint
+  std::shared_ptr<CredentialsProvider> m_credentials;
+  net::HttpClient m_http;
+};
+
+}  // namespace mailer::aws

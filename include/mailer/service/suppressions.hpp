@@ -1,0 +1,53 @@
+#pragma once
+// The suppression list as the API and mailerctl see it (SPEC §3, §6):
+// addresses are accepted in any spelling and compared case-insensitively
+// (render::suppression_key).
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "mailer/core/clock.hpp"
+#include "mailer/core/error.hpp"
+#include "mailer/service/common.hpp"
+#include "mailer/store/database.hpp"
+#include "mailer/store/suppressions.hpp"
+
+namespace mailer::service {
+
+/// POST /v1/suppressions body, or one imported row.
+struct SuppressionInput {
+  std::string email;
+  std::optional<std::string> reason;     // bounce | complaint | unsubscribe | manual (default) | soft_bounce
+  std::optional<std::string> scope;      // all | bulk; default: bulk for unsubscribe, else all
+  std::string detail_json = "{}";
+};
+
+class SuppressionService {
+ public:
+  SuppressionService(store::Database& db, const Clock& clock) : m_db(db), m_clock(clock) {}
+
+  /// Ordered by address; `reason` filters (field "reason"). Paging errors as to_page_query().
+  Result<ListPage<store::Suppression>> list(const PageParams& page, const std::optional<std::string>& reason);
+  /// Errors: invalid_input (field "email"); not_found.
+  Result<store::Suppression> get(const std::string& email);
+  /// Adds or widens (see store::SuppressionRepo::add). Errors: invalid_input
+  /// with fields "email", "reason", "scope".
+  Result<store::Suppression> add(const SuppressionInput& input);
+  /// Errors: invalid_input (field "email"); not_found.
+  Status remove(const std::string& email);
+  /// True when mail of `kind` to `email` (any spelling) is blocked; an
+  /// address that does not normalize counts as not suppressed.
+  Result<bool> is_suppressed(const std::string& email, store::MessageKind kind);
+  /// All rows or none: invalid_input lists every bad row as "rows[i].email"
+  /// etc. Returns how many rows were stored.
+  Result<std::int64_t> import(const std::vector<SuppressionInput>& rows);
+  Result<std::vector<store::Suppression>> export_all();
+
+ private:
+  store::Database& m_db;
+  const Clock& m_clock;
+};
+
+}  // namespace mailer::service

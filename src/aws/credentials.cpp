@@ -1,0 +1,275 @@
+// The credential chain. Each source returns "not here" (nullopt) or a value or
+// an error; the chain stops at the first source that is configured at all,
+// so a half-set environment is reported instead of silently falling back to
+// another identity.
+#include "mailer/aws/credentials.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <iomanip>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "mailer/crypto/crypto.hpp"
+#include "mailer/net/http_client.hpp"
+
+namespace mailer::aws {
+
+namespace {
+
+std::string trim(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  return std::string(s);
+}
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+bool env_true(const EnvGetter& env, const char* name) {
+  auto value = env(name);
+  return value && lower(trim(*value)) == "true";
+}
+
+std::string env_or(const EnvGetter& env, const char* name, std::string fallback) {
+  auto value = env(name);
+  return value && !value->empty() ? *value : fallback;
+}
+
+Error source_error(ErrorCode code, const std::string& detail) { return make_error(code, detail); }
+
+}  // namespace
+
+std::optional<std::string> system_env(const char* name) {
+  const char* value = std::getenv(name);
+  if (value == nullptr) return std::nullopt;
+  return std::string(value);
+}
+
+Result<IniSections> parse_ini(const std::string& text) {
+  IniSections sections;
+  std::istringstream in(text);
+  std::string raw;
+  std::string current;
+  bool in_section = false;
+  int line_number = 0;
+  while (std::getline(in, raw)) {
+    ++line_number;
+    std::string line = trim(raw);
+    if (line.empty() || line[0] == '#' || line[0] == ';') continue;
+    if (line.front() == '[') {
+      if (line.back() != ']') {
+        return source_error(ErrorCode::invalid_input,
+                            "line " + std::to_string(line_number) + ": unterminated section");
+      }
+      current = trim(std::string_view(line).substr(1, line.size() - 2));
+      sections[current];
+      in_section = true;
+      continue;
+    }
+    auto eq = line.find('=');
+    // Keys never hold secrets, but values might: the message names only the line.
+    if (eq == std::string::npos || !in_section) {
+      return source_error(ErrorCode::invalid_input, "line " + std::to_string(line_number) +
+                                                        ": expected key = value inside a section");
+    }
+    // NOTE: indented lines after a key are AWS "sub-properties" (e.g. services);
+    // they are read as plain keys, which is enough for the credential keys.
+    sections[current][lower(trim(line.substr(0, eq)))] = trim(line.substr(eq + 1));
+  }
+  return sections;
+}
+
+Result<std::optional<Credentials>> credentials_from_env(const EnvGetter& env) {
+  auto id = env("AWS_ACCESS_KEY_ID");
+  auto secret = env("AWS_SECRET_ACCESS_KEY");
+  bool has_id = id && !id->empty();
+  bool has_secret = secret && !secret->empty();
+  if (!has_id && !has_secret) return std::optional<Credentials>();
+  if (has_id != has_secret) {
+    return source_error(ErrorCode::invalid_input,
+                        "environment: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set together");
+  }
+  Credentials out{*id, *secret, env_or(env, "AWS_SESSION_TOKEN", ""), std::nullopt, "env"};
+  return std::optional<Credentials>(std::move(out));
+}
+
+Result<std::optional<Credentials>> credentials_from_shared_file(const EnvGetter& env) {
+  std::string path = env_or(env, "AWS_SHARED_CREDENTIALS_FILE", "");
+  if (path.empty()) {
+    auto home = env("HOME");
+    if (!home || home->empty()) return std::optional<Credentials>();
+    path = *home + "/.aws/credentials";
+  }
+  std::ifstream in(path);
+  if (!in) return std::optional<Credentials>();
+  std::stringstream text;
+  text << in.rdbuf();
+  auto sections = parse_ini(text.str());
+  if (!sections) {
+    return source_error(ErrorCode::invalid_input,
+                        "shared credentials file " + path + ": " + sections.error().detail);
+  }
+  auto explicit_profile = env("AWS_PROFILE");
+  std::string profile = explicit_profile && !explicit_profile->empty() ? *explicit_profile : "default";
+  auto found = sections->find(profile);
+  if (found == sections->end()) {
+    if (profile == "default") return std::optional<Credentials>();
+    return source_error(ErrorCode::invalid_input,
+                        "shared credentials file " + path + ": no profile [" + profile + "]");
+  }
+  auto& keys = found->second;
+  if (keys["aws_access_key_id"].empty() || keys["aws_secret_access_key"].empty()) {
+    return source_error(ErrorCode::invalid_input,
+                        "shared credentials file " + path + ": profile [" + profile +
+                            "] needs aws_access_key_id and aws_secret_access_key");
+  }
+  Credentials out{keys["aws_access_key_id"], keys["aws_secret_access_key"],
+                  keys["aws_session_token"], std::nullopt, "file:" + profile};
+  return std::optional<Credentials>(std::move(out));
+}
+
+bool parse_iso8601_utc(const std::string& text, Clock::time_point& out) {
+  std::tm parts{};
+  std::istringstream in(text);
+  in >> std::get_time(&parts, "%Y-%m-%dT%H:%M:%S");
+  if (in.fail()) return false;
+  std::string rest;
+  std::getline(in, rest);
+  // Accept fractional seconds, then require UTC ("Z").
+  if (!rest.empty() && rest[0] == '.') rest.erase(0, rest.find_first_not_of("0123456789", 1));
+  if (rest != "Z") return false;
+  std::time_t seconds = timegm(&parts);
+  if (seconds == static_cast<std::time_t>(-1)) return false;
+  out = Clock::time_point(std::chrono::seconds(seconds));
+  return true;
+}
+
+namespace {
+
+Result<std::string> imds_call(net::HttpClient& client, const std::string& method,
+                              const std::string& url, const net::HttpHeader& header) {
+  auto response = client.perform({method, url, {header}, ""});
+  if (!response) return source_error(ErrorCode::upstream_transient, "IMDS: " + response.error().detail);
+  if (response->status != 200) {
+    return source_error(ErrorCode::upstream_transient,
+                        "IMDS: " + method + " " + net::redact_url(url) + " answered HTTP " +
+                            std::to_string(response->status));
+  }
+  return std::move(response->body);
+}
+
+Result<Credentials> parse_imds_credentials(const std::string& body) {
+  auto json = nlohmann::json::parse(body, nullptr, false);
+  if (json.is_discarded() || !json.is_object()) {
+    return source_error(ErrorCode::invalid_input, "IMDS: role credentials are not JSON");
+  }
+  if (json.value("Code", "") != "Success") {
+    return source_error(ErrorCode::upstream_transient,
+                        "IMDS: role credentials Code is not Success");
+  }
+  Credentials out;
+  out.access_key_id = json.value("AccessKeyId", "");
+  out.secret_access_key = json.value("SecretAccessKey", "");
+  out.session_token = json.value("Token", "");
+  out.source = "imds";
+  Clock::time_point expiration;
+  if (out.access_key_id.empty() || out.secret_access_key.empty() ||
+      !parse_iso8601_utc(json.value("Expiration", ""), expiration)) {
+    return source_error(ErrorCode::invalid_input,
+                        "IMDS: role credentials lack AccessKeyId, SecretAccessKey or Expiration");
+  }
+  out.expiration = expiration;
+  return out;
+}
+
+}  // namespace
+
+Result<Credentials> credentials_from_imds(const ImdsOptions& options) {
+  net::HttpClient client({options.timeout, options.timeout, "mailerd"});
+  std::string base = options.endpoint;
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  // IMDSv2 only: a session token first (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/instancedata-data-retrieval.html).
+  auto token = imds_call(client, "PUT", base + "/latest/api/token",
+                         {"X-aws-ec2-metadata-token-ttl-seconds",
+                          std::to_string(options.token_ttl_seconds)});
+  if (!token) return std::move(token).error();
+  net::HttpHeader auth{"X-aws-ec2-metadata-token", trim(*token)};
+  auto role = imds_call(client, "GET", base + "/latest/meta-data/iam/security-credentials/", auth);
+  if (!role) return std::move(role).error();
+  std::string role_name = trim(role->substr(0, role->find('\n')));
+  if (role_name.empty()) {
+    return source_error(ErrorCode::unauthorized, "IMDS: the instance has no IAM role");
+  }
+  auto body = imds_call(client, "GET",
+                        base + "/latest/meta-data/iam/security-credentials/" + role_name, auth);
+  if (!body) return std::move(body).error();
+  return parse_imds_credentials(*body);
+}
+
+CredentialsProvider::CredentialsProvider(Options options) : m_options(std::move(options)) {
+  if (!m_options.env) m_options.env = system_env;
+}
+
+bool CredentialsProvider::fresh(const Credentials& credentials) const {
+  if (!credentials.expiration) return true;
+  const Clock& clock = m_options.clock ? *m_options.clock : m_system_clock;
+  return clock.now() + m_options.refresh_window < *credentials.expiration;
+}
+
+Result<Credentials> CredentialsProvider::get() {
+  std::scoped_lock lock(m_mutex);
+  if (m_cached && fresh(*m_cached)) return *m_cached;
+  auto resolved = resolve();
+  if (!resolved) return resolved;
+  m_cached = *resolved;
+  return resolved;
+}
+
+void CredentialsProvider::invalidate() {
+  std::scoped_lock lock(m_mutex);
+  if (m_cached) crypto::wipe(m_cached->secret_access_key);
+  m_cached.reset();
+}
+
+Result<Credentials> CredentialsProvider::resolve() {
+  const auto& config = m_options.explicit_config;
+  if (!config.access_key_id.empty() || !config.secret_access_key.empty()) {
+    if (config.access_key_id.empty() || config.secret_access_key.empty()) {
+      return source_error(ErrorCode::invalid_input,
+                          "config: ses.access_key_id and ses.secret_access_key must be set together");
+    }
+    return Credentials{config.access_key_id, config.secret_access_key, config.session_token,
+                       std::nullopt, "config"};
+  }
+  auto from_env = credentials_from_env(m_options.env);
+  if (!from_env) return std::move(from_env).error();
+  if (*from_env) return std::move(**from_env);
+  auto from_file = credentials_from_shared_file(m_options.env);
+  if (!from_file) return std::move(from_file).error();
+  if (*from_file) return std::move(**from_file);
+  if (env_true(m_options.env, "AWS_EC2_METADATA_DISABLED")) {
+    return source_error(ErrorCode::unauthorized,
+                        "no AWS credentials in config, environment or shared file, and IMDS is disabled");
+  }
+  ImdsOptions imds;
+  imds.endpoint = env_or(m_options.env, "AWS_EC2_METADATA_SERVICE_ENDPOINT", imds.endpoint);
+  imds.timeout = m_options.imds_timeout;
+  auto from_imds = credentials_from_imds(imds);
+  if (!from_imds) {
+    Error error = std::move(from_imds).error();
+    error.detail = "no AWS credentials in config, environment or shared file; " + error.detail;
+    return error;
+  }
+  return from_imds;
+}
+
+}  // namespace mailer::aws

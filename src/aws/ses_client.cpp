@@ -1,0 +1,191 @@
+// SES v2 over restJson1: build JSON, sign, POST/GET, classify errors. The
+// classification table is ses-v2.md §4; throttling is kept apart from
+// transient failures because a throttled send must not use up an attempt.
+#include "mailer/aws/ses_client.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+#include <nlohmann/json.hpp>
+
+#include "mailer/aws/sigv4.hpp"
+
+namespace mailer::aws {
+
+namespace {
+
+constexpr const char* k_signing_name = "ses";  // not "email" nor "sesv2" (ses-v2.md §1)
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+std::string strip_slashes(std::string s) {
+  while (!s.empty() && s.back() == '/') s.pop_back();
+  return s;
+}
+
+// "ns#TooManyRequestsException:http://..." -> "TooManyRequestsException" (restJson1).
+std::string bare_error_type(std::string type) {
+  if (auto hash = type.rfind('#'); hash != std::string::npos) type.erase(0, hash + 1);
+  if (auto colon = type.find(':'); colon != std::string::npos) type.erase(colon);
+  return type;
+}
+
+nlohmann::json text_part(const std::string& data) { return {{"Data", data}, {"Charset", "UTF-8"}}; }
+
+nlohmann::json name_values(const std::vector<std::pair<std::string, std::string>>& items) {
+  auto out = nlohmann::json::array();
+  for (const auto& [name, value] : items) out.push_back({{"Name", name}, {"Value", value}});
+  return out;
+}
+
+ErrorCode classify(long status, const std::string& type, const std::string& message) {
+  static const char* const k_throttled[] = {"TooManyRequestsException", "ThrottlingException",
+                                            "Throttling", "SendingPausedException"};
+  static const char* const k_transient[] = {"InternalFailure", "InternalServiceErrorException",
+                                            "ServiceUnavailable", "RequestExpired",
+                                            "ExpiredTokenException", "RequestTimeout"};
+  for (const char* name : k_throttled) {
+    if (type == name) return ErrorCode::upstream_throttled;
+  }
+  if (message.find("Daily message quota exceeded") != std::string::npos ||
+      message.find("Maximum sending rate exceeded") != std::string::npos) {
+    return ErrorCode::upstream_throttled;
+  }
+  for (const char* name : k_transient) {
+    if (type == name) return ErrorCode::upstream_transient;
+  }
+  if (status == 429) return ErrorCode::upstream_throttled;
+  if (status >= 500 || status == 408) return ErrorCode::upstream_transient;
+  return ErrorCode::upstream_permanent;
+}
+
+}  // namespace
+
+std::string resolve_ses_endpoint(const SesConfig& config, const EnvGetter& env) {
+  if (!config.endpoint.empty()) return strip_slashes(config.endpoint);
+  auto ignore = env("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS");
+  if (!(ignore && lower(*ignore) == "true")) {
+    for (const char* name : {"AWS_ENDPOINT_URL_SESV2", "AWS_ENDPOINT_URL"}) {
+      auto value = env(name);
+      if (value && !value->empty()) return strip_slashes(*value);
+    }
+  }
+  return "https://email." + config.region + ".amazonaws.com";
+}
+
+std::string send_email_body(const SendRequest& request) {
+  nlohmann::json body;
+  body["Content"]["Simple"]["Subject"] = text_part(request.subject);
+  auto& message_body = body["Content"]["Simple"]["Body"];
+  message_body = nlohmann::json::object();
+  if (!request.text.empty()) message_body["Text"] = text_part(request.text);
+  if (!request.html.empty()) message_body["Html"] = text_part(request.html);
+  if (!request.headers.empty()) body["Content"]["Simple"]["Headers"] = name_values(request.headers);
+  body["FromEmailAddress"] = request.from;
+  body["Destination"]["ToAddresses"] = request.to;
+  if (!request.reply_to.empty()) body["ReplyToAddresses"] = request.reply_to;
+  if (!request.tags.empty()) body["EmailTags"] = name_values(request.tags);
+  if (!request.configuration_set.empty()) body["ConfigurationSetName"] = request.configuration_set;
+  // Invalid UTF-8 is replaced rather than thrown: SES would refuse it anyway.
+  return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+Error classify_ses_error(long status, const std::string& error_type_header, const std::string& body) {
+  std::string type = error_type_header;
+  std::string message;
+  auto json = nlohmann::json::parse(body, nullptr, false);
+  if (!json.is_discarded() && json.is_object()) {
+    for (const char* key : {"__type", "code", "Code"}) {
+      if (type.empty() && json.contains(key) && json[key].is_string()) type = json[key];
+    }
+    for (const char* key : {"message", "Message"}) {
+      if (message.empty() && json.contains(key) && json[key].is_string()) message = json[key];
+    }
+  }
+  type = bare_error_type(type);
+  if (message.empty()) message = "SES answered HTTP " + std::to_string(status);
+  Error error = make_error(classify(status, type, message), message);
+  error.upstream_code = type.empty() ? "HTTP" + std::to_string(status) : type;
+  return error;
+}
+
+SesClient::SesClient(SesClientOptions options, std::shared_ptr<CredentialsProvider> credentials)
+    : m_options(std::move(options)),
+      m_credentials(std::move(credentials)),
+      m_http(m_options.http) {
+  m_options.endpoint = strip_slashes(m_options.endpoint);
+  if (m_options.endpoint.empty()) {
+    m_options.endpoint = "https://email." + m_options.region + ".amazonaws.com";
+  }
+  // A bare "host[:port]" means HTTPS, as the SDKs read it.
+  if (m_options.endpoint.find("://") == std::string::npos) {
+    m_options.endpoint = "https://" + m_options.endpoint;
+  }
+  auto host_start = m_options.endpoint.find("://") + 3;
+  m_host = m_options.endpoint.substr(host_start, m_options.endpoint.find('/', host_start) - host_start);
+}
+
+Result<net::HttpResponse> SesClient::call(const std::string& method, const std::string& path,
+                                          const std::string& body) {
+  auto credentials = m_credentials->get();
+  if (!credentials) return std::move(credentials).error();
+  // The endpoint may carry a path prefix (AWS_ENDPOINT_URL allows one); it is
+  // part of the wire path and therefore of the signature.
+  auto host_start = m_options.endpoint.find("://") + 3;
+  auto prefix_start = m_options.endpoint.find('/', host_start);
+  std::string wire_path =
+      (prefix_start == std::string::npos ? "" : m_options.endpoint.substr(prefix_start)) + path;
+
+  std::vector<Header> headers{{"Host", m_host}};
+  if (!body.empty()) headers.emplace_back("Content-Type", "application/json");
+  SigningScope scope{format_amz_date(std::chrono::system_clock::now()), m_options.region,
+                     k_signing_name};
+  add_signature_headers(headers, method, wire_path, "", body, scope, credentials->access_key_id,
+                        credentials->secret_access_key, credentials->session_token);
+  std::string url = m_options.endpoint.substr(0, prefix_start) + wire_path;
+  auto response = m_http.perform({method, url, std::move(headers), body});
+  if (!response) return response;
+  if (response->status / 100 == 2) return response;
+  Error error = classify_ses_error(response->status, response->header("x-amzn-ErrorType").value_or(""),
+                                   response->body);
+  if (error.upstream_code == "ExpiredTokenException") m_credentials->invalidate();
+  return error;
+}
+
+Result<std::string> SesClient::send_email(const SendRequest& request) {
+  auto response = call("POST", "/v2/email/outbound-emails", send_email_body(request));
+  if (!response) return std::move(response).error();
+  auto json = nlohmann::json::parse(response->body, nullptr, false);
+  if (json.is_discarded() || !json.is_object() || !json.contains("MessageId") ||
+      !json["MessageId"].is_string() || json["MessageId"].get<std::string>().empty()) {
+    // Accepted (2xx) but unreadable: retrying could send twice, so not transient.
+    Error error = make_error(ErrorCode::upstream_permanent, "SendEmail: 2xx answer without a MessageId");
+    error.upstream_code = "MalformedResponse";
+    return error;
+  }
+  return json["MessageId"].get<std::string>();
+}
+
+Result<AccountQuota> SesClient::get_account() {
+  auto response = call("GET", "/v2/email/account", "");
+  if (!response) return std::move(response).error();
+  auto json = nlohmann::json::parse(response->body, nullptr, false);
+  if (json.is_discarded() || !json.is_object() || !json.contains("SendQuota") ||
+      !json["SendQuota"].is_object()) {
+    return make_error(ErrorCode::upstream_transient, "GetAccount: answer without SendQuota");
+  }
+  const auto& quota = json["SendQuota"];
+  AccountQuota out;
+  out.max_24_hour_send = quota.value("Max24HourSend", 0.0);
+  out.max_send_rate = quota.value("MaxSendRate", 0.0);
+  out.sent_last_24_hours = quota.value("SentLast24Hours", 0.0);
+  out.sending_enabled = json.value("SendingEnabled", false);
+  out.production_access_enabled = json.value("ProductionAccessEnabled", false);
+  return out;
+}
+
+}  // namespace mailer::aws

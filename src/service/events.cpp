@@ -1,0 +1,49 @@
+#include "mailer/service/events.hpp"
+
+#include "mailer/core/clock.hpp"
+#include "mailer/render/address.hpp"
+#include "service/validation.hpp"
+
+namespace mailer::service {
+
+std::string event_public_id(std::int64_t id) { return "evt_" + std::to_string(id); }
+
+Result<ListPage<store::Event>> EventService::list(const EventQuery& q) {
+  detail::Errors errors;
+  store::EventFilter filter;
+  if (q.type && !store::is_event_type(*q.type))
+    errors.push_back({"type", "must be one of SENT, DEFERRED, FAILED, SUPPRESSED, DELIVERY, BOUNCE, "
+                              "COMPLAINT, UNSUBSCRIBE"});
+  filter.type = q.type;
+  filter.batch_id = q.batch_id;
+  filter.message_id = q.message_id;
+  if (q.email) {
+    auto email = render::normalize_address(*q.email);
+    if (!email) {
+      errors.push_back({"email", email.error().detail});
+    } else {
+      // Events carry the address as the message had it (case kept in the local
+      // part); matching both spellings keeps the lookup on the email index.
+      filter.emails.push_back(*email);
+      std::string key = render::suppression_key(*email);
+      if (key != *email) filter.emails.push_back(key);
+    }
+  }
+  for (auto [text, field, out] : {std::tuple{&q.since, "since", &filter.since_ms},
+                                  std::tuple{&q.until, "until", &filter.until_ms}}) {
+    if (!*text) continue;
+    std::int64_t ms = 0;
+    if (parse_rfc3339(**text, ms)) *out = ms;
+    else errors.push_back({field, "must be an RFC 3339 timestamp such as 2026-12-01T09:00:00Z"});
+  }
+  if (filter.since_ms && filter.until_ms && *filter.until_ms <= *filter.since_ms)
+    errors.push_back({"until", "must be after since"});
+  auto page = to_page_query(q.page);
+  if (!page) for (const auto& f : page.error().fields) errors.push_back(f);
+  if (!errors.empty()) return detail::invalid("invalid event query", std::move(errors));
+  auto found = store::EventRepo(m_db).list(filter, *page);
+  if (!found) return found.error();
+  return to_list_page(std::move(*found));
+}
+
+}  // namespace mailer::service

@@ -1,0 +1,99 @@
+#include "mailer/service/suppressions.hpp"
+
+#include <fmt/format.h>
+
+#include "mailer/render/address.hpp"
+#include "service/validation.hpp"
+
+namespace mailer::service {
+namespace {
+
+// The suppression key of `email`, or a field error named `field`.
+std::optional<std::string> key_of(const std::string& email, const std::string& field, detail::Errors& errors) {
+  auto normalized = render::normalize_address(email);
+  if (!normalized) {
+    errors.push_back({field, normalized.error().detail});
+    return std::nullopt;
+  }
+  return render::suppression_key(*normalized);
+}
+
+std::optional<store::Suppression> to_row(const SuppressionInput& input, const std::string& prefix,
+                                         detail::Errors& errors) {
+  std::size_t before = errors.size();
+  auto key = key_of(input.email, prefix + "email", errors);
+  auto reason = store::parse_suppression_reason(input.reason.value_or("manual"));
+  if (!reason)
+    errors.push_back({prefix + "reason", "must be one of bounce, complaint, unsubscribe, manual, soft_bounce"});
+  std::optional<store::SuppressionScope> scope;
+  if (input.scope) {
+    scope = store::parse_suppression_scope(*input.scope);
+    if (!scope) errors.push_back({prefix + "scope", "must be all or bulk"});
+  }
+  if (errors.size() != before) return std::nullopt;
+  return store::Suppression{*key, *reason, scope.value_or(store::default_scope(*reason)),
+                            input.detail_json.empty() ? "{}" : input.detail_json, 0, 0};
+}
+
+}  // namespace
+
+Result<ListPage<store::Suppression>> SuppressionService::list(const PageParams& page,
+                                                              const std::optional<std::string>& reason) {
+  auto query = to_page_query(page);
+  if (!query) return query.error();
+  std::optional<store::SuppressionReason> parsed;
+  if (reason) {
+    parsed = store::parse_suppression_reason(*reason);
+    if (!parsed)
+      return detail::invalid("invalid filter",
+                             {{"reason", "must be one of bounce, complaint, unsubscribe, manual, soft_bounce"}});
+  }
+  auto found = store::SuppressionRepo(m_db, m_clock).list(*query, parsed);
+  if (!found) return found.error();
+  return to_list_page(std::move(*found));
+}
+
+Result<store::Suppression> SuppressionService::get(const std::string& email) {
+  detail::Errors errors;
+  auto key = key_of(email, "email", errors);
+  if (!key) return detail::invalid("invalid address", std::move(errors));
+  return store::SuppressionRepo(m_db, m_clock).get(*key);
+}
+
+Result<store::Suppression> SuppressionService::add(const SuppressionInput& input) {
+  detail::Errors errors;
+  auto row = to_row(input, "", errors);
+  if (!row) return detail::invalid("suppression is invalid", std::move(errors));
+  return store::SuppressionRepo(m_db, m_clock).add(*row);
+}
+
+Status SuppressionService::remove(const std::string& email) {
+  detail::Errors errors;
+  auto key = key_of(email, "email", errors);
+  if (!key) return detail::invalid("invalid address", std::move(errors));
+  return store::SuppressionRepo(m_db, m_clock).remove(*key);
+}
+
+Result<bool> SuppressionService::is_suppressed(const std::string& email, store::MessageKind kind) {
+  auto normalized = render::normalize_address(email);
+  if (!normalized) return false;
+  return store::SuppressionRepo(m_db, m_clock).is_suppressed(render::suppression_key(*normalized), kind);
+}
+
+Result<std::int64_t> SuppressionService::import(const std::vector<SuppressionInput>& rows) {
+  detail::Errors errors;
+  std::vector<store::Suppression> valid;
+  valid.reserve(rows.size());
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    auto row = to_row(rows[i], fmt::format("rows[{}].", i), errors);
+    if (row) valid.push_back(std::move(*row));
+  }
+  if (!errors.empty()) return detail::invalid("import rejected: invalid rows", std::move(errors));
+  return store::SuppressionRepo(m_db, m_clock).import(valid);
+}
+
+Result<std::vector<store::Suppression>> SuppressionService::export_all() {
+  return store::SuppressionRepo(m_db, m_clock).export_all();
+}
+
+}  // namespace mailer::service

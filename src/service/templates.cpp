@@ -1,0 +1,90 @@
+#include "mailer/service/templates.hpp"
+
+#include "service/validation.hpp"
+
+namespace mailer::service {
+namespace {
+
+constexpr std::size_t k_max_name_length = 200;
+
+// The stored content of `input`, or the compile errors (all parts at once).
+Result<store::TemplateSource> compile(const TemplateInput& input, bool name_required) {
+  detail::Errors errors;
+  if ((name_required && input.name.empty()) || input.name.size() > k_max_name_length)
+    errors.push_back({"name", "must be 1 to 200 characters"});
+  auto compiled = render::compile_template({input.subject, input.html, input.text});
+  if (!compiled) {
+    for (const auto& f : compiled.error().fields) errors.push_back(f);
+  }
+  if (!errors.empty()) return detail::invalid("template is invalid", std::move(errors));
+  store::TemplateSource content{input.subject, input.html, input.text, {}};
+  // compile_template counts an empty part as absent; store it that way too.
+  if (content.html && content.html->empty()) content.html.reset();
+  if (content.text && content.text->empty()) content.text.reset();
+  for (const auto& v : compiled->variables()) content.variables.push_back(v.name);
+  return content;
+}
+
+std::string string_or(const nlohmann::json& variables, const char* name, const char* fallback) {
+  auto it = variables.find(name);
+  return it != variables.end() && it->is_string() ? it->get<std::string>() : std::string(fallback);
+}
+
+}  // namespace
+
+Result<store::Template> TemplateService::create(const TemplateInput& input) {
+  auto content = compile(input, true);
+  if (!content) return content.error();
+  return store::TemplateRepo(m_db, m_clock).create(input.name, *content);
+}
+
+Result<store::Template> TemplateService::get(const std::string& id) {
+  return store::TemplateRepo(m_db, m_clock).get(id);
+}
+
+Result<ListPage<store::Template>> TemplateService::list(const PageParams& page) {
+  auto query = to_page_query(page);
+  if (!query) return query.error();
+  auto found = store::TemplateRepo(m_db, m_clock).list(*query);
+  if (!found) return found.error();
+  return to_list_page(std::move(*found));
+}
+
+Result<store::Template> TemplateService::update(const std::string& id, const TemplateInput& input) {
+  auto content = compile(input, false);
+  if (!content) return content.error();
+  std::optional<std::string> name;
+  if (!input.name.empty()) name = input.name;
+  return store::TemplateRepo(m_db, m_clock).update(id, name, *content);
+}
+
+Result<std::vector<store::TemplateVersion>> TemplateService::versions(const std::string& id) {
+  return store::TemplateRepo(m_db, m_clock).versions(id);
+}
+
+Status TemplateService::remove(const std::string& id) { return store::TemplateRepo(m_db, m_clock).remove(id); }
+
+Result<render::RenderedMessage> TemplateService::render_preview(const std::string& id,
+                                                                const nlohmann::json& variables,
+                                                                std::optional<int> version) {
+  if (!variables.is_null() && !variables.is_object())
+    return detail::invalid("variables must be an object", {{"variables", "must be an object"}});
+  store::TemplateRepo repo(m_db, m_clock);
+  auto found = repo.get(id);
+  if (!found) return found.error();
+  store::TemplateSource content = found->current.content;
+  if (version && *version != found->current_version) {
+    auto pinned = repo.version(id, *version);
+    if (!pinned) return pinned.error();
+    content = pinned->content;
+  }
+  auto compiled = render::compile_template({content.subject, content.html, content.text});
+  if (!compiled) return compiled.error();  // stored templates compiled once; only a bug lands here
+  nlohmann::json given = variables.is_object() ? variables : nlohmann::json::object();
+  render::BuiltIns built_ins{string_or(given, "email", k_preview_email),
+                             string_or(given, "unsubscribe_url", k_preview_unsubscribe_url),
+                             string_or(given, "batch_id", k_preview_batch_id)};
+  return render::render(*compiled, render::merge_variables(given, nlohmann::json::object(), built_ins));
+}
+
+}  // namespace mailer::service

@@ -1,0 +1,225 @@
+// mailer-fake-ses itself, spoken to with raw signed requests: the gate order,
+// body validation, storage options and throughput.
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <csignal>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "mailer/aws/ses_client.hpp"
+#include "mailer/aws/sigv4.hpp"
+#include "mailer/net/http_client.hpp"
+#include "support/child_process.hpp"
+#include "support/temp_dir.hpp"
+
+using namespace mailer;
+using nlohmann::json;
+
+namespace {
+
+const std::string k_key_id = "AKIDEXAMPLE";
+const std::string k_secret = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+
+const net::CurlGlobal& curl_global() {
+  static net::CurlGlobal guard;
+  return guard;
+}
+
+struct Fake {
+  explicit Fake(std::vector<std::string> extra = {}) {
+    std::vector<std::string> argv{FAKE_SES_BIN, "--port", "0", "--out-dir", (dir / "out").string(),
+                                  "--region", "us-east-1"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    child = std::make_unique<test::ChildProcess>(argv, dir / "fake.log");
+    auto bound = child->wait_for_port();
+    REQUIRE(bound);
+    url = "http://127.0.0.1:" + std::to_string(*bound);
+  }
+  test::TempDir dir;
+  std::unique_ptr<test::ChildProcess> child;
+  std::string url;
+};
+
+net::HttpResponse signed_call(const Fake& fake, const std::string& method, const std::string& path,
+                              const std::string& body, const std::string& region = "us-east-1") {
+  net::HttpClient http;
+  std::string host = fake.url.substr(7);
+  std::vector<aws::Header> headers{{"Host", host}, {"Content-Type", "application/json"}};
+  aws::add_signature_headers(headers, method, path, "", body,
+                             {aws::format_amz_date(std::chrono::system_clock::now()), region, "ses"},
+                             k_key_id, k_secret, "");
+  auto response = http.perform({method, fake.url + path, headers, body});
+  REQUIRE(response);
+  return std::move(*response);
+}
+
+json valid_body() {
+  return json::parse(R"({"FromEmailAddress":"a@example.com",
+    "Destination":{"ToAddresses":["b@example.net"]},
+    "Content":{"Simple":{"Subject":{"Data":"Hi"},"Body":{"Text":{"Data":"plain only"}}}}})");
+}
+
+std::string error_type(const net::HttpResponse& r) { return r.header("x-amzn-ErrorType").value_or(""); }
+std::string message(const net::HttpResponse& r) { return json::parse(r.body).value("message", ""); }
+
+}  // namespace
+
+TEST_CASE("mailer-fake-ses rejects unsigned and mis-scoped requests", "[fake_ses][integration]") {
+  (void)curl_global();
+  Fake fake;
+  net::HttpClient http;
+  auto unsigned_call = http.perform({"GET", fake.url + "/v2/email/account", {}, ""});
+  REQUIRE(unsigned_call);
+  CHECK(unsigned_call->status == 403);
+  CHECK(error_type(*unsigned_call) == "MissingAuthenticationTokenException");
+
+  auto malformed = http.perform({"GET", fake.url + "/v2/email/account", {{"Authorization", "AWS4-HMAC-SHA256 x"}}, ""});
+  REQUIRE(malformed);
+  CHECK(malformed->status == 400);
+  CHECK(error_type(*malformed) == "IncompleteSignatureException");
+
+  auto wrong_region = signed_call(fake, "GET", "/v2/email/account", "", "eu-west-1");
+  CHECK(wrong_region.status == 403);
+  CHECK(error_type(wrong_region) == "SignatureDoesNotMatch");
+
+  // A signed body that is then changed in transit.
+  std::string body = valid_body().dump();
+  std::vector<aws::Header> headers{{"Host", fake.url.substr(7)}, {"Content-Type", "application/json"}};
+  aws::add_signature_headers(headers, "POST", "/v2/email/outbound-emails", "", body,
+                             {aws::format_amz_date(std::chrono::system_clock::now()), "us-east-1", "ses"},
+                             k_key_id, k_secret, "");
+  auto tampered = http.perform({"POST", fake.url + "/v2/email/outbound-emails", headers, body + " "});
+  REQUIRE(tampered);
+  CHECK(tampered->status == 403);
+  CHECK(error_type(*tampered) == "SignatureDoesNotMatch");
+
+  // Signed correctly, but 20 minutes ago.
+  std::vector<aws::Header> old_headers{{"Host", fake.url.substr(7)}};
+  aws::add_signature_headers(old_headers, "GET", "/v2/email/account", "", "",
+                             {aws::format_amz_date(std::chrono::system_clock::now() - std::chrono::minutes(20)),
+                              "us-east-1", "ses"},
+                             k_key_id, k_secret, "");
+  auto stale = http.perform({"GET", fake.url + "/v2/email/account", old_headers, ""});
+  REQUIRE(stale);
+  CHECK(stale->status == 400);
+  CHECK(error_type(*stale) == "RequestExpired");
+
+  CHECK(signed_call(fake, "GET", "/v2/email/account", "").status == 200);
+}
+
+TEST_CASE("mailer-fake-ses validates SendEmail and names the field", "[fake_ses][integration]") {
+  (void)curl_global();
+  Fake fake;
+  struct Case {
+    std::string pointer;
+    json value;
+    std::string expected;
+  };
+  std::vector<Case> cases{
+      {"/FromEmailAddress", "", "FromEmailAddress: is required"},
+      {"/Destination/ToAddresses", json::array(), "Destination.ToAddresses: needs at least one recipient"},
+      {"/Destination/ToAddresses", json::array({1}), "Destination.ToAddresses: must be an array of strings"},
+      {"/Content/Simple/Subject", json::object(), "Content.Simple.Subject.Data: must be a string"},
+      {"/Content/Simple/Body", json::object(), "Content.Simple.Body: needs Text or Html"},
+      {"/Content/Simple/Headers", json::array({{{"Name", "X-A"}, {"Value", "ü"}}}),
+       "Content.Simple.Headers[0].Value: invalid"},
+      {"/EmailTags", json::array({{{"Name", "bad tag"}, {"Value", "v"}}}), "EmailTags[0].Name: invalid"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.pointer);
+    auto body = valid_body();
+    body[json::json_pointer(c.pointer)] = c.value;
+    auto r = signed_call(fake, "POST", "/v2/email/outbound-emails", body.dump());
+    CHECK(r.status == 400);
+    CHECK(error_type(r) == "BadRequestException");
+    CHECK(message(r) == c.expected);
+  }
+  auto fifty_one = valid_body();
+  for (int i = 0; i < 50; ++i) fifty_one["Destination"]["ToAddresses"].push_back("x@example.net");
+  CHECK(message(signed_call(fake, "POST", "/v2/email/outbound-emails", fifty_one.dump())) ==
+        "Destination: at most 50 recipients");
+  CHECK(message(signed_call(fake, "POST", "/v2/email/outbound-emails", "{not json")) == "body: not valid JSON");
+}
+
+TEST_CASE("mailer-fake-ses stores a text-only message and folds long subjects",
+          "[fake_ses][integration]") {
+  (void)curl_global();
+  Fake fake;
+  auto body = valid_body();
+  std::string subject;
+  for (int i = 0; i < 30; ++i) subject += "ü";  // 60 bytes: two encoded words
+  body["Content"]["Simple"]["Subject"]["Data"] = subject;
+  auto r = signed_call(fake, "POST", "/v2/email/outbound-emails", body.dump());
+  REQUIRE(r.status == 200);
+  std::string id = json::parse(r.body)["MessageId"];
+  std::ifstream in(fake.dir / "out" / (id + ".eml"), std::ios::binary);
+  std::stringstream eml;
+  eml << in.rdbuf();
+  CHECK(eml.str().find("?=\r\n =?UTF-8?B?") != std::string::npos);
+  CHECK(eml.str().find("Content-Type: text/plain; charset=UTF-8") != std::string::npos);
+  CHECK(eml.str().find("multipart") == std::string::npos);
+  CHECK(eml.str().find("plain only") != std::string::npos);
+}
+
+TEST_CASE("mailer-fake-ses --no-store writes nothing and stops promptly", "[fake_ses][integration]") {
+  (void)curl_global();
+  Fake fake({"--no-store", "--keep-alive-seconds", "1"});
+  CHECK(signed_call(fake, "POST", "/v2/email/outbound-emails", valid_body().dump()).status == 200);
+  CHECK_FALSE(std::filesystem::exists(fake.dir / "out"));
+  auto started = std::chrono::steady_clock::now();
+  CHECK(fake.child->stop(SIGTERM) == std::optional<int>(0));
+  CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(3));
+}
+
+TEST_CASE("SesClients on several threads share one credentials provider", "[fake_ses][integration]") {
+  (void)curl_global();
+  Fake fake({"--no-store", "--threads", "8"});
+  aws::CredentialsProvider::Options options;
+  options.explicit_config.access_key_id = k_key_id;
+  options.explicit_config.secret_access_key = k_secret;
+  auto provider = std::make_shared<aws::CredentialsProvider>(options);
+  std::atomic<int> ok{0};
+  constexpr int k_threads = 4;
+  constexpr int k_per_thread = 50;
+  {
+    std::vector<std::jthread> workers;
+    for (int t = 0; t < k_threads; ++t) {
+      workers.emplace_back([&] {
+        aws::SesClient client({"us-east-1", fake.url, {}}, provider);
+        for (int i = 0; i < k_per_thread; ++i) {
+          if (client.send_email({"a@example.com", {"b@example.net"}, {}, "s", "", "t", {}, {}, ""})) ++ok;
+        }
+      });
+    }
+  }
+  CHECK(ok == k_threads * k_per_thread);
+}
+
+TEST_CASE("mailer-fake-ses throughput", "[.][bench]") {
+  (void)curl_global();
+  Fake fake({"--no-store", "--threads", "8"});
+  aws::CredentialsProvider::Options options;
+  options.explicit_config.access_key_id = k_key_id;
+  options.explicit_config.secret_access_key = k_secret;
+  auto provider = std::make_shared<aws::CredentialsProvider>(options);
+  std::atomic<int> ok{0};
+  auto started = std::chrono::steady_clock::now();
+  {
+    std::vector<std::jthread> workers;
+    for (int t = 0; t < 4; ++t) {
+      workers.emplace_back([&] {
+        aws::SesClient client({"us-east-1", fake.url, {}}, provider);
+        for (int i = 0; i < 2500; ++i) {
+          if (client.send_email({"a@example.com", {"b@example.net"}, {}, "s", "", "t", {}, {}, ""})) ++ok;
+        }
+      });
+    }
+  }
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  WARN("sent " << ok << " in " << seconds << " s: " << ok / seconds << " req/s");
+  CHECK(ok == 10000);
+}

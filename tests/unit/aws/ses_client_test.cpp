@@ -1,0 +1,180 @@
+#include <catch2/catch.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <atomic>
+
+#include "mailer/aws/ses_client.hpp"
+#include "mailer/aws/sigv4.hpp"
+#include "support/fake_metadata.hpp"
+
+using namespace mailer;
+using namespace mailer::aws;
+
+TEST_CASE("classify_ses_error follows the ses-v2.md table", "[aws][ses]") {
+  struct Row {
+    long status;
+    std::string header, body;
+    ErrorCode code;
+    std::string upstream;
+  };
+  std::vector<Row> rows{
+      {429, "", R"({"message":"Maximum sending rate exceeded."})", ErrorCode::upstream_throttled, "HTTP429"},
+      {429, "TooManyRequestsException:http://internal.amazon.com/coral/x", "{}",
+       ErrorCode::upstream_throttled, "TooManyRequestsException"},
+      {400, "", R"({"__type":"com.amazonaws#ThrottlingException","message":"Rate exceeded"})",
+       ErrorCode::upstream_throttled, "ThrottlingException"},
+      {400, "LimitExceededException", R"({"message":"Daily message quota exceeded."})",
+       ErrorCode::upstream_throttled, "LimitExceededException"},
+      {400, "SendingPausedException", "{}", ErrorCode::upstream_throttled, "SendingPausedException"},
+      {500, "InternalFailure", "", ErrorCode::upstream_transient, "InternalFailure"},
+      {503, "", "<html>", ErrorCode::upstream_transient, "HTTP503"},
+      {403, "ExpiredTokenException", "{}", ErrorCode::upstream_transient, "ExpiredTokenException"},
+      {400, "", R"({"code":"MessageRejected","message":"Email address is not verified."})",
+       ErrorCode::upstream_permanent, "MessageRejected"},
+      {403, "SignatureDoesNotMatch", "{}", ErrorCode::upstream_permanent, "SignatureDoesNotMatch"},
+      {400, "AccountSuspendedException", "{}", ErrorCode::upstream_permanent, "AccountSuspendedException"},
+      {404, "NotFoundException", "{}", ErrorCode::upstream_permanent, "NotFoundException"},
+      {413, "", "", ErrorCode::upstream_permanent, "HTTP413"},
+  };
+  for (const auto& row : rows) {
+    INFO(row.status << " " << row.header << " " << row.body);
+    auto error = classify_ses_error(row.status, row.header, row.body);
+    CHECK(error.code == row.code);
+    CHECK(error.upstream_code == row.upstream);
+  }
+  auto with_message = classify_ses_error(400, "", R"({"code":"MessageRejected","Message":"Bad MIME"})");
+  CHECK(with_message.detail == "Bad MIME");
+  CHECK(classify_ses_error(502, "", "").detail == "SES answered HTTP 502");
+}
+
+TEST_CASE("send_email_body builds Simple content with UTF-8 charsets", "[aws][ses]") {
+  SendRequest request{"Shop <news@example.com>", {"a@example.net"}, {"support@example.com"},
+                      "Grüße", "<p>hi</p>", "hi", {{"List-Unsubscribe", "<https://u>"}},
+                      {{"campaign", "spring"}}, "prod"};
+  auto body = nlohmann::json::parse(send_email_body(request));
+  CHECK(body["FromEmailAddress"] == "Shop <news@example.com>");
+  CHECK(body["Destination"]["ToAddresses"] == nlohmann::json::array({"a@example.net"}));
+  CHECK(body["ReplyToAddresses"][0] == "support@example.com");
+  const auto& simple = body["Content"]["Simple"];
+  CHECK(simple["Subject"]["Data"] == "Grüße");
+  CHECK(simple["Subject"]["Charset"] == "UTF-8");
+  CHECK(simple["Body"]["Html"]["Data"] == "<p>hi</p>");
+  CHECK(simple["Body"]["Text"]["Charset"] == "UTF-8");
+  CHECK(simple["Headers"][0]["Name"] == "List-Unsubscribe");
+  CHECK(body["EmailTags"][0]["Value"] == "spring");
+  CHECK(body["ConfigurationSetName"] == "prod");
+
+  SendRequest minimal{"a@b.c", {"d@e.f"}, {}, "s", "", "t", {}, {}, ""};
+  auto small = nlohmann::json::parse(send_email_body(minimal));
+  CHECK_FALSE(small.contains("ReplyToAddresses"));
+  CHECK_FALSE(small.contains("EmailTags"));
+  CHECK_FALSE(small.contains("ConfigurationSetName"));
+  CHECK_FALSE(small["Content"]["Simple"]["Body"].contains("Html"));
+}
+
+TEST_CASE("resolve_ses_endpoint precedence", "[aws][ses]") {
+  std::map<std::string, std::string> vars;
+  EnvGetter env = [&vars](const char* name) -> std::optional<std::string> {
+    auto it = vars.find(name);
+    return it == vars.end() ? std::nullopt : std::optional<std::string>(it->second);
+  };
+  SesConfig config;
+  config.region = "eu-west-1";
+  CHECK(resolve_ses_endpoint(config, env) == "https://email.eu-west-1.amazonaws.com");
+  vars["AWS_ENDPOINT_URL"] = "http://127.0.0.1:1/";
+  CHECK(resolve_ses_endpoint(config, env) == "http://127.0.0.1:1");
+  vars["AWS_ENDPOINT_URL_SESV2"] = "http://127.0.0.1:2";
+  CHECK(resolve_ses_endpoint(config, env) == "http://127.0.0.1:2");
+  config.endpoint = "http://127.0.0.1:3";
+  CHECK(resolve_ses_endpoint(config, env) == "http://127.0.0.1:3");
+  config.endpoint.clear();
+  vars["AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"] = "true";
+  CHECK(resolve_ses_endpoint(config, env) == "https://email.eu-west-1.amazonaws.com");
+}
+
+TEST_CASE("SesClient drops cached credentials after ExpiredTokenException", "[aws][ses]") {
+  static net::CurlGlobal curl;
+  test::FakeMetadataServer imds;
+  imds.set_credentials("ASIAONE", "imds-secret", "imds-token", "2099-01-01T00:00:00Z");
+  test::LoopbackServer ses;
+  std::atomic<int> calls{0};
+  std::string seen_token, seen_host;  // written by the server thread while the client waits
+  ses.server().Get("/v2/email/account", [&](const httplib::Request& req, httplib::Response& res) {
+    ++calls;
+    seen_token = req.get_header_value("X-Amz-Security-Token");
+    seen_host = req.get_header_value("Host");
+    res.status = 403;
+    res.set_header("x-amzn-ErrorType", "ExpiredTokenException");
+    res.set_content(R"({"message":"The security token included in the request is expired"})",
+                    "application/json");
+  });
+  ses.start();
+  CredentialsProvider::Options options;
+  options.env = [&imds](const char* name) -> std::optional<std::string> {
+    if (std::string(name) == "AWS_EC2_METADATA_SERVICE_ENDPOINT") return imds.url();
+    if (std::string(name) == "HOME") return "/nonexistent";
+    return std::nullopt;
+  };
+  auto provider = std::make_shared<CredentialsProvider>(options);
+  SesClient client({"us-east-1", ses.url() + "/", {}}, provider);
+  auto first = client.get_account();
+  REQUIRE_FALSE(first);
+  CHECK(first.error().code == ErrorCode::upstream_transient);
+  CHECK(first.error().detail == "The security token included in the request is expired");
+  CHECK(imds.credential_requests() == 1);
+  REQUIRE_FALSE(client.get_account());
+  CHECK(imds.credential_requests() == 2);  // fetched again, not served from the cache
+  CHECK(calls == 2);
+  CHECK(seen_token == "imds-token");
+  CHECK(seen_host == "127.0.0.1:" + std::to_string(ses.port()));
+}
+
+TEST_CASE("SesClient keeps an endpoint path prefix and parses GetAccount", "[aws][ses]") {
+  static net::CurlGlobal curl;
+  test::LoopbackServer ses;
+  std::string seen_target, seen_authorization;
+  ses.server().Get(".*", [&](const httplib::Request& req, httplib::Response& res) {
+    seen_target = req.target;
+    seen_authorization = req.get_header_value("Authorization");
+    res.set_content(R"({"SendQuota":{"Max24HourSend":-1,"MaxSendRate":0.5,"SentLast24Hours":7},
+                        "SendingEnabled":false,"ProductionAccessEnabled":true})",
+                    "application/json");
+  });
+  ses.start();
+  CredentialsProvider::Options options;
+  options.explicit_config.access_key_id = "AKIDPREFIX";
+  options.explicit_config.secret_access_key = "prefix-secret";
+  SesClient client({"eu-central-1", ses.url() + "/prefix/", {}},
+                   std::make_shared<CredentialsProvider>(options));
+  auto quota = client.get_account();
+  REQUIRE(quota);
+  CHECK(quota->max_24_hour_send == -1);
+  CHECK(quota->max_send_rate == 0.5);
+  CHECK(quota->sent_last_24_hours == 7);
+  CHECK_FALSE(quota->sending_enabled);
+  CHECK(quota->production_access_enabled);
+  CHECK(seen_target == "/prefix/v2/email/account");
+  auto auth = parse_authorization(seen_authorization);
+  REQUIRE(auth.ok);
+  CHECK(auth.access_key_id == "AKIDPREFIX");
+  CHECK(auth.region == "eu-central-1");
+  CHECK(auth.service == "ses");
+}
+
+TEST_CASE("SesClient treats a 2xx SendEmail without MessageId as permanent", "[aws][ses]") {
+  static net::CurlGlobal curl;
+  test::LoopbackServer ses;
+  ses.server().Post("/v2/email/outbound-emails", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content("{}", "application/json");
+  });
+  ses.start();
+  CredentialsProvider::Options options;
+  options.explicit_config.access_key_id = "AKID";
+  options.explicit_config.secret_access_key = "secret";
+  SesClient client({"us-east-1", ses.url(), {}}, std::make_shared<CredentialsProvider>(options));
+  auto id = client.send_email({"a@b.c", {"d@e.f"}, {}, "s", "", "t", {}, {}, ""});
+  REQUIRE_FALSE(id);
+  CHECK(id.error().code == ErrorCode::upstream_permanent);
+  CHECK(id.error().upstream_code == "MalformedResponse");
+}

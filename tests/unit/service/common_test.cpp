@@ -1,0 +1,40 @@
+#include <catch2/catch.hpp>
+
+#include "mailer/service/common.hpp"
+
+using mailer::ErrorCode;
+using namespace mailer::service;
+
+TEST_CASE("to_page_query defaults, limits and cursors", "[service]") {
+  auto defaults = to_page_query({});
+  REQUIRE(defaults);
+  CHECK(defaults->limit == 50);
+  CHECK(defaults->after.empty());
+  CHECK(defaults->offset == 0);
+
+  auto with_cursor = to_page_query({10, encode_cursor("tmpl_X"), std::nullopt});
+  REQUIRE(with_cursor);
+  CHECK(with_cursor->after == "tmpl_X");
+  CHECK(with_cursor->limit == 10);
+
+  auto field_of = [](const PageParams& p) {
+    auto r = to_page_query(p);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == ErrorCode::invalid_input);
+    REQUIRE(r.error().fields.size() == 1);
+    return r.error().fields[0].field;
+  };
+  CHECK(field_of({0, "", std::nullopt}) == "limit");
+  CHECK(field_of({1001, "", std::nullopt}) == "limit");
+  CHECK(field_of({std::nullopt, "", -1}) == "offset");
+  CHECK(field_of({std::nullopt, "!!not base64!!", std::nullopt}) == "cursor");
+  CHECK(field_of({std::nullopt, encode_cursor("x"), 5}) == "cursor");
+}
+
+TEST_CASE("idempotency_request_hash separates method, route and body", "[service]") {
+  auto base = idempotency_request_hash("POST", "/v1/batches", "{}");
+  CHECK(base.size() == 64);
+  CHECK(base == idempotency_request_hash("POST", "/v1/batches", "{}"));
+  CHECK(base != idempotency_request_hash("POST", "/v1/messages", "{}"));
+  CHECK(base != idempotency_request_hash("POST", "/v1/batches", "{ }"));
+}

@@ -1,0 +1,101 @@
+#include <catch2/catch.hpp>
+
+#include <SQLiteCpp/SQLiteCpp.h>
+
+#include "mailer/service/messages.hpp"
+#include "mailer/service/suppressions.hpp"
+#include "mailer/service/templates.hpp"
+#include "support/test_db.hpp"
+#include "test_helpers.hpp"
+
+using mailer::ErrorCode;
+using mailer::test::fields_of;
+using namespace mailer::service;
+
+namespace {
+MessageRequest reset_mail(std::string to) {
+  MessageRequest r;
+  r.from = "Shop <no-reply@example.com>";
+  r.to = std::move(to);
+  r.content = ContentInput{"Reset your password", std::nullopt, "Code {{code}}"};
+  r.variables = {{"code", "1234"}};
+  r.tags = {{"kind", "reset"}};
+  return r;
+}
+}  // namespace
+
+TEST_CASE("MessageService::enqueue_message queues one transactional message", "[service]") {
+  mailer::test::TestDb t;
+  int wakeups = 0;
+  MessageService messages(t.db(), t.clock(), [&] { ++wakeups; });
+  auto accepted = messages.enqueue_message(reset_mail("Ana@Example.com"));
+  REQUIRE(accepted);
+  CHECK(accepted->status == "queued");
+  CHECK(wakeups == 1);
+  SQLite::Statement row(t.db().sql(),
+                        "SELECT kind, priority, batch_id, email, subject, text, variables_json, tags_json "
+                        "FROM messages WHERE id = ?");
+  row.bind(1, accepted->id);
+  REQUIRE(row.executeStep());
+  CHECK(row.getColumn(0).getString() == "transactional");
+  CHECK(row.getColumn(1).getInt() == 0);
+  CHECK(row.getColumn(2).isNull());
+  CHECK(row.getColumn(3).getString() == "Ana@example.com");
+  CHECK(row.getColumn(4).getString() == "Reset your password");
+  CHECK(row.getColumn(5).getString() == "Code {{code}}");
+  CHECK(row.getColumn(6).getString() == R"({"code":"1234"})");
+  CHECK(row.getColumn(7).getString() == R"({"kind":"reset"})");
+  auto got = messages.get_message(accepted->id);
+  REQUIRE(got);
+  CHECK(got->state == "queued");
+  CHECK(messages.get_message("msg_nope").error().code == ErrorCode::not_found);
+}
+
+TEST_CASE("MessageService copies template content and keeps the pin", "[service]") {
+  mailer::test::TestDb t;
+  TemplateService templates(t.db(), t.clock());
+  auto tmpl = templates.create({"reset", "Reset", std::nullopt, "Code {{code}}"});
+  MessageService messages(t.db(), t.clock());
+  auto request = reset_mail("ana@example.com");
+  request.content.reset();
+  request.template_id = tmpl->id;
+  auto accepted = messages.enqueue_message(request);
+  REQUIRE(accepted);
+  auto got = messages.get_message(accepted->id);
+  CHECK(got->template_id == tmpl->id);
+  CHECK(got->template_version == 1);
+  CHECK(t.db().sql().execAndGet("SELECT subject FROM messages").getString() == "Reset");
+}
+
+TEST_CASE("MessageService honours only scope-all suppressions", "[service]") {
+  mailer::test::TestDb t;
+  SuppressionService suppressions(t.db(), t.clock());
+  REQUIRE(suppressions.add({"unsub@example.com", "unsubscribe", std::nullopt}));
+  REQUIRE(suppressions.add({"bounced@example.com", "bounce", std::nullopt}));
+  int wakeups = 0;
+  MessageService messages(t.db(), t.clock(), [&] { ++wakeups; });
+  CHECK(messages.enqueue_message(reset_mail("unsub@example.com"))->status == "queued");
+  auto blocked = messages.enqueue_message(reset_mail("BOUNCED@example.com"));
+  REQUIRE(blocked);
+  CHECK(blocked->status == "suppressed");
+  CHECK(wakeups == 1);
+  auto got = messages.get_message(blocked->id);
+  REQUIRE(got->events.size() == 1);
+  CHECK(got->events[0].type == "SUPPRESSED");
+}
+
+TEST_CASE("MessageService::enqueue_message reports every invalid field", "[service]") {
+  mailer::test::TestDb t;
+  MessageService messages(t.db(), t.clock());
+  MessageRequest r;
+  r.from = "";
+  r.to = "nobody";
+  r.variables = 3;
+  r.configuration_set = std::string(65, 'a');
+  auto rejected = messages.enqueue_message(r);
+  REQUIRE_FALSE(rejected);
+  CHECK(rejected.error().code == ErrorCode::invalid_input);
+  CHECK(fields_of(rejected.error()) ==
+        std::vector<std::string>{"from", "to", "template_id", "variables", "configuration_set"});
+  CHECK(t.count_rows("messages") == 0);
+}

@@ -1,0 +1,114 @@
+// A readable RFC 5322 rendering of an accepted SendEmail, so a developer can
+// open what "SES" would have sent. Parts are 8bit UTF-8 (readability over
+// transport safety: the file never travels over SMTP).
+#include "fake_ses.hpp"
+
+#include <ctime>
+
+#include "mailer/crypto/crypto.hpp"
+
+namespace mailer::fake_ses {
+
+namespace {
+
+using nlohmann::json;
+
+bool is_ascii(const std::string& text) {
+  for (unsigned char c : text) {
+    if (c >= 0x80) return false;
+  }
+  return true;
+}
+
+std::string join(const json& list) {
+  std::string out;
+  for (const auto& item : list) {
+    if (!out.empty()) out += ", ";
+    out += item.get<std::string>();
+  }
+  return out;
+}
+
+std::string rfc5322_date(std::chrono::system_clock::time_point t) {
+  std::time_t seconds = std::chrono::system_clock::to_time_t(t);
+  std::tm parts{};
+  gmtime_r(&seconds, &parts);
+  char buffer[64];
+  std::strftime(buffer, sizeof buffer, "%a, %d %b %Y %H:%M:%S +0000", &parts);
+  return buffer;
+}
+
+std::string text_of(const json& simple_body, const char* key) {
+  if (!simple_body.contains(key)) return {};
+  return simple_body[key]["Data"].get<std::string>();
+}
+
+std::string part(const std::string& type, const std::string& data) {
+  return "Content-Type: " + type + "; charset=UTF-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n" +
+         data + "\r\n";
+}
+
+}  // namespace
+
+// RFC 2047 §2: each encoded-word at most 75 characters, so the UTF-8 text is
+// cut into pieces of at most 45 bytes (60 base64 chars), never inside a character.
+std::string encode_rfc2047(const std::string& text) {
+  if (is_ascii(text)) return text;
+  std::string out;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = std::min(text.size(), start + 45);
+    while (end < text.size() && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+    if (!out.empty()) out += "\r\n ";
+    out += "=?UTF-8?B?" + crypto::base64_encode(text.substr(start, end - start)) + "?=";
+    start = end;
+  }
+  return out;
+}
+
+std::string render_eml(const json& body, const std::string& message_id,
+                       std::chrono::system_clock::time_point received) {
+  const auto& simple = body["Content"]["Simple"];
+  std::string out;
+  out += "Message-ID: <" + message_id + "@email.amazonses.com>\r\n";
+  out += "Date: " + rfc5322_date(received) + "\r\n";
+  out += "From: " + body["FromEmailAddress"].get<std::string>() + "\r\n";
+  const auto& destination = body["Destination"];
+  if (destination.contains("ToAddresses")) out += "To: " + join(destination["ToAddresses"]) + "\r\n";
+  if (destination.contains("CcAddresses")) out += "Cc: " + join(destination["CcAddresses"]) + "\r\n";
+  if (body.contains("ReplyToAddresses")) out += "Reply-To: " + join(body["ReplyToAddresses"]) + "\r\n";
+  out += "Subject: " + encode_rfc2047(simple["Subject"]["Data"].get<std::string>()) + "\r\n";
+  out += "MIME-Version: 1.0\r\n";
+  if (simple.contains("Headers")) {
+    for (const auto& h : simple["Headers"]) {
+      out += h["Name"].get<std::string>() + ": " + h["Value"].get<std::string>() + "\r\n";
+    }
+  }
+  if (body.contains("ConfigurationSetName")) {
+    out += "X-SES-CONFIGURATION-SET: " + body["ConfigurationSetName"].get<std::string>() + "\r\n";
+  }
+  if (body.contains("EmailTags")) {
+    std::string tags;
+    for (const auto& t : body["EmailTags"]) {
+      if (!tags.empty()) tags += ", ";
+      tags += t["Name"].get<std::string>() + "=" + t["Value"].get<std::string>();
+    }
+    out += "X-SES-MESSAGE-TAGS: " + tags + "\r\n";
+  }
+  std::string text = text_of(simple["Body"], "Text");
+  std::string html = text_of(simple["Body"], "Html");
+  bool has_text = simple["Body"].contains("Text");
+  bool has_html = simple["Body"].contains("Html");
+  if (has_text && has_html) {
+    std::string boundary = "=_fake_ses_" + message_id;
+    out += "Content-Type: multipart/alternative; boundary=\"" + boundary + "\"\r\n\r\n";
+    out += "--" + boundary + "\r\n" + part("text/plain", text);
+    out += "--" + boundary + "\r\n" + part("text/html", html);
+    out += "--" + boundary + "--\r\n";
+  } else {
+    out += part(has_html ? "text/html" : "text/plain", has_html ? html : text);
+  }
+  return out;
+}
+
+}  // namespace mailer::fake_ses
