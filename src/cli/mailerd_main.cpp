@@ -28,7 +28,11 @@
 #include "mailer/http/db_pool.hpp"
 #include "mailer/http/routes.hpp"
 #include "mailer/http/server.hpp"
+#include "mailer/jobs/engine.hpp"
+#include "mailer/jobs/sender.hpp"
+#include "mailer/net/http_client.hpp"
 #include "mailer/store/database.hpp"
+#include "mailer/store/maintenance.hpp"
 
 namespace {
 
@@ -101,8 +105,10 @@ Status prepare_schema(store::Database& db, bool auto_migrate) {
   return {};
 }
 
-// Serves until SIGTERM/SIGINT, then stops accepting and lets requests finish.
-int serve_until_signal(http::Server& server) {
+// Serves until SIGTERM/SIGINT, then stops accepting and lets requests finish,
+// then stops the engine: no new claims, in-flight sends get the grace period,
+// unfinished claims go back to the queue.
+int serve_until_signal(http::Server& server, jobs::Engine& engine, const Config& config) {
   std::atomic<bool> serve_failed{false};
   std::thread serving([&] {
     auto served = server.serve();
@@ -120,8 +126,15 @@ int serve_until_signal(http::Server& server) {
   log::info("shutting down", {{"signal", signal_number == SIGINT ? "SIGINT" : "SIGTERM"}});
   server.stop();
   serving.join();
-  // FIXME(#2): stop workers and return their claims here once jobs/ exists.
+  engine.stop(config.worker.shutdown_grace);
+  log::info("stopped", {{"sent", engine.stats().sent}});
   return serve_failed ? k_exit_failure : k_exit_ok;
+}
+
+std::shared_ptr<aws::CredentialsProvider> make_credentials(const Config& config) {
+  aws::CredentialsProvider::Options options;
+  options.explicit_config = config.ses;
+  return std::make_shared<aws::CredentialsProvider>(std::move(options));
 }
 
 int run(const Config& config) {
@@ -138,14 +151,27 @@ int run(const Config& config) {
     return fail("database schema not usable", schema.error());
   }
   SystemClock clock;
+  auto credentials = make_credentials(config);
+  jobs::Engine engine(config, config.db.path, clock, jobs::ses_sender_factory(config, credentials));
+  if (auto started = engine.start(); !started) return fail("cannot start the job engine", started.error());
   http::DbPool pool(config.db.path);
   http::Deps deps{config, pool, clock};
+  deps.on_enqueued = [&engine] { engine.notify(); };
+  deps.engine = &engine;
+  deps.readiness.workers_alive = [&engine] { return engine.stats().alive; };
+  deps.readiness.ses_credentials = [credentials]() -> Status {
+    auto resolved = credentials->get();
+    if (!resolved) return std::move(resolved).error();
+    return {};
+  };
   http::Router router;
   http::register_all_routes(router);
   http::Server server(deps, std::move(router));
   auto port = server.bind();
   if (!port) return fail("cannot start the http server", port.error());
-  return serve_until_signal(server);
+  int code = serve_until_signal(server, engine, config);
+  if (auto done = store::checkpoint(**db); !done) log::warn("WAL checkpoint skipped", {{"detail", done.error().detail}});
+  return code;
 }
 
 }  // namespace
@@ -160,6 +186,7 @@ int main(int argc, char** argv) {
     configure_logging(*config);
     auto signals = shutdown_signals();
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);  // before any thread exists
+    net::CurlGlobal curl;  // curl_global_init must precede every thread
     return run(*config);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "mailerd: fatal: %s\n", e.what());

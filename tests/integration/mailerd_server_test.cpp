@@ -6,6 +6,7 @@
 
 #include <fstream>
 #include <set>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -59,11 +60,21 @@ TEST_CASE("mailerd is not ready while the database cannot be written", "[integra
   CHECK(blocked->status == 503);
   auto problem = body_of(blocked);
   CHECK(problem["type"] == "https://mailerd.dev/problems/not_ready");
-  REQUIRE(problem["reasons"].size() == 1);
-  CHECK(problem["reasons"][0].get<std::string>().find("not writable") != std::string::npos);
+  // The job engine's reaper is blocked by the same lock, so "workers" may be
+  // listed too; the database reason must be there.
+  bool names_database = false;
+  for (const auto& reason : problem["reasons"])
+    names_database = names_database || reason.get<std::string>().find("not writable") != std::string::npos;
+  CHECK(names_database);
   CHECK(mailerd.client()->Get("/health")->status == 200);  // alive, just not ready
   (*blocker)->sql().exec("ROLLBACK");
-  CHECK(mailerd.client()->Get("/ready")->status == 200);   // recovers without a restart
+  // Recovers without a restart, once the engine's reaper has ticked again.
+  int status = 0;
+  for (int i = 0; i < 100 && status != 200; ++i) {
+    if (i > 0) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    status = mailerd.client()->Get("/ready")->status;
+  }
+  CHECK(status == 200);
 }
 
 TEST_CASE("admin routes need an admin key", "[integration][http]") {

@@ -42,7 +42,13 @@ std::map<std::string, std::string> mailerd_env(const TempDir& dir) {
           {"MAILER_SERVER_LISTEN", "127.0.0.1"},
           {"MAILER_DB_PATH", (dir / "mailer.db").string()},
           {"MAILER_LOG_FORMAT", "json"},
-          {"MAILER_LOG_LEVEL", "info"}};
+          {"MAILER_LOG_LEVEL", "info"},
+          // Never reach AWS from a test: SES goes to a closed loopback port unless
+          // a test points it at mailer-fake-ses, and the IMDS lookup is off.
+          {"MAILER_SES_ENDPOINT", "http://127.0.0.1:9"},
+          {"MAILER_SES_ACCESS_KEY_ID", "AKIDTESTMAILERD"},
+          {"MAILER_SES_SECRET_ACCESS_KEY", "test-secret-not-real"},
+          {"AWS_EC2_METADATA_DISABLED", "true"}};
 }
 
 MailerdFixture::MailerdFixture(MailerdOptions options) : m_env(mailerd_env(m_dir)) {

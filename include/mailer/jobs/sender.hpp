@@ -9,35 +9,16 @@
 #include <utility>
 #include <vector>
 
+#include "mailer/aws/ses_client.hpp"
+#include "mailer/core/config.hpp"
 #include "mailer/core/error.hpp"
 
 namespace mailer::jobs {
 
-// FIXME(#5): alias aws::SendRequest / aws::AccountQuota once src/aws is merged;
-// the fields are the same, so callers do not change.
-
-/// One SendEmail call (SES v2 Simple content). Addresses are ready for SES
-/// (punycode domains, RFC 2047 display names).
-struct SendRequest {
-  std::string from;                   // FromEmailAddress, may be "Name <addr>"
-  std::vector<std::string> to;        // one recipient per message
-  std::vector<std::string> reply_to;
-  std::string subject;
-  std::string html;                   // empty: no HTML part
-  std::string text;                   // empty: no text part
-  std::vector<std::pair<std::string, std::string>> headers;  // X-Mailer-Message-Id, List-Unsubscribe...
-  std::vector<std::pair<std::string, std::string>> tags;     // EmailTags
-  std::string configuration_set;      // empty: none
-};
-
-/// GetAccount's SendQuota: -1 in max_24_hour_send means unlimited.
-struct AccountQuota {
-  double max_24_hour_send = 0;
-  double max_send_rate = 0;  // recipients per second
-  double sent_last_24_hours = 0;
-  bool sending_enabled = false;
-  bool production_access_enabled = false;
-};
+/// One SendEmail call (SES v2 Simple content) and GetAccount's SendQuota: the
+/// engine speaks the SES client's own types, so the adapter copies nothing.
+using SendRequest = aws::SendRequest;
+using AccountQuota = aws::AccountQuota;
 
 /// Used by one thread at a time; the engine makes one per worker.
 class Sender {
@@ -53,5 +34,27 @@ class Sender {
 
 /// Makes a new Sender; called once per worker thread and once for the reaper.
 using SenderFactory = std::function<std::unique_ptr<Sender>()>;
+
+}  // namespace mailer::jobs
+
+namespace mailer::jobs {
+
+/// The production Sender: one aws::SesClient (one keep-alive connection) per
+/// worker, all sharing one credentials provider.
+class SesSender final : public Sender {
+ public:
+  SesSender(aws::SesClientOptions options, std::shared_ptr<aws::CredentialsProvider> credentials)
+      : m_client(std::move(options), std::move(credentials)) {}
+  Result<std::string> send(const SendRequest& request) override { return m_client.send_email(request); }
+  Result<AccountQuota> account() override { return m_client.get_account(); }
+
+ private:
+  aws::SesClient m_client;
+};
+
+/// A factory of SesSenders for `config.ses` (region, endpoint and the AWS
+/// endpoint variables), all drawing on `credentials`.
+SenderFactory ses_sender_factory(const Config& config,
+                                 std::shared_ptr<aws::CredentialsProvider> credentials);
 
 }  // namespace mailer::jobs
