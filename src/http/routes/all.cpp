@@ -5,6 +5,8 @@ namespace mailer::http {
 void register_all_routes(Router& router) {
   register_health_routes(router);
   register_admin_key_routes(router);
+  register_metrics_routes(router);
+  register_admin_metrics_routes(router);
 }
 
 }  // namespace mailer::http
