@@ -13,11 +13,14 @@ DEB_PACKAGES = build-essential cmake ninja-build pkg-config git ca-certificates 
   libkainjow-mustache-dev libfmt-dev nlohmann-json3-dev libcli11-dev catch2 \
   libtomlplusplus-dev libidn2-dev libsystemd-dev libcsv-dev \
   file systemd
+# Needed by tests only, so the Docker build stage (which runs none) leaves them
+# out: prometheus provides promtool, which checks the /metrics output (issue #7).
+TEST_PACKAGES = prometheus
 
 .PHONY: deps build test test-asan demo bench package clean
 
 deps:
-	@missing=$$(for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null \
+	@missing=$$(for p in $(DEB_PACKAGES) $(TEST_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null \
 	  | grep -q 'install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 	  echo "make deps: installing $$missing"; \

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "mailer/core/log.hpp"
+#include "mailer/core/metrics.hpp"
 #include "mailer/http/auth.hpp"
 #include "mailer/http/cors.hpp"
 #include "mailer/http/db_pool.hpp"
@@ -221,6 +222,7 @@ void Server::Impl::log_request(const httplib::Request& req, const httplib::Respo
                                  {"duration_ms", std::round(duration_ms * 1000) / 1000}};
   if (!state.key_id.empty()) fields.emplace_back("key_id", state.key_id);
   log::info("request", fields);
+  metrics::observe_http_request(req.method, state.route == "-" ? "" : state.route, res.status, elapsed);
   state.active = false;
 }
 

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "mailer/core/log.hpp"
+#include "mailer/core/metrics.hpp"
 #include "mailer/jobs/composer.hpp"
 #include "mailer/jobs/retry_policy.hpp"
 #include "mailer/jobs/send_rate.hpp"
@@ -55,6 +56,15 @@ const char* outcome_name(store::Outcome::Kind kind) {
     case store::Outcome::Kind::cancelled: return "cancelled";
   }
   return "unknown";
+}
+
+// Sender::send, counted and timed for /metrics (mailer_ses_requests_total and
+// mailer_ses_request_duration_seconds).
+Result<std::string> timed_send(Sender& sender, const SendRequest& request) {
+  auto started = SteadyClock::now();
+  auto ses_id = sender.send(request);
+  metrics::observe_ses_request("SendEmail", ses_id ? nullptr : &ses_id.error(), SteadyClock::now() - started);
+  return ses_id;
 }
 
 // Sleeps `duration` of real time unless `stop` is requested first.
@@ -362,7 +372,7 @@ std::optional<store::Outcome> Engine::Impl::process(std::stop_token stop, Worker
     quota.give_back(1);
     return std::nullopt;  // stopping: give the claim back unsent
   }
-  auto ses_id = worker.sender->send(composed->request);
+  auto ses_id = timed_send(*worker.sender, composed->request);
   if (!ses_id) {
     quota.give_back(1);
     return failure_outcome(worker, message, ses_id.error());
@@ -465,6 +475,7 @@ void Engine::Impl::count(const store::Outcome& outcome, store::Recorded recorded
     log::warn("outcome fenced off: the lease had moved on", {{"message_id", outcome.message_id}});
     return;
   }
+  metrics::count_message(outcome_name(outcome.kind));
   switch (outcome.kind) {
     case store::Outcome::Kind::sent: ++sent; break;
     case store::Outcome::Kind::retry: ++retried; break;
@@ -516,7 +527,9 @@ void Engine::Impl::reap(store::MessageRepo& repo) {
 }
 
 bool Engine::Impl::refresh_account() {
+  auto asked = SteadyClock::now();
   auto account = reaper_sender->account();
+  metrics::observe_ses_request("GetAccount", account ? nullptr : &account.error(), SteadyClock::now() - asked);
   if (!account) {
     log::warn("GetAccount failed; keeping the current send rate and quota",
               {{"error", account.error().detail}});

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "mailer/core/metrics.hpp"
 #include "store/sql_util.hpp"
 
 namespace mailer::store {
@@ -115,11 +116,16 @@ Result<Suppression> SuppressionRepo::get(const std::string& key) {
 }
 
 Result<Suppression> SuppressionRepo::add(const Suppression& s) {
-  return sql::transaction(m_db, "add suppression", [&]() -> Result<Suppression> {
+  const auto now_ms = to_ms(m_clock.now());
+  auto added = sql::transaction(m_db, "add suppression", [&]() -> Result<Suppression> {
     SQLite::Statement statement(m_db.sql(), k_upsert);
-    upsert(statement, s, to_ms(m_clock.now()));
+    upsert(statement, s, now_ms);
     return *find(m_db.sql(), s.email);
   });
+  // Counted once committed, and only for a new address: a second bounce from
+  // a suppressed address changes nothing on the list.
+  if (added && added->created_at_ms == now_ms) metrics::count_suppression(to_string(added->reason));
+  return added;
 }
 
 Status SuppressionRepo::remove(const std::string& key) {

@@ -37,6 +37,11 @@ void register_admin_dlq_routes(Router& router);
 /// GET /v1/admin/queue (admin).
 void register_admin_queue_routes(Router& router);
 
+/// GET /metrics (Prometheus text; a read key when metrics.public is false).
+void register_metrics_routes(Router& router);
+/// GET /v1/admin/metrics (admin).
+void register_admin_metrics_routes(Router& router);
+
 /// Every route mailerd serves.
 void register_all_routes(Router& router);
 

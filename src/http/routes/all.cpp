@@ -14,6 +14,8 @@ void register_all_routes(Router& router) {
   register_suppression_routes(router);
   register_admin_dlq_routes(router);
   register_admin_queue_routes(router);
+  register_metrics_routes(router);
+  register_admin_metrics_routes(router);
 }
 
 }  // namespace mailer::http

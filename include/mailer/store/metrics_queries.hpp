@@ -1,0 +1,63 @@
+#pragma once
+// Aggregates for GET /metrics and GET /v1/admin/metrics. Every query reads the
+// counts the schema's triggers maintain (batch_counts, event_counts_hourly)
+// or a partial index, so the cost follows the number of active batches and
+// hours asked for, never the number of messages or events stored.
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "mailer/core/error.hpp"
+
+namespace mailer::store {
+
+class Database;
+
+/// Figures /metrics shows as gauges.
+struct QueueFigures {
+  /// "scheduled", "queued" (paused ones included), "sending" -> count; every
+  /// key present. Bulk messages are summed from batch_counts of batches not
+  /// completed or cancelled (O(active batches)); transactional ones are
+  /// counted through messages_by_batch (batch_id IS NULL, state IN (...)),
+  /// O(transactional messages waiting). NOTE: a cancelled batch's sends
+  /// still in flight (at most worker.concurrency) are not counted.
+  std::map<std::string, std::int64_t> depth;
+  /// Messages in the DLQ (state failed), counted on the messages_dlq partial
+  /// index: O(DLQ size), which operators keep small by retrying or purging.
+  std::int64_t dead_lettered = 0;
+};
+
+/// Errors: storage_unavailable.
+Result<QueueFigures> queue_figures(Database& db);
+
+/// The event types the schema knows, in a fixed order: SENT, DEFERRED, FAILED,
+/// SUPPRESSED, DELIVERY, BOUNCE, COMPLAINT, UNSUBSCRIBE.
+const std::vector<std::string>& event_types();
+
+struct HourCount {
+  std::int64_t hour_ms = 0;  // start of the UTC hour
+  std::int64_t count = 0;
+};
+
+/// Event counts over the hours [from_hour_ms, to_hour_ms): both must be
+/// multiples of 3600000 (UTC hour starts) with from < to.
+struct EventSummary {
+  std::map<std::string, std::int64_t> counts;  // every type of event_types(), zeros included
+  std::vector<HourCount> sent_per_hour;        // one entry per hour in the range, oldest first
+};
+
+/// Reads event_counts_hourly: O(hours in range x event types). Errors:
+/// invalid_input when the bounds are not hour starts or from >= to;
+/// storage_unavailable.
+Result<EventSummary> event_summary(Database& db, std::int64_t from_hour_ms, std::int64_t to_hour_ms);
+
+/// SENT events in the hourly buckets that overlap (now_ms - 24 h, now_ms]: the
+/// rolling SES quota window, overstated by at most the part of the oldest hour
+/// before the window (an upper bound, which is the safe side for a quota).
+Result<std::int64_t> sent_last_24h(Database& db, std::int64_t now_ms);
+
+inline constexpr std::int64_t k_hour_ms = 3'600'000;
+
+}  // namespace mailer::store

@@ -1,0 +1,99 @@
+// mailerd's own instruments on the process-wide registry (see metrics.hpp for
+// why it is a global). All families are registered at first use of global(),
+// so a scrape right after start shows every name, with the outcome and reason
+// series at 0 (rate() over a series that appears late misses its first step).
+
+#include <array>
+#include <string>
+
+#include "mailer/core/metrics.hpp"
+
+namespace mailer::metrics {
+
+namespace {
+
+struct Instruments {
+  Counter& http_requests;
+  Histogram& http_duration;
+  Counter& ses_requests;
+  Histogram& ses_duration;
+  Counter& messages;
+  Counter& suppressions;
+  Counter& sns_notifications;
+};
+
+constexpr std::array k_outcomes{"sent", "retry", "failed", "suppressed", "cancelled"};
+constexpr std::array k_suppression_reasons{"bounce", "complaint", "unsubscribe", "manual", "soft_bounce"};
+
+Instruments make_instruments(Registry& registry) {
+  registry.gauge("mailer_build_info", "mailerd build; the value is always 1.", {"version"})
+      .set({MAILER_VERSION}, 1);
+  Instruments instruments{
+      registry.counter("mailer_http_requests_total", "HTTP requests answered, by route pattern and status class.",
+                       {"method", "route", "status_class"}),
+      registry.histogram("mailer_http_request_duration_seconds",
+                         "Time from reading an HTTP request to writing its response.", {"method", "route"}),
+      registry.counter("mailer_ses_requests_total",
+                       "SES API calls by operation, result (ok or mailerd error code) and SES error code.",
+                       {"operation", "result", "code"}),
+      registry.histogram("mailer_ses_request_duration_seconds", "Duration of SES API calls.", {"operation"}),
+      registry.counter("mailer_messages_total",
+                       "Message outcomes committed: sent, retry, failed (dead-lettered), suppressed, cancelled.",
+                       {"outcome"}),
+      registry.counter("mailer_suppressions_total", "Addresses added to the suppression list, by reason.",
+                       {"reason"}),
+      registry.counter("mailer_sns_notifications_total",
+                       "SNS messages received at /webhooks/ses, by type and verdict.", {"type", "verdict"}),
+  };
+  for (const char* outcome : k_outcomes) instruments.messages.inc({outcome}, 0);
+  for (const char* reason : k_suppression_reasons) instruments.suppressions.inc({reason}, 0);
+  return instruments;
+}
+
+Registry& registry_instance() {
+  static Registry registry;
+  return registry;
+}
+
+Instruments& instruments() {
+  static Instruments instance = make_instruments(registry_instance());
+  return instance;
+}
+
+}  // namespace
+
+Registry& global() {
+  instruments();  // every family registered before the first render
+  return registry_instance();
+}
+
+std::string status_class(int status) {
+  if (status < 100 || status > 599) return "other";
+  return std::to_string(status / 100) + "xx";
+}
+
+void observe_http_request(std::string_view method, std::string_view route, int status,
+                          std::chrono::duration<double> elapsed) {
+  std::string route_label = route.empty() ? "unmatched" : std::string(route);
+  auto& all = instruments();
+  all.http_requests.inc({std::string(method), route_label, status_class(status)});
+  all.http_duration.observe({std::string(method), route_label}, elapsed);
+}
+
+void observe_ses_request(std::string_view operation, const Error* error, std::chrono::duration<double> elapsed) {
+  std::string result = error ? std::string(to_string(error->code)) : "ok";
+  std::string code = error && !error->upstream_code.empty() ? error->upstream_code : "none";
+  auto& all = instruments();
+  all.ses_requests.inc({std::string(operation), result, code});
+  all.ses_duration.observe({std::string(operation)}, elapsed);
+}
+
+void count_message(std::string_view outcome) { instruments().messages.inc({std::string(outcome)}); }
+
+void count_suppression(std::string_view reason) { instruments().suppressions.inc({std::string(reason)}); }
+
+void count_sns_notification(std::string_view type, std::string_view verdict) {
+  instruments().sns_notifications.inc({std::string(type), std::string(verdict)});
+}
+
+}  // namespace mailer::metrics

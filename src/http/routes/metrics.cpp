@@ -1,0 +1,72 @@
+// GET /metrics: Prometheus text format 0.0.4. The process-wide counters and
+// histograms (metrics::global()) plus gauges read at scrape time from the
+// store's maintained counts and the engine's stats, so a scrape costs a few
+// index lookups however large the queue or event history is.
+//
+// metrics.public=false asks for a key of any scope (read is the lowest): the
+// route itself is registered without one because the router's access level
+// is fixed at registration, before the configuration is known.
+#include <httplib.h>
+
+#include "mailer/core/metrics.hpp"
+#include "mailer/http/auth.hpp"
+#include "mailer/http/context.hpp"
+#include "mailer/http/db_pool.hpp"
+#include "mailer/http/response.hpp"
+#include "mailer/http/routes.hpp"
+#include "mailer/jobs/engine.hpp"
+#include "mailer/store/metrics_queries.hpp"
+
+namespace mailer::http {
+
+namespace {
+
+// Scrape-time gauges go into a registry of their own, made per scrape, so two
+// concurrent scrapes never see each other's half-set values.
+Status add_store_gauges(metrics::Registry& scrape, store::Database& db, const Clock& clock) {
+  auto figures = store::queue_figures(db);
+  if (!figures) return figures.error();
+  auto sent = store::sent_last_24h(db, to_ms(clock.now()));
+  if (!sent) return sent.error();
+  auto& depth = scrape.gauge("mailer_queue_depth", "Messages waiting or being sent, by state.", {"state"});
+  for (const auto& [state, count] : figures->depth) depth.set({state}, static_cast<double>(count));
+  scrape.gauge("mailer_dlq_messages", "Messages in the dead-letter queue (state failed).")
+      .set(static_cast<double>(figures->dead_lettered));
+  scrape.gauge("mailer_ses_quota_used_24h", "Messages sent in the rolling 24 hours SES counts against its quota.")
+      .set(static_cast<double>(*sent));
+  return {};
+}
+
+void add_engine_gauges(metrics::Registry& scrape, const jobs::Engine* engine) {
+  auto stats = engine ? engine->stats() : jobs::EngineStats{};
+  scrape.gauge("mailer_in_flight_sends", "Messages claimed by workers and not yet recorded.").set(stats.in_flight);
+  scrape.gauge("mailer_send_rate_limit_per_second", "The current SES send rate limit, messages per second.")
+      .set(stats.send_rate);
+  scrape.gauge("mailer_workers", "Sending threads (worker.concurrency); 0 when the engine is not running.")
+      .set(engine ? stats.workers : 0);
+  scrape.gauge("mailer_engine_alive", "1 while the job engine runs and its reaper ticks.").set(stats.alive ? 1 : 0);
+}
+
+void get_metrics(const httplib::Request& req, httplib::Response& res, Context& context) {
+  auto db = context.deps.db.acquire();
+  if (!db) return write_problem(res, db.error());
+  if (!context.deps.config.metrics.is_public) {
+    auto key = authenticate(req.get_header_value("Authorization"), Access::read, **db, context.deps.clock);
+    if (!key) return write_problem(res, key.error());
+  }
+  metrics::Registry scrape;
+  if (auto added = add_store_gauges(scrape, **db, context.deps.clock); !added) {
+    return write_problem(res, added.error());
+  }
+  add_engine_gauges(scrape, context.deps.engine);
+  res.status = 200;
+  res.set_content(metrics::global().render() + scrape.render(), metrics::k_content_type);
+}
+
+}  // namespace
+
+void register_metrics_routes(Router& router) {
+  router.add({"GET", "/metrics", Access::none, BodyKind::none, get_metrics});
+}
+
+}  // namespace mailer::http

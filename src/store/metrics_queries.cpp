@@ -1,0 +1,89 @@
+#include "mailer/store/metrics_queries.hpp"
+
+#include <fmt/format.h>
+
+#include "store/sql_util.hpp"
+
+namespace mailer::store {
+
+namespace {
+
+const std::vector<std::string> k_queue_states{"scheduled", "queued", "sending"};
+
+// batch_counts rows of batches that can still have waiting messages: the
+// batches_by_status index finds them, the batch_counts primary key their rows.
+constexpr const char* k_bulk_depth_sql =
+    "SELECT substr(c.key, 7), sum(c.n) FROM batches b"
+    " JOIN batch_counts c ON c.batch_id = b.id"
+    "  AND c.key IN ('state:scheduled', 'state:queued', 'state:sending')"
+    " WHERE b.status IN ('scheduled', 'queued', 'sending', 'paused')"
+    " GROUP BY 1";
+
+// messages_by_batch is (batch_id, state): `batch_id IS NULL` plus the IN list
+// are index seeks, so finished transactional messages are never visited.
+constexpr const char* k_transactional_depth_sql =
+    "SELECT state, count(*) FROM messages"
+    " WHERE batch_id IS NULL AND state IN ('scheduled', 'queued', 'sending')"
+    " GROUP BY state";
+
+}  // namespace
+
+const std::vector<std::string>& event_types() {
+  static const std::vector<std::string> types{"SENT",     "DEFERRED", "FAILED",    "SUPPRESSED",
+                                              "DELIVERY", "BOUNCE",   "COMPLAINT", "UNSUBSCRIBE"};
+  return types;
+}
+
+Result<QueueFigures> queue_figures(Database& db) {
+  return sql::guard("read queue figures", [&]() -> Result<QueueFigures> {
+    QueueFigures figures;
+    for (const auto& state : k_queue_states) figures.depth[state] = 0;
+    for (const char* query_sql : {k_bulk_depth_sql, k_transactional_depth_sql}) {
+      SQLite::Statement query(db.sql(), query_sql);
+      while (query.executeStep()) figures.depth[query.getColumn(0).getString()] += query.getColumn(1).getInt64();
+    }
+    figures.dead_lettered = sql::query_int64(db.sql(), "SELECT count(*) FROM messages WHERE state = 'failed'");
+    return figures;
+  });
+}
+
+Result<EventSummary> event_summary(Database& db, std::int64_t from_hour_ms, std::int64_t to_hour_ms) {
+  if (from_hour_ms % k_hour_ms != 0 || to_hour_ms % k_hour_ms != 0 || from_hour_ms >= to_hour_ms) {
+    return make_error(ErrorCode::invalid_input,
+                      fmt::format("event range {}..{}: bounds must be UTC hour starts, from before to",
+                                  from_hour_ms, to_hour_ms));
+  }
+  return sql::guard("read event counts", [&]() -> Result<EventSummary> {
+    EventSummary summary;
+    for (const auto& type : event_types()) summary.counts[type] = 0;
+    for (auto hour = from_hour_ms; hour < to_hour_ms; hour += k_hour_ms) summary.sent_per_hour.push_back({hour, 0});
+    // The primary key (hour_ms, type) makes this a range scan over the hours asked for.
+    SQLite::Statement query(db.sql(),
+                            "SELECT hour_ms, type, n FROM event_counts_hourly WHERE hour_ms >= ? AND hour_ms < ?");
+    query.bind(1, from_hour_ms);
+    query.bind(2, to_hour_ms);
+    while (query.executeStep()) {
+      auto hour = query.getColumn(0).getInt64();
+      auto type = query.getColumn(1).getString();
+      auto n = query.getColumn(2).getInt64();
+      summary.counts[type] += n;
+      if (type == "SENT") summary.sent_per_hour[static_cast<std::size_t>((hour - from_hour_ms) / k_hour_ms)].count += n;
+    }
+    return summary;
+  });
+}
+
+Result<std::int64_t> sent_last_24h(Database& db, std::int64_t now_ms) {
+  return sql::guard("read sent in the last 24 h", [&]() -> Result<std::int64_t> {
+    SQLite::Statement query(db.sql(),
+                            "SELECT coalesce(sum(n), 0) FROM event_counts_hourly"
+                            " WHERE hour_ms > ? AND hour_ms <= ? AND type = 'SENT'");
+    // The hour containing now - 24 h still overlaps the window.
+    query.bind(1, now_ms - 24 * k_hour_ms - k_hour_ms);
+    query.bind(2, now_ms);
+    query.executeStep();
+    return query.getColumn(0).getInt64();
+  });
+}
+
+}  // namespace mailer::store

@@ -1,0 +1,192 @@
+#include "mailer/core/metrics.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+using namespace mailer;
+using namespace mailer::metrics;
+
+TEST_CASE("Registry::render writes HELP, TYPE and samples in format 0.0.4", "[core][metrics]") {
+  Registry registry;
+  SECTION("counter without labels starts at 0") {
+    registry.counter("jobs_total", "Jobs done.");
+    CHECK(registry.render() == "# HELP jobs_total Jobs done.\n# TYPE jobs_total counter\njobs_total 0\n");
+  }
+  SECTION("counter with labels shows each series once incremented") {
+    auto& counter = registry.counter("mailer_messages_total", "By outcome.", {"outcome"});
+    counter.inc({"sent"});
+    counter.inc({"sent"}, 2);
+    counter.inc({"failed"});
+    CHECK(registry.render() ==
+          "# HELP mailer_messages_total By outcome.\n# TYPE mailer_messages_total counter\n"
+          "mailer_messages_total{outcome=\"failed\"} 1\nmailer_messages_total{outcome=\"sent\"} 3\n");
+  }
+  SECTION("gauge set and fractional values") {
+    registry.gauge("rate", "Per second.").set(2.5);
+    CHECK(registry.render() == "# HELP rate Per second.\n# TYPE rate gauge\nrate 2.5\n");
+  }
+  SECTION("families render in registration order") {
+    registry.gauge("b_gauge", "B.");
+    registry.counter("a_total", "A.");
+    auto text = registry.render();
+    CHECK(text.find("b_gauge") < text.find("a_total"));
+  }
+  SECTION("help escapes backslash and newline") {
+    registry.counter("x_total", "line\\one\ntwo");
+    CHECK(registry.render().starts_with("# HELP x_total line\\\\one\\ntwo\n"));
+  }
+}
+
+TEST_CASE("escape_label_value escapes backslash, quote and newline", "[core][metrics]") {
+  CHECK(escape_label_value("plain") == "plain");
+  CHECK(escape_label_value("a\\b") == "a\\\\b");
+  CHECK(escape_label_value("say \"hi\"") == "say \\\"hi\\\"");
+  CHECK(escape_label_value("two\nlines") == "two\\nlines");
+  Registry registry;
+  registry.counter("r_total", "R.", {"route"}).inc({"/a\"b\n"});
+  CHECK(registry.render().find("r_total{route=\"/a\\\"b\\n\"} 1\n") != std::string::npos);
+}
+
+TEST_CASE("format_value writes numbers the way Prometheus parses them", "[core][metrics]") {
+  CHECK(format_value(0) == "0");
+  CHECK(format_value(3) == "3");
+  CHECK(format_value(0.25) == "0.25");
+  CHECK(format_value(std::numeric_limits<double>::infinity()) == "+Inf");
+  CHECK(format_value(-std::numeric_limits<double>::infinity()) == "-Inf");
+  CHECK(format_value(std::nan("")) == "NaN");
+  CHECK(format_value(1234567890123.0) == "1234567890123");
+}
+
+TEST_CASE("Histogram::observe counts cumulative buckets, sum and count", "[core][metrics]") {
+  Registry registry;
+  auto& histogram = registry.histogram("d_seconds", "D.", {"op"}, {0.1, 1});
+  histogram.observe({"send"}, 0.05);
+  histogram.observe({"send"}, 0.1);  // le is inclusive
+  histogram.observe({"send"}, 0.5);
+  histogram.observe({"send"}, std::chrono::milliseconds(3000));
+  CHECK(histogram.count({"send"}) == 4);
+  CHECK(histogram.sum({"send"}) == Approx(3.65));
+  CHECK(registry.render() ==
+        "# HELP d_seconds D.\n# TYPE d_seconds histogram\n"
+        "d_seconds_bucket{op=\"send\",le=\"0.1\"} 2\n"
+        "d_seconds_bucket{op=\"send\",le=\"1\"} 3\n"
+        "d_seconds_bucket{op=\"send\",le=\"+Inf\"} 4\n"
+        "d_seconds_sum{op=\"send\"} 3.65\n"
+        "d_seconds_count{op=\"send\"} 4\n");
+}
+
+TEST_CASE("Histogram without labels shows empty buckets from the start", "[core][metrics]") {
+  Registry registry;
+  registry.histogram("h_seconds", "H.", {}, {1});
+  CHECK(registry.render() ==
+        "# HELP h_seconds H.\n# TYPE h_seconds histogram\n"
+        "h_seconds_bucket{le=\"1\"} 0\nh_seconds_bucket{le=\"+Inf\"} 0\nh_seconds_sum 0\nh_seconds_count 0\n");
+}
+
+TEST_CASE("Gauge callbacks are read at each render", "[core][metrics]") {
+  Registry registry;
+  int depth = 3;
+  registry.gauge_callback("queue_depth", "Depth.", {"state"}, [&] {
+    return std::vector<Sample>{{{"queued"}, static_cast<double>(depth)}};
+  });
+  CHECK(registry.render().find("queue_depth{state=\"queued\"} 3\n") != std::string::npos);
+  depth = 7;
+  CHECK(registry.render().find("queue_depth{state=\"queued\"} 7\n") != std::string::npos);
+}
+
+TEST_CASE("Registry rejects bugs: bad names, mismatched labels, negative increments", "[core][metrics]") {
+  Registry registry;
+  SECTION("metric names") {
+    CHECK_THROWS_AS(registry.counter("9lives_total", "x"), std::invalid_argument);
+    CHECK_THROWS_AS(registry.counter("with-dash", "x"), std::invalid_argument);
+    CHECK_THROWS_AS(registry.counter("", "x"), std::invalid_argument);
+    CHECK(valid_metric_name("ns:sub_total"));
+  }
+  SECTION("label names") {
+    CHECK_THROWS_AS(registry.counter("a_total", "x", {"__reserved"}), std::invalid_argument);
+    CHECK_THROWS_AS(registry.counter("b_total", "x", {"has:colon"}), std::invalid_argument);
+    CHECK_THROWS_AS(registry.histogram("c_seconds", "x", {"le"}), std::invalid_argument);
+  }
+  SECTION("same name, other type or labels") {
+    auto& first = registry.counter("x_total", "x", {"a"});
+    CHECK(&registry.counter("x_total", "x", {"a"}) == &first);
+    CHECK_THROWS_AS(registry.gauge("x_total", "x", {"a"}), std::invalid_argument);
+    CHECK_THROWS_AS(registry.counter("x_total", "x", {"b"}), std::invalid_argument);
+  }
+  SECTION("label value count") {
+    auto& counter = registry.counter("y_total", "y", {"a", "b"});
+    CHECK_THROWS_AS(counter.inc({"only-one"}), std::invalid_argument);
+    CHECK(counter.value({"only-one", "x"}) == 0);
+  }
+  SECTION("counters never go down") {
+    auto& counter = registry.counter("z_total", "z");
+    CHECK_THROWS_AS(counter.inc({}, -1), std::invalid_argument);
+    CHECK_THROWS_AS(counter.inc({}, std::nan("")), std::invalid_argument);
+  }
+  SECTION("buckets") {
+    CHECK_THROWS_AS(registry.histogram("d_seconds", "d", {}, {1, 1}), std::invalid_argument);
+    CHECK_THROWS_AS(registry.histogram("e_seconds", "e", {}, {2, 1}), std::invalid_argument);
+    CHECK_THROWS_AS(registry.histogram("f_seconds", "f", {}, {1, std::numeric_limits<double>::infinity()}),
+                    std::invalid_argument);
+  }
+}
+
+TEST_CASE("Counter::inc is thread-safe", "[core][metrics]") {
+  Registry registry;
+  auto& counter = registry.counter("t_total", "t", {"k"});
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 10000; ++i) counter.inc({i % 2 ? "odd" : "even"});
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  CHECK(counter.value({"odd"}) == 20000);
+  CHECK(counter.value({"even"}) == 20000);
+}
+
+TEST_CASE("mailerd's instruments register every family on global()", "[core][metrics]") {
+  auto text = global().render();
+  for (const char* name : {"mailer_build_info", "mailer_http_requests_total", "mailer_http_request_duration_seconds",
+                           "mailer_ses_requests_total", "mailer_ses_request_duration_seconds", "mailer_messages_total",
+                           "mailer_suppressions_total", "mailer_sns_notifications_total"}) {
+    INFO(name);
+    CHECK(text.find(std::string("# TYPE ") + name + " ") != std::string::npos);
+  }
+  CHECK(text.find("mailer_build_info{version=\"" MAILER_VERSION "\"} 1\n") != std::string::npos);
+  CHECK(text.find("mailer_messages_total{outcome=\"cancelled\"}") != std::string::npos);
+}
+
+TEST_CASE("observe_* and count_* label the series they move", "[core][metrics]") {
+  auto& registry = global();
+  auto& http = registry.counter("mailer_http_requests_total", "", {"method", "route", "status_class"});
+  auto before = http.value({"GET", "unmatched", "4xx"});
+  observe_http_request("GET", "", 404, std::chrono::milliseconds(2));
+  CHECK(http.value({"GET", "unmatched", "4xx"}) == before + 1);
+
+  auto& ses = registry.counter("mailer_ses_requests_total", "", {"operation", "result", "code"});
+  Error throttled{ErrorCode::upstream_throttled, "slow down", {}, "TooManyRequestsException"};
+  auto ses_before = ses.value({"SendEmail", "upstream_throttled", "TooManyRequestsException"});
+  observe_ses_request("SendEmail", &throttled, std::chrono::milliseconds(5));
+  observe_ses_request("SendEmail", nullptr, std::chrono::milliseconds(5));
+  CHECK(ses.value({"SendEmail", "upstream_throttled", "TooManyRequestsException"}) == ses_before + 1);
+  CHECK(ses.value({"SendEmail", "ok", "none"}) >= 1);
+
+  auto& messages = registry.counter("mailer_messages_total", "", {"outcome"});
+  auto sent_before = messages.value({"sent"});
+  count_message("sent");
+  CHECK(messages.value({"sent"}) == sent_before + 1);
+}
+
+TEST_CASE("status_class groups statuses by hundreds", "[core][metrics]") {
+  CHECK(status_class(200) == "2xx");
+  CHECK(status_class(204) == "2xx");
+  CHECK(status_class(503) == "5xx");
+  CHECK(status_class(0) == "other");
+  CHECK(status_class(600) == "other");
+}
