@@ -56,6 +56,7 @@ const std::vector<Row>& rows() {
       {"POST", "/v1/admin/keys", "/v1/admin/keys", "{}", "admin", 400},
       {"DELETE", "/v1/admin/keys/{id}", "/v1/admin/keys/key_x", "", "admin", 404},
       {"GET", "/v1/admin/keys/{id}/audit", "/v1/admin/keys/key_x/audit", "", "admin", 404},
+      {"GET", "/v1/admin/metrics", "/v1/admin/metrics?period=24h", "", "admin", 200},
   };
   return k_rows;
 }
