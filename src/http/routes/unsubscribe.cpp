@@ -9,6 +9,7 @@
 #include <httplib.h>
 
 #include "mailer/core/log.hpp"
+#include "mailer/core/metrics.hpp"
 #include "mailer/http/context.hpp"
 #include "mailer/http/db_pool.hpp"
 #include "mailer/http/response.hpp"
@@ -62,6 +63,7 @@ void unsubscribe(const httplib::Request& req, httplib::Response& res, Context& c
     return write_problem(res, done.error());
   }
   log::info(done->already ? "unsubscribe repeated" : "unsubscribed", {{"message_id", done->message_id}});
+  if (!done->already) metrics::count_suppression("unsubscribe");
   res.status = 200;
   res.set_header("Cache-Control", "no-store");
   if (is_one_click(req)) return res.set_content("unsubscribed\n", "text/plain; charset=utf-8");

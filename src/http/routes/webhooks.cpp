@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "mailer/core/log.hpp"
+#include "mailer/core/metrics.hpp"
 #include "mailer/http/context.hpp"
 #include "mailer/http/db_pool.hpp"
 #include "mailer/http/response.hpp"
@@ -31,6 +32,8 @@ bool is_raw_delivery(const httplib::Request& req) {
 }
 
 void refuse(httplib::Response& res, const sns::Verdict& verdict) {
+  metrics::count_sns_notification(verdict.envelope.type_name.empty() ? "unknown" : verdict.envelope.type_name,
+                                  "rejected");
   log::warn("SNS message rejected", {{"stage", std::string(sns::to_string(verdict.stage))},
                                      {"reason", verdict.reason},
                                      {"sns_message_id", verdict.envelope.message_id},
@@ -57,6 +60,7 @@ std::string header_mismatch(const httplib::Request& req, const sns::Envelope& e)
 
 void confirm_subscription(httplib::Response& res, Context& context, sns::CertificateCache& certificates,
                           const sns::Envelope& e) {
+  metrics::count_sns_notification(e.type_name, "accepted");
   if (!context.deps.config.sns.auto_confirm) {
     log::warn("SNS subscription confirmation received; sns.auto_confirm is off, confirm by a GET of SubscribeURL",
               {{"topic_arn", e.topic_arn}, {"subscribe_url", e.subscribe_url}});
@@ -85,6 +89,13 @@ void record_notification(httplib::Response& res, Context& context, const sns::En
   auto applied = feedback.apply(e.message_id, e.topic_arn, *record);
   if (!applied) return write_problem(res, applied.error());
   const auto& stored = applied->stored;
+  metrics::count_sns_notification(record->type_name, stored.duplicate ? "duplicate" : "accepted");
+  for (const auto& entry : stored.suppressed) {
+    // Entries read "email (reason)"; the metric carries the reason only.
+    auto open = entry.rfind(" (");
+    metrics::count_suppression(open == std::string::npos ? "unknown"
+                                                         : entry.substr(open + 2, entry.size() - open - 3));
+  }
   log::info(stored.duplicate ? "SNS notification already processed" : "SES feedback recorded",
             {{"sns_message_id", e.message_id},
              {"type", record->type_name},
@@ -120,6 +131,7 @@ void receive_sns(const httplib::Request& req, httplib::Response& res, Context& c
     case sns::MessageType::subscription_confirmation: return confirm_subscription(res, context, certificates, e);
     case sns::MessageType::unsubscribe_confirmation:
       // Never followed automatically: its SubscribeURL would re-subscribe (reference §5).
+      metrics::count_sns_notification(e.type_name, "accepted");
       log::warn("SNS subscription ended (UnsubscribeConfirmation); SES feedback for this topic stops",
                 {{"topic_arn", e.topic_arn}, {"sns_message_id", e.message_id}});
       return write_json(res, 200, {{"status", "noted"}});
