@@ -84,5 +84,11 @@ void print_table(const std::vector<std::string>& headers,
 void add_keys_commands(CLI::App& app, CtlContext& ctx);   // keys create|list|revoke|audit
 void add_db_commands(CLI::App& app, CtlContext& ctx);     // migrate, db check|backup
 void add_config_commands(CLI::App& app, CtlContext& ctx);  // config check
+void add_send_commands(CLI::App& app, CtlContext& ctx);       // send (batch from CSV)
+void add_templates_commands(CLI::App& app, CtlContext& ctx);  // templates create|list
+void add_dlq_commands(CLI::App& app, CtlContext& ctx);        // dlq list|retry|purge
+void add_batches_commands(CLI::App& app, CtlContext& ctx);    // batches list|show|pause|resume|cancel
+void add_suppressions_commands(CLI::App& app, CtlContext& ctx);  // suppressions list|add|remove|import|export
+void add_seed_commands(CLI::App& app, CtlContext& ctx);       // seed
 
 }  // namespace mailer::cli

@@ -42,6 +42,21 @@ Result<store::Template> TemplateService::get(const std::string& id) {
   return store::TemplateRepo(m_db, m_clock).get(id);
 }
 
+// NOTE: a scan through the pages is enough: templates number in the tens, and
+// this serves the CLI, not a request path.
+Result<store::Template> TemplateService::find_by_name(const std::string& name) {
+  store::TemplateRepo repo(m_db, m_clock);
+  store::PageQuery query{k_max_page_limit, {}, 0};
+  for (;;) {
+    auto page = repo.list(query);
+    if (!page) return page.error();
+    for (auto& found : page->items)
+      if (found.name == name) return std::move(found);
+    if (page->next_after.empty()) return make_error(ErrorCode::not_found, "no template named \"" + name + "\"");
+    query.after = page->next_after;
+  }
+}
+
 Result<ListPage<store::Template>> TemplateService::list(const PageParams& page) {
   auto query = to_page_query(page);
   if (!query) return query.error();

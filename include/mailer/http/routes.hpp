@@ -3,7 +3,11 @@
 // helper adding a resource declares its function here and calls it from
 // register_all_routes in src/http/routes/all.cpp.
 
+#include <memory>
+
 #include "mailer/http/router.hpp"
+
+namespace mailer::sns { class CertificateCache; }
 
 namespace mailer::http {
 
@@ -11,6 +15,13 @@ namespace mailer::http {
 void register_health_routes(Router& router);
 /// GET/POST /v1/admin/keys, DELETE /v1/admin/keys/{id}, GET /v1/admin/keys/{id}/audit (admin).
 void register_admin_key_routes(Router& router);
+/// POST /webhooks/ses (no key; SNS signature). The overload takes the
+/// certificate cache (and through it the fetcher), for tests; the plain one
+/// fetches with libcurl.
+void register_webhook_routes(Router& router);
+void register_webhook_routes(Router& router, std::shared_ptr<sns::CertificateCache> certificates);
+/// GET /u/{token} (confirmation page) and POST /u/{token} (RFC 8058 one-click), no key.
+void register_unsubscribe_routes(Router& router);
 
 /// Every route mailerd serves.
 void register_all_routes(Router& router);

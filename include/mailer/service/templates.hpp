@@ -43,6 +43,9 @@ class TemplateService {
   Result<store::Template> create(const TemplateInput& input);
   /// Errors: not_found.
   Result<store::Template> get(const std::string& id);
+  /// The template named exactly `name` (names are unique), for `mailerctl send
+  /// --template NAME`. Errors: not_found naming it.
+  Result<store::Template> find_by_name(const std::string& name);
   /// Ordered by creation; paging errors as to_page_query().
   Result<ListPage<store::Template>> list(const PageParams& page);
   /// New version current+1 (same errors as create, plus not_found).

@@ -93,3 +93,18 @@ TEST_CASE("TemplateService::list pages with opaque cursors", "[service]") {
   CHECK(p2->data[0].name == "t2");
   CHECK(p2->next_cursor.empty());
 }
+
+TEST_CASE("TemplateService::find_by_name finds the exact name", "[service]") {
+  mailer::test::TestDb t;
+  TemplateService templates(t.db(), t.clock());
+  REQUIRE(templates.create(welcome()));
+  auto other = templates.create({"welcome-2", "S", std::nullopt, "T"});
+  REQUIRE(other);
+  auto found = templates.find_by_name("welcome-2");
+  REQUIRE(found);
+  CHECK(found->id == other->id);
+  auto missing = templates.find_by_name("Welcome");
+  REQUIRE_FALSE(missing);
+  CHECK(missing.error().code == ErrorCode::not_found);
+  CHECK(missing.error().detail == "no template named \"Welcome\"");
+}

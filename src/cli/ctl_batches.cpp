@@ -1,0 +1,163 @@
+// mailerctl batches list|show|pause|resume|cancel (SPEC §3, §8): the same
+// service calls as /v1/batches, for an operator at the database file.
+
+#include <iostream>
+#include <memory>
+
+#include <fmt/format.h>
+
+#include "cli/cli11.hpp"
+
+#include "cli/ctl_common.hpp"
+#include "mailer/service/batches.hpp"
+
+namespace mailer::cli {
+namespace {
+
+const std::vector<std::string> k_statuses{"scheduled", "queued", "sending", "paused", "completed", "cancelled"};
+
+nlohmann::json optional_json(const std::optional<std::string>& value) {
+  return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
+}
+
+nlohmann::json batch_json(const store::Batch& b) {
+  return {{"id", b.id},
+          {"status", b.status},
+          {"pause_reason", optional_json(b.pause_reason)},
+          {"template_id", optional_json(b.template_id)},
+          {"template_version", b.template_version ? nlohmann::json(*b.template_version) : nlohmann::json(nullptr)},
+          {"from", b.from_address},
+          {"configuration_set", optional_json(b.configuration_set)},
+          {"tags", nlohmann::json::parse(b.tags_json, nullptr, false)},
+          {"metadata", nlohmann::json::parse(b.metadata_json, nullptr, false)},
+          {"send_at", json_time(b.send_at_ms)},
+          {"send_before", json_time(b.send_before_ms)},
+          {"accepted", b.accepted_count},
+          {"duplicate", b.duplicate_count},
+          {"suppressed", b.suppressed_count},
+          {"invalid", nlohmann::json::parse(b.invalid_json, nullptr, false)},
+          {"state_counts", b.state_counts},
+          {"event_counts", b.event_counts},
+          {"created_at", format_rfc3339(b.created_at_ms)},
+          {"updated_at", format_rfc3339(b.updated_at_ms)},
+          {"completed_at", json_time(b.completed_at_ms)}};
+}
+
+std::string count(const store::Batch& b, const char* state) {
+  auto it = b.state_counts.find(state);
+  return std::to_string(it == b.state_counts.end() ? 0 : it->second);
+}
+
+struct ListOptions {
+  std::string status;
+  int limit = 50;
+};
+
+void list_batches(CtlContext& ctx, const ListOptions& options) {
+  auto db = open_database(ctx, AutoMigrate::if_configured);
+  if (!db) return;
+  SystemClock clock;
+  std::optional<std::string> status;
+  if (!options.status.empty()) status = options.status;
+  auto page = service::BatchService(*db, clock).list({options.limit, {}, {}}, status);
+  if (!page) return ctx.fail(page.error());
+  if (ctx.json) {
+    auto data = nlohmann::json::array();
+    for (const auto& b : page->data) data.push_back(batch_json(b));
+    return print_json(data);
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& b : page->data)
+    rows.push_back({b.id, b.status, std::to_string(b.accepted_count), count(b, "queued"), count(b, "sent"),
+                    count(b, "failed"), std::to_string(b.suppressed_count), format_rfc3339(b.created_at_ms)});
+  print_table({"ID", "STATUS", "ACCEPTED", "QUEUED", "SENT", "FAILED", "SUPPRESSED", "CREATED"}, rows);
+}
+
+void print_counts(const char* title, const std::map<std::string, std::int64_t>& counts) {
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& [name, n] : counts) rows.push_back({name, std::to_string(n)});
+  if (rows.empty()) rows.push_back({"-", "0"});
+  std::cout << "\n";
+  print_table({title, "COUNT"}, rows);
+}
+
+void print_batch(const store::Batch& b) {
+  std::string status = b.status + (b.pause_reason && b.status == "paused" ? " (" + *b.pause_reason + ")" : "");
+  std::string content = b.template_id ? fmt::format("{} v{}", *b.template_id, b.template_version.value_or(0))
+                                      : std::string("inline content");
+  print_table({"FIELD", "VALUE"}, {{"id", b.id},
+                                   {"status", status},
+                                   {"template", content},
+                                   {"from", b.from_address},
+                                   {"send_at", format_time(b.send_at_ms)},
+                                   {"send_before", format_time(b.send_before_ms)},
+                                   {"accepted", std::to_string(b.accepted_count)},
+                                   {"duplicate", std::to_string(b.duplicate_count)},
+                                   {"suppressed", std::to_string(b.suppressed_count)},
+                                   {"invalid", std::to_string(b.invalid_count)},
+                                   {"created", format_rfc3339(b.created_at_ms)},
+                                   {"completed", format_time(b.completed_at_ms)}});
+  print_counts("STATE", b.state_counts);
+  print_counts("EVENT", b.event_counts);
+}
+
+void show_batch(CtlContext& ctx, const std::string& id) {
+  auto db = open_database(ctx, AutoMigrate::if_configured);
+  if (!db) return;
+  SystemClock clock;
+  auto batch = service::BatchService(*db, clock).get(id);
+  if (!batch) return ctx.fail(batch.error());
+  if (ctx.json) return print_json(batch_json(*batch));
+  print_batch(*batch);
+}
+
+enum class Action { pause, resume, cancel };
+
+void change_batch(CtlContext& ctx, Action action, const std::string& id, const std::string& reason) {
+  auto db = open_database(ctx, AutoMigrate::if_configured);
+  if (!db) return;
+  SystemClock clock;
+  service::BatchService batches(*db, clock);
+  auto batch = action == Action::pause    ? batches.pause(id, reason)
+               : action == Action::resume ? batches.resume(id)
+                                          : batches.cancel(id);
+  if (!batch) return ctx.fail(batch.error());
+  if (ctx.json) return print_json(batch_json(*batch));
+  std::cout << "Batch " << batch->id << " is " << batch->status
+            << (action == Action::cancel ? fmt::format(" ({} messages cancelled)", count(*batch, "cancelled"))
+                                         : std::string())
+            << ".\n";
+}
+
+void add_change(CLI::App& batches, CtlContext& ctx, const char* name, const char* help, Action action) {
+  auto id = std::make_shared<std::string>();
+  auto reason = std::make_shared<std::string>();
+  auto* command = batches.add_subcommand(name, help);
+  command->add_option("ID", *id, "Batch id (bat_...)")->required();
+  if (action == Action::pause) command->add_option("--reason", *reason, "Shown in batches show");
+  command->callback([&ctx, action, id, reason] { change_batch(ctx, action, *id, *reason); });
+}
+
+}  // namespace
+
+void add_batches_commands(CLI::App& app, CtlContext& ctx) {
+  auto* batches = app.add_subcommand("batches", "List, inspect, pause, resume and cancel batches");
+  batches->require_subcommand(1);
+
+  auto options = std::make_shared<ListOptions>();
+  auto* list = batches->add_subcommand("list", "List batches, newest first");
+  list->add_option("--status", options->status, "Only batches with this status")->check(CLI::IsMember(k_statuses));
+  list->add_option("--limit", options->limit, "At most this many (1-1000, default 50)")->check(CLI::Range(1, 1000));
+  list->callback([&ctx, options] { list_batches(ctx, *options); });
+
+  auto show_id = std::make_shared<std::string>();
+  auto* show = batches->add_subcommand("show", "Status, counts per state and event type, pause reason");
+  show->add_option("ID", *show_id, "Batch id (bat_...)")->required();
+  show->callback([&ctx, show_id] { show_batch(ctx, *show_id); });
+
+  add_change(*batches, ctx, "pause", "Stop sending a batch's queued messages", Action::pause);
+  add_change(*batches, ctx, "resume", "Resume a paused batch", Action::resume);
+  add_change(*batches, ctx, "cancel", "Cancel a batch's unsent messages", Action::cancel);
+}
+
+}  // namespace mailer::cli

@@ -1,0 +1,159 @@
+// mailerctl send: a batch from a CSV file (SPEC §8). The `email` column is the
+// address; every other column is a per-recipient string variable. The batch is
+// accepted into the database exactly as POST /v1/batches would (same service,
+// same checks); mailerd's engine picks it up at its next poll.
+
+#include <iostream>
+#include <memory>
+#include <regex>
+
+#include <fmt/format.h>
+
+#include "cli/cli11.hpp"
+
+#include "cli/ctl_common.hpp"
+#include "mailer/service/batches.hpp"
+#include "mailer/service/csv.hpp"
+#include "mailer/service/templates.hpp"
+
+namespace mailer::cli {
+namespace {
+
+struct SendOptions {
+  std::string template_name;
+  std::string from;
+  std::string recipients_path;
+  std::vector<std::string> reply_to;
+  std::string send_at;
+  std::string send_before;
+  std::string configuration_set;
+  std::vector<std::string> tags;  // "name=value"
+  std::string variables_json;
+  bool skip_invalid = false;
+};
+
+// Every CSV column but `email` becomes a variable of its row. An empty cell is
+// left out, so a batch-wide --variables-json value still applies to that row.
+std::vector<service::RecipientInput> recipients_from(const service::CsvTable& table, std::size_t email_column) {
+  std::vector<service::RecipientInput> recipients;
+  recipients.reserve(table.rows.size());
+  for (const auto& row : table.rows) {
+    service::RecipientInput recipient{row.fields[email_column], nlohmann::json::object()};
+    for (std::size_t i = 0; i < row.fields.size(); ++i)
+      if (i != email_column && !row.fields[i].empty()) recipient.variables[table.header[i]] = row.fields[i];
+    recipients.push_back(std::move(recipient));
+  }
+  return recipients;
+}
+
+// The option-only parts of the request; usage errors name the option.
+Result<service::BatchRequest> request_from_options(const SendOptions& options) {
+  service::BatchRequest request;
+  request.from = options.from;
+  request.reply_to = options.reply_to;
+  request.skip_invalid = options.skip_invalid;
+  if (!options.send_at.empty()) request.send_at = options.send_at;
+  if (!options.send_before.empty()) request.send_before = options.send_before;
+  if (!options.configuration_set.empty()) request.configuration_set = options.configuration_set;
+  if (!options.variables_json.empty()) {
+    request.variables = nlohmann::json::parse(options.variables_json, nullptr, false);
+    if (request.variables.is_discarded())
+      return make_error(ErrorCode::invalid_input, "--variables-json: not valid JSON");
+  }
+  if (!options.tags.empty()) request.tags = nlohmann::json::object();
+  for (const auto& tag : options.tags) {
+    auto equals = tag.find('=');
+    if (equals == std::string::npos || equals == 0)
+      return make_error(ErrorCode::invalid_input, fmt::format("--tag {}: expected NAME=VALUE", tag));
+    request.tags[tag.substr(0, equals)] = tag.substr(equals + 1);
+  }
+  return request;
+}
+
+// "recipients[12].email" -> "line 14 (recipient 12): email", so the operator
+// can find the row in the file; other fields are left as they are.
+Error with_csv_lines(Error error, const service::CsvTable& table, const std::vector<service::RecipientInput>& rows) {
+  static const std::regex k_recipient_field(R"(^recipients\[(\d+)\]\.(\w+)$)");
+  for (auto& field : error.fields) {
+    std::smatch match;
+    if (!std::regex_match(field.field, match, k_recipient_field)) continue;
+    std::size_t index = std::stoul(match[1]);
+    if (index >= table.rows.size()) continue;
+    std::string what = match[2];
+    if (what == "email") field.message = fmt::format("\"{}\": {}", rows[index].email, field.message);
+    field.field = fmt::format("line {} (recipient {}): {}", table.rows[index].line, index, what);
+  }
+  return error;
+}
+
+void print_accepted(CtlContext& ctx, const service::BatchAccepted& accepted, const service::CsvTable& table) {
+  auto line_of = [&](int index) { return table.rows.at(static_cast<std::size_t>(index)).line; };
+  if (ctx.json) {
+    auto invalid = nlohmann::json::array();
+    for (const auto& i : accepted.invalid)
+      invalid.push_back({{"index", i.index}, {"line", line_of(i.index)}, {"address", i.address}, {"reason", i.reason}});
+    return print_json({{"id", accepted.id},
+                       {"status", accepted.status},
+                       {"recipients", table.rows.size()},
+                       {"accepted", accepted.accepted},
+                       {"duplicate", accepted.duplicate},
+                       {"suppressed", accepted.suppressed},
+                       {"invalid", invalid}});
+  }
+  std::cout << "Batch " << accepted.id << " (" << accepted.status << "): " << table.rows.size() << " recipients\n";
+  print_table({"ACCEPTED", "DUPLICATE", "SUPPRESSED", "INVALID"},
+              {{std::to_string(accepted.accepted), std::to_string(accepted.duplicate),
+                std::to_string(accepted.suppressed), std::to_string(accepted.invalid.size())}});
+  if (accepted.invalid.empty()) return;
+  std::cout << "\nSkipped invalid recipients:\n";
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& i : accepted.invalid)
+    rows.push_back({std::to_string(line_of(i.index)), std::to_string(i.index), i.address, i.reason});
+  print_table({"LINE", "INDEX", "ADDRESS", "REASON"}, rows);
+}
+
+void run_send(CtlContext& ctx, const SendOptions& options) {
+  auto request = request_from_options(options);
+  if (!request) return ctx.fail(request.error(), k_exit_usage);
+  auto table = service::read_csv(std::filesystem::path(options.recipients_path));
+  if (!table) return ctx.fail(table.error());
+  auto email_column = table->column("email");
+  if (!email_column)
+    return ctx.fail(make_error(ErrorCode::invalid_input,
+                               fmt::format("{}: line 1: no \"email\" column in the header", options.recipients_path)));
+  request->recipients = recipients_from(*table, *email_column);
+
+  auto db = open_database(ctx, AutoMigrate::if_configured);
+  if (!db) return;
+  SystemClock clock;
+  auto found = service::TemplateService(*db, clock).find_by_name(options.template_name);
+  if (!found) return ctx.fail(found.error());
+  request->template_id = found->id;
+  service::AcceptOptions accept{ctx.config.limits.max_recipients, !ctx.config.unsubscribe.secret.empty(), {}};
+  auto accepted = service::BatchService(*db, clock).accept_batch(*request, accept);
+  if (!accepted) return ctx.fail(with_csv_lines(std::move(accepted).error(), *table, request->recipients));
+  print_accepted(ctx, *accepted, *table);
+}
+
+}  // namespace
+
+void add_send_commands(CLI::App& app, CtlContext& ctx) {
+  auto options = std::make_shared<SendOptions>();
+  auto* send = app.add_subcommand("send", "Send a batch to the recipients of a CSV file (header: email, variables...)");
+  send->add_option("--template", options->template_name, "Template name")->required();
+  send->add_option("--from", options->from, "Sender, \"Name <addr>\" or addr")->required();
+  send->add_option("--recipients", options->recipients_path,
+                   "CSV file: an email column, every other column a variable")->required();
+  send->add_option("--reply-to", options->reply_to, "Reply-To address (repeatable)");
+  send->add_option("--send-at", options->send_at, "Send at this RFC 3339 time (default: now)");
+  send->add_option("--send-before", options->send_before, "Cancel what has not gone out by this RFC 3339 time");
+  send->add_option("--configuration-set", options->configuration_set, "SES configuration set");
+  send->add_option("--tag", options->tags, "SES message tag NAME=VALUE (repeatable)");
+  send->add_option("--variables-json", options->variables_json,
+                   "Batch variables as a JSON object; CSV columns override them");
+  send->add_flag("--skip-invalid", options->skip_invalid,
+                 "Skip invalid addresses instead of rejecting the whole batch");
+  send->callback([&ctx, options] { run_send(ctx, *options); });
+}
+
+}  // namespace mailer::cli

@@ -1,0 +1,220 @@
+#include "mailer/store/feedback.hpp"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "store/sql_util.hpp"
+
+namespace mailer::store {
+namespace {
+
+struct MessageRef {
+  std::string id;
+  std::optional<std::string> batch_id;
+  std::string email;
+};
+
+std::optional<MessageRef> find_message(SQLite::Database& db, const char* column, const std::string& value) {
+  SQLite::Statement query(db, fmt::format("SELECT id, batch_id, email FROM messages WHERE {} = ? LIMIT 1", column));
+  query.bind(1, value);
+  if (!query.executeStep()) return std::nullopt;
+  return MessageRef{query.getColumn(0).getString(), sql::optional_text(query.getColumn(1)),
+                    query.getColumn(2).getString()};
+}
+
+std::optional<MessageRef> match_message(SQLite::Database& db, const FeedbackNotification& n) {
+  if (!n.ses_message_id.empty()) {
+    if (auto found = find_message(db, "ses_message_id", n.ses_message_id)) return found;
+  }
+  // The SES id may not be stored yet (the send is recorded after SES answers),
+  // so our own header names the message too.
+  if (n.mailer_message_id && !n.mailer_message_id->empty()) {
+    return find_message(db, "id", *n.mailer_message_id);
+  }
+  return std::nullopt;
+}
+
+void insert_event(SQLite::Database& db, const std::string& type, const std::optional<MessageRef>& message,
+                  const std::string& email, const std::string& detail_json, std::int64_t now_ms) {
+  SQLite::Statement insert(db,
+                           "INSERT INTO events(type, batch_id, message_id, email, detail_json, occurred_at_ms) "
+                           "VALUES (?, ?, ?, ?, ?, ?)");
+  insert.bind(1, type);
+  sql::bind_optional(insert, 2, message ? message->batch_id : std::nullopt);
+  sql::bind_optional(insert, 3, message ? std::optional<std::string>(message->id) : std::nullopt);
+  insert.bind(4, email);
+  insert.bind(5, detail_json.empty() ? std::string("{}") : detail_json);
+  insert.bind(6, static_cast<std::int64_t>(now_ms));
+  insert.exec();
+}
+
+void bump_count(SQLite::Database& db, const std::string& batch_id, const char* key) {
+  SQLite::Statement bump(db,
+                         "INSERT INTO batch_counts(batch_id, key, n) VALUES (?, ?, 1) "
+                         "ON CONFLICT(batch_id, key) DO UPDATE SET n = n + 1");
+  bump.bind(1, batch_id);
+  bump.bind(2, key);
+  bump.exec();
+}
+
+// Writes a scope-`all` suppression unless one that already blocks everything
+// for a reason at least as strong exists. Returns true when a row was written.
+bool suppress_all(SQLite::Database& db, const std::string& email, const char* reason,
+                  const std::string& detail_json, std::int64_t now_ms) {
+  SQLite::Statement upsert(db,
+                           "INSERT INTO suppressions(email, reason, scope, detail_json, created_at_ms, updated_at_ms) "
+                           "VALUES (?1, ?2, 'all', ?3, ?4, ?4) ON CONFLICT(email) DO UPDATE SET "
+                           "reason = excluded.reason, scope = 'all', detail_json = excluded.detail_json, "
+                           "updated_at_ms = excluded.updated_at_ms "
+                           "WHERE suppressions.scope = 'bulk' OR "
+                           "  (suppressions.reason = 'soft_bounce' AND excluded.reason <> 'soft_bounce')");
+  upsert.bind(1, email);
+  upsert.bind(2, reason);
+  upsert.bind(3, detail_json.empty() ? std::string("{}") : detail_json);
+  upsert.bind(4, static_cast<std::int64_t>(now_ms));
+  return upsert.exec() > 0;
+}
+
+// Transient bounces of `email` in the window (the one just inserted included),
+// read through events_by_email.
+std::int64_t soft_bounces(SQLite::Database& db, const std::string& email, std::int64_t since_ms) {
+  SQLite::Statement count(db,
+                          "SELECT count(*) FROM events WHERE email = ? AND occurred_at_ms >= ? "
+                          "AND type = 'BOUNCE' AND json_extract(detail_json, '$.bounce_type') = 'Transient'");
+  count.bind(1, email);
+  count.bind(2, static_cast<std::int64_t>(since_ms));
+  count.executeStep();
+  return count.getColumn(0).getInt64();
+}
+
+bool insert_sns_message(SQLite::Database& db, const std::string& id, const std::string& topic,
+                        const std::string& type, std::int64_t now_ms) {
+  SQLite::Statement insert(db,
+                           "INSERT OR IGNORE INTO sns_messages(message_id, topic_arn, type, received_at_ms) "
+                           "VALUES (?, ?, ?, ?)");
+  insert.bind(1, id);
+  insert.bind(2, topic);
+  insert.bind(3, type);
+  insert.bind(4, static_cast<std::int64_t>(now_ms));
+  return insert.exec() > 0;
+}
+
+// Applies one recipient's effect; returns the suppression written, or "".
+std::string apply_effect(SQLite::Database& db, const FeedbackNotification& n, const FeedbackRecipient& r,
+                         std::int64_t now_ms) {
+  switch (r.effect) {
+    case FeedbackEffect::record: return {};
+    case FeedbackEffect::suppress_bounce:
+      return suppress_all(db, r.email, "bounce", r.detail_json, now_ms) ? r.email + " (bounce)" : "";
+    case FeedbackEffect::suppress_complaint:
+      return suppress_all(db, r.email, "complaint", r.detail_json, now_ms) ? r.email + " (complaint)" : "";
+    case FeedbackEffect::soft_bounce:
+      if (soft_bounces(db, r.email, now_ms - n.soft_bounce_window_ms) < n.soft_bounce_limit) return {};
+      return suppress_all(db, r.email, "soft_bounce", r.detail_json, now_ms) ? r.email + " (soft_bounce)" : "";
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<FeedbackResult> FeedbackRepo::apply_notification(const FeedbackNotification& n) {
+  std::int64_t now_ms = to_ms(m_clock.now());
+  return sql::transaction(m_db, "record SES feedback", [&]() -> Result<FeedbackResult> {
+    auto& db = m_db.sql();
+    FeedbackResult result;
+    if (!insert_sns_message(db, n.sns_message_id, n.topic_arn, "Notification", now_ms)) {
+      result.duplicate = true;
+      return result;
+    }
+    auto message = match_message(db, n);
+    if (message) {
+      result.message_id = message->id;
+      result.batch_id = message->batch_id;
+    }
+    for (const auto& r : n.recipients) {
+      insert_event(db, n.event_type, message, r.email, r.detail_json, now_ms);
+      if (r.permanent_bounce && message && message->batch_id) {
+        bump_count(db, *message->batch_id, k_count_bounce_permanent);
+      }
+      if (auto written = apply_effect(db, n, r, now_ms); !written.empty()) result.suppressed.push_back(written);
+    }
+    return result;
+  });
+}
+
+Result<bool> FeedbackRepo::record_sns_message(const std::string& sns_message_id, const std::string& topic_arn,
+                                              const std::string& type) {
+  return sql::guard("record SNS message", [&]() -> Result<bool> {
+    return insert_sns_message(m_db.sql(), sns_message_id, topic_arn, type, to_ms(m_clock.now()));
+  });
+}
+
+Result<UnsubscribeTarget> FeedbackRepo::unsubscribe_target(const std::string& message_id) {
+  return sql::guard("find message", [&]() -> Result<UnsubscribeTarget> {
+    auto found = find_message(m_db.sql(), "id", message_id);
+    if (!found) return make_error(ErrorCode::not_found, "no such message");
+    return UnsubscribeTarget{found->id, found->batch_id, found->email};
+  });
+}
+
+Result<UnsubscribeResult> FeedbackRepo::unsubscribe(const UnsubscribeTarget& target, const std::string& key) {
+  std::int64_t now_ms = to_ms(m_clock.now());
+  return sql::transaction(m_db, "unsubscribe", [&]() -> Result<UnsubscribeResult> {
+    auto& db = m_db.sql();
+    SQLite::Statement seen(db, "SELECT 1 FROM events WHERE message_id = ? AND type = 'UNSUBSCRIBE' LIMIT 1");
+    seen.bind(1, target.message_id);
+    if (seen.executeStep()) return UnsubscribeResult{true};
+    auto detail = nlohmann::json{{"message_id", target.message_id}}.dump();
+    // An existing row already blocks bulk mail (either scope): keep it.
+    SQLite::Statement insert(db,
+                             "INSERT INTO suppressions(email, reason, scope, detail_json, created_at_ms, updated_at_ms) "
+                             "VALUES (?1, 'unsubscribe', 'bulk', ?2, ?3, ?3) ON CONFLICT(email) DO NOTHING");
+    insert.bind(1, key);
+    insert.bind(2, detail);
+    insert.bind(3, static_cast<std::int64_t>(now_ms));
+    insert.exec();
+    insert_event(db, "UNSUBSCRIBE", MessageRef{target.message_id, target.batch_id, target.email}, key, detail, now_ms);
+    return UnsubscribeResult{false};
+  });
+}
+
+Result<BatchReputation> FeedbackRepo::batch_reputation(const std::string& batch_id) {
+  return sql::guard("read batch reputation", [&]() -> Result<BatchReputation> {
+    auto& db = m_db.sql();
+    SQLite::Statement batch(db, "SELECT status FROM batches WHERE id = ?");
+    batch.bind(1, batch_id);
+    if (!batch.executeStep()) return make_error(ErrorCode::not_found, fmt::format("batch {} not found", batch_id));
+    BatchReputation out{batch_id, batch.getColumn(0).getString()};
+    SQLite::Statement counts(db,
+                             "SELECT key, n FROM batch_counts WHERE batch_id = ? AND key IN "
+                             "('state:sent', 'event:COMPLAINT', ?)");
+    counts.bind(1, batch_id);
+    counts.bind(2, k_count_bounce_permanent);
+    while (counts.executeStep()) {
+      auto key = counts.getColumn(0).getString();
+      auto n = counts.getColumn(1).getInt64();
+      if (key == "state:sent") out.sent = n;
+      else if (key == "event:COMPLAINT") out.complaints = n;
+      else out.permanent_bounces = n;
+    }
+    return out;
+  });
+}
+
+Result<AccountReputation> FeedbackRepo::account_reputation(std::int64_t since_ms) {
+  return sql::guard("read account reputation", [&]() -> Result<AccountReputation> {
+    // events_by_type (type, occurred_at_ms) serves each count.
+    SQLite::Statement query(m_db.sql(),
+                            "SELECT "
+                            " (SELECT count(*) FROM events WHERE type = 'SENT' AND occurred_at_ms >= ?1),"
+                            " (SELECT count(*) FROM events WHERE type = 'BOUNCE' AND occurred_at_ms >= ?1"
+                            "    AND json_extract(detail_json, '$.bounce_type') = 'Permanent'),"
+                            " (SELECT count(*) FROM events WHERE type = 'COMPLAINT' AND occurred_at_ms >= ?1)");
+    query.bind(1, static_cast<std::int64_t>(since_ms));
+    query.executeStep();
+    return AccountReputation{query.getColumn(0).getInt64(), query.getColumn(1).getInt64(),
+                             query.getColumn(2).getInt64()};
+  });
+}
+
+}  // namespace mailer::store

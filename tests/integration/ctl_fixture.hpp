@@ -1,0 +1,62 @@
+#pragma once
+// A temporary database driven by the real mailerctl (MAILERCTL_BIN), shared by
+// the mailerctl_{send,dlq,batches,suppressions} tests.
+
+#include <catch2/catch.hpp>
+
+#include <fstream>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "support/child_process.hpp"
+#include "support/temp_dir.hpp"
+
+namespace ctltest {
+
+// Long enough for config validation (at least 16 characters).
+inline const std::string k_unsubscribe_secret = "0123456789abcdef0123456789abcdef";
+
+struct Ctl {
+  mailer::test::TempDir dir;
+  std::string db = (dir / "mailer.db").string();
+  std::map<std::string, std::string> env{{"MAILER_UNSUBSCRIBE_SECRET", k_unsubscribe_secret}};
+
+  // mailerctl --db <db> args...
+  mailer::test::CommandResult run(std::vector<std::string> args) {
+    args.insert(args.begin(), {MAILERCTL_BIN, "--db", db});
+    return mailer::test::run_command(args, env);
+  }
+  // Runs with --json, requires exit 0 and returns the parsed output.
+  nlohmann::json json(std::vector<std::string> args) {
+    args.push_back("--json");
+    auto result = run(args);
+    INFO("stderr: " << result.errors << "\nstdout: " << result.output);
+    REQUIRE(result.exit_code == 0);
+    return nlohmann::json::parse(result.output);
+  }
+  // Writes `content` to a file in the temporary directory and returns its path.
+  std::string file(const std::string& name, const std::string& content) {
+    auto path = dir / name;
+    std::ofstream(path, std::ios::binary) << content;
+    return path.string();
+  }
+  // A template named `name` using first_name, for `send --template`.
+  void create_template(const std::string& name = "news") {
+    auto html = file(name + ".html", "<p>Hi {{first_name}} from {{city}}</p>");
+    auto text = file(name + ".txt", "Hi {{first_name}}, unsubscribe: {{unsubscribe_url}}");
+    json({"templates", "create", "--name", name, "--subject", "News for {{first_name}}", "--html-file", html,
+          "--text-file", text});
+  }
+  // Sends the CSV at `path` with template "news"; extra args appended.
+  mailer::test::CommandResult send(const std::string& path, std::vector<std::string> extra = {}) {
+    std::vector<std::string> args{"send", "--template", "news", "--from", "Shop <news@example.com>",
+                                  "--recipients", path};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return run(args);
+  }
+};
+
+}  // namespace ctltest

@@ -1,0 +1,83 @@
+// mailerctl batches list|show|pause|resume|cancel as a real process.
+
+#include <catch2/catch.hpp>
+
+#include "ctl_fixture.hpp"
+
+using ctltest::Ctl;
+
+namespace {
+
+std::string send_three(Ctl& ctl) {
+  auto csv = ctl.file("r.csv", "email,first_name\nana@example.com,Ana\nbo@example.com,Bo\ncy@example.com,Cy\n");
+  return ctl.json({"send", "--template", "news", "--from", "news@example.com", "--recipients", csv})["id"];
+}
+
+}  // namespace
+
+TEST_CASE("mailerctl batches show gives status and counts", "[mailerctl]") {
+  Ctl ctl;
+  ctl.create_template();
+  std::string id = send_three(ctl);
+  auto batch = ctl.json({"batches", "show", id});
+  CHECK(batch["id"] == id);
+  CHECK(batch["status"] == "queued");
+  CHECK(batch["accepted"] == 3);
+  CHECK(batch["state_counts"] == nlohmann::json({{"queued", 3}}));
+  CHECK(batch["pause_reason"].is_null());
+
+  auto human = ctl.run({"batches", "show", id});
+  CHECK(human.exit_code == 0);
+  CHECK_THAT(human.output, Catch::Contains("STATE") && Catch::Contains("queued  3"));
+
+  auto missing = ctl.run({"batches", "show", "bat_nope"});
+  CHECK(missing.exit_code == 1);
+  CHECK_FALSE(missing.errors.empty());
+}
+
+TEST_CASE("mailerctl batches pause, resume and cancel change the batch", "[mailerctl]") {
+  Ctl ctl;
+  ctl.create_template();
+  std::string id = send_three(ctl);
+
+  auto paused = ctl.json({"batches", "pause", id, "--reason", "checking a typo"});
+  CHECK(paused["status"] == "paused");
+  CHECK(ctl.json({"batches", "show", id})["pause_reason"] == "checking a typo");
+  CHECK(ctl.json({"batches", "list", "--status", "paused"}).size() == 1);
+  CHECK(ctl.json({"batches", "list", "--status", "queued"}).empty());
+  CHECK(ctl.run({"batches", "pause", id}).exit_code == 1);  // already paused
+
+  CHECK(ctl.json({"batches", "resume", id})["status"] == "queued");
+  CHECK(ctl.run({"batches", "resume", id}).exit_code == 1);  // not paused
+
+  auto cancelled = ctl.run({"batches", "cancel", id});
+  CHECK(cancelled.exit_code == 0);
+  CHECK_THAT(cancelled.output, Catch::Contains("is cancelled (3 messages cancelled)"));
+  auto batch = ctl.json({"batches", "show", id});
+  CHECK(batch["status"] == "cancelled");
+  CHECK(batch["state_counts"] == nlohmann::json({{"cancelled", 3}}));
+  CHECK(ctl.run({"batches", "cancel", id}).exit_code == 1);  // already cancelled
+}
+
+TEST_CASE("mailerctl batches list shows newest first", "[mailerctl]") {
+  Ctl ctl;
+  ctl.create_template();
+  std::string first = send_three(ctl);
+  std::string second = send_three(ctl);
+  auto list = ctl.json({"batches", "list"});
+  REQUIRE(list.size() == 2);
+  CHECK(list[0]["id"] == second);
+  CHECK(list[1]["id"] == first);
+  CHECK(ctl.json({"batches", "list", "--limit", "1"}).size() == 1);
+  auto table = ctl.run({"batches", "list"});
+  CHECK_THAT(table.output, Catch::StartsWith("ID") && Catch::Contains(first));
+}
+
+TEST_CASE("mailerctl batches exits 2 on bad usage", "[mailerctl]") {
+  Ctl ctl;
+  CHECK(ctl.run({"batches"}).exit_code == 2);
+  CHECK(ctl.run({"batches", "show"}).exit_code == 2);
+  CHECK(ctl.run({"batches", "list", "--status", "done"}).exit_code == 2);
+  CHECK(ctl.run({"batches", "pause"}).exit_code == 2);
+  CHECK(ctl.run({"batches", "cancle", "bat_x"}).exit_code == 2);
+}

@@ -1,0 +1,163 @@
+// mailerctl send and templates: a batch from a CSV file, run as a real process.
+
+#include <catch2/catch.hpp>
+
+#include "ctl_fixture.hpp"
+
+using ctltest::Ctl;
+
+namespace {
+
+// 7 data rows: 3 unique valid, 1 duplicate (domain case), 2 invalid, 1 suppressed.
+const std::string k_mixed_csv =
+    "email,first_name,city\r\n"
+    "ana@example.com,Ana,München\r\n"             // line 2
+    "not-an-email,Nobody,Nowhere\r\n"             // line 3, invalid
+    "\"jose@example.net\",José,\"Washington, D.C.\"\r\n"  // line 4
+    "ANA@EXAMPLE.COM,Ana again,Berlin\r\n"        // line 5, duplicate
+    "ü@example.com,Ü,Köln\r\n"                    // line 6, invalid
+    "blocked@example.org,Blocked,Oslo\r\n"        // line 7, suppressed
+    "zoe@example.org,Zoë,Zürich\r\n";             // line 8
+
+}  // namespace
+
+TEST_CASE("mailerctl send rejects a CSV with invalid rows, listing each, storing nothing", "[mailerctl]") {
+  Ctl ctl;
+  ctl.create_template();
+  auto path = ctl.file("mixed.csv", k_mixed_csv);
+  auto result = ctl.send(path);
+  CHECK(result.exit_code == 1);
+  CHECK_THAT(result.errors, Catch::Contains("line 3 (recipient 1): email: \"not-an-email\""));
+  CHECK_THAT(result.errors, Catch::Contains("line 6 (recipient 4): email: \"ü@example.com\": non-ASCII local part"));
+  CHECK(ctl.json({"batches", "list"}).empty());
+}
+
+TEST_CASE("mailerctl send --skip-invalid reports exact counts", "[mailerctl]") {
+  Ctl ctl;
+  ctl.create_template();
+  ctl.json({"suppressions", "add", "Blocked@Example.org"});
+  auto path = ctl.file("mixed.csv", k_mixed_csv);
+  auto accepted = ctl.json({"send", "--template", "news", "--from", "news@example.com", "--recipients", path,
+                            "--skip-invalid", "--tag", "campaign=dec", "--variables-json", R"({"city":"?"})"});
+  CHECK(accepted["recipients"] == 7);
+  CHECK(accepted["accepted"] == 3);
+  CHECK(accepted["duplicate"] == 1);
+  CHECK(accepted["suppressed"] == 1);
+  REQUIRE(accepted["invalid"].size() == 2);
+  CHECK(accepted["invalid"][0]["index"] == 1);
+  CHECK(accepted["invalid"][0]["line"] == 3);
+  CHECK(accepted["invalid"][0]["address"] == "not-an-email");
+  CHECK(accepted["invalid"][1]["line"] == 6);
+  CHECK(accepted["invalid"][1]["address"] == "ü@example.com");
+
+  auto batch = ctl.json({"batches", "show", accepted["id"]});
+  CHECK(batch["status"] == "queued");
+  CHECK(batch["state_counts"]["queued"] == 3);
+  CHECK(batch["state_counts"]["suppressed"] == 1);
+  CHECK(batch["event_counts"]["SUPPRESSED"] == 1);
+  CHECK(batch["tags"]["campaign"] == "dec");
+}
+
+TEST_CASE("mailerctl send prints a human summary with the skipped rows", "[mailerctl]") {
+  Ctl ctl;
+  ctl.create_template();
+  auto result = ctl.send(ctl.file("mixed.csv", k_mixed_csv), {"--skip-invalid"});
+  INFO(result.errors);
+  REQUIRE(result.exit_code == 0);
+  CHECK_THAT(result.output, Catch::StartsWith("Batch bat_"));
+  CHECK_THAT(result.output, Catch::Contains("LINE  INDEX  ADDRESS"));
+  CHECK_THAT(result.output, Catch::Contains("not-an-email"));
+}
+
+TEST_CASE("mailerctl send sends the example recipients with the example newsletter", "[mailerctl][examples]") {
+  Ctl ctl;
+  ctl.json({"seed"});
+  std::string dir = std::string(MAILER_SOURCE_DIR) + "/examples/newsletter/";
+  auto created = ctl.json({"templates", "create", "--name", "newsletter", "--subject-file", dir + "subject.txt",
+                           "--html-file", dir + "newsletter.html", "--text-file", dir + "newsletter.txt"});
+  CHECK(created["variables"] == nlohmann::json({"city", "first_name", "plan", "unsubscribe_url"}));
+  auto accepted = ctl.json({"send", "--template", "newsletter", "--from", "Example Manufaktur <news@example.com>",
+                            "--recipients", std::string(MAILER_SOURCE_DIR) + "/examples/recipients.csv",
+                            "--skip-invalid"});
+  // examples/gen_recipients.py: 1000 unique (3 seeded suppressions), 6 duplicates, 4 invalid.
+  CHECK(accepted["recipients"] == 1010);
+  CHECK(accepted["accepted"] == 997);
+  CHECK(accepted["suppressed"] == 3);
+  CHECK(accepted["duplicate"] == 6);
+  CHECK(accepted["invalid"].size() == 4);
+}
+
+TEST_CASE("mailerctl send fails clearly", "[mailerctl]") {
+  Ctl ctl;
+  ctl.create_template();
+  auto good = ctl.file("good.csv", "email,first_name\nana@example.com,Ana\n");
+  SECTION("without unsubscribe.secret") {
+    ctl.env.erase("MAILER_UNSUBSCRIBE_SECRET");
+    auto result = ctl.send(good);
+    CHECK(result.exit_code == 1);
+    CHECK_THAT(result.errors, Catch::Contains("unsubscribe.secret"));
+  }
+  SECTION("unknown template") {
+    auto result = ctl.run({"send", "--template", "nope", "--from", "a@example.com", "--recipients", good});
+    CHECK(result.exit_code == 1);
+    CHECK_THAT(result.errors, Catch::Contains("no template named \"nope\""));
+  }
+  SECTION("malformed CSV names the line") {
+    auto bad = ctl.file("bad.csv", "email,first_name\nana@example.com,Ana\n\"bo@example.com,Bo\n");
+    auto result = ctl.send(bad);
+    CHECK(result.exit_code == 1);
+    CHECK_THAT(result.errors, Catch::Contains("bad.csv: line 3: unterminated quoted field"));
+  }
+  SECTION("no email column") {
+    auto result = ctl.send(ctl.file("noemail.csv", "mail,first_name\nana@example.com,Ana\n"));
+    CHECK(result.exit_code == 1);
+    CHECK_THAT(result.errors, Catch::Contains("line 1: no \"email\" column"));
+  }
+  SECTION("missing file") {
+    CHECK(ctl.send((ctl.dir / "missing.csv").string()).exit_code == 1);
+  }
+  SECTION("bad send_at") {
+    auto result = ctl.send(good, {"--send-at", "tomorrow"});
+    CHECK(result.exit_code == 1);
+    CHECK_THAT(result.errors, Catch::Contains("send_at"));
+  }
+  CHECK(ctl.json({"batches", "list"}).empty());
+}
+
+TEST_CASE("mailerctl send and templates exit 2 on bad usage", "[mailerctl]") {
+  Ctl ctl;
+  auto csv = ctl.file("r.csv", "email\nana@example.com\n");
+  SECTION("missing --from") { CHECK(ctl.run({"send", "--template", "t", "--recipients", csv}).exit_code == 2); }
+  SECTION("bad --tag") { CHECK(ctl.send(csv, {"--tag", "novalue"}).exit_code == 2); }
+  SECTION("bad --variables-json") { CHECK(ctl.send(csv, {"--variables-json", "{oops"}).exit_code == 2); }
+  SECTION("templates create without parts") {
+    CHECK(ctl.run({"templates", "create", "--name", "x", "--subject", "s"}).exit_code == 2);
+  }
+  SECTION("templates create without subject") {
+    CHECK(ctl.run({"templates", "create", "--name", "x", "--text-file", csv}).exit_code == 2);
+  }
+}
+
+TEST_CASE("mailerctl templates create reports syntax errors and lists templates", "[mailerctl]") {
+  Ctl ctl;
+  auto bad = ctl.file("bad.txt", "Hi {{#open}}");
+  auto result = ctl.run({"templates", "create", "--name", "bad", "--subject", "s", "--text-file", bad});
+  CHECK(result.exit_code == 1);
+  CHECK_THAT(result.errors, Catch::Contains("text"));
+  ctl.create_template("one");
+  auto list = ctl.json({"templates", "list"});
+  REQUIRE(list.size() == 1);
+  CHECK(list[0]["name"] == "one");
+  CHECK(ctl.run({"templates", "create", "--name", "one", "--subject", "s", "--text-file", bad}).exit_code == 1);
+}
+
+TEST_CASE("mailerctl seed is idempotent", "[mailerctl]") {
+  Ctl ctl;
+  auto first = ctl.json({"seed"});
+  REQUIRE(first.size() == 4);
+  for (const auto& item : first) CHECK(item["created"] == true);
+  auto second = ctl.json({"seed"});
+  for (const auto& item : second) CHECK(item["created"] == false);
+  CHECK(ctl.json({"templates", "list"}).size() == 1);
+  CHECK(ctl.json({"suppressions", "list"})["data"].size() == 3);
+}

@@ -1,0 +1,137 @@
+#include <catch2/catch.hpp>
+
+#include <fstream>
+#include <sstream>
+
+#include "mailer/service/csv.hpp"
+#include "support/temp_dir.hpp"
+
+using mailer::ErrorCode;
+using mailer::service::csv_record;
+using mailer::service::CsvTable;
+using mailer::service::read_csv;
+
+namespace {
+
+mailer::Result<CsvTable> parse(const std::string& text) {
+  std::istringstream in(text);
+  return read_csv(in, "recipients.csv");
+}
+
+CsvTable parse_ok(const std::string& text) {
+  auto table = parse(text);
+  INFO((table ? std::string() : table.error().detail));
+  REQUIRE(table);
+  return std::move(*table);
+}
+
+std::string parse_error(const std::string& text) {
+  auto table = parse(text);
+  REQUIRE_FALSE(table);
+  CHECK(table.error().code == ErrorCode::invalid_input);
+  return table.error().detail;
+}
+
+}  // namespace
+
+TEST_CASE("read_csv reads a header and records with their lines", "[service][csv]") {
+  auto table = parse_ok("email,first_name\nana@example.com,Ana\nbo@example.com,Bo\n");
+  CHECK(table.header == std::vector<std::string>{"email", "first_name"});
+  REQUIRE(table.rows.size() == 2);
+  CHECK(table.rows[0].line == 2);
+  CHECK(table.rows[1].fields == std::vector<std::string>{"bo@example.com", "Bo"});
+  CHECK(table.column("EMAIL") == 0u);
+  CHECK(table.column("first_name") == 1u);
+  CHECK_FALSE(table.column("city"));
+}
+
+TEST_CASE("read_csv undoes RFC 4180 quoting", "[service][csv]") {
+  SECTION("embedded comma, doubled quote and empty quoted field") {
+    auto table = parse_ok("a,b,c\n\"x, y\",\"say \"\"hi\"\"\",\"\"\n");
+    CHECK(table.rows.at(0).fields == std::vector<std::string>{"x, y", "say \"hi\"", ""});
+  }
+  SECTION("embedded line breaks keep the record's first line") {
+    auto table = parse_ok("a,b\n\"one\ntwo\r\nthree\",z\nlast,row\n");
+    REQUIRE(table.rows.size() == 2);
+    CHECK(table.rows[0].fields[0] == "one\ntwo\r\nthree");
+    CHECK(table.rows[0].line == 2);
+    CHECK(table.rows[1].line == 5);
+  }
+  SECTION("spaces are data") {
+    auto table = parse_ok("a,b\n x , y\n");
+    CHECK(table.rows.at(0).fields == std::vector<std::string>{" x ", " y"});
+  }
+}
+
+TEST_CASE("read_csv accepts CRLF, a BOM, no final newline and empty lines", "[service][csv]") {
+  SECTION("CRLF") {
+    auto table = parse_ok("email,name\r\nana@example.com,Ana\r\n");
+    CHECK(table.header == std::vector<std::string>{"email", "name"});
+    CHECK(table.rows.at(0).fields == std::vector<std::string>{"ana@example.com", "Ana"});
+  }
+  SECTION("UTF-8 byte order mark is dropped") {
+    auto table = parse_ok("\xEF\xBB\xBF" "email\nana@example.com\n");
+    CHECK(table.header.at(0) == "email");
+    CHECK(table.column("email") == 0u);
+  }
+  SECTION("last record without a line break") {
+    auto table = parse_ok("a,b\n1,2");
+    CHECK(table.rows.at(0).fields == std::vector<std::string>{"1", "2"});
+  }
+  SECTION("empty lines are skipped but counted") {
+    auto table = parse_ok("\na,b\n\n\r\n1,2\n\n");
+    REQUIRE(table.rows.size() == 1);
+    CHECK(table.rows[0].line == 5);
+  }
+  SECTION("UTF-8 text") {
+    auto table = parse_ok("name,city\nZoë,München\n佐藤,Łódź\n");
+    CHECK(table.rows.at(0).fields[0] == "Zoë");
+    CHECK(table.rows.at(1).fields == std::vector<std::string>{"佐藤", "Łódź"});
+  }
+}
+
+TEST_CASE("read_csv names the line of every malformed input", "[service][csv]") {
+  SECTION("ragged row") {
+    CHECK(parse_error("a,b\n1,2\n3\n") == "recipients.csv: line 3: expected 2 fields as in the header, found 1");
+    CHECK(parse_error("a,b\n1,2,3\n") == "recipients.csv: line 2: expected 2 fields as in the header, found 3");
+  }
+  SECTION("unterminated quote names the line it opened on") {
+    CHECK(parse_error("a,b\n1,2\n3,4\n5,6\n6,7\n7,8\n\"open,8\nmore\n") ==
+          "recipients.csv: line 7: unterminated quoted field");
+  }
+  SECTION("stray quote") {
+    CHECK_THAT(parse_error("a,b\n1,2\nx\"y,3\n"), Catch::StartsWith("recipients.csv: line 3: stray quote"));
+    CHECK_THAT(parse_error("a,b\n\"x\"y,3\n"), Catch::StartsWith("recipients.csv: line 2: stray quote"));
+  }
+  SECTION("invalid UTF-8") {
+    CHECK(parse_error("a,b\n1,\xC3\x28\n") == "recipients.csv: line 2: field 2 is not valid UTF-8");
+    CHECK(parse_error("a\n\xC0\xAF\n") == "recipients.csv: line 2: field 1 is not valid UTF-8");  // overlong '/'
+    CHECK(parse_error("a\n\xE2\x82\n") == "recipients.csv: line 2: field 1 is not valid UTF-8");  // truncated
+  }
+  SECTION("header problems") {
+    CHECK(parse_error("") == "recipients.csv: line 1: no header row (the file is empty)");
+    CHECK(parse_error("email,,name\n") == "recipients.csv: line 1: column 2 has no name");
+    CHECK(parse_error("email,Email\n") == "recipients.csv: line 1: column \"Email\" appears twice");
+  }
+}
+
+TEST_CASE("read_csv(path) reads files and names them in errors", "[service][csv]") {
+  mailer::test::TempDir dir;
+  auto path = dir / "list.csv";
+  std::ofstream(path) << "email\nana@example.com\n";
+  auto table = read_csv(path);
+  REQUIRE(table);
+  CHECK(table->rows.size() == 1);
+  auto missing = read_csv(dir / "missing.csv");
+  REQUIRE_FALSE(missing);
+  CHECK_THAT(missing.error().detail, Catch::StartsWith((dir / "missing.csv").string() + ": cannot open"));
+}
+
+TEST_CASE("csv_record quotes what RFC 4180 requires and reads back", "[service][csv]") {
+  std::vector<std::string> values{"plain", "a,b", "say \"hi\"", "two\nlines", " padded", "Zoë", ""};
+  std::string record = csv_record(values);
+  CHECK(record == "plain,\"a,b\",\"say \"\"hi\"\"\",\"two\nlines\",\" padded\",Zoë,\r\n");
+  std::vector<std::string> header{"1", "2", "3", "4", "5", "6", "7"};
+  auto table = parse_ok(csv_record(header) + record);
+  CHECK(table.rows.at(0).fields == values);
+}
