@@ -23,15 +23,14 @@ done
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/mailerd-bench.XXXXXX")
 fake_pid="" mailerd_pid=""
-stop_pid() {  # stop_pid PID: SIGTERM and wait; prints the exit code
-  local code=0
+stop_pid() {  # stop_pid PID: SIGTERM and wait; the exit code goes to $stopped_code
+  stopped_code=0
   kill -TERM "$1" 2>/dev/null || true
-  wait "$1" || code=$?
-  echo "$code"
+  wait "$1" || stopped_code=$?
 }
 cleanup() {
-  [[ -n $mailerd_pid ]] && stop_pid "$mailerd_pid" >/dev/null
-  [[ -n $fake_pid ]] && stop_pid "$fake_pid" >/dev/null
+  [[ -n $mailerd_pid ]] && stop_pid "$mailerd_pid"
+  [[ -n $fake_pid ]] && stop_pid "$fake_pid"
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -77,9 +76,9 @@ run_case() {  # run_case NAME CONCURRENCY FAKE_ARGS...
   result=$("$drain" "$port" "$key" "$fake_port" "$mailerd_pid" "$recipients" 900) \
     || { echo "bench: drain failed; mailerd log tail:" >&2; tail -20 "$dir/mailerd.log" >&2; exit 1; }
   echo "$result"
-  local code; code=$(stop_pid "$mailerd_pid"); mailerd_pid=""
-  [[ $code == 0 ]] || { echo "bench: mailerd exited $code" >&2; exit 1; }
-  stop_pid "$fake_pid" >/dev/null; fake_pid=""
+  stop_pid "$mailerd_pid"; mailerd_pid=""
+  [[ $stopped_code == 0 ]] || { echo "bench: mailerd exited $stopped_code" >&2; exit 1; }
+  stop_pid "$fake_pid"; fake_pid=""
   echo "   mailerd log: $(wc -l <"$dir/mailerd.log") lines, $(du -k "$dir/mailerd.log" | cut -f1) kB; exit 0 after SIGTERM"
 }
 

@@ -25,15 +25,14 @@ out_root=${DEMO_OUT:-$PWD/demo-out}
 mkdir -p "$out_root"
 out=$(mktemp -d "$out_root/run-$(date +%Y%m%d-%H%M%S).XXXX")  # kept
 pid="" fake_pid=""
-stop_child() {  # stop_child PID: SIGTERM, wait, print the exit code
-  local code=0
+stop_child() {  # stop_child PID: SIGTERM and wait; the exit code goes to $stopped_code
+  stopped_code=0
   kill -TERM "$1" 2>/dev/null || true
-  wait "$1" || code=$?
-  echo "$code"
+  wait "$1" || stopped_code=$?
 }
 cleanup() {
-  [[ -n $pid ]] && stop_child "$pid" >/dev/null
-  [[ -n $fake_pid ]] && stop_child "$fake_pid" >/dev/null
+  [[ -n $pid ]] && stop_child "$pid"
+  [[ -n $fake_pid ]] && stop_child "$fake_pid"
   cp "$work"/*.log "$out/" 2>/dev/null || true
   rm -rf "$work"
 }
@@ -59,7 +58,7 @@ json_field() {  # json_field NAME: the first "NAME":value of stdin (compact JSON
   grep -o "\"$1\": *[^,}]*" | head -1 | sed 's/^[^:]*: *//; s/^"//; s/"$//'
 }
 count_of() {  # count_of NAME JSON: a number inside "states"/"counts", 0 when absent
-  printf '%s' "$2" | grep -o "\"$1\":[0-9]*" | head -1 | cut -d: -f2 | grep . || echo 0
+  printf '%s' "$2" | tr -d ' \n' | grep -o "\"$1\":[0-9]*" | head -1 | cut -d: -f2 | grep . || echo 0
 }
 
 # Demo credentials for the local endpoint only; never real AWS keys.
@@ -118,13 +117,13 @@ batch_id=$(printf '%s' "$send_json" | tr -d '\n' | json_field id)
 [[ $batch_id == bat_* ]] || fail "no batch id in: $send_json"
 echo "batch $batch_id accepted"
 
-step "waiting for the batch to complete (GET /v1/batches/$batch_id)"
+step "waiting for the batch to complete (mailerctl batches show $batch_id)"
 batch=""
 started=$SECONDS
 for _ in $(seq 1 1200); do  # up to 120 s
-  batch=$(curl -fsS "${auth[@]}" "$base/v1/batches/$batch_id") || fail "GET /v1/batches/$batch_id"
+  batch=$("$mailerctl" --db "$MAILER_DB_PATH" --json batches show "$batch_id") || fail "mailerctl batches show"
   batch_status=$(printf '%s' "$batch" | json_field status)
-  printf '\r  status %-10s sent %5s' "$batch_status" "$(count_of sent "$batch")"
+  [[ -t 1 ]] && printf '\r  status %-10s sent %5s' "$batch_status" "$(count_of sent "$batch")"
   [[ $batch_status == completed ]] && break
   sleep 0.1
 done
@@ -132,9 +131,11 @@ echo
 [[ $batch_status == completed ]] || fail "batch still $batch_status after 120 s"
 
 sent=$(count_of sent "$batch") failed=$(count_of failed "$batch")
-invalid=$(count_of invalid "$batch") duplicate=$(count_of duplicate "$batch")
+invalid=$(printf '%s' "$send_json" | tr -d ' \n' | grep -o '"index":' | wc -l)
+duplicate=$(count_of duplicate "$batch")
 suppressed=$(count_of suppressed "$batch")
-stored=$(find "$out/messages" -name '*.eml' | wc -l)
+emls=("$out"/messages/*.eml)
+stored=${#emls[@]}
 step "batch summary"
 printf '  %-11s %6s\n' sent "$sent" failed "$failed" invalid "$invalid" duplicate "$duplicate" \
   suppressed "$suppressed"
@@ -144,15 +145,15 @@ echo "  mailer-fake-ses stored $stored messages"
 [[ $sent -gt 0 && $failed == 0 ]] || fail "nothing sent, or failures"
 
 step "one rendered message"
-sample=$(grep -l "^To: " "$out"/messages/*.eml | head -1)
+sample=${emls[0]}
 sed -n '1,/^$/p' "$sample" | grep -E '^(From|To|Subject|List-Unsubscribe|X-Mailer-Message-Id):' || true
 echo "  ($sample)"
 
 step "stopping mailerd and mailer-fake-ses with SIGTERM"
-code=$(stop_child "$pid"); pid=""
-[[ $code == 0 ]] || fail "mailerd exited with $code"
-code=$(stop_child "$fake_pid"); fake_pid=""
-[[ $code == 0 ]] || fail "mailer-fake-ses exited with $code"
+stop_child "$pid"; pid=""
+[[ $stopped_code == 0 ]] || fail "mailerd exited with $stopped_code"
+stop_child "$fake_pid"; fake_pid=""
+[[ $stopped_code == 0 ]] || fail "mailer-fake-ses exited with $stopped_code"
 echo "both exited 0"
 
 printf '\ndemo: OK — %s messages sent; rendered messages (.eml and .json) in %s/messages\n' "$sent" "$out"
