@@ -31,7 +31,7 @@ HeaderList cors_headers(const std::vector<std::string>& allowed, std::string_vie
           {"Vary", "Origin"},
           {"Access-Control-Expose-Headers",
            "X-Request-Id, Retry-After, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, "
-           "Location"}};
+           "Location, Idempotent-Replayed"}};
 }
 
 HeaderList preflight_headers(const std::vector<std::string>& allowed, std::string_view origin,

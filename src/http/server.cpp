@@ -16,6 +16,8 @@
 #include "mailer/http/auth.hpp"
 #include "mailer/http/cors.hpp"
 #include "mailer/http/db_pool.hpp"
+#include "mailer/http/idempotency.hpp"
+#include "mailer/http/rate_limit.hpp"
 #include "mailer/http/request_id.hpp"
 #include "mailer/http/response.hpp"
 
@@ -88,8 +90,13 @@ struct Server::Impl {
   Router router;
   std::unique_ptr<httplib::Server> http;
   std::atomic<bool> serving{false};
+  RateLimiter limiter;
+  IdempotencyGate idempotency;
 
-  Impl(Deps& d, Router r) : deps(d), router(std::move(r)) {}
+  Impl(Deps& d, Router r)
+      : deps(d),
+        router(std::move(r)),
+        limiter(d.config.api.rate_limit_per_second, d.config.api.rate_limit_burst) {}
 
   void install();
   void dispatch(const httplib::Request& req, httplib::Response& res);
@@ -97,6 +104,7 @@ struct Server::Impl {
   bool check_body(const httplib::Request& req, httplib::Response& res, const Route& route);
   bool check_key(const httplib::Request& req, httplib::Response& res, const Route& route,
                  Context& context);
+  bool check_rate(httplib::Response& res, const Context& context);
   void finish_headers(const httplib::Request& req, httplib::Response& res);
   void log_request(const httplib::Request& req, const httplib::Response& res);
 };
@@ -121,6 +129,8 @@ void Server::Impl::dispatch(const httplib::Request& req, httplib::Response& res)
   if (!check_body(req, res, route)) return;
   Context context{deps, state.request_id, std::move(match.params), std::nullopt};
   if (!check_key(req, res, route, context)) return;
+  if (!check_rate(res, context)) return;
+  if (route.idempotency != Idempotency::none) return idempotency.run(req, res, context, route);
   route.handler(req, res, context);
 }
 
@@ -169,6 +179,21 @@ bool Server::Impl::check_key(const httplib::Request& req, httplib::Response& res
   t_request.key_id = key->id;
   context.key = std::move(*key);
   return true;
+}
+
+// Keyed requests only: the limit is per API key (SPEC §3), and unkeyed routes
+// (health, webhooks, unsubscribe) must keep answering under load.
+bool Server::Impl::check_rate(httplib::Response& res, const Context& context) {
+  if (!context.key) return true;
+  auto decision = limiter.take(context.key->id, std::chrono::steady_clock::now());
+  for (const auto& [name, value] : decision.headers()) res.set_header(name, value);
+  if (decision.allowed) return true;
+  write_problem(res, make_error(ErrorCode::rate_limited,
+                                fmt::format("rate limit of {} requests per second (burst {}) exceeded for this key; "
+                                            "retry after {} s",
+                                            deps.config.api.rate_limit_per_second, deps.config.api.rate_limit_burst,
+                                            decision.retry_after_seconds)));
+  return false;
 }
 
 void Server::Impl::finish_headers(const httplib::Request& req, httplib::Response& res) {

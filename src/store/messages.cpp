@@ -445,6 +445,19 @@ Result<std::vector<BatchStatusChange>> MessageRepo::update_batch_statuses() {
                           });
 }
 
+Result<std::map<std::string, std::int64_t>> MessageRepo::count_by_state() {
+  return sql::guard("count messages by state", [&]() -> Result<std::map<std::string, std::int64_t>> {
+    SQLite::Statement query(m_db.sql(),
+                            "SELECT substr(key, 7), sum(n) FROM batch_counts WHERE key LIKE 'state:%' GROUP BY 1"
+                            " UNION ALL"
+                            " SELECT state, count(*) FROM messages WHERE batch_id IS NULL GROUP BY state");
+    std::map<std::string, std::int64_t> counts;
+    while (query.executeStep()) counts[query.getColumn(0).getString()] += query.getColumn(1).getInt64();
+    std::erase_if(counts, [](const auto& item) { return item.second == 0; });
+    return counts;
+  });
+}
+
 Result<DlqPage> MessageRepo::list_dlq(int limit, const std::string& cursor) {
   if (limit < 1 || limit > k_max_dlq_page) {
     return make_error(ErrorCode::invalid_input, fmt::format("limit: {}: must be 1 to {}", limit,

@@ -32,6 +32,13 @@ enum class Access { none, read, send, admin };
 /// `application/json` (or `+json`), else 415.
 enum class BodyKind { none, json };
 
+/// Whether an `Idempotency-Key` header makes the route replayable (SPEC §3:
+/// POSTs that create things). See http/idempotency.hpp. `keyed_no_secret`:
+/// the response's one-time "key" member (a new API key's secret) is stored as
+/// null, because SPEC §7 keeps keys only as hashes; a replay shows the record
+/// without the secret.
+enum class Idempotency { none, keyed, keyed_no_secret };
+
 using Handler = std::function<void(const httplib::Request&, httplib::Response&, Context&)>;
 
 struct Route {
@@ -40,6 +47,7 @@ struct Route {
   Access access = Access::none;
   BodyKind body = BodyKind::none;
   Handler handler;
+  Idempotency idempotency = Idempotency::none;
 };
 
 struct RouteMatch {

@@ -22,6 +22,20 @@ void register_webhook_routes(Router& router);
 void register_webhook_routes(Router& router, std::shared_ptr<sns::CertificateCache> certificates);
 /// GET /u/{token} (confirmation page) and POST /u/{token} (RFC 8058 one-click), no key.
 void register_unsubscribe_routes(Router& router);
+/// /v1/templates… (read to view and render, send to create, edit and delete).
+void register_template_routes(Router& router);
+/// /v1/batches… (read to view, send to create, pause, resume and cancel).
+void register_batch_routes(Router& router);
+/// POST /v1/messages (send), GET /v1/messages/{id} (read).
+void register_message_routes(Router& router);
+/// GET /v1/events (read).
+void register_event_routes(Router& router);
+/// /v1/suppressions… (read to view, send to add, admin to delete).
+void register_suppression_routes(Router& router);
+/// GET/DELETE /v1/admin/dlq, POST /v1/admin/dlq/{id}/retry (admin).
+void register_admin_dlq_routes(Router& router);
+/// GET /v1/admin/queue (admin).
+void register_admin_queue_routes(Router& router);
 
 /// Every route mailerd serves.
 void register_all_routes(Router& router);

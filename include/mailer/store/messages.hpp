@@ -8,6 +8,7 @@
 // connection, one connection per thread.
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -190,6 +191,12 @@ class MessageRepo {
   /// Deletes failed messages with failed_at_ms < `older_than_ms`, keeping
   /// batch_counts exact (their `state:failed` counts go down). Returns how many.
   Result<int> purge_dlq(std::int64_t older_than_ms);
+
+  /// How many messages are in each state ("queued" -> 12, …; zero states
+  /// omitted), for GET /v1/admin/queue. Cheap on a big table: batch messages
+  /// are summed from batch_counts, transactional ones counted through the
+  /// messages_by_batch index (batch_id IS NULL). Errors: storage_unavailable.
+  Result<std::map<std::string, std::int64_t>> count_by_state();
 
   /// Content for rendering. Errors: not_found.
   Result<BatchContent> batch_content(const std::string& batch_id);

@@ -107,7 +107,7 @@ void key_audit(const httplib::Request&, httplib::Response& res, Context& context
 
 void register_admin_key_routes(Router& router) {
   router.add({"GET", "/v1/admin/keys", Access::admin, BodyKind::none, list_keys});
-  router.add({"POST", "/v1/admin/keys", Access::admin, BodyKind::json, create_key});
+  router.add({"POST", "/v1/admin/keys", Access::admin, BodyKind::json, create_key, Idempotency::keyed_no_secret});
   router.add({"DELETE", "/v1/admin/keys/{id}", Access::admin, BodyKind::none, revoke_key});
   router.add({"GET", "/v1/admin/keys/{id}/audit", Access::admin, BodyKind::none, key_audit});
 }

@@ -1,0 +1,100 @@
+#pragma once
+// JSON <-> typed service structs for the /v1 routes (STYLE §6: a handler
+// parses, calls a service, writes). Parsing only maps JSON types onto fields
+// and reports every wrong type or unknown field at once (invalid_input with
+// errors[] such as {"recipients[3].email", "must be a string"}); the business
+// rules (addresses, templates, limits) are checked by the services.
+//
+// Writing turns store rows into the API's shapes: snake_case, RFC 3339 UTC
+// times, stored JSON columns inlined as JSON, absent values as null.
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "mailer/core/error.hpp"
+#include "mailer/render/template.hpp"
+#include "mailer/service/batches.hpp"
+#include "mailer/service/common.hpp"
+#include "mailer/service/events.hpp"
+#include "mailer/service/messages.hpp"
+#include "mailer/service/suppressions.hpp"
+#include "mailer/service/templates.hpp"
+#include "mailer/store/batches.hpp"
+#include "mailer/store/messages.hpp"
+#include "mailer/store/suppressions.hpp"
+#include "mailer/store/templates.hpp"
+
+namespace mailer::http::json_io {
+
+/// A request's query parameters (the same type as httplib::Params).
+using QueryParams = std::multimap<std::string, std::string>;
+
+/// The first value of `name`, or nullopt when absent.
+std::optional<std::string> query_value(const QueryParams& params, const std::string& name);
+
+/// `limit`, `cursor` and `offset` from the query. Errors: invalid_input with
+/// field "limit" or "offset" when not a whole number; the ranges are checked
+/// later by service::to_page_query.
+Result<service::PageParams> parse_page_params(const QueryParams& params);
+
+/// POST /v1/templates and PUT /v1/templates/{id}: {name, subject, html?, text?}.
+/// `name` may be omitted on PUT (keeps the name). Errors: invalid_input.
+Result<service::TemplateInput> parse_template_input(const std::string& body);
+
+/// POST /v1/templates/{id}/render: {variables?: object, version?: integer};
+/// an empty body means no variables.
+struct RenderRequest {
+  nlohmann::json variables = nlohmann::json::object();
+  std::optional<int> version;
+};
+Result<RenderRequest> parse_render_request(const std::string& body);
+
+/// POST /v1/batches (SPEC §3 "Batch request"). Built for 100k recipients: one
+/// parse, recipients moved out of the document. Errors: invalid_input listing
+/// every wrong type, e.g. "recipients[7].email".
+Result<service::BatchRequest> parse_batch_request(const std::string& body);
+
+/// POST /v1/messages: {from, to, template_id | content, template_version,
+/// variables, reply_to (string or array), tags, configuration_set}.
+Result<service::MessageRequest> parse_message_request(const std::string& body);
+
+/// POST /v1/suppressions: {email, reason?, scope?, detail?: object}.
+Result<service::SuppressionInput> parse_suppression_input(const std::string& body);
+
+/// GET /v1/events query: type, batch_id, message_id, email, since, until + paging.
+Result<service::EventQuery> parse_event_query(const QueryParams& params);
+
+/// `older_than` of DELETE /v1/admin/dlq as a cut-off time in ms: an age
+/// ("30d", "12h", "15m", "90s": a whole number and one unit) before `now_ms`,
+/// or an RFC 3339 time. Errors: invalid_input with field "older_than" (missing
+/// or malformed).
+Result<std::int64_t> parse_older_than(const std::optional<std::string>& value, std::int64_t now_ms);
+
+// ---- writing ----------------------------------------------------------
+
+nlohmann::json to_json(const store::Template& t);
+nlohmann::json to_json(const store::TemplateVersion& v);
+nlohmann::json to_json(const render::RenderedMessage& m);
+nlohmann::json to_json(const service::BatchAccepted& accepted);
+nlohmann::json to_json(const store::Batch& batch);
+nlohmann::json to_json(const store::Recipient& recipient);
+nlohmann::json to_json(const store::Event& event);
+nlohmann::json to_json(const store::Message& message);
+nlohmann::json to_json(const store::Suppression& suppression);
+nlohmann::json to_json(const store::DlqEntry& entry);
+
+/// {"data": [to_json(item)...], "next_cursor": cursor or null}.
+template <typename T>
+nlohmann::json page_json(const std::vector<T>& items, const std::string& next_cursor) {
+  auto data = nlohmann::json::array();
+  for (const auto& item : items) data.push_back(to_json(item));
+  return {{"data", std::move(data)},
+          {"next_cursor", next_cursor.empty() ? nlohmann::json(nullptr) : nlohmann::json(next_cursor)}};
+}
+
+}  // namespace mailer::http::json_io

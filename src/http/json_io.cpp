@@ -1,0 +1,469 @@
+#include "mailer/http/json_io.hpp"
+
+#include <charconv>
+#include <initializer_list>
+#include <set>
+
+#include "mailer/core/clock.hpp"
+#include "mailer/http/response.hpp"
+
+namespace mailer::http::json_io {
+
+namespace {
+
+using nlohmann::json;
+
+// Reads typed fields out of one JSON object, collecting every problem so the
+// client learns them all at once. Field names get `prefix` ("content.").
+class Reader {
+ public:
+  Reader(const json& object, std::vector<FieldError>& errors, std::string prefix = {})
+      : m_object(object), m_errors(errors), m_prefix(std::move(prefix)) {}
+
+  /// Reports members not in `known` (a typo must not be silently ignored).
+  void reject_unknown(std::initializer_list<const char*> known) {
+    std::set<std::string> names(known.begin(), known.end());
+    for (const auto& [name, value] : m_object.items()) {
+      if (!names.contains(name)) fail(name, "unknown field");
+    }
+  }
+
+  std::optional<std::string> string(const char* name, bool required = false) {
+    const json* value = find(name);
+    if (value == nullptr) {
+      if (required) fail(name, "required");
+      return std::nullopt;
+    }
+    if (!value->is_string()) return fail(name, "must be a string"), std::nullopt;
+    return value->get<std::string>();
+  }
+
+  std::optional<int> integer(const char* name) {
+    const json* value = find(name);
+    if (value == nullptr) return std::nullopt;
+    if (!value->is_number_integer() || value->get<std::int64_t>() < 1 ||
+        value->get<std::int64_t>() > 1'000'000'000) {
+      return fail(name, "must be a positive integer"), std::nullopt;
+    }
+    return value->get<int>();
+  }
+
+  std::optional<bool> boolean(const char* name) {
+    const json* value = find(name);
+    if (value == nullptr) return std::nullopt;
+    if (!value->is_boolean()) return fail(name, "must be true or false"), std::nullopt;
+    return value->get<bool>();
+  }
+
+  /// Any JSON value, or null when absent (the service checks objects' shapes).
+  json any(const char* name) {
+    const json* value = find(name);
+    return value == nullptr ? json(nullptr) : *value;
+  }
+
+  /// A string or an array of strings (reply_to).
+  std::vector<std::string> strings(const char* name) {
+    std::vector<std::string> out;
+    const json* value = find(name);
+    if (value == nullptr) return out;
+    if (value->is_string()) return {value->get<std::string>()};
+    if (!value->is_array()) return fail(name, "must be a string or an array of strings"), out;
+    for (std::size_t i = 0; i < value->size(); ++i) {
+      if ((*value)[i].is_string()) {
+        out.push_back((*value)[i].get<std::string>());
+      } else {
+        fail(std::string(name) + "[" + std::to_string(i) + "]", "must be a string");
+      }
+    }
+    return out;
+  }
+
+  std::optional<service::ContentInput> content(const char* name) {
+    const json* value = find(name);
+    if (value == nullptr) return std::nullopt;
+    if (!value->is_object()) return fail(name, "must be an object"), std::nullopt;
+    Reader inner(*value, m_errors, m_prefix + name + ".");
+    inner.reject_unknown({"subject", "html", "text"});
+    service::ContentInput out;
+    out.subject = inner.string("subject").value_or("");
+    out.html = inner.string("html");
+    out.text = inner.string("text");
+    return out;
+  }
+
+  void fail(const std::string& name, std::string message) {
+    m_errors.push_back({m_prefix + name, std::move(message)});
+  }
+
+  // NOTE: null counts as absent, so clients may send "html": null.
+  const json* find(const char* name) const {
+    auto it = m_object.find(name);
+    if (it == m_object.end() || it->is_null()) return nullptr;
+    return &*it;
+  }
+
+ private:
+  const json& m_object;
+  std::vector<FieldError>& m_errors;
+  std::string m_prefix;
+};
+
+Error invalid(std::string detail, std::vector<FieldError> fields) {
+  return Error{ErrorCode::invalid_input, std::move(detail), std::move(fields)};
+}
+
+json parsed_or_empty(const std::string& text) {
+  auto value = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  return value.is_discarded() ? json::object() : value;
+}
+
+json optional_time(const std::optional<std::int64_t>& ms) {
+  return ms ? json(format_rfc3339(*ms)) : json(nullptr);
+}
+
+template <typename T>
+json optional_value(const std::optional<T>& value) {
+  return value ? json(*value) : json(nullptr);
+}
+
+std::optional<std::int64_t> parse_whole(const std::string& text) {
+  std::int64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || text.empty()) return std::nullopt;
+  return value;
+}
+
+void read_recipients(json& recipients, std::vector<service::RecipientInput>& out,
+                     std::vector<FieldError>& errors) {
+  if (!recipients.is_array()) {
+    errors.push_back({"recipients", "required: an array of {email, variables}"});
+    return;
+  }
+  out.reserve(recipients.size());
+  for (std::size_t i = 0; i < recipients.size(); ++i) {
+    auto& item = recipients[i];
+    service::RecipientInput recipient;
+    // A bare string stands for {"email": "..."}: CSV-style lists stay small.
+    if (item.is_string()) {
+      recipient.email = std::move(item.get_ref<std::string&>());
+    } else if (item.is_object()) {
+      auto email = item.find("email");
+      if (email != item.end() && email->is_string()) {
+        recipient.email = std::move(email->get_ref<std::string&>());
+      } else {
+        errors.push_back({"recipients[" + std::to_string(i) + "].email", "required: a string"});
+      }
+      auto variables = item.find("variables");
+      if (variables != item.end()) recipient.variables = std::move(*variables);
+    } else {
+      errors.push_back({"recipients[" + std::to_string(i) + "]", "must be an object or a string"});
+    }
+    out.push_back(std::move(recipient));
+  }
+}
+
+}  // namespace
+
+std::optional<std::string> query_value(const QueryParams& params, const std::string& name) {
+  auto it = params.find(name);
+  if (it == params.end()) return std::nullopt;
+  return it->second;
+}
+
+Result<service::PageParams> parse_page_params(const QueryParams& params) {
+  service::PageParams page;
+  std::vector<FieldError> errors;
+  if (auto limit = query_value(params, "limit")) {
+    auto value = parse_whole(*limit);
+    if (!value || *value < 1 || *value > service::k_max_page_limit) {
+      errors.push_back({"limit", "must be between 1 and 1000"});
+    } else {
+      page.limit = static_cast<int>(*value);
+    }
+  }
+  if (auto offset = query_value(params, "offset")) {
+    auto value = parse_whole(*offset);
+    if (!value || *value < 0) {
+      errors.push_back({"offset", "must be a whole number, 0 or more"});
+    } else {
+      page.offset = *value;
+    }
+  }
+  page.cursor = query_value(params, "cursor").value_or("");
+  if (!errors.empty()) return invalid("invalid paging parameters", std::move(errors));
+  return page;
+}
+
+Result<service::TemplateInput> parse_template_input(const std::string& body) {
+  auto object = parse_json_object(body);
+  if (!object) return std::move(object).error();
+  std::vector<FieldError> errors;
+  Reader reader(*object, errors);
+  reader.reject_unknown({"name", "subject", "html", "text"});
+  service::TemplateInput input;
+  input.name = reader.string("name").value_or("");
+  input.subject = reader.string("subject").value_or("");
+  input.html = reader.string("html");
+  input.text = reader.string("text");
+  if (!errors.empty()) return invalid("template is invalid", std::move(errors));
+  return input;
+}
+
+Result<RenderRequest> parse_render_request(const std::string& body) {
+  RenderRequest request;
+  if (body.empty()) return request;
+  auto object = parse_json_object(body);
+  if (!object) return std::move(object).error();
+  std::vector<FieldError> errors;
+  Reader reader(*object, errors);
+  reader.reject_unknown({"variables", "version"});
+  auto variables = reader.any("variables");
+  if (!variables.is_null()) request.variables = std::move(variables);
+  request.version = reader.integer("version");
+  if (!errors.empty()) return invalid("render request is invalid", std::move(errors));
+  return request;
+}
+
+Result<service::BatchRequest> parse_batch_request(const std::string& body) {
+  auto object = parse_json_object(body);
+  if (!object) return std::move(object).error();
+  std::vector<FieldError> errors;
+  Reader reader(*object, errors);
+  reader.reject_unknown({"template_id", "template_version", "content", "from", "reply_to", "variables",
+                         "recipients", "metadata", "tags", "configuration_set", "send_at",
+                         "send_before", "skip_invalid"});
+  service::BatchRequest request;
+  request.template_id = reader.string("template_id");
+  request.template_version = reader.integer("template_version");
+  request.content = reader.content("content");
+  request.from = reader.string("from", /*required=*/true).value_or("");
+  request.reply_to = reader.strings("reply_to");
+  request.variables = reader.any("variables");
+  request.metadata = reader.any("metadata");
+  request.tags = reader.any("tags");
+  request.configuration_set = reader.string("configuration_set");
+  request.send_at = reader.string("send_at");
+  request.send_before = reader.string("send_before");
+  request.skip_invalid = reader.boolean("skip_invalid").value_or(false);
+  auto recipients = object->find("recipients");
+  if (recipients == object->end()) {
+    errors.push_back({"recipients", "required: an array of {email, variables}"});
+  } else {
+    read_recipients(*recipients, request.recipients, errors);
+  }
+  if (!errors.empty()) return invalid("batch request is invalid", std::move(errors));
+  return request;
+}
+
+Result<service::MessageRequest> parse_message_request(const std::string& body) {
+  auto object = parse_json_object(body);
+  if (!object) return std::move(object).error();
+  std::vector<FieldError> errors;
+  Reader reader(*object, errors);
+  reader.reject_unknown({"from", "to", "template_id", "template_version", "content", "variables",
+                         "reply_to", "tags", "configuration_set"});
+  service::MessageRequest request;
+  request.from = reader.string("from", true).value_or("");
+  request.to = reader.string("to", true).value_or("");
+  request.template_id = reader.string("template_id");
+  request.template_version = reader.integer("template_version");
+  request.content = reader.content("content");
+  request.variables = reader.any("variables");
+  request.reply_to = reader.strings("reply_to");
+  request.tags = reader.any("tags");
+  request.configuration_set = reader.string("configuration_set");
+  if (!errors.empty()) return invalid("message request is invalid", std::move(errors));
+  return request;
+}
+
+Result<service::SuppressionInput> parse_suppression_input(const std::string& body) {
+  auto object = parse_json_object(body);
+  if (!object) return std::move(object).error();
+  std::vector<FieldError> errors;
+  Reader reader(*object, errors);
+  reader.reject_unknown({"email", "reason", "scope", "detail"});
+  service::SuppressionInput input;
+  input.email = reader.string("email", true).value_or("");
+  input.reason = reader.string("reason");
+  input.scope = reader.string("scope");
+  auto detail = reader.any("detail");
+  if (detail.is_object()) {
+    input.detail_json = detail.dump();
+  } else if (!detail.is_null()) {
+    reader.fail("detail", "must be an object");
+  }
+  if (!errors.empty()) return invalid("suppression is invalid", std::move(errors));
+  return input;
+}
+
+Result<service::EventQuery> parse_event_query(const QueryParams& params) {
+  auto page = parse_page_params(params);
+  if (!page) return std::move(page).error();
+  service::EventQuery query;
+  query.page = std::move(*page);
+  query.type = query_value(params, "type");
+  query.batch_id = query_value(params, "batch_id");
+  query.message_id = query_value(params, "message_id");
+  query.email = query_value(params, "email");
+  query.since = query_value(params, "since");
+  query.until = query_value(params, "until");
+  return query;
+}
+
+Result<std::int64_t> parse_older_than(const std::optional<std::string>& value, std::int64_t now_ms) {
+  auto fail = [](std::string message) { return invalid("invalid older_than", {{"older_than", std::move(message)}}); };
+  if (!value || value->empty()) return fail("required: an age such as 30d, 12h, 15m, 90s, or an RFC 3339 time");
+  std::int64_t at_ms = 0;
+  if (parse_rfc3339(*value, at_ms)) return at_ms;
+  static const std::map<char, std::int64_t> k_unit_ms{{'s', 1000}, {'m', 60'000}, {'h', 3'600'000}, {'d', 86'400'000}};
+  auto unit = k_unit_ms.find(value->back());
+  auto amount = parse_whole(value->substr(0, value->size() - 1));
+  // NOTE: 100 years in days bounds the product far below int64 overflow.
+  if (unit == k_unit_ms.end() || !amount || *amount < 0 || *amount > 36'500LL * 24 * 3600) {
+    return fail("must be an age such as 30d, 12h, 15m, 90s, or an RFC 3339 time");
+  }
+  return now_ms - *amount * unit->second;
+}
+
+// ---- writing ----------------------------------------------------------
+
+json to_json(const store::TemplateVersion& v) {
+  return {{"template_id", v.template_id},
+          {"version", v.version},
+          {"subject", v.content.subject},
+          {"html", optional_value(v.content.html)},
+          {"text", optional_value(v.content.text)},
+          {"variables", v.content.variables},
+          {"created_at", format_rfc3339(v.created_at_ms)}};
+}
+
+json to_json(const store::Template& t) {
+  return {{"id", t.id},
+          {"name", t.name},
+          {"version", t.current_version},
+          {"subject", t.current.content.subject},
+          {"html", optional_value(t.current.content.html)},
+          {"text", optional_value(t.current.content.text)},
+          {"variables", t.current.content.variables},
+          {"created_at", format_rfc3339(t.created_at_ms)},
+          {"updated_at", format_rfc3339(t.updated_at_ms)}};
+}
+
+json to_json(const render::RenderedMessage& m) {
+  return {{"subject", m.subject}, {"html", optional_value(m.html)}, {"text", optional_value(m.text)}};
+}
+
+json to_json(const service::BatchAccepted& accepted) {
+  auto invalid_list = json::array();
+  for (const auto& item : accepted.invalid) {
+    invalid_list.push_back({{"index", item.index}, {"address", item.address}, {"reason", item.reason}});
+  }
+  return {{"id", accepted.id},
+          {"status", accepted.status},
+          {"counts", {{"accepted", accepted.accepted},
+                      {"duplicate", accepted.duplicate},
+                      {"suppressed", accepted.suppressed},
+                      {"invalid", accepted.invalid.size()}}},
+          {"invalid", std::move(invalid_list)}};
+}
+
+json to_json(const store::Batch& b) {
+  json content = nullptr;
+  if (!b.template_id) {
+    content = {{"subject", optional_value(b.subject)}, {"html", optional_value(b.html)}, {"text", optional_value(b.text)}};
+  }
+  return {{"id", b.id},
+          {"status", b.status},
+          {"template_id", optional_value(b.template_id)},
+          {"template_version", optional_value(b.template_version)},
+          {"content", std::move(content)},
+          {"from", b.from_address},
+          {"reply_to", parsed_or_empty(b.reply_to_json)},
+          {"variables", parsed_or_empty(b.variables_json)},
+          {"metadata", parsed_or_empty(b.metadata_json)},
+          {"tags", parsed_or_empty(b.tags_json)},
+          {"configuration_set", optional_value(b.configuration_set)},
+          {"send_at", optional_time(b.send_at_ms)},
+          {"send_before", optional_time(b.send_before_ms)},
+          {"pause_reason", optional_value(b.pause_reason)},
+          {"counts", {{"accepted", b.accepted_count},
+                      {"duplicate", b.duplicate_count},
+                      {"suppressed", b.suppressed_count},
+                      {"invalid", b.invalid_count}}},
+          {"invalid", parsed_or_empty(b.invalid_json)},
+          {"states", b.state_counts},
+          {"events", b.event_counts},
+          {"api_key_id", optional_value(b.api_key_id)},
+          {"created_at", format_rfc3339(b.created_at_ms)},
+          {"updated_at", format_rfc3339(b.updated_at_ms)},
+          {"completed_at", optional_time(b.completed_at_ms)}};
+}
+
+json to_json(const store::Recipient& r) {
+  return {{"message_id", r.message_id},
+          {"index", r.index},
+          {"email", r.email},
+          {"state", r.state},
+          {"paused", r.paused},
+          {"attempts", r.attempts},
+          {"last_error_code", optional_value(r.last_error_code)},
+          {"last_error", optional_value(r.last_error)},
+          {"ses_message_id", optional_value(r.ses_message_id)},
+          {"sent_at", optional_time(r.sent_at_ms)},
+          {"updated_at", format_rfc3339(r.updated_at_ms)}};
+}
+
+json to_json(const store::Event& e) {
+  return {{"id", service::event_public_id(e.id)},
+          {"type", e.type},
+          {"batch_id", optional_value(e.batch_id)},
+          {"message_id", optional_value(e.message_id)},
+          {"email", e.email},
+          {"detail", parsed_or_empty(e.detail_json)},
+          {"occurred_at", format_rfc3339(e.occurred_at_ms)}};
+}
+
+json to_json(const store::Message& m) {
+  auto events = json::array();
+  for (const auto& event : m.events) events.push_back(to_json(event));
+  return {{"id", m.id},
+          {"batch_id", optional_value(m.batch_id)},
+          {"kind", m.kind},
+          {"status", m.state},
+          {"paused", m.paused},
+          {"email", m.email},
+          {"template_id", optional_value(m.template_id)},
+          {"template_version", optional_value(m.template_version)},
+          {"attempts", m.attempts},
+          {"run_at", format_rfc3339(m.run_at_ms)},
+          {"last_error_code", optional_value(m.last_error_code)},
+          {"last_error", optional_value(m.last_error)},
+          {"ses_message_id", optional_value(m.ses_message_id)},
+          {"created_at", format_rfc3339(m.created_at_ms)},
+          {"updated_at", format_rfc3339(m.updated_at_ms)},
+          {"sent_at", optional_time(m.sent_at_ms)},
+          {"failed_at", optional_time(m.failed_at_ms)},
+          {"events", std::move(events)}};
+}
+
+json to_json(const store::Suppression& s) {
+  return {{"email", s.email},
+          {"reason", store::to_string(s.reason)},
+          {"scope", store::to_string(s.scope)},
+          {"detail", parsed_or_empty(s.detail_json)},
+          {"created_at", format_rfc3339(s.created_at_ms)},
+          {"updated_at", format_rfc3339(s.updated_at_ms)}};
+}
+
+json to_json(const store::DlqEntry& e) {
+  return {{"id", e.id},
+          {"batch_id", optional_value(e.batch_id)},
+          {"kind", store::to_string(e.kind)},
+          {"email", e.email},
+          {"attempts", e.attempts},
+          {"last_error_code", e.last_error_code},
+          {"last_error", e.last_error},
+          {"failed_at", format_rfc3339(e.failed_at_ms)}};
+}
+
+}  // namespace mailer::http::json_io

@@ -1,0 +1,41 @@
+// Transactional messages (SPEC §3): one recipient, queued ahead of bulk work.
+#include <httplib.h>
+
+#include "mailer/http/context.hpp"
+#include "mailer/http/db_pool.hpp"
+#include "mailer/http/json_io.hpp"
+#include "mailer/http/response.hpp"
+#include "mailer/http/routes.hpp"
+#include "mailer/service/messages.hpp"
+
+namespace mailer::http {
+
+namespace {
+
+void create_message(const httplib::Request& req, httplib::Response& res, Context& context) {
+  auto input = json_io::parse_message_request(req.body);
+  if (!input) return write_problem(res, input.error());
+  auto db = context.deps.db.acquire();
+  if (!db) return write_problem(res, db.error());
+  auto accepted = service::MessageService(**db, context.deps.clock, context.deps.on_enqueued).enqueue_message(*input);
+  if (!accepted) return write_problem(res, accepted.error());
+  res.set_header("Location", "/v1/messages/" + accepted->id);
+  write_json(res, 202, {{"id", accepted->id}, {"status", accepted->status}});
+}
+
+void get_message(const httplib::Request&, httplib::Response& res, Context& context) {
+  auto db = context.deps.db.acquire();
+  if (!db) return write_problem(res, db.error());
+  auto message = service::MessageService(**db, context.deps.clock).get_message(context.param("id"));
+  if (!message) return write_problem(res, message.error());
+  write_json(res, 200, json_io::to_json(*message));
+}
+
+}  // namespace
+
+void register_message_routes(Router& router) {
+  router.add({"POST", "/v1/messages", Access::send, BodyKind::json, create_message, Idempotency::keyed});
+  router.add({"GET", "/v1/messages/{id}", Access::read, BodyKind::none, get_message});
+}
+
+}  // namespace mailer::http

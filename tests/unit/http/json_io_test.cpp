@@ -1,0 +1,100 @@
+#include <catch2/catch.hpp>
+
+#include "mailer/http/json_io.hpp"
+
+using namespace mailer;
+using namespace mailer::http;
+
+namespace {
+
+bool has_field(const Error& error, const std::string& field) {
+  for (const auto& f : error.fields) {
+    if (f.field == field) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("json_io::parse_batch_request maps fields and reports every wrong type", "[http][json_io]") {
+  SECTION("a full request") {
+    auto parsed = json_io::parse_batch_request(R"({
+      "template_id": "tmpl_1", "template_version": 3, "from": "Shop <news@example.com>",
+      "reply_to": "help@example.com", "variables": {"shop": "Example"},
+      "recipients": [{"email": "ana@example.com", "variables": {"first_name": "Ana"}}, "bo@example.com"],
+      "send_at": "2026-12-01T09:00:00Z", "skip_invalid": true})");
+    REQUIRE(parsed);
+    CHECK(parsed->template_id == "tmpl_1");
+    CHECK(parsed->template_version == 3);
+    CHECK(parsed->reply_to == std::vector<std::string>{"help@example.com"});
+    REQUIRE(parsed->recipients.size() == 2);
+    CHECK(parsed->recipients[0].variables["first_name"] == "Ana");
+    CHECK(parsed->recipients[1].email == "bo@example.com");
+    CHECK(parsed->recipients[1].variables.is_null());
+    CHECK(parsed->skip_invalid);
+  }
+  SECTION("wrong types, unknown fields and missing recipients") {
+    auto parsed = json_io::parse_batch_request(R"({"from": 1, "template_version": "3", "skip": true,
+                                                   "content": {"subject": 2, "body": "x"}})");
+    REQUIRE_FALSE(parsed);
+    CHECK(parsed.error().code == ErrorCode::invalid_input);
+    for (const char* field : {"from", "template_version", "skip", "content.subject", "content.body", "recipients"}) {
+      INFO(field);
+      CHECK(has_field(parsed.error(), field));
+    }
+  }
+  SECTION("recipient items") {
+    auto parsed = json_io::parse_batch_request(R"({"from": "a@example.com", "recipients": [{"email": 5}, 7, {}]})");
+    REQUIRE_FALSE(parsed);
+    CHECK(has_field(parsed.error(), "recipients[0].email"));
+    CHECK(has_field(parsed.error(), "recipients[1]"));
+    CHECK(has_field(parsed.error(), "recipients[2].email"));
+  }
+  SECTION("not an object") {
+    CHECK_FALSE(json_io::parse_batch_request("[]"));
+    CHECK_FALSE(json_io::parse_batch_request("{"));
+  }
+}
+
+TEST_CASE("json_io::parse_page_params checks numbers", "[http][json_io]") {
+  json_io::QueryParams params{{"limit", "20"}, {"offset", "40"}};
+  auto page = json_io::parse_page_params(params);
+  REQUIRE(page);
+  CHECK(page->limit == 20);
+  CHECK(page->offset == 40);
+  CHECK(page->cursor.empty());
+  CHECK_FALSE(json_io::parse_page_params({{"limit", "0"}}));
+  CHECK_FALSE(json_io::parse_page_params({{"limit", "1001"}}));
+  CHECK_FALSE(json_io::parse_page_params({{"limit", "5x"}}));
+  CHECK_FALSE(json_io::parse_page_params({{"offset", "-1"}}));
+  CHECK(json_io::parse_page_params({})->limit == std::nullopt);
+}
+
+TEST_CASE("json_io::parse_older_than takes an age or a time", "[http][json_io]") {
+  const std::int64_t now = 10LL * 86'400'000;
+  CHECK(*json_io::parse_older_than("2d", now) == 8LL * 86'400'000);
+  CHECK(*json_io::parse_older_than("90s", now) == now - 90'000);
+  CHECK(*json_io::parse_older_than("15m", now) == now - 900'000);
+  CHECK(*json_io::parse_older_than("1970-01-02T00:00:00Z", now) == 86'400'000);
+  for (const char* bad : {"", "d", "3w", "-1d", "1.5h", "soon"}) {
+    INFO(bad);
+    auto parsed = json_io::parse_older_than(std::string(bad), now);
+    REQUIRE_FALSE(parsed);
+    CHECK(has_field(parsed.error(), "older_than"));
+  }
+  CHECK_FALSE(json_io::parse_older_than(std::nullopt, now));
+}
+
+TEST_CASE("json_io::parse_template_input and parse_message_request", "[http][json_io]") {
+  auto t = json_io::parse_template_input(R"({"name": "n", "subject": "s", "html": null, "text": "t"})");
+  REQUIRE(t);
+  CHECK_FALSE(t->html);
+  CHECK(t->text == "t");
+  auto m = json_io::parse_message_request(R"({"from": "a@example.com", "to": "b@example.com",
+                                             "reply_to": ["c@example.com", 4]})");
+  REQUIRE_FALSE(m);
+  CHECK(has_field(m.error(), "reply_to[1]"));
+  auto s = json_io::parse_suppression_input(R"({"email": "a@example.com", "detail": []})");
+  REQUIRE_FALSE(s);
+  CHECK(has_field(s.error(), "detail"));
+}
