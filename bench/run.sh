@@ -85,7 +85,7 @@ run_case() {  # run_case NAME CONCURRENCY FAKE_ARGS...
 machine
 for c in $cases; do
   case $c in
-    instant) run_case instant 16 --threads 16 ;;
+    instant) run_case instant 16 --threads 32 ;;
     latency20) run_case latency20 64 --threads 80 --latency-ms 20 ;;
     fake)
       echo "== fake: mailer-fake-ses alone (4 client threads, signed SendEmail, --no-store --threads 8)"

@@ -11,7 +11,9 @@ TEST_CASE("kill -9 mid-batch then restart: nothing lost, duplicates at most work
           "[engine][e2e][integration]") {
   constexpr int k_recipients = 5000;
   constexpr int k_concurrency = 16;
-  Stack stack(Env{{"MAILER_WORKER_CONCURRENCY", std::to_string(k_concurrency)}});
+  // 1,000/s: the batch takes ~5 s, so the kill lands in the middle of it.
+  Stack stack(Env{{"MAILER_WORKER_CONCURRENCY", std::to_string(k_concurrency)},
+                  {"MAILER_SES_MAX_SEND_RATE", "1000"}});
   auto emails = addresses(k_recipients);
   const std::string id = stack.post_batch(batch_body(emails)).at("id");
   REQUIRE(wait_until([&] { return stack.fake.stats().accepted >= 1000; }, std::chrono::seconds(30)));

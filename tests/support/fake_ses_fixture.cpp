@@ -60,6 +60,10 @@ FakeSesFixture::FakeSesFixture(FakeSesOptions options) : m_out_dir(m_dir / "out"
                                 m_out_dir.string(), "--access-key-id",
                                 k_access_key_id,    "--secret-access-key",
                                 k_secret_access_key};
+  // NOTE: the fake serves each keep-alive connection on one thread while it
+  // stays busy; mailerd holds worker.concurrency + 1 of them, so fewer threads
+  // would starve its GetAccount and this fixture's own /_fake calls.
+  argv.insert(argv.end(), {"--threads", "80"});
   if (!options.store) argv.emplace_back("--no-store");
   argv.insert(argv.end(), options.args.begin(), options.args.end());
   m_process = std::make_unique<ChildProcess>(argv, m_dir / "fake-ses.log");
