@@ -114,6 +114,11 @@ int main(int argc, char** argv) {
   fmt::print("accept_batch_cpu_ms={:.1f} total_cpu_ms={:.1f}\n", accept_cpu_ms, total_cpu_ms);
   fmt::print("peak_rss_mb={:.1f}\n", usage.ru_maxrss / 1024.0);
   db->reset();
+  // MAILER_BENCH_KEEP_DB=1 keeps the file (a drain can then be timed on it).
+  if (const char* keep = std::getenv("MAILER_BENCH_KEEP_DB"); keep && std::string(keep) == "1") {
+    fmt::print("kept {}\n", db_path.string());
+    return 0;
+  }
   for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(db_path.string() + suffix);
   return 0;
 }

@@ -1,68 +1,159 @@
 #!/usr/bin/env bash
-# The quick start, end to end: a fresh database, mailerd on a free port, the
-# health checks, an admin key from mailerctl, one authenticated API call, and
-# a clean shutdown. Run by `make demo`; usage: examples/demo.sh BUILD_DIR
+# The quick start, end to end, on real input: mailer-fake-ses (the local SES
+# endpoint) and mailerd on loopback with a fresh database, the health checks,
+# an admin key from mailerctl, the newsletter template of examples/newsletter/,
+# examples/recipients.csv sent as one batch, the batch followed to completion,
+# its summary, and a clean shutdown of both. The rendered messages are kept
+# under demo-out/ (or $DEMO_OUT) and their path is printed.
+# Run by `make demo` (which builds first); usage: examples/demo.sh BUILD_DIR
 set -euo pipefail
 
 build_dir=${1:?usage: demo.sh BUILD_DIR}
+examples=$(cd "$(dirname "$0")" && pwd)
 mailerd="$build_dir/mailerd"
 mailerctl="$build_dir/mailerctl"
-for bin in "$mailerd" "$mailerctl"; do
+fake_ses="$build_dir/mailer-fake-ses"
+for bin in "$mailerd" "$mailerctl" "$fake_ses"; do
   [[ -x $bin ]] || { echo "demo: $bin not built (run make build)" >&2; exit 1; }
 done
+for input in newsletter/subject.txt newsletter/newsletter.html newsletter/newsletter.txt recipients.csv; do
+  [[ -f $examples/$input ]] || { echo "demo: examples/$input is missing" >&2; exit 1; }
+done
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/mailerd-demo.XXXXXX")
-pid=""
+work=$(mktemp -d "${TMPDIR:-/tmp}/mailerd-demo.XXXXXX")  # database and logs; removed at exit
+out_root=${DEMO_OUT:-$PWD/demo-out}
+mkdir -p "$out_root"
+out=$(mktemp -d "$out_root/run-$(date +%Y%m%d-%H%M%S).XXXX")  # kept
+pid="" fake_pid=""
+stop_child() {  # stop_child PID: SIGTERM and wait; the exit code goes to $stopped_code
+  stopped_code=0
+  kill -TERM "$1" 2>/dev/null || true
+  wait "$1" || stopped_code=$?
+}
 cleanup() {
-  if [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null; then kill -TERM "$pid"; wait "$pid" || true; fi
+  [[ -n $pid ]] && stop_child "$pid"
+  [[ -n $fake_pid ]] && stop_child "$fake_pid"
+  cp "$work"/*.log "$out/" 2>/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT
 
 step() { printf '\n== %s\n' "$*"; }
-fail() { echo "demo: FAILED: $*" >&2; [[ -f $work/mailerd.log ]] && cat "$work/mailerd.log" >&2; exit 1; }
+fail() {
+  echo "demo: FAILED: $*" >&2
+  for log in "$work"/*.log; do [[ -f $log ]] && { echo "---- $log" >&2; tail -30 "$log" >&2; }; done
+  exit 1
+}
+wait_port() {  # wait_port LOG PID NAME: the port of the "listening" log line
+  local port=""
+  for _ in $(seq 1 200); do  # up to 20 s
+    port=$(grep '"listening"' "$1" 2>/dev/null | grep -o '"port":[0-9]*' | head -1 | cut -d: -f2 || true)
+    [[ -n $port ]] && { echo "$port"; return 0; }
+    kill -0 "$2" 2>/dev/null || fail "$3 exited during start"
+    sleep 0.1
+  done
+  fail "$3 did not report its port"
+}
+json_field() {  # json_field NAME: the first "NAME":value of stdin (compact JSON)
+  grep -o "\"$1\": *[^,}]*" | head -1 | sed 's/^[^:]*: *//; s/^"//; s/"$//'
+}
+count_of() {  # count_of NAME JSON: a number inside "states"/"counts", 0 when absent
+  printf '%s' "$2" | tr -d ' \n' | grep -o "\"$1\":[0-9]*" | head -1 | cut -d: -f2 | grep . || echo 0
+}
+
+# Demo credentials for the local endpoint only; never real AWS keys.
+access_key=AKIDMAILERDEMO
+secret_key=demo-secret-$RANDOM$RANDOM
+export MAILER_DB_PATH="$work/mailer.db" MAILER_LOG_FORMAT=json
+export MAILER_UNSUBSCRIBE_SECRET="demo-unsubscribe-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
+
+step "starting mailer-fake-ses (the local SES v2 endpoint), messages go to $out/messages"
+"$fake_ses" --port 0 --out-dir "$out/messages" --access-key-id "$access_key" --secret-access-key "$secret_key" \
+  --max-send-rate 200 2>"$work/fake-ses.log" &
+fake_pid=$!
+mkdir -p "$out/messages"
+fake_port=$(wait_port "$work/fake-ses.log" "$fake_pid" mailer-fake-ses)
+echo "mailer-fake-ses listens on 127.0.0.1:$fake_port (GetAccount MaxSendRate 200/s)"
 
 step "starting mailerd on a free port with a fresh database in $work"
-MAILER_SERVER_PORT=0 MAILER_DB_PATH="$work/mailer.db" MAILER_LOG_FORMAT=json \
-  "$mailerd" >"$work/mailerd.log" 2>&1 &
+MAILER_SERVER_PORT=0 MAILER_SES_ENDPOINT="http://127.0.0.1:$fake_port" \
+  MAILER_SES_ACCESS_KEY_ID="$access_key" MAILER_SES_SECRET_ACCESS_KEY="$secret_key" \
+  AWS_EC2_METADATA_DISABLED=true "$mailerd" >"$work/mailerd.log" 2>&1 &
 pid=$!
-port=""
-for _ in $(seq 1 200); do  # up to 20 s, polling the log for the bound port
-  port=$(grep '"listening"' "$work/mailerd.log" 2>/dev/null | grep -o '"port":[0-9]*' | head -1 | cut -d: -f2 || true)
-  [[ -n $port ]] && break
-  kill -0 "$pid" 2>/dev/null || fail "mailerd exited during start"
-  sleep 0.1
-done
-[[ -n $port ]] || fail "mailerd did not report its port"
+port=$(wait_port "$work/mailerd.log" "$pid" mailerd)
 base="http://127.0.0.1:$port"
 echo "mailerd listens on $base (pid $pid)"
 
 step "GET /health and GET /ready"
 curl -fsS "$base/health" || fail "/health"
 echo
+for _ in $(seq 1 50); do  # ready once the engine has asked SES for the account
+  curl -fsS -o "$work/ready.json" "$base/ready" 2>/dev/null && break
+  sleep 0.1
+done
 curl -fsS "$base/ready" || fail "/ready"
 echo
 
 step "creating an admin key with mailerctl"
-key_json=$("$mailerctl" --db "$work/mailer.db" keys create --name demo-admin --scope admin --json) \
+key_json=$("$mailerctl" --db "$MAILER_DB_PATH" keys create --name demo-admin --scope admin --json) \
   || fail "mailerctl keys create"
-key=$(printf '%s' "$key_json" | tr -d '\n' | sed -n 's/.*"key": *"\([^"]*\)".*/\1/p')
+key=$(printf '%s' "$key_json" | tr -d '\n' | json_field key)
 [[ -n $key ]] || fail "no key in: $key_json"
-echo "admin key (shown once): $key"
-
-step "GET /v1/admin/keys with the key"
-status=$(curl -sS -o "$work/keys.json" -w '%{http_code}' -H "Authorization: Bearer $key" "$base/v1/admin/keys")
-cat "$work/keys.json"; echo
-[[ $status == 200 ]] || fail "GET /v1/admin/keys answered $status"
+echo "admin key (shown once): ${key:0:12}…"
+auth=(-H "Authorization: Bearer $key")
 status=$(curl -sS -o /dev/null -w '%{http_code}' "$base/v1/admin/keys")
 [[ $status == 401 ]] || fail "GET /v1/admin/keys without a key answered $status, not 401"
-echo "without the key: 401, as it should be"
 
-step "stopping mailerd with SIGTERM"
-kill -TERM "$pid"
-code=0
-wait "$pid" || code=$?
-pid=""
-[[ $code == 0 ]] || fail "mailerd exited with $code"
-echo "mailerd exited 0"
-printf '\ndemo: OK\n'
+step "creating the template 'newsletter' from examples/newsletter/"
+"$mailerctl" --db "$MAILER_DB_PATH" templates create --name newsletter \
+  --subject-file "$examples/newsletter/subject.txt" --html-file "$examples/newsletter/newsletter.html" \
+  --text-file "$examples/newsletter/newsletter.txt" || fail "mailerctl templates create"
+
+step "sending examples/recipients.csv ($(($(wc -l <"$examples/recipients.csv") - 1)) rows) as one batch"
+send_json=$("$mailerctl" --db "$MAILER_DB_PATH" --json send --template newsletter \
+  --from "Example Shop <news@example.com>" --recipients "$examples/recipients.csv" --skip-invalid) \
+  || fail "mailerctl send: $send_json"
+batch_id=$(printf '%s' "$send_json" | tr -d '\n' | json_field id)
+[[ $batch_id == bat_* ]] || fail "no batch id in: $send_json"
+echo "batch $batch_id accepted"
+
+step "waiting for the batch to complete (mailerctl batches show $batch_id)"
+batch=""
+started=$SECONDS
+for _ in $(seq 1 1200); do  # up to 120 s
+  batch=$("$mailerctl" --db "$MAILER_DB_PATH" --json batches show "$batch_id") || fail "mailerctl batches show"
+  batch_status=$(printf '%s' "$batch" | json_field status)
+  [[ -t 1 ]] && printf '\r  status %-10s sent %5s' "$batch_status" "$(count_of sent "$batch")"
+  [[ $batch_status == completed ]] && break
+  sleep 0.1
+done
+echo
+[[ $batch_status == completed ]] || fail "batch still $batch_status after 120 s"
+
+sent=$(count_of sent "$batch") failed=$(count_of failed "$batch")
+invalid=$(printf '%s' "$send_json" | tr -d ' \n' | grep -o '"index":' | wc -l)
+duplicate=$(count_of duplicate "$batch")
+suppressed=$(count_of suppressed "$batch")
+emls=("$out"/messages/*.eml)
+stored=${#emls[@]}
+step "batch summary"
+printf '  %-11s %6s\n' sent "$sent" failed "$failed" invalid "$invalid" duplicate "$duplicate" \
+  suppressed "$suppressed"
+echo "  took about $((SECONDS - started)) s at the account's send rate"
+echo "  mailer-fake-ses stored $stored messages"
+[[ $stored == "$sent" ]] || fail "the fake stored $stored messages but the batch says $sent sent"
+[[ $sent -gt 0 && $failed == 0 ]] || fail "nothing sent, or failures"
+
+step "one rendered message"
+sample=${emls[0]}
+sed -n '1,/^$/p' "$sample" | grep -E '^(From|To|Subject|List-Unsubscribe|X-Mailer-Message-Id):' || true
+echo "  ($sample)"
+
+step "stopping mailerd and mailer-fake-ses with SIGTERM"
+stop_child "$pid"; pid=""
+[[ $stopped_code == 0 ]] || fail "mailerd exited with $stopped_code"
+stop_child "$fake_pid"; fake_pid=""
+[[ $stopped_code == 0 ]] || fail "mailer-fake-ses exited with $stopped_code"
+echo "both exited 0"
+
+printf '\ndemo: OK — %s messages sent; rendered messages (.eml and .json) in %s/messages\n' "$sent" "$out"

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# End-to-end drain benchmark (docs/PERFORMANCE.md): one batch of N recipients
+# through a real mailerd to mailer-fake-ses --no-store, on loopback.
+#   case "instant":   the fake answers at once, worker.concurrency 16
+#   case "latency20": the fake waits 20 ms per request, worker.concurrency 64
+# then the fake's own capacity (the fake_ses [bench] test). Each case gets a
+# fresh data dir; mailerd is stopped with SIGTERM and must exit 0.
+# Usage: bench/run.sh BUILD_DIR   (env: BENCH_RECIPIENTS=100000, BENCH_CASES="instant latency20 fake",
+#        BENCH_LOG_LEVEL=info)
+set -euo pipefail
+
+build_dir=${1:?usage: run.sh BUILD_DIR}
+recipients=${BENCH_RECIPIENTS:-100000}
+cases=${BENCH_CASES:-"instant latency20 fake"}
+log_level=${BENCH_LOG_LEVEL:-info}
+mailerd="$build_dir/mailerd"
+mailerctl="$build_dir/mailerctl"
+fake_ses="$build_dir/mailer-fake-ses"
+drain="$build_dir/bench/mailer_bench_drain"
+for bin in "$mailerd" "$mailerctl" "$fake_ses" "$drain"; do
+  [[ -x $bin ]] || { echo "bench: $bin not built (run make build)" >&2; exit 1; }
+done
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/mailerd-bench.XXXXXX")
+fake_pid="" mailerd_pid=""
+stop_pid() {  # stop_pid PID: SIGTERM and wait; the exit code goes to $stopped_code
+  stopped_code=0
+  kill -TERM "$1" 2>/dev/null || true
+  wait "$1" || stopped_code=$?
+}
+cleanup() {
+  [[ -n $mailerd_pid ]] && stop_pid "$mailerd_pid"
+  [[ -n $fake_pid ]] && stop_pid "$fake_pid"
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+wait_port() {  # wait_port LOG PID: the port from the "listening" line
+  local port=""
+  for _ in $(seq 1 200); do
+    port=$(grep '"listening"' "$1" 2>/dev/null | grep -o '"port":[0-9]*' | head -1 | cut -d: -f2 || true)
+    [[ -n $port ]] && { echo "$port"; return 0; }
+    kill -0 "$2" 2>/dev/null || break
+    sleep 0.1
+  done
+  echo "bench: no port in $1:" >&2; cat "$1" >&2; return 1
+}
+
+machine() {
+  echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(free -m | awk '/Mem:/{print $2}') MB RAM"
+  echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+}
+
+run_case() {  # run_case NAME CONCURRENCY FAKE_ARGS...
+  local name=$1 concurrency=$2; shift 2
+  local dir="$work/$name"
+  mkdir -p "$dir"
+  "$fake_ses" --port 0 --no-store --access-key-id AKIDBENCH --secret-access-key bench-secret \
+    --max-send-rate 1000000 --max-24h-send -1 "$@" 2>"$dir/fake.log" &
+  fake_pid=$!
+  local fake_port; fake_port=$(wait_port "$dir/fake.log" "$fake_pid")
+
+  MAILER_SERVER_PORT=0 MAILER_DB_PATH="$dir/mailer.db" MAILER_LOG_FORMAT=json MAILER_LOG_LEVEL=$log_level \
+  MAILER_SES_ENDPOINT="http://127.0.0.1:$fake_port" MAILER_SES_ACCESS_KEY_ID=AKIDBENCH \
+  MAILER_SES_SECRET_ACCESS_KEY=bench-secret MAILER_SES_MAX_SEND_RATE=1000000 AWS_EC2_METADATA_DISABLED=true \
+  MAILER_UNSUBSCRIBE_SECRET=bench-unsubscribe-secret MAILER_WORKER_CONCURRENCY="$concurrency" \
+  MAILER_API_RATE_LIMIT_PER_SECOND=1000 \
+    "$mailerd" >"$dir/mailerd.log" 2>&1 &
+  mailerd_pid=$!
+  local port; port=$(wait_port "$dir/mailerd.log" "$mailerd_pid")
+  local key
+  key=$("$mailerctl" --db "$dir/mailer.db" keys create --name bench --scope admin | tail -1)
+
+  echo "== $name: $recipients recipients, worker.concurrency $concurrency, fake $*"
+  local result
+  result=$("$drain" "$port" "$key" "$fake_port" "$mailerd_pid" "$recipients" 900) \
+    || { echo "bench: drain failed; mailerd log tail:" >&2; tail -20 "$dir/mailerd.log" >&2; exit 1; }
+  echo "$result"
+  stop_pid "$mailerd_pid"; mailerd_pid=""
+  [[ $stopped_code == 0 ]] || { echo "bench: mailerd exited $stopped_code" >&2; exit 1; }
+  stop_pid "$fake_pid"; fake_pid=""
+  echo "   mailerd log: $(wc -l <"$dir/mailerd.log") lines, $(du -k "$dir/mailerd.log" | cut -f1) kB; exit 0 after SIGTERM"
+}
+
+machine
+for c in $cases; do
+  case $c in
+    instant) run_case instant 16 --threads 32 ;;
+    latency20) run_case latency20 64 --threads 80 --latency-ms 20 ;;
+    fake)
+      echo "== fake: mailer-fake-ses alone (4 client threads, signed SendEmail, --no-store --threads 8)"
+      "$build_dir/tests/mailer_integration_tests" "[bench]" 2>&1 | grep -E 'req/s|passed|failed' ;;
+    *) echo "bench: unknown case $c" >&2; exit 2 ;;
+  esac
+done
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
