@@ -117,11 +117,11 @@ batch_id=$(printf '%s' "$send_json" | tr -d '\n' | json_field id)
 [[ $batch_id == bat_* ]] || fail "no batch id in: $send_json"
 echo "batch $batch_id accepted"
 
-step "waiting for the batch to complete (mailerctl batches show $batch_id)"
+step "waiting for the batch to complete (GET /v1/batches/$batch_id)"
 batch=""
 started=$SECONDS
 for _ in $(seq 1 1200); do  # up to 120 s
-  batch=$("$mailerctl" --db "$MAILER_DB_PATH" --json batches show "$batch_id") || fail "mailerctl batches show"
+  batch=$(curl -fsS "${auth[@]}" "$base/v1/batches/$batch_id") || fail "GET /v1/batches/$batch_id"
   batch_status=$(printf '%s' "$batch" | json_field status)
   [[ -t 1 ]] && printf '\r  status %-10s sent %5s' "$batch_status" "$(count_of sent "$batch")"
   [[ $batch_status == completed ]] && break
