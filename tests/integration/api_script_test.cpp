@@ -25,7 +25,7 @@ MailerdOptions options_with_secret() {
 
 CommandResult run_script(const MailerdFixture& fixture, const std::string& key) {
   return mailer::test::run_command(
-      {"bash", k_script},
+      {"/bin/bash", k_script},
       {{"MAILERD_URL", "http://127.0.0.1:" + std::to_string(fixture.port())}, {"MAILERD_KEY", key}});
 }
 
@@ -59,7 +59,7 @@ TEST_CASE("examples/api-tests.sh fails when mailerd is not reachable", "[integra
     port = fixture.port();
   }
   auto result = mailer::test::run_command(
-      {"bash", k_script}, {{"MAILERD_URL", "http://127.0.0.1:" + std::to_string(port)}, {"MAILERD_KEY", "k"}});
+      {"/bin/bash", k_script}, {{"MAILERD_URL", "http://127.0.0.1:" + std::to_string(port)}, {"MAILERD_KEY", "k"}});
   INFO("stdout:\n" << result.output << "\nstderr:\n" << result.errors);
   CHECK(result.exit_code == 1);
   CHECK_THAT(result.errors, Catch::Contains("FAILED at step 'GET /health is 200'"));
