@@ -39,7 +39,7 @@ struct Options {
   std::string region;         // when set, the credential scope must name it
   std::filesystem::path out_dir = "fake-ses-out";
   bool store = true;
-  int threads = 16;
+  int threads = 64;  // one per keep-alive connection: mailerd holds one per worker plus one
   int keep_alive_seconds = 2;  // idle keep-alive; also bounds how long SIGTERM waits
   double quota_max_send_rate = 14;
   double quota_max_24h_send = 50000;
