@@ -15,6 +15,10 @@
 #include <optional>
 #include <string>
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -105,6 +109,24 @@ Status prepare_schema(store::Database& db, bool auto_migrate) {
   return {};
 }
 
+// systemd's WatchdogSec (WATCHDOG_USEC): ping at half the interval while the
+// engine's reaper is alive, so systemd restarts a wedged mailerd. Returns an
+// empty thread when no watchdog is configured.
+std::jthread start_watchdog(const jobs::Engine& engine) {
+  std::uint64_t usec = 0;
+  if (sd_watchdog_enabled(0, &usec) <= 0 || usec == 0) return {};
+  const auto interval = std::chrono::microseconds(usec / 2);
+  return std::jthread([&engine, interval](std::stop_token stop) {
+    std::mutex mutex;
+    std::condition_variable_any wake;
+    std::unique_lock lock(mutex);
+    while (!stop.stop_requested()) {
+      if (engine.stats().alive) sd_notify(0, "WATCHDOG=1");
+      wake.wait_for(lock, stop, interval, [] { return false; });
+    }
+  });
+}
+
 // Serves until SIGTERM/SIGINT, then stops accepting and lets requests finish,
 // then stops the engine: no new claims, in-flight sends get the grace period,
 // unfinished claims go back to the queue.
@@ -119,6 +141,7 @@ int serve_until_signal(http::Server& server, jobs::Engine& engine, const Config&
     }
   });
   sd_notify(0, "READY=1");
+  auto watchdog = start_watchdog(engine);
   auto signals = shutdown_signals();
   int signal_number = 0;
   sigwait(&signals, &signal_number);
