@@ -334,11 +334,16 @@ void Engine::Impl::handle(std::stop_token stop, Worker& worker,
     outcome = failure_outcome(worker, message, make_error(ErrorCode::internal, "unknown exception"));
   }
   if (outcome) {
-    log::info("send attempt", {{"message_id", message.id},
-                               {"batch_id", message.batch_id.value_or("")},
-                               {"attempt", message.attempts},
-                               {"outcome", outcome_name(outcome->kind)},
-                               {"error_code", outcome->error_code}});
+    // Successes go at debug: at thousands per second an info line each costs
+    // more than the send (docs/PERFORMANCE.md); every failure stays at info.
+    const auto level = outcome->kind == store::Outcome::Kind::sent ? log::Level::debug : log::Level::info;
+    if (log::enabled(level)) {
+      log::write(level, "send attempt", {{"message_id", message.id},
+                                         {"batch_id", message.batch_id.value_or("")},
+                                         {"attempt", message.attempts},
+                                         {"outcome", outcome_name(outcome->kind)},
+                                         {"error_code", outcome->error_code}});
+    }
     commit(std::move(*outcome));
   } else {
     release(*worker.repo, {{message.id, message.lease_token}});
