@@ -102,23 +102,18 @@ TEST_CASE("HTTP request counters and durations move with traffic", "[integration
   for (int i = 0; i < 3; ++i) REQUIRE(mailerd.client()->Get("/health"));
   REQUIRE(mailerd.client()->Get("/nothing/here/42"));
   // Requests are counted after their response is written, possibly on another
-  // server thread: scrape until the last one shows up (bounded).
-  auto first = scrape(mailerd);
-  for (int i = 0; i < 50 && (value_of(first, health) < 3 || value_of(first, unmatched) < 1); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    first = scrape(mailerd);
-  }
+  // server thread: scrape until each shows up (bounded).
+  scrape_until(mailerd, health, 3);
+  auto first = scrape_until(mailerd, unmatched, 1);
   CHECK(value_of(first, health) == 3);
   CHECK(value_of(first, unmatched) == 1);
   CHECK(value_of(first, "mailer_http_request_duration_seconds_count{method=\"GET\",route=\"/health\"}") == 3);
   CHECK(first.find("/nothing/here/42") == std::string::npos);  // paths never become labels
 
   REQUIRE(mailerd.client()->Get("/health"));
-  auto second = scrape(mailerd);
-  for (int i = 0; i < 50 && value_of(second, health) < 4; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    second = scrape(mailerd);
-  }
+  scrape_until(mailerd, health, 4);
+  auto second = scrape_until(
+      mailerd, "mailer_http_requests_total{method=\"GET\",route=\"/metrics\",status_class=\"2xx\"}", 1);
   CHECK(value_of(second, health) == 4);
   // The first scrape itself was counted once its response was written.
   CHECK(value_of(second, "mailer_http_requests_total{method=\"GET\",route=\"/metrics\",status_class=\"2xx\"}") >= 1);
