@@ -1,9 +1,9 @@
 #include "mailer/jobs/engine.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <deque>
-#include <future>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -26,11 +26,15 @@
 //   many messages as there are idle workers, so a crash strands at most
 //   worker.concurrency messages in `sending` (returned by lease expiry).
 // - Duplicates after kill -9 are bounded the same way: a worker that sent a
-//   message waits until the recorder committed its outcome before it takes
-//   another, so at most one sent-but-unrecorded message per worker exists.
-// - Group commit: the recorder writes every outcome pending in one
-//   transaction (one fsync), as soon as each busy worker has reported or a
-//   few milliseconds passed, so throughput does not hinge on fsync latency.
+//   message waits until its outcome is committed before it takes another,
+//   so at most one sent-but-unrecorded message per worker exists.
+// - One transaction per round: the dispatcher records every outcome pending
+//   and claims the next messages in the same transaction on its own
+//   connection. Two connections taking turns at the write lock would spend
+//   their time in SQLite's busy-wait sleeps and re-reading each other's
+//   pages. Its commits are `deferred` (store::Sync): they survive kill -9 at
+//   once and reach the disk at the reaper's checkpoint within a second, so a
+//   power cut can only make the engine send again, never lose a message.
 // - Fencing: every outcome carries its claim's lease token; one that arrives
 //   after its lease was reaped or released changes nothing (MessageRepo).
 
@@ -88,7 +92,8 @@ struct Engine::Impl {
   };
   struct Pending {
     store::Outcome outcome;
-    std::promise<bool> committed;  // true when applied, false when stale or lost
+    bool done = false;     // the dispatcher has dealt with it (under `mutex`)
+    bool applied = false;  // recorded; false when stale or lost
   };
 
   Impl(const Config& cfg, std::string path, const Clock& clk, SenderFactory factory)
@@ -105,8 +110,14 @@ struct Engine::Impl {
 
   // Dispatcher.
   void dispatcher_loop(std::stop_token stop);
-  int wait_for_capacity(std::stop_token stop);
-  void claim_round(store::MessageRepo& repo, int capacity);
+  std::optional<int> wait_for_round(std::stop_token stop, std::vector<Pending*>& group);
+  void round(store::MessageRepo& repo, std::vector<Pending*>& group, int capacity);
+  std::optional<store::MessageRepo::Cycle> commit_round(store::MessageRepo& repo,
+                                                        const std::vector<store::Outcome>& outcomes,
+                                                        int capacity);
+  std::vector<store::MessageRepo::Claim> deliver(std::vector<Pending*>& group,
+                                                 std::vector<store::ClaimedMessage> claimed,
+                                                 int capacity);
   // Workers.
   void worker_loop(std::stop_token stop, Worker& worker);
   std::optional<store::ClaimedMessage> take_work(std::stop_token stop);
@@ -117,9 +128,6 @@ struct Engine::Impl {
                                  const Error& error);
   bool commit(store::Outcome outcome);
   void finish(const store::ClaimedMessage& message);
-  // Recorder.
-  void recorder_loop(std::stop_token stop);
-  void commit_group(store::MessageRepo& repo, std::vector<Pending*>& group);
   void count(const store::Outcome& outcome, store::Recorded recorded);
   // Reaper.
   void reaper_loop(std::stop_token stop);
@@ -137,20 +145,18 @@ struct Engine::Impl {
 
   // Hand-over between the dispatcher and the workers, under `mutex`.
   std::mutex mutex;
-  std::condition_variable_any dispatcher_cv;
-  std::condition_variable_any worker_cv;
-  std::condition_variable_any settled_cv;  // claims became empty (stop waits for it)
+  std::condition_variable_any dispatcher_cv;  // work to claim or outcomes to record
+  std::condition_variable_any worker_cv;      // `ready` has messages
+  std::condition_variable_any committed_cv;   // some Pending became done
+  std::condition_variable_any settled_cv;     // claims became empty (stop waits for it)
   std::deque<store::ClaimedMessage> ready;
   std::map<std::string, std::int64_t> claims;  // every claim not yet recorded: id -> token
+  std::vector<Pending*> pending;               // outcomes waiting for the next round
   int idle_workers = 0;
-  bool wake = false;     // notify() or a worker freed up while a backlog exists
-  bool backlog = false;  // the last claim was full: more work is probably due
-
-  // Outcomes waiting for the recorder, under `record_mutex`.
-  std::mutex record_mutex;
-  std::condition_variable_any record_cv;
-  std::vector<Pending*> pending;
-  std::atomic<int> busy_workers{0};
+  int busy_workers = 0;   // took a message and have not finished it
+  bool wake = false;      // notify() or a worker freed up while a backlog exists
+  bool backlog = false;   // the last claim was full: more work is probably due
+  bool draining = false;  // stop() began: claim nothing more
 
   std::atomic<bool> running{false};
   bool started = false;
@@ -160,31 +166,28 @@ struct Engine::Impl {
       cancelled{0}, stale{0}, claim_rounds{0}, reaper_ticks{0};
 
   std::unique_ptr<store::Database> dispatcher_db;
-  std::unique_ptr<store::Database> recorder_db;
   std::unique_ptr<store::Database> reaper_db;
   std::unique_ptr<Sender> reaper_sender;
   std::vector<std::unique_ptr<Worker>> workers;
   std::jthread dispatcher_thread;
   std::vector<std::jthread> worker_threads;
-  std::jthread recorder_thread;
   std::jthread reaper_thread;
 };
 
 // ---- start and stop ------------------------------------------------------------
 
 Status Engine::Impl::open() {
-  auto open_one = [&](std::unique_ptr<store::Database>& out) -> Status {
-    auto db = store::Database::open(db_path);
+  auto open_one = [&](std::unique_ptr<store::Database>& out, store::Sync sync) -> Status {
+    auto db = store::Database::open(db_path, store::OpenMode::create, sync);
     if (!db) return std::move(db).error();
     out = std::move(*db);
     return {};
   };
-  for (auto* db : {&dispatcher_db, &recorder_db, &reaper_db}) {
-    if (auto opened = open_one(*db); !opened) return opened;
-  }
+  if (auto opened = open_one(dispatcher_db, store::Sync::deferred); !opened) return opened;
+  if (auto opened = open_one(reaper_db, store::Sync::full); !opened) return opened;
   for (int i = 0; i < config.worker.concurrency; ++i) {
     auto worker = std::make_unique<Worker>();
-    if (auto opened = open_one(worker->db); !opened) return opened;
+    if (auto opened = open_one(worker->db, store::Sync::deferred); !opened) return opened;
     worker->repo = std::make_unique<store::MessageRepo>(*worker->db, clock);
     worker->composer = std::make_unique<Composer>(*worker->repo, config);
     worker->sender = make_sender();
@@ -207,7 +210,6 @@ Status Engine::Impl::open() {
 void Engine::Impl::start_threads() {
   running = true;
   last_tick = SteadyClock::now().time_since_epoch().count();
-  recorder_thread = std::jthread([this](std::stop_token stop) { recorder_loop(stop); });
   for (auto& worker : workers) {
     worker_threads.emplace_back([this, w = worker.get()](std::stop_token stop) { worker_loop(stop, *w); });
   }
@@ -227,18 +229,19 @@ void Engine::Impl::release(store::MessageRepo& repo,
 
 void Engine::Impl::stop(std::chrono::milliseconds grace) {
   const auto deadline = SteadyClock::now() + grace;
-  dispatcher_thread.request_stop();
-  if (dispatcher_thread.joinable()) dispatcher_thread.join();
-  store::MessageRepo repo(*dispatcher_db, clock);  // the dispatcher's connection is free now
   std::vector<store::MessageRepo::Claim> not_started;
   {
     std::scoped_lock lock(mutex);
+    draining = true;
     for (const auto& m : ready) {
       not_started.push_back({m.id, m.lease_token});
       claims.erase(m.id);
     }
     ready.clear();
   }
+  reaper_thread.request_stop();
+  if (reaper_thread.joinable()) reaper_thread.join();
+  store::MessageRepo repo(*reaper_db, clock);  // the reaper's connection is free now
   release(repo, not_started);
   std::vector<store::MessageRepo::Claim> unfinished;
   {
@@ -249,11 +252,12 @@ void Engine::Impl::stop(std::chrono::milliseconds grace) {
   // Late outcomes of these are fenced off; the messages are sent again later.
   release(repo, unfinished);
   for (auto& thread : worker_threads) thread.request_stop();
-  worker_threads.clear();  // joins
-  recorder_thread.request_stop();
-  if (recorder_thread.joinable()) recorder_thread.join();
-  reaper_thread.request_stop();
-  if (reaper_thread.joinable()) reaper_thread.join();
+  worker_threads.clear();  // joins; the dispatcher still records their outcomes
+  dispatcher_thread.request_stop();
+  if (dispatcher_thread.joinable()) dispatcher_thread.join();
+  if (auto synced = reaper_db->checkpoint(); !synced) {
+    log::warn("final checkpoint failed", {{"error", synced.error().detail}});
+  }
   running = false;
   log::info("job engine stopped", {{"released", not_started.size() + unfinished.size()}});
 }
@@ -262,41 +266,92 @@ void Engine::Impl::stop(std::chrono::milliseconds grace) {
 
 void Engine::Impl::dispatcher_loop(std::stop_token stop) {
   store::MessageRepo repo(*dispatcher_db, clock);
-  while (!stop.stop_requested()) {
-    int capacity = wait_for_capacity(stop);
-    if (capacity > 0 && !stop.stop_requested()) claim_round(repo, capacity);
+  std::vector<Pending*> group;
+  while (auto capacity = wait_for_round(stop, group)) {
+    if (!group.empty() || *capacity > 0) round(repo, group, *capacity);
+    group.clear();
   }
 }
 
-// Waits for notify(), a freed worker while work is pending, or the poll
-// interval; returns how many messages the idle workers can take now.
-int Engine::Impl::wait_for_capacity(std::stop_token stop) {
+// Waits for outcomes to record, notify() or a freed worker while work is
+// pending, or the poll interval. Moves the outcomes into `group` and returns
+// how many messages to claim in this round; nullopt when stopped with nothing
+// left to record.
+std::optional<int> Engine::Impl::wait_for_round(std::stop_token stop, std::vector<Pending*>& group) {
   std::unique_lock lock(mutex);
-  auto free_slots = [&] { return idle_workers - static_cast<int>(ready.size()); };
-  dispatcher_cv.wait_for(lock, stop, k_poll_interval, [&] { return wake && free_slots() > 0; });
+  auto free_slots = [&] { return draining ? 0 : idle_workers - static_cast<int>(ready.size()); };
+  dispatcher_cv.wait_for(lock, stop, k_poll_interval,
+                         [&] { return !pending.empty() || (wake && free_slots() > 0); });
+  if (stop.stop_requested() && pending.empty()) return std::nullopt;
+  if (!pending.empty()) {
+    // Give the other busy workers a moment to report: one round for all.
+    dispatcher_cv.wait_for(lock, k_group_commit_wait,
+                           [&] { return static_cast<int>(pending.size()) >= busy_workers; });
+  }
+  group.swap(pending);
   wake = false;
-  return free_slots();
+  // The workers whose outcomes are in this round are free once it commits.
+  // (Messages handed over in the last round may still outnumber idle workers.)
+  return draining ? 0 : std::max(0, free_slots() + static_cast<int>(group.size()));
 }
 
-void Engine::Impl::claim_round(store::MessageRepo& repo, int capacity) {
+void Engine::Impl::round(store::MessageRepo& repo, std::vector<Pending*>& group, int capacity) {
+  std::vector<store::Outcome> outcomes;
+  outcomes.reserve(group.size());
+  for (auto* p : group) outcomes.push_back(std::move(p->outcome));
+  auto cycle = commit_round(repo, outcomes, capacity);
+  if (capacity > 0) ++claim_rounds;
+  std::vector<store::ClaimedMessage> claimed;
+  if (cycle) {
+    for (std::size_t i = 0; i < outcomes.size(); ++i) count(outcomes[i], cycle->recorded[i]);
+    for (std::size_t i = 0; i < group.size(); ++i) {
+      group[i]->applied = cycle->recorded[i] == store::Recorded::applied;
+    }
+    claimed = std::move(cycle->claimed);
+  }
+  release(repo, deliver(group, std::move(claimed), capacity));
+}
+
+// record_and_claim, retried while the database is busy. nullopt when it gave
+// up: the outcomes are lost, and their leases will expire.
+std::optional<store::MessageRepo::Cycle> Engine::Impl::commit_round(
+    store::MessageRepo& repo, const std::vector<store::Outcome>& outcomes, int capacity) {
   // Bulk waits while the daily quota is spent; transactional mail goes on.
   auto scope = quota.allows(1, Traffic::bulk) ? store::ClaimScope::all
                                               : store::ClaimScope::transactional_only;
   const auto lease_ms = std::chrono::milliseconds(config.worker.lease).count();
-  auto claimed = repo.claim(capacity, to_ms(clock.now()), lease_ms, scope);
-  ++claim_rounds;
-  if (!claimed) {
-    log::warn("claiming messages failed", {{"error", claimed.error().detail}});
-    return;
+  for (int attempt = 1;; ++attempt) {
+    auto cycle = repo.record_and_claim(outcomes, capacity, to_ms(clock.now()), lease_ms, scope);
+    if (cycle) return std::move(*cycle);
+    if (cycle.error().code != ErrorCode::storage_unavailable || attempt >= k_record_retries) {
+      log::error("recording outcomes failed; their leases will expire and they will be retried",
+                 {{"count", outcomes.size()}, {"error", cycle.error().detail}});
+      return std::nullopt;
+    }
+    std::this_thread::sleep_for(k_record_retry_wait);  // back off from a busy database
   }
+}
+
+// Wakes the workers of `group` and hands `claimed` over; returns the claims
+// to give back because stop() began meanwhile.
+std::vector<store::MessageRepo::Claim> Engine::Impl::deliver(
+    std::vector<Pending*>& group, std::vector<store::ClaimedMessage> claimed, int capacity) {
+  std::vector<store::MessageRepo::Claim> to_release;
   std::scoped_lock lock(mutex);
-  backlog = static_cast<int>(claimed->size()) == capacity;
+  for (auto* p : group) p->done = true;
+  committed_cv.notify_all();
+  if (draining) {
+    for (const auto& m : claimed) to_release.push_back({m.id, m.lease_token});
+    return to_release;
+  }
+  backlog = capacity > 0 && static_cast<int>(claimed.size()) == capacity;
   wake = wake || backlog;
-  for (auto& m : *claimed) {
+  for (auto& m : claimed) {
     claims[m.id] = m.lease_token;
     ready.push_back(std::move(m));
   }
-  worker_cv.notify_all();
+  if (!ready.empty()) worker_cv.notify_all();
+  return to_release;
 }
 
 // ---- workers ------------------------------------------------------------------------
@@ -414,16 +469,14 @@ store::Outcome Engine::Impl::failure_outcome(Worker& worker, const store::Claime
   return outcome;
 }
 
-// Hands `outcome` to the recorder and waits for its commit.
+// Hands `outcome` to the dispatcher and waits until its round committed.
 bool Engine::Impl::commit(store::Outcome outcome) {
-  Pending entry{std::move(outcome), {}};
-  auto committed = entry.committed.get_future();
-  {
-    std::scoped_lock lock(record_mutex);
-    pending.push_back(&entry);
-  }
-  record_cv.notify_one();
-  return committed.get();
+  Pending entry{std::move(outcome)};
+  std::unique_lock lock(mutex);
+  pending.push_back(&entry);
+  dispatcher_cv.notify_one();
+  committed_cv.wait(lock, [&] { return entry.done; });
+  return entry.applied;
 }
 
 void Engine::Impl::finish(const store::ClaimedMessage& message) {
@@ -431,47 +484,6 @@ void Engine::Impl::finish(const store::ClaimedMessage& message) {
   claims.erase(message.id);
   --busy_workers;
   if (claims.empty()) settled_cv.notify_all();
-}
-
-// ---- recorder -----------------------------------------------------------------------
-
-void Engine::Impl::recorder_loop(std::stop_token stop) {
-  store::MessageRepo repo(*recorder_db, clock);
-  while (true) {
-    std::vector<Pending*> group;
-    {
-      std::unique_lock lock(record_mutex);
-      record_cv.wait(lock, stop, [&] { return !pending.empty(); });
-      if (pending.empty()) return;  // stop requested and nothing left
-      // Give the other busy workers a moment to report: one fsync for all.
-      record_cv.wait_for(lock, k_group_commit_wait,
-                         [&] { return static_cast<int>(pending.size()) >= busy_workers.load(); });
-      group.swap(pending);
-    }
-    commit_group(repo, group);
-  }
-}
-
-void Engine::Impl::commit_group(store::MessageRepo& repo, std::vector<Pending*>& group) {
-  std::vector<store::Outcome> outcomes;
-  for (auto* p : group) outcomes.push_back(p->outcome);
-  for (int attempt = 1;; ++attempt) {
-    auto recorded = repo.record(outcomes);
-    if (recorded) {
-      for (std::size_t i = 0; i < group.size(); ++i) {
-        count(outcomes[i], (*recorded)[i]);
-        group[i]->committed.set_value((*recorded)[i] == store::Recorded::applied);
-      }
-      return;
-    }
-    if (recorded.error().code != ErrorCode::storage_unavailable || attempt >= k_record_retries) {
-      log::error("recording outcomes failed; their leases will expire and they will be retried",
-                 {{"count", group.size()}, {"error", recorded.error().detail}});
-      for (auto* p : group) p->committed.set_value(false);
-      return;
-    }
-    std::this_thread::sleep_for(k_record_retry_wait);  // back off from a busy database
-  }
 }
 
 void Engine::Impl::count(const store::Outcome& outcome, store::Recorded recorded) {
@@ -497,6 +509,10 @@ void Engine::Impl::reaper_loop(std::stop_token stop) {
   auto next_account = SteadyClock::now();
   while (!stop.stop_requested()) {
     reap(repo);
+    // The durability point of the engine's `deferred` commits (store::Sync).
+    if (auto synced = reaper_db->checkpoint(); !synced) {
+      log::warn("checkpoint failed", {{"error", synced.error().detail}});
+    }
     if (SteadyClock::now() >= next_account) {
       next_account = SteadyClock::now() + (refresh_account() ? std::chrono::seconds(k_account_refresh)
                                                              : std::chrono::seconds(k_account_retry));
@@ -587,6 +603,7 @@ EngineStats Engine::stats() const {
   {
     std::scoped_lock lock(m_impl->mutex);
     s.in_flight = static_cast<int>(impl.claims.size());
+    s.stopping = impl.draining;
   }
   s.send_rate = impl.rate.current_rate();
   auto since_tick = SteadyClock::now().time_since_epoch() -

@@ -48,6 +48,7 @@ constexpr const char* k_select_due =
     "            THEN s.reason END"
     "  FROM messages m LEFT JOIN suppressions s ON s.email = lower(m.email)"
     " WHERE m.state = 'queued' AND m.paused = 0 AND m.run_at_ms <= ?";
+constexpr const char* k_claim_order = " ORDER BY m.priority, m.run_at_ms LIMIT ?";
 
 ClaimedMessage read_claimed(SQLite::Statement& row) {
   ClaimedMessage m;
@@ -70,12 +71,12 @@ ClaimedMessage read_claimed(SQLite::Statement& row) {
   return m;
 }
 
-std::vector<ClaimedMessage> select_due(SQLite::Database& db, int max, std::int64_t now_ms,
+std::vector<ClaimedMessage> select_due(sql::StatementCache& cache, int max, std::int64_t now_ms,
                                        ClaimScope scope) {
-  std::string query = k_select_due;
-  if (scope == ClaimScope::transactional_only) query += " AND m.kind = 'transactional'";
-  query += " ORDER BY m.priority, m.run_at_ms LIMIT ?";
-  SQLite::Statement select(db, query);
+  static const std::string k_all = std::string(k_select_due) + k_claim_order;
+  static const std::string k_transactional =
+      std::string(k_select_due) + " AND m.kind = 'transactional'" + k_claim_order;
+  auto& select = cache.get(scope == ClaimScope::transactional_only ? k_transactional : k_all);
   select.bind(1, static_cast<std::int64_t>(now_ms));
   select.bind(2, max);
   std::vector<ClaimedMessage> due;
@@ -83,10 +84,9 @@ std::vector<ClaimedMessage> select_due(SQLite::Database& db, int max, std::int64
   return due;
 }
 
-void mark_sending(SQLite::Database& db, ClaimedMessage& m, std::int64_t now_ms,
+void mark_sending(sql::StatementCache& cache, ClaimedMessage& m, std::int64_t now_ms,
                   std::int64_t lease_ms) {
-  SQLite::Statement update(db,
-                           "UPDATE messages SET state = 'sending', lease_token = ?,"
+  auto& update = cache.get("UPDATE messages SET state = 'sending', lease_token = ?,"
                            " lease_expires_ms = ?, attempts = attempts + 1, updated_at_ms = ?"
                            " WHERE id = ?");
   m.lease_token = random_lease_token();
@@ -111,9 +111,9 @@ struct Fenced {
 // `bind` binds the set clause's parameters and returns the next index.
 // nullopt when the fence did not match (a stale outcome): nothing changed.
 template <typename Bind>
-std::optional<Fenced> update_fenced(SQLite::Database& db, const std::string& set_clause,
+std::optional<Fenced> update_fenced(sql::StatementCache& cache, const std::string& set_clause,
                                     std::int64_t now_ms, const Outcome& o, Bind&& bind) {
-  SQLite::Statement update(db, "UPDATE messages SET " + set_clause +
+  auto& update = cache.get("UPDATE messages SET " + set_clause +
                                    ", lease_token = NULL, lease_expires_ms = NULL,"
                                    " updated_at_ms = ?"
                                    " WHERE id = ? AND lease_token = ? AND state = 'sending'"
@@ -130,12 +130,12 @@ std::optional<Fenced> update_fenced(SQLite::Database& db, const std::string& set
   return row;
 }
 
-void insert_event(SQLite::Database& db, const char* type, const Fenced& row,
+void insert_event(sql::StatementCache& cache, const char* type, const Fenced& row,
                   const std::string& message_id, const nlohmann::json& detail,
                   std::int64_t now_ms) {
-  SQLite::Statement insert(db,
-                           "INSERT INTO events(type, batch_id, message_id, email, detail_json,"
-                           " occurred_at_ms) VALUES (?, ?, ?, ?, ?, ?)");
+  auto& insert = cache.get(
+      "INSERT INTO events(type, batch_id, message_id, email, detail_json,"
+      " occurred_at_ms) VALUES (?, ?, ?, ?, ?, ?)");
   insert.bind(1, type);
   sql::bind_optional(insert, 2, row.batch_id);
   insert.bind(3, message_id);
@@ -145,22 +145,22 @@ void insert_event(SQLite::Database& db, const char* type, const Fenced& row,
   insert.exec();
 }
 
-bool record_sent(SQLite::Database& db, const Outcome& o, std::int64_t now_ms) {
-  auto row = update_fenced(db, "state = 'sent', ses_message_id = ?, sent_at_ms = ?", now_ms, o,
+bool record_sent(sql::StatementCache& cache, const Outcome& o, std::int64_t now_ms) {
+  auto row = update_fenced(cache, "state = 'sent', ses_message_id = ?, sent_at_ms = ?", now_ms, o,
                            [&](SQLite::Statement& s) {
                              s.bind(1, o.ses_message_id);
                              s.bind(2, static_cast<std::int64_t>(now_ms));
                              return 3;
                            });
   if (!row) return false;
-  insert_event(db, "SENT", *row, o.message_id, {{"ses_message_id", o.ses_message_id}}, now_ms);
+  insert_event(cache, "SENT", *row, o.message_id, {{"ses_message_id", o.ses_message_id}}, now_ms);
   return true;
 }
 
-bool record_retry(SQLite::Database& db, const Outcome& o, std::int64_t now_ms) {
+bool record_retry(sql::StatementCache& cache, const Outcome& o, std::int64_t now_ms) {
   // NOTE: an unconsumed try (throttling, daily quota) was counted at claim
   // time; giving it back here keeps `attempts` equal to the tries that count.
-  auto row = update_fenced(db,
+  auto row = update_fenced(cache,
                            "state = 'queued', run_at_ms = ?, last_error_code = ?, last_error = ?,"
                            " attempts = max(0, attempts - ?)",
                            now_ms, o, [&](SQLite::Statement& s) {
@@ -174,12 +174,12 @@ bool record_retry(SQLite::Database& db, const Outcome& o, std::int64_t now_ms) {
   nlohmann::json detail = {{"error_code", o.error_code}, {"error", o.error},
                            {"attempt", row->attempts}, {"retry_at_ms", o.run_at_ms},
                            {"attempt_consumed", o.attempt_consumed}};
-  insert_event(db, "DEFERRED", *row, o.message_id, detail, now_ms);
+  insert_event(cache, "DEFERRED", *row, o.message_id, detail, now_ms);
   return true;
 }
 
-bool record_dead_letter(SQLite::Database& db, const Outcome& o, std::int64_t now_ms) {
-  auto row = update_fenced(db,
+bool record_dead_letter(sql::StatementCache& cache, const Outcome& o, std::int64_t now_ms) {
+  auto row = update_fenced(cache,
                            "state = 'failed', failed_at_ms = ?, last_error_code = ?,"
                            " last_error = ?",
                            now_ms, o, [&](SQLite::Statement& s) {
@@ -191,20 +191,20 @@ bool record_dead_letter(SQLite::Database& db, const Outcome& o, std::int64_t now
   if (!row) return false;
   nlohmann::json detail = {{"error_code", o.error_code}, {"error", o.error},
                            {"attempts", row->attempts}};
-  insert_event(db, "FAILED", *row, o.message_id, detail, now_ms);
+  insert_event(cache, "FAILED", *row, o.message_id, detail, now_ms);
   return true;
 }
 
-bool record_suppressed(SQLite::Database& db, const Outcome& o, std::int64_t now_ms) {
-  auto row = update_fenced(db, "state = 'suppressed'", now_ms, o,
+bool record_suppressed(sql::StatementCache& cache, const Outcome& o, std::int64_t now_ms) {
+  auto row = update_fenced(cache, "state = 'suppressed'", now_ms, o,
                            [](SQLite::Statement&) { return 1; });
   if (!row) return false;
-  insert_event(db, "SUPPRESSED", *row, o.message_id, {{"reason", o.error}}, now_ms);
+  insert_event(cache, "SUPPRESSED", *row, o.message_id, {{"reason", o.error}}, now_ms);
   return true;
 }
 
-bool record_cancelled(SQLite::Database& db, const Outcome& o, std::int64_t now_ms) {
-  auto row = update_fenced(db, "state = 'cancelled', last_error_code = ?, last_error = ?", now_ms,
+bool record_cancelled(sql::StatementCache& cache, const Outcome& o, std::int64_t now_ms) {
+  auto row = update_fenced(cache, "state = 'cancelled', last_error_code = ?, last_error = ?", now_ms,
                            o, [&](SQLite::Statement& s) {
                              s.bind(1, o.error_code);
                              s.bind(2, o.error);
@@ -213,15 +213,32 @@ bool record_cancelled(SQLite::Database& db, const Outcome& o, std::int64_t now_m
   return row.has_value();
 }
 
-bool record_one(SQLite::Database& db, const Outcome& o, std::int64_t now_ms) {
+bool record_one(sql::StatementCache& cache, const Outcome& o, std::int64_t now_ms) {
   switch (o.kind) {
-    case Outcome::Kind::sent: return record_sent(db, o, now_ms);
-    case Outcome::Kind::retry: return record_retry(db, o, now_ms);
-    case Outcome::Kind::dead_letter: return record_dead_letter(db, o, now_ms);
-    case Outcome::Kind::suppressed: return record_suppressed(db, o, now_ms);
-    case Outcome::Kind::cancelled: return record_cancelled(db, o, now_ms);
+    case Outcome::Kind::sent: return record_sent(cache, o, now_ms);
+    case Outcome::Kind::retry: return record_retry(cache, o, now_ms);
+    case Outcome::Kind::dead_letter: return record_dead_letter(cache, o, now_ms);
+    case Outcome::Kind::suppressed: return record_suppressed(cache, o, now_ms);
+    case Outcome::Kind::cancelled: return record_cancelled(cache, o, now_ms);
   }
   return false;
+}
+
+std::vector<Recorded> record_all(sql::StatementCache& cache, const std::vector<Outcome>& outcomes,
+                                 std::int64_t now_ms) {
+  std::vector<Recorded> recorded;
+  recorded.reserve(outcomes.size());
+  for (const auto& o : outcomes) {
+    recorded.push_back(record_one(cache, o, now_ms) ? Recorded::applied : Recorded::stale);
+  }
+  return recorded;
+}
+
+std::vector<ClaimedMessage> claim_due(sql::StatementCache& cache, int max, std::int64_t now_ms,
+                                      std::int64_t lease_ms, ClaimScope scope) {
+  auto due = select_due(cache, max, now_ms, scope);
+  for (auto& m : due) mark_sending(cache, m, now_ms, lease_ms);
+  return due;
 }
 
 int exec_count(SQLite::Database& db, const std::string& query, std::int64_t now_ms,
@@ -360,21 +377,25 @@ Result<std::vector<ClaimedMessage>> MessageRepo::claim(int max, std::int64_t now
                                                        std::int64_t lease_ms, ClaimScope scope) {
   if (max <= 0) return std::vector<ClaimedMessage>{};
   return sql::transaction(m_db, "claim messages", [&]() -> Result<std::vector<ClaimedMessage>> {
-    auto due = select_due(m_db.sql(), max, now_ms, scope);
-    for (auto& m : due) mark_sending(m_db.sql(), m, now_ms, lease_ms);
-    return due;
+    return claim_due(m_db.statements(), max, now_ms, lease_ms, scope);
   });
 }
 
 Result<std::vector<Recorded>> MessageRepo::record(const std::vector<Outcome>& outcomes) {
   const std::int64_t now_ms = to_ms(m_clock.now());
   return sql::transaction(m_db, "record outcomes", [&]() -> Result<std::vector<Recorded>> {
-    std::vector<Recorded> recorded;
-    recorded.reserve(outcomes.size());
-    for (const auto& o : outcomes) {
-      recorded.push_back(record_one(m_db.sql(), o, now_ms) ? Recorded::applied : Recorded::stale);
-    }
-    return recorded;
+    return record_all(m_db.statements(), outcomes, now_ms);
+  });
+}
+
+Result<MessageRepo::Cycle> MessageRepo::record_and_claim(const std::vector<Outcome>& outcomes,
+                                                         int max, std::int64_t now_ms,
+                                                         std::int64_t lease_ms, ClaimScope scope) {
+  return sql::transaction(m_db, "record outcomes and claim", [&]() -> Result<Cycle> {
+    Cycle cycle;
+    cycle.recorded = record_all(m_db.statements(), outcomes, now_ms);
+    if (max > 0) cycle.claimed = claim_due(m_db.statements(), max, now_ms, lease_ms, scope);
+    return cycle;
   });
 }
 

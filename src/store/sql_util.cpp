@@ -86,4 +86,17 @@ std::int64_t query_int64(SQLite::Database& db, const std::string& query) {
   return statement.getColumn(0).getInt64();
 }
 
+SQLite::Statement& StatementCache::get(const std::string& query) {
+  auto& slot = m_statements[query];
+  if (!slot) {
+    slot = std::make_unique<SQLite::Statement>(m_db, query);
+    return *slot;
+  }
+  // tryReset, not reset: reset() rethrows the error of the statement's last
+  // run (say SQLITE_BUSY), which its caller already handled.
+  slot->tryReset();
+  slot->clearBindings();
+  return *slot;
+}
+
 }  // namespace mailer::store::sql

@@ -29,10 +29,12 @@
 // `if (r.error().code == ErrorCode::conflict) return make_error(conflict, "name taken")`.
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <unordered_map>
 
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Exception.h>
@@ -98,5 +100,22 @@ void bind_optional(SQLite::Statement& statement, int index, const std::optional<
 /// "SELECT count(*) FROM t" as an integer, 0 when it returns no row or NULL.
 /// Throws like SQLiteCpp (use inside guard/transaction).
 std::int64_t query_int64(SQLite::Database& db, const std::string& query);
+
+/// Prepared statements of one connection, kept by their SQL text, so a hot path
+/// parses each query once: re-preparing per message was a fifth of the job
+/// engine's CPU (docs/PERFORMANCE.md). Owned by Database (statements()); one
+/// per connection, not thread-safe, like the connection.
+class StatementCache {
+ public:
+  explicit StatementCache(SQLite::Database& db) : m_db(db) {}
+  /// The statement for `query`, prepared on first use, reset and with its
+  /// bindings cleared. Throws like SQLiteCpp on a bad query (use inside
+  /// guard/transaction). The reference lives as long as the cache.
+  SQLite::Statement& get(const std::string& query);
+
+ private:
+  SQLite::Database& m_db;
+  std::unordered_map<std::string, std::unique_ptr<SQLite::Statement>> m_statements;
+};
 
 }  // namespace mailer::store::sql

@@ -3,19 +3,21 @@
 // through SES at the shared rate and records outcomes (SPEC §4,
 // docs/ARCHITECTURE.md). Threads, all std::jthread, none detached:
 //
-//   dispatcher  claims up to the number of idle workers (BEGIN IMMEDIATE,
-//               lease + fencing token), hands messages over; woken by notify(),
-//               by a worker freeing up while work is pending, else every 250 ms
+//   dispatcher  one transaction per round: records every outcome the workers
+//               handed in (group commit) and claims up to the number of
+//               workers free after it (lease + fencing token); a round starts
+//               as soon as every busy worker reported or 1 ms passed, on
+//               notify(), on a worker freeing up while work is pending, else
+//               every 250 ms. Its connection commits `deferred` (store::Sync)
 //   workers     worker.concurrency threads: compose, suppression, daily quota,
 //               SendRate token, Sender::send, RetryPolicy on failure; then hand
-//               the Outcome to the recorder and WAIT for its commit before
+//               the Outcome to the dispatcher and WAIT for its commit before
 //               taking more work, which bounds kill -9 duplicates by concurrency
-//   recorder    group commit: one transaction for every outcome pending, as
-//               soon as every busy worker has reported or 3 ms passed
 //   reaper      every second: requeue expired leases, promote scheduled
 //               messages, cancel past send_before, update batch statuses; every
 //               60 s GetAccount for the send rate (ses.max_send_rate "auto")
-//               and the daily quota
+//               and the daily quota; checkpoints the WAL each tick, which
+//               makes the dispatcher's commits durable on disk
 //
 // Each thread has its own SQLite connection to `db_path`.
 
@@ -38,6 +40,7 @@ struct EngineStats {
   double send_rate = 0;        // current token bucket rate, recipients per second
   bool alive = false;          // started, not stopped, and the reaper ticked within 5 s
   bool bulk_held = false;      // bulk claiming held back by the SES daily quota
+  bool stopping = false;       // stop() began: nothing more is claimed
   std::uint64_t sent = 0;      // outcomes applied since start, by kind
   std::uint64_t retried = 0;
   std::uint64_t dead_lettered = 0;
@@ -53,7 +56,7 @@ class Engine {
   static constexpr std::chrono::milliseconds k_poll_interval{250};
   static constexpr std::chrono::milliseconds k_reaper_interval{1000};
   static constexpr std::chrono::seconds k_account_refresh{60};
-  static constexpr std::chrono::milliseconds k_group_commit_wait{3};
+  static constexpr std::chrono::milliseconds k_group_commit_wait{1};
   /// The send rate used under "auto" until GetAccount first answers: the SES
   /// sandbox rate, so a new account is never throttled at start.
   static constexpr double k_initial_auto_rate = 1.0;

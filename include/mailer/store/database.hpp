@@ -11,6 +11,7 @@
 #include "mailer/core/error.hpp"
 
 namespace SQLite { class Database; }
+namespace mailer::store::sql { class StatementCache; }
 
 namespace mailer::store {
 
@@ -19,25 +20,46 @@ namespace mailer::store {
 /// empty file behind when given a wrong path.
 enum class OpenMode { create, existing };
 
+/// When a connection's commits reach the disk.
+/// - `full`: every commit fsyncs the WAL before it returns (synchronous=FULL),
+///   so a power cut cannot undo it. The API needs this: 202 means on disk.
+/// - `deferred`: a commit reaches the OS at once, so it survives a crash or
+///   kill -9 of mailerd, and the disk at the next `full` commit of any
+///   connection or the next checkpoint() (synchronous=NORMAL, no automatic
+///   checkpoints on this connection). A power cut can undo its last commits.
+///   The job engine's claims and outcomes use it: undoing those re-sends a
+///   message, never loses one (docs/ARCHITECTURE.md "Durability guarantees").
+/// https://www.sqlite.org/pragma.html#pragma_synchronous
+enum class Sync { full, deferred };
+
 /// One connection. Not shared between threads: each thread opens its own.
 class Database {
  public:
   /// Opens (creating if absent, unless `mode` is `existing`) `path` in WAL mode
-  /// with foreign keys on, a busy timeout of 5 s and synchronous=FULL, so that
-  /// every commit is fsync'd before it returns (SPEC §3: 202 means on disk; with
-  /// WAL, NORMAL would only sync at checkpoints). Errors: storage_unavailable
+  /// with foreign keys on, a busy timeout of 5 s and commits synced as `sync`
+  /// says (default `full`: SPEC §3, 202 means on disk). Errors: storage_unavailable
   /// (cannot open/create, or not a database), not_found (mode `existing` and no
   /// such file); the detail names the path.
   static Result<std::unique_ptr<Database>> open(const std::string& path,
-                                                OpenMode mode = OpenMode::create);
+                                                OpenMode mode = OpenMode::create,
+                                                Sync sync = Sync::full);
   ~Database();
   SQLite::Database& sql() { return *m_db; }
+  /// This connection's prepared statements, for repos' hot paths (src/store only).
+  sql::StatementCache& statements() { return *m_statements; }
   const std::string& path() const { return m_path; }
+
+  /// Copies committed WAL content into the database file without waiting for
+  /// readers or writers (PRAGMA wal_checkpoint(PASSIVE)), syncing the WAL
+  /// first: this is what makes `deferred` commits durable. Errors:
+  /// storage_unavailable. https://www.sqlite.org/c3ref/wal_checkpoint_v2.html
+  Status checkpoint();
 
  private:
   Database(std::string path, std::unique_ptr<SQLite::Database> db);
   std::string m_path;
   std::unique_ptr<SQLite::Database> m_db;
+  std::unique_ptr<sql::StatementCache> m_statements;  // after m_db: finalized first
 };
 
 struct MigrationStatus {

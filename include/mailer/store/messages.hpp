@@ -148,6 +148,19 @@ class MessageRepo {
   /// (nothing applied: retry the whole group); internal.
   Result<std::vector<Recorded>> record(const std::vector<Outcome>& outcomes);
 
+  /// What record_and_claim() did.
+  struct Cycle {
+    std::vector<Recorded> recorded;       // one per outcome, in order
+    std::vector<ClaimedMessage> claimed;  // as claim() returns them
+  };
+  /// record(`outcomes`), then claim(`max`, ...), in ONE transaction: the job
+  /// engine's round, one commit where two would take turns at the write lock.
+  /// Outcomes are stamped `now_ms`. `max` <= 0 claims nothing. Errors:
+  /// storage_unavailable (nothing applied, nothing claimed); internal.
+  Result<Cycle> record_and_claim(const std::vector<Outcome>& outcomes, int max,
+                                 std::int64_t now_ms, std::int64_t lease_ms,
+                                 ClaimScope scope = ClaimScope::all);
+
   /// Returns messages stuck in `sending` with lease_expires_ms < `now_ms` (a
   /// crash, a hung worker) to `queued`, lease cleared. Returns how many.
   Result<int> requeue_expired(std::int64_t now_ms);

@@ -327,6 +327,8 @@ TEST_CASE("Engine::stop gives unfinished claims back", "[jobs][engine]") {
   }
   SECTION("sends finishing within the grace are recorded") {
     std::thread stopper([&] { f.engine->stop(10s); });
+    // Open the gate only once stop() began, or the freed workers claim more.
+    REQUIRE(eventually([&] { return f.engine->stats().stopping; }));
     f.ses.open_gate();
     stopper.join();
     CHECK(f.count_state("sent") == 2);

@@ -170,3 +170,34 @@ TEST_CASE("DaemonLock reports a lock file it cannot create", "[store]") {
   CHECK(lock.error().code == ErrorCode::storage_unavailable);
   CHECK_THAT(lock.error().detail, Catch::Contains("/nonexistent-dir/a.db.lock"));
 }
+
+TEST_CASE("Database::open with Sync::deferred leaves syncing to checkpoints", "[store]") {
+  mailer::test::TempDir dir;
+  auto opened = Database::open((dir / "a.db").string(), OpenMode::create, store::Sync::deferred);
+  REQUIRE(opened);
+  auto& db = **opened;
+  CHECK(pragma(db, "synchronous") == "1");  // NORMAL
+  CHECK(pragma(db, "wal_autocheckpoint") == "0");
+  CHECK(pragma(db, "journal_mode") == "wal");
+  db.sql().exec("CREATE TABLE t(x); INSERT INTO t VALUES (1), (2)");
+  REQUIRE(db.checkpoint());
+  // Everything in the WAL is now in the database file: log == checkpointed.
+  SQLite::Statement check(db.sql(), "PRAGMA wal_checkpoint(PASSIVE)");
+  REQUIRE(check.executeStep());
+  CHECK(check.getColumn(0).getInt() == 0);
+  CHECK(check.getColumn(1).getInt() == check.getColumn(2).getInt());
+}
+
+TEST_CASE("Database::checkpoint fails inside an open transaction", "[store]") {
+  mailer::test::TempDir dir;
+  auto db = open_ok(dir / "a.db");
+  db->sql().exec("CREATE TABLE t(x)");
+  // SQLite refuses to checkpoint from a connection mid-write (SQLITE_LOCKED).
+  db->sql().exec("BEGIN IMMEDIATE; INSERT INTO t VALUES (1)");
+  auto synced = db->checkpoint();
+  db->sql().exec("ROLLBACK");
+  REQUIRE_FALSE(synced);
+  CHECK(synced.error().code == ErrorCode::storage_unavailable);
+  CHECK_THAT(synced.error().detail, Catch::StartsWith("checkpoint: "));
+  CHECK(db->checkpoint());
+}

@@ -427,3 +427,56 @@ TEST_CASE("MessageRepo::claim reports storage_unavailable when locked", "[store]
   REQUIRE_FALSE(r);
   CHECK(r.error().code == ErrorCode::storage_unavailable);
 }
+
+TEST_CASE("MessageRepo::record_and_claim records and claims in one transaction", "[store][jobs]") {
+  Fixture f;
+  auto b = f.batch();
+  auto first = f.message({.batch_id = b, .email = "a@example.com"});
+  f.message({.batch_id = b, .email = "b@example.com"});
+  f.message({.batch_id = b, .email = "c@example.com"});
+  auto m = f.claim(1).at(0);
+  REQUIRE(m.id == first);
+  auto sent = outcome(Outcome::Kind::sent, m);
+  sent.ses_message_id = "ses-a";
+  auto stale = outcome(Outcome::Kind::sent, m);
+  stale.lease_token = m.lease_token + 1;
+
+  SECTION("outcomes in order, then up to max claims") {
+    auto cycle = f.repo.record_and_claim({stale, sent}, 5, f.now(), k_lease_ms);
+    REQUIRE(cycle);
+    REQUIRE(cycle->recorded.size() == 2);
+    CHECK(cycle->recorded[0] == Recorded::stale);
+    CHECK(cycle->recorded[1] == Recorded::applied);
+    CHECK(f.state(first) == "sent");
+    REQUIRE(cycle->claimed.size() == 2);
+    for (const auto& c : cycle->claimed) {
+      CHECK(c.id != first);
+      CHECK(f.state(c.id) == "sending");
+      CHECK(f.column(c.id, "lease_token") == c.lease_token);
+    }
+    CHECK(f.events("SENT") == 1);
+  }
+  SECTION("max 0 only records") {
+    auto cycle = f.repo.record_and_claim({sent}, 0, f.now(), k_lease_ms);
+    REQUIRE(cycle);
+    CHECK(cycle->claimed.empty());
+    CHECK(f.t.count_rows("messages WHERE state = 'queued'") == 2);
+  }
+  SECTION("a locked database applies nothing and claims nothing") {
+    auto other = f.t.open_connection();
+    other->sql().exec("PRAGMA busy_timeout = 0");
+    MessageRepo blocked(*other, f.t.clock());
+    f.t.db().sql().exec("BEGIN IMMEDIATE");
+    auto cycle = blocked.record_and_claim({sent}, 5, f.now(), k_lease_ms);
+    f.t.db().sql().exec("ROLLBACK");
+    REQUIRE_FALSE(cycle);
+    CHECK(cycle.error().code == ErrorCode::storage_unavailable);
+    CHECK(f.state(first) == "sending");
+    CHECK(f.t.count_rows("messages WHERE state = 'queued'") == 2);
+    // The same repo works once the lock is gone: its cached statements recover.
+    auto retried = blocked.record_and_claim({sent}, 5, f.now(), k_lease_ms);
+    REQUIRE(retried);
+    CHECK(retried->recorded.at(0) == Recorded::applied);
+    CHECK(retried->claimed.size() == 2);
+  }
+}

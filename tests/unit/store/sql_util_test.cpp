@@ -90,3 +90,44 @@ TEST_CASE("sql optional column helpers round-trip NULL", "[store]") {
   CHECK_FALSE(sql::optional_text(read.getColumn(2)));
   CHECK(sql::query_int64(t.db().sql(), "SELECT count(*) FROM sns_messages") == 1);
 }
+
+TEST_CASE("sql::StatementCache prepares once and hands statements back clean", "[store]") {
+  mailer::test::TestDb t;
+  auto& cache = t.db().statements();
+  t.db().sql().exec("CREATE TABLE c(x INTEGER UNIQUE)");
+  auto& insert = cache.get("INSERT INTO c VALUES (?)");
+  insert.bind(1, 1);
+  insert.exec();
+  auto& again = cache.get("INSERT INTO c VALUES (?)");
+  CHECK(&again == &insert);
+  // Bindings were cleared: x is NULL, not 1 (which would violate UNIQUE).
+  again.exec();
+  CHECK(sql::query_int64(t.db().sql(), "SELECT count(*) FROM c WHERE x IS NULL") == 1);
+
+  SECTION("a statement whose last run failed is usable again") {
+    auto& failing = cache.get("INSERT INTO c VALUES (?)");
+    failing.bind(1, 1);
+    Status failed = sql::guard("insert", [&]() -> Status {
+      failing.exec();
+      return {};
+    });
+    REQUIRE_FALSE(failed);
+    CHECK(failed.error().code == ErrorCode::conflict);
+    auto& next = cache.get("INSERT INTO c VALUES (?)");
+    next.bind(1, 2);
+    CHECK(next.exec() == 1);
+  }
+  SECTION("a bad query throws and is not cached") {
+    Status bad = sql::guard("bad", [&]() -> Status {
+      cache.get("SELECT nope FROM c");
+      return {};
+    });
+    REQUIRE_FALSE(bad);
+    CHECK(bad.error().code == ErrorCode::internal);
+    Status again_bad = sql::guard("bad", [&]() -> Status {
+      cache.get("SELECT nope FROM c");
+      return {};
+    });
+    CHECK_FALSE(again_bad);
+  }
+}
