@@ -84,6 +84,24 @@ std::uint64_t fake_accepted(httplib::Client& fake) {
   return json::parse(res->body).value("accepted", std::uint64_t{0});
 }
 
+// The mean SendEmail duration mailerd measured (mailer_ses_request_duration_seconds
+// _sum / _count from GET /metrics), in ms; -1 when absent. It tells the
+// endpoint's share of a worker's time from mailerd's own.
+double mean_send_ms(httplib::Client& api, const httplib::Headers& auth) {
+  auto res = api.Get("/metrics", auth);
+  if (!res || res->status != 200) return -1;
+  double sum = -1, count = -1;
+  std::istringstream lines(res->body);
+  std::string line;
+  const std::string metric = "mailer_ses_request_duration_seconds_";
+  const std::string label = "{operation=\"SendEmail\"} ";
+  while (std::getline(lines, line)) {
+    if (line.rfind(metric + "sum" + label, 0) == 0) sum = std::stod(line.substr(line.rfind(' ') + 1));
+    if (line.rfind(metric + "count" + label, 0) == 0) count = std::stod(line.substr(line.rfind(' ') + 1));
+  }
+  return sum >= 0 && count > 0 ? sum / count * 1000 : -1;
+}
+
 double seconds_between(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration<double>(b - a).count();
 }
@@ -147,6 +165,7 @@ int run(const Args& args) {
       {"cpu_ms_per_msg", (cpu_end - cpu_accepted) * 1000 / static_cast<double>(n)},
       {"cpu_s_drain", cpu_end - cpu_accepted},
       {"peak_rss_mb", status_mb(args.pid, "VmHWM")},
+      {"ses_mean_ms", mean_send_ms(api, auth)},
   };
   std::printf("%s\n", result.dump().c_str());
   return 0;

@@ -31,7 +31,7 @@ stop_pid() {  # stop_pid PID: SIGTERM and wait; the exit code goes to $stopped_c
 cleanup() {
   [[ -n $mailerd_pid ]] && stop_pid "$mailerd_pid"
   [[ -n $fake_pid ]] && stop_pid "$fake_pid"
-  rm -rf "$work"
+  cp -r "$work" /tmp/benchwork 2>/dev/null; rm -rf "$work"
 }
 trap cleanup EXIT
 
@@ -44,6 +44,10 @@ wait_port() {  # wait_port LOG PID: the port from the "listening" line
     sleep 0.1
   done
   echo "bench: no port in $1:" >&2; cat "$1" >&2; return 1
+}
+
+cpu_ticks() {  # cpu_ticks PID: utime+stime in clock ticks (fields 14 and 15 of /proc/PID/stat)
+  sed 's/.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'
 }
 
 machine() {
@@ -72,10 +76,13 @@ run_case() {  # run_case NAME CONCURRENCY FAKE_ARGS...
   key=$("$mailerctl" --db "$dir/mailer.db" keys create --name bench --scope admin | tail -1)
 
   echo "== $name: $recipients recipients, worker.concurrency $concurrency, fake $*"
-  local result
+  local result fake_ticks_before fake_ticks_after
+  fake_ticks_before=$(cpu_ticks "$fake_pid")
   result=$("$drain" "$port" "$key" "$fake_port" "$mailerd_pid" "$recipients" 900) \
     || { echo "bench: drain failed; mailerd log tail:" >&2; tail -20 "$dir/mailerd.log" >&2; exit 1; }
   echo "$result"
+  fake_ticks_after=$(cpu_ticks "$fake_pid")
+  echo "   mailer-fake-ses CPU during the run: $(( (fake_ticks_after - fake_ticks_before) * 1000 / $(getconf CLK_TCK) )) ms"
   stop_pid "$mailerd_pid"; mailerd_pid=""
   [[ $stopped_code == 0 ]] || { echo "bench: mailerd exited $stopped_code" >&2; exit 1; }
   stop_pid "$fake_pid"; fake_pid=""

@@ -23,8 +23,10 @@
 // How the engine keeps its promises (docs/ARCHITECTURE.md):
 //
 // - Claimed-but-unsent work stays small: the dispatcher claims at most as
-//   many messages as there are idle workers, so a crash strands at most
-//   worker.concurrency messages in `sending` (returned by lease expiry).
+//   many messages as there are workers free (idle, or reporting in this
+//   round), so a crash strands at most worker.concurrency messages in
+//   `sending` (returned at start and by lease expiry). A round hands each
+//   reporting worker its next message directly; the rest wait in `ready`.
 // - Duplicates after kill -9 are bounded the same way: a worker that sent a
 //   message waits until its outcome is committed before it takes another,
 //   so at most one sent-but-unrecorded message per worker exists.
@@ -89,11 +91,19 @@ struct Engine::Impl {
     std::unique_ptr<Sender> sender;
     std::mt19937_64 random{std::random_device{}()};
     Rng rng = [this] { return std::uniform_real_distribution<double>(0.0, 1.0)(random); };
+    // Set by the dispatcher when this worker's outcome is committed. An atomic
+    // wait on the worker, not a condition variable on the engine: each round
+    // wakes exactly its own workers, and the flag outlives the Pending.
+    std::atomic<bool> committed{false};
+    // The message the committing round handed this worker directly, so that
+    // it goes on without touching the shared queue. Written before
+    // `committed` is set, read after.
+    std::optional<store::ClaimedMessage> next;
   };
   struct Pending {
     store::Outcome outcome;
-    bool done = false;     // the dispatcher has dealt with it (under `mutex`)
-    bool applied = false;  // recorded; false when stale or lost
+    Worker* worker = nullptr;  // whose `committed` to set
+    bool applied = false;      // recorded; false when stale or lost
   };
 
   Impl(const Config& cfg, std::string path, const Clock& clk, SenderFactory factory)
@@ -116,6 +126,7 @@ struct Engine::Impl {
                                                         const std::vector<store::Outcome>& outcomes,
                                                         int capacity);
   std::vector<store::MessageRepo::Claim> deliver(std::vector<Pending*>& group,
+                                                 const std::vector<store::Outcome>& outcomes,
                                                  std::vector<store::ClaimedMessage> claimed,
                                                  int capacity);
   // Workers.
@@ -126,7 +137,7 @@ struct Engine::Impl {
                                         const store::ClaimedMessage& message);
   store::Outcome failure_outcome(Worker& worker, const store::ClaimedMessage& message,
                                  const Error& error);
-  bool commit(store::Outcome outcome);
+  bool commit(Worker& worker, store::Outcome outcome);
   void finish(const store::ClaimedMessage& message);
   void count(const store::Outcome& outcome, store::Recorded recorded);
   // Reaper.
@@ -147,7 +158,6 @@ struct Engine::Impl {
   std::mutex mutex;
   std::condition_variable_any dispatcher_cv;  // work to claim or outcomes to record
   std::condition_variable_any worker_cv;      // `ready` has messages
-  std::condition_variable_any committed_cv;   // some Pending became done
   std::condition_variable_any settled_cv;     // claims became empty (stop waits for it)
   std::deque<store::ClaimedMessage> ready;
   std::map<std::string, std::int64_t> claims;  // every claim not yet recorded: id -> token
@@ -156,7 +166,7 @@ struct Engine::Impl {
   int busy_workers = 0;   // took a message and have not finished it
   bool wake = false;      // notify() or a worker freed up while a backlog exists
   bool backlog = false;   // the last claim was full: more work is probably due
-  bool draining = false;  // stop() began: claim nothing more
+  std::atomic<bool> draining{false};  // stop() began: claim nothing more
 
   std::atomic<bool> running{false};
   bool started = false;
@@ -309,7 +319,7 @@ void Engine::Impl::round(store::MessageRepo& repo, std::vector<Pending*>& group,
     }
     claimed = std::move(cycle->claimed);
   }
-  release(repo, deliver(group, std::move(claimed), capacity));
+  release(repo, deliver(group, outcomes, std::move(claimed), capacity));
 }
 
 // record_and_claim, retried while the database is busy. nullopt when it gave
@@ -332,38 +342,74 @@ std::optional<store::MessageRepo::Cycle> Engine::Impl::commit_round(
   }
 }
 
-// Wakes the workers of `group` and hands `claimed` over; returns the claims
-// to give back because stop() began meanwhile.
+// Ends the claims of `outcomes`, hands `claimed` over (first one each to the
+// workers of `group`, the rest to the queue) and wakes those workers; returns
+// the claims to give back because stop() began meanwhile.
 std::vector<store::MessageRepo::Claim> Engine::Impl::deliver(
-    std::vector<Pending*>& group, std::vector<store::ClaimedMessage> claimed, int capacity) {
+    std::vector<Pending*>& group, const std::vector<store::Outcome>& outcomes,
+    std::vector<store::ClaimedMessage> claimed, int capacity) {
   std::vector<store::MessageRepo::Claim> to_release;
-  std::scoped_lock lock(mutex);
-  for (auto* p : group) p->done = true;
-  committed_cv.notify_all();
-  if (draining) {
-    for (const auto& m : claimed) to_release.push_back({m.id, m.lease_token});
-    return to_release;
+  std::size_t queued = 0;
+  {
+    std::scoped_lock lock(mutex);
+    for (const auto& o : outcomes) {
+      // By token: a stale outcome's message may carry a newer claim by now.
+      if (auto it = claims.find(o.message_id); it != claims.end() && it->second == o.lease_token) {
+        claims.erase(it);
+      }
+    }
+    if (draining) {
+      for (const auto& m : claimed) to_release.push_back({m.id, m.lease_token});
+      claimed.clear();
+    }
+    backlog = capacity > 0 && static_cast<int>(claimed.size()) == capacity;
+    wake = wake || backlog;
+    for (std::size_t i = 0; i < claimed.size(); ++i) {
+      claims[claimed[i].id] = claimed[i].lease_token;
+      if (i < group.size()) {
+        group[i]->worker->next = std::move(claimed[i]);
+      } else {
+        ready.push_back(std::move(claimed[i]));
+        ++queued;
+      }
+    }
+    busy_workers -= static_cast<int>(group.size() - std::min(group.size(), claimed.size()));
+    if (claims.empty()) settled_cv.notify_all();
   }
-  backlog = capacity > 0 && static_cast<int>(claimed.size()) == capacity;
-  wake = wake || backlog;
-  for (auto& m : claimed) {
-    claims[m.id] = m.lease_token;
-    ready.push_back(std::move(m));
+  for (std::size_t i = 0; i < queued; ++i) worker_cv.notify_one();
+  for (auto* p : group) {
+    Worker* worker = p->worker;  // `p` may be gone once the flag is set
+    worker->committed.store(true, std::memory_order_release);
+    worker->committed.notify_one();
   }
-  if (!ready.empty()) worker_cv.notify_all();
   return to_release;
 }
 
 // ---- workers ------------------------------------------------------------------------
 
 void Engine::Impl::worker_loop(std::stop_token stop, Worker& worker) {
-  while (auto message = take_work(stop)) handle(stop, worker, *message);
+  auto message = take_work(stop);
+  while (message) {
+    handle(stop, worker, *message);
+    if (worker.next) {
+      message = std::exchange(worker.next, std::nullopt);
+      if (draining) {  // handed over just before stop() began: not started, give back
+        release(*worker.repo, {{message->id, message->lease_token}});
+        finish(*message);
+        message = take_work(stop);
+      }
+    } else {
+      message = take_work(stop);
+    }
+  }
 }
 
 std::optional<store::ClaimedMessage> Engine::Impl::take_work(std::stop_token stop) {
   std::unique_lock lock(mutex);
   ++idle_workers;
-  if (backlog) {
+  // Only a worker that would wait calls for a round: one that finds its
+  // message already handed over must not wake the dispatcher for nothing.
+  if (backlog && ready.empty()) {
     wake = true;
     dispatcher_cv.notify_one();
   }
@@ -399,11 +445,11 @@ void Engine::Impl::handle(std::stop_token stop, Worker& worker,
                                          {"outcome", outcome_name(outcome->kind)},
                                          {"error_code", outcome->error_code}});
     }
-    commit(std::move(*outcome));
+    commit(worker, std::move(*outcome));  // the dispatcher ends the claim
   } else {
     release(*worker.repo, {{message.id, message.lease_token}});
+    finish(message);
   }
-  finish(message);
 }
 
 std::optional<store::Outcome> Engine::Impl::process(std::stop_token stop, Worker& worker,
@@ -470,12 +516,19 @@ store::Outcome Engine::Impl::failure_outcome(Worker& worker, const store::Claime
 }
 
 // Hands `outcome` to the dispatcher and waits until its round committed.
-bool Engine::Impl::commit(store::Outcome outcome) {
-  Pending entry{std::move(outcome)};
-  std::unique_lock lock(mutex);
-  pending.push_back(&entry);
-  dispatcher_cv.notify_one();
-  committed_cv.wait(lock, [&] { return entry.done; });
+bool Engine::Impl::commit(Worker& worker, store::Outcome outcome) {
+  Pending entry{std::move(outcome), &worker};
+  worker.committed.store(false, std::memory_order_relaxed);
+  bool call = false;
+  {
+    std::scoped_lock lock(mutex);
+    pending.push_back(&entry);
+    // The dispatcher needs waking for the first outcome of a round and for
+    // the one that completes it, not for every one in between.
+    call = pending.size() == 1 || static_cast<int>(pending.size()) >= busy_workers;
+  }
+  if (call) dispatcher_cv.notify_one();
+  worker.committed.wait(false, std::memory_order_acquire);
   return entry.applied;
 }
 

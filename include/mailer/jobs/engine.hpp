@@ -6,7 +6,7 @@
 //   dispatcher  one transaction per round: records every outcome the workers
 //               handed in (group commit) and claims up to the number of
 //               workers free after it (lease + fencing token); a round starts
-//               as soon as every busy worker reported or 1 ms passed, on
+//               as soon as every busy worker reported or 250 µs passed, on
 //               notify(), on a worker freeing up while work is pending, else
 //               every 250 ms. Its connection commits `deferred` (store::Sync)
 //   workers     worker.concurrency threads: compose, suppression, daily quota,
@@ -56,7 +56,7 @@ class Engine {
   static constexpr std::chrono::milliseconds k_poll_interval{250};
   static constexpr std::chrono::milliseconds k_reaper_interval{1000};
   static constexpr std::chrono::seconds k_account_refresh{60};
-  static constexpr std::chrono::milliseconds k_group_commit_wait{1};
+  static constexpr std::chrono::microseconds k_group_commit_wait{250};
   /// The send rate used under "auto" until GetAccount first answers: the SES
   /// sandbox rate, so a new account is never throttled at start.
   static constexpr double k_initial_auto_rate = 1.0;
