@@ -2,9 +2,9 @@
 
 #include <httplib.h>
 
-#include <atomic>
 #include <chrono>
 #include <cmath>
+#include <mutex>
 #include <thread>
 #include <string>
 
@@ -90,7 +90,11 @@ struct Server::Impl {
   Deps& deps;
   Router router;
   std::unique_ptr<httplib::Server> http;
-  std::atomic<bool> serving{false};
+  // serve() and stop() agree under `run_mutex` whether the accept loop may
+  // start, so a stop() that comes first is never lost.
+  std::mutex run_mutex;
+  bool serving = false;
+  bool stop_requested = false;
   RateLimiter limiter;
   IdempotencyGate idempotency;
 
@@ -299,7 +303,11 @@ Result<int> Server::bind() {
 
 Status Server::serve() {
   if (!m_impl->http) return make_error(ErrorCode::internal, "serve() before bind()");
-  m_impl->serving = true;
+  {
+    std::scoped_lock lock(m_impl->run_mutex);
+    if (m_impl->stop_requested) return {};
+    m_impl->serving = true;
+  }
   if (!m_impl->http->listen_after_bind()) {
     return make_error(ErrorCode::internal, "the listening socket failed");
   }
@@ -308,9 +316,14 @@ Status Server::serve() {
 
 void Server::stop() {
   if (!m_impl->http) return;
+  {
+    std::scoped_lock lock(m_impl->run_mutex);
+    m_impl->stop_requested = true;
+    if (!m_impl->serving) return;  // serve() has not begun and now never will
+  }
   // NOTE: httplib's stop() does nothing until listen has started; a signal that
-  // arrives between bind() and the accept loop would otherwise be lost.
-  for (int i = 0; i < 200 && m_impl->serving && !m_impl->http->is_running(); ++i) {
+  // arrives between serve() and the accept loop would otherwise be lost.
+  for (int i = 0; i < 200 && !m_impl->http->is_running(); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   m_impl->http->stop();
