@@ -174,3 +174,22 @@ TEST_CASE("Server::stop before serve makes serve return at once", "[http]") {
   CHECK(served.get());
   log::set_output(nullptr);
 }
+
+TEST_CASE("Server::bind refuses a port another server listens on", "[http]") {
+  // cpp-httplib's default SO_REUSEPORT let a second mailerd (another database)
+  // share the port, and the kernel split requests between the two.
+  RunningServer first(throwing_router());
+  std::ostringstream log_output;
+  log::set_output(&log_output);
+  test::TempDir dir;
+  Config config;
+  config.server.port = first.port();
+  SystemClock clock;
+  DbPool pool((dir / "t.db").string());
+  Deps deps{config, pool, clock};
+  Server second(deps, throwing_router());
+  auto bound = second.bind();
+  log::set_output(nullptr);
+  REQUIRE_FALSE(bound);
+  CHECK(bound.error().detail.find("cannot bind") != std::string::npos);
+}
