@@ -99,7 +99,8 @@ void pause_batch(const httplib::Request& req, httplib::Response& res, Context& c
       if (name != "reason") errors.push_back({name, "unknown field"});
     auto given = body->value("reason", nlohmann::json());
     if (!given.is_null() && !given.is_string()) errors.push_back({"reason", "must be a string"});
-    if (!errors.empty()) return write_problem(res, Error{ErrorCode::invalid_input, "invalid pause request", std::move(errors)});
+    if (!errors.empty())
+      return write_problem(res, Error{ErrorCode::invalid_input, "invalid pause request", std::move(errors)});
     if (given.is_string()) reason = given.get<std::string>();
   }
   auto db = context.deps.db.acquire();

@@ -52,7 +52,8 @@ TEST_CASE("json_io::parse_batch_request maps fields and reports every wrong type
   }
   SECTION("a misspelt recipient member is an error, not a recipient without variables") {
     auto parsed = json_io::parse_batch_request(
-        R"({"from": "a@example.com", "recipients": [{"email": "ana@example.com", "variable": {"first_name": "Ana"}}]})");
+        R"({"from": "a@example.com",
+            "recipients": [{"email": "ana@example.com", "variable": {"first_name": "Ana"}}]})");
     REQUIRE_FALSE(parsed);
     CHECK(has_field(parsed.error(), "recipients[0].variable"));
   }
