@@ -86,6 +86,17 @@ Error with_csv_lines(Error error, const service::CsvTable& table, const std::vec
   return error;
 }
 
+// Names the columns that were found, so a stray space, a misspelling or a
+// file exported with semicolons (a common spreadsheet default) is seen at once.
+Error no_email_column(const std::string& path, const std::vector<std::string>& header) {
+  std::string found;
+  for (const auto& name : header) found += fmt::format("{}\"{}\"", found.empty() ? "" : ", ", name);
+  std::string detail = fmt::format("{}: line 1: no \"email\" column in the header (found {})", path, found);
+  if (header.size() == 1 && header.front().find(';') != std::string::npos)
+    detail += "; fields must be separated by commas, not semicolons";
+  return make_error(ErrorCode::invalid_input, std::move(detail));
+}
+
 void print_accepted(CtlContext& ctx, const service::BatchAccepted& accepted, const service::CsvTable& table) {
   auto line_of = [&](int index) { return table.rows.at(static_cast<std::size_t>(index)).line; };
   if (ctx.json) {
@@ -118,9 +129,7 @@ void run_send(CtlContext& ctx, const SendOptions& options) {
   auto table = service::read_csv(std::filesystem::path(options.recipients_path));
   if (!table) return ctx.fail(table.error());
   auto email_column = table->column("email");
-  if (!email_column)
-    return ctx.fail(make_error(ErrorCode::invalid_input,
-                               fmt::format("{}: line 1: no \"email\" column in the header", options.recipients_path)));
+  if (!email_column) return ctx.fail(no_email_column(options.recipients_path, table->header));
   request->recipients = recipients_from(*table, *email_column);
 
   auto db = open_database(ctx, AutoMigrate::if_configured);

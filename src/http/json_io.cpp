@@ -155,6 +155,12 @@ void read_recipients(json& recipients, std::vector<service::RecipientInput>& out
       }
       auto variables = item.find("variables");
       if (variables != item.end()) recipient.variables = std::move(*variables);
+      // As RecipientInput's additionalProperties: false; a typo such as
+      // "variable" would otherwise send every message without its variables.
+      for (const auto& [name, value] : item.items()) {
+        if (name != "email" && name != "variables")
+          errors.push_back({"recipients[" + std::to_string(i) + "]." + name, "unknown field"});
+      }
     } else {
       errors.push_back({"recipients[" + std::to_string(i) + "]", "must be an object or a string"});
     }

@@ -2,9 +2,11 @@
 
 #include <httplib.h>
 
-#include <atomic>
+#include <sys/socket.h>
+
 #include <chrono>
 #include <cmath>
+#include <mutex>
 #include <thread>
 #include <string>
 
@@ -90,7 +92,11 @@ struct Server::Impl {
   Deps& deps;
   Router router;
   std::unique_ptr<httplib::Server> http;
-  std::atomic<bool> serving{false};
+  // serve() and stop() agree under `run_mutex` whether the accept loop may
+  // start, so a stop() that comes first is never lost.
+  std::mutex run_mutex;
+  bool serving = false;
+  bool stop_requested = false;
   RateLimiter limiter;
   IdempotencyGate idempotency;
 
@@ -228,6 +234,14 @@ void Server::Impl::log_request(const httplib::Request& req, const httplib::Respo
 
 void Server::Impl::install() {
   auto& s = *http;
+  // NOTE: cpp-httplib's default sets SO_REUSEPORT, with which a second mailerd
+  // (on another database) binds a port already in use and the kernel splits
+  // the connections between the two. SO_REUSEADDR alone still allows a quick
+  // restart over TIME_WAIT connections, and makes a taken port a bind error.
+  s.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
   s.set_payload_max_length(static_cast<std::size_t>(deps.config.server.max_body_bytes));
   s.set_pre_routing_handler([](const httplib::Request& req, httplib::Response&) {
     t_request.active = false;
@@ -299,7 +313,11 @@ Result<int> Server::bind() {
 
 Status Server::serve() {
   if (!m_impl->http) return make_error(ErrorCode::internal, "serve() before bind()");
-  m_impl->serving = true;
+  {
+    std::scoped_lock lock(m_impl->run_mutex);
+    if (m_impl->stop_requested) return {};
+    m_impl->serving = true;
+  }
   if (!m_impl->http->listen_after_bind()) {
     return make_error(ErrorCode::internal, "the listening socket failed");
   }
@@ -308,9 +326,14 @@ Status Server::serve() {
 
 void Server::stop() {
   if (!m_impl->http) return;
+  {
+    std::scoped_lock lock(m_impl->run_mutex);
+    m_impl->stop_requested = true;
+    if (!m_impl->serving) return;  // serve() has not begun and now never will
+  }
   // NOTE: httplib's stop() does nothing until listen has started; a signal that
-  // arrives between bind() and the accept loop would otherwise be lost.
-  for (int i = 0; i < 200 && m_impl->serving && !m_impl->http->is_running(); ++i) {
+  // arrives between serve() and the accept loop would otherwise be lost.
+  for (int i = 0; i < 200 && !m_impl->http->is_running(); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   m_impl->http->stop();

@@ -78,6 +78,10 @@ TEST_CASE("batches: pause, resume and cancel follow the state rules", "[integrat
   require_problem(client->Post("/v1/batches/bat_missing/cancel", with_key(sender.key), "", "application/json"), 404,
                   "not_found");
   require_problem(post_json(*client, base + "/pause", sender.key, {{"reason", 3}}), 400, "invalid_input");
+  // A misspelt member must not pause with the default reason instead.
+  auto misspelt = post_json(*client, base + "/pause", sender.key, {{"resaon", "checking copy"}});
+  require_problem(misspelt, 400, "invalid_input");
+  CHECK(body_of(misspelt)["errors"][0]["field"] == "resaon");
 }
 
 TEST_CASE("batches: address validation table", "[integration][api][batches]") {

@@ -112,6 +112,12 @@ TEST_CASE("mailerctl send fails clearly", "[mailerctl]") {
     auto result = ctl.send(ctl.file("noemail.csv", "mail,first_name\nana@example.com,Ana\n"));
     CHECK(result.exit_code == 1);
     CHECK_THAT(result.errors, Catch::Contains("line 1: no \"email\" column"));
+    CHECK_THAT(result.errors, Catch::Contains("found \"mail\", \"first_name\""));
+  }
+  SECTION("a semicolon-separated file is named as such") {
+    auto result = ctl.send(ctl.file("semicolon.csv", "email;first_name\nana@example.com;Ana\n"));
+    CHECK(result.exit_code == 1);
+    CHECK_THAT(result.errors, Catch::Contains("separated by commas"));
   }
   SECTION("missing file") {
     CHECK(ctl.send((ctl.dir / "missing.csv").string()).exit_code == 1);

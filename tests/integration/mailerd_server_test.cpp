@@ -156,6 +156,14 @@ TEST_CASE("POST /v1/admin/keys creates a key shown once", "[integration][http]")
     for (const auto& e : problem["errors"]) fields.insert(e["field"]);
     CHECK(fields == std::set<std::string>{"name", "scope"});
   }
+  SECTION("unknown member: 400, no key made") {
+    // A client asking for an expiring key must not get a permanent one.
+    auto res = client->Post("/v1/admin/keys", bearer(admin.key),
+                            R"({"name":"ci","scope":"send","expires_at":"2027-01-01T00:00:00Z"})", "application/json");
+    check_problem(res, 400, "invalid_input");
+    CHECK(body_of(res)["errors"][0]["field"] == "expires_at");
+    CHECK(body_of(client->Get("/v1/admin/keys", bearer(admin.key)))["data"].size() == 1);
+  }
   SECTION("malformed JSON: 400") {
     check_problem(client->Post("/v1/admin/keys", bearer(admin.key), "{", "application/json"), 400,
                   "invalid_input");

@@ -38,6 +38,10 @@ Result<NewKey> parse_new_key(const std::string& body) {
   if (!json) return std::move(json).error();
   NewKey out;
   std::vector<FieldError> fields;
+  // A misspelt or unsupported member (say "expires_at") must not quietly make
+  // a key other than the one asked for.
+  for (const auto& [member, value] : json->items())
+    if (member != "name" && member != "scope") fields.push_back({member, "unknown field"});
   // NOTE: value() copies; find() iterators trip g++ 12's -Wnull-dereference here.
   auto name = json->value("name", nlohmann::json());
   if (!name.is_string() || name.get<std::string>().empty()) {

@@ -94,10 +94,13 @@ void pause_batch(const httplib::Request& req, httplib::Response& res, Context& c
   if (!req.body.empty()) {
     auto body = parse_json_object(req.body);
     if (!body) return write_problem(res, body.error());
+    std::vector<FieldError> errors;
+    for (const auto& [name, value] : body->items())
+      if (name != "reason") errors.push_back({name, "unknown field"});
     auto given = body->value("reason", nlohmann::json());
-    if (!given.is_null() && !given.is_string()) {
-      return write_problem(res, Error{ErrorCode::invalid_input, "invalid pause request", {{"reason", "must be a string"}}});
-    }
+    if (!given.is_null() && !given.is_string()) errors.push_back({"reason", "must be a string"});
+    if (!errors.empty())
+      return write_problem(res, Error{ErrorCode::invalid_input, "invalid pause request", std::move(errors)});
     if (given.is_string()) reason = given.get<std::string>();
   }
   auto db = context.deps.db.acquire();

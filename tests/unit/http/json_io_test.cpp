@@ -50,6 +50,13 @@ TEST_CASE("json_io::parse_batch_request maps fields and reports every wrong type
     CHECK(has_field(parsed.error(), "recipients[1]"));
     CHECK(has_field(parsed.error(), "recipients[2].email"));
   }
+  SECTION("a misspelt recipient member is an error, not a recipient without variables") {
+    auto parsed = json_io::parse_batch_request(
+        R"({"from": "a@example.com",
+            "recipients": [{"email": "ana@example.com", "variable": {"first_name": "Ana"}}]})");
+    REQUIRE_FALSE(parsed);
+    CHECK(has_field(parsed.error(), "recipients[0].variable"));
+  }
   SECTION("not an object") {
     CHECK_FALSE(json_io::parse_batch_request("[]"));
     CHECK_FALSE(json_io::parse_batch_request("{"));

@@ -10,6 +10,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <future>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -150,4 +151,45 @@ TEST_CASE("Server treats a PUT without Content-Length as bodiless", "[http]") {
   RunningServer server(throwing_router());
   auto answer = raw_exchange(server.port(), "PUT /thing HTTP/1.1\r\nHost: x\r\n\r\n");
   CHECK(answer.rfind("HTTP/1.1 204", 0) == 0);
+}
+
+TEST_CASE("Server::stop before serve makes serve return at once", "[http]") {
+  // mailerd calls stop() when SIGTERM arrives, which can be before its serving
+  // thread has entered serve(): that stop must not be lost (a hang until SIGKILL).
+  std::ostringstream log_output;
+  log::set_output(&log_output);
+  test::TempDir dir;
+  Config config;
+  config.server.port = 0;
+  SystemClock clock;
+  DbPool pool((dir / "t.db").string());
+  Deps deps{config, pool, clock};
+  Server server(deps, throwing_router());
+  REQUIRE(server.bind());
+  server.stop();
+  auto served = std::async(std::launch::async, [&server] { return server.serve(); });
+  bool returned = served.wait_for(std::chrono::seconds(3)) == std::future_status::ready;
+  if (!returned) server.stop();  // the old behaviour: unblock the thread so the test can end
+  CHECK(returned);
+  CHECK(served.get());
+  log::set_output(nullptr);
+}
+
+TEST_CASE("Server::bind refuses a port another server listens on", "[http]") {
+  // cpp-httplib's default SO_REUSEPORT let a second mailerd (another database)
+  // share the port, and the kernel split requests between the two.
+  RunningServer first(throwing_router());
+  std::ostringstream log_output;
+  log::set_output(&log_output);
+  test::TempDir dir;
+  Config config;
+  config.server.port = first.port();
+  SystemClock clock;
+  DbPool pool((dir / "t.db").string());
+  Deps deps{config, pool, clock};
+  Server second(deps, throwing_router());
+  auto bound = second.bind();
+  log::set_output(nullptr);
+  REQUIRE_FALSE(bound);
+  CHECK(bound.error().detail.find("cannot bind") != std::string::npos);
 }

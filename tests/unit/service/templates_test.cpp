@@ -36,6 +36,22 @@ TEST_CASE("TemplateService::create reports every syntax error with part and posi
   CHECK(t.count_rows("templates") == 0);
 }
 
+TEST_CASE("TemplateService::create refuses control characters in the name", "[service]") {
+  // A name is what `mailerctl send --template` and the tables show; a NUL or a
+  // line break in it was stored as given and broke both.
+  mailer::test::TestDb t;
+  TemplateService templates(t.db(), t.clock());
+  for (std::string name : {std::string("a\0b", 3), std::string("two\nlines"), std::string("tab\there")}) {
+    INFO(name);
+    auto bad = templates.create({name, "Hi", std::nullopt, "text"});
+    REQUIRE_FALSE(bad);
+    CHECK(bad.error().code == ErrorCode::invalid_input);
+    CHECK(mailer::test::fields_of(bad.error()) == std::vector<std::string>{"name"});
+  }
+  CHECK(templates.create({"Grüße für Zoë", "Hi", std::nullopt, "text"}));
+  CHECK(t.count_rows("templates") == 1);
+}
+
 TEST_CASE("TemplateService::update keeps old versions and pins renders", "[service]") {
   mailer::test::TestDb t;
   TemplateService templates(t.db(), t.clock());
