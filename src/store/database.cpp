@@ -24,10 +24,13 @@ constexpr int k_busy_timeout_ms = 5000;
 // under NORMAL a commit is durable only after the next checkpoint, so a power
 // cut could lose a batch we already answered 202 for. The engine's `deferred`
 // connections take NORMAL on purpose (an fsync is ~4 ms here, longer than a
-// whole send) and leave checkpoints, which sync, to the reaper.
+// whole send) and leave checkpoints, which sync, to their owner (the engine's
+// dispatcher, every second). journal_size_limit cuts the WAL file back after
+// a checkpoint let it start over, or a burst would leave it gigabytes long.
 void configure_connection(SQLite::Database& db, Sync sync) {
   db.setBusyTimeout(k_busy_timeout_ms);
   db.exec("PRAGMA journal_mode = WAL");
+  db.exec("PRAGMA journal_size_limit = 67108864");
   if (sync == Sync::full) {
     db.exec("PRAGMA synchronous = FULL");
   } else {
@@ -112,10 +115,10 @@ Result<std::unique_ptr<Database>> Database::open(const std::string& path, OpenMo
 
 Status Database::checkpoint() {
   return sql::guard("checkpoint", [&]() -> Status {
-    // A checkpoint that readers hold back still syncs and copies what it can;
-    // the next one goes further, so its (busy, log, checkpointed) row is not
-    // an error.
-    sql::query_int64(*m_db, "PRAGMA wal_checkpoint(PASSIVE)");
+    // A checkpoint that the busy timeout cut short still synced and copied
+    // what it could; the next one goes further, so its (busy, log,
+    // checkpointed) row is not an error.
+    sql::query_int64(*m_db, "PRAGMA wal_checkpoint(RESTART)");
     return {};
   });
 }

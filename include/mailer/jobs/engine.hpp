@@ -8,7 +8,8 @@
 //               workers free after it (lease + fencing token); a round starts
 //               as soon as every busy worker reported or 250 µs passed, on
 //               notify(), on a worker freeing up while work is pending, else
-//               every 250 ms. Its connection commits `deferred` (store::Sync)
+//               every 250 ms. Its connection commits `deferred` (store::Sync);
+//               it checkpoints (syncs) the WAL itself each second it wrote
 //   workers     worker.concurrency threads: compose, suppression, daily quota,
 //               SendRate token, Sender::send, RetryPolicy on failure; then hand
 //               the Outcome to the dispatcher and WAIT for its commit before
@@ -16,8 +17,7 @@
 //   reaper      every second: requeue expired leases, promote scheduled
 //               messages, cancel past send_before, update batch statuses; every
 //               60 s GetAccount for the send rate (ses.max_send_rate "auto")
-//               and the daily quota; checkpoints the WAL each tick, which
-//               makes the dispatcher's commits durable on disk
+//               and the daily quota
 //
 // Each thread has its own SQLite connection to `db_path`.
 

@@ -26,7 +26,8 @@ enum class OpenMode { create, existing };
 /// - `deferred`: a commit reaches the OS at once, so it survives a crash or
 ///   kill -9 of mailerd, and the disk at the next `full` commit of any
 ///   connection or the next checkpoint() (synchronous=NORMAL, no automatic
-///   checkpoints on this connection). A power cut can undo its last commits.
+///   checkpoints on this connection: its owner calls checkpoint()). A power
+///   cut can undo its last commits.
 ///   The job engine's claims and outcomes use it: undoing those re-sends a
 ///   message, never loses one (docs/ARCHITECTURE.md "Durability guarantees").
 /// https://www.sqlite.org/pragma.html#pragma_synchronous
@@ -49,10 +50,15 @@ class Database {
   sql::StatementCache& statements() { return *m_statements; }
   const std::string& path() const { return m_path; }
 
-  /// Copies committed WAL content into the database file without waiting for
-  /// readers or writers (PRAGMA wal_checkpoint(PASSIVE)), syncing the WAL
-  /// first: this is what makes `deferred` commits durable. Errors:
-  /// storage_unavailable. https://www.sqlite.org/c3ref/wal_checkpoint_v2.html
+  /// Syncs the WAL and copies every committed frame into the database file
+  /// (PRAGMA wal_checkpoint(RESTART)), waiting up to the busy timeout for other
+  /// writers to finish and readers to move on, so that the next write starts
+  /// the WAL over and cuts the file back to 64 MB (journal_size_limit). This
+  /// is what makes `deferred` commits durable, and what keeps the WAL from
+  /// growing without end under constant writes (a passive checkpoint never
+  /// catches up with them). A checkpoint the busy timeout cut short is not an
+  /// error: it synced what it could. Errors: storage_unavailable (e.g. called
+  /// inside a transaction). https://www.sqlite.org/c3ref/wal_checkpoint_v2.html
   Status checkpoint();
 
  private:
