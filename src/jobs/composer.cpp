@@ -76,13 +76,14 @@ void fill_body(SendRequest& request, render::RenderedMessage rendered) {
 struct Composer::TemplateCache {
   std::map<std::pair<std::string, std::int64_t>, render::CompiledTemplate> compiled;
 
-  Result<render::CompiledTemplate> get(store::MessageRepo& repo, const std::string& id,
+  Result<render::CompiledTemplate> get(store::TemplateRepo& repo, const std::string& id,
                                        std::int64_t version) {
     auto key = std::make_pair(id, version);
     if (auto found = compiled.find(key); found != compiled.end()) return found->second;
-    auto content = repo.template_content(id, version);
-    if (!content) return std::move(content).error();
-    auto result = compile_inline(content->subject, content->html, content->text);
+    auto stored = repo.version(id, static_cast<int>(version));
+    if (!stored) return std::move(stored).error();
+    const auto& content = stored->content;
+    auto result = compile_inline(content.subject, content.html, content.text);
     if (!result) return std::move(result).error();
     if (compiled.size() >= k_max_cached) compiled.clear();
     compiled.emplace(key, *result);
@@ -100,18 +101,22 @@ struct Composer::BatchContext {
   std::optional<std::int64_t> send_before_ms;
 };
 
-Composer::Composer(store::MessageRepo& repo, const Config& config)
-    : m_repo(repo), m_config(config), m_templates(std::make_unique<TemplateCache>()) {}
+Composer::Composer(store::Database& db, const Clock& clock, const Config& config)
+    : m_batch_repo(db, clock),
+      m_template_repo(db, clock),
+      m_config(config),
+      m_templates(std::make_unique<TemplateCache>()) {}
 
 Composer::~Composer() = default;
 
 Result<std::shared_ptr<const Composer::BatchContext>> Composer::batch_context(
     const std::string& batch_id) {
   if (auto found = m_batches.find(batch_id); found != m_batches.end()) return found->second;
-  auto batch = m_repo.batch_content(batch_id);
+  auto batch = m_batch_repo.get(batch_id);
   if (!batch) return std::move(batch).error();
   auto compiled = batch->template_id
-                      ? m_templates->get(m_repo, *batch->template_id, batch->template_version.value_or(1))
+                      ? m_templates->get(m_template_repo, *batch->template_id,
+                                         batch->template_version.value_or(1))
                       : compile_inline(batch->subject, batch->html, batch->text);
   if (!compiled) return std::move(compiled).error();
   auto from = format_from(batch->from_address);
@@ -160,7 +165,7 @@ Result<Composed> Composer::compose(const store::ClaimedMessage& message) {
   }
 
   auto compiled = message.template_id
-                      ? m_templates->get(m_repo, *message.template_id,
+                      ? m_templates->get(m_template_repo, *message.template_id,
                                          message.template_version.value_or(1))
                       : compile_inline(message.subject, message.html, message.text);
   if (!compiled) return std::move(compiled).error();

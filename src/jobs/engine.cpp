@@ -208,7 +208,7 @@ Status Engine::Impl::open() {
     auto worker = std::make_unique<Worker>();
     if (auto opened = open_one(worker->db, store::Sync::deferred); !opened) return opened;
     worker->repo = std::make_unique<store::MessageRepo>(*worker->db, clock);
-    worker->composer = std::make_unique<Composer>(*worker->repo, config);
+    worker->composer = std::make_unique<Composer>(*worker->db, clock, config);
     worker->sender = make_sender();
     if (!worker->sender) return make_error(ErrorCode::internal, "the sender factory made no sender");
     workers.push_back(std::move(worker));

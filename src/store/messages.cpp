@@ -555,47 +555,4 @@ Result<int> MessageRepo::purge_dlq(std::int64_t older_than_ms) {
   });
 }
 
-Result<BatchContent> MessageRepo::batch_content(const std::string& batch_id) {
-  return sql::guard("read batch content", [&]() -> Result<BatchContent> {
-    SQLite::Statement query(m_db.sql(),
-                            "SELECT id, status, template_id, template_version, subject, html,"
-                            " text, from_address, reply_to_json, variables_json, tags_json,"
-                            " configuration_set, send_before_ms FROM batches WHERE id = ?");
-    query.bind(1, batch_id);
-    if (!query.executeStep()) return make_error(ErrorCode::not_found, "batch not found");
-    BatchContent b;
-    b.id = query.getColumn(0).getString();
-    b.status = query.getColumn(1).getString();
-    b.template_id = sql::optional_text(query.getColumn(2));
-    b.template_version = sql::optional_int64(query.getColumn(3));
-    b.subject = sql::optional_text(query.getColumn(4));
-    b.html = sql::optional_text(query.getColumn(5));
-    b.text = sql::optional_text(query.getColumn(6));
-    b.from_address = query.getColumn(7).getString();
-    b.reply_to_json = query.getColumn(8).getString();
-    b.variables_json = query.getColumn(9).getString();
-    b.tags_json = query.getColumn(10).getString();
-    b.configuration_set = sql::optional_text(query.getColumn(11));
-    b.send_before_ms = sql::optional_int64(query.getColumn(12));
-    return b;
-  });
-}
-
-Result<TemplateContent> MessageRepo::template_content(const std::string& template_id,
-                                                     std::int64_t version) {
-  return sql::guard("read template version", [&]() -> Result<TemplateContent> {
-    SQLite::Statement query(m_db.sql(),
-                            "SELECT subject, html, text FROM template_versions"
-                            " WHERE template_id = ? AND version = ?");
-    query.bind(1, template_id);
-    query.bind(2, static_cast<std::int64_t>(version));
-    if (!query.executeStep()) {
-      return make_error(ErrorCode::not_found,
-                        fmt::format("template {} version {} not found", template_id, version));
-    }
-    return TemplateContent{query.getColumn(0).getString(), sql::optional_text(query.getColumn(1)),
-                           sql::optional_text(query.getColumn(2))};
-  });
-}
-
 }  // namespace mailer::store

@@ -15,7 +15,9 @@
 #include "mailer/core/config.hpp"
 #include "mailer/core/error.hpp"
 #include "mailer/jobs/sender.hpp"
+#include "mailer/store/batches.hpp"
 #include "mailer/store/messages.hpp"
+#include "mailer/store/templates.hpp"
 
 namespace mailer::jobs {
 
@@ -27,10 +29,11 @@ struct Composed {
 
 class Composer {
  public:
-  /// `repo` reads batch and template content on the worker's own connection;
-  /// `config` gives unsubscribe.secret/mailto, server.public_url and
-  /// ses.configuration_set (the default). Both must outlive the Composer.
-  Composer(store::MessageRepo& repo, const Config& config);
+  /// `db` is the worker's own connection, for batch and template content
+  /// (BatchRepo, TemplateRepo); `config` gives unsubscribe.secret/mailto,
+  /// server.public_url and ses.configuration_set (the default). All three must
+  /// outlive the Composer.
+  Composer(store::Database& db, const Clock& clock, const Config& config);
   ~Composer();
 
   /// The request for `message`. Headers: `X-Mailer-Message-Id: <id>` always;
@@ -47,7 +50,8 @@ class Composer {
   struct TemplateCache;
   Result<std::shared_ptr<const BatchContext>> batch_context(const std::string& batch_id);
 
-  store::MessageRepo& m_repo;
+  store::BatchRepo m_batch_repo;
+  store::TemplateRepo m_template_repo;
   const Config& m_config;
   std::unique_ptr<TemplateCache> m_templates;
   std::map<std::string, std::shared_ptr<const BatchContext>> m_batches;

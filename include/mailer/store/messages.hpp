@@ -39,7 +39,7 @@ struct ClaimedMessage {
   std::int64_t lease_token = 0;
   std::int64_t lease_expires_ms = 0;
   // The message's own content and options (transactional; NULL for bulk, which
-  // takes its batch's, see BatchContent).
+  // takes its batch's, read through BatchRepo).
   std::optional<std::string> template_id;
   std::optional<std::int64_t> template_version;
   std::optional<std::string> subject;
@@ -85,30 +85,6 @@ struct BatchStatusChange {
   std::string batch_id;
   std::string from;  // old status
   std::string to;    // "queued" | "sending" | "completed"
-};
-
-/// A batch's content and options, for rendering its messages.
-struct BatchContent {
-  std::string id;
-  std::string status;
-  std::optional<std::string> template_id;
-  std::optional<std::int64_t> template_version;
-  std::optional<std::string> subject;  // inline content when template_id is NULL
-  std::optional<std::string> html;
-  std::optional<std::string> text;
-  std::string from_address;
-  std::string reply_to_json = "[]";
-  std::string variables_json = "{}";
-  std::string tags_json = "{}";
-  std::optional<std::string> configuration_set;
-  std::optional<std::int64_t> send_before_ms;
-};
-
-/// One immutable template version's sources.
-struct TemplateContent {
-  std::string subject;
-  std::optional<std::string> html;
-  std::optional<std::string> text;
 };
 
 /// A failed message as the DLQ shows it.
@@ -210,10 +186,6 @@ class MessageRepo {
   /// are summed from batch_counts, transactional ones counted through the
   /// messages_by_batch index (batch_id IS NULL). Errors: storage_unavailable.
   Result<std::map<std::string, std::int64_t>> count_by_state();
-
-  /// Content for rendering. Errors: not_found.
-  Result<BatchContent> batch_content(const std::string& batch_id);
-  Result<TemplateContent> template_content(const std::string& template_id, std::int64_t version);
 
  private:
   Database& m_db;

@@ -383,25 +383,6 @@ TEST_CASE("MessageRepo DLQ lists in pages, retries and purges", "[store][jobs]")
   }
 }
 
-TEST_CASE("MessageRepo reads batch and template content", "[store][jobs]") {
-  Fixture f;
-  mailer::test::insert_template_version(f.t.db(), "tmpl_x", 2, "S {{a}}", "T", f.now());
-  auto b = f.batch({.template_id = "tmpl_x", .template_version = 2, .variables_json = R"({"a":1})"});
-  auto content = f.repo.batch_content(b);
-  REQUIRE(content);
-  CHECK(content->template_id == "tmpl_x");
-  CHECK(content->template_version == 2);
-  CHECK(content->variables_json == R"({"a":1})");
-  CHECK(content->from_address == "news@example.com");
-  auto tmpl = f.repo.template_content("tmpl_x", 2);
-  REQUIRE(tmpl);
-  CHECK(tmpl->subject == "S {{a}}");
-  CHECK(tmpl->text == "T");
-  CHECK_FALSE(tmpl->html.has_value());
-  CHECK(f.repo.template_content("tmpl_x", 3).error().code == ErrorCode::not_found);
-  CHECK(f.repo.batch_content("bat_nope").error().code == ErrorCode::not_found);
-}
-
 TEST_CASE("MessageRepo::claim uses the messages_claim index", "[store][jobs]") {
   Fixture f;
   SQLite::Statement plan(f.t.db().sql(),
