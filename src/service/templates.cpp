@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "mailer/core/ids.hpp"
 #include "service/validation.hpp"
 
 namespace mailer::service {
@@ -65,7 +66,7 @@ Result<store::Template> TemplateService::find_by_name(const std::string& name) {
 }
 
 Result<ListPage<store::Template>> TemplateService::list(const PageParams& page) {
-  auto query = to_page_query(page);
+  auto query = to_page_query(page, ids::k_template);
   if (!query) return query.error();
   auto found = store::TemplateRepo(m_db, m_clock).list(*query);
   if (!found) return found.error();
