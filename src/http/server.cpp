@@ -299,7 +299,8 @@ Result<int> Server::bind() {
     port = -1;
   }
   if (port <= 0) {
-    return make_error(ErrorCode::internal, fmt::format("cannot bind {}:{}", cfg.listen, cfg.port));
+    return make_error(ErrorCode::internal, fmt::format("cannot bind {}:{}: {}", cfg.listen, cfg.port,
+                                                       net::bind_failure_reason(cfg.listen, cfg.port)));
   }
   log::info("listening", {{"address", cfg.listen}, {"port", port}, {"tls", tls}});
   return port;

@@ -235,4 +235,5 @@ TEST_CASE("mailer-fake-ses refuses a port another fake listens on", "[fake_ses][
   INFO(second.log());
   CHECK(exit_code == 1);
   CHECK(second.log().find("cannot bind") != std::string::npos);
+  CHECK(second.log().find("Address already in use") != std::string::npos);
 }

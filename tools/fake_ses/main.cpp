@@ -70,7 +70,8 @@ int main(int argc, char** argv) {
     int port = options.port == 0 ? server.bind_to_any_port(options.listen)
                                  : (server.bind_to_port(options.listen, options.port) ? options.port : -1);
     if (port <= 0) {
-      log_line({{"msg", "cannot bind"}, {"listen", options.listen}, {"port", options.port}});
+      log_line({{"msg", "cannot bind"}, {"listen", options.listen}, {"port", options.port},
+                {"reason", mailer::net::bind_failure_reason(options.listen, options.port)}});
       return 1;
     }
     std::jthread waiter([&server, stop_signals] {

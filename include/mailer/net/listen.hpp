@@ -1,6 +1,7 @@
 #pragma once
 // Listening sockets for the HTTP servers (mailerd and mailer-fake-ses), which
-// cpp-httplib binds: the socket options to give it.
+// cpp-httplib binds: the socket options to give it, and the reason a bind
+// failed, which cpp-httplib does not report.
 
 #include <string>
 
@@ -13,5 +14,12 @@ namespace mailer::net {
 /// allows a quick restart over TIME_WAIT connections and makes a taken port a
 /// bind error. Errors are ignored: the bind that follows reports them.
 void set_listen_options(int socket);
+
+/// Why binding `address`:`port` (port 0: any) fails, in the OS's words, found
+/// by trying it once on a fresh socket with set_listen_options: "Address
+/// already in use", "Cannot assign requested address", or the resolver's
+/// message for a bad address. "unknown reason" when that attempt succeeds
+/// (the cause went away in between). Call after a failed bind, for the message.
+std::string bind_failure_reason(const std::string& address, int port);
 
 }  // namespace mailer::net
