@@ -2,8 +2,6 @@
 
 #include <httplib.h>
 
-#include <sys/socket.h>
-
 #include <chrono>
 #include <cmath>
 #include <mutex>
@@ -23,6 +21,7 @@
 #include "mailer/http/rate_limit.hpp"
 #include "mailer/http/request_id.hpp"
 #include "mailer/http/response.hpp"
+#include "mailer/net/listen.hpp"
 
 namespace mailer::http {
 
@@ -234,14 +233,9 @@ void Server::Impl::log_request(const httplib::Request& req, const httplib::Respo
 
 void Server::Impl::install() {
   auto& s = *http;
-  // NOTE: cpp-httplib's default sets SO_REUSEPORT, with which a second mailerd
-  // (on another database) binds a port already in use and the kernel splits
-  // the connections between the two. SO_REUSEADDR alone still allows a quick
-  // restart over TIME_WAIT connections, and makes a taken port a bind error.
-  s.set_socket_options([](socket_t sock) {
-    int yes = 1;
-    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
-  });
+  // NOTE: not cpp-httplib's default options, whose SO_REUSEPORT let a second
+  // mailerd (on another database) share the port; see net::set_listen_options.
+  s.set_socket_options([](socket_t sock) { net::set_listen_options(sock); });
   s.set_payload_max_length(static_cast<std::size_t>(deps.config.server.max_body_bytes));
   s.set_pre_routing_handler([](const httplib::Request& req, httplib::Response&) {
     t_request.active = false;
@@ -305,7 +299,8 @@ Result<int> Server::bind() {
     port = -1;
   }
   if (port <= 0) {
-    return make_error(ErrorCode::internal, fmt::format("cannot bind {}:{}", cfg.listen, cfg.port));
+    return make_error(ErrorCode::internal, fmt::format("cannot bind {}:{}: {}", cfg.listen, cfg.port,
+                                                       net::bind_failure_reason(cfg.listen, cfg.port)));
   }
   log::info("listening", {{"address", cfg.listen}, {"port", port}, {"tls", tls}});
   return port;

@@ -144,7 +144,7 @@ Result<BatchAccepted> BatchService::accept_batch(const BatchRequest& r, const Ac
 Result<store::Batch> BatchService::get(const std::string& id) { return store::BatchRepo(m_db, m_clock).get(id); }
 
 Result<ListPage<store::Batch>> BatchService::list(const PageParams& page, const std::optional<std::string>& status) {
-  auto query = to_page_query(page);
+  auto query = to_page_query(page, ids::k_batch);
   if (!query) return query.error();
   if (status && !one_of(*status, k_statuses))
     return detail::invalid("invalid filter",
@@ -156,7 +156,7 @@ Result<ListPage<store::Batch>> BatchService::list(const PageParams& page, const 
 
 Result<ListPage<store::Recipient>> BatchService::recipients(const std::string& id, const PageParams& page,
                                                             const std::optional<std::string>& state) {
-  auto query = to_page_query(page);
+  auto query = to_page_query(page, ids::k_message);
   if (!query) return query.error();
   if (state && !one_of(*state, k_states))
     return detail::invalid(

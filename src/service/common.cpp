@@ -1,5 +1,6 @@
 #include "mailer/service/common.hpp"
 
+#include "mailer/core/ids.hpp"
 #include "mailer/crypto/crypto.hpp"
 
 namespace mailer::service {
@@ -13,7 +14,7 @@ std::string idempotency_request_hash(std::string_view method, std::string_view r
 
 std::string encode_cursor(const std::string& sort_key) { return crypto::base64url_encode(sort_key); }
 
-Result<store::PageQuery> to_page_query(const PageParams& params) {
+Result<store::PageQuery> to_page_query(const PageParams& params, std::string_view id_prefix) {
   std::vector<FieldError> fields;
   store::PageQuery query;
   query.limit = params.limit.value_or(k_default_page_limit);
@@ -22,7 +23,8 @@ Result<store::PageQuery> to_page_query(const PageParams& params) {
   if (params.offset && *params.offset < 0) fields.push_back({"offset", "must not be negative"});
   if (!params.cursor.empty()) {
     if (params.offset) fields.push_back({"cursor", "use cursor or offset, not both"});
-    if (!crypto::base64url_decode(params.cursor, query.after) || query.after.empty())
+    bool decoded = crypto::base64url_decode(params.cursor, query.after) && !query.after.empty();
+    if (!decoded || (!id_prefix.empty() && !ids::valid(query.after, id_prefix)))
       fields.push_back({"cursor", "is not a valid cursor"});
   }
   if (!fields.empty()) return Error{ErrorCode::invalid_input, "invalid paging parameters", std::move(fields)};

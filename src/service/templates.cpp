@@ -1,7 +1,7 @@
 #include "mailer/service/templates.hpp"
 
-#include <algorithm>
-
+#include "mailer/core/ids.hpp"
+#include "mailer/core/text.hpp"
 #include "service/validation.hpp"
 
 namespace mailer::service {
@@ -9,16 +9,13 @@ namespace {
 
 constexpr std::size_t k_max_name_length = 200;
 
-// ASCII C0 controls and DEL; UTF-8 multibyte sequences never contain them.
-bool is_control(char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; }
-
 // The stored content of `input`, or the compile errors (all parts at once).
 Result<store::TemplateSource> compile(const TemplateInput& input, bool name_required) {
   detail::Errors errors;
-  if ((name_required && input.name.empty()) || input.name.size() > k_max_name_length)
-    errors.push_back({"name", "must be 1 to 200 characters"});
-  else if (std::any_of(input.name.begin(), input.name.end(), is_control))
-    errors.push_back({"name", "must not contain control characters (line breaks, tabs, NUL)"});
+  // An update without a name keeps the old one.
+  if (name_required || !input.name.empty()) {
+    if (auto problem = text::name_problem(input.name, k_max_name_length)) errors.push_back({"name", *problem});
+  }
   auto compiled = render::compile_template({input.subject, input.html, input.text});
   if (!compiled) {
     for (const auto& f : compiled.error().fields) errors.push_back(f);
@@ -65,7 +62,7 @@ Result<store::Template> TemplateService::find_by_name(const std::string& name) {
 }
 
 Result<ListPage<store::Template>> TemplateService::list(const PageParams& page) {
-  auto query = to_page_query(page);
+  auto query = to_page_query(page, ids::k_template);
   if (!query) return query.error();
   auto found = store::TemplateRepo(m_db, m_clock).list(*query);
   if (!found) return found.error();

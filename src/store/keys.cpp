@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "mailer/core/ids.hpp"
+#include "mailer/core/text.hpp"
 #include "mailer/crypto/crypto.hpp"
 #include "store/sql_util.hpp"
 
@@ -78,9 +79,10 @@ void insert_audit(SQLite::Database& db, const std::string& key_id, const char* a
 }
 
 Status validate_name(const std::string& name) {
-  if (name.empty() || name.size() > k_max_name_length)
-    return Error{ErrorCode::invalid_input, "key name must be 1 to 100 characters",
-                 {{"name", fmt::format("{:.40}: must be 1 to 100 characters", name)}}};
+  // The same rule as template names: a key name is read in mailerctl keys list
+  // and in the audit, where a line break or NUL would garble the table.
+  if (auto problem = text::name_problem(name, k_max_name_length))
+    return Error{ErrorCode::invalid_input, "invalid key name", {{"name", *problem}}};
   return {};
 }
 

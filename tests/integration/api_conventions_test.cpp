@@ -121,6 +121,14 @@ TEST_CASE("pagination: keyset pages have no gaps or repeats while rows are added
     require_problem(get(*client, "/v1/templates?offset=1&cursor=" + std::string("dA"), sender.key), 400,
                     "invalid_input");
   }
+  SECTION("a cursor no list handed out is refused on every list") {
+    // "abc" is valid base64url, so only the decoded id tells it is not a cursor.
+    for (std::string path : {"/v1/templates", "/v1/batches", "/v1/events"}) {
+      INFO(path);
+      auto problem = require_problem(get(*client, path + "?cursor=abc", sender.key), 400, "invalid_input");
+      CHECK(has_field(problem, "cursor"));
+    }
+  }
 }
 
 TEST_CASE("rate limit: 429 with Retry-After and RateLimit headers per key", "[integration][api][rate_limit]") {

@@ -223,3 +223,17 @@ TEST_CASE("mailer-fake-ses throughput", "[.][bench]") {
   WARN("sent " << ok << " in " << seconds << " s: " << ok / seconds << " req/s");
   CHECK(ok == 10000);
 }
+
+TEST_CASE("mailer-fake-ses refuses a port another fake listens on", "[fake_ses][integration]") {
+  // cpp-httplib's default SO_REUSEPORT let a second fake bind the same port,
+  // and the kernel then split the requests between the two.
+  Fake first;
+  auto port = first.url.substr(first.url.rfind(':') + 1);
+  test::TempDir dir;
+  test::ChildProcess second({FAKE_SES_BIN, "--port", port, "--out-dir", (dir / "out").string()}, dir / "fake.log");
+  auto exit_code = second.wait(std::chrono::seconds(10));
+  INFO(second.log());
+  CHECK(exit_code == 1);
+  CHECK(second.log().find("cannot bind") != std::string::npos);
+  CHECK(second.log().find("Address already in use") != std::string::npos);
+}

@@ -13,6 +13,7 @@
 #pragma GCC diagnostic pop
 
 #include "fake_ses.hpp"
+#include "mailer/net/listen.hpp"
 
 using namespace mailer::fake_ses;
 
@@ -62,11 +63,15 @@ int main(int argc, char** argv) {
 
     Service service(options);
     httplib::Server server;
+    // Not cpp-httplib's default SO_REUSEPORT, with which a second fake bound a
+    // port already served and the kernel split the requests between the two.
+    server.set_socket_options([](socket_t sock) { mailer::net::set_listen_options(sock); });
     service.install(server);
     int port = options.port == 0 ? server.bind_to_any_port(options.listen)
                                  : (server.bind_to_port(options.listen, options.port) ? options.port : -1);
     if (port <= 0) {
-      log_line({{"msg", "cannot bind"}, {"listen", options.listen}, {"port", options.port}});
+      log_line({{"msg", "cannot bind"}, {"listen", options.listen}, {"port", options.port},
+                {"reason", mailer::net::bind_failure_reason(options.listen, options.port)}});
       return 1;
     }
     std::jthread waiter([&server, stop_signals] {

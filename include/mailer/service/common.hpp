@@ -36,10 +36,13 @@ struct ListPage {
   std::string next_cursor;
 };
 
-/// The repo query for `params`. Errors: invalid_input with fields "limit"
-/// ("must be between 1 and 1000"), "offset" ("must not be negative"),
-/// "cursor" ("is not a valid cursor", or "use cursor or offset, not both").
-Result<store::PageQuery> to_page_query(const PageParams& params);
+/// The repo query for `params`. A list ordered by public id passes its prefix
+/// (ids::k_template...) as `id_prefix`, and a cursor must then decode to such an
+/// id: a made-up or foreign cursor would otherwise page from an arbitrary spot.
+/// Errors: invalid_input with fields "limit" ("must be between 1 and 1000"),
+/// "offset" ("must not be negative"), "cursor" ("is not a valid cursor", or
+/// "use cursor or offset, not both").
+Result<store::PageQuery> to_page_query(const PageParams& params, std::string_view id_prefix = {});
 
 /// The request_hash for store::IdempotencyRepo: SHA-256 hex of `method`,
 /// `route` (the path as requested) and `body`, newline-separated (HTTP

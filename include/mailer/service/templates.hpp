@@ -37,7 +37,8 @@ class TemplateService {
 
   /// Compiles every part and stores version 1 with the variable names used
   /// (built-ins included). Errors: invalid_input "template is invalid" with
-  /// fields "name" (empty or > 200 characters) and the compile errors of
+  /// fields "name" (text::name_problem: empty, > 200 code points, not UTF-8 or
+  /// with control characters) and the compile errors of
   /// render::compile_template ("subject", "html", "text": message with line
   /// and column); conflict (field "name") when the name is taken.
   Result<store::Template> create(const TemplateInput& input);

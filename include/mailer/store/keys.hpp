@@ -48,8 +48,8 @@ class KeyRepo {
  public:
   KeyRepo(Database& db, const Clock& clock) : m_db(db), m_clock(clock) {}
 
-  /// Makes a key of 32 random bytes. Errors: invalid_input (empty or > 100 char
-  /// name); storage_unavailable.
+  /// Makes a key of 32 random bytes. Errors: invalid_input (field "name", as
+  /// text::name_problem with at most 100 characters); storage_unavailable.
   Result<CreatedKey> create(const std::string& name, Scope scope, const std::string& actor);
   /// The active key whose SHA-256 matches `secret`, recording last use (at most
   /// once per second per key, to keep authentication off the write path).

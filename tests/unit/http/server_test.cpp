@@ -15,6 +15,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "mailer/core/config.hpp"
@@ -192,4 +193,6 @@ TEST_CASE("Server::bind refuses a port another server listens on", "[http]") {
   log::set_output(nullptr);
   REQUIRE_FALSE(bound);
   CHECK(bound.error().detail.find("cannot bind") != std::string::npos);
+  // Says why and where, so the operator need not guess (port taken, bad address).
+  CHECK(bound.error().detail == fmt::format("cannot bind 127.0.0.1:{}: Address already in use", first.port()));
 }

@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include "mailer/core/ids.hpp"
 #include "mailer/service/common.hpp"
 
 using mailer::ErrorCode;
@@ -29,6 +30,26 @@ TEST_CASE("to_page_query defaults, limits and cursors", "[service]") {
   CHECK(field_of({std::nullopt, "", -1}) == "offset");
   CHECK(field_of({std::nullopt, "!!not base64!!", std::nullopt}) == "cursor");
   CHECK(field_of({std::nullopt, encode_cursor("x"), 5}) == "cursor");
+}
+
+TEST_CASE("to_page_query refuses a cursor that is not an id of the list", "[service]") {
+  // "abc" is valid base64url; the templates list paged from its bytes with 200
+  // while the other lists answered 400.
+  auto refused = [](const std::string& cursor, std::string_view prefix) {
+    auto r = to_page_query({std::nullopt, cursor, std::nullopt}, prefix);
+    if (r) return false;
+    CHECK(r.error().code == ErrorCode::invalid_input);
+    REQUIRE(r.error().fields.size() == 1);
+    CHECK(r.error().fields[0].field == "cursor");
+    return true;
+  };
+  std::string template_id = mailer::ids::make(mailer::ids::k_template);
+  CHECK(refused("abc", mailer::ids::k_template));
+  CHECK(refused(encode_cursor(mailer::ids::make(mailer::ids::k_batch)), mailer::ids::k_template));
+  CHECK(refused(encode_cursor(template_id + "x"), mailer::ids::k_template));
+  auto accepted = to_page_query({std::nullopt, encode_cursor(template_id), std::nullopt}, mailer::ids::k_template);
+  REQUIRE(accepted);
+  CHECK(accepted->after == template_id);
 }
 
 TEST_CASE("idempotency_request_hash separates method, route and body", "[service]") {

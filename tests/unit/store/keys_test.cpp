@@ -61,6 +61,24 @@ TEST_CASE("KeyRepo::create validates the name", "[store]") {
   CHECK(t.count_rows("api_keys") == 0);
 }
 
+TEST_CASE("KeyRepo::create refuses control characters in the name", "[store]") {
+  // Template names already refused them; a key name with a line break or NUL
+  // garbled mailerctl keys list and the audit the same way.
+  mailer::test::TestDb t;
+  KeyRepo keys(t.db(), t.clock());
+  for (std::string name : {std::string("a\0b", 3), std::string("two\nlines"), std::string("tab\there"),
+                           std::string("del\x7f")}) {
+    INFO(name);
+    auto created = keys.create(name, Scope::read, "mailerctl");
+    REQUIRE_FALSE(created);
+    CHECK(created.error().code == ErrorCode::invalid_input);
+    REQUIRE(created.error().fields.size() == 1);
+    CHECK(created.error().fields[0].field == "name");
+  }
+  CHECK(t.count_rows("api_keys") == 0);
+  CHECK(keys.create("Zoë's deploy key", Scope::read, "mailerctl"));
+}
+
 TEST_CASE("KeyRepo::authenticate accepts only the active key itself", "[store]") {
   mailer::test::TestDb t;
   KeyRepo keys(t.db(), t.clock());

@@ -1,0 +1,54 @@
+#include "mailer/core/text.hpp"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+namespace mailer::text {
+namespace {
+
+// ASCII C0 controls and DEL; UTF-8 multibyte sequences never contain them.
+bool is_control(char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; }
+
+unsigned char byte_at(std::string_view text, std::size_t i) { return static_cast<unsigned char>(text[i]); }
+
+// The length of the well-formed UTF-8 sequence at text[i], or 0. The ranges of
+// the second byte are RFC 3629's table, which excludes overlongs and surrogates.
+std::size_t sequence_length(std::string_view text, std::size_t i) {
+  unsigned char lead = byte_at(text, i);
+  if (lead < 0x80) return 1;
+  std::size_t length = 0;
+  unsigned char low = 0x80, high = 0xbf;
+  if (lead >= 0xc2 && lead <= 0xdf) length = 2;
+  else if (lead >= 0xe0 && lead <= 0xef) length = 3, low = lead == 0xe0 ? 0xa0 : 0x80, high = lead == 0xed ? 0x9f : 0xbf;
+  else if (lead >= 0xf0 && lead <= 0xf4) length = 4, low = lead == 0xf0 ? 0x90 : 0x80, high = lead == 0xf4 ? 0x8f : 0xbf;
+  else return 0;
+  if (i + length > text.size()) return 0;
+  if (byte_at(text, i + 1) < low || byte_at(text, i + 1) > high) return 0;
+  for (std::size_t k = 2; k < length; ++k)
+    if (byte_at(text, i + k) < 0x80 || byte_at(text, i + k) > 0xbf) return 0;
+  return length;
+}
+
+}  // namespace
+
+std::optional<std::size_t> utf8_length(std::string_view text) {
+  std::size_t count = 0;
+  for (std::size_t i = 0; i < text.size(); ++count) {
+    std::size_t length = sequence_length(text, i);
+    if (length == 0) return std::nullopt;
+    i += length;
+  }
+  return count;
+}
+
+std::optional<std::string> name_problem(std::string_view name, std::size_t max_length) {
+  auto length = utf8_length(name);
+  if (!length) return "must be UTF-8";
+  if (*length == 0 || *length > max_length) return fmt::format("must be 1 to {} characters", max_length);
+  if (std::any_of(name.begin(), name.end(), is_control))
+    return "must not contain control characters (line breaks, tabs, NUL)";
+  return std::nullopt;
+}
+
+}  // namespace mailer::text

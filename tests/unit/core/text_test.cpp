@@ -1,0 +1,43 @@
+#include <catch2/catch.hpp>
+
+#include "mailer/core/text.hpp"
+
+using mailer::text::name_problem;
+
+TEST_CASE("name_problem refuses empty, long and control-character names", "[core]") {
+  CHECK_FALSE(name_problem("welcome", 10));
+  CHECK(name_problem("", 10) == "must be 1 to 10 characters");
+  CHECK(name_problem("elevenchars", 10) == "must be 1 to 10 characters");
+  for (std::string name : {std::string("a\0b", 3), std::string("a\nb"), std::string("a\tb"), std::string("a\x7f")}) {
+    INFO(name);
+    CHECK(name_problem(name, 10) == "must not contain control characters (line breaks, tabs, NUL)");
+  }
+}
+
+TEST_CASE("name_problem counts characters, not bytes", "[core]") {
+  // "Grüße" is 5 characters in 7 bytes; the limit used to count the bytes, so a
+  // 200-character name in another script was refused at 100 characters or fewer.
+  CHECK_FALSE(name_problem("Grüße", 5));
+  CHECK(name_problem("Grüße!", 5) == "must be 1 to 5 characters");
+  std::string cyrillic;
+  for (int i = 0; i < 200; ++i) cyrillic += "ж";
+  CHECK_FALSE(name_problem(cyrillic, 200));
+  CHECK(name_problem(cyrillic + "ж", 200) == "must be 1 to 200 characters");
+  CHECK_FALSE(name_problem("😀", 1));
+}
+
+TEST_CASE("utf8_length counts code points of well-formed UTF-8 only", "[core]") {
+  using mailer::text::utf8_length;
+  CHECK(utf8_length("") == 0u);
+  CHECK(utf8_length("abc") == 3u);
+  CHECK(utf8_length("Zoë") == 3u);
+  CHECK(utf8_length("€") == 1u);
+  CHECK(utf8_length("\xf0\x9f\x98\x80") == 1u);            // U+1F600
+  CHECK_FALSE(utf8_length("\xc3"));                        // truncated
+  CHECK_FALSE(utf8_length("\xc0\xaf"));                    // overlong '/'
+  CHECK_FALSE(utf8_length("\xe0\x80\xaf"));                // overlong
+  CHECK_FALSE(utf8_length("\xed\xa0\x80"));                // surrogate U+D800
+  CHECK_FALSE(utf8_length("\xf4\x90\x80\x80"));            // past U+10FFFF
+  CHECK_FALSE(utf8_length("\x80"));                        // lone continuation
+  CHECK(name_problem("a\xff", 10) == "must be UTF-8");
+}
