@@ -62,7 +62,7 @@ mkdir -p "$out/messages"
 fake_port=$(wait_port "$work/fake-ses.log" "$fake_pid" mailer-fake-ses) || fail "mailer-fake-ses did not start"
 echo "mailer-fake-ses listens on 127.0.0.1:$fake_port (GetAccount MaxSendRate 200/s)"
 
-step "starting mailerd on a free port with a fresh database in $work"
+step "starting mailerd on a free port (also its public_url) with a fresh database in $work"
 MAILER_SES_ENDPOINT="http://127.0.0.1:$fake_port" \
   MAILER_SES_ACCESS_KEY_ID="$access_key" MAILER_SES_SECRET_ACCESS_KEY="$secret_key" \
   AWS_EC2_METADATA_DISABLED=true start_mailerd "$mailerd" "$work/mailerd.log" || fail "mailerd did not start"
@@ -132,6 +132,16 @@ step "one rendered message"
 sample=${emls[0]}
 sed -n '1,/^$/p' "$sample" | grep -E '^(From|To|Subject|List-Unsubscribe|X-Mailer-Message-Id):' || true
 echo "  ($sample)"
+
+step "its List-Unsubscribe link reaches this mailerd"
+# Header lines unfolded (RFC 5322 §2.2.3), then the https/http URL of the header.
+unsubscribe_url=$(sed -n '1,/^\r\{0,1\}$/p' "$sample" | tr -d '\r' | sed -e ':a' -e 'N' -e '$!ba' -e 's/\n[ \t]\+/ /g' \
+  | grep -i '^List-Unsubscribe:' | grep -o '<http[^>]*>' | head -1 | tr -d '<>' || true)
+[[ $unsubscribe_url == "$base/u/"* ]] \
+  || fail "List-Unsubscribe is <$unsubscribe_url>, not a link to this mailerd ($base/u/...)"
+status=$(curl -sS -o /dev/null -w '%{http_code}' "$unsubscribe_url")  # GET shows the page, changes nothing
+[[ $status == 200 ]] || fail "GET $unsubscribe_url answered $status, not 200"
+echo "  GET $unsubscribe_url: 200 (the confirmation page)"
 
 step "stopping mailerd and mailer-fake-ses with SIGTERM"
 stop_child "$mailerd_pid"; mailerd_pid=""

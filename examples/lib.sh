@@ -29,13 +29,29 @@ stop_child() {
 
 # start_mailerd MAILERD LOG: starts the mailerd binary MAILERD in the background
 # (configured by the caller's environment, e.g. `MAILER_DB_PATH=... start_mailerd
-# ...`), its output in LOG, on a free loopback port. Sets mailerd_pid and
-# mailerd_port (and $base, its URL).
+# ...`), its output in LOG, on a free loopback port that is also its
+# server.public_url, so the List-Unsubscribe links of its mail reach this very
+# process (port 0 would leave them at the default http://127.0.0.1:8080).
+# Sets mailerd_pid and mailerd_port (and $base, its URL). The port is picked
+# before the start, as public_url must be known then; should something else
+# hold it, the bind fails ("cannot bind" in LOG) and another port is tried.
 # shellcheck disable=SC2034  # base is for the caller
 start_mailerd() {
-  local bin=$1 log=$2
-  MAILER_SERVER_LISTEN=127.0.0.1 MAILER_SERVER_PORT=0 "$bin" >"$log" 2>&1 &
-  mailerd_pid=$!
-  mailerd_port=$(wait_port "$log" "$mailerd_pid" mailerd) || return 1
-  base="http://127.0.0.1:$mailerd_port"
+  local bin=$1 log=$2 port
+  mailerd_pid="" mailerd_port=""
+  for _ in 1 2 3 4 5; do
+    port=$((20000 + RANDOM % 30000))
+    MAILER_SERVER_LISTEN=127.0.0.1 MAILER_SERVER_PORT=$port MAILER_SERVER_PUBLIC_URL="http://127.0.0.1:$port" \
+      "$bin" >"$log" 2>&1 &
+    mailerd_pid=$!
+    if mailerd_port=$(wait_port "$log" "$mailerd_pid" mailerd 2>/dev/null); then  # callers show LOG
+      base="http://127.0.0.1:$mailerd_port"
+      return 0
+    fi
+    wait "$mailerd_pid" 2>/dev/null || true
+    mailerd_pid=""
+    grep -q "cannot bind" "$log" || return 1  # any other start failure is not the port's
+  done
+  echo "mailerd: no free port after 5 tries" >&2
+  return 1
 }
