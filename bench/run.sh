@@ -22,28 +22,17 @@ for bin in "$mailerd" "$mailerctl" "$fake_ses" "$drain"; do
 done
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/mailerd-bench.XXXXXX")
+# shellcheck source=examples/lib.sh
+source "$(cd "$(dirname "$0")/.." && pwd)/examples/lib.sh"  # wait_port, stop_child, start_mailerd
 fake_pid="" mailerd_pid=""
-stop_pid() {  # stop_pid PID: SIGTERM and wait; the exit code goes to $stopped_code
-  stopped_code=0
-  kill -TERM "$1" 2>/dev/null || true
-  wait "$1" || stopped_code=$?
-}
 cleanup() {
-  [[ -n $mailerd_pid ]] && stop_pid "$mailerd_pid"
-  [[ -n $fake_pid ]] && stop_pid "$fake_pid"
+  [[ -n $mailerd_pid ]] && stop_child "$mailerd_pid"
+  [[ -n $fake_pid ]] && stop_child "$fake_pid"
   cp -r "$work" /tmp/benchwork 2>/dev/null; rm -rf "$work"
 }
 trap cleanup EXIT
-
-wait_port() {  # wait_port LOG PID: the port from the "listening" line
-  local port=""
-  for _ in $(seq 1 200); do
-    port=$(grep '"listening"' "$1" 2>/dev/null | grep -o '"port":[0-9]*' | head -1 | cut -d: -f2 || true)
-    [[ -n $port ]] && { echo "$port"; return 0; }
-    kill -0 "$2" 2>/dev/null || break
-    sleep 0.1
-  done
-  echo "bench: no port in $1:" >&2; cat "$1" >&2; return 1
+no_port() {  # no_port LOG: what a child that did not start logged, then exit
+  echo "bench: no port in $1:" >&2; cat "$1" >&2; exit 1
 }
 
 cpu_ticks() {  # cpu_ticks PID: utime+stime in clock ticks (fields 14 and 15 of /proc/PID/stat)
@@ -62,16 +51,15 @@ run_case() {  # run_case NAME CONCURRENCY FAKE_ARGS...
   "$fake_ses" --port 0 --no-store --access-key-id AKIDBENCH --secret-access-key bench-secret \
     --max-send-rate 1000000 --max-24h-send -1 "$@" 2>"$dir/fake.log" &
   fake_pid=$!
-  local fake_port; fake_port=$(wait_port "$dir/fake.log" "$fake_pid")
+  local fake_port; fake_port=$(wait_port "$dir/fake.log" "$fake_pid" mailer-fake-ses) || no_port "$dir/fake.log"
 
-  MAILER_SERVER_PORT=0 MAILER_DB_PATH="$dir/mailer.db" MAILER_LOG_FORMAT=json MAILER_LOG_LEVEL=$log_level \
+  MAILER_DB_PATH="$dir/mailer.db" MAILER_LOG_FORMAT=json MAILER_LOG_LEVEL=$log_level \
   MAILER_SES_ENDPOINT="http://127.0.0.1:$fake_port" MAILER_SES_ACCESS_KEY_ID=AKIDBENCH \
   MAILER_SES_SECRET_ACCESS_KEY=bench-secret MAILER_SES_MAX_SEND_RATE=1000000 AWS_EC2_METADATA_DISABLED=true \
   MAILER_UNSUBSCRIBE_SECRET=bench-unsubscribe-secret MAILER_WORKER_CONCURRENCY="$concurrency" \
   MAILER_API_RATE_LIMIT_PER_SECOND=1000 \
-    "$mailerd" >"$dir/mailerd.log" 2>&1 &
-  mailerd_pid=$!
-  local port; port=$(wait_port "$dir/mailerd.log" "$mailerd_pid")
+    start_mailerd "$mailerd" "$dir/mailerd.log" || no_port "$dir/mailerd.log"
+  local port=$mailerd_port
   local key
   key=$("$mailerctl" --db "$dir/mailer.db" keys create --name bench --scope admin | tail -1)
 
@@ -83,9 +71,9 @@ run_case() {  # run_case NAME CONCURRENCY FAKE_ARGS...
   echo "$result"
   fake_ticks_after=$(cpu_ticks "$fake_pid")
   echo "   mailer-fake-ses CPU during the run: $(( (fake_ticks_after - fake_ticks_before) * 1000 / $(getconf CLK_TCK) )) ms"
-  stop_pid "$mailerd_pid"; mailerd_pid=""
+  stop_child "$mailerd_pid"; mailerd_pid=""
   [[ $stopped_code == 0 ]] || { echo "bench: mailerd exited $stopped_code" >&2; exit 1; }
-  stop_pid "$fake_pid"; fake_pid=""
+  stop_child "$fake_pid"; fake_pid=""
   echo "   mailerd log: $(wc -l <"$dir/mailerd.log") lines, $(du -k "$dir/mailerd.log" | cut -f1) kB; exit 0 after SIGTERM"
 }
 

@@ -24,14 +24,11 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/mailerd-demo.XXXXXX")  # database and logs; re
 out_root=${DEMO_OUT:-$PWD/demo-out}
 mkdir -p "$out_root"
 out=$(mktemp -d "$out_root/run-$(date +%Y%m%d-%H%M%S).XXXX")  # kept
-pid="" fake_pid=""
-stop_child() {  # stop_child PID: SIGTERM and wait; the exit code goes to $stopped_code
-  stopped_code=0
-  kill -TERM "$1" 2>/dev/null || true
-  wait "$1" || stopped_code=$?
-}
+# shellcheck source=examples/lib.sh
+source "$examples/lib.sh"  # wait_port, stop_child, start_mailerd
+mailerd_pid="" fake_pid=""
 cleanup() {
-  [[ -n $pid ]] && stop_child "$pid"
+  [[ -n $mailerd_pid ]] && stop_child "$mailerd_pid"
   [[ -n $fake_pid ]] && stop_child "$fake_pid"
   cp "$work"/*.log "$out/" 2>/dev/null || true
   rm -rf "$work"
@@ -43,16 +40,6 @@ fail() {
   echo "demo: FAILED: $*" >&2
   for log in "$work"/*.log; do [[ -f $log ]] && { echo "---- $log" >&2; tail -30 "$log" >&2; }; done
   exit 1
-}
-wait_port() {  # wait_port LOG PID NAME: the port of the "listening" log line
-  local port=""
-  for _ in $(seq 1 200); do  # up to 20 s
-    port=$(grep '"listening"' "$1" 2>/dev/null | grep -o '"port":[0-9]*' | head -1 | cut -d: -f2 || true)
-    [[ -n $port ]] && { echo "$port"; return 0; }
-    kill -0 "$2" 2>/dev/null || fail "$3 exited during start"
-    sleep 0.1
-  done
-  fail "$3 did not report its port"
 }
 json_field() {  # json_field NAME: the first "NAME":value of stdin (compact JSON)
   grep -o "\"$1\": *[^,}]*" | head -1 | sed 's/^[^:]*: *//; s/^"//; s/"$//'
@@ -72,17 +59,14 @@ step "starting mailer-fake-ses (the local SES v2 endpoint), messages go to $out/
   --max-send-rate 200 2>"$work/fake-ses.log" &
 fake_pid=$!
 mkdir -p "$out/messages"
-fake_port=$(wait_port "$work/fake-ses.log" "$fake_pid" mailer-fake-ses)
+fake_port=$(wait_port "$work/fake-ses.log" "$fake_pid" mailer-fake-ses) || fail "mailer-fake-ses did not start"
 echo "mailer-fake-ses listens on 127.0.0.1:$fake_port (GetAccount MaxSendRate 200/s)"
 
-step "starting mailerd on a free port with a fresh database in $work"
-MAILER_SERVER_PORT=0 MAILER_SES_ENDPOINT="http://127.0.0.1:$fake_port" \
+step "starting mailerd on a free port (also its public_url) with a fresh database in $work"
+MAILER_SES_ENDPOINT="http://127.0.0.1:$fake_port" \
   MAILER_SES_ACCESS_KEY_ID="$access_key" MAILER_SES_SECRET_ACCESS_KEY="$secret_key" \
-  AWS_EC2_METADATA_DISABLED=true "$mailerd" >"$work/mailerd.log" 2>&1 &
-pid=$!
-port=$(wait_port "$work/mailerd.log" "$pid" mailerd)
-base="http://127.0.0.1:$port"
-echo "mailerd listens on $base (pid $pid)"
+  AWS_EC2_METADATA_DISABLED=true start_mailerd "$mailerd" "$work/mailerd.log" || fail "mailerd did not start"
+echo "mailerd listens on $base (pid $mailerd_pid)"
 
 step "GET /health and GET /ready"
 curl -fsS "$base/health" || fail "/health"
@@ -149,8 +133,18 @@ sample=${emls[0]}
 sed -n '1,/^$/p' "$sample" | grep -E '^(From|To|Subject|List-Unsubscribe|X-Mailer-Message-Id):' || true
 echo "  ($sample)"
 
+step "its List-Unsubscribe link reaches this mailerd"
+# Header lines unfolded (RFC 5322 §2.2.3), then the https/http URL of the header.
+unsubscribe_url=$(sed -n '1,/^\r\{0,1\}$/p' "$sample" | tr -d '\r' | sed -e ':a' -e 'N' -e '$!ba' -e 's/\n[ \t]\+/ /g' \
+  | grep -i '^List-Unsubscribe:' | grep -o '<http[^>]*>' | head -1 | tr -d '<>' || true)
+[[ $unsubscribe_url == "$base/u/"* ]] \
+  || fail "List-Unsubscribe is <$unsubscribe_url>, not a link to this mailerd ($base/u/...)"
+status=$(curl -sS -o /dev/null -w '%{http_code}' "$unsubscribe_url")  # GET shows the page, changes nothing
+[[ $status == 200 ]] || fail "GET $unsubscribe_url answered $status, not 200"
+echo "  GET $unsubscribe_url: 200 (the confirmation page)"
+
 step "stopping mailerd and mailer-fake-ses with SIGTERM"
-stop_child "$pid"; pid=""
+stop_child "$mailerd_pid"; mailerd_pid=""
 [[ $stopped_code == 0 ]] || fail "mailerd exited with $stopped_code"
 stop_child "$fake_pid"; fake_pid=""
 [[ $stopped_code == 0 ]] || fail "mailer-fake-ses exited with $stopped_code"

@@ -1,6 +1,9 @@
 #include "cli/ctl_common.hpp"
 
+#include <filesystem>
 #include <iostream>
+
+#include <fmt/format.h>
 
 #include "mailer/core/clock.hpp"
 #include "mailer/core/config.hpp"
@@ -40,7 +43,15 @@ void CtlContext::fail(const Error& error, int exit_code_to_use) {
 std::unique_ptr<store::Database> open_database(CtlContext& ctx, AutoMigrate auto_migrate,
                                                store::OpenMode mode) {
   if (!ctx.resolve()) return nullptr;
-  auto db = store::Database::open(ctx.config.db.path, mode);
+  const auto& path = ctx.config.db.path;
+  if (mode == store::OpenMode::existing && !std::filesystem::exists(path)) {
+    ctx.fail(Error{ErrorCode::not_found,
+                   fmt::format("database {} does not exist; create it by starting mailerd once "
+                               "or with `mailerctl --db {} migrate`",
+                               path, path)});
+    return nullptr;
+  }
+  auto db = store::Database::open(path, mode);
   if (!db) {
     ctx.fail(db.error());
     return nullptr;

@@ -64,11 +64,13 @@ Result<Config> resolve_config(const std::string& config_path, const std::string&
 /// db.auto_migrate (default true); `never` is for commands that only inspect.
 enum class AutoMigrate { if_configured, never };
 
-/// Opens ctx's database: resolves the configuration, opens (or creates, unless
-/// `mode` is `existing`) the file and migrates it per `auto_migrate`. On failure
-/// reports through ctx.fail and returns nullptr.
+/// Opens ctx's database: resolves the configuration, opens the file and migrates
+/// it per `auto_migrate`. Only `mailerctl migrate` passes `create`: for every
+/// other command a missing file is a mistyped --db or db.path, so it fails
+/// (exit 1) naming the path and how to create it rather than leaving a new
+/// empty database behind. On failure reports through ctx.fail and returns nullptr.
 std::unique_ptr<store::Database> open_database(CtlContext& ctx, AutoMigrate auto_migrate,
-                                               store::OpenMode mode = store::OpenMode::create);
+                                               store::OpenMode mode = store::OpenMode::existing);
 
 /// "2026-12-01T09:00:00.000Z", or "-" when absent.
 std::string format_time(std::optional<std::int64_t> ms);

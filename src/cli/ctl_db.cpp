@@ -12,7 +12,7 @@ namespace mailer::cli {
 namespace {
 
 void run_migrate(CtlContext& ctx) {
-  auto db = open_database(ctx, AutoMigrate::never);
+  auto db = open_database(ctx, AutoMigrate::never, store::OpenMode::create);
   if (!db) return;
   auto status = store::migrate(*db);
   if (!status) return ctx.fail(status.error());
@@ -76,10 +76,13 @@ void run_backup(CtlContext& ctx, const std::string& dest) {
 }  // namespace
 
 void add_db_commands(CLI::App& app, CtlContext& ctx) {
-  app.add_subcommand("migrate", "Apply pending schema migrations")->callback([&ctx] { run_migrate(ctx); });
+  app.add_subcommand("migrate", "Create the file if missing and apply pending schema migrations")->callback([&ctx] { run_migrate(ctx); });
 
-  auto* db = app.add_subcommand("db", "Check or back up the database file");
+  auto* db = app.add_subcommand("db", "Create/upgrade, check or back up the database file");
   db->require_subcommand(1);
+  // `db migrate` sits next to `db check` where operators look for it; same as `migrate`.
+  db->add_subcommand("migrate", "Create the file if missing and apply pending schema migrations")
+      ->callback([&ctx] { run_migrate(ctx); });
   db->add_subcommand("check", "Integrity check and schema version; exit 1 when not ok")
       ->callback([&ctx] { run_check(ctx); });
 

@@ -2,7 +2,6 @@
 // `failed` with their last error (SPEC §4). Retrying puts them back in the
 // queue; a running mailerd picks them up at its next poll.
 
-#include <charconv>
 #include <iostream>
 #include <memory>
 
@@ -94,32 +93,12 @@ void retry_dlq(CtlContext& ctx, const std::vector<std::string>& ids, bool all) {
                    std::move(problems)});
 }
 
-// "7d", "24h", "30m", "45s" or a sum of them ("1h30m").
-std::optional<std::int64_t> parse_duration_ms(const std::string& text) {
-  std::int64_t total = 0;
-  const char* p = text.data();
-  const char* end = text.data() + text.size();
-  if (p == end) return std::nullopt;
-  while (p != end) {
-    std::int64_t amount = 0;
-    auto [next, ec] = std::from_chars(p, end, amount);
-    if (ec != std::errc() || next == end || amount < 0) return std::nullopt;
-    std::int64_t unit_ms = *next == 'd' ? 86'400'000 : *next == 'h' ? 3'600'000 : *next == 'm' ? 60'000
-                           : *next == 's' ? 1'000 : 0;
-    if (unit_ms == 0 || amount > 100 * 365 * 86'400'000LL / unit_ms) return std::nullopt;
-    total += amount * unit_ms;
-    p = next + 1;
-  }
-  return total;
-}
-
 void purge_dlq(CtlContext& ctx, const std::string& older_than) {
   std::optional<std::int64_t> age_ms = 0;
-  if (!older_than.empty()) age_ms = parse_duration_ms(older_than);
+  if (!older_than.empty()) age_ms = parse_age_ms(older_than);  // the syntax of the API's older_than
   if (!age_ms)
     return ctx.fail(make_error(ErrorCode::invalid_input,
-                               fmt::format("--older-than {}: expected a duration such as 7d, 24h, 30m or 1h30m",
-                                           older_than)),
+                               fmt::format("--older-than {}: expected an age such as {}", older_than, k_age_examples)),
                     k_exit_usage);
   auto db = open_database(ctx, AutoMigrate::if_configured);
   if (!db) return;
@@ -154,7 +133,8 @@ void add_dlq_commands(CLI::App& app, CtlContext& ctx) {
 
   auto older_than = std::make_shared<std::string>();
   auto* purge = dlq->add_subcommand("purge", "Delete failed messages for good");
-  purge->add_option("--older-than", *older_than, "Only those that failed longer ago than this (7d, 24h, 30m)");
+  purge->add_option("--older-than", *older_than,
+                    fmt::format("Only those that failed longer ago than this age ({})", k_age_examples));
   purge->callback([&ctx, older_than] { purge_dlq(ctx, *older_than); });
 }
 

@@ -130,6 +130,12 @@ void run_send(CtlContext& ctx, const SendOptions& options) {
   if (!table) return ctx.fail(table.error());
   auto email_column = table->column("email");
   if (!email_column) return ctx.fail(no_email_column(options.recipients_path, table->header));
+  // Caught here, where the file is known: the service would only say that
+  // "recipients" is empty, leaving the operator to guess which input was.
+  if (table->rows.empty())
+    return ctx.fail(make_error(ErrorCode::invalid_input,
+                               fmt::format("{}: no data rows: the file has a header line but no recipients",
+                                           options.recipients_path)));
   request->recipients = recipients_from(*table, *email_column);
 
   auto db = open_database(ctx, AutoMigrate::if_configured);

@@ -148,8 +148,12 @@ void import_suppressions(CtlContext& ctx, const std::string& path) {
   SystemClock clock;
   auto imported = service::SuppressionService(*db, clock).import(*rows);
   if (!imported) return ctx.fail(with_csv_lines(std::move(imported).error(), *table));
-  if (ctx.json) return print_json({{"imported", *imported}});
-  std::cout << "Imported " << *imported << " suppression(s) from " << path << ".\n";
+  // The count is of addresses stored, not rows read: A@x.com and a@x.com are one.
+  if (ctx.json) return print_json({{"imported", imported->stored}, {"duplicates", imported->duplicates}});
+  std::cout << "Imported " << imported->stored << " suppression(s) from " << path;
+  if (imported->duplicates > 0)
+    std::cout << " (" << imported->duplicates << " duplicate row(s) repeated an address, in any case, and were merged)";
+  std::cout << ".\n";
 }
 
 void export_suppressions(CtlContext& ctx, const std::string& path) {

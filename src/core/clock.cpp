@@ -1,5 +1,6 @@
 #include "mailer/core/clock.hpp"
 
+#include <charconv>
 #include <ctime>
 #include <string_view>
 
@@ -122,6 +123,30 @@ bool parse_rfc3339(const std::string& text, std::int64_t& ms) {
     return false;
   ms = (seconds - offset_seconds) * k_ms_per_second + fraction_ms;
   return true;
+}
+
+std::optional<std::int64_t> parse_age_ms(std::string_view text) {
+  // NOTE: the bound keeps every sum far from int64 overflow.
+  constexpr std::int64_t k_max_ms = 100LL * 365 * 86'400'000;
+  if (text.empty()) return std::nullopt;
+  std::int64_t total = 0;
+  const char* p = text.data();
+  const char* end = text.data() + text.size();
+  while (p != end) {
+    if (*p < '0' || *p > '9') return std::nullopt;  // from_chars would take a '-'
+    std::int64_t amount = 0;
+    auto [next, ec] = std::from_chars(p, end, amount);
+    if (ec != std::errc() || next == end) return std::nullopt;
+    std::int64_t unit_ms = *next == 'd'   ? 86'400'000
+                           : *next == 'h' ? 3'600'000
+                           : *next == 'm' ? 60'000
+                           : *next == 's' ? k_ms_per_second
+                                          : 0;
+    if (unit_ms == 0 || amount > (k_max_ms - total) / unit_ms) return std::nullopt;
+    total += amount * unit_ms;
+    p = next + 1;
+  }
+  return total;
 }
 
 }  // namespace mailer

@@ -318,17 +318,13 @@ Result<service::EventQuery> parse_event_query(const QueryParams& params) {
 
 Result<std::int64_t> parse_older_than(const std::optional<std::string>& value, std::int64_t now_ms) {
   auto fail = [](std::string message) { return invalid("invalid older_than", {{"older_than", std::move(message)}}); };
-  if (!value || value->empty()) return fail("required: an age such as 30d, 12h, 15m, 90s, or an RFC 3339 time");
+  const std::string expected = std::string("an age such as ") + k_age_examples + ", or an RFC 3339 time";
+  if (!value || value->empty()) return fail("required: " + expected);
   std::int64_t at_ms = 0;
   if (parse_rfc3339(*value, at_ms)) return at_ms;
-  static const std::map<char, std::int64_t> k_unit_ms{{'s', 1000}, {'m', 60'000}, {'h', 3'600'000}, {'d', 86'400'000}};
-  auto unit = k_unit_ms.find(value->back());
-  auto amount = parse_whole(value->substr(0, value->size() - 1));
-  // NOTE: 100 years in days bounds the product far below int64 overflow.
-  if (unit == k_unit_ms.end() || !amount || *amount < 0 || *amount > 36'500LL * 24 * 3600) {
-    return fail("must be an age such as 30d, 12h, 15m, 90s, or an RFC 3339 time");
-  }
-  return now_ms - *amount * unit->second;
+  auto age_ms = parse_age_ms(*value);
+  if (!age_ms) return fail("must be " + expected);
+  return now_ms - *age_ms;
 }
 
 // ---- writing ----------------------------------------------------------

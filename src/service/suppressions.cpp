@@ -1,5 +1,7 @@
 #include "mailer/service/suppressions.hpp"
 
+#include <set>
+
 #include <fmt/format.h>
 
 #include "mailer/render/address.hpp"
@@ -80,7 +82,7 @@ Result<bool> SuppressionService::is_suppressed(const std::string& email, store::
   return store::SuppressionRepo(m_db, m_clock).is_suppressed(render::suppression_key(*normalized), kind);
 }
 
-Result<std::int64_t> SuppressionService::import(const std::vector<SuppressionInput>& rows) {
+Result<ImportCounts> SuppressionService::import(const std::vector<SuppressionInput>& rows) {
   detail::Errors errors;
   std::vector<store::Suppression> valid;
   valid.reserve(rows.size());
@@ -89,7 +91,14 @@ Result<std::int64_t> SuppressionService::import(const std::vector<SuppressionInp
     if (row) valid.push_back(std::move(*row));
   }
   if (!errors.empty()) return detail::invalid("import rejected: invalid rows", std::move(errors));
-  return store::SuppressionRepo(m_db, m_clock).import(valid);
+  // Counted on the normalized key, the table's primary key: the store upserts
+  // each row, so a repeated address is one row however it was spelt.
+  std::set<std::string> addresses;
+  for (const auto& row : valid) addresses.insert(row.email);
+  auto written = store::SuppressionRepo(m_db, m_clock).import(valid);
+  if (!written) return std::move(written).error();
+  auto stored = static_cast<std::int64_t>(addresses.size());
+  return ImportCounts{stored, static_cast<std::int64_t>(valid.size()) - stored};
 }
 
 Result<std::vector<store::Suppression>> SuppressionService::export_all() {

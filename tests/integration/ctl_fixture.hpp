@@ -24,6 +24,9 @@ struct Ctl {
   std::string db = (dir / "mailer.db").string();
   std::map<std::string, std::string> env{{"MAILER_UNSUBSCRIBE_SECRET", k_unsubscribe_secret}};
 
+  // Creates the database as an operator would (mailerctl opens only existing files).
+  Ctl() { json({"migrate"}); }
+
   // mailerctl --db <db> args...
   mailer::test::CommandResult run(std::vector<std::string> args) {
     args.insert(args.begin(), {MAILERCTL_BIN, "--db", db});

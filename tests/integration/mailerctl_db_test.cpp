@@ -90,7 +90,7 @@ TEST_CASE("mailerctl db check", "[mailerctl]") {
   SECTION("a missing file fails without creating one") {
     auto r = ctl.run({"db", "check"});
     CHECK(r.exit_code == 1);
-    CHECK_THAT(r.errors, Catch::Contains("no such file"));
+    CHECK_THAT(r.errors, Catch::Contains(ctl.db + " does not exist"));
     CHECK_FALSE(std::filesystem::exists(ctl.db));
   }
   SECTION("a file that is not a database fails") {
@@ -103,6 +103,7 @@ TEST_CASE("mailerctl db check", "[mailerctl]") {
 
 TEST_CASE("mailerctl db backup writes a checked copy holding the keys", "[mailerctl]") {
   Ctl ctl;
+  ctl.require_ok({"migrate"});
   ctl.require_ok({"keys", "create", "--name", "a", "--scope", "admin"});
   ctl.require_ok({"keys", "create", "--name", "b", "--scope", "read"});
   auto copy = (ctl.dir / "backup.db").string();
@@ -123,4 +124,37 @@ TEST_CASE("mailerctl db backup writes a checked copy holding the keys", "[mailer
   auto again = ctl.run({"db", "backup", copy});
   CHECK(again.exit_code == 1);
   CHECK_THAT(again.errors, Catch::Contains("file exists"));
+}
+
+// A mistyped --db must not leave a new empty database behind and look like an
+// empty install: every command but migrate wants an existing file.
+TEST_CASE("mailerctl commands other than migrate refuse a missing database", "[mailerctl]") {
+  Ctl ctl;
+  const std::vector<std::vector<std::string>> commands{
+      {"keys", "list"},
+      {"keys", "create", "--name", "x", "--scope", "admin"},
+      {"templates", "list"},
+      {"suppressions", "list"},
+      {"suppressions", "add", "a@example.com"},
+      {"dlq", "list"},
+      {"dlq", "purge", "--older-than", "1d"},
+      {"batches", "list"},
+      {"send", "--template", "t", "--from", "a@example.com", "--recipients", ctl.db + ".csv"},
+      {"seed"},
+      {"db", "check"},
+      {"db", "backup", (ctl.dir / "copy.db").string()}};
+  std::ofstream(ctl.db + ".csv") << "email\na@example.com\n";
+  for (const auto& args : commands) {
+    INFO(args.front() << " " << args.back());
+    auto r = ctl.run(args);
+    CHECK(r.exit_code == 1);
+    CHECK_THAT(r.errors, Catch::Contains("database " + ctl.db + " does not exist") &&
+                             Catch::Contains("starting mailerd once") &&
+                             Catch::Contains("mailerctl --db " + ctl.db + " migrate"));
+    CHECK_FALSE(std::filesystem::exists(ctl.db));
+  }
+  SECTION("migrate creates it") { ctl.require_ok({"migrate"}); }
+  SECTION("db migrate creates it") { ctl.require_ok({"db", "migrate"}); }
+  CHECK(std::filesystem::exists(ctl.db));
+  ctl.require_ok({"keys", "list"});
 }

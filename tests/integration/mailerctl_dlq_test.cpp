@@ -136,7 +136,7 @@ TEST_CASE("mailerctl dlq exits 2 on bad usage", "[mailerctl]") {
       auto result = ctl.run({"dlq", "purge", "--older-than", bad});
       INFO(bad);
       CHECK(result.exit_code == 2);
-      CHECK_THAT(result.errors, Catch::Contains("expected a duration"));
+      CHECK_THAT(result.errors, Catch::Contains("expected an age such as 30d, 12h, 15m, 90s or 1h30m"));
     }
   }
   SECTION("limit out of range") { CHECK(ctl.run({"dlq", "list", "--limit", "0"}).exit_code == 2); }

@@ -114,6 +114,12 @@ TEST_CASE("mailerctl send fails clearly", "[mailerctl]") {
     CHECK_THAT(result.errors, Catch::Contains("line 1: no \"email\" column"));
     CHECK_THAT(result.errors, Catch::Contains("found \"mail\", \"first_name\""));
   }
+  SECTION("a header-only file is named, with no data rows") {
+    auto result = ctl.send(ctl.file("header-only.csv", "email,first_name\n"));
+    CHECK(result.exit_code == 1);
+    CHECK_THAT(result.errors, Catch::Contains("header-only.csv: no data rows"));
+    CHECK_THAT(result.errors, !Catch::Contains("must not be empty"));
+  }
   SECTION("a semicolon-separated file is named as such") {
     auto result = ctl.send(ctl.file("semicolon.csv", "email;first_name\nana@example.com;Ana\n"));
     CHECK(result.exit_code == 1);

@@ -71,6 +71,17 @@ TEST_CASE("mailerctl suppressions import is all or nothing", "[mailerctl]") {
     CHECK(page["data"][1]["reason"] == "manual");
     CHECK(page["data"][1]["scope"] == "bulk");
   }
+  SECTION("rows naming one address in two spellings count once") {
+    auto path = ctl.file("s.csv", "email\nA@x.com\na@x.com\nb@x.com\n");
+    auto text = ctl.run({"suppressions", "import", path});
+    INFO(text.errors);
+    REQUIRE(text.exit_code == 0);
+    CHECK_THAT(text.output, Catch::Contains("Imported 2 suppression(s)") && Catch::Contains("1 duplicate row(s)"));
+    auto json = ctl.json({"suppressions", "import", path});
+    CHECK(json["imported"] == 2);
+    CHECK(json["duplicates"] == 1);
+    CHECK(ctl.json({"suppressions", "list"})["data"].size() == 2);
+  }
   SECTION("one bad row: nothing imported, each bad row named by line") {
     auto path = ctl.file("s.csv", "email,reason\nana@example.com,bounce\nnot-an-email,bounce\nbo@example.net,oops\n");
     auto result = ctl.run({"suppressions", "import", path});

@@ -3,7 +3,9 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 
 namespace mailer {
 
@@ -33,5 +35,14 @@ std::string format_rfc3339(std::int64_t ms);
 /// Parses RFC 3339 ("2026-12-01T09:00:00Z", fractional seconds and numeric
 /// offsets allowed) into ms since the epoch; false when malformed.
 bool parse_rfc3339(const std::string& text, std::int64_t& ms);
+
+/// Examples of the age syntax parse_age_ms reads, for help and error texts, so
+/// that the API (`older_than`) and mailerctl (`--older-than`) describe it alike.
+inline constexpr const char* k_age_examples = "30d, 12h, 15m, 90s or 1h30m";
+
+/// An age ("30d", "1h30m") in milliseconds: one or more parts, each a whole
+/// number followed by a unit d (86,400 s), h, m or s, summed. At most 100
+/// years in all. nullopt when empty, signed, fractional, of another unit or too large.
+std::optional<std::int64_t> parse_age_ms(std::string_view text);
 
 }  // namespace mailer

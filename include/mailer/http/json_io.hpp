@@ -70,8 +70,9 @@ Result<service::SuppressionInput> parse_suppression_input(const std::string& bod
 Result<service::EventQuery> parse_event_query(const QueryParams& params);
 
 /// `older_than` of DELETE /v1/admin/dlq as a cut-off time in ms: an age
-/// ("30d", "12h", "15m", "90s": a whole number and one unit) before `now_ms`,
-/// or an RFC 3339 time. Errors: invalid_input with field "older_than" (missing
+/// ("30d", "12h", "15m", "90s", "1h30m": see parse_age_ms in core/clock.hpp,
+/// also read by `mailerctl dlq purge --older-than`) before `now_ms`, or an
+/// RFC 3339 time. Errors: invalid_input with field "older_than" (missing
 /// or malformed).
 Result<std::int64_t> parse_older_than(const std::optional<std::string>& value, std::int64_t now_ms);
 

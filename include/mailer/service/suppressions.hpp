@@ -24,6 +24,14 @@ struct SuppressionInput {
   std::string detail_json = "{}";
 };
 
+/// What an import stored: rows naming the same address in any spelling
+/// (A@x.com, a@x.com) are one suppression, so `stored` + `duplicates` is the
+/// number of rows given.
+struct ImportCounts {
+  std::int64_t stored = 0;      // distinct addresses written (added or updated)
+  std::int64_t duplicates = 0;  // rows whose address an earlier row already had
+};
+
 class SuppressionService {
  public:
   SuppressionService(store::Database& db, const Clock& clock) : m_db(db), m_clock(clock) {}
@@ -41,8 +49,9 @@ class SuppressionService {
   /// address that does not normalize counts as not suppressed.
   Result<bool> is_suppressed(const std::string& email, store::MessageKind kind);
   /// All rows or none: invalid_input lists every bad row as "rows[i].email"
-  /// etc. Returns how many rows were stored.
-  Result<std::int64_t> import(const std::vector<SuppressionInput>& rows);
+  /// etc. Returns how many addresses were stored and how many rows repeated
+  /// one (such rows are merged as consecutive add() calls would be).
+  Result<ImportCounts> import(const std::vector<SuppressionInput>& rows);
   Result<std::vector<store::Suppression>> export_all();
 
  private:

@@ -44,3 +44,20 @@ TEST_CASE("parse_rfc3339 rejects malformed text", "[core]") {
   }
   CHECK(ms == 42);  // untouched on failure
 }
+
+TEST_CASE("parse_age_ms reads single and compound ages", "[core]") {
+  using mailer::parse_age_ms;
+  CHECK(parse_age_ms("30d") == 30LL * 86'400'000);
+  CHECK(parse_age_ms("12h") == 12LL * 3'600'000);
+  CHECK(parse_age_ms("15m") == 900'000);
+  CHECK(parse_age_ms("90s") == 90'000);
+  CHECK(parse_age_ms("1h30m") == 5'400'000);
+  CHECK(parse_age_ms("1d2h3m4s") == 86'400'000 + 7'200'000 + 180'000 + 4'000);
+  CHECK(parse_age_ms("0s") == 0);
+  CHECK(parse_age_ms("36500d") == 36'500LL * 86'400'000);
+  for (const char* bad : {"", "d", "3w", "-1d", "+1d", "1.5h", "soon", "1h30", "30", "1h-5m", "36501d",
+                          "99999999999999999999s", "1d 2h"}) {
+    INFO(bad);
+    CHECK_FALSE(parse_age_ms(bad));
+  }
+}

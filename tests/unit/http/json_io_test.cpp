@@ -82,6 +82,7 @@ TEST_CASE("json_io::parse_older_than takes an age or a time", "[http][json_io]")
   CHECK(*json_io::parse_older_than("2d", now) == 8LL * 86'400'000);
   CHECK(*json_io::parse_older_than("90s", now) == now - 90'000);
   CHECK(*json_io::parse_older_than("15m", now) == now - 900'000);
+  CHECK(*json_io::parse_older_than("1h30m", now) == now - 5'400'000);  // as mailerctl --older-than
   CHECK(*json_io::parse_older_than("1970-01-02T00:00:00Z", now) == 86'400'000);
   for (const char* bad : {"", "d", "3w", "-1d", "1.5h", "soon"}) {
     INFO(bad);

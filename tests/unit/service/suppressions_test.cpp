@@ -47,8 +47,21 @@ TEST_CASE("SuppressionService::import is all or nothing and export returns it", 
   CHECK(t.count_rows("suppressions") == 0);
   auto imported = s.import({{"a@example.com", std::nullopt, std::nullopt}, {"B@example.com", "complaint", std::nullopt}});
   REQUIRE(imported);
-  CHECK(*imported == 2);
+  CHECK(imported->stored == 2);
+  CHECK(imported->duplicates == 0);
   auto exported = s.export_all();
   REQUIRE(exported->size() == 2);
   CHECK((*exported)[1].email == "b@example.com");
+}
+
+TEST_CASE("SuppressionService::import counts addresses, not rows", "[service]") {
+  mailer::test::TestDb t;
+  SuppressionService s(t.db(), t.clock());
+  auto imported = s.import({{"A@x.com", std::nullopt, std::nullopt},
+                            {"a@x.com", "complaint", std::nullopt},
+                            {"b@x.com", std::nullopt, std::nullopt}});
+  REQUIRE(imported);
+  CHECK(imported->stored == 2);
+  CHECK(imported->duplicates == 1);
+  CHECK(t.count_rows("suppressions") == 2);
 }
