@@ -10,22 +10,12 @@
 #include "cli/cli11.hpp"
 
 #include "cli/ctl_common.hpp"
+#include "mailer/http/json_io.hpp"
 #include "mailer/store/batches.hpp"
 #include "mailer/store/messages.hpp"
 
 namespace mailer::cli {
 namespace {
-
-nlohmann::json entry_json(const store::DlqEntry& e) {
-  return {{"id", e.id},
-          {"batch_id", e.batch_id ? nlohmann::json(*e.batch_id) : nlohmann::json(nullptr)},
-          {"kind", store::to_string(e.kind)},
-          {"email", e.email},
-          {"attempts", e.attempts},
-          {"last_error_code", e.last_error_code},
-          {"last_error", e.last_error},
-          {"failed_at", format_rfc3339(e.failed_at_ms)}};
-}
 
 struct ListOptions {
   int limit = 50;
@@ -40,7 +30,7 @@ void list_dlq(CtlContext& ctx, const ListOptions& options) {
   if (!page) return ctx.fail(page.error(), page.error().code == ErrorCode::invalid_input ? k_exit_usage : k_exit_failure);
   if (ctx.json) {
     auto data = nlohmann::json::array();
-    for (const auto& e : page->entries) data.push_back(entry_json(e));
+    for (const auto& e : page->entries) data.push_back(http::json_io::to_json(e));
     return print_json({{"data", data}, {"next_cursor", page->next_cursor}});
   }
   std::vector<std::vector<std::string>> rows;

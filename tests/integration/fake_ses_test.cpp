@@ -66,6 +66,14 @@ json valid_body() {
 std::string error_type(const net::HttpResponse& r) { return r.header("x-amzn-ErrorType").value_or(""); }
 std::string message(const net::HttpResponse& r) { return json::parse(r.body).value("message", ""); }
 
+// One provider with the fake's key, for SesClients on several threads.
+std::shared_ptr<aws::CredentialsProvider> fake_credentials() {
+  aws::CredentialsProvider::Options options;
+  options.explicit_config.access_key_id = k_key_id;
+  options.explicit_config.secret_access_key = k_secret;
+  return std::make_shared<aws::CredentialsProvider>(options);
+}
+
 }  // namespace
 
 TEST_CASE("mailer-fake-ses rejects unsigned and mis-scoped requests", "[fake_ses][integration]") {
@@ -178,10 +186,7 @@ TEST_CASE("mailer-fake-ses --no-store writes nothing and stops promptly", "[fake
 TEST_CASE("SesClients on several threads share one credentials provider", "[fake_ses][integration]") {
   (void)curl_global();
   Fake fake({"--no-store", "--threads", "8"});
-  aws::CredentialsProvider::Options options;
-  options.explicit_config.access_key_id = k_key_id;
-  options.explicit_config.secret_access_key = k_secret;
-  auto provider = std::make_shared<aws::CredentialsProvider>(options);
+  auto provider = fake_credentials();
   std::atomic<int> ok{0};
   constexpr int k_threads = 4;
   constexpr int k_per_thread = 50;
@@ -202,10 +207,7 @@ TEST_CASE("SesClients on several threads share one credentials provider", "[fake
 TEST_CASE("mailer-fake-ses throughput", "[.][bench]") {
   (void)curl_global();
   Fake fake({"--no-store", "--threads", "8"});
-  aws::CredentialsProvider::Options options;
-  options.explicit_config.access_key_id = k_key_id;
-  options.explicit_config.secret_access_key = k_secret;
-  auto provider = std::make_shared<aws::CredentialsProvider>(options);
+  auto provider = fake_credentials();
   std::atomic<int> ok{0};
   auto started = std::chrono::steady_clock::now();
   {
