@@ -148,6 +148,7 @@ struct Engine::Impl {
                                  const Error& error);
   bool commit(Worker& worker, store::Outcome outcome);
   void finish(const store::ClaimedMessage& message);
+  void give_back(Worker& worker, const store::ClaimedMessage& message);
   void count(const store::Outcome& outcome, store::Recorded recorded);
   // Reaper.
   void reaper_loop(std::stop_token stop);
@@ -331,8 +332,8 @@ void Engine::Impl::round(store::MessageRepo& repo, std::vector<Pending*>& group,
   if (capacity > 0) ++claim_rounds;
   std::vector<store::ClaimedMessage> claimed;
   if (cycle) {
-    for (std::size_t i = 0; i < outcomes.size(); ++i) count(outcomes[i], cycle->recorded[i]);
     for (std::size_t i = 0; i < group.size(); ++i) {
+      count(outcomes[i], cycle->recorded[i]);
       group[i]->applied = cycle->recorded[i] == store::Recorded::applied;
     }
     claimed = std::move(cycle->claimed);
@@ -412,8 +413,7 @@ void Engine::Impl::worker_loop(std::stop_token stop, Worker& worker) {
     if (worker.next) {
       message = std::exchange(worker.next, std::nullopt);
       if (draining) {  // handed over just before stop() began: not started, give back
-        release(*worker.repo, {{message->id, message->lease_token}});
-        finish(*message);
+        give_back(worker, *message);
         message = take_work(stop);
       }
     } else {
@@ -465,8 +465,7 @@ void Engine::Impl::handle(std::stop_token stop, Worker& worker,
     }
     commit(worker, std::move(*outcome));  // the dispatcher ends the claim
   } else {
-    release(*worker.repo, {{message.id, message.lease_token}});
-    finish(message);
+    give_back(worker, message);
   }
 }
 
@@ -548,6 +547,12 @@ bool Engine::Impl::commit(Worker& worker, store::Outcome outcome) {
   if (call) dispatcher_cv.notify_one();
   worker.committed.wait(false, std::memory_order_acquire);
   return entry.applied;
+}
+
+// Returns an unsent claim to the queue, attempt uncounted, and ends it.
+void Engine::Impl::give_back(Worker& worker, const store::ClaimedMessage& message) {
+  release(*worker.repo, {{message.id, message.lease_token}});
+  finish(message);
 }
 
 void Engine::Impl::finish(const store::ClaimedMessage& message) {
