@@ -36,7 +36,6 @@
 #include "mailer/jobs/sender.hpp"
 #include "mailer/net/http_client.hpp"
 #include "mailer/store/database.hpp"
-#include "mailer/store/maintenance.hpp"
 
 namespace {
 
@@ -193,7 +192,9 @@ int run(const Config& config) {
   auto port = server.bind();
   if (!port) return fail("cannot start the http server", port.error());
   int code = serve_until_signal(server, engine, config);
-  if (auto done = store::checkpoint(**db); !done) log::warn("WAL checkpoint skipped", {{"detail", done.error().detail}});
+  if (auto done = (*db)->checkpoint(store::Database::CheckpointMode::truncate); !done) {
+    log::warn("WAL checkpoint skipped", {{"detail", done.error().detail}});
+  }
   return code;
 }
 

@@ -113,12 +113,13 @@ Result<std::unique_ptr<Database>> Database::open(const std::string& path, OpenMo
                     });
 }
 
-Status Database::checkpoint() {
+Status Database::checkpoint(CheckpointMode mode) {
   return sql::guard("checkpoint", [&]() -> Status {
     // A checkpoint that the busy timeout cut short still synced and copied
     // what it could; the next one goes further, so its (busy, log,
     // checkpointed) row is not an error.
-    sql::query_int64(*m_db, "PRAGMA wal_checkpoint(RESTART)");
+    sql::query_int64(*m_db, mode == CheckpointMode::truncate ? "PRAGMA wal_checkpoint(TRUNCATE)"
+                                                             : "PRAGMA wal_checkpoint(RESTART)");
     return {};
   });
 }

@@ -84,16 +84,3 @@ Result<BackupReport> backup(Database& db, const std::string& dest_path) {
 }
 
 }  // namespace mailer::store
-
-namespace mailer::store {
-
-Status checkpoint(Database& db) {
-  auto done = sql::guard("checkpoint the WAL", [&]() -> Result<bool> {
-    db.sql().exec("PRAGMA wal_checkpoint(TRUNCATE)");
-    return true;
-  });
-  if (!done) return std::move(done).error();
-  return {};
-}
-
-}  // namespace mailer::store

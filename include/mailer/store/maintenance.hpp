@@ -34,9 +34,4 @@ struct BackupReport {
 /// storage_unavailable when it cannot be written or the source stays busy.
 Result<BackupReport> backup(Database& db, const std::string& dest_path);
 
-/// Copies the WAL into the database file and truncates it
-/// (PRAGMA wal_checkpoint(TRUNCATE)), so a stopped mailerd leaves one
-/// self-contained file. Errors: storage_unavailable when readers hold the WAL.
-Status checkpoint(Database& db);
-
 }  // namespace mailer::store

@@ -210,3 +210,14 @@ TEST_CASE("Database::checkpoint fails inside an open transaction", "[store]") {
   CHECK_THAT(synced.error().detail, Catch::StartsWith("checkpoint: "));
   CHECK(db->checkpoint());
 }
+
+TEST_CASE("Database::checkpoint truncate leaves an empty WAL file", "[store]") {
+  mailer::test::TempDir dir;
+  auto db = open_ok(dir / "a.db");
+  db->sql().exec("CREATE TABLE t(x); INSERT INTO t VALUES (randomblob(8000))");
+  const auto wal = dir / "a.db-wal";
+  REQUIRE(std::filesystem::file_size(wal) > 0);
+  REQUIRE(db->checkpoint(Database::CheckpointMode::truncate));
+  CHECK(std::filesystem::file_size(wal) == 0);
+  CHECK(db->sql().execAndGet("SELECT count(*) FROM t").getInt() == 1);
+}
