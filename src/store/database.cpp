@@ -19,6 +19,7 @@ namespace mailer::store {
 namespace {
 
 constexpr int k_busy_timeout_ms = 5000;
+constexpr int k_restart_wait_ms = 50;  // Database::checkpoint(restart)
 
 // NOTE: synchronous=FULL by default, not the NORMAL usually paired with WAL:
 // under NORMAL a commit is durable only after the next checkpoint, so a power
@@ -114,13 +115,22 @@ Result<std::unique_ptr<Database>> Database::open(const std::string& path, OpenMo
 }
 
 Status Database::checkpoint(CheckpointMode mode) {
+  // A restart waits for readers, and the engine's dispatcher runs it between
+  // rounds: a long reader (mailerctl db backup, an open sqlite3 shell) must
+  // not stall sending for the whole busy timeout every second. After a short
+  // wait it goes on like a passive checkpoint; the next one goes further.
+  const int wait_ms = mode == CheckpointMode::restart ? k_restart_wait_ms : k_busy_timeout_ms;
   return sql::guard("checkpoint", [&]() -> Status {
-    // A checkpoint that the busy timeout cut short still synced and copied
-    // what it could; the next one goes further, so its (busy, log,
-    // checkpointed) row is not an error.
-    sql::query_int64(*m_db, mode == CheckpointMode::truncate ? "PRAGMA wal_checkpoint(TRUNCATE)"
-                                                             : "PRAGMA wal_checkpoint(RESTART)");
-    return {};
+    m_db->setBusyTimeout(wait_ms);
+    // A checkpoint that the wait cut short still synced and copied what it
+    // could, so its (busy, log, checkpointed) row is not an error.
+    Status done = sql::guard("checkpoint", [&]() -> Status {
+      sql::query_int64(*m_db, mode == CheckpointMode::truncate ? "PRAGMA wal_checkpoint(TRUNCATE)"
+                                                               : "PRAGMA wal_checkpoint(RESTART)");
+      return {};
+    });
+    m_db->setBusyTimeout(k_busy_timeout_ms);
+    return done;
   });
 }
 

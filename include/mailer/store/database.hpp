@@ -51,15 +51,17 @@ class Database {
   const std::string& path() const { return m_path; }
 
   /// Syncs the WAL and copies every committed frame into the database file,
-  /// waiting up to the busy timeout for other writers to finish and readers to
-  /// move on (https://www.sqlite.org/c3ref/wal_checkpoint_v2.html):
-  /// - `restart` (PRAGMA wal_checkpoint(RESTART)): the next write starts the
+  /// waiting for other writers to finish and readers to move on
+  /// (https://www.sqlite.org/c3ref/wal_checkpoint_v2.html):
+  /// - `restart` (PRAGMA wal_checkpoint(RESTART), waiting at most 50 ms, then
+  ///   copying what it can without waiting): the next write starts the
   ///   WAL over and cuts the file back to 64 MB (journal_size_limit). This is
   ///   what makes `deferred` commits durable, and what keeps the WAL from
   ///   growing without end under constant writes (a passive checkpoint never
   ///   catches up with them).
-  /// - `truncate` (PRAGMA wal_checkpoint(TRUNCATE)): also empties the WAL file,
-  ///   so a stopped mailerd leaves one self-contained database file.
+  /// - `truncate` (PRAGMA wal_checkpoint(TRUNCATE), waiting up to the busy
+  ///   timeout): also empties the WAL file, so a stopped mailerd leaves one
+  ///   self-contained database file.
   /// A checkpoint the busy timeout cut short is not an error: it synced what it
   /// could. Errors: storage_unavailable (e.g. called inside a transaction).
   enum class CheckpointMode { restart, truncate };
