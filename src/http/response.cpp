@@ -13,15 +13,26 @@ const std::string& Context::param(const std::string& name) const {
   return it == params.end() ? k_empty : it->second;
 }
 
+namespace {
+
+// Responses carry text from the request (a path in a 404, a query value in a
+// field error), which may be any bytes: invalid UTF-8 becomes U+FFFD instead
+// of nlohmann's type_error 316, which used to turn a 404 into a 500.
+std::string serialize(const nlohmann::json& body) {
+  return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+}  // namespace
+
 void write_json(httplib::Response& res, int status, const nlohmann::json& body) {
   res.status = status;
-  res.set_content(body.dump(), "application/json");
+  res.set_content(serialize(body), "application/json");
 }
 
 void write_problem(httplib::Response& res, const Problem& problem) {
   res.status = problem.status;
   for (const auto& [name, value] : problem.headers) res.set_header(name, value);
-  res.set_content(problem.body.dump(), k_problem_content_type);
+  res.set_content(serialize(problem.body), k_problem_content_type);
 }
 
 void write_problem(httplib::Response& res, const Error& error) {

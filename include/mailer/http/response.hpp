@@ -13,7 +13,9 @@ namespace httplib { struct Response; }
 
 namespace mailer::http {
 
-/// `status` with `body` as application/json.
+/// `status` with `body` as application/json. Strings in `body` that are not
+/// valid UTF-8 (request text echoed back) are serialized with U+FFFD in place
+/// of the bad bytes, never thrown about; write_problem does the same.
 void write_json(httplib::Response& res, int status, const nlohmann::json& body);
 /// problem_for(error) as application/problem+json, with its headers.
 void write_problem(httplib::Response& res, const Error& error);

@@ -129,8 +129,12 @@ TEST_CASE("Server refuses a chunked body over max_body_bytes", "[http]") {
   CHECK(small->status == 200);
 }
 
-// Sends `request` on a fresh connection and returns what arrives within 2 s.
-std::string raw_exchange(int port, const std::string& request) {
+enum class Read { once, until_close };
+
+// Sends `request` on a fresh connection and returns what arrives within 2 s:
+// the first piece, or everything until the server closes (for a request with
+// "Connection: close"; headers and body may arrive apart).
+std::string raw_exchange(int port, const std::string& request, Read read = Read::once) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   REQUIRE(fd >= 0);
   timeval timeout{2, 0};
@@ -141,10 +145,14 @@ std::string raw_exchange(int port, const std::string& request) {
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
   REQUIRE(::send(fd, request.data(), request.size(), 0) == static_cast<ssize_t>(request.size()));
+  std::string answer;
   char buffer[4096];
-  auto n = ::recv(fd, buffer, sizeof buffer, 0);
+  for (ssize_t n; (n = ::recv(fd, buffer, sizeof buffer, 0)) > 0;) {
+    answer.append(buffer, static_cast<std::size_t>(n));
+    if (read == Read::once) break;
+  }
   ::close(fd);
-  return n > 0 ? std::string(buffer, static_cast<std::size_t>(n)) : std::string();
+  return answer;
 }
 
 TEST_CASE("Server treats a PUT without Content-Length as bodiless", "[http]") {
@@ -152,6 +160,17 @@ TEST_CASE("Server treats a PUT without Content-Length as bodiless", "[http]") {
   RunningServer server(throwing_router());
   auto answer = raw_exchange(server.port(), "PUT /thing HTTP/1.1\r\nHost: x\r\n\r\n");
   CHECK(answer.rfind("HTTP/1.1 204", 0) == 0);
+}
+
+TEST_CASE("Server answers a path with invalid UTF-8 with a 404 problem", "[http]") {
+  // The 404 detail names the path; serializing its 0xFF used to throw (500).
+  RunningServer server(throwing_router());
+  auto answer = raw_exchange(server.port(), "GET /v1/%FF HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+                             Read::until_close);
+  CHECK(answer.rfind("HTTP/1.1 404", 0) == 0);
+  auto body = nlohmann::json::parse(answer.substr(answer.find("\r\n\r\n") + 4), nullptr, false);
+  REQUIRE_FALSE(body.is_discarded());
+  CHECK(body["detail"] == "no route for /v1/\xEF\xBF\xBD");
 }
 
 TEST_CASE("Server::stop before serve makes serve return at once", "[http]") {
