@@ -60,10 +60,38 @@ Instruments& instruments() {
   return instance;
 }
 
+// The HTTP server's connection instruments, apart from Instruments so the
+// server's protections (src/http/connection.cpp) keep their own block.
+struct ConnectionInstruments {
+  Gauge& open;
+  Counter& closed_early;
+};
+
+constexpr std::array k_connection_cut_reasons{"header_timeout", "header_too_large", "body_timeout",
+                                              "body_too_large", "response_timeout", "refused"};
+
+ConnectionInstruments& connection_instruments() {
+  static ConnectionInstruments instance = [] {
+    auto& registry = registry_instance();
+    ConnectionInstruments made{
+        registry.gauge("mailer_http_connections_open", "HTTP connections open now."),
+        registry.counter("mailer_http_connections_closed_early_total",
+                         "HTTP connections mailerd closed because a client was too slow or sent too much, "
+                         "or refused at server.max_connections.",
+                         {"reason"}),
+    };
+    made.open.set(0);
+    for (const char* reason : k_connection_cut_reasons) made.closed_early.inc({reason}, 0);
+    return made;
+  }();
+  return instance;
+}
+
 }  // namespace
 
 Registry& global() {
   instruments();  // every family registered before the first render
+  connection_instruments();
   return registry_instance();
 }
 
@@ -94,6 +122,12 @@ void count_suppression(std::string_view reason) { instruments().suppressions.inc
 
 void count_sns_notification(std::string_view type, std::string_view verdict) {
   instruments().sns_notifications.inc({std::string(type), std::string(verdict)});
+}
+
+void add_http_connections(int delta) { connection_instruments().open.add({}, delta); }
+
+void count_http_connection_closed_early(std::string_view reason) {
+  connection_instruments().closed_early.inc({std::string(reason)});
 }
 
 }  // namespace mailer::metrics

@@ -81,6 +81,7 @@ Problem problem_for_status(int status, std::string detail) {
   switch (status) {
     case 404: slug = "not_found"; title = "Not found"; break;
     case 405: slug = "method_not_allowed"; title = "Method not allowed"; break;
+    case 408: slug = "request_timeout"; title = "Request timeout"; break;
     case 413: slug = "too_large"; title = "Payload too large"; break;
     case 414: slug = "uri_too_long"; title = "URI too long"; break;
     case 415: slug = "unsupported_media"; title = "Unsupported media type"; break;

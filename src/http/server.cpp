@@ -4,6 +4,8 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstdint>
+#include <cstdlib>
 #include <mutex>
 #include <thread>
 #include <string>
@@ -22,6 +24,9 @@
 #include "mailer/http/request_id.hpp"
 #include "mailer/http/response.hpp"
 #include "mailer/net/listen.hpp"
+
+#include "http/connection.hpp"
+#include "http/guarded_server.hpp"
 
 namespace mailer::http {
 
@@ -75,13 +80,40 @@ void declare_empty_body(const httplib::Request& req) {
   const_cast<httplib::Request&>(req).set_header("Content-Length", "0");
 }
 
+// Content-Length as cpp-httplib reads it (strtoull), or 0 when absent or
+// when the body is chunked (Transfer-Encoding wins, RFC 9112 §6.3).
+std::uint64_t declared_length(const httplib::Request& req) {
+  if (req.has_header("Transfer-Encoding")) return 0;
+  return std::strtoull(req.get_header_value("Content-Length").c_str(), nullptr, 10);
+}
+
+// The rest of this request's body stays unread, so the connection cannot
+// carry another request: say so to the client and to the connection.
+void close_after_response(const httplib::Request& req) {
+  auto& headers = const_cast<httplib::Request&>(req).headers;  // NOTE: see declare_empty_body
+  headers.erase("Connection");
+  headers.emplace("Connection", "close");
+  if (auto* connection = current_connection()) connection->close_after_response();
+}
+
 std::string detail_for_status(int status, long long max_body_bytes) {
   switch (status) {
     case 400: return "the request could not be parsed as HTTP";
     case 404: return "no such route";
+    case 408: return "the request body did not arrive within server.body_timeout_seconds";
     case 413: return fmt::format("request body exceeds server.max_body_bytes ({} bytes)", max_body_bytes);
     case 414: return "request URI too long";
     default: return "the request failed";
+  }
+}
+
+// One descriptor per connection, plus the database, SES connections and logs.
+void ensure_open_files(int max_connections) {
+  const long wanted = max_connections + 256L;
+  long limit = net::raise_open_files_limit(wanted);
+  if (limit < wanted) {
+    log::warn("open files limit is low for server.max_connections",
+              {{"limit", limit}, {"max_connections", max_connections}, {"wanted", wanted}});
   }
 }
 
@@ -90,7 +122,7 @@ std::string detail_for_status(int status, long long max_body_bytes) {
 struct Server::Impl {
   Deps& deps;
   Router router;
-  std::unique_ptr<httplib::Server> http;
+  std::unique_ptr<GuardedServer> guard;
   // serve() and stop() agree under `run_mutex` whether the accept loop may
   // start, so a stop() that comes first is never lost.
   std::mutex run_mutex;
@@ -105,6 +137,9 @@ struct Server::Impl {
         limiter(d.config.api.rate_limit_per_second, d.config.api.rate_limit_burst) {}
 
   void install();
+  Problem problem_before_routing(int status) const;
+  httplib::Server::HandlerResponse before_body(const httplib::Request& req, httplib::Response& res);
+  bool read_body(const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader);
   void dispatch(const httplib::Request& req, httplib::Response& res);
   void answer_preflight(const httplib::Request& req, httplib::Response& res, const RouteMatch& match);
   bool check_body(const httplib::Request& req, httplib::Response& res, const Route& route);
@@ -140,6 +175,56 @@ void Server::Impl::dispatch(const httplib::Request& req, httplib::Response& res)
   route.handler(req, res, context);
 }
 
+// Pre-routing: the headers are in, the body is next. A declared body over the
+// limit is refused here, before a byte of it is read.
+httplib::Server::HandlerResponse Server::Impl::before_body(const httplib::Request& req,
+                                                           httplib::Response& res) {
+  t_request.active = false;
+  current_request(req);
+  if (auto* connection = current_connection()) connection->begin_body();
+  declare_empty_body(req);
+  if (declared_length(req) <= static_cast<std::uint64_t>(deps.config.server.max_body_bytes)) {
+    return httplib::Server::HandlerResponse::Unhandled;
+  }
+  close_after_response(req);
+  res.set_header("X-Request-Id", t_request.request_id);
+  write_problem(res, make_error(ErrorCode::too_large, detail_for_status(413, deps.config.server.max_body_bytes)));
+  return httplib::Server::HandlerResponse::Handled;
+}
+
+// Reads the body into req.body through `reader`, which hands it over piece by
+// piece (chunked, or decompressed), so it stops at server.max_body_bytes
+// instead of buffering whatever the client sends. On failure the response is
+// a problem and the connection closes.
+bool Server::Impl::read_body(const httplib::Request& req, httplib::Response& res,
+                             const httplib::ContentReader& reader) {
+  auto& body = const_cast<httplib::Request&>(req).body;  // NOTE: see declare_empty_body
+  const auto max = static_cast<std::size_t>(deps.config.server.max_body_bytes);
+  bool too_large = false;
+  auto receive = [&](const char* data, std::size_t length) {
+    too_large = length > max - body.size();
+    if (!too_large) body.append(data, length);
+    return !too_large;
+  };
+  bool complete = req.is_multipart_form_data()
+                      ? reader([](const httplib::MultipartFormData&) { return true; }, receive)
+                      : reader(receive);
+  if (complete) return true;
+  close_after_response(req);
+  res.set_header("X-Request-Id", current_request(req).request_id);
+  auto* connection = current_connection();
+  auto cut = connection != nullptr ? connection->cut() : Cut::none;
+  if (too_large || cut == Cut::body_too_large) {
+    write_problem(res, make_error(ErrorCode::too_large, detail_for_status(413, deps.config.server.max_body_bytes)));
+  } else if (cut == Cut::body_timeout) {
+    write_problem(res, problem_for_status(408, detail_for_status(408, deps.config.server.max_body_bytes)));
+  } else {
+    write_problem(res, make_error(ErrorCode::invalid_input, "the request body could not be read (bad chunked "
+                                                            "encoding, multipart boundary or compression)"));
+  }
+  return false;
+}
+
 void Server::Impl::answer_preflight(const httplib::Request& req, httplib::Response& res,
                                     const RouteMatch& match) {
   auto methods = match.allowed_methods;
@@ -153,13 +238,6 @@ void Server::Impl::answer_preflight(const httplib::Request& req, httplib::Respon
 }
 
 bool Server::Impl::check_body(const httplib::Request& req, httplib::Response& res, const Route& route) {
-  // NOTE: httplib enforces the limit only for requests with Content-Length; a
-  // chunked body is read whole first, so it is checked again here.
-  auto max = static_cast<std::size_t>(deps.config.server.max_body_bytes);
-  if (req.body.size() > max) {
-    write_problem(res, make_error(ErrorCode::too_large, detail_for_status(413, deps.config.server.max_body_bytes)));
-    return false;
-  }
   if (route.body == BodyKind::json && !req.body.empty() &&
       !is_json_media_type(req.get_header_value("Content-Type"))) {
     write_problem(res, make_error(ErrorCode::unsupported_media,
@@ -203,6 +281,7 @@ bool Server::Impl::check_rate(httplib::Response& res, const Context& context) {
 }
 
 void Server::Impl::finish_headers(const httplib::Request& req, httplib::Response& res) {
+  if (auto* connection = current_connection()) connection->begin_response();
   auto& state = current_request(req);
   if (!res.has_header("X-Request-Id")) res.set_header("X-Request-Id", state.request_id);
   if (res.has_header("Access-Control-Allow-Origin")) return;  // a preflight set them
@@ -231,30 +310,45 @@ void Server::Impl::log_request(const httplib::Request& req, const httplib::Respo
   state.active = false;
 }
 
+// Requests cpp-httplib could not read: say why when it was a limit of ours.
+Problem Server::Impl::problem_before_routing(int status) const {
+  auto* connection = current_connection();
+  auto cut = connection != nullptr ? connection->cut() : Cut::none;
+  if (cut == Cut::header_timeout) {
+    return problem_for_status(408, "the request line and headers did not arrive within "
+                                   "server.header_timeout_seconds");
+  }
+  if (cut == Cut::header_too_large) {
+    return problem_for_status(400, fmt::format("the request line and headers exceed {} bytes", k_max_header_bytes));
+  }
+  return problem_for_status(status, detail_for_status(status, deps.config.server.max_body_bytes));
+}
+
 void Server::Impl::install() {
-  auto& s = *http;
+  auto& s = guard->http();
   // NOTE: not cpp-httplib's default options, whose SO_REUSEPORT let a second
   // mailerd (on another database) share the port; see net::set_listen_options.
   s.set_socket_options([](socket_t sock) { net::set_listen_options(sock); });
   s.set_payload_max_length(static_cast<std::size_t>(deps.config.server.max_body_bytes));
-  s.set_pre_routing_handler([](const httplib::Request& req, httplib::Response&) {
-    t_request.active = false;
-    current_request(req);
-    declare_empty_body(req);
-    return httplib::Server::HandlerResponse::Unhandled;
-  });
+  s.set_pre_routing_handler(
+      [this](const httplib::Request& req, httplib::Response& res) { return before_body(req, res); });
   auto handler = [this](const httplib::Request& req, httplib::Response& res) { dispatch(req, res); };
+  // Methods with a body take it through a ContentReader, so read_body holds
+  // it to the limit while reading (cpp-httplib reads a chunked body whole).
+  auto with_body = [this](const httplib::Request& req, httplib::Response& res,
+                          const httplib::ContentReader& reader) {
+    if (read_body(req, res, reader)) dispatch(req, res);
+  };
   s.Get(".*", handler);
-  s.Post(".*", handler);
-  s.Put(".*", handler);
-  s.Patch(".*", handler);
-  s.Delete(".*", handler);
+  s.Post(".*", with_body);
+  s.Put(".*", with_body);
+  s.Patch(".*", with_body);
+  s.Delete(".*", with_body);
   s.Options(".*", handler);
   s.set_error_handler(httplib::Server::HandlerWithResponse(
       [this](const httplib::Request&, httplib::Response& res) {
         if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;  // already a problem
-        write_problem(res, problem_for_status(res.status, detail_for_status(
-                                                              res.status, deps.config.server.max_body_bytes)));
+        write_problem(res, problem_before_routing(res.status));
         return httplib::Server::HandlerResponse::Handled;
       }));
   s.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
@@ -280,12 +374,9 @@ Server::~Server() = default;
 Result<int> Server::bind() {
   const auto& cfg = m_impl->deps.config.server;
   bool tls = !cfg.tls_cert_file.empty() && !cfg.tls_key_file.empty();
-  if (tls) {
-    m_impl->http = std::make_unique<httplib::SSLServer>(cfg.tls_cert_file.c_str(), cfg.tls_key_file.c_str());
-  } else {
-    m_impl->http = std::make_unique<httplib::Server>();
-  }
-  if (!m_impl->http->is_valid()) {
+  m_impl->guard = GuardedServer::create(cfg);
+  auto& http = m_impl->guard->http();
+  if (!http.is_valid()) {
     return make_error(ErrorCode::invalid_input,
                       fmt::format("server.tls_cert_file {} / server.tls_key_file {}: cannot load the "
                                   "certificate and key", cfg.tls_cert_file, cfg.tls_key_file));
@@ -293,34 +384,36 @@ Result<int> Server::bind() {
   m_impl->install();
   int port = cfg.port;
   if (port == 0) {
-    port = m_impl->http->bind_to_any_port(cfg.listen);
+    port = http.bind_to_any_port(cfg.listen);
     if (port < 0) port = -1;
-  } else if (!m_impl->http->bind_to_port(cfg.listen, port)) {
+  } else if (!http.bind_to_port(cfg.listen, port)) {
     port = -1;
   }
   if (port <= 0) {
     return make_error(ErrorCode::internal, fmt::format("cannot bind {}:{}: {}", cfg.listen, cfg.port,
                                                        net::bind_failure_reason(cfg.listen, cfg.port)));
   }
+  m_impl->guard->widen_backlog();
+  ensure_open_files(cfg.max_connections);
   log::info("listening", {{"address", cfg.listen}, {"port", port}, {"tls", tls}});
   return port;
 }
 
 Status Server::serve() {
-  if (!m_impl->http) return make_error(ErrorCode::internal, "serve() before bind()");
+  if (!m_impl->guard) return make_error(ErrorCode::internal, "serve() before bind()");
   {
     std::scoped_lock lock(m_impl->run_mutex);
     if (m_impl->stop_requested) return {};
     m_impl->serving = true;
   }
-  if (!m_impl->http->listen_after_bind()) {
+  if (!m_impl->guard->http().listen_after_bind()) {
     return make_error(ErrorCode::internal, "the listening socket failed");
   }
   return {};
 }
 
 void Server::stop() {
-  if (!m_impl->http) return;
+  if (!m_impl->guard) return;
   {
     std::scoped_lock lock(m_impl->run_mutex);
     m_impl->stop_requested = true;
@@ -328,10 +421,10 @@ void Server::stop() {
   }
   // NOTE: httplib's stop() does nothing until listen has started; a signal that
   // arrives between serve() and the accept loop would otherwise be lost.
-  for (int i = 0; i < 200 && !m_impl->http->is_running(); ++i) {
+  for (int i = 0; i < 200 && !m_impl->guard->http().is_running(); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
-  m_impl->http->stop();
+  m_impl->guard->stop();
 }
 
 }  // namespace mailer::http

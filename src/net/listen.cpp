@@ -1,6 +1,7 @@
 #include "mailer/net/listen.hpp"
 
 #include <netdb.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -56,6 +57,18 @@ std::string bind_failure_reason(const std::string& address, int port) {
   std::unique_ptr<addrinfo, AddrInfoFree> owner(found);
   int error = try_bind(*found);
   return error == 0 ? "unknown reason" : std::generic_category().message(error);
+}
+
+long raise_open_files_limit(long wanted) {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return 0;
+  auto target = static_cast<rlim_t>(wanted);
+  if (limit.rlim_max != RLIM_INFINITY && target > limit.rlim_max) target = limit.rlim_max;
+  if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < target) {
+    rlimit raised{target, limit.rlim_max};
+    if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;
+  }
+  return limit.rlim_cur == RLIM_INFINITY ? wanted : static_cast<long>(limit.rlim_cur);
 }
 
 }  // namespace mailer::net

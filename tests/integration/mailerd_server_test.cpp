@@ -14,6 +14,7 @@
 
 #include "mailer/store/database.hpp"
 #include "support/mailerd_fixture.hpp"
+#include "support/tls_files.hpp"
 
 using mailer::test::bearer;
 using mailer::test::ChildProcess;
@@ -317,11 +318,7 @@ TEST_CASE("mailerd --version prints the version", "[integration][http]") {
 
 TEST_CASE("mailerd serves HTTPS when a certificate and key are set", "[integration][http]") {
   mailer::test::TempDir certs;
-  auto cert = (certs / "cert.pem").string();
-  auto key = (certs / "key.pem").string();
-  auto made = mailer::test::run_command({"/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
-                                         "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=127.0.0.1"});
-  REQUIRE(made.exit_code == 0);
+  auto [cert, key] = mailer::test::make_self_signed_certificate(certs);
   MailerdFixture mailerd({.env = {{"MAILER_SERVER_TLS_CERT_FILE", cert}, {"MAILER_SERVER_TLS_KEY_FILE", key}}});
   CHECK(mailerd.process().wait_for_log("\"tls\":true"));
   httplib::SSLClient client("127.0.0.1", mailerd.port());

@@ -29,6 +29,13 @@ struct ServerConfig {
   std::string tls_key_file;
   std::vector<std::string> cors_origins;
   long long max_body_bytes = 64LL * 1024 * 1024;
+  // Deadlines per phase of a request (src/http/connection.hpp): from the
+  // connection or the first byte of a request to the end of its headers; for
+  // the whole body, and again for the whole response; idle between requests.
+  std::chrono::seconds header_timeout{10};
+  std::chrono::seconds body_timeout{60};
+  std::chrono::seconds keep_alive_timeout{5};
+  int max_connections = 512;  // open at once; one more is refused with 503
 };
 
 struct DbConfig {

@@ -187,6 +187,8 @@ bool valid_label_name(std::string_view name);
 //   mailer_messages_total{outcome}                               counter
 //   mailer_suppressions_total{reason}                            counter
 //   mailer_sns_notifications_total{type,verdict}                 counter
+//   mailer_http_connections_open                                 gauge
+//   mailer_http_connections_closed_early_total{reason}           counter
 // Gauges read at scrape time (queue depth, DLQ, in flight, send rate, 24 h
 // quota used) are rendered by the /metrics route (src/http/routes/metrics.cpp).
 
@@ -220,6 +222,16 @@ void count_suppression(std::string_view reason);
 /// "accepted", "duplicate", "ignored" (unknown topic/type) or "rejected"
 /// (bad signature or malformed).
 void count_sns_notification(std::string_view type, std::string_view verdict);
+
+/// HTTP connections opened (`delta` 1) or closed (-1).
+void add_http_connections(int delta);
+
+/// One HTTP connection closed by mailerd before its client was done:
+/// "header_timeout", "body_timeout", "response_timeout" (its
+/// server.*_timeout_seconds passed), "header_too_large" (64 KiB of request
+/// line and headers), "body_too_large" (body framing far over
+/// server.max_body_bytes), or "refused" (server.max_connections open already).
+void count_http_connection_closed_early(std::string_view reason);
 
 /// "2xx" for 200..299 and so on; "other" outside 100..599.
 std::string status_class(int status);

@@ -22,4 +22,10 @@ void set_listen_options(int socket);
 /// (the cause went away in between). Call after a failed bind, for the message.
 std::string bind_failure_reason(const std::string& address, int port);
 
+/// Raises this process's soft limit of open files (RLIMIT_NOFILE) to
+/// `wanted`, or as close as the hard limit allows; never lowers it. Returns
+/// the soft limit now in force. A server holds one descriptor per connection,
+/// and systemd and most shells start services with a soft limit of 1024.
+long raise_open_files_limit(long wanted);
+
 }  // namespace mailer::net

@@ -1,0 +1,299 @@
+// mailerd's HTTP server facing hostile clients: slow and idle connections,
+// too many connections, oversized chunked bodies and undecodable paths.
+// Each test drives the real mailerd over raw loopback sockets, with short
+// deadlines set through the environment so the whole file runs in seconds.
+#include <catch2/catch.hpp>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <fstream>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "support/mailerd_fixture.hpp"
+#include "support/tls_files.hpp"
+
+using mailer::test::bearer;
+using mailer::test::MailerdFixture;
+using mailer::test::MailerdOptions;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+using std::chrono::steady_clock;
+
+namespace {
+
+class Socket {
+ public:
+  explicit Socket(int port) : m_fd(::socket(AF_INET, SOCK_STREAM, 0)) {
+    REQUIRE(m_fd >= 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<std::uint16_t>(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::connect(m_fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  }
+  ~Socket() { close(); }
+  Socket(Socket&& other) noexcept : m_fd(std::exchange(other.m_fd, -1)) {}
+  Socket(const Socket&) = delete;
+  Socket& operator=(const Socket&) = delete;
+
+  int fd() const { return m_fd; }
+  void close() {
+    if (m_fd >= 0) ::close(std::exchange(m_fd, -1));
+  }
+  /// False once the peer is gone.
+  bool send(const std::string& data) const {
+    return ::send(m_fd, data.data(), data.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(data.size());
+  }
+  /// What arrives until the peer closes, `until` appears, or `timeout` passes.
+  std::string receive(milliseconds timeout, const std::string& until = "") const {
+    std::string got;
+    auto deadline = steady_clock::now() + timeout;
+    while (until.empty() || got.find(until) == std::string::npos) {
+      auto left = std::chrono::duration_cast<milliseconds>(deadline - steady_clock::now()).count();
+      pollfd fd{m_fd, POLLIN, 0};
+      if (left <= 0 || ::poll(&fd, 1, static_cast<int>(left)) <= 0) break;
+      char buffer[4096];
+      auto n = ::recv(m_fd, buffer, sizeof buffer, 0);
+      if (n <= 0) break;
+      got.append(buffer, static_cast<std::size_t>(n));
+    }
+    return got;
+  }
+  /// Whether the peer closed (EOF or reset) before `deadline`, reading and
+  /// dropping anything it sends first.
+  bool closed_by(steady_clock::time_point deadline) const {
+    for (;;) {
+      auto left = std::chrono::duration_cast<milliseconds>(deadline - steady_clock::now()).count();
+      pollfd fd{m_fd, POLLIN, 0};
+      if (left <= 0 || ::poll(&fd, 1, static_cast<int>(left)) <= 0) return false;
+      char buffer[4096];
+      if (::recv(m_fd, buffer, sizeof buffer, MSG_DONTWAIT) <= 0) return true;
+    }
+  }
+
+ private:
+  int m_fd;
+};
+
+double seconds_since(steady_clock::time_point start) {
+  return std::chrono::duration<double>(steady_clock::now() - start).count();
+}
+
+MailerdOptions with_env(std::map<std::string, std::string> env) {
+  MailerdOptions options;
+  options.env = std::move(env);
+  return options;
+}
+
+// Peak resident memory of `pid` in KiB (VmHWM in /proc/<pid>/status).
+long peak_rss_kib(int pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6));
+  }
+  return -1;
+}
+
+std::string status_line(const std::string& response) { return response.substr(0, response.find("\r\n")); }
+
+}  // namespace
+
+TEST_CASE("mailerd keeps answering while 300 clients trickle their headers", "[integration][http][hardening]") {
+  MailerdFixture mailerd(with_env({{"MAILER_SERVER_HEADER_TIMEOUT_SECONDS", "3"},
+                                   {"MAILER_SNS_TOPIC_ARNS", "arn:aws:sns:us-east-1:123456789012:mailerd"}}));
+  auto key = mailerd.create_key("ops", "read");
+
+  std::vector<Socket> slow;
+  for (int i = 0; i < 300; ++i) {
+    slow.emplace_back(mailerd.port());
+    REQUIRE(slow.back().send("GET /health HTTP/1.1\r\nHost: mailerd\r\n"));
+  }
+  auto opened = steady_clock::now();
+  // A header line every 250 ms: well inside any per-read timeout, so only a
+  // deadline for the whole header can end these connections.
+  std::atomic<bool> trickling{true};
+  std::thread trickler([&] {
+    while (trickling) {
+      for (auto& socket : slow) (void)socket.send("X-Slow: 1\r\n");
+      std::this_thread::sleep_for(milliseconds(250));
+    }
+  });
+
+  auto client = mailerd.client();
+  client->set_read_timeout(seconds(2));
+  auto started = steady_clock::now();
+  auto health = client->Get("/health");
+  auto api = client->Get("/v1/batches", bearer(key.key));
+  auto webhook = client->Post("/webhooks/ses", "{}", "text/plain");
+  double answered_in = seconds_since(started);
+  REQUIRE(health);
+  CHECK(health->status == 200);
+  REQUIRE(api);
+  CHECK(api->status == 200);
+  REQUIRE(webhook);
+  CHECK(webhook->status == 400);  // parsed and refused: not an SNS envelope
+  CHECK(answered_in < 1.5);
+
+  // Every trickling client is cut off at the header deadline, not before.
+  int closed = 0;
+  for (auto& socket : slow) closed += socket.closed_by(opened + seconds(6)) ? 1 : 0;
+  double all_closed_after = seconds_since(opened);
+  trickling = false;
+  trickler.join();
+  CHECK(closed == 300);
+  CHECK(all_closed_after >= 2.5);
+  CHECK(mailerd.process().wait_for_log("\"reason\":\"header_timeout\"", seconds(2)));
+}
+
+TEST_CASE("mailerd refuses connections beyond server.max_connections with a quick 503",
+          "[integration][http][hardening]") {
+  MailerdFixture mailerd(with_env({{"MAILER_SERVER_MAX_CONNECTIONS", "8"}}));
+  std::vector<Socket> idle;
+  for (int i = 0; i < 8; ++i) idle.emplace_back(mailerd.port());
+  std::this_thread::sleep_for(milliseconds(300));  // all eight accepted and waiting for headers
+
+  Socket extra(mailerd.port());
+  auto started = steady_clock::now();
+  REQUIRE(extra.send("GET /health HTTP/1.1\r\nHost: mailerd\r\n\r\n"));
+  auto refused = extra.receive(seconds(3));
+  CHECK(seconds_since(started) < 1.0);
+  CHECK(status_line(refused) == "HTTP/1.1 503 Service Unavailable");
+  CHECK(refused.find("Retry-After: 1\r\n") != std::string::npos);
+  CHECK(refused.find("server.max_connections") != std::string::npos);
+  CHECK(mailerd.process().wait_for_log("HTTP connection refused", seconds(2)));
+
+  for (auto& socket : idle) socket.close();
+  std::this_thread::sleep_for(milliseconds(200));
+  auto health = mailerd.client()->Get("/health");
+  REQUIRE(health);
+  CHECK(health->status == 200);
+}
+
+TEST_CASE("mailerd closes an idle keep-alive connection after server.keep_alive_timeout_seconds",
+          "[integration][http][hardening]") {
+  MailerdFixture mailerd(with_env({{"MAILER_SERVER_KEEP_ALIVE_TIMEOUT_SECONDS", "1"}}));
+  Socket socket(mailerd.port());
+  REQUIRE(socket.send("GET /health HTTP/1.1\r\nHost: mailerd\r\n\r\n"));
+  auto first = socket.receive(seconds(2), "}");
+  CHECK(status_line(first) == "HTTP/1.1 200 OK");
+  CHECK(first.find("Keep-Alive: timeout=1,") != std::string::npos);
+  // The connection is still good for a second request...
+  REQUIRE(socket.send("GET /health HTTP/1.1\r\nHost: mailerd\r\n\r\n"));
+  CHECK(status_line(socket.receive(seconds(2), "}")) == "HTTP/1.1 200 OK");
+  // ...and closed once it has been idle for the timeout.
+  auto idle_since = steady_clock::now();
+  CHECK(socket.closed_by(idle_since + seconds(3)));
+  CHECK(seconds_since(idle_since) >= 0.8);
+}
+
+TEST_CASE("mailerd answers 408 to a body that trickles past server.body_timeout_seconds",
+          "[integration][http][hardening]") {
+  MailerdFixture mailerd(with_env({{"MAILER_SERVER_BODY_TIMEOUT_SECONDS", "2"}}));
+  Socket socket(mailerd.port());
+  REQUIRE(socket.send("POST /webhooks/ses HTTP/1.1\r\nHost: mailerd\r\nContent-Type: text/plain\r\n"
+                      "Content-Length: 1000\r\n\r\n"));
+  auto started = steady_clock::now();
+  std::atomic<bool> trickling{true};
+  std::thread trickler([&] {
+    while (trickling && socket.send("x")) std::this_thread::sleep_for(milliseconds(100));
+  });
+  auto response = socket.receive(seconds(6), "}");
+  double answered_after = seconds_since(started);
+  trickling = false;
+  trickler.join();
+  CHECK(status_line(response) == "HTTP/1.1 408 Request Timeout");
+  CHECK(response.find("Connection: close\r\n") != std::string::npos);
+  CHECK(response.find("server.body_timeout_seconds") != std::string::npos);
+  CHECK(answered_after >= 1.8);
+  CHECK(answered_after < 4.0);
+  CHECK(mailerd.process().wait_for_log("\"reason\":\"body_timeout\"", seconds(2)));
+}
+
+TEST_CASE("mailerd stops reading a chunked body at server.max_body_bytes", "[integration][http][hardening]") {
+  MailerdFixture mailerd(with_env({{"MAILER_SERVER_MAX_BODY_BYTES", "1048576"}}));
+  REQUIRE(mailerd.client()->Get("/health"));
+  long baseline_kib = peak_rss_kib(mailerd.process().pid());
+  REQUIRE(baseline_kib > 0);
+
+  // 256 MiB offered in 64 KiB chunks, without a key: the 413 must come after
+  // about 1 MiB, and nothing near the whole body may be held in memory.
+  Socket socket(mailerd.port());
+  REQUIRE(socket.send("POST /v1/batches HTTP/1.1\r\nHost: mailerd\r\nContent-Type: application/json\r\n"
+                      "Transfer-Encoding: chunked\r\n\r\n"));
+  std::atomic<bool> sending{true};
+  std::thread sender([&] {
+    const std::string chunk = "10000\r\n" + std::string(0x10000, ' ') + "\r\n";
+    for (int i = 0; i < 4096 && sending && socket.send(chunk); ++i) {
+    }
+  });
+  auto response = socket.receive(seconds(10), "}");
+  sending = false;
+  sender.join();
+  CHECK(status_line(response) == "HTTP/1.1 413 Payload Too Large");
+  CHECK(response.find("Connection: close\r\n") != std::string::npos);
+  CHECK(response.find("\"type\":\"https://mailerd.dev/problems/too_large\"") != std::string::npos);
+  long grown_kib = peak_rss_kib(mailerd.process().pid()) - baseline_kib;
+  INFO("peak RSS grew by " << grown_kib << " KiB");
+  CHECK(grown_kib < 32 * 1024);
+
+  // A declared length over the limit is refused before any body byte is sent.
+  Socket declared(mailerd.port());
+  REQUIRE(declared.send("POST /v1/batches HTTP/1.1\r\nHost: mailerd\r\nContent-Type: application/json\r\n"
+                        "Content-Length: 10737418240\r\n\r\n"));
+  auto started = steady_clock::now();
+  CHECK(status_line(declared.receive(seconds(3), "}")) == "HTTP/1.1 413 Payload Too Large");
+  CHECK(seconds_since(started) < 1.0);
+}
+
+TEST_CASE("mailerd answers a path with invalid UTF-8 with a 404 problem, not 500",
+          "[integration][http][hardening]") {
+  MailerdFixture mailerd;
+  for (std::string path : {"/v1/%FF", "/v1/\xff\xfe", "/%C3%28", "/v1/batches%FF"}) {
+    INFO(path);
+    Socket socket(mailerd.port());
+    REQUIRE(socket.send("GET " + path + " HTTP/1.1\r\nHost: mailerd\r\nConnection: close\r\n\r\n"));
+    auto response = socket.receive(seconds(3));
+    CHECK(status_line(response) == "HTTP/1.1 404 Not Found");
+    auto body = nlohmann::json::parse(response.substr(response.find("\r\n\r\n") + 4), nullptr, false);
+    REQUIRE_FALSE(body.is_discarded());
+    CHECK(body["type"] == "https://mailerd.dev/problems/not_found");
+    CHECK(body["detail"].get<std::string>().find("\xEF\xBF\xBD") != std::string::npos);  // U+FFFD
+  }
+  CHECK(mailerd.log().find("internal error") == std::string::npos);
+}
+
+TEST_CASE("mailerd over TLS keeps connections alive and cuts a silent handshake",
+          "[integration][http][hardening]") {
+  mailer::test::TempDir certs;
+  auto [cert, key] = mailer::test::make_self_signed_certificate(certs);
+  MailerdFixture mailerd(with_env({{"MAILER_SERVER_TLS_CERT_FILE", cert},
+                                   {"MAILER_SERVER_TLS_KEY_FILE", key},
+                                   {"MAILER_SERVER_HEADER_TIMEOUT_SECONDS", "2"}}));
+  Socket silent(mailerd.port());  // connects, never says hello
+  auto opened = steady_clock::now();
+
+  httplib::SSLClient client("127.0.0.1", mailerd.port());
+  client.enable_server_certificate_verification(false);
+  client.set_keep_alive(true);
+  client.set_read_timeout(seconds(5));
+  for (const char* path : {"/health", "/ready", "/health"}) {
+    auto res = client.Get(path);
+    REQUIRE(res);
+    CHECK(res->status == 200);
+  }
+  auto posted = client.Post("/webhooks/ses", "{}", "text/plain");  // a body read over TLS
+  REQUIRE(posted);
+  CHECK(posted->status == 404);  // no SNS topics configured: the webhook is off
+
+  CHECK(silent.closed_by(opened + seconds(4)));
+  CHECK(seconds_since(opened) >= 1.8);
+}
