@@ -35,6 +35,7 @@
 #include "mailer/jobs/engine.hpp"
 #include "mailer/jobs/sender.hpp"
 #include "mailer/net/http_client.hpp"
+#include "mailer/render/template_cache.hpp"
 #include "mailer/store/database.hpp"
 
 namespace {
@@ -180,6 +181,8 @@ int run(const Config& config) {
   http::Deps deps{config, pool, clock};
   deps.on_enqueued = [&engine] { engine.notify(); };
   deps.engine = &engine;
+  render::TemplateCache preview_templates;
+  deps.templates = &preview_templates;
   deps.readiness.workers_alive = [&engine] { return engine.stats().alive; };
   deps.readiness.ses_credentials = [credentials]() -> Status {
     auto resolved = credentials->get();

@@ -5,6 +5,7 @@
 
 #include "mailer/render/address.hpp"
 #include "mailer/render/template.hpp"
+#include "mailer/render/template_cache.hpp"
 #include "mailer/render/unsubscribe.hpp"
 
 // Bulk messages share their batch's content, so a worker compiles a batch's
@@ -73,24 +74,6 @@ void fill_body(SendRequest& request, render::RenderedMessage rendered) {
 
 }  // namespace
 
-struct Composer::TemplateCache {
-  std::map<std::pair<std::string, std::int64_t>, render::CompiledTemplate> compiled;
-
-  Result<render::CompiledTemplate> get(store::TemplateRepo& repo, const std::string& id,
-                                       std::int64_t version) {
-    auto key = std::make_pair(id, version);
-    if (auto found = compiled.find(key); found != compiled.end()) return found->second;
-    auto stored = repo.version(id, static_cast<int>(version));
-    if (!stored) return std::move(stored).error();
-    const auto& content = stored->content;
-    auto result = compile_inline(content.subject, content.html, content.text);
-    if (!result) return std::move(result).error();
-    if (compiled.size() >= k_max_cached) compiled.clear();
-    compiled.emplace(key, *result);
-    return result;
-  }
-};
-
 struct Composer::BatchContext {
   render::CompiledTemplate compiled;
   nlohmann::json variables;
@@ -105,19 +88,26 @@ Composer::Composer(store::Database& db, const Clock& clock, const Config& config
     : m_batch_repo(db, clock),
       m_template_repo(db, clock),
       m_config(config),
-      m_templates(std::make_unique<TemplateCache>()) {}
+      m_templates(std::make_unique<render::TemplateCache>(k_max_cached)) {}
 
 Composer::~Composer() = default;
+
+Result<render::CompiledTemplate> Composer::stored_template(const std::string& id, std::int64_t version) {
+  return m_templates->get(id, version, [&]() -> Result<render::TemplateParts> {
+    auto stored = m_template_repo.version(id, static_cast<int>(version));
+    if (!stored) return std::move(stored).error();
+    const auto& content = stored->content;
+    return render::TemplateParts{content.subject, content.html, content.text};
+  });
+}
 
 Result<std::shared_ptr<const Composer::BatchContext>> Composer::batch_context(
     const std::string& batch_id) {
   if (auto found = m_batches.find(batch_id); found != m_batches.end()) return found->second;
   auto batch = m_batch_repo.get(batch_id);
   if (!batch) return std::move(batch).error();
-  auto compiled = batch->template_id
-                      ? m_templates->get(m_template_repo, *batch->template_id,
-                                         batch->template_version.value_or(1))
-                      : compile_inline(batch->subject, batch->html, batch->text);
+  auto compiled = batch->template_id ? stored_template(*batch->template_id, batch->template_version.value_or(1))
+                                     : compile_inline(batch->subject, batch->html, batch->text);
   if (!compiled) return std::move(compiled).error();
   auto from = format_from(batch->from_address);
   if (!from) return std::move(from).error();
@@ -165,8 +155,7 @@ Result<Composed> Composer::compose(const store::ClaimedMessage& message) {
   }
 
   auto compiled = message.template_id
-                      ? m_templates->get(m_template_repo, *message.template_id,
-                                         message.template_version.value_or(1))
+                      ? stored_template(*message.template_id, message.template_version.value_or(1))
                       : compile_inline(message.subject, message.html, message.text);
   if (!compiled) return std::move(compiled).error();
   auto variables = render::merge_variables(nlohmann::json::object(), recipient_vars,

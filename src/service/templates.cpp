@@ -29,6 +29,16 @@ Result<store::TemplateSource> compile(const TemplateInput& input, bool name_requ
   return content;
 }
 
+render::TemplateParts parts_of(const store::TemplateSource& content) {
+  return {content.subject, content.html, content.text};
+}
+
+Result<render::CompiledTemplate> compile_loaded(const render::TemplateCache::Loader& load) {
+  auto parts = load();
+  if (!parts) return std::move(parts).error();
+  return render::compile_template(*parts);
+}
+
 std::string string_or(const nlohmann::json& variables, const char* name, const char* fallback) {
   auto it = variables.find(name);
   return it != variables.end() && it->is_string() ? it->get<std::string>() : std::string(fallback);
@@ -91,14 +101,17 @@ Result<render::RenderedMessage> TemplateService::render_preview(const std::strin
   store::TemplateRepo repo(m_db, m_clock);
   auto found = repo.get(id);
   if (!found) return found.error();
-  store::TemplateSource content = found->current.content;
-  if (version && *version != found->current_version) {
-    auto pinned = repo.version(id, *version);
-    if (!pinned) return pinned.error();
-    content = pinned->content;
-  }
-  auto compiled = render::compile_template({content.subject, content.html, content.text});
-  if (!compiled) return compiled.error();  // stored templates compiled once; only a bug lands here
+  const int wanted = version.value_or(found->current_version);
+  auto load = [&]() -> Result<render::TemplateParts> {
+    if (wanted == found->current_version) return parts_of(found->current.content);
+    auto pinned = repo.version(id, wanted);
+    if (!pinned) return std::move(pinned).error();
+    return parts_of(pinned->content);
+  };
+  // Stored templates compiled when saved; one failing now was saved before a bound
+  // that refuses it (e.g. section depth), and the error says which.
+  auto compiled = m_cache ? m_cache->get(id, wanted, load) : compile_loaded(load);
+  if (!compiled) return compiled.error();
   nlohmann::json given = variables.is_object() ? variables : nlohmann::json::object();
   render::BuiltIns built_ins{string_or(given, "email", k_preview_email),
                              string_or(given, "unsubscribe_url", k_preview_unsubscribe_url),

@@ -10,6 +10,9 @@ namespace mailer::service::detail {
 namespace {
 
 constexpr std::size_t k_max_tag_length = 256;
+// RFC 5322 §2.1.1: a line holds at most 998 characters; "Reply-To: " is the longer
+// of the two header names a mailbox goes into.
+constexpr std::size_t k_max_mailbox_bytes = 998 - std::string_view("Reply-To: ").size();
 constexpr std::size_t k_max_configuration_set_length = 64;
 
 bool is_ses_name(std::string_view text, std::size_t max_length) {
@@ -27,16 +30,29 @@ Error invalid(std::string detail, Errors errors) {
   return Error{ErrorCode::invalid_input, std::move(detail), std::move(errors)};
 }
 
+namespace {
+
+/// The detail of what is wrong with mailbox `text`, or nullopt when it can be sent.
+std::optional<std::string> mailbox_problem(const std::string& text) {
+  auto mailbox = render::parse_mailbox(text);
+  if (!mailbox) return mailbox.error().detail;
+  const auto header_bytes = render::format_mailbox_for_ses(*mailbox).size();
+  if (header_bytes <= k_max_mailbox_bytes) return std::nullopt;
+  return fmt::format("display name is too long: the mailbox takes {} bytes in its header; at most {} fit the "
+                     "998-character header line (RFC 5322 section 2.1.1)",
+                     header_bytes, k_max_mailbox_bytes);
+}
+
+}  // namespace
+
 void check_from(const std::string& from, Errors& errors) {
-  auto mailbox = render::parse_mailbox(from);
-  if (!mailbox) errors.push_back({"from", mailbox.error().detail});
+  if (auto problem = mailbox_problem(from)) errors.push_back({"from", *problem});
 }
 
 std::string check_reply_to(const std::vector<std::string>& reply_to, Errors& errors) {
   auto list = nlohmann::json::array();
   for (std::size_t i = 0; i < reply_to.size(); ++i) {
-    auto mailbox = render::parse_mailbox(reply_to[i]);
-    if (!mailbox) errors.push_back({fmt::format("reply_to[{}]", i), mailbox.error().detail});
+    if (auto problem = mailbox_problem(reply_to[i])) errors.push_back({fmt::format("reply_to[{}]", i), *problem});
     else list.push_back(reply_to[i]);
   }
   return list.dump();
@@ -49,6 +65,30 @@ std::string check_object(const nlohmann::json& value, const std::string& field, 
     return "{}";
   }
   return value.dump();
+}
+
+CheckedVariables checked_variables(const nlohmann::json& value) {
+  if (value.is_null()) return {"{}", std::nullopt};
+  if (!value.is_object()) return {"{}", "must be an object"};
+  // Before dump(), which recurses over the depth.
+  if (auto deep = render::check_variables(value); !deep) return {"{}", deep.error().detail};
+  std::string json = value.dump();
+  if (json.size() <= render::k_max_variables_bytes) return {std::move(json), std::nullopt};
+  return {"{}", fmt::format("is {} bytes of JSON; at most {} are allowed", json.size(), render::k_max_variables_bytes)};
+}
+
+std::string check_variables(const nlohmann::json& value, const std::string& field, Errors& errors) {
+  auto checked = checked_variables(value);
+  if (checked.problem) errors.push_back({field, std::move(*checked.problem)});
+  return std::move(checked.json);
+}
+
+void check_renders(const ResolvedContent& content, const nlohmann::json& variables, const std::string& email,
+                   Errors& errors) {
+  auto merged = render::merge_variables(nlohmann::json::object(), variables, {email, "", ""});
+  auto rendered = render::render(content.compiled, merged);
+  if (rendered) return;
+  for (const auto& f : rendered.error().fields) errors.push_back({"variables", f.message});
 }
 
 std::string check_tags(const nlohmann::json& tags, Errors& errors) {
@@ -92,7 +132,8 @@ Result<std::optional<ResolvedContent>> resolve_content(store::Database& db, cons
       for (const auto& f : compiled.error().fields) errors.push_back({"content." + f.field, f.message});
       return Resolved{};
     }
-    return Resolved{ResolvedContent{std::nullopt, std::nullopt, content->subject, content->html, content->text}};
+    return Resolved{ResolvedContent{std::nullopt, std::nullopt, content->subject, content->html, content->text,
+                                    std::move(*compiled)}};
   }
   store::TemplateRepo templates(db, clock);
   auto found = templates.get(*template_id);
@@ -101,19 +142,28 @@ Result<std::optional<ResolvedContent>> resolve_content(store::Database& db, cons
     errors.push_back({"template_id", fmt::format("template {} not found", *template_id)});
     return Resolved{};
   }
-  if (!template_version || *template_version == found->current_version) {
-    const auto& c = found->current.content;
-    return Resolved{ResolvedContent{found->id, found->current_version, c.subject, c.html, c.text}};
+  int version = found->current_version;
+  store::TemplateSource source = found->current.content;
+  if (template_version && *template_version != found->current_version) {
+    auto pinned = templates.version(*template_id, *template_version);
+    if (!pinned) {
+      if (pinned.error().code != ErrorCode::not_found) return Error(pinned.error());
+      errors.push_back({"template_version", fmt::format("template {} has no version {} (current is {})",
+                                                        *template_id, *template_version, found->current_version)});
+      return Resolved{};
+    }
+    version = pinned->version;
+    source = std::move(pinned->content);
   }
-  auto version = templates.version(*template_id, *template_version);
-  if (!version) {
-    if (version.error().code != ErrorCode::not_found) return Error(version.error());
-    errors.push_back({"template_version", fmt::format("template {} has no version {} (current is {})",
-                                                      *template_id, *template_version, found->current_version)});
+  auto compiled = render::compile_template({source.subject, source.html, source.text});
+  if (!compiled) {
+    for (const auto& f : compiled.error().fields)
+      errors.push_back({"template_id", fmt::format("template {} version {} no longer compiles: {}: {}", found->id,
+                                                   version, f.field, f.message)});
     return Resolved{};
   }
-  const auto& c = version->content;
-  return Resolved{ResolvedContent{found->id, version->version, c.subject, c.html, c.text}};
+  return Resolved{ResolvedContent{found->id, version, std::move(source.subject), std::move(source.html),
+                                  std::move(source.text), std::move(*compiled)}};
 }
 
 }  // namespace mailer::service::detail

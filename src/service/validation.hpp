@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "mailer/core/error.hpp"
+#include "mailer/render/template.hpp"
 #include "mailer/service/batches.hpp"
 #include "mailer/store/database.hpp"
 
@@ -24,23 +25,43 @@ struct ResolvedContent {
   std::string subject;
   std::optional<std::string> html;
   std::optional<std::string> text;
+  render::CompiledTemplate compiled;
 };
 
-/// `from` as given when it parses as a mailbox (field "from").
+/// `from` as given when it parses as a mailbox and fits a header line (field "from").
 void check_from(const std::string& from, Errors& errors);
-/// reply_to as a JSON array of normalized mailboxes as given (fields "reply_to[i]").
+/// reply_to as a JSON array of normalized mailboxes as given (fields "reply_to[i]"),
+/// each fitting a header line as from does.
 std::string check_reply_to(const std::vector<std::string>& reply_to, Errors& errors);
 /// A JSON object, or null meaning {} (field `field`). Returns its dump.
 std::string check_object(const nlohmann::json& value, const std::string& field, Errors& errors);
+/// A variables value as stored ("{}" for null or when refused) and what is wrong
+/// with it: "must be an object", "variables are nested deeper than 32 levels"
+/// (render::k_max_variable_depth), "is N bytes of JSON; at most 1048576 are
+/// allowed" (render::k_max_variables_bytes).
+struct CheckedVariables {
+  std::string json;
+  std::optional<std::string> problem;
+};
+CheckedVariables checked_variables(const nlohmann::json& value);
+/// checked_variables, its problem appended as field `field`.
+std::string check_variables(const nlohmann::json& value, const std::string& field, Errors& errors);
+/// Renders what a transactional message will send (`content` with `variables` and
+/// the email built-in, as the sender does), so that a message SES must refuse is
+/// refused now: its render errors become field "variables" (too large for SES, a
+/// line break in or a too long subject), since the template alone always fits.
+void check_renders(const ResolvedContent& content, const nlohmann::json& variables, const std::string& email,
+                   Errors& errors);
 /// SES message tags: an object of name -> string value, both 1..256 of
 /// ASCII letters, digits, _ and - (fields "tags" or "tags.<name>").
 /// Source: docs.aws.amazon.com/ses/latest/APIReference-V2/API_MessageTag.html
 std::string check_tags(const nlohmann::json& tags, Errors& errors);
 /// SES configuration set name: 1..64 ASCII letters, digits, _ and -.
 void check_configuration_set(const std::optional<std::string>& name, Errors& errors);
-/// Template (existing, version pinned: given or current) xor inline content
-/// (compiled; its errors become "content.<part>"). nullopt with `errors`
-/// appended when invalid; an Error only for storage failures.
+/// Template (existing, version pinned: given or current) xor inline content, compiled
+/// (inline errors become "content.<part>"; a stored template saved before a bound
+/// that now refuses it, "template_id"). nullopt with `errors` appended when invalid;
+/// an Error only for storage failures.
 Result<std::optional<ResolvedContent>> resolve_content(store::Database& db, const Clock& clock,
                                                const std::optional<std::string>& template_id,
                                                const std::optional<int>& template_version,

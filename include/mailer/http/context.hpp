@@ -17,6 +17,7 @@
 #include "mailer/store/keys.hpp"
 
 namespace mailer::jobs { class Engine; }
+namespace mailer::render { class TemplateCache; }
 
 namespace mailer::http {
 
@@ -38,6 +39,8 @@ struct Deps {
   std::function<void()> on_enqueued{};
   /// The running job engine, for queue and rate figures; null when none runs.
   const jobs::Engine* engine = nullptr;
+  /// Compiled templates for the render preview route; null: compile on every call.
+  render::TemplateCache* templates = nullptr;
 };
 
 struct Context {

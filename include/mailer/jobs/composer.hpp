@@ -19,6 +19,11 @@
 #include "mailer/store/messages.hpp"
 #include "mailer/store/templates.hpp"
 
+namespace mailer::render {
+class CompiledTemplate;
+class TemplateCache;
+}  // namespace mailer::render
+
 namespace mailer::jobs {
 
 struct Composed {
@@ -47,13 +52,13 @@ class Composer {
 
  private:
   struct BatchContext;
-  struct TemplateCache;
   Result<std::shared_ptr<const BatchContext>> batch_context(const std::string& batch_id);
+  Result<render::CompiledTemplate> stored_template(const std::string& id, std::int64_t version);
 
   store::BatchRepo m_batch_repo;
   store::TemplateRepo m_template_repo;
   const Config& m_config;
-  std::unique_ptr<TemplateCache> m_templates;
+  std::unique_ptr<render::TemplateCache> m_templates;
   std::map<std::string, std::shared_ptr<const BatchContext>> m_batches;
 };
 

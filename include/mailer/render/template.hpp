@@ -6,6 +6,7 @@
 // Subject and text parts are rendered without HTML escaping; the HTML part escapes
 // `{{x}}` (& < > " ') and leaves `{{{x}}}` and `{{&x}}` raw (SPEC.md §4 Rendering).
 
+#include <cstddef>
 #include <memory>
 #include <optional>
 #include <string>
@@ -49,6 +50,27 @@ struct RenderedMessage {
   std::optional<std::string> text;
 };
 
+/// Bounds on what a template and its rendering may be, checked by compile_template and
+/// render. Every part comes from outside, and kainjow recurses over sections.
+///
+/// Sections may nest this deep; counted before kainjow parses, without recursion.
+inline constexpr int k_max_section_depth = 32;
+/// Bytes of the subject, as a template and rendered: "Subject: " plus this fits the
+/// 998-character line of RFC 5322 §2.1.1.
+inline constexpr std::size_t k_max_subject_bytes = 989;
+/// Bytes of the html and of the text template (1 MiB each; SES's own stored templates
+/// stop at 500 KB: docs.aws.amazon.com/ses/latest/dg/quotas.html).
+inline constexpr std::size_t k_max_body_part_bytes = std::size_t{1} << 20;
+/// The largest message SES v2 sends: 40 MB after base64 encoding, read as 40 MiB so
+/// that only messages SES must refuse are refused
+/// (docs.aws.amazon.com/ses/latest/dg/quotas.html; shared ses-v2.md §7).
+inline constexpr std::size_t k_max_message_bytes = std::size_t{40} << 20;
+
+/// What `message` takes after base64 encoding (RFC 2045 §6.8, 76-character lines
+/// ended by CRLF) of its subject, html and text: the part of the SES size that
+/// mailerd controls. Headers and MIME boundaries add a few hundred bytes more.
+std::size_t encoded_message_bytes(const RenderedMessage& message);
+
 struct CompiledParts;  // kainjow objects, kept out of this header
 
 /// A validated template, ready to render. Cheap to copy (shared, immutable); safe to
@@ -78,12 +100,21 @@ class CompiledTemplate {
 ///       "Unopened section \"x\" at line 2, column 9", "Invalid set delimiter tag at ..."
 ///   {"<part>", "Section \"a\" is closed by \"b\" at line L, column C"} (position of the end tag)
 ///   {"<part>", "partials are not supported at line L, column C"}
-/// L and C are 1-based; C counts UTF-8 characters, not bytes.
+///   {"<part>", "is N bytes; at most M are allowed"} (k_max_subject_bytes, k_max_body_part_bytes)
+///   {"<part>", "sections are nested deeper than 32 levels at line L, column C"} (the
+///       first section opened at depth 33)
+/// L and C are 1-based; C counts UTF-8 characters, not bytes. A part over its size or
+/// depth bound is refused before kainjow parses it: time and memory stay linear in it.
 Result<CompiledTemplate> compile_template(const TemplateParts& parts);
 
 /// How deep variables may nest (an object or array inside another counts one level).
 /// Rendering recurses over the value, so a bound keeps hostile input off the stack.
 inline constexpr int k_max_variable_depth = 32;
+
+/// Bytes of one `variables` object as JSON (batch, recipient or message): 1 MiB.
+/// Rendering copies the variables for each message, and per-recipient values are
+/// stored once per message.
+inline constexpr std::size_t k_max_variables_bytes = std::size_t{1} << 20;
 
 /// Checks a request's `variables` value before it is stored: null (none) or a JSON
 /// object nested at most k_max_variable_depth levels. Errors (`invalid_input`, detail):
@@ -97,7 +128,13 @@ Status check_variables(const nlohmann::json& variables);
 /// variable renders as nothing; `true`/`false`/null render as nothing too.
 /// Fails with `invalid_input`, FieldError {"subject", "rendered subject contains a line
 /// break"} when a variable put CR or LF into the subject (a header must be one line),
-/// and FieldError {"variables", "variables are nested deeper than 32 levels"}.
+/// and FieldError {"variables", "variables are nested deeper than 32 levels"}; also
+/// {"subject", "rendered subject is N bytes; at most 989 fit a header line"} and, when
+/// encoded_message_bytes would pass k_max_message_bytes,
+/// {"variables", "the rendered message would be N bytes after base64 encoding; SES
+/// accepts at most 41943040"} (N "more than 41943040 bytes" when the render stopped
+/// early: sections repeated by list items are charged as they are entered, so a
+/// render that cannot fit stops before it allocates the oversized output).
 Result<RenderedMessage> render(const CompiledTemplate& compiled, const nlohmann::json& variables);
 
 /// Values the sender sets itself; these names are reserved and always win.

@@ -11,6 +11,7 @@
 #include "mailer/core/clock.hpp"
 #include "mailer/core/error.hpp"
 #include "mailer/render/template.hpp"
+#include "mailer/render/template_cache.hpp"
 #include "mailer/service/common.hpp"
 #include "mailer/store/database.hpp"
 #include "mailer/store/templates.hpp"
@@ -33,7 +34,10 @@ inline constexpr const char* k_preview_batch_id = "bat_preview";
 
 class TemplateService {
  public:
-  TemplateService(store::Database& db, const Clock& clock) : m_db(db), m_clock(clock) {}
+  /// `cache`, when given, keeps the templates render_preview compiles (shared by
+  /// every request; must outlive the service).
+  TemplateService(store::Database& db, const Clock& clock, render::TemplateCache* cache = nullptr)
+      : m_db(db), m_clock(clock), m_cache(cache) {}
 
   /// Compiles every part and stores version 1 with the variable names used
   /// (built-ins included). Errors: invalid_input "template is invalid" with
@@ -61,13 +65,16 @@ class TemplateService {
   /// merge_variables(variables, {}, built-ins) where a built-in (email,
   /// unsubscribe_url, batch_id) given as a string in `variables` is used, and
   /// otherwise the k_preview_* sample. Errors: not_found; invalid_input with
-  /// field "variables" (not an object) or "subject" (line break rendered).
+  /// field "variables" (not an object, or the message too large) or "subject"
+  /// (line break rendered, too long); see render::render. Compiles through the
+  /// cache given to the constructor, if any.
   Result<render::RenderedMessage> render_preview(const std::string& id, const nlohmann::json& variables,
                                                  std::optional<int> version = std::nullopt);
 
  private:
   store::Database& m_db;
   const Clock& m_clock;
+  render::TemplateCache* m_cache;
 };
 
 }  // namespace mailer::service

@@ -74,7 +74,7 @@ void render_template(const httplib::Request& req, httplib::Response& res, Contex
   if (!input) return write_problem(res, input.error());
   auto db = context.deps.db.acquire();
   if (!db) return write_problem(res, db.error());
-  auto rendered = service::TemplateService(**db, context.deps.clock)
+  auto rendered = service::TemplateService(**db, context.deps.clock, context.deps.templates)
                       .render_preview(context.param("id"), input->variables, input->version);
   if (!rendered) return write_problem(res, rendered.error());
   write_json(res, 200, json_io::to_json(*rendered));

@@ -231,3 +231,58 @@ TEST_CASE("BatchService list and recipients validate filters and page", "[servic
   CHECK(p2->data[0].email == "c@example.com");
   CHECK(p2->next_cursor.empty());
 }
+
+namespace {
+/// A JSON object `bytes` long when dumped: {"v":"xxx..."}.
+nlohmann::json variables_of_size(std::size_t bytes) { return {{"v", std::string(bytes - 8, 'x')}}; }
+}  // namespace
+
+TEST_CASE("BatchService::accept_batch refuses what can never be sent", "[service]") {
+  mailer::test::TestDb t;
+  BatchService batches(t.db(), t.clock());
+  const std::size_t limit = mailer::render::k_max_variables_bytes;
+  REQUIRE(variables_of_size(limit).dump().size() == limit);
+
+  SECTION("variables at the size limit are accepted") {
+    auto r = inline_request({"a@example.com"});
+    r.variables = variables_of_size(limit);
+    r.recipients[0].variables = variables_of_size(limit);
+    CHECK(batches.accept_batch(r, k_options));
+  }
+  SECTION("batch and recipient variables over it are refused, naming each") {
+    auto r = inline_request({"a@example.com", "b@example.com", "c@example.com"});
+    r.variables = variables_of_size(limit + 1);
+    r.recipients[2].variables = variables_of_size(limit + 1);
+    r.skip_invalid = true;  // refuses bad variables all the same
+    auto rejected = batches.accept_batch(r, k_options);
+    REQUIRE_FALSE(rejected);
+    CHECK(rejected.error().fields ==
+          std::vector<mailer::FieldError>{{"variables", "is 1048577 bytes of JSON; at most 1048576 are allowed"},
+                                          {"recipients[2].variables",
+                                           "is 1048577 bytes of JSON; at most 1048576 are allowed"}});
+    CHECK(t.count_rows("batches") == 0);
+  }
+  SECTION("recipient variables nested too deep") {
+    auto r = inline_request({"a@example.com"});
+    nlohmann::json deep = "leaf";
+    for (int i = 0; i < 1000; ++i) deep = nlohmann::json{{"a", deep}};
+    r.recipients[0].variables = deep;
+    CHECK(batches.accept_batch(r, k_options).error().fields ==
+          std::vector<mailer::FieldError>{{"recipients[0].variables", "variables are nested deeper than 32 levels"}});
+  }
+  SECTION("a from display name longer than a header line") {
+    auto r = inline_request({"a@example.com"});
+    r.from = std::string(975, 'N') + " <news@example.com>";  // 975 + 19 = 994 > 988
+    CHECK(fields_of(batches.accept_batch(r, k_options).error()) == std::vector<std::string>{"from"});
+    r.from = std::string(969, 'N') + " <news@example.com>";  // 988
+    CHECK(batches.accept_batch(r, k_options));
+  }
+  SECTION("an html part over its size bound") {
+    auto r = inline_request({"a@example.com"});
+    r.content->html = std::string(64u << 20, 'h');
+    auto rejected = batches.accept_batch(r, k_options);
+    REQUIRE_FALSE(rejected);
+    CHECK(rejected.error().fields ==
+          std::vector<mailer::FieldError>{{"content.html", "is 67108864 bytes; at most 1048576 are allowed"}});
+  }
+}

@@ -99,3 +99,44 @@ TEST_CASE("MessageService::enqueue_message reports every invalid field", "[servi
         std::vector<std::string>{"from", "to", "template_id", "variables", "configuration_set"});
   CHECK(t.count_rows("messages") == 0);
 }
+
+TEST_CASE("MessageService::enqueue_message refuses a message SES would refuse", "[service]") {
+  mailer::test::TestDb t;
+  MessageService messages(t.db(), t.clock());
+  SECTION("variables that render past 40 MiB") {
+    // 512 KiB of variables, repeated 100 times by a section: 50 MiB of text.
+    auto r = reset_mail("ana@example.com");
+    r.content = ContentInput{"Report", std::nullopt, "{{#rows}}{{{blob}}}{{/rows}}"};
+    nlohmann::json rows = nlohmann::json::array();
+    for (int i = 0; i < 100; ++i) rows.push_back(nlohmann::json::object());
+    r.variables = {{"rows", rows}, {"blob", std::string(512 << 10, 'x')}};
+    auto rejected = messages.enqueue_message(r);
+    REQUIRE_FALSE(rejected);
+    CHECK(rejected.error().code == ErrorCode::invalid_input);
+    REQUIRE(fields_of(rejected.error()) == std::vector<std::string>{"variables"});
+    CHECK(rejected.error().fields[0].message.find("SES accepts at most 41943040") != std::string::npos);
+    CHECK(t.count_rows("messages") == 0);
+  }
+  SECTION("a subject a variable made too long or broke into lines") {
+    auto r = reset_mail("ana@example.com");
+    r.content = ContentInput{"Re: {{topic}}", std::nullopt, "t"};
+    r.variables = {{"topic", std::string(1000, 't')}};
+    CHECK(messages.enqueue_message(r).error().fields ==
+          std::vector<mailer::FieldError>{{"variables", "rendered subject is 1004 bytes; at most 989 fit a header line"}});
+    r.variables = {{"topic", "a\r\nBcc: x@example.com"}};
+    CHECK(messages.enqueue_message(r).error().fields ==
+          std::vector<mailer::FieldError>{{"variables", "rendered subject contains a line break"}});
+    CHECK(t.count_rows("messages") == 0);
+  }
+  SECTION("a 64 MiB body") {
+    auto r = reset_mail("ana@example.com");
+    r.content->text = std::string(64u << 20, 't');
+    CHECK(messages.enqueue_message(r).error().fields ==
+          std::vector<mailer::FieldError>{{"content.text", "is 67108864 bytes; at most 1048576 are allowed"}});
+  }
+  SECTION("a reply-to display name longer than a header line") {
+    auto r = reset_mail("ana@example.com");
+    r.reply_to = {"ok@example.com", std::string(2000, 'R') + " <r@example.com>"};
+    CHECK(fields_of(messages.enqueue_message(r).error()) == std::vector<std::string>{"reply_to[1]"});
+  }
+}

@@ -124,3 +124,24 @@ TEST_CASE("TemplateService::find_by_name finds the exact name", "[service]") {
   CHECK(missing.error().code == ErrorCode::not_found);
   CHECK(missing.error().detail == "no template named \"Welcome\"");
 }
+
+TEST_CASE("TemplateService::render_preview compiles through the cache until an update", "[service]") {
+  mailer::test::TestDb t;
+  mailer::render::TemplateCache cache;
+  TemplateService templates(t.db(), t.clock(), &cache);
+  auto created = templates.create(welcome());
+  REQUIRE(created);
+  REQUIRE(templates.render_preview(created->id, {{"first_name", "Ana"}}));
+  REQUIRE(templates.render_preview(created->id, {{"first_name", "Bo"}}));
+  CHECK(cache.size() == 1);
+  REQUIRE(templates.update(created->id, {"", "Hello {{first_name}}", "<p>x</p>", std::nullopt}));
+  auto updated = templates.render_preview(created->id, {{"first_name", "Ana"}});
+  REQUIRE(updated);
+  CHECK(updated->subject == "Hello Ana");
+  CHECK(cache.size() == 2);
+  auto pinned = templates.render_preview(created->id, {{"first_name", "Ana"}}, 1);
+  REQUIRE(pinned);
+  CHECK(pinned->subject == "Hi Ana");
+  CHECK(cache.size() == 2);
+  CHECK(templates.render_preview(created->id, {}, 9).error().code == ErrorCode::not_found);
+}
