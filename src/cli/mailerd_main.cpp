@@ -2,13 +2,19 @@
 // main.cc): parse arguments, load configuration, lock and open the database,
 // bring the schema up to date, serve HTTP, wait for SIGTERM/SIGINT, stop.
 //
-// Signals: SIGTERM and SIGINT are blocked in every thread (the mask is set
-// before any thread starts and inherited), and the main thread takes them with
-// sigwait, so shutdown runs as ordinary code instead of in a signal handler.
+// Signals: SIGTERM, SIGINT and SIGHUP are blocked in every thread (the mask is
+// set before any thread starts and inherited), and the main thread takes them
+// with sigwait, so they are handled as ordinary code instead of in a signal
+// handler. SIGTERM and SIGINT stop mailerd; SIGHUP, which log rotation and a
+// closed terminal send, must not (its default action is to exit at once,
+// dropping in-flight sends): logs go to stderr, so there is nothing to reopen,
+// and it is logged and ignored. SIGPIPE is ignored: a peer that hangs up
+// mid-write is an error of that write (EPIPE), not a reason to die.
 
 #include <signal.h>
 #include <systemd/sd-daemon.h>
 
+#include <csignal>
 #include <cstdio>
 #include <iostream>
 #include <exception>
@@ -76,12 +82,28 @@ std::optional<Config> load(const std::string& path) {
   return std::nullopt;
 }
 
-sigset_t shutdown_signals() {
+// The signals the main thread takes with sigwait (see the top of this file).
+sigset_t handled_signals() {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGHUP);
   return set;
+}
+
+// Blocks until SIGTERM or SIGINT and returns its name; SIGHUP is logged and
+// waited past.
+const char* wait_for_shutdown_signal() {
+  const auto signals = handled_signals();
+  for (;;) {
+    int signal_number = 0;
+    if (sigwait(&signals, &signal_number) != 0) continue;
+    if (signal_number == SIGINT) return "SIGINT";
+    if (signal_number == SIGTERM) return "SIGTERM";
+    log::info("SIGHUP ignored", {{"reason", "logs go to stderr, nothing to reopen; "
+                                            "configuration is read at start only"}});
+  }
 }
 
 // Logs why mailerd cannot go on; returns the exit code to use.
@@ -127,7 +149,7 @@ std::jthread start_watchdog(const jobs::Engine& engine) {
   });
 }
 
-// Serves until SIGTERM/SIGINT, then stops accepting and lets requests finish,
+// Serves until SIGTERM/SIGINT (SIGHUP does not stop it), then stops accepting and lets requests finish,
 // then stops the engine: no new claims, in-flight sends get the grace period,
 // unfinished claims go back to the queue.
 int serve_until_signal(http::Server& server, jobs::Engine& engine, const Config& config) {
@@ -142,11 +164,9 @@ int serve_until_signal(http::Server& server, jobs::Engine& engine, const Config&
   });
   sd_notify(0, "READY=1");
   auto watchdog = start_watchdog(engine);
-  auto signals = shutdown_signals();
-  int signal_number = 0;
-  sigwait(&signals, &signal_number);
+  const char* signal_name = wait_for_shutdown_signal();
   sd_notify(0, "STOPPING=1");
-  log::info("shutting down", {{"signal", signal_number == SIGINT ? "SIGINT" : "SIGTERM"}});
+  log::info("shutting down", {{"signal", signal_name}});
   server.stop();
   serving.join();
   engine.stop(config.worker.shutdown_grace);
@@ -211,8 +231,9 @@ int main(int argc, char** argv) {
     auto config = load(args->config_path);
     if (!config) return k_config_exit_code;
     configure_logging(*config);
-    auto signals = shutdown_signals();
+    auto signals = handled_signals();
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);  // before any thread exists
+    std::signal(SIGPIPE, SIG_IGN);
     net::CurlGlobal curl;  // curl_global_init must precede every thread
     return run(*config);
   } catch (const std::exception& e) {

@@ -168,24 +168,43 @@ Result<MigrationStatus> migrate(Database& db) {
 
 // --- DaemonLock -------------------------------------------------------------
 
+namespace {
+
+// `path` with symlinks resolved, for messages; `path` itself when it cannot be.
+std::string real_path_of(const std::string& path) {
+  std::error_code error;
+  auto real = std::filesystem::canonical(path, error);
+  return error ? path : real.string();
+}
+
+std::string describe_database(const std::string& path) {
+  const std::string real = real_path_of(path);
+  return real == path ? path : fmt::format("{} (the file {})", path, real);
+}
+
+}  // namespace
+
 Result<std::unique_ptr<DaemonLock>> DaemonLock::acquire(const std::string& db_path) {
-  std::string lock_path = db_path + ".lock";
-  int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  // The database file itself carries the lock, not a "<path>.lock" beside it:
+  // a symlink, a hard link or a second mount of the same file all reach the
+  // same inode, hence the same lock, where a lock file named after the path
+  // would differ per name. O_CREAT makes the (empty) file SQLite would create.
+  int fd = ::open(db_path.c_str(), O_RDONLY | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0)
     return make_error(ErrorCode::storage_unavailable,
-                      fmt::format("cannot open lock file {}: {}", lock_path, std::strerror(errno)));
+                      fmt::format("cannot open database file {}: {}", db_path, std::strerror(errno)));
   // flock locks belong to the open file description, so even a second open in
   // this same process conflicts, and the kernel drops the lock if we crash.
+  // NOTE: flock, not fcntl: SQLite's own locks on this file are POSIX (fcntl)
+  // locks, which on Linux are independent of flock.
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
     int error = errno;
     ::close(fd);
     if (error == EWOULDBLOCK)
       return make_error(ErrorCode::conflict,
-                        fmt::format("database {} is in use by another mailerd "
-                                    "(lock file {} is held)",
-                                    db_path, lock_path));
+                        fmt::format("database {} is in use by another mailerd", describe_database(db_path)));
     return make_error(ErrorCode::storage_unavailable,
-                      fmt::format("cannot lock {}: {}", lock_path, std::strerror(error)));
+                      fmt::format("cannot lock database file {}: {}", db_path, std::strerror(error)));
   }
   return std::unique_ptr<DaemonLock>(new DaemonLock(fd));
 }

@@ -93,9 +93,14 @@ Result<MigrationStatus> migration_status(Database& db);
 /// 0 when the name does not start with digits.
 int schema_version_of(std::string_view file_name);
 
-/// An exclusive advisory lock (flock) on "<db path>.lock", held for the owner's
-/// lifetime, so one mailerd serves one database file. Errors: conflict naming
-/// the file when another process holds it.
+/// An exclusive advisory lock (flock) on the database file itself, held for the
+/// owner's lifetime, so one mailerd serves one database file whatever name
+/// reaches it (symlink, hard link, other mount). Creates the file, empty, when
+/// missing. Keep the lock until every Database of this process on the file is
+/// closed: closing any descriptor of a file drops the process's POSIX locks on
+/// it, SQLite's included. Errors: conflict "database PATH [(the file REAL)] is
+/// in use by another mailerd" when another holder exists; storage_unavailable
+/// when the file cannot be opened or created.
 class DaemonLock {
  public:
   static Result<std::unique_ptr<DaemonLock>> acquire(const std::string& db_path);

@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include <sys/wait.h>
+#include <filesystem>
 #include <fstream>
 #include <unistd.h>
 
@@ -143,7 +144,26 @@ TEST_CASE("DaemonLock allows one holder per database file", "[store]") {
     auto second = DaemonLock::acquire(db_path);
     REQUIRE_FALSE(second);
     CHECK(second.error().code == ErrorCode::conflict);
-    CHECK_THAT(second.error().detail, Catch::Contains(db_path + ".lock"));
+    CHECK(second.error().detail == "database " + db_path + " is in use by another mailerd");
+  }
+  SECTION("a symlink to the same file conflicts, naming the real file") {
+    const auto link = (dir / "link.db").string();
+    std::filesystem::create_symlink(db_path, link);
+    auto second = DaemonLock::acquire(link);
+    REQUIRE_FALSE(second);
+    CHECK(second.error().code == ErrorCode::conflict);
+    CHECK_THAT(second.error().detail, Catch::Contains(link + " (the file " +
+                                                      std::filesystem::canonical(db_path).string() + ")"));
+  }
+  SECTION("a hard link to the same file conflicts") {
+    const auto link = (dir / "hard.db").string();
+    std::filesystem::create_hard_link(db_path, link);
+    auto second = DaemonLock::acquire(link);
+    REQUIRE_FALSE(second);
+    CHECK(second.error().code == ErrorCode::conflict);
+  }
+  SECTION("another database file in the same directory does not conflict") {
+    CHECK(DaemonLock::acquire((dir / "b.db").string()));
   }
   SECTION("another process conflicts") {
     pid_t child = fork();
@@ -164,11 +184,22 @@ TEST_CASE("DaemonLock allows one holder per database file", "[store]") {
   }
 }
 
-TEST_CASE("DaemonLock reports a lock file it cannot create", "[store]") {
+TEST_CASE("DaemonLock reports a database file it cannot create", "[store]") {
   auto lock = DaemonLock::acquire("/nonexistent-dir/a.db");
   REQUIRE_FALSE(lock);
   CHECK(lock.error().code == ErrorCode::storage_unavailable);
-  CHECK_THAT(lock.error().detail, Catch::Contains("/nonexistent-dir/a.db.lock"));
+  CHECK(lock.error().detail == "cannot open database file /nonexistent-dir/a.db: No such file or directory");
+}
+
+TEST_CASE("DaemonLock creates a missing database file SQLite can open", "[store]") {
+  mailer::test::TempDir dir;
+  const auto db_path = (dir / "new.db").string();
+  auto lock = DaemonLock::acquire(db_path);
+  REQUIRE(lock);
+  CHECK(std::filesystem::file_size(db_path) == 0);
+  auto db = mailer::store::Database::open(db_path);
+  REQUIRE(db);
+  CHECK(mailer::store::migrate(**db));
 }
 
 TEST_CASE("Database::open with Sync::deferred leaves syncing to checkpoints", "[store]") {
