@@ -20,10 +20,16 @@ struct Instruments {
   Counter& messages;
   Counter& suppressions;
   Counter& sns_notifications;
+  Gauge& http_connections_open;
+  Counter& http_connections_closed_early;
+  Counter& template_cache;
 };
 
 constexpr std::array k_outcomes{"sent", "retry", "failed", "suppressed", "cancelled"};
 constexpr std::array k_suppression_reasons{"bounce", "complaint", "unsubscribe", "manual", "soft_bounce"};
+constexpr std::array k_connection_cut_reasons{"header_timeout", "header_too_large", "body_timeout",
+                                              "body_too_large", "response_timeout", "refused"};
+constexpr std::array k_template_cache_results{"hit", "miss"};
 
 Instruments make_instruments(Registry& registry) {
   registry.gauge("mailer_build_info", "mailerd build; the value is always 1.", {"version"})
@@ -44,9 +50,19 @@ Instruments make_instruments(Registry& registry) {
                        {"reason"}),
       registry.counter("mailer_sns_notifications_total",
                        "SNS messages received at /webhooks/ses, by type and verdict.", {"type", "verdict"}),
+      registry.gauge("mailer_http_connections_open", "HTTP connections open now."),
+      registry.counter("mailer_http_connections_closed_early_total",
+                       "HTTP connections mailerd closed because a client was too slow or sent too much, "
+                       "or refused at server.max_connections.",
+                       {"reason"}),
+      registry.counter("mailer_template_cache_total",
+                       "Compiled-template lookups by result: hit, or miss (compiled).", {"result"}),
   };
   for (const char* outcome : k_outcomes) instruments.messages.inc({outcome}, 0);
   for (const char* reason : k_suppression_reasons) instruments.suppressions.inc({reason}, 0);
+  instruments.http_connections_open.set(0);
+  for (const char* reason : k_connection_cut_reasons) instruments.http_connections_closed_early.inc({reason}, 0);
+  for (const char* result : k_template_cache_results) instruments.template_cache.inc({result}, 0);
   return instruments;
 }
 
@@ -60,38 +76,10 @@ Instruments& instruments() {
   return instance;
 }
 
-// The HTTP server's connection instruments, apart from Instruments so the
-// server's protections (src/http/connection.cpp) keep their own block.
-struct ConnectionInstruments {
-  Gauge& open;
-  Counter& closed_early;
-};
-
-constexpr std::array k_connection_cut_reasons{"header_timeout", "header_too_large", "body_timeout",
-                                              "body_too_large", "response_timeout", "refused"};
-
-ConnectionInstruments& connection_instruments() {
-  static ConnectionInstruments instance = [] {
-    auto& registry = registry_instance();
-    ConnectionInstruments made{
-        registry.gauge("mailer_http_connections_open", "HTTP connections open now."),
-        registry.counter("mailer_http_connections_closed_early_total",
-                         "HTTP connections mailerd closed because a client was too slow or sent too much, "
-                         "or refused at server.max_connections.",
-                         {"reason"}),
-    };
-    made.open.set(0);
-    for (const char* reason : k_connection_cut_reasons) made.closed_early.inc({reason}, 0);
-    return made;
-  }();
-  return instance;
-}
-
 }  // namespace
 
 Registry& global() {
   instruments();  // every family registered before the first render
-  connection_instruments();
   return registry_instance();
 }
 
@@ -124,10 +112,14 @@ void count_sns_notification(std::string_view type, std::string_view verdict) {
   instruments().sns_notifications.inc({std::string(type), std::string(verdict)});
 }
 
-void add_http_connections(int delta) { connection_instruments().open.add({}, delta); }
+void add_http_connections(int delta) { instruments().http_connections_open.add({}, delta); }
 
 void count_http_connection_closed_early(std::string_view reason) {
-  connection_instruments().closed_early.inc({std::string(reason)});
+  instruments().http_connections_closed_early.inc({std::string(reason)});
+}
+
+void count_template_cache_lookup(std::string_view result) {
+  instruments().template_cache.inc({std::string(result)});
 }
 
 }  // namespace mailer::metrics

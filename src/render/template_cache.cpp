@@ -5,35 +5,19 @@
 #include "mailer/core/metrics.hpp"
 
 namespace mailer::render {
-namespace {
 
-metrics::Counter& lookups() {
-  static metrics::Counter& counter = []() -> metrics::Counter& {
-    auto& family = metrics::global().counter(
-        "mailer_template_cache_total", "Compiled-template lookups by result: hit, or miss (compiled).", {"result"});
-    family.inc({"hit"}, 0);
-    family.inc({"miss"}, 0);
-    return family;
-  }();
-  return counter;
-}
-
-}  // namespace
-
-TemplateCache::TemplateCache(std::size_t capacity) : m_capacity(std::max<std::size_t>(capacity, 1)) {
-  lookups();  // registered before the first scrape
-}
+TemplateCache::TemplateCache(std::size_t capacity) : m_capacity(std::max<std::size_t>(capacity, 1)) {}
 
 Result<CompiledTemplate> TemplateCache::get(const std::string& id, std::int64_t version, const Loader& load) {
   Key key{id, version};
   {
     std::scoped_lock lock(m_mutex);
     if (auto found = m_compiled.find(key); found != m_compiled.end()) {
-      lookups().inc({"hit"});
+      metrics::count_template_cache_lookup("hit");
       return found->second;
     }
   }
-  lookups().inc({"miss"});
+  metrics::count_template_cache_lookup("miss");
   auto parts = load();
   if (!parts) return std::move(parts).error();
   auto compiled = compile_template(*parts);

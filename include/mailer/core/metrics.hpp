@@ -189,6 +189,7 @@ bool valid_label_name(std::string_view name);
 //   mailer_sns_notifications_total{type,verdict}                 counter
 //   mailer_http_connections_open                                 gauge
 //   mailer_http_connections_closed_early_total{reason}           counter
+//   mailer_template_cache_total{result}                          counter
 // Gauges read at scrape time (queue depth, DLQ, in flight, send rate, 24 h
 // quota used) are rendered by the /metrics route (src/http/routes/metrics.cpp).
 
@@ -232,6 +233,10 @@ void add_http_connections(int delta);
 /// line and headers), "body_too_large" (body framing far over
 /// server.max_body_bytes), or "refused" (server.max_connections open already).
 void count_http_connection_closed_early(std::string_view reason);
+
+/// One compiled-template lookup (render::TemplateCache): `result` "hit", or
+/// "miss" (the template was compiled).
+void count_template_cache_lookup(std::string_view result);
 
 /// "2xx" for 200..299 and so on; "other" outside 100..599.
 std::string status_class(int status);
