@@ -88,12 +88,15 @@ std::uint64_t declared_length(const httplib::Request& req) {
 }
 
 // The rest of this request's body stays unread, so the connection cannot
-// carry another request: say so to the client and to the connection.
-void close_after_response(const httplib::Request& req) {
+// carry another request: answer `problem`, and say so to the client and to
+// the connection.
+void refuse_body(const httplib::Request& req, httplib::Response& res, const Problem& problem) {
   auto& headers = const_cast<httplib::Request&>(req).headers;  // NOTE: see declare_empty_body
   headers.erase("Connection");
   headers.emplace("Connection", "close");
   if (auto* connection = current_connection()) connection->close_after_response();
+  res.set_header("X-Request-Id", current_request(req).request_id);
+  write_problem(res, problem);
 }
 
 std::string detail_for_status(int status, long long max_body_bytes) {
@@ -186,9 +189,7 @@ httplib::Server::HandlerResponse Server::Impl::before_body(const httplib::Reques
   if (declared_length(req) <= static_cast<std::uint64_t>(deps.config.server.max_body_bytes)) {
     return httplib::Server::HandlerResponse::Unhandled;
   }
-  close_after_response(req);
-  res.set_header("X-Request-Id", t_request.request_id);
-  write_problem(res, make_error(ErrorCode::too_large, detail_for_status(413, deps.config.server.max_body_bytes)));
+  refuse_body(req, res, problem_for_status(413, detail_for_status(413, deps.config.server.max_body_bytes)));
   return httplib::Server::HandlerResponse::Handled;
 }
 
@@ -210,18 +211,14 @@ bool Server::Impl::read_body(const httplib::Request& req, httplib::Response& res
                       ? reader([](const httplib::MultipartFormData&) { return true; }, receive)
                       : reader(receive);
   if (complete) return true;
-  close_after_response(req);
-  res.set_header("X-Request-Id", current_request(req).request_id);
   auto* connection = current_connection();
   auto cut = connection != nullptr ? connection->cut() : Cut::none;
-  if (too_large || cut == Cut::body_too_large) {
-    write_problem(res, make_error(ErrorCode::too_large, detail_for_status(413, deps.config.server.max_body_bytes)));
-  } else if (cut == Cut::body_timeout) {
-    write_problem(res, problem_for_status(408, detail_for_status(408, deps.config.server.max_body_bytes)));
-  } else {
-    write_problem(res, make_error(ErrorCode::invalid_input, "the request body could not be read (bad chunked "
-                                                            "encoding, multipart boundary or compression)"));
-  }
+  int status = too_large || cut == Cut::body_too_large ? 413 : cut == Cut::body_timeout ? 408 : 0;
+  refuse_body(req, res,
+              status != 0 ? problem_for_status(status, detail_for_status(status, deps.config.server.max_body_bytes))
+                          : problem_for(make_error(ErrorCode::invalid_input,
+                                                   "the request body could not be read (bad chunked encoding, "
+                                                   "multipart boundary or compression)")));
   return false;
 }
 
