@@ -431,10 +431,11 @@ std::size_t base64_encoded_bytes(std::size_t bytes) {
   return characters + (characters + 75) / 76 * 2;
 }
 
-Error too_large_message(std::size_t encoded_bytes) {
-  const std::string size = encoded_bytes > k_max_message_bytes
-                               ? std::to_string(encoded_bytes) + " bytes"
-                               : "more than " + std::to_string(k_max_message_bytes) + " bytes";
+/// `encoded_bytes`: the size measured, or nullopt when the render stopped early
+/// (over budget) and only "more than the limit" is known.
+Error too_large_message(std::optional<std::size_t> encoded_bytes) {
+  const std::string size = encoded_bytes ? std::to_string(*encoded_bytes) + " bytes"
+                                         : "more than " + std::to_string(k_max_message_bytes) + " bytes";
   return Error{ErrorCode::invalid_input, "rendered message is too large",
                {{"variables", "the rendered message would be " + size +
                                   " after base64 encoding; SES accepts at most " +
@@ -495,7 +496,7 @@ Result<RenderedMessage> render(const CompiledTemplate& compiled, const nlohmann:
   std::size_t remaining = k_max_message_bytes / 4 * 3;
   RenderedMessage message;
   auto subject = render_part(parts.subject, data, remaining);
-  if (!subject) return too_large_message(0);
+  if (!subject) return too_large_message(std::nullopt);
   message.subject = std::move(*subject);
   if (message.subject.find_first_of("\r\n") != std::string::npos) {
     return Error{ErrorCode::invalid_input, "rendered subject is invalid",
@@ -509,7 +510,7 @@ Result<RenderedMessage> render(const CompiledTemplate& compiled, const nlohmann:
   for (auto [part, out] : {std::pair{&parts.html, &message.html}, std::pair{&parts.text, &message.text}}) {
     if (!*part) continue;
     *out = render_part(**part, data, remaining);
-    if (!*out) return too_large_message(0);
+    if (!*out) return too_large_message(std::nullopt);
   }
   if (const auto bytes = encoded_message_bytes(message); bytes > k_max_message_bytes) return too_large_message(bytes);
   return message;
