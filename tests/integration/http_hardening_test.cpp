@@ -12,12 +12,12 @@
 
 #include <atomic>
 #include <chrono>
-#include <fstream>
 #include <thread>
 
 #include <nlohmann/json.hpp>
 
 #include "support/mailerd_fixture.hpp"
+#include "support/proc_status.hpp"
 #include "support/tls_files.hpp"
 
 using mailer::test::bearer;
@@ -93,14 +93,10 @@ MailerdOptions with_env(std::map<std::string, std::string> env) {
   return options;
 }
 
-// Peak resident memory of `pid` in KiB (VmHWM in /proc/<pid>/status).
+// Peak resident memory of `pid` in KiB (VmHWM, "1234 kB"); -1 when unknown.
 long peak_rss_kib(int pid) {
-  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6));
-  }
-  return -1;
+  auto value = mailer::test::proc_status_field(pid, "VmHWM");
+  return value.empty() ? -1 : std::stol(value);
 }
 
 std::string status_line(const std::string& response) { return response.substr(0, response.find("\r\n")); }

@@ -5,11 +5,10 @@
 #include <signal.h>
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <string>
 
 #include "support/mailerd_fixture.hpp"
+#include "support/proc_status.hpp"
 
 using mailer::test::ChildProcess;
 using mailer::test::MailerdFixture;
@@ -18,12 +17,8 @@ namespace {
 
 // The SigIgn mask of /proc/<pid>/status: bit N-1 set when signal N is ignored.
 unsigned long long ignored_signals(int pid) {
-  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind("SigIgn:", 0) == 0) return std::stoull(line.substr(7), nullptr, 16);
-  }
-  return 0;
+  auto mask = mailer::test::proc_status_field(pid, "SigIgn");
+  return mask.empty() ? 0 : std::stoull(mask, nullptr, 16);
 }
 
 }  // namespace
