@@ -63,7 +63,7 @@ inline constexpr std::size_t k_max_subject_bytes = 989;
 inline constexpr std::size_t k_max_body_part_bytes = std::size_t{1} << 20;
 /// The largest message SES v2 sends: 40 MB after base64 encoding, read as 40 MiB so
 /// that only messages SES must refuse are refused
-/// (docs.aws.amazon.com/ses/latest/dg/quotas.html; shared ses-v2.md §7).
+/// (docs.aws.amazon.com/ses/latest/dg/quotas.html).
 inline constexpr std::size_t k_max_message_bytes = std::size_t{40} << 20;
 
 /// What `message` takes after base64 encoding (RFC 2045 §6.8, 76-character lines
