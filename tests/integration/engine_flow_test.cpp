@@ -3,6 +3,7 @@
 #include "engine_e2e.hpp"
 
 #include <ctime>
+#include <tuple>
 
 using namespace mailer::test;
 using namespace mailer::test::e2e;
@@ -48,7 +49,16 @@ std::string rfc3339(std::time_t seconds) {
 
 }  // namespace
 
-TEST_CASE("The measured send rate stays within 10 % of ses.max_send_rate", "[engine][e2e][integration]") {
+// Exact pacing is unit-tested with a fake clock (send_rate_test.cpp). Here the
+// real daemon is checked against the bucket's own invariant, which holds on a
+// loaded machine too: any window of w seconds holds at most the burst (1 s of
+// tokens) plus rate * w sends, plus a little for network jitter. A stall lets
+// the bucket refill, so a fixed per-second count is not an invariant.
+TEST_CASE("The measured send rate never exceeds ses.max_send_rate beyond its burst",
+          "[engine][e2e][integration]") {
+  constexpr double k_rate = 50.0;
+  constexpr double k_burst = 50.0;
+  constexpr double k_jitter = 10.0;
   Stack stack(k_rate_50);
   auto emails = addresses(300);
   const std::string id = stack.post_batch(batch_body(emails)).at("id");
@@ -57,22 +67,24 @@ TEST_CASE("The measured send rate stays within 10 % of ses.max_send_rate", "[eng
 
   auto stored = stack.fake.stored_messages();
   REQUIRE(stored.size() == 300);
-  // Steady state: skip the first 100 (the token bucket starts with a burst).
-  const auto& first = stored[100];
-  const auto& last = stored.back();
-  double seconds = static_cast<double>(last.received_ms - first.received_ms) / 1000.0;
-  REQUIRE(seconds > 0);
-  double rate = static_cast<double>(stored.size() - 101) / seconds;
-  INFO("steady-state rate " << rate << " msg/s over " << seconds << " s");
-  CHECK(rate >= 45.0);
-  CHECK(rate <= 55.0);
-  // And no second of the steady state sees more than the limit plus 10 %.
-  std::map<std::int64_t, int> per_second;
-  for (std::size_t i = 100; i < stored.size(); ++i) ++per_second[(stored[i].received_ms - first.received_ms) / 1000];
-  for (const auto& [second, count] : per_second) {
-    INFO("second " << second);
-    CHECK(count <= 55);
+  double worst_excess = -1e9;
+  std::size_t worst_from = 0;
+  std::size_t worst_to = 0;
+  for (std::size_t from = 0; from < stored.size(); ++from) {
+    for (std::size_t to = from; to < stored.size(); ++to) {
+      double window = static_cast<double>(stored[to].received_ms - stored[from].received_ms) / 1000.0;
+      double excess = static_cast<double>(to - from + 1) - (k_burst + k_rate * window);
+      if (excess > worst_excess) std::tie(worst_excess, worst_from, worst_to) = std::tie(excess, from, to);
+    }
   }
+  INFO("worst window: sends " << worst_from << ".." << worst_to << ", "
+                              << (stored[worst_to].received_ms - stored[worst_from].received_ms) << " ms");
+  CHECK(worst_excess <= k_jitter);
+  // Not a speed target (bench/ measures those): a limiter paced in the wrong
+  // unit or stuck at its floor would take far longer than the 5 s ideal.
+  double seconds = static_cast<double>(stored.back().received_ms - stored.front().received_ms) / 1000.0;
+  INFO("300 sends took " << seconds << " s");
+  CHECK(seconds < 20.0);
 }
 
 TEST_CASE("Pausing a batch stops its sends; resuming completes it without duplicates",
