@@ -65,9 +65,7 @@ Recipients check_recipients(const BatchRequest& r, Errors& errors) {
   seen.reserve(r.recipients.size() * 2);
   for (std::size_t i = 0; i < r.recipients.size(); ++i) {
     const RecipientInput& input = r.recipients[i];
-    const auto& vars = input.variables;
-    if (!vars.is_null() && !vars.is_object())
-      errors.push_back({fmt::format("recipients[{}].variables", i), "must be an object"});
+    std::string variables_json = detail::check_variables(input.variables, fmt::format("recipients[{}].variables", i), errors);
     auto email = render::normalize_address(input.email);
     if (!email) {
       out.invalid.push_back({static_cast<int>(i), input.email, email.error().detail});
@@ -79,8 +77,7 @@ Recipients check_recipients(const BatchRequest& r, Errors& errors) {
       ++out.duplicate;
       continue;
     }
-    out.unique.push_back({static_cast<int>(i), std::move(*email), std::move(key),
-                          vars.is_object() ? vars.dump() : std::string("{}")});
+    out.unique.push_back({static_cast<int>(i), std::move(*email), std::move(key), std::move(variables_json)});
   }
   if (r.recipients.empty()) errors.push_back({"recipients", "must not be empty"});
   else if (out.unique.empty() && errors.empty())
@@ -113,7 +110,7 @@ Result<BatchAccepted> BatchService::accept_batch(const BatchRequest& r, const Ac
   batch.reply_to_json = detail::check_reply_to(r.reply_to, errors);
   auto content = detail::resolve_content(m_db, m_clock, r.template_id, r.template_version, r.content, errors);
   if (!content) return content.error();
-  batch.variables_json = detail::check_object(r.variables, "variables", errors);
+  batch.variables_json = detail::check_variables(r.variables, "variables", errors);
   batch.metadata_json = detail::check_object(r.metadata, "metadata", errors);
   batch.tags_json = detail::check_tags(r.tags, errors);
   detail::check_configuration_set(r.configuration_set, errors);

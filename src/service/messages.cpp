@@ -15,7 +15,7 @@ Result<MessageAccepted> MessageService::enqueue_message(const MessageRequest& r)
   message.reply_to_json = detail::check_reply_to(r.reply_to, errors);
   auto content = detail::resolve_content(m_db, m_clock, r.template_id, r.template_version, r.content, errors);
   if (!content) return content.error();
-  message.variables_json = detail::check_object(r.variables, "variables", errors);
+  message.variables_json = detail::check_variables(r.variables, "variables", errors);
   message.tags_json = detail::check_tags(r.tags, errors);
   detail::check_configuration_set(r.configuration_set, errors);
   message.configuration_set = r.configuration_set;

@@ -51,6 +51,14 @@ std::string check_object(const nlohmann::json& value, const std::string& field, 
   return value.dump();
 }
 
+std::string check_variables(const nlohmann::json& value, const std::string& field, Errors& errors) {
+  if (value.is_object() && !render::check_variables(value)) {
+    errors.push_back({field, fmt::format("must not nest deeper than {} levels", render::k_max_variable_depth)});
+    return "{}";
+  }
+  return check_object(value, field, errors);
+}
+
 std::string check_tags(const nlohmann::json& tags, Errors& errors) {
   if (tags.is_null()) return "{}";
   if (!tags.is_object()) {

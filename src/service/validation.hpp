@@ -32,6 +32,10 @@ void check_from(const std::string& from, Errors& errors);
 std::string check_reply_to(const std::vector<std::string>& reply_to, Errors& errors);
 /// A JSON object, or null meaning {} (field `field`). Returns its dump.
 std::string check_object(const nlohmann::json& value, const std::string& field, Errors& errors);
+/// Template variables: as check_object, and nested at most
+/// render::k_max_variable_depth levels, since rendering refuses deeper ones and
+/// the message could only fail at send ("must not nest deeper than 32 levels").
+std::string check_variables(const nlohmann::json& value, const std::string& field, Errors& errors);
 /// SES message tags: an object of name -> string value, both 1..256 of
 /// ASCII letters, digits, _ and - (fields "tags" or "tags.<name>").
 /// Source: docs.aws.amazon.com/ses/latest/APIReference-V2/API_MessageTag.html

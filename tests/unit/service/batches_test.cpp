@@ -231,3 +231,27 @@ TEST_CASE("BatchService list and recipients validate filters and page", "[servic
   CHECK(p2->data[0].email == "c@example.com");
   CHECK(p2->next_cursor.empty());
 }
+
+TEST_CASE("BatchService::accept_batch refuses variables too deep to render", "[service]") {
+  // Once accepted with 202, then every message failed at send with "variables
+  // are nested deeper than 32 levels".
+  auto nested = [](int depth) {
+    nlohmann::json value = "leaf";
+    for (int i = 0; i < depth; ++i) value = nlohmann::json{{"a", value}};
+    return value;
+  };
+  mailer::test::TestDb t;
+  BatchService batches(t.db(), t.clock());
+  auto request = inline_request({"ana@example.com", "bo@example.com"});
+  request.recipients[1].variables = nested(34);
+  request.variables = nested(34);
+  auto refused = batches.accept_batch(request, k_options);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().code == ErrorCode::invalid_input);
+  CHECK(has_field(refused.error(), "recipients[1].variables"));
+  CHECK(has_field(refused.error(), "variables"));
+  CHECK(count(t, "1") == 0);
+  request.recipients[1].variables = nested(32);
+  request.variables = nested(32);
+  CHECK(batches.accept_batch(request, k_options));
+}

@@ -99,3 +99,17 @@ TEST_CASE("MessageService::enqueue_message reports every invalid field", "[servi
         std::vector<std::string>{"from", "to", "template_id", "variables", "configuration_set"});
   CHECK(t.count_rows("messages") == 0);
 }
+
+TEST_CASE("MessageService::enqueue_message refuses variables too deep to render", "[service]") {
+  nlohmann::json deep = "leaf";
+  for (int i = 0; i < 40; ++i) deep = nlohmann::json{{"a", deep}};
+  mailer::test::TestDb t;
+  MessageService messages(t.db(), t.clock());
+  auto request = reset_mail("ana@example.com");
+  request.variables = deep;
+  auto refused = messages.enqueue_message(request);
+  REQUIRE_FALSE(refused);
+  REQUIRE(refused.error().fields.size() == 1);
+  CHECK(refused.error().fields[0].field == "variables");
+  CHECK(refused.error().fields[0].message == "must not nest deeper than 32 levels");
+}
