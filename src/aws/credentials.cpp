@@ -13,8 +13,7 @@
 #include <iomanip>
 #include <sstream>
 
-#include <nlohmann/json.hpp>
-
+#include "mailer/core/json.hpp"
 #include "mailer/crypto/crypto.hpp"
 #include "mailer/net/http_client.hpp"
 
@@ -167,31 +166,53 @@ Result<std::string> imds_call(net::HttpClient& client, const std::string& method
   return std::move(response->body);
 }
 
-Result<Credentials> parse_imds_credentials(const std::string& body) {
-  auto json = nlohmann::json::parse(body, nullptr, false);
-  if (json.is_discarded() || !json.is_object()) {
-    return source_error(ErrorCode::invalid_input, "IMDS: role credentials are not JSON");
-  }
-  if (json.value("Code", "") != "Success") {
-    return source_error(ErrorCode::upstream_transient,
-                        "IMDS: role credentials Code is not Success");
-  }
-  Credentials out;
-  out.access_key_id = json.value("AccessKeyId", "");
-  out.secret_access_key = json.value("SecretAccessKey", "");
-  out.session_token = json.value("Token", "");
-  out.source = "imds";
-  Clock::time_point expiration;
-  if (out.access_key_id.empty() || out.secret_access_key.empty() ||
-      !parse_iso8601_utc(json.value("Expiration", ""), expiration)) {
-    return source_error(ErrorCode::invalid_input,
-                        "IMDS: role credentials lack AccessKeyId, SecretAccessKey or Expiration");
-  }
-  out.expiration = expiration;
-  return out;
+// IAM role names: 1-64 of [A-Za-z0-9+=,.@_-] (IAM CreateRole). The name goes
+// into the next request's path, so anything else is refused.
+bool is_role_name(std::string_view name) {
+  return !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), [](unsigned char c) {
+    return std::isalnum(c) != 0 || std::string_view("+=,.@_-").find(static_cast<char>(c)) != std::string_view::npos;
+  });
+}
+
+// The session token goes into a header: printable ASCII only, so an answer
+// cannot add a header line.
+bool is_imds_token(std::string_view token) {
+  return !token.empty() && token.size() <= 4096 &&
+         std::all_of(token.begin(), token.end(), [](unsigned char c) { return c > 0x20 && c < 0x7f; });
 }
 
 }  // namespace
+
+Result<Credentials> parse_imds_credentials(std::string_view body) {
+  auto json = parse_json(body, "IMDS: role credentials");
+  if (!json) return source_error(json.error().code, json.error().detail);
+  auto code = string_member(*json, "Code");
+  if (!code) return source_error(ErrorCode::invalid_input, "IMDS: role credentials " + code.error().detail);
+  if (*code != "Success") {
+    return source_error(ErrorCode::upstream_transient, "IMDS: role credentials Code is not Success");
+  }
+  Credentials out;
+  out.source = "imds";
+  // NOTE: details name fields only, never values: the answer holds the secret.
+  const std::pair<const char*, std::string*> fields[] = {
+      {"AccessKeyId", &out.access_key_id}, {"SecretAccessKey", &out.secret_access_key}, {"Token", &out.session_token}};
+  std::string expiration_text;
+  for (const auto& [name, target] : fields) {
+    auto value = string_member(*json, name);
+    if (value && value->empty()) value = make_error(ErrorCode::invalid_input, std::string(name) + ": empty");
+    if (!value) return source_error(ErrorCode::invalid_input, "IMDS: role credentials " + value.error().detail);
+    *target = std::move(*value);
+  }
+  auto expiration = string_member(*json, "Expiration");
+  Clock::time_point expires_at;
+  if (!expiration || !parse_iso8601_utc(*expiration, expires_at)) {
+    return source_error(ErrorCode::invalid_input,
+                        "IMDS: role credentials " +
+                            (expiration ? "Expiration: not an ISO 8601 UTC time" : expiration.error().detail));
+  }
+  out.expiration = expires_at;
+  return out;
+}
 
 Result<Credentials> credentials_from_imds(const ImdsOptions& options) {
   net::HttpClient client({options.timeout, options.timeout, "mailerd"});
@@ -202,12 +223,18 @@ Result<Credentials> credentials_from_imds(const ImdsOptions& options) {
                          {"X-aws-ec2-metadata-token-ttl-seconds",
                           std::to_string(options.token_ttl_seconds)});
   if (!token) return std::move(token).error();
+  if (!is_imds_token(trim(*token))) {
+    return source_error(ErrorCode::upstream_transient, "IMDS: the session token answer is malformed");
+  }
   net::HttpHeader auth{"X-aws-ec2-metadata-token", trim(*token)};
   auto role = imds_call(client, "GET", base + "/latest/meta-data/iam/security-credentials/", auth);
   if (!role) return std::move(role).error();
   std::string role_name = trim(role->substr(0, role->find('\n')));
   if (role_name.empty()) {
     return source_error(ErrorCode::unauthorized, "IMDS: the instance has no IAM role");
+  }
+  if (!is_role_name(role_name)) {
+    return source_error(ErrorCode::upstream_transient, "IMDS: the role name answer is malformed");
   }
   auto body = imds_call(client, "GET",
                         base + "/latest/meta-data/iam/security-credentials/" + role_name, auth);

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "mailer/aws/sigv4.hpp"
+#include "mailer/core/json.hpp"
 
 namespace mailer::aws {
 
@@ -63,7 +64,42 @@ ErrorCode classify(long status, const std::string& type, const std::string& mess
   return ErrorCode::upstream_permanent;
 }
 
+// `error` with `prefix` before its detail and field ("SendQuota." + "MaxSendRate").
+Error prefixed(const std::string& prefix, Error error) {
+  error.detail = prefix + error.detail;
+  for (auto& field : error.fields) field.field = prefix + field.field;
+  return error;
+}
+
 }  // namespace
+
+Result<AccountQuota> parse_account(std::string_view body) {
+  auto json = parse_json(body, "answer");
+  if (!json) return std::move(json).error();
+  auto send_quota = json->find("SendQuota");
+  if (send_quota == json->end() || !send_quota->is_object()) {
+    return make_error(ErrorCode::invalid_input, "SendQuota: missing or not an object");
+  }
+  AccountQuota out;
+  // Field by field: a member of the wrong type is an error, never a
+  // json::type_error escaping the reaper thread.
+  const std::pair<const char*, double*> numbers[] = {{"Max24HourSend", &out.max_24_hour_send},
+                                                     {"MaxSendRate", &out.max_send_rate},
+                                                     {"SentLast24Hours", &out.sent_last_24_hours}};
+  for (const auto& [name, target] : numbers) {
+    auto value = number_member(*send_quota, name);
+    if (!value) return prefixed("SendQuota.", std::move(value).error());
+    *target = *value;
+  }
+  const std::pair<const char*, bool*> switches[] = {{"SendingEnabled", &out.sending_enabled},
+                                                    {"ProductionAccessEnabled", &out.production_access_enabled}};
+  for (const auto& [name, target] : switches) {
+    auto value = bool_member(*json, name);
+    if (!value) return std::move(value).error();
+    *target = *value;
+  }
+  return out;
+}
 
 std::string resolve_ses_endpoint(const SesConfig& config, const EnvGetter& env) {
   if (!config.endpoint.empty()) return strip_slashes(config.endpoint);
@@ -97,13 +133,14 @@ std::string send_email_body(const SendRequest& request) {
 Error classify_ses_error(long status, const std::string& error_type_header, const std::string& body) {
   std::string type = error_type_header;
   std::string message;
-  auto json = nlohmann::json::parse(body, nullptr, false);
-  if (!json.is_discarded() && json.is_object()) {
+  // An error body is optional (a proxy's HTML 502, nothing at all): the
+  // status alone still classifies it.
+  if (auto json = parse_json(body, "SES error answer")) {
     for (const char* key : {"__type", "code", "Code"}) {
-      if (type.empty() && json.contains(key) && json[key].is_string()) type = json[key];
+      if (auto value = string_member(*json, key); type.empty() && value) type = std::move(*value);
     }
     for (const char* key : {"message", "Message"}) {
-      if (message.empty() && json.contains(key) && json[key].is_string()) message = json[key];
+      if (auto value = string_member(*json, key); message.empty() && value) message = std::move(*value);
     }
   }
   type = bare_error_type(type);
@@ -159,33 +196,31 @@ Result<net::HttpResponse> SesClient::call(const std::string& method, const std::
 Result<std::string> SesClient::send_email(const SendRequest& request) {
   auto response = call("POST", "/v2/email/outbound-emails", send_email_body(request));
   if (!response) return std::move(response).error();
-  auto json = nlohmann::json::parse(response->body, nullptr, false);
-  if (json.is_discarded() || !json.is_object() || !json.contains("MessageId") ||
-      !json["MessageId"].is_string() || json["MessageId"].get<std::string>().empty()) {
+  auto json = parse_json(response->body, "SendEmail answer");
+  auto id = json ? string_member(*json, "MessageId") : Result<std::string>(std::move(json).error());
+  if (!id || id->empty()) {
     // Accepted (2xx) but unreadable: retrying could send twice, so not transient.
-    Error error = make_error(ErrorCode::upstream_permanent, "SendEmail: 2xx answer without a MessageId");
+    Error error = make_error(ErrorCode::upstream_permanent,
+                             "SendEmail: 2xx answer without a MessageId (" +
+                                 (id ? std::string("MessageId: empty") : id.error().detail) + ")");
     error.upstream_code = "MalformedResponse";
     return error;
   }
-  return json["MessageId"].get<std::string>();
+  return std::move(*id);
 }
 
 Result<AccountQuota> SesClient::get_account() {
   auto response = call("GET", "/v2/email/account", "");
   if (!response) return std::move(response).error();
-  auto json = nlohmann::json::parse(response->body, nullptr, false);
-  if (json.is_discarded() || !json.is_object() || !json.contains("SendQuota") ||
-      !json["SendQuota"].is_object()) {
-    return make_error(ErrorCode::upstream_transient, "GetAccount: answer without SendQuota");
+  auto quota = parse_account(response->body);
+  if (!quota) {
+    // A wrong answer is SES's fault and may be fixed by the next one; the
+    // caller keeps the values it had.
+    Error error = make_error(ErrorCode::upstream_transient, "GetAccount: " + quota.error().detail);
+    error.upstream_code = "MalformedResponse";
+    return error;
   }
-  const auto& quota = json["SendQuota"];
-  AccountQuota out;
-  out.max_24_hour_send = quota.value("Max24HourSend", 0.0);
-  out.max_send_rate = quota.value("MaxSendRate", 0.0);
-  out.sent_last_24_hours = quota.value("SentLast24Hours", 0.0);
-  out.sending_enabled = json.value("SendingEnabled", false);
-  out.production_access_enabled = json.value("ProductionAccessEnabled", false);
-  return out;
+  return quota;
 }
 
 }  // namespace mailer::aws

@@ -56,9 +56,9 @@ Result<service::BatchRequest> request_from_options(const SendOptions& options) {
   if (!options.send_before.empty()) request.send_before = options.send_before;
   if (!options.configuration_set.empty()) request.configuration_set = options.configuration_set;
   if (!options.variables_json.empty()) {
-    request.variables = nlohmann::json::parse(options.variables_json, nullptr, false);
-    if (request.variables.is_discarded())
-      return make_error(ErrorCode::invalid_input, "--variables-json: not valid JSON");
+    auto variables = parse_json(options.variables_json, "--variables-json", {.max_bytes = k_size_checked_elsewhere});
+    if (!variables) return std::move(variables).error();
+    request.variables = std::move(*variables);
   }
   if (!options.tags.empty()) request.tags = nlohmann::json::object();
   for (const auto& tag : options.tags) {

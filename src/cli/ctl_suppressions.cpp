@@ -31,7 +31,7 @@ nlohmann::json suppression_json(const store::Suppression& s) {
   return {{"email", s.email},
           {"reason", store::to_string(s.reason)},
           {"scope", store::to_string(s.scope)},
-          {"detail", nlohmann::json::parse(s.detail_json, nullptr, false)},
+          {"detail", stored_json(s.detail_json)},
           {"created_at", format_rfc3339(s.created_at_ms)},
           {"updated_at", format_rfc3339(s.updated_at_ms)}};
 }
@@ -114,9 +114,10 @@ Result<std::vector<service::SuppressionInput>> import_rows(const service::CsvTab
     if (auto reason = cell(table, row, "reason"); !reason.empty()) input.reason = reason;
     if (auto scope = cell(table, row, "scope"); !scope.empty()) input.scope = scope;
     if (auto detail = cell(table, row, "detail"); !detail.empty()) {
-      auto parsed = nlohmann::json::parse(detail, nullptr, false);
-      if (parsed.is_object()) input.detail_json = parsed.dump();
-      else problems.push_back({fmt::format("rows[{}].detail", i), "must be a JSON object"});
+      auto parsed = parse_json(detail, "detail");
+      if (parsed && parsed->is_object()) input.detail_json = parsed->dump();
+      else if (parsed) problems.push_back({fmt::format("rows[{}].detail", i), "must be a JSON object"});
+      else problems.push_back({fmt::format("rows[{}].detail", i), parsed.error().detail});
     }
     rows.push_back(std::move(input));
   }

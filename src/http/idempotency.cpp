@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "mailer/core/json.hpp"
 #include "mailer/core/log.hpp"
 #include "mailer/http/context.hpp"
 #include "mailer/http/db_pool.hpp"
@@ -26,10 +27,10 @@ void replay(httplib::Response& res, const store::StoredResponse& stored) {
 }
 
 std::string without_secret(const std::string& body) {
-  auto json = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (!json.is_object() || !json.contains("key")) return body;
-  json["key"] = nullptr;
-  return json.dump();
+  auto json = parse_json(body, "response body", {.max_bytes = k_size_checked_elsewhere});
+  if (!json || !json->is_object() || !json->contains("key")) return body;
+  (*json)["key"] = nullptr;
+  return json->dump();
 }
 
 }  // namespace

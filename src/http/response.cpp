@@ -2,6 +2,7 @@
 
 #include <httplib.h>
 
+#include "mailer/core/json.hpp"
 #include "mailer/core/log.hpp"
 #include "mailer/http/context.hpp"
 
@@ -46,11 +47,10 @@ void write_problem(httplib::Response& res, const Error& error) {
 }
 
 Result<nlohmann::json> parse_json_object(const std::string& body) {
-  auto parsed = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (parsed.is_discarded()) {
-    return make_error(ErrorCode::invalid_input, "request body is not valid JSON");
-  }
-  if (!parsed.is_object()) {
+  // The server has bounded the body at server.max_body_bytes already.
+  auto parsed = parse_json(body, "request body", {.max_bytes = k_size_checked_elsewhere});
+  if (!parsed) return parsed;
+  if (!parsed->is_object()) {
     return make_error(ErrorCode::invalid_input, "request body must be a JSON object");
   }
   return parsed;

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "mailer/core/json.hpp"
 #include "mailer/render/address.hpp"
 #include "mailer/render/template.hpp"
 #include "mailer/render/template_cache.hpp"
@@ -21,10 +22,20 @@ namespace {
 constexpr std::size_t k_max_cached = 256;
 constexpr const char* k_message_id_header = "X-Mailer-Message-Id";
 
+// Stored columns (written at accept); bounded like any JSON, so rendering
+// never recurses deeper than k_max_json_depth.
 nlohmann::json parse_json_or(const std::optional<std::string>& text, nlohmann::json fallback) {
   if (!text || text->empty()) return fallback;
-  auto parsed = nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/false);
-  return parsed.is_discarded() ? fallback : parsed;
+  auto parsed = parse_json(*text, "stored JSON", {.max_bytes = k_size_checked_elsewhere});
+  return parsed ? std::move(*parsed) : fallback;
+}
+
+// Variables stored at accept. A row accepted before the depth limit existed
+// may nest deeper: failing that message, as render() did, beats sending it
+// without its variables.
+Result<nlohmann::json> stored_variables(const std::optional<std::string>& text) {
+  if (!text || text->empty()) return nlohmann::json::object();
+  return parse_json(*text, "variables", {.max_bytes = k_size_checked_elsewhere});
 }
 
 Result<std::string> format_from(const std::string& raw) {
@@ -111,8 +122,10 @@ Result<std::shared_ptr<const Composer::BatchContext>> Composer::batch_context(
   if (!compiled) return std::move(compiled).error();
   auto from = format_from(batch->from_address);
   if (!from) return std::move(from).error();
+  auto variables = stored_variables(batch->variables_json);
+  if (!variables) return std::move(variables).error();
   auto context = std::make_shared<BatchContext>(BatchContext{
-      *compiled, parse_json_or(batch->variables_json, nlohmann::json::object()), *from,
+      *compiled, std::move(*variables), *from,
       format_reply_to(batch->reply_to_json), parse_tags(batch->tags_json),
       batch->configuration_set.value_or(m_config.ses.configuration_set), batch->send_before_ms});
   if (m_batches.size() >= k_max_cached) m_batches.clear();
@@ -125,7 +138,9 @@ Result<Composed> Composer::compose(const store::ClaimedMessage& message) {
   SendRequest& request = out.request;
   request.to = {message.email};
   request.headers.emplace_back(k_message_id_header, message.id);
-  auto recipient_vars = parse_json_or(message.variables_json, nlohmann::json::object());
+  auto stored = stored_variables(message.variables_json);
+  if (!stored) return std::move(stored).error();
+  const nlohmann::json& recipient_vars = *stored;
 
   if (message.kind == store::MessageKind::bulk) {
     if (!message.batch_id) return make_error(ErrorCode::internal, "bulk message without a batch");

@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "mailer/core/json.hpp"
+
 namespace mailer::sns {
 
 namespace {
@@ -104,8 +106,9 @@ Status read_event(const json& record, SesNotification& out) {
 }  // namespace
 
 Result<SesNotification> parse_ses_notification(std::string_view message) {
-  auto record = json::parse(message, nullptr, false);
-  if (record.is_discarded()) return make_error(ErrorCode::invalid_input, "Message is not JSON");
+  auto parsed = parse_json(message, "Message");
+  if (!parsed) return std::move(parsed).error();
+  const json& record = *parsed;
   if (!record.is_object()) return make_error(ErrorCode::invalid_input, "Message is not a JSON object");
   SesNotification out;
   if (record.contains("notificationType")) {

@@ -20,6 +20,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "mailer/core/json.hpp"
 #include "mailer/crypto/crypto.hpp"
 
 namespace mailer::sns {
@@ -74,9 +75,10 @@ std::optional<MessageType> parse_type(const std::string& name) {
 }
 
 Result<nlohmann::json> parse_object(std::string_view body) {
-  auto json = nlohmann::json::parse(body, nullptr, false);
-  if (json.is_discarded()) return make_error(ErrorCode::invalid_input, "body is not JSON");
-  if (!json.is_object()) return make_error(ErrorCode::invalid_input, "body is not a JSON object");
+  // The webhook is public: this runs before any signature check.
+  auto json = parse_json(body, "body");
+  if (!json) return json;
+  if (!json->is_object()) return make_error(ErrorCode::invalid_input, "body is not a JSON object");
   return json;
 }
 

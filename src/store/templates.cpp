@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "mailer/core/ids.hpp"
+#include "mailer/core/json.hpp"
 #include "store/sql_util.hpp"
 
 namespace mailer::store {
@@ -15,10 +16,10 @@ constexpr const char* k_select =
     "FROM templates t JOIN template_versions v ON v.template_id = t.id AND v.version = t.current_version";
 
 std::vector<std::string> parse_names(const std::string& json_text) {
-  auto parsed = nlohmann::json::parse(json_text, nullptr, false);
+  auto parsed = parse_json(json_text, "variables_json", {.max_bytes = k_size_checked_elsewhere});
   std::vector<std::string> names;
-  if (!parsed.is_array()) return names;
-  for (const auto& item : parsed)
+  if (!parsed || !parsed->is_array()) return names;
+  for (const auto& item : *parsed)
     if (item.is_string()) names.push_back(item.get<std::string>());
   return names;
 }

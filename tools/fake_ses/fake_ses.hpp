@@ -24,6 +24,7 @@ struct Faults {
   int latency_ms = 0;          // added before every SES route answers
   double max_send_rate = 0;    // recipients/s over which SendEmail gets 429; 0 = no limit
   std::set<std::string> reject_addresses;  // lower-cased; -> 400 MessageRejected
+  std::string account_body;    // when set, GetAccount answers 200 with this text as is
 };
 nlohmann::json to_json(const Faults& faults);
 /// Applies the keys present in `patch`; false (and `faults` untouched) when a

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "mailer/aws/sigv4.hpp"
+#include "mailer/core/json.hpp"
 #include "mailer/crypto/crypto.hpp"
 
 namespace mailer::fake_ses {
@@ -195,7 +196,8 @@ json to_json(const Faults& faults) {
           {"throttle_rate", faults.throttle_rate},
           {"latency_ms", faults.latency_ms},
           {"max_send_rate", faults.max_send_rate},
-          {"reject_addresses", faults.reject_addresses}};
+          {"reject_addresses", faults.reject_addresses},
+          {"account_body", faults.account_body}};
 }
 
 bool apply_patch(Faults& faults, const json& patch, std::string& error) {
@@ -221,6 +223,9 @@ bool apply_patch(Faults& faults, const json& patch, std::string& error) {
         next.reject_addresses.clear();
         for (const auto& a : value) next.reject_addresses.insert(lower(a.get<std::string>()));
       }
+    } else if (key == "account_body") {
+      ok = value.is_string();
+      if (ok) next.account_body = value.get<std::string>();
     } else {
       error = key + ": unknown fault";
       return false;
@@ -347,11 +352,12 @@ void Service::store_message(const std::string& id, const json& body) {
 }
 
 void Service::handle_send(const httplib::Request& req, httplib::Response& res) {
-  auto body = json::parse(req.body, nullptr, false);
-  if (body.is_discarded()) {
+  auto parsed = parse_json(req.body, "body", {.max_bytes = k_size_checked_elsewhere});
+  if (!parsed) {
     respond_error(res, 400, "BadRequestException", "body: not valid JSON");
     return;
   }
+  const json& body = *parsed;
   if (auto problem = validate_send(body)) {
     respond_error(res, 400, "BadRequestException", problem->field + ": " + problem->reason);
     return;
@@ -377,6 +383,10 @@ void Service::handle_send(const httplib::Request& req, httplib::Response& res) {
 }
 
 void Service::handle_account(const httplib::Request&, httplib::Response& res) {
+  if (auto raw = faults_snapshot().account_body; !raw.empty()) {
+    res.set_content(raw, "application/json");
+    return;
+  }
   json body = {{"SendQuota",
                 {{"Max24HourSend", m_options.quota_max_24h_send},
                  {"MaxSendRate", m_options.quota_max_send_rate},
@@ -430,9 +440,10 @@ void Service::install(httplib::Server& server) {
   });
   server.Post("/_fake/faults", [this](const httplib::Request& req, httplib::Response& res) {
     std::string error;
-    auto patch = json::parse(req.body, nullptr, false);
+    auto patch = parse_json(req.body, "body");
     std::scoped_lock lock(m_faults_mutex);
-    if (!apply_patch(m_faults, patch, error)) {
+    if (!patch || !apply_patch(m_faults, *patch, error)) {
+      if (!patch) error = patch.error().detail;
       res.status = 400;
       res.set_content(json{{"message", error}}.dump(), "application/json");
       return;

@@ -17,6 +17,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "mailer/core/clock.hpp"
 #include "mailer/core/config.hpp"
@@ -57,9 +58,20 @@ struct ImdsOptions {
   int token_ttl_seconds = 21600;
 };
 
-/// Step 4. Errors: upstream_transient when IMDS does not answer or answers
-/// non-200; invalid_input when the role JSON lacks fields or Code != Success.
+/// Step 4. Errors: upstream_transient when IMDS does not answer, answers
+/// non-200, or answers a token or role name that could not be sent on (control
+/// characters, a role name outside IAM's characters); otherwise as
+/// parse_imds_credentials.
 Result<Credentials> credentials_from_imds(const ImdsOptions& options);
+
+/// The role credentials JSON of IMDS, read field by field (parse_json: at most
+/// 1 MB, 64 levels): Code "Success", non-empty strings AccessKeyId,
+/// SecretAccessKey and Token, Expiration an ISO 8601 UTC time. Errors name the
+/// field, never a value: upstream_transient when Code is another string;
+/// invalid_input "IMDS: role credentials <Field>: missing|must be a string|empty"
+/// or "... is not valid JSON (at byte N)"; too_large. Never throws.
+/// https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/instancedata-data-categories.html
+Result<Credentials> parse_imds_credentials(std::string_view body);
 
 /// Parses "2026-11-30T22:39:16Z" (IMDS Expiration); false when malformed.
 bool parse_iso8601_utc(const std::string& text, Clock::time_point& out);

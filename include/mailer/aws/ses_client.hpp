@@ -9,6 +9,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -57,6 +58,14 @@ std::string resolve_ses_endpoint(const SesConfig& config, const EnvGetter& env);
 /// The JSON body of SendEmail for `request` (exposed for tests and the fake).
 std::string send_email_body(const SendRequest& request);
 
+/// GetAccount's answer read field by field: SendQuota.{Max24HourSend, MaxSendRate,
+/// SentLast24Hours} numbers, SendingEnabled and ProductionAccessEnabled booleans,
+/// all required. The body goes through parse_json (at most 1 MB, 64 levels).
+/// Errors: too_large, or invalid_input naming the field, e.g.
+/// "SendQuota.MaxSendRate: must be a number"; never throws.
+/// https://docs.aws.amazon.com/ses/latest/APIReference-V2/API_GetAccount.html
+Result<AccountQuota> parse_account(std::string_view body);
+
 /// Maps an SES error response to an Error (ses-v2.md §4):
 ///  upstream_throttled: 429, TooManyRequestsException, ThrottlingException,
 ///    "Daily message quota exceeded", SendingPausedException (wait, do not burn attempts)
@@ -75,10 +84,16 @@ class SesClient {
   /// POST /v2/email/outbound-emails. Returns the SES MessageId. Errors as in
   /// classify_ses_error; network failures upstream_transient (the request may
   /// or may not have been accepted: SendEmail has no idempotency token);
-  /// credential problems come from CredentialsProvider::get.
+  /// credential problems come from CredentialsProvider::get. A 2xx answer
+  /// without a non-empty string MessageId (not JSON, wrong type, too deep or
+  /// over 1 MB) is upstream_permanent "MalformedResponse": resending could
+  /// deliver twice.
   Result<std::string> send_email(const SendRequest& request);
 
-  /// GET /v2/email/account.
+  /// GET /v2/email/account, read by parse_account. A malformed 2xx answer is
+  /// upstream_transient with upstream_code "MalformedResponse" and the field in
+  /// the detail ("GetAccount: SendQuota.MaxSendRate: must be a number"); the
+  /// caller keeps its last good values.
   Result<AccountQuota> get_account();
 
  private:

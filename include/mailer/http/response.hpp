@@ -21,8 +21,11 @@ void write_json(httplib::Response& res, int status, const nlohmann::json& body);
 void write_problem(httplib::Response& res, const Error& error);
 void write_problem(httplib::Response& res, const Problem& problem);
 
-/// `body` parsed as a JSON object. Errors: invalid_input ("request body is not
-/// valid JSON: <parser message>" or "request body must be a JSON object").
+/// `body` parsed as a JSON object by parse_json (core/json.hpp), at most 64
+/// levels deep. Errors: invalid_input ("request body is not valid JSON (at byte
+/// N)", "request body must be a JSON object", or "request body nests deeper than
+/// 64 levels at <path>" with a FieldError naming the field, e.g.
+/// "recipients[0].variables").
 Result<nlohmann::json> parse_json_object(const std::string& body);
 
 }  // namespace mailer::http

@@ -3,6 +3,8 @@
 #include <fstream>
 #include <map>
 
+#include <nlohmann/json.hpp>
+
 #include "mailer/aws/credentials.hpp"
 #include "mailer/net/http_client.hpp"
 #include "support/fake_metadata.hpp"
@@ -256,5 +258,74 @@ TEST_CASE("IMDS failures are transient and name no secret", "[aws][credentials]"
         {"http://127.0.0.1:" + std::to_string(port), std::chrono::milliseconds(300), 60});
     REQUIRE_FALSE(c);
     CHECK(c.error().code == ErrorCode::upstream_transient);
+  }
+}
+
+TEST_CASE("parse_imds_credentials reads every field without throwing or naming a secret", "[aws][credentials]") {
+  const nlohmann::json good = {{"Code", "Success"}, {"AccessKeyId", "ASIAX"}, {"SecretAccessKey", "secret-value"},
+                               {"Token", "token-value"}, {"Expiration", "2026-01-01T00:00:00Z"}};
+  REQUIRE(parse_imds_credentials(good.dump()));
+  auto with = [&good](const char* name, const nlohmann::json& value) {
+    auto body = good;
+    if (value.is_null()) body.erase(name);
+    else body[name] = value;
+    return body.dump();
+  };
+  struct Row {
+    std::string body;
+    ErrorCode code;
+    std::string detail;
+  };
+  // Wrong types used to escape as json::type_error from json::value().
+  std::vector<Row> rows{
+      {with("Code", 1), ErrorCode::invalid_input, "IMDS: role credentials Code: must be a string"},
+      {with("Code", "Failure"), ErrorCode::upstream_transient, "IMDS: role credentials Code is not Success"},
+      {with("AccessKeyId", 5), ErrorCode::invalid_input, "IMDS: role credentials AccessKeyId: must be a string"},
+      {with("SecretAccessKey", nullptr), ErrorCode::invalid_input, "IMDS: role credentials SecretAccessKey: missing"},
+      {with("Token", ""), ErrorCode::invalid_input, "IMDS: role credentials Token: empty"},
+      {with("Expiration", 1767225600), ErrorCode::invalid_input,
+       "IMDS: role credentials Expiration: must be a string"},
+      {with("Expiration", "soon"), ErrorCode::invalid_input,
+       "IMDS: role credentials Expiration: not an ISO 8601 UTC time"},
+      {"secret-value", ErrorCode::invalid_input, "IMDS: role credentials is not valid JSON (at byte 1)"},
+      {R"({"Code":"Success","Token":)" + std::string(100'000, '[') + std::string(100'000, ']') + "}",
+       ErrorCode::invalid_input, "IMDS: role credentials nests deeper than 64 levels at Token[0][0]"},
+      {std::string(2 * 1024 * 1024, ' '), ErrorCode::too_large, "IMDS: role credentials is larger than 1048576 bytes"},
+  };
+  for (const auto& row : rows) {
+    INFO(row.body.substr(0, 80));
+    Result<Credentials> parsed = make_error(ErrorCode::internal, "not run");
+    REQUIRE_NOTHROW(parsed = parse_imds_credentials(row.body));
+    REQUIRE_FALSE(parsed);
+    CHECK(parsed.error().code == row.code);
+    CHECK(parsed.error().detail.starts_with(row.detail));
+    CHECK(parsed.error().detail.find("secret-value") == std::string::npos);
+  }
+}
+
+TEST_CASE("credentials_from_imds refuses a token or role name it cannot pass on", "[aws][credentials]") {
+  (void)curl_global();
+  test::LoopbackServer imds;
+  std::string token = "tok", role = "role";
+  imds.server().Put("/latest/api/token", [&](const httplib::Request&, httplib::Response& res) {
+    res.set_content(token, "text/plain");
+  });
+  imds.server().Get("/latest/meta-data/iam/security-credentials/", [&](const httplib::Request&, httplib::Response& res) {
+    res.set_content(role, "text/plain");
+  });
+  imds.start();
+  ImdsOptions options{imds.url(), std::chrono::milliseconds(1000), 60};
+  SECTION("a token with a header line in it") {
+    token = "tok\r\nX-Injected: 1";
+    auto c = credentials_from_imds(options);
+    REQUIRE_FALSE(c);
+    CHECK(c.error().code == ErrorCode::upstream_transient);
+    CHECK(c.error().detail == "IMDS: the session token answer is malformed");
+  }
+  SECTION("a role name with a path in it") {
+    role = "../../latest/user-data";
+    auto c = credentials_from_imds(options);
+    REQUIRE_FALSE(c);
+    CHECK(c.error().detail == "IMDS: the role name answer is malformed");
   }
 }

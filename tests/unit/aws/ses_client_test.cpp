@@ -178,3 +178,100 @@ TEST_CASE("SesClient treats a 2xx SendEmail without MessageId as permanent", "[a
   CHECK(id.error().code == ErrorCode::upstream_permanent);
   CHECK(id.error().upstream_code == "MalformedResponse");
 }
+
+namespace {
+
+const std::string k_deep = std::string(100'000, '[') + std::string(100'000, ']');
+const std::string k_good_account =
+    R"({"SendQuota":{"Max24HourSend":200,"MaxSendRate":1,"SentLast24Hours":0},"SendingEnabled":true,"ProductionAccessEnabled":false})";
+
+// A GetAccount answer with `member` (a path such as "SendQuota.MaxSendRate") set to `value`, or removed when null.
+std::string account_with(const std::string& member, const nlohmann::json& value) {
+  auto body = nlohmann::json::parse(k_good_account);
+  auto dot = member.find('.');
+  auto& parent = dot == std::string::npos ? body : body[member.substr(0, dot)];
+  auto name = dot == std::string::npos ? member : member.substr(dot + 1);
+  if (value.is_null()) parent.erase(name);
+  else parent[name] = value;
+  return body.dump();
+}
+
+}  // namespace
+
+TEST_CASE("parse_account refuses wrong types and missing fields without throwing", "[aws][ses]") {
+  // Once an uncaught json::type_error that killed mailerd a second after start.
+  REQUIRE(parse_account(k_good_account));
+  struct Row {
+    std::string body, detail;
+  };
+  std::vector<Row> rows{
+      {account_with("SendQuota.MaxSendRate", "fast"), "SendQuota.MaxSendRate: must be a number"},
+      {account_with("SendQuota.Max24HourSend", nlohmann::json::array()), "SendQuota.Max24HourSend: must be a number"},
+      {account_with("SendQuota.SentLast24Hours", nullptr), "SendQuota.SentLast24Hours: missing"},
+      {account_with("SendingEnabled", "yes"), "SendingEnabled: must be a boolean"},
+      {account_with("ProductionAccessEnabled", 1), "ProductionAccessEnabled: must be a boolean"},
+      {account_with("SendingEnabled", nullptr), "SendingEnabled: missing"},
+      {account_with("SendQuota", "none"), "SendQuota: missing or not an object"},
+      {"[]", "SendQuota: missing or not an object"},
+      {"<html>", "answer is not valid JSON (at byte 1)"},
+      {"", "answer is not valid JSON (at byte 1)"},
+  };
+  for (const auto& row : rows) {
+    INFO(row.body);
+    Result<AccountQuota> quota = make_error(ErrorCode::internal, "not run");
+    REQUIRE_NOTHROW(quota = parse_account(row.body));
+    REQUIRE_FALSE(quota);
+    CHECK(quota.error().code == ErrorCode::invalid_input);
+    CHECK(quota.error().detail == row.detail);
+  }
+  CHECK(parse_account(R"({"SendQuota":)" + k_deep + "}").error().detail.starts_with("answer nests deeper than 64"));
+  CHECK(parse_account(std::string(2 * 1024 * 1024, ' ')).error().code == ErrorCode::too_large);
+}
+
+TEST_CASE("SesClient turns malformed 2xx answers into errors of the call", "[aws][ses]") {
+  static net::CurlGlobal curl;
+  test::LoopbackServer ses;
+  std::string answer;  // written before each call, read by the server thread during it
+  ses.server().Get("/v2/email/account", [&](const httplib::Request&, httplib::Response& res) {
+    res.set_content(answer, "application/json");
+  });
+  ses.server().Post("/v2/email/outbound-emails", [&](const httplib::Request&, httplib::Response& res) {
+    res.set_content(answer, "application/json");
+  });
+  ses.start();
+  CredentialsProvider::Options options;
+  options.explicit_config.access_key_id = "AKID";
+  options.explicit_config.secret_access_key = "secret";
+  SesClient client({"us-east-1", ses.url(), {}}, std::make_shared<CredentialsProvider>(options));
+  SECTION("GetAccount") {
+    for (std::string body : {account_with("SendQuota.MaxSendRate", "fast"), account_with("SendingEnabled", "yes"),
+                             std::string("not json"), R"({"SendQuota":)" + k_deep + "}",
+                             R"({"x":")" + std::string(2 * 1024 * 1024, 'x') + R"("})"}) {
+      INFO(body.substr(0, 80));
+      answer = body;
+      Result<AccountQuota> quota = make_error(ErrorCode::internal, "not run");
+      REQUIRE_NOTHROW(quota = client.get_account());
+      REQUIRE_FALSE(quota);
+      CHECK(quota.error().code == ErrorCode::upstream_transient);
+      CHECK(quota.error().upstream_code == "MalformedResponse");
+      CHECK(quota.error().detail.starts_with("GetAccount: "));
+    }
+    answer = account_with("SendQuota.MaxSendRate", "fast");
+    CHECK(client.get_account().error().detail == "GetAccount: SendQuota.MaxSendRate: must be a number");
+  }
+  SECTION("SendEmail") {
+    for (std::string body : {std::string(R"({"MessageId":42})"), std::string(R"({"MessageId":""})"),
+                             std::string("[]"), std::string("not json"), R"({"MessageId":)" + k_deep + "}"}) {
+      INFO(body.substr(0, 80));
+      answer = body;
+      Result<std::string> id = make_error(ErrorCode::internal, "not run");
+      REQUIRE_NOTHROW(id = client.send_email({"a@b.c", {"d@e.f"}, {}, "s", "", "t", {}, {}, ""}));
+      REQUIRE_FALSE(id);
+      CHECK(id.error().code == ErrorCode::upstream_permanent);
+      CHECK(id.error().upstream_code == "MalformedResponse");
+    }
+    answer = R"({"MessageId":42})";
+    CHECK(client.send_email({"a@b.c", {"d@e.f"}, {}, "s", "", "t", {}, {}, ""}).error().detail ==
+          "SendEmail: 2xx answer without a MessageId (MessageId: must be a string)");
+  }
+}

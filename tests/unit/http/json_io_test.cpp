@@ -106,3 +106,35 @@ TEST_CASE("json_io::parse_template_input and parse_message_request", "[http][jso
   REQUIRE_FALSE(s);
   CHECK(has_field(s.error(), "detail"));
 }
+
+TEST_CASE("json_io parsers refuse deep nesting and name the field", "[http][json_io]") {
+  // Each of these was a SIGSEGV once: the deep value was copied recursively.
+  const std::string deep = std::string(100'000, '[') + std::string(100'000, ']');
+  SECTION("a recipient's variables") {
+    auto parsed = json_io::parse_batch_request(R"({"from":"a@b.c","recipients":[{"email":"x@y.z","variables":)" +
+                                               deep + "}]}");
+    REQUIRE_FALSE(parsed);
+    CHECK(parsed.error().code == ErrorCode::invalid_input);
+    CHECK(has_field(parsed.error(), "recipients[0].variables"));
+  }
+  SECTION("batch metadata") {
+    auto parsed = json_io::parse_batch_request(R"({"from":"a@b.c","recipients":[],"metadata":)" + deep + "}");
+    REQUIRE_FALSE(parsed);
+    CHECK(has_field(parsed.error(), "metadata"));
+  }
+  SECTION("a suppression's detail") {
+    auto parsed = json_io::parse_suppression_input(R"({"email":"a@b.c","detail":{"x":)" + deep + "}}");
+    REQUIRE_FALSE(parsed);
+    CHECK(has_field(parsed.error(), "detail"));
+  }
+  SECTION("render variables") {
+    auto parsed = json_io::parse_render_request(R"({"variables":)" + deep + "}");
+    REQUIRE_FALSE(parsed);
+    CHECK(has_field(parsed.error(), "variables"));
+  }
+  SECTION("a transactional message's variables") {
+    auto parsed = json_io::parse_message_request(R"({"from":"a@b.c","to":"x@y.z","variables":)" + deep + "}");
+    REQUIRE_FALSE(parsed);
+    CHECK(has_field(parsed.error(), "variables"));
+  }
+}

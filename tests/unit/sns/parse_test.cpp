@@ -78,7 +78,7 @@ TEST_CASE("sns::classify applies the suppression rules", "[sns]") {
 }
 
 TEST_CASE("sns::parse_ses_notification names what is wrong", "[sns]") {
-  CHECK(sns::parse_ses_notification("x").error().detail == "Message is not JSON");
+  CHECK(sns::parse_ses_notification("x").error().detail.starts_with("Message is not valid JSON (at byte "));
   CHECK(sns::parse_ses_notification("{}").error().detail == "Message has neither notificationType nor eventType");
   CHECK(sns::parse_ses_notification(R"({"eventType":"Bounce"})").error().detail == "mail object is missing");
   CHECK(sns::parse_ses_notification(R"({"eventType":"Bounce","mail":{}})").error().detail ==
@@ -89,4 +89,15 @@ TEST_CASE("sns::parse_ses_notification names what is wrong", "[sns]") {
   auto open = sns::parse_ses_notification(R"({"eventType":"Open","mail":{"messageId":"m"}})");
   REQUIRE(open);
   CHECK(open->kind == sns::SesEventKind::other);
+}
+
+TEST_CASE("sns::parse_ses_notification refuses a deep or huge Message", "[sns]") {
+  std::string deep = std::string(100'000, '[') + std::string(100'000, ']');
+  auto nested = sns::parse_ses_notification(R"({"eventType":"Bounce","mail":{"messageId":"m","tags":)" + deep + "}}");
+  REQUIRE_FALSE(nested);
+  CHECK(nested.error().code == ErrorCode::invalid_input);
+  CHECK(nested.error().detail.starts_with("Message nests deeper than 64 levels at mail.tags"));
+  auto huge = sns::parse_ses_notification(R"({"eventType":")" + std::string(2 * 1024 * 1024, 'x') + R"("})");
+  REQUIRE_FALSE(huge);
+  CHECK(huge.error().code == ErrorCode::too_large);
 }

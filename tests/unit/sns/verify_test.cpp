@@ -123,7 +123,7 @@ TEST_CASE("sns::url_policy_violation follows the production URL table", "[sns]")
 }
 
 TEST_CASE("sns::parse_envelope requires the fields of its type", "[sns]") {
-  SECTION("not JSON") { CHECK(sns::parse_envelope("nope").error().detail == "body is not JSON"); }
+  SECTION("not JSON") { CHECK(sns::parse_envelope("nope").error().detail.starts_with("body is not valid JSON (at byte ")); }
   SECTION("not an object") { CHECK(sns::parse_envelope("[]").error().detail == "body is not a JSON object"); }
   SECTION("unknown type") {
     CHECK(sns::parse_envelope(R"({"Type":"Other"})").error().detail == "field Type: unknown message type 'Other'");
@@ -155,4 +155,18 @@ TEST_CASE("sns::looks_like_raw_delivery spots a bare SES record", "[sns]") {
   CHECK(sns::looks_like_raw_delivery(read_text(sns_dir() + "/payloads/ev-delivery.json")));
   CHECK_FALSE(sns::looks_like_raw_delivery(body("envelopes/id-delivery-v2.json", 1)));
   CHECK_FALSE(sns::looks_like_raw_delivery("not json"));
+}
+
+TEST_CASE("sns::parse_envelope refuses deep nesting before any signature check", "[sns]") {
+  // Once a SIGSEGV: a Subject of 100,000 nested arrays was copied recursively.
+  std::string deep = std::string(100'000, '[') + std::string(100'000, ']');
+  auto parsed = sns::parse_envelope(R"({"Type":"Notification","Subject":)" + deep + "}");
+  REQUIRE_FALSE(parsed);
+  CHECK(parsed.error().detail.starts_with("body nests deeper than 64 levels at Subject"));
+  CHECK_FALSE(sns::looks_like_raw_delivery(R"({"notificationType":)" + deep + "}"));
+  SnsConfig config;
+  config.topic_arns = {"arn:aws:sns:us-east-1:123456789012:ses"};
+  sns::CertificateCache certificates(nullptr);  // never asked: parsing fails first
+  auto verdict = sns::verify_message(R"({"Type":"Notification","Subject":)" + deep + "}", config, certificates);
+  CHECK(verdict.stage == sns::Stage::parse);
 }

@@ -1,0 +1,196 @@
+#include "mailer/core/json.hpp"
+
+#include <vector>
+
+#include <fmt/format.h>
+
+namespace mailer {
+namespace {
+
+using nlohmann::json;
+
+constexpr std::size_t k_max_path_chars = 200;
+constexpr std::size_t k_max_field_segments = 6;
+
+// One step of a path: a member name or an array index.
+struct Segment {
+  std::string text;  // "name" or "[3]"
+  bool index = false;
+};
+
+// A SAX handler that builds the document like nlohmann's own DOM parser, but
+// refuses to open a container past the depth limit. Returning false stops the
+// parser at once, so the rest of a hostile body is never read.
+class BoundedBuilder {
+ public:
+  explicit BoundedBuilder(int max_depth) : m_max_depth(max_depth) {}
+
+  bool null() { return add(json(nullptr)); }
+  bool boolean(bool value) { return add(json(value)); }
+  bool number_integer(json::number_integer_t value) { return add(json(value)); }
+  bool number_unsigned(json::number_unsigned_t value) { return add(json(value)); }
+  bool number_float(json::number_float_t value, const json::string_t&) { return add(json(value)); }
+  bool string(json::string_t& value) { return add(json(std::move(value))); }
+  bool binary(json::binary_t& value) { return add(json::binary(std::move(value))); }
+  bool start_object(std::size_t) { return open(json::object()); }
+  bool start_array(std::size_t) { return open(json::array()); }
+  bool end_object() { return close(); }
+  bool end_array() { return close(); }
+  bool key(json::string_t& name) {
+    m_stack.back().key = std::move(name);
+    return true;
+  }
+  bool parse_error(std::size_t position, const std::string&, const json::exception&) {
+    m_error_position = position;
+    return false;
+  }
+
+  json& root() { return m_root; }
+  bool too_deep() const { return !m_too_deep_at.empty() || m_too_deep_at_top; }
+  const std::vector<Segment>& too_deep_at() const { return m_too_deep_at; }
+  std::size_t error_position() const { return m_error_position; }
+
+ private:
+  struct Frame {
+    json* container;  // NOTE: stays valid: only the innermost container grows
+    std::string key;  // the member being read, for objects
+  };
+
+  // Where the next value goes: the root, the current member, or a new element.
+  json* slot() {
+    if (m_stack.empty()) return &m_root;
+    Frame& top = m_stack.back();
+    if (top.container->is_object()) return &(*top.container)[top.key];
+    top.container->push_back(nullptr);
+    return &top.container->back();
+  }
+
+  bool add(json&& value) {
+    *slot() = std::move(value);
+    return true;
+  }
+
+  bool open(json&& container) {
+    json* at = slot();
+    if (static_cast<int>(m_stack.size()) >= m_max_depth) {
+      m_too_deep_at = path();
+      m_too_deep_at_top = m_stack.empty();
+      return false;
+    }
+    *at = std::move(container);
+    m_stack.push_back({at, {}});
+    return true;
+  }
+
+  bool close() {
+    m_stack.pop_back();
+    return true;
+  }
+
+  // The path to the innermost slot; every frame's element already exists.
+  std::vector<Segment> path() const {
+    std::vector<Segment> out;
+    out.reserve(m_stack.size());
+    for (const auto& frame : m_stack) {
+      if (frame.container->is_object()) out.push_back({frame.key, false});
+      else out.push_back({fmt::format("[{}]", frame.container->size() - 1), true});
+    }
+    return out;
+  }
+
+  int m_max_depth;
+  json m_root;
+  std::vector<Frame> m_stack;
+  std::vector<Segment> m_too_deep_at;
+  bool m_too_deep_at_top = false;
+  std::size_t m_error_position = 0;
+};
+
+void append(std::string& out, const Segment& segment) {
+  if (!segment.index && !out.empty()) out += '.';
+  out += segment.text;
+}
+
+std::string path_text(const std::vector<Segment>& segments) {
+  std::string out;
+  for (const auto& segment : segments) {
+    append(out, segment);
+    if (out.size() > k_max_path_chars) {
+      out.resize(k_max_path_chars);
+      return out + "...";
+    }
+  }
+  return out;
+}
+
+// The request-level field a deep path belongs to: the first member, then
+// through array elements to a member of each ("recipients[0].variables"); the
+// indexes of a bare nested array are left out ("Subject", not "Subject[0][0]").
+std::string field_of(const std::vector<Segment>& segments, std::string_view what) {
+  if (segments.empty()) return std::string(what);
+  std::string out;
+  append(out, segments[0]);
+  std::size_t i = 1;
+  while (i < segments.size() && i < k_max_field_segments) {
+    std::size_t next_member = i;
+    while (next_member < segments.size() && segments[next_member].index) ++next_member;
+    if (next_member == i || next_member == segments.size()) break;
+    for (; i <= next_member; ++i) append(out, segments[i]);
+  }
+  return out.size() > k_max_path_chars ? out.substr(0, k_max_path_chars) + "..." : out;
+}
+
+Error too_deep(const BoundedBuilder& builder, std::string_view what, int max_depth) {
+  const auto& at = builder.too_deep_at();
+  std::string message = fmt::format("nests deeper than {} levels", max_depth);
+  std::string where = at.empty() ? std::string() : " at " + path_text(at);
+  return Error{ErrorCode::invalid_input, fmt::format("{} {}{}", what, message, where),
+               {{field_of(at, what), message}}};
+}
+
+const json* member(const json& object, std::string_view name) {
+  if (!object.is_object()) return nullptr;
+  auto it = object.find(name);
+  return it == object.end() ? nullptr : &*it;
+}
+
+Error member_error(std::string_view name, std::string_view problem) {
+  return Error{ErrorCode::invalid_input, fmt::format("{}: {}", name, problem),
+               {{std::string(name), std::string(problem)}}};
+}
+
+}  // namespace
+
+Result<json> parse_json(std::string_view text, std::string_view what, const JsonLimits& limits) {
+  if (text.size() > limits.max_bytes) {
+    return make_error(ErrorCode::too_large, fmt::format("{} is larger than {} bytes", what, limits.max_bytes));
+  }
+  BoundedBuilder builder(limits.max_depth);
+  if (json::sax_parse(text.begin(), text.end(), &builder)) return std::move(builder.root());
+  if (builder.too_deep()) return too_deep(builder, what, limits.max_depth);
+  return make_error(ErrorCode::invalid_input,
+                    fmt::format("{} is not valid JSON (at byte {})", what, builder.error_position()));
+}
+
+Result<std::string> string_member(const json& object, std::string_view name) {
+  const json* value = member(object, name);
+  if (value == nullptr) return member_error(name, "missing");
+  if (!value->is_string()) return member_error(name, "must be a string");
+  return value->get<std::string>();
+}
+
+Result<double> number_member(const json& object, std::string_view name) {
+  const json* value = member(object, name);
+  if (value == nullptr) return member_error(name, "missing");
+  if (!value->is_number()) return member_error(name, "must be a number");
+  return value->get<double>();
+}
+
+Result<bool> bool_member(const json& object, std::string_view name) {
+  const json* value = member(object, name);
+  if (value == nullptr) return member_error(name, "missing");
+  if (!value->is_boolean()) return member_error(name, "must be a boolean");
+  return value->get<bool>();
+}
+
+}  // namespace mailer

@@ -1,0 +1,119 @@
+#include <catch2/catch.hpp>
+
+#include <chrono>
+
+#include "mailer/core/json.hpp"
+
+using namespace mailer;
+
+namespace {
+
+std::string nested_arrays(int depth) { return std::string(depth, '[') + std::string(depth, ']'); }
+
+// {"recipients":[{"email":"a@b.c","variables":{"a":{"a":...{}}}}]} with `depth` objects under variables.
+std::string deep_batch(int depth) {
+  std::string variables;
+  for (int i = 0; i < depth - 1; ++i) variables += R"({"a":)";
+  variables += "{}" + std::string(depth - 1, '}');
+  return R"({"from":"x@y.z","recipients":[{"email":"a@b.c","variables":)" + variables + "}]}";
+}
+
+}  // namespace
+
+TEST_CASE("parse_json accepts documents up to the depth limit", "[core][json]") {
+  auto at_limit = parse_json(nested_arrays(64), "body");
+  REQUIRE(at_limit);
+  CHECK(at_limit->dump() == nested_arrays(64));
+  auto document = parse_json(R"({"a":[1,"x",{"b":null}],"c":true,"d":-2.5,"e":18446744073709551615})", "body");
+  REQUIRE(document);
+  CHECK((*document)["a"][2].contains("b"));
+  CHECK((*document)["e"].get<std::uint64_t>() == 18446744073709551615ull);
+  CHECK(parse_json("\"text\"", "body")->get<std::string>() == "text");
+}
+
+TEST_CASE("parse_json refuses nesting past the limit and names the field", "[core][json]") {
+  SECTION("65 levels") {
+    auto deep = parse_json(nested_arrays(65), "request body");
+    REQUIRE_FALSE(deep);
+    CHECK(deep.error().code == ErrorCode::invalid_input);
+    CHECK(deep.error().detail.starts_with("request body nests deeper than 64 levels at [0][0]"));
+  }
+  SECTION("a recipient's variables") {
+    auto deep = parse_json(deep_batch(100), "request body");
+    REQUIRE_FALSE(deep);
+    REQUIRE(deep.error().fields.size() == 1);
+    CHECK(deep.error().fields[0].field == "recipients[0].variables");
+    CHECK(deep.error().fields[0].message == "nests deeper than 64 levels");
+    // Nesting from the root: object, recipients array, recipient object, 61 levels of variables.
+    CHECK(deep.error().detail.starts_with("request body nests deeper than 64 levels at recipients[0].variables.a.a"));
+    CHECK(parse_json(deep_batch(61), "request body"));
+    CHECK_FALSE(parse_json(deep_batch(62), "request body"));
+  }
+  SECTION("a top-level member") {
+    auto deep = parse_json(R"({"Type":"Notification","Subject":)" + nested_arrays(100) + "}", "body");
+    REQUIRE_FALSE(deep);
+    CHECK(deep.error().fields[0].field == "Subject");
+  }
+  SECTION("a custom limit") {
+    auto deep = parse_json(R"({"a":[[1]]})", "body", {.max_depth = 2});
+    REQUIRE_FALSE(deep);
+    CHECK(deep.error().detail == "body nests deeper than 2 levels at a[0]");
+    CHECK(deep.error().fields[0].field == "a");
+  }
+  SECTION("a long path is shortened") {
+    std::string key(300, 'k');
+    auto deep = parse_json(R"({")" + key + R"(":)" + nested_arrays(70) + "}", "body");
+    REQUIRE_FALSE(deep);
+    CHECK(deep.error().detail.size() < 300);
+    CHECK(deep.error().detail.ends_with("..."));
+  }
+}
+
+TEST_CASE("parse_json stops at once on 100,000 levels", "[core][json]") {
+  // Once a SIGSEGV: copying or dumping such a value recursed per level.
+  const std::string hostile = std::string(100'000, '[') + std::string(100'000, ']');
+  auto started = std::chrono::steady_clock::now();
+  auto deep = parse_json(hostile, "body", {.max_bytes = k_size_checked_elsewhere});
+  auto took = std::chrono::steady_clock::now() - started;
+  REQUIRE_FALSE(deep);
+  CHECK(deep.error().code == ErrorCode::invalid_input);
+  CHECK(took < std::chrono::milliseconds(50));
+  std::string objects;
+  for (int i = 0; i < 100'000; ++i) objects += R"({"a":)";
+  CHECK_FALSE(parse_json(objects, "body", {.max_bytes = k_size_checked_elsewhere}));
+}
+
+TEST_CASE("parse_json refuses text over the size limit before parsing", "[core][json]") {
+  auto big = parse_json(std::string(2 * 1024 * 1024, ' ') + "{}", "SES answer");
+  REQUIRE_FALSE(big);
+  CHECK(big.error().code == ErrorCode::too_large);
+  CHECK(big.error().detail == "SES answer is larger than 1048576 bytes");
+  CHECK(parse_json("[1, 2]", "body", {.max_bytes = 6}));
+  CHECK(parse_json("[1, 2] ", "body", {.max_bytes = 6}).error().code == ErrorCode::too_large);
+}
+
+TEST_CASE("parse_json refuses malformed text without echoing it", "[core][json]") {
+  for (std::string text : {"", "{", "{\"secret-ish\":", "[1,]", "{} {}", "nul", "\"\xff\"", "{'a':1}", "// c\n{}"}) {
+    INFO(text);
+    auto bad = parse_json(text, "IMDS answer");
+    REQUIRE_FALSE(bad);
+    CHECK(bad.error().code == ErrorCode::invalid_input);
+    CHECK(bad.error().detail.starts_with("IMDS answer is not valid JSON (at byte "));
+    CHECK(bad.error().detail.find("secret") == std::string::npos);
+  }
+}
+
+TEST_CASE("string_member, number_member and bool_member never throw", "[core][json]") {
+  auto object = *parse_json(R"({"s":"x","n":1.5,"i":3,"b":false,"wrong":"fast","null":null})", "body");
+  CHECK(*string_member(object, "s") == "x");
+  CHECK(*number_member(object, "n") == 1.5);
+  CHECK(*number_member(object, "i") == 3);
+  CHECK_FALSE(*bool_member(object, "b"));
+  CHECK(number_member(object, "wrong").error().detail == "wrong: must be a number");
+  CHECK(bool_member(object, "wrong").error().detail == "wrong: must be a boolean");
+  CHECK(string_member(object, "n").error().detail == "n: must be a string");
+  CHECK(string_member(object, "null").error().detail == "null: must be a string");
+  CHECK(number_member(object, "absent").error().detail == "absent: missing");
+  CHECK(number_member(object, "absent").error().fields[0].field == "absent");
+  CHECK(string_member(nlohmann::json::array(), "s").error().detail == "s: missing");
+}
