@@ -35,18 +35,20 @@ TEST_CASE("Injected 500s are retried and every message is finally sent", "[engin
 }
 
 TEST_CASE("Throttling does not exhaust attempts", "[engine][e2e][integration]") {
-  // Two attempts and half of all requests throttled: were throttles counted as
-  // attempts, about a quarter of the messages would end in the DLQ.
-  Stack stack(Env{{"MAILER_WORKER_ATTEMPTS", "2"}});
-  stack.fake.set_faults({{"throttle_rate", 0.5}});
+  // Two attempts and 30 % of all requests throttled: were throttles counted as
+  // attempts, about one message in eleven would end in the DLQ. Throttles in a
+  // row double the wait (up to 60 s, as AWS advises), so a message can be
+  // unlucky for a while; the generous deadline is not a speed target.
+  Stack stack(Env{{"MAILER_WORKER_ATTEMPTS", "2"}, {"MAILER_SES_MAX_SEND_RATE", "200"}});
+  stack.fake.set_faults({{"throttle_rate", 0.3}});
   auto emails = addresses(60);
   const std::string id = stack.post_batch(batch_body(emails)).at("id");
 
-  auto done = stack.wait_for_status(id, "completed", std::chrono::seconds(40));
+  auto done = stack.wait_for_status(id, "completed", std::chrono::seconds(150));
   REQUIRE(done.value("status", "") == "completed");
   CHECK(state_count(done, "sent") == 60);
   CHECK(state_count(done, "failed") == 0);
-  CHECK(stack.fake.stats().throttled >= 20);
+  CHECK(stack.fake.stats().throttled >= 10);
   check_each_once(stack, emails);
 }
 
