@@ -29,9 +29,24 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
+// Where the body goes: one byte past the limit is kept so callers see the
+// body is too long; returning short makes curl stop with CURLE_WRITE_ERROR.
+struct BodySink {
+  HttpResponse* response;
+  std::size_t limit;
+};
+
 size_t on_body(char* data, size_t size, size_t count, void* user) {
-  static_cast<std::string*>(user)->append(data, size * count);
-  return size * count;
+  auto* sink = static_cast<BodySink*>(user);
+  std::string& body = sink->response->body;
+  std::size_t n = size * count;
+  if (body.size() + n <= sink->limit) {
+    body.append(data, n);
+    return n;
+  }
+  body.append(data, std::min(n, sink->limit + 1 - body.size()));
+  sink->response->body_truncated = true;
+  return 0;
 }
 
 // Called once per header line; a new status line (after a 100 Continue or
@@ -143,6 +158,7 @@ Result<HttpResponse> HttpClient::perform(const HttpRequest& request) {
   if (!header_list) return transport_error(request, "out of memory building headers");
 
   HttpResponse response;
+  BodySink sink{&response, m_options.max_response_bytes};
   m_impl->error_buffer[0] = '\0';
   curl_easy_setopt(easy, CURLOPT_URL, request.url.c_str());
   curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -157,7 +173,7 @@ Result<HttpResponse> HttpClient::perform(const HttpRequest& request) {
   curl_easy_setopt(easy, CURLOPT_HTTPHEADER, header_list.get());
   curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, m_impl->error_buffer);
   curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_body);
-  curl_easy_setopt(easy, CURLOPT_WRITEDATA, &response.body);
+  curl_easy_setopt(easy, CURLOPT_WRITEDATA, &sink);
   curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, on_header);
   curl_easy_setopt(easy, CURLOPT_HEADERDATA, &response.headers);
   set_method(easy, request);
@@ -166,7 +182,7 @@ Result<HttpResponse> HttpClient::perform(const HttpRequest& request) {
   // The handle keeps a pointer to the list until the next reset; clear it now
   // so the list can be freed safely at scope exit.
   curl_easy_setopt(easy, CURLOPT_HTTPHEADER, nullptr);
-  if (rc != CURLE_OK) {
+  if (rc != CURLE_OK && !(rc == CURLE_WRITE_ERROR && response.body_truncated)) {
     // curl's messages name hosts and reasons, never request headers or bodies.
     std::string reason = m_impl->error_buffer[0] != '\0' ? m_impl->error_buffer
                                                           : curl_easy_strerror(rc);

@@ -5,9 +5,12 @@
 // thread-safe: give each worker thread its own client.
 //
 // TLS peer and host verification are always on. Connect and total timeouts
-// are bounded (HttpClientOptions). curl.h stays out of this header.
+// and the response body size are bounded (HttpClientOptions), so a hostile or
+// broken server can make a call fail but never hold a thread or memory
+// without limit. curl.h stays out of this header.
 
 #include <chrono>
+#include <cstddef>
 #include <memory>
 #include <optional>
 #include <string>
@@ -42,7 +45,11 @@ struct HttpRequest {
 struct HttpResponse {
   long status = 0;                   // HTTP status code, e.g. 200
   std::vector<HttpHeader> headers;   // of the final response, names as received
-  std::string body;
+  std::string body;                  // at most HttpClientOptions::max_response_bytes + 1 bytes
+  /// The server sent more than max_response_bytes: reading stopped there and
+  /// `body` holds the first max_response_bytes + 1 bytes, so a size check by
+  /// the caller sees that it is too long.
+  bool body_truncated = false;
 
   /// First header named `name` (case-insensitive), or nullopt.
   std::optional<std::string> header(std::string_view name) const;
@@ -52,6 +59,9 @@ struct HttpClientOptions {
   std::chrono::milliseconds connect_timeout{5000};  // TCP + TLS handshake
   std::chrono::milliseconds total_timeout{30000};   // whole transfer
   std::string user_agent = "mailerd";
+  /// Body bytes read before the transfer is stopped (1 MiB: the largest SES
+  /// or instance-metadata answer mailerd reads is a few KiB).
+  std::size_t max_response_bytes = 1024 * 1024;
 };
 
 class HttpClient {
@@ -64,7 +74,7 @@ class HttpClient {
   HttpClient& operator=(const HttpClient&) = delete;
 
   /// Performs `request` and returns the response for any HTTP status (a 500 is
-  /// a response, not an error). Errors: upstream_transient when no response
+  /// a response, not an error), its body cut as body_truncated says. Errors: upstream_transient when no response
   /// arrived (DNS, connect, TLS, timeout, reset); the detail names the method,
   /// scheme://host[:port] and curl's reason, never the path, query, headers or body.
   Result<HttpResponse> perform(const HttpRequest& request);

@@ -105,3 +105,36 @@ TEST_CASE("redact_url keeps only scheme, host and port", "[net]") {
   CHECK(net::redact_url("http://127.0.0.1:8080") == "http://127.0.0.1:8080");
   CHECK(net::redact_url("garbage") == "<invalid url>");
 }
+
+TEST_CASE("HttpClient stops reading a body over max_response_bytes", "[net]") {
+  (void)curl_global();
+  LoopbackServer http;
+  // 64 MiB streamed in 64 KiB pieces: were it read whole, this test's RSS
+  // would grow by 64 MiB and the body would come back entire.
+  constexpr std::size_t k_sent = 64u << 20;
+  http.server().Get("/huge", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content_provider(k_sent, "application/json",
+                             [](std::size_t offset, std::size_t length, httplib::DataSink& sink) {
+                               std::string piece(std::min<std::size_t>(length, 64 * 1024), 'x');
+                               return sink.write(piece.data(), piece.size()) && offset + piece.size() <= k_sent;
+                             });
+  });
+  http.server().Get("/small", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content(std::string(1000, 'y'), "application/json");
+  });
+  http.start();
+  net::HttpClientOptions options;
+  options.max_response_bytes = 1000;
+  net::HttpClient client(options);
+
+  auto huge = client.perform({"GET", http.url() + "/huge", {}, ""});
+  REQUIRE(huge);
+  CHECK(huge->status == 200);
+  CHECK(huge->body_truncated);
+  CHECK(huge->body.size() == 1001);
+
+  auto small = client.perform({"GET", http.url() + "/small", {}, ""});  // the handle still works
+  REQUIRE(small);
+  CHECK_FALSE(small->body_truncated);
+  CHECK(small->body == std::string(1000, 'y'));
+}
