@@ -109,7 +109,7 @@ TEST_CASE("A message SES rejects still uses its attempts during normal sending",
   CHECK(json_log_lines(stack.mailerd->log(), "sending on hold; probing SES with GetAccount").empty());
 }
 
-TEST_CASE("A locked database holds outcomes; nothing is sent twice and /ready recovers",
+TEST_CASE("A locked database holds outcomes, nothing is sent twice and /ready recovers",
           "[engine][e2e][integration]") {
   // Slow answers keep sends going when the lock is taken; the 5 s lease (the
   // smallest allowed) runs out while the lock is held for 9 s, so a reaper
