@@ -174,6 +174,11 @@ int serve_until_signal(http::Server& server, jobs::Engine& engine, const Config&
   return serve_failed ? k_exit_failure : k_exit_ok;
 }
 
+std::optional<std::string> engine_problem(std::string reason) {
+  if (reason.empty()) return std::nullopt;
+  return reason;
+}
+
 std::shared_ptr<aws::CredentialsProvider> make_credentials(const Config& config) {
   aws::CredentialsProvider::Options options;
   options.explicit_config = config.ses;
@@ -204,6 +209,8 @@ int run(const Config& config) {
   render::TemplateCache preview_templates;
   deps.templates = &preview_templates;
   deps.readiness.workers_alive = [&engine] { return engine.stats().alive; };
+  deps.readiness.sending_hold = [&engine] { return engine_problem(engine.stats().hold_reason); };
+  deps.readiness.storage_problem = [&engine] { return engine_problem(engine.stats().storage_problem); };
   deps.readiness.ses_credentials = [credentials]() -> Status {
     auto resolved = credentials->get();
     if (!resolved) return std::move(resolved).error();

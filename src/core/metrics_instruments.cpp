@@ -23,9 +23,14 @@ struct Instruments {
   Gauge& http_connections_open;
   Counter& http_connections_closed_early;
   Counter& template_cache;
+  Gauge& sending_on_hold;
+  Counter& sending_holds;
+  Gauge& storage_on_hold;
+  Counter& storage_holds;
 };
 
 constexpr std::array k_outcomes{"sent", "retry", "failed", "suppressed", "cancelled"};
+constexpr std::array k_hold_reasons{"ses_unavailable", "ses_credentials"};
 constexpr std::array k_suppression_reasons{"bounce", "complaint", "unsubscribe", "manual", "soft_bounce"};
 constexpr std::array k_connection_cut_reasons{"header_timeout", "header_too_large", "body_timeout",
                                               "body_too_large", "response_timeout", "refused"};
@@ -57,12 +62,25 @@ Instruments make_instruments(Registry& registry) {
                        {"reason"}),
       registry.counter("mailer_template_cache_total",
                        "Compiled-template lookups by result: hit, or miss (compiled).", {"result"}),
+      registry.gauge("mailer_sending_on_hold",
+                     "1 while the job engine holds sending because SES is unreachable or refuses the credentials.",
+                     {"reason"}),
+      registry.counter("mailer_sending_holds_total", "Times sending went on hold, by reason.", {"reason"}),
+      registry.gauge("mailer_storage_on_hold",
+                     "1 while the job engine cannot commit to the database and holds outcomes in memory."),
+      registry.counter("mailer_storage_holds_total", "Times the job engine could not commit to the database."),
   };
   for (const char* outcome : k_outcomes) instruments.messages.inc({outcome}, 0);
   for (const char* reason : k_suppression_reasons) instruments.suppressions.inc({reason}, 0);
   instruments.http_connections_open.set(0);
   for (const char* reason : k_connection_cut_reasons) instruments.http_connections_closed_early.inc({reason}, 0);
   for (const char* result : k_template_cache_results) instruments.template_cache.inc({result}, 0);
+  for (const char* reason : k_hold_reasons) {
+    instruments.sending_on_hold.set({reason}, 0);
+    instruments.sending_holds.inc({reason}, 0);
+  }
+  instruments.storage_on_hold.set(0);
+  instruments.storage_holds.inc({}, 0);
   return instruments;
 }
 
@@ -120,6 +138,18 @@ void count_http_connection_closed_early(std::string_view reason) {
 
 void count_template_cache_lookup(std::string_view result) {
   instruments().template_cache.inc({std::string(result)});
+}
+
+void set_sending_hold(std::string_view reason) {
+  auto& all = instruments();
+  for (const char* known : k_hold_reasons) all.sending_on_hold.set({known}, reason == known ? 1 : 0);
+  if (!reason.empty()) all.sending_holds.inc({std::string(reason)});
+}
+
+void set_storage_hold(bool on_hold) {
+  auto& all = instruments();
+  all.storage_on_hold.set(on_hold ? 1 : 0);
+  if (on_hold) all.storage_holds.inc();
 }
 
 }  // namespace mailer::metrics

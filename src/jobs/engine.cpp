@@ -14,6 +14,7 @@
 
 #include "mailer/core/log.hpp"
 #include "mailer/core/metrics.hpp"
+#include "mailer/jobs/circuit_breaker.hpp"
 #include "mailer/jobs/composer.hpp"
 #include "mailer/jobs/retry_policy.hpp"
 #include "mailer/jobs/send_rate.hpp"
@@ -41,16 +42,35 @@
 //   that it never waits for a checkpointer and the WAL starts over each time.
 // - Fencing: every outcome carries its claim's lease token; one that arrives
 //   after its lease was reaped or released changes nothing (MessageRepo).
+// - An outcome is never dropped while the process lives: when its round
+//   cannot commit (database locked, disk full), the dispatcher keeps it and
+//   retries with backoff, and the reaper never requeues a lease this process
+//   still holds in `claims` (requeue_cutoff), however long ago it expired. So
+//   a message SES accepted is not claimed and sent again because its record
+//   was late; only stop() gives such outcomes up (at-least-once across
+//   restarts, as documented).
+// - SES down is not the message's fault: service faults spend no attempt
+//   (RetryPolicy), and the CircuitBreaker puts sending on hold until a
+//   GetAccount probe from the account thread answers.
+// - No exception leaves a thread: each loop iteration is guarded, logged and
+//   carried on from; a worker records `internal` on its message.
 
 namespace mailer::jobs {
 namespace {
 
 using SteadyClock = std::chrono::steady_clock;
-constexpr int k_record_retries = 50;  // storage_unavailable, ~5 s in all
-constexpr std::chrono::milliseconds k_record_retry_wait{100};
+// Waits between tries of a round that could not commit: 100 ms doubling to 5 s.
+constexpr std::chrono::milliseconds k_record_retry_first{100};
+constexpr std::chrono::milliseconds k_record_retry_max{5000};
 constexpr std::chrono::seconds k_account_retry{5};
-constexpr std::chrono::seconds k_alive_window{5};
+constexpr std::chrono::milliseconds k_account_tick{250};
+// NOTE: longer than the store's 5 s busy timeout plus a reaper interval: a
+// locked database stalls a reaper step that long, and that is not a hang.
+constexpr std::chrono::seconds k_alive_window{15};
 constexpr std::chrono::seconds k_checkpoint_interval{1};
+
+// The breaker's state as the workers' fast path reads it without a lock.
+enum HoldFlag : int { k_clean, k_faulted, k_half_open, k_on_hold };
 
 std::string error_code_name(const Error& error) {
   return error.upstream_code.empty() ? std::string(to_string(error.code)) : error.upstream_code;
@@ -80,6 +100,25 @@ void checkpoint(store::Database& db) {
   if (auto synced = db.checkpoint(); !synced) {
     log::warn("checkpoint failed; the next one will retry", {{"error", synced.error().detail}});
   }
+}
+
+// Runs `step`; an exception is a bug, logged with `where`, and the loop that
+// called goes on (STYLE §4: no exception leaves a thread).
+template <typename F>
+bool guarded(const char* where, F&& step) {
+  try {
+    step();
+    return true;
+  } catch (const std::exception& e) {
+    log::error("unexpected exception; carrying on", {{"thread", where}, {"error", e.what()}});
+  } catch (...) {
+    log::error("unexpected exception; carrying on", {{"thread", where}, {"error", "unknown"}});
+  }
+  return false;
+}
+
+std::string error_text(const Error& error) {
+  return error.upstream_code.empty() ? error.detail : error.upstream_code + ": " + error.detail;
 }
 
 // Sleeps `duration` of real time unless `stop` is requested first.
@@ -112,8 +151,14 @@ struct Engine::Impl {
   struct Pending {
     store::Outcome outcome;
     Worker* worker = nullptr;  // whose `committed` to set
-    bool applied = false;      // recorded; false when stale or lost
+    bool applied = false;      // recorded; false when stale, or given up at stop()
   };
+  struct Lease {
+    std::int64_t token = 0;
+    std::int64_t expires_ms = 0;
+  };
+  // Who found the database not writable; each clears its own.
+  enum class StorageSource { dispatcher, reaper };
 
   Impl(const Config& cfg, std::string path, const Clock& clk, SenderFactory factory)
       : config(cfg),
@@ -131,30 +176,47 @@ struct Engine::Impl {
   void dispatcher_loop(std::stop_token stop);
   std::optional<int> wait_for_round(std::stop_token stop, std::vector<Pending*>& group);
   void round(store::MessageRepo& repo, std::vector<Pending*>& group, int capacity);
+  std::vector<store::ClaimedMessage> record(store::MessageRepo& repo, std::vector<Pending*>& group,
+                                            const std::vector<store::Outcome>& outcomes, int capacity);
   std::optional<store::MessageRepo::Cycle> commit_round(store::MessageRepo& repo,
                                                         const std::vector<store::Outcome>& outcomes,
                                                         int capacity);
+  Result<store::MessageRepo::Cycle> try_round(store::MessageRepo& repo,
+                                              const std::vector<store::Outcome>& outcomes, int capacity);
+  bool wait_to_retry_round(int failures);
+  void wake_workers(std::vector<Pending*>& group);
   std::vector<store::MessageRepo::Claim> deliver(std::vector<Pending*>& group,
                                                  const std::vector<store::Outcome>& outcomes,
                                                  std::vector<store::ClaimedMessage> claimed,
                                                  int capacity);
   // Workers.
   void worker_loop(std::stop_token stop, Worker& worker);
+  std::optional<store::ClaimedMessage> next_message(std::stop_token stop, Worker& worker);
   std::optional<store::ClaimedMessage> take_work(std::stop_token stop);
   void handle(std::stop_token stop, Worker& worker, const store::ClaimedMessage& message);
+  void log_attempt(const store::ClaimedMessage& message, const store::Outcome& outcome);
   std::optional<store::Outcome> process(std::stop_token stop, Worker& worker,
                                         const store::ClaimedMessage& message);
   store::Outcome failure_outcome(Worker& worker, const store::ClaimedMessage& message,
                                  const Error& error);
-  bool commit(Worker& worker, store::Outcome outcome);
+  [[nodiscard]] bool commit(Worker& worker, store::Outcome outcome);
   void finish(const store::ClaimedMessage& message);
   void give_back(Worker& worker, const store::ClaimedMessage& message);
   void count(const store::Outcome& outcome, store::Recorded recorded);
   // Reaper.
   void reaper_loop(std::stop_token stop);
   void reap(store::MessageRepo& repo);
-  bool refresh_account();
+  std::int64_t requeue_cutoff(std::int64_t now_ms);
   void release(store::MessageRepo& repo, const std::vector<store::MessageRepo::Claim>& claims);
+  void set_storage_problem(StorageSource source, const Error* error, std::size_t outcomes_held = 0);
+  // Sending hold and the account thread.
+  bool sending_held() const { return hold_flag.load(std::memory_order_relaxed) == k_on_hold; }
+  void observe_send(const Result<std::string>& answer);
+  void publish_hold();  // under hold_mutex
+  void account_loop(std::stop_token stop);
+  void account_step(SteadyClock::time_point& next_refresh);
+  Status refresh_account();
+  void on_probe(const Status& answer);
 
   const Config config;
   const std::string db_path;
@@ -170,13 +232,25 @@ struct Engine::Impl {
   std::condition_variable_any worker_cv;      // `ready` has messages
   std::condition_variable_any settled_cv;     // claims became empty (stop waits for it)
   std::deque<store::ClaimedMessage> ready;
-  std::map<std::string, std::int64_t> claims;  // every claim not yet recorded: id -> token
+  std::map<std::string, Lease> claims;         // every claim not yet recorded, by message id
   std::vector<Pending*> pending;               // outcomes waiting for the next round
   int idle_workers = 0;
   int busy_workers = 0;   // took a message and have not finished it
   bool wake = false;      // notify() or a worker freed up while a backlog exists
   bool backlog = false;   // the last claim was full: more work is probably due
   std::atomic<bool> draining{false};  // stop() began: claim nothing more
+  bool abandon = false;               // stop()'s grace is over: give up outcomes that cannot commit
+
+  // The SES circuit breaker, under hold_mutex; hold_flag mirrors it (HoldFlag).
+  mutable std::mutex hold_mutex;
+  CircuitBreaker breaker;
+  std::atomic<int> hold_flag{k_clean};
+  SteadyClock::time_point hold_began{};
+
+  // Why the database is not writable, per source; empty when it is.
+  mutable std::mutex storage_mutex;
+  std::map<StorageSource, std::string> storage_problems;
+  std::map<StorageSource, SteadyClock::time_point> storage_since;
 
   std::atomic<bool> running{false};
   bool started = false;
@@ -187,11 +261,12 @@ struct Engine::Impl {
 
   std::unique_ptr<store::Database> dispatcher_db;
   std::unique_ptr<store::Database> reaper_db;
-  std::unique_ptr<Sender> reaper_sender;
+  std::unique_ptr<Sender> account_sender;
   std::vector<std::unique_ptr<Worker>> workers;
   std::jthread dispatcher_thread;
   std::vector<std::jthread> worker_threads;
   std::jthread reaper_thread;
+  std::jthread account_thread;
 };
 
 // ---- start and stop ------------------------------------------------------------
@@ -214,8 +289,8 @@ Status Engine::Impl::open() {
     if (!worker->sender) return make_error(ErrorCode::internal, "the sender factory made no sender");
     workers.push_back(std::move(worker));
   }
-  reaper_sender = make_sender();
-  if (!reaper_sender) return make_error(ErrorCode::internal, "the sender factory made no sender");
+  account_sender = make_sender();
+  if (!account_sender) return make_error(ErrorCode::internal, "the sender factory made no sender");
   // NOTE: at start every claim is an orphan of a previous process (the
   // daemon lock keeps a second mailerd off this file), so all of them go
   // back to the queue, not only those whose lease ran out.
@@ -234,6 +309,7 @@ void Engine::Impl::start_threads() {
     worker_threads.emplace_back([this, w = worker.get()](std::stop_token stop) { worker_loop(stop, *w); });
   }
   reaper_thread = std::jthread([this](std::stop_token stop) { reaper_loop(stop); });
+  account_thread = std::jthread([this](std::stop_token stop) { account_loop(stop); });
   dispatcher_thread = std::jthread([this](std::stop_token stop) { dispatcher_loop(stop); });
 }
 
@@ -261,16 +337,25 @@ void Engine::Impl::stop(std::chrono::milliseconds grace) {
   }
   reaper_thread.request_stop();
   if (reaper_thread.joinable()) reaper_thread.join();
+  account_thread.request_stop();
+  if (account_thread.joinable()) account_thread.join();
   store::MessageRepo repo(*reaper_db, clock);  // the reaper's connection is free now
   release(repo, not_started);
   std::vector<store::MessageRepo::Claim> unfinished;
   {
     std::unique_lock lock(mutex);
     settled_cv.wait_until(lock, deadline, [&] { return claims.empty(); });
-    for (const auto& [id, token] : claims) unfinished.push_back({id, token});
+    for (const auto& [id, lease] : claims) unfinished.push_back({id, lease.token});
   }
   // Late outcomes of these are fenced off; the messages are sent again later.
   release(repo, unfinished);
+  {
+    // Workers wait for their outcome's commit; one the database refuses
+    // would keep them (and this join) waiting forever.
+    std::scoped_lock lock(mutex);
+    abandon = true;
+  }
+  dispatcher_cv.notify_all();
   for (auto& thread : worker_threads) thread.request_stop();
   worker_threads.clear();  // joins; the dispatcher still records their outcomes
   dispatcher_thread.request_stop();
@@ -289,7 +374,9 @@ void Engine::Impl::dispatcher_loop(std::stop_token stop) {
   bool wrote = false;
   while (auto capacity = wait_for_round(stop, group)) {
     if (!group.empty() || *capacity > 0) {
-      round(repo, group, *capacity);
+      // round() sets the workers free itself; should even that throw, do it
+      // here (their claims then stay until stop()).
+      if (!guarded("dispatcher", [&] { round(repo, group, *capacity); })) wake_workers(group);
       wrote = true;
     }
     group.clear();
@@ -308,7 +395,14 @@ void Engine::Impl::dispatcher_loop(std::stop_token stop) {
 // left to record.
 std::optional<int> Engine::Impl::wait_for_round(std::stop_token stop, std::vector<Pending*>& group) {
   std::unique_lock lock(mutex);
-  auto free_slots = [&] { return draining ? 0 : idle_workers - static_cast<int>(ready.size()); };
+  auto free_slots = [&] {
+    switch (draining ? k_on_hold : hold_flag.load(std::memory_order_relaxed)) {
+      case k_on_hold: return 0;
+      // Half-open: one trial message at a time until SES answers a send.
+      case k_half_open: return claims.empty() && ready.empty() ? std::min(idle_workers, 1) : 0;
+      default: return idle_workers - static_cast<int>(ready.size());
+    }
+  };
   dispatcher_cv.wait_for(lock, stop, k_poll_interval,
                          [&] { return !pending.empty() || (wake && free_slots() > 0); });
   if (stop.stop_requested() && pending.empty()) return std::nullopt;
@@ -321,6 +415,7 @@ std::optional<int> Engine::Impl::wait_for_round(std::stop_token stop, std::vecto
   wake = false;
   // The workers whose outcomes are in this round are free once it commits.
   // (Messages handed over in the last round may still outnumber idle workers.)
+  if (hold_flag.load(std::memory_order_relaxed) >= k_half_open) return free_slots();
   return draining ? 0 : std::max(0, free_slots() + static_cast<int>(group.size()));
 }
 
@@ -328,36 +423,77 @@ void Engine::Impl::round(store::MessageRepo& repo, std::vector<Pending*>& group,
   std::vector<store::Outcome> outcomes;
   outcomes.reserve(group.size());
   for (auto* p : group) outcomes.push_back(std::move(p->outcome));
-  auto cycle = commit_round(repo, outcomes, capacity);
-  if (capacity > 0) ++claim_rounds;
   std::vector<store::ClaimedMessage> claimed;
-  if (cycle) {
-    for (std::size_t i = 0; i < group.size(); ++i) {
-      count(outcomes[i], cycle->recorded[i]);
-      group[i]->applied = cycle->recorded[i] == store::Recorded::applied;
-    }
-    claimed = std::move(cycle->claimed);
-  }
+  // After a bug's exception the round still ends its claims and frees its
+  // workers: a claim left in `claims` would hold back the reaper for good.
+  guarded("dispatcher", [&] { claimed = record(repo, group, outcomes, capacity); });
   release(repo, deliver(group, outcomes, std::move(claimed), capacity));
 }
 
-// record_and_claim, retried while the database is busy. nullopt when it gave
-// up: the outcomes are lost, and their leases will expire.
+// Commits the round and tells each Pending whether its outcome applied;
+// returns the messages claimed.
+std::vector<store::ClaimedMessage> Engine::Impl::record(store::MessageRepo& repo, std::vector<Pending*>& group,
+                                                        const std::vector<store::Outcome>& outcomes, int capacity) {
+  auto cycle = commit_round(repo, outcomes, capacity);
+  if (capacity > 0) ++claim_rounds;
+  if (!cycle) return {};
+  for (std::size_t i = 0; i < group.size(); ++i) {
+    count(outcomes[i], cycle->recorded[i]);
+    group[i]->applied = cycle->recorded[i] == store::Recorded::applied;
+  }
+  return std::move(cycle->claimed);
+}
+
+// record_and_claim until it commits. A round with outcomes is retried with
+// backoff for as long as the database refuses it (their workers wait, so
+// nothing more is sent meanwhile); nullopt when stop() gave them up, or at
+// once for a round that only claims (the next round claims instead).
 std::optional<store::MessageRepo::Cycle> Engine::Impl::commit_round(
     store::MessageRepo& repo, const std::vector<store::Outcome>& outcomes, int capacity) {
+  for (int failures = 0;; ++failures) {
+    auto cycle = try_round(repo, outcomes, capacity);
+    if (cycle) {
+      set_storage_problem(StorageSource::dispatcher, nullptr);
+      return std::move(*cycle);
+    }
+    set_storage_problem(StorageSource::dispatcher, &cycle.error(), outcomes.size());
+    if (outcomes.empty()) return std::nullopt;
+    if (!wait_to_retry_round(failures)) {
+      log::error("stopping with outcomes the database refused; those messages may be sent again",
+                 {{"count", outcomes.size()}, {"error", cycle.error().detail}});
+      return std::nullopt;
+    }
+  }
+}
+
+Result<store::MessageRepo::Cycle> Engine::Impl::try_round(store::MessageRepo& repo,
+                                                          const std::vector<store::Outcome>& outcomes,
+                                                          int capacity) {
   // Bulk waits while the daily quota is spent; transactional mail goes on.
   auto scope = quota.allows(1, Traffic::bulk) ? store::ClaimScope::all
                                               : store::ClaimScope::transactional_only;
   const auto lease_ms = std::chrono::milliseconds(config.worker.lease).count();
-  for (int attempt = 1;; ++attempt) {
-    auto cycle = repo.record_and_claim(outcomes, capacity, to_ms(clock.now()), lease_ms, scope);
-    if (cycle) return std::move(*cycle);
-    if (cycle.error().code != ErrorCode::storage_unavailable || attempt >= k_record_retries) {
-      log::error("recording outcomes failed; their leases will expire and they will be retried",
-                 {{"count", outcomes.size()}, {"error", cycle.error().detail}});
-      return std::nullopt;
-    }
-    std::this_thread::sleep_for(k_record_retry_wait);  // back off from a busy database
+  // A bug's exception must not drop the outcomes either: it is retried too.
+  try {
+    return repo.record_and_claim(outcomes, capacity, to_ms(clock.now()), lease_ms, scope);
+  } catch (const std::exception& e) {
+    return make_error(ErrorCode::internal, std::string("record outcomes: ") + e.what());
+  }
+}
+
+// Waits before try `failures` + 2 of a round; false once stop() gave up.
+bool Engine::Impl::wait_to_retry_round(int failures) {
+  auto delay = k_record_retry_first;
+  for (int i = 0; i < failures && delay < k_record_retry_max; ++i) delay = std::min(delay * 2, k_record_retry_max);
+  std::unique_lock lock(mutex);
+  return !dispatcher_cv.wait_for(lock, delay, [&] { return abandon; });
+}
+
+void Engine::Impl::wake_workers(std::vector<Pending*>& group) {
+  for (auto* p : group) {
+    Worker* worker = p->worker;  // `p` may be gone once the flag is set
+    worker->committed.store(true, std::memory_order_release);
+    worker->committed.notify_one();
   }
 }
 
@@ -373,7 +509,7 @@ std::vector<store::MessageRepo::Claim> Engine::Impl::deliver(
     std::scoped_lock lock(mutex);
     for (const auto& o : outcomes) {
       // By token: a stale outcome's message may carry a newer claim by now.
-      if (auto it = claims.find(o.message_id); it != claims.end() && it->second == o.lease_token) {
+      if (auto it = claims.find(o.message_id); it != claims.end() && it->second.token == o.lease_token) {
         claims.erase(it);
       }
     }
@@ -384,7 +520,7 @@ std::vector<store::MessageRepo::Claim> Engine::Impl::deliver(
     backlog = capacity > 0 && static_cast<int>(claimed.size()) == capacity;
     wake = wake || backlog;
     for (std::size_t i = 0; i < claimed.size(); ++i) {
-      claims[claimed[i].id] = claimed[i].lease_token;
+      claims[claimed[i].id] = Lease{claimed[i].lease_token, claimed[i].lease_expires_ms};
       if (i < group.size()) {
         group[i]->worker->next = std::move(claimed[i]);
       } else {
@@ -396,29 +532,37 @@ std::vector<store::MessageRepo::Claim> Engine::Impl::deliver(
     if (claims.empty()) settled_cv.notify_all();
   }
   for (std::size_t i = 0; i < queued; ++i) worker_cv.notify_one();
-  for (auto* p : group) {
-    Worker* worker = p->worker;  // `p` may be gone once the flag is set
-    worker->committed.store(true, std::memory_order_release);
-    worker->committed.notify_one();
-  }
+  wake_workers(group);
   return to_release;
 }
 
 // ---- workers ------------------------------------------------------------------------
 
 void Engine::Impl::worker_loop(std::stop_token stop, Worker& worker) {
-  auto message = take_work(stop);
-  while (message) {
-    handle(stop, worker, *message);
-    if (worker.next) {
-      message = std::exchange(worker.next, std::nullopt);
-      if (draining) {  // handed over just before stop() began: not started, give back
-        give_back(worker, *message);
-        message = take_work(stop);
-      }
-    } else {
-      message = take_work(stop);
+  for (;;) {
+    std::optional<store::ClaimedMessage> message;
+    bool more = true;
+    if (!guarded("worker", [&] {
+          message = next_message(stop, worker);
+          more = message.has_value();
+          if (more) handle(stop, worker, *message);
+        })) {
+      // Neither recorded nor given back: forget the claim, whose lease expires
+      // and the reaper requeues.
+      if (message) finish(*message);
     }
+    if (!more) return;
+  }
+}
+
+// The message handed over by the last commit, else one from the queue;
+// nullopt when stopped. One claimed before stop() or a sending hold began is
+// given back unstarted, its attempt uncounted.
+std::optional<store::ClaimedMessage> Engine::Impl::next_message(std::stop_token stop, Worker& worker) {
+  for (;;) {
+    auto message = worker.next ? std::exchange(worker.next, std::nullopt) : take_work(stop);
+    if (!message || (!draining && !sending_held())) return message;
+    give_back(worker, *message);
   }
 }
 
@@ -452,21 +596,25 @@ void Engine::Impl::handle(std::stop_token stop, Worker& worker,
   } catch (...) {
     outcome = failure_outcome(worker, message, make_error(ErrorCode::internal, "unknown exception"));
   }
-  if (outcome) {
-    // Successes go at debug: at thousands per second an info line each costs
-    // more than the send (docs/PERFORMANCE.md); every failure stays at info.
-    const auto level = outcome->kind == store::Outcome::Kind::sent ? log::Level::debug : log::Level::info;
-    if (log::enabled(level)) {
-      log::write(level, "send attempt", {{"message_id", message.id},
-                                         {"batch_id", message.batch_id.value_or("")},
-                                         {"attempt", message.attempts},
-                                         {"outcome", outcome_name(outcome->kind)},
-                                         {"error_code", outcome->error_code}});
-    }
-    commit(worker, std::move(*outcome));  // the dispatcher ends the claim
-  } else {
-    give_back(worker, message);
+  if (!outcome) return give_back(worker, message);
+  guarded("worker", [&] { log_attempt(message, *outcome); });  // a log failure must not lose the outcome
+  const bool accepted = outcome->kind == store::Outcome::Kind::sent;
+  if (!commit(worker, std::move(*outcome)) && accepted) {  // the dispatcher ends the claim
+    log::warn("sent, but the outcome was not recorded; the message may be sent again",
+              {{"message_id", message.id}});
   }
+}
+
+void Engine::Impl::log_attempt(const store::ClaimedMessage& message, const store::Outcome& outcome) {
+  // Successes go at debug: at thousands per second an info line each costs
+  // more than the send (docs/PERFORMANCE.md); every failure stays at info.
+  const auto level = outcome.kind == store::Outcome::Kind::sent ? log::Level::debug : log::Level::info;
+  if (!log::enabled(level)) return;
+  log::write(level, "send attempt", {{"message_id", message.id},
+                                     {"batch_id", message.batch_id.value_or("")},
+                                     {"attempt", message.attempts},
+                                     {"outcome", outcome_name(outcome.kind)},
+                                     {"error_code", outcome.error_code}});
 }
 
 std::optional<store::Outcome> Engine::Impl::process(std::stop_token stop, Worker& worker,
@@ -487,19 +635,19 @@ std::optional<store::Outcome> Engine::Impl::process(std::stop_token stop, Worker
   }
   auto traffic = message.kind == store::MessageKind::transactional ? Traffic::transactional
                                                                   : Traffic::bulk;
-  if (!quota.try_take(1, traffic)) {
+  // Returned to the quota on every path but an accepted send, throws included.
+  auto slot = quota.reserve(1, traffic);
+  if (!slot) {
     return failure_outcome(worker, message,
                            make_error(ErrorCode::upstream_throttled, "Daily message quota exceeded"));
   }
-  if (!rate.acquire(1, stop)) {
-    quota.give_back(1);
-    return std::nullopt;  // stopping: give the claim back unsent
-  }
+  // Stopping, or sending went on hold while this worker waited for a token:
+  // give the claim back unsent.
+  if (!rate.acquire(1, stop) || sending_held()) return std::nullopt;
   auto ses_id = timed_send(*worker.sender, composed->request);
-  if (!ses_id) {
-    quota.give_back(1);
-    return failure_outcome(worker, message, ses_id.error());
-  }
+  observe_send(ses_id);
+  if (!ses_id) return failure_outcome(worker, message, ses_id.error());
+  slot->keep();
   rate.on_success();
   outcome.kind = store::Outcome::Kind::sent;
   outcome.ses_message_id = *ses_id;
@@ -532,7 +680,8 @@ store::Outcome Engine::Impl::failure_outcome(Worker& worker, const store::Claime
   return outcome;
 }
 
-// Hands `outcome` to the dispatcher and waits until its round committed.
+// Hands `outcome` to the dispatcher and waits until its round committed;
+// false when it was fenced off (stale) or given up at stop().
 bool Engine::Impl::commit(Worker& worker, store::Outcome outcome) {
   Pending entry{std::move(outcome), &worker};
   worker.committed.store(false, std::memory_order_relaxed);
@@ -557,7 +706,9 @@ void Engine::Impl::give_back(Worker& worker, const store::ClaimedMessage& messag
 
 void Engine::Impl::finish(const store::ClaimedMessage& message) {
   std::scoped_lock lock(mutex);
-  claims.erase(message.id);
+  if (auto it = claims.find(message.id); it != claims.end() && it->second.token == message.lease_token) {
+    claims.erase(it);
+  }
   --busy_workers;
   if (claims.empty()) settled_cv.notify_all();
 }
@@ -582,13 +733,8 @@ void Engine::Impl::count(const store::Outcome& outcome, store::Recorded recorded
 
 void Engine::Impl::reaper_loop(std::stop_token stop) {
   store::MessageRepo repo(*reaper_db, clock);
-  auto next_account = SteadyClock::now();
   while (!stop.stop_requested()) {
-    reap(repo);
-    if (SteadyClock::now() >= next_account) {
-      next_account = SteadyClock::now() + (refresh_account() ? std::chrono::seconds(k_account_refresh)
-                                                             : std::chrono::seconds(k_account_retry));
-    }
+    guarded("reaper", [&] { reap(repo); });
     last_tick = SteadyClock::now().time_since_epoch().count();
     ++reaper_ticks;
     wait_or_stop(stop, k_reaper_interval);
@@ -597,7 +743,13 @@ void Engine::Impl::reaper_loop(std::stop_token stop) {
 
 void Engine::Impl::reap(store::MessageRepo& repo) {
   const auto now_ms = to_ms(clock.now());
-  auto requeued = repo.requeue_expired(now_ms);
+  auto requeued = repo.requeue_expired(requeue_cutoff(now_ms));
+  if (!requeued && requeued.error().code == ErrorCode::storage_unavailable) {
+    // Every other step would wait out the busy timeout too.
+    set_storage_problem(StorageSource::reaper, &requeued.error());
+    return;
+  }
+  set_storage_problem(StorageSource::reaper, nullptr);
   auto promoted = repo.promote_scheduled(now_ms);
   auto expired = repo.expire_send_before(now_ms);
   auto changes = repo.update_batch_statuses();
@@ -619,20 +771,133 @@ void Engine::Impl::reap(store::MessageRepo& repo) {
   }
 }
 
-bool Engine::Impl::refresh_account() {
-  auto asked = SteadyClock::now();
-  auto account = reaper_sender->account();
-  metrics::observe_ses_request("GetAccount", account ? nullptr : &account.error(), SteadyClock::now() - asked);
-  if (!account) {
-    log::warn("GetAccount failed; keeping the current send rate and quota",
-              {{"error", account.error().detail}});
-    return false;
+// Expired leases older than every claim this process still holds: those are
+// its own, waiting for a late send or for a commit the database refused, and
+// requeueing one would send its message twice.
+std::int64_t Engine::Impl::requeue_cutoff(std::int64_t now_ms) {
+  std::scoped_lock lock(mutex);
+  for (const auto& [id, lease] : claims) now_ms = std::min(now_ms, lease.expires_ms);
+  return now_ms;
+}
+
+// Records that `source` could (`error` null) or could not write; logs and
+// counts the changes only, so a long outage is one line at each end.
+void Engine::Impl::set_storage_problem(StorageSource source, const Error* error, std::size_t outcomes_held) {
+  const char* source_name = source == StorageSource::dispatcher ? "dispatcher" : "reaper";
+  std::scoped_lock lock(storage_mutex);
+  const bool had = storage_problems.count(source) != 0;
+  if (!error) {
+    if (!had) return;
+    auto held_ms = std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - storage_since[source]);
+    storage_problems.erase(source);
+    log::info("database writable again", {{"source", source_name}, {"held_ms", held_ms.count()}});
+    if (storage_problems.empty()) metrics::set_storage_hold(false);
+    return;
   }
+  std::string problem = "database not writable: " + error->detail;
+  if (outcomes_held > 0) problem += " (" + std::to_string(outcomes_held) + " outcomes held in memory)";
+  storage_problems[source] = problem;
+  if (had) return;
+  storage_since[source] = SteadyClock::now();
+  log::error("database not writable; retrying", {{"source", source_name},
+                                                   {"outcomes_held", outcomes_held},
+                                                   {"error", error->detail}});
+  if (storage_problems.size() == 1) metrics::set_storage_hold(true);
+}
+
+// ---- sending hold and the account thread ---------------------------------------------
+
+// Tells the breaker how SES answered a send. The common case, an answer while
+// nothing is wrong, costs one relaxed atomic load.
+void Engine::Impl::observe_send(const Result<std::string>& answer) {
+  const auto fault = answer ? ServiceFault::none : service_fault(answer.error());
+  if (fault == ServiceFault::none && hold_flag.load(std::memory_order_relaxed) == k_clean) return;
+  std::scoped_lock lock(hold_mutex);
+  if (fault == ServiceFault::none) {
+    breaker.on_answer();
+    return publish_hold();
+  }
+  auto change = breaker.on_service_fault(fault, error_text(answer.error()), clock.now());
+  publish_hold();
+  if (change != CircuitBreaker::Change::hold_started) return;
+  hold_began = SteadyClock::now();
+  log::warn("sending on hold; probing SES with GetAccount",
+            {{"reason", to_string(fault)}, {"error", breaker.detail()}});
+  metrics::set_sending_hold(to_string(fault));
+}
+
+void Engine::Impl::publish_hold() {
+  int flag = k_faulted;
+  if (breaker.clean()) flag = k_clean;
+  else if (breaker.on_hold()) flag = k_on_hold;
+  else if (breaker.state() == CircuitBreaker::State::half_open) flag = k_half_open;
+  hold_flag.store(flag, std::memory_order_relaxed);
+}
+
+// GetAccount every k_account_refresh (the send rate under "auto", the daily
+// quota) and, while sending is on hold, whenever a probe is due. A thread of
+// its own: a GetAccount to an unreachable SES can take the whole HTTP
+// timeout, which must not stall the reaper (the liveness signal).
+void Engine::Impl::account_loop(std::stop_token stop) {
+  auto next_refresh = SteadyClock::now();
+  while (!stop.stop_requested()) {
+    if (!guarded("account", [&] { account_step(next_refresh); })) {
+      next_refresh = SteadyClock::now() + k_account_retry;
+    }
+    wait_or_stop(stop, k_account_tick);
+  }
+}
+
+void Engine::Impl::account_step(SteadyClock::time_point& next_refresh) {
+  bool probe = false;
+  {
+    std::scoped_lock lock(hold_mutex);
+    probe = breaker.probe_due(clock.now());
+  }
+  if (!probe && SteadyClock::now() < next_refresh) return;
+  auto answer = refresh_account();
+  next_refresh = SteadyClock::now() + (answer ? std::chrono::seconds(k_account_refresh) : k_account_retry);
+  if (probe) return on_probe(answer);
+  if (!answer) {
+    log::warn("GetAccount failed; keeping the current send rate and quota", {{"error", answer.error().detail}});
+  }
+}
+
+Status Engine::Impl::refresh_account() {
+  auto asked = SteadyClock::now();
+  auto account = account_sender->account();
+  metrics::observe_ses_request("GetAccount", account ? nullptr : &account.error(), SteadyClock::now() - asked);
+  if (!account) return std::move(account).error();
   if (!config.ses.max_send_rate) {
     rate.set_ceiling(SendRate::ceiling_from_account(account->max_send_rate));
   }
   quota.refresh(account->max_24_hour_send, account->sent_last_24_hours);
-  return true;
+  return {};
+}
+
+// Any answer from SES ends the hold, a refusal or a malformed GetAccount
+// included: an IAM policy may allow SendEmail and not GetAccount, and the
+// half-open trial send is the real test.
+void Engine::Impl::on_probe(const Status& answer) {
+  const auto fault = answer ? ServiceFault::none : service_fault(answer.error());
+  const bool answered = fault != ServiceFault::unavailable || answer.error().upstream_code == "MalformedResponse";
+  CircuitBreaker::Change change;
+  std::chrono::milliseconds held{0};
+  {
+    std::scoped_lock lock(hold_mutex);
+    change = breaker.on_probe(answered, fault, answer ? std::string() : error_text(answer.error()), clock.now());
+    publish_hold();
+    held = std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - hold_began);
+  }
+  if (change != CircuitBreaker::Change::hold_ended) {
+    log::debug("SES probe failed; sending stays on hold", {{"error", answer ? "" : answer.error().detail}});
+    return;
+  }
+  log::info("sending resumed: SES answered", {{"held_ms", held.count()}});
+  metrics::set_sending_hold("");
+  std::scoped_lock lock(mutex);
+  wake = true;
+  dispatcher_cv.notify_one();
 }
 
 // ---- Engine ----------------------------------------------------------------------------
@@ -682,6 +947,18 @@ EngineStats Engine::stats() const {
                     SteadyClock::duration(impl.last_tick.load());
   s.alive = impl.running && since_tick < k_alive_window;
   s.bulk_held = !impl.quota.allows(1, Traffic::bulk);
+  {
+    std::scoped_lock lock(impl.hold_mutex);
+    s.sending_on_hold = impl.breaker.on_hold();
+    if (s.sending_on_hold) {
+      s.hold_reason = std::string(to_string(impl.breaker.fault())) + ": " + impl.breaker.detail();
+    }
+  }
+  {
+    std::scoped_lock lock(impl.storage_mutex);
+    // The dispatcher's problem first: it says how many outcomes wait.
+    if (!impl.storage_problems.empty()) s.storage_problem = impl.storage_problems.begin()->second;
+  }
   s.sent = impl.sent;
   s.retried = impl.retried;
   s.dead_lettered = impl.dead_lettered;

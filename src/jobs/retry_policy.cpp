@@ -1,6 +1,8 @@
-// Retry decisions. The attempt counter belongs to the message row; throttling
-// and the daily quota are facts about the account, not the message, so they
-// never use one up (SPEC §4: "Throttling does not consume an attempt").
+// Retry decisions. The attempt counter belongs to the message row; throttling,
+// the daily quota, an SES outage and refused credentials are facts about the
+// account or the network, not the message, so they never use one up (SPEC §4:
+// "Throttling does not consume an attempt"). Before this, SES unreachable for
+// 25 s dead-lettered a whole batch: 5 attempts at 1/2/4/8 s fit in 15 s.
 
 #include "mailer/jobs/retry_policy.hpp"
 
@@ -44,9 +46,13 @@ milliseconds with_jitter(milliseconds delay, Rng& rng) {
 }
 
 bool is_retryable(ErrorCode code) {
-  return code == ErrorCode::upstream_transient || code == ErrorCode::storage_unavailable ||
-         code == ErrorCode::internal;
+  return code == ErrorCode::storage_unavailable || code == ErrorCode::internal;
 }
+
+// SES's error types for a request it refused because of who sent it.
+constexpr std::string_view k_credential_errors[] = {
+    "UnrecognizedClientException", "InvalidClientTokenId", "SignatureDoesNotMatch",
+    "IncompleteSignatureException", "MissingAuthenticationTokenException", "AccessDeniedException"};
 
 }  // namespace
 
@@ -67,6 +73,27 @@ bool is_daily_quota_error(const Error& error) {
          error.upstream_code == k_daily_quota_bulk_status;
 }
 
+ServiceFault service_fault(const Error& error) {
+  if (error.code == ErrorCode::upstream_transient) return ServiceFault::unavailable;
+  // Credentials that cannot be resolved at all (no key, no instance role).
+  if (error.code == ErrorCode::unauthorized) return ServiceFault::credentials;
+  if (error.code == ErrorCode::upstream_permanent &&
+      std::find(std::begin(k_credential_errors), std::end(k_credential_errors), error.upstream_code) !=
+          std::end(k_credential_errors)) {
+    return ServiceFault::credentials;
+  }
+  return ServiceFault::none;
+}
+
+const char* to_string(ServiceFault fault) {
+  switch (fault) {
+    case ServiceFault::unavailable: return "ses_unavailable";
+    case ServiceFault::credentials: return "ses_credentials";
+    case ServiceFault::none: break;
+  }
+  return "none";
+}
+
 RetryPolicy::RetryPolicy(int attempts, milliseconds backoff_base, milliseconds backoff_max)
     : m_attempts(std::max(attempts, 1)),
       m_backoff_base(std::max(backoff_base, milliseconds(1))),
@@ -77,6 +104,8 @@ Decision RetryPolicy::decide(int attempt, const Error& last_error, Clock::time_p
   if (is_daily_quota_error(last_error)) return Decision::quota_pause(now + k_quota_recheck);
   if (last_error.code == ErrorCode::upstream_throttled)
     return Decision::retry(now + throttle_delay(throttle_streak, rng), ConsumesAttempt::no);
+  if (service_fault(last_error) != ServiceFault::none)
+    return Decision::retry(now + backoff_delay(attempt, rng), ConsumesAttempt::no);
   auto code_name = to_string(last_error.code);
   if (!is_retryable(last_error.code))
     return Decision::dead_letter(fmt::format("{}: not retryable", code_name));

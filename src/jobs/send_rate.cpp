@@ -151,6 +151,11 @@ bool DailyQuota::try_take(int recipients, Traffic traffic) {
   return true;
 }
 
+std::optional<DailyQuota::Reservation> DailyQuota::reserve(int recipients, Traffic traffic) {
+  if (!try_take(recipients, traffic)) return std::nullopt;
+  return std::optional<Reservation>(std::in_place, *this, recipients);
+}
+
 void DailyQuota::give_back(int recipients) {
   std::scoped_lock lock(m_mutex);
   m_sent = std::max(m_sent - std::max(recipients, 0), 0.0);

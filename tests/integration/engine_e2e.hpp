@@ -127,4 +127,15 @@ inline std::int64_t state_count(const json& batch, const std::string& state) {
   return batch["states"].value(state, std::int64_t{0});
 }
 
+/// Checks that the fake stored exactly one message for each of `emails`, and
+/// none for anyone else.
+inline void check_each_once(const Stack& stack, const std::vector<std::string>& emails) {
+  auto counts = count_by_recipient(stack.fake.stored_messages());
+  for (const auto& email : emails) {
+    INFO(email);
+    CHECK(counts[email] == 1);
+  }
+  CHECK(counts.size() == emails.size());
+}
+
 }  // namespace mailer::test::e2e

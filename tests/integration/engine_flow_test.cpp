@@ -31,14 +31,6 @@ std::uint64_t settled_accepted(const Stack& stack, std::chrono::milliseconds qui
   return last;
 }
 
-void check_each_once(const Stack& stack, const std::vector<std::string>& emails) {
-  auto counts = count_by_recipient(stack.fake.stored_messages());
-  for (const auto& email : emails) {
-    INFO(email);
-    CHECK(counts[email] == 1);
-  }
-}
-
 std::string rfc3339(std::time_t seconds) {
   std::tm tm{};
   gmtime_r(&seconds, &tm);

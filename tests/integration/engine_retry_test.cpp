@@ -6,19 +6,6 @@
 using namespace mailer::test;
 using namespace mailer::test::e2e;
 
-namespace {
-
-void check_each_once(const Stack& stack, const std::vector<std::string>& emails) {
-  auto counts = count_by_recipient(stack.fake.stored_messages());
-  for (const auto& email : emails) {
-    INFO(email);
-    CHECK(counts[email] == 1);
-  }
-  CHECK(counts.size() == emails.size());
-}
-
-}  // namespace
-
 TEST_CASE("Injected 500s are retried and every message is finally sent", "[engine][e2e][integration]") {
   Stack stack(Env{{"MAILER_WORKER_ATTEMPTS", "10"}});
   stack.fake.set_faults({{"error_rate", 0.3}});

@@ -190,6 +190,10 @@ bool valid_label_name(std::string_view name);
 //   mailer_http_connections_open                                 gauge
 //   mailer_http_connections_closed_early_total{reason}           counter
 //   mailer_template_cache_total{result}                          counter
+//   mailer_sending_on_hold{reason}                               gauge, 1 while on hold
+//   mailer_sending_holds_total{reason}                           counter
+//   mailer_storage_on_hold                                       gauge, 1 while on hold
+//   mailer_storage_holds_total                                   counter
 // Gauges read at scrape time (queue depth, DLQ, in flight, send rate, 24 h
 // quota used) are rendered by the /metrics route (src/http/routes/metrics.cpp).
 
@@ -237,6 +241,15 @@ void count_http_connection_closed_early(std::string_view reason);
 /// One compiled-template lookup (render::TemplateCache): `result` "hit", or
 /// "miss" (the template was compiled).
 void count_template_cache_lookup(std::string_view result);
+
+/// The job engine put sending on hold because of `reason` ("ses_unavailable",
+/// "ses_credentials"; see jobs::CircuitBreaker), or resumed it when `reason`
+/// is empty. Call on changes only: each hold is counted once.
+void set_sending_hold(std::string_view reason);
+
+/// The job engine could not commit outcomes and holds them in memory (true),
+/// or recorded them (false). Call on changes only: each hold is counted once.
+void set_storage_hold(bool on_hold);
 
 /// "2xx" for 200..299 and so on; "other" outside 100..599.
 std::string status_class(int status);

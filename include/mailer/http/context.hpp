@@ -27,6 +27,13 @@ class DbPool;
 struct ReadinessHooks {
   std::function<bool()> workers_alive;      // false: "workers not running"
   std::function<Status()> ses_credentials;  // error: "SES credentials: <detail>"
+  /// The job engine's hold on sending (SES down or refusing the credentials):
+  /// its reason, reported as "sending on hold: <reason>"; nullopt while sending.
+  std::function<std::optional<std::string>()> sending_hold;
+  /// What keeps the job engine from writing ("database not writable: ..."),
+  /// reported as is; nullopt when it writes. While set, /ready skips its own
+  /// write-lock check, which would wait out the busy timeout.
+  std::function<std::optional<std::string>()> storage_problem;
 };
 
 struct Deps {

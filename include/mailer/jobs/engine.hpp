@@ -10,16 +10,21 @@
 //               notify(), on a worker freeing up while work is pending, else
 //               every 250 ms. Its connection commits `deferred` (store::Sync);
 //               it checkpoints (syncs) the WAL itself each second it wrote
+//               A round the database refuses (locked, disk full) is kept in
+//               memory and retried with backoff (100 ms doubling to 5 s) until
+//               it commits; its workers wait meanwhile
 //   workers     worker.concurrency threads: compose, suppression, daily quota,
 //               SendRate token, Sender::send, RetryPolicy on failure; then hand
 //               the Outcome to the dispatcher and WAIT for its commit before
 //               taking more work, which bounds kill -9 duplicates by concurrency
-//   reaper      every second: requeue expired leases, promote scheduled
-//               messages, cancel past send_before, update batch statuses; every
-//               60 s GetAccount for the send rate (ses.max_send_rate "auto")
-//               and the daily quota
+//   reaper      every second: requeue expired leases (never one this process
+//               still holds), promote scheduled messages, cancel past
+//               send_before, update batch statuses
+//   account     every 60 s GetAccount for the send rate (ses.max_send_rate
+//               "auto") and the daily quota; while sending is on hold, the
+//               CircuitBreaker's probes (circuit_breaker.hpp)
 //
-// Each thread has its own SQLite connection to `db_path`.
+// Each thread but the account thread has its own SQLite connection to `db_path`.
 
 #include <chrono>
 #include <cstdint>
@@ -38,9 +43,12 @@ struct EngineStats {
   int workers = 0;             // worker.concurrency
   int in_flight = 0;           // claimed and not yet recorded (handed over or sending)
   double send_rate = 0;        // current token bucket rate, recipients per second
-  bool alive = false;          // started, not stopped, and the reaper ticked within 5 s
+  bool alive = false;          // started, not stopped, and the reaper ticked within 15 s
   bool bulk_held = false;      // bulk claiming held back by the SES daily quota
   bool stopping = false;       // stop() began: nothing more is claimed
+  bool sending_on_hold = false;  // the CircuitBreaker holds sending: SES down or refusing us
+  std::string hold_reason;     // while on hold: "ses_unavailable: <SES's words>" (or ses_credentials)
+  std::string storage_problem; // while the engine cannot write: "database not writable: <detail>[ (N outcomes held in memory)]"
   std::uint64_t sent = 0;      // outcomes applied since start, by kind
   std::uint64_t retried = 0;
   std::uint64_t dead_lettered = 0;
@@ -64,7 +72,7 @@ class Engine {
   /// Reads worker.*, ses.max_send_rate and ses.configuration_set,
   /// unsubscribe.* and server.public_url from `config` (copied). `clock` must
   /// outlive the engine; `make_sender` is called once per worker and once for
-  /// the reaper, in start().
+  /// the account thread, in start().
   Engine(const Config& config, std::string db_path, const Clock& clock, SenderFactory make_sender);
   /// Stops with no grace if still running.
   ~Engine();
@@ -83,7 +91,9 @@ class Engine {
   /// Graceful stop (SPEC §8): stop claiming, give back handed-over messages
   /// not yet started, wait up to `grace` for sends in progress and their
   /// records, then release claims still unfinished (their late outcomes are
-  /// fenced off: at-least-once) and join every thread. Idempotent.
+  /// fenced off: at-least-once) and join every thread. Outcomes the database
+  /// still refuses once `grace` is over are given up (logged; those messages
+  /// may be sent again after a restart). Idempotent.
   void stop(std::chrono::milliseconds grace);
 
   EngineStats stats() const;

@@ -44,6 +44,21 @@ struct Decision {
 /// https://docs.aws.amazon.com/ses/latest/dg/manage-sending-quotas-errors.html
 bool is_daily_quota_error(const Error& error);
 
+/// What a failed SES call says about SES itself, as opposed to the message.
+/// `unavailable`: SES or the path to it is down (transport error, timeout, 5xx,
+/// 408, RequestExpired, ExpiredTokenException: every upstream_transient).
+/// `credentials`: SES refused who we are, not what we sent (no usable AWS
+/// credentials, or 403 UnrecognizedClientException, InvalidClientTokenId,
+/// SignatureDoesNotMatch, IncompleteSignatureException,
+/// MissingAuthenticationTokenException, AccessDeniedException).
+/// `none`: an answer about the message (MessageRejected, BadRequestException,
+/// ...), throttling, the daily quota, or not an SES error at all.
+/// Source: https://docs.aws.amazon.com/ses/latest/APIReference-V2/CommonErrors.html
+enum class ServiceFault { none, unavailable, credentials };
+ServiceFault service_fault(const Error& error);
+/// "ses_unavailable", "ses_credentials", "none": the label of metrics and logs.
+const char* to_string(ServiceFault fault);
+
 class RetryPolicy {
  public:
   /// Delay before the retry of an upstream_throttled failure (see decide).
@@ -65,8 +80,13 @@ class RetryPolicy {
   ///
   /// - daily quota error (is_daily_quota_error): quota_pause at
   ///   `now` + k_quota_recheck; never uses an attempt, never dead-letters.
-  /// - upstream_transient, storage_unavailable, internal: dead_letter when
-  ///   `attempt` >= attempts(), else retry consuming an attempt after
+  /// - a service fault (service_fault() != none: SES down or refusing our
+  ///   credentials): retry without consuming an attempt after
+  ///   backoff_delay(attempt, rng); never dead-letters. Such a failure says
+  ///   nothing about the message, and the engine's circuit breaker stops
+  ///   sending while it lasts.
+  /// - storage_unavailable, internal: dead_letter when `attempt` >=
+  ///   attempts(), else retry consuming an attempt after
   ///   backoff_delay(attempt, rng).
   /// - upstream_throttled: retry without consuming an attempt after
   ///   throttle_delay(throttle_streak, rng); never dead-letters. The send
@@ -76,7 +96,7 @@ class RetryPolicy {
   ///
   /// `throttle_streak`: throttles in a row without a success in between, this
   /// one included (SendRate::throttle_streak()); used only for throttling.
-  /// Example: base 1 s, max 1 h, attempts 5, transient, attempt 3, rng 0.5
+  /// Example: base 1 s, max 1 h, attempts 5, internal, attempt 3, rng 0.5
   /// -> retry at `now` + 4.4 s, consuming an attempt.
   Decision decide(int attempt, const Error& last_error, Clock::time_point now, Rng& rng,
                   int throttle_streak = 1) const;

@@ -6,7 +6,9 @@
 
 #include <chrono>
 #include <mutex>
+#include <optional>
 #include <stop_token>
+#include <utility>
 
 #include "mailer/core/clock.hpp"
 
@@ -129,6 +131,30 @@ class DailyQuota {
 
   /// Uncounts recipients taken for a send SES did not accept.
   void give_back(int recipients);
+
+  /// Recipients taken by reserve(): given back when the Reservation is
+  /// destroyed unless keep() was called, so a send that fails, is abandoned
+  /// or throws never leaves its slot counted. Move-only.
+  class Reservation {
+   public:
+    Reservation(DailyQuota& quota, int recipients) : m_quota(&quota), m_recipients(recipients) {}
+    Reservation(Reservation&& other) noexcept
+        : m_quota(std::exchange(other.m_quota, nullptr)), m_recipients(other.m_recipients) {}
+    Reservation& operator=(Reservation&&) = delete;
+    Reservation(const Reservation&) = delete;
+    Reservation& operator=(const Reservation&) = delete;
+    ~Reservation() {
+      if (m_quota) m_quota->give_back(m_recipients);
+    }
+    /// SES accepted the send: the recipients stay counted.
+    void keep() { m_quota = nullptr; }
+
+   private:
+    DailyQuota* m_quota;
+    int m_recipients;
+  };
+  /// try_take() as a Reservation; std::nullopt when the quota does not allow it.
+  std::optional<Reservation> reserve(int recipients, Traffic traffic);
 
   /// SES refused with a daily-quota error (is_daily_quota_error): nothing is
   /// allowed until refresh() (SES knows better than our count).

@@ -1,6 +1,11 @@
 // Liveness and readiness. /health answers while the process can serve HTTP at
 // all; /ready says whether it can do its work (SPEC §3), so a load balancer or
 // systemd check can tell "up" from "useful".
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
 #include <httplib.h>
 
 #include <SQLiteCpp/Database.h>
@@ -41,9 +46,18 @@ std::optional<std::string> database_problem(DbPool& pool) {
   return std::nullopt;
 }
 
+std::optional<std::string> hook_problem(const std::function<std::optional<std::string>()>& hook) {
+  return hook ? hook() : std::nullopt;
+}
+
 std::vector<std::string> readiness_problems(Deps& deps) {
   std::vector<std::string> reasons;
-  if (auto problem = database_problem(deps.db)) reasons.push_back(*problem);
+  if (auto engine_storage = hook_problem(deps.readiness.storage_problem)) {
+    reasons.push_back(*engine_storage);
+  } else if (auto problem = database_problem(deps.db)) {
+    reasons.push_back(*problem);
+  }
+  if (auto hold = hook_problem(deps.readiness.sending_hold)) reasons.push_back("sending on hold: " + *hold);
   if (deps.readiness.workers_alive && !deps.readiness.workers_alive()) {
     reasons.push_back("workers not running");
   }

@@ -155,7 +155,9 @@ TEST_CASE("mailerd's instruments register every family on global()", "[core][met
   for (const char* name : {"mailer_build_info", "mailer_http_requests_total", "mailer_http_request_duration_seconds",
                            "mailer_ses_requests_total", "mailer_ses_request_duration_seconds", "mailer_messages_total",
                            "mailer_suppressions_total", "mailer_sns_notifications_total",
-                           "mailer_http_connections_open", "mailer_http_connections_closed_early_total"}) {
+                           "mailer_http_connections_open", "mailer_http_connections_closed_early_total",
+                           "mailer_sending_on_hold", "mailer_sending_holds_total", "mailer_storage_on_hold",
+                           "mailer_storage_holds_total"}) {
     INFO(name);
     CHECK(text.find(std::string("# TYPE ") + name + " ") != std::string::npos);
   }
@@ -182,6 +184,29 @@ TEST_CASE("observe_* and count_* label the series they move", "[core][metrics]")
   auto sent_before = messages.value({"sent"});
   count_message("sent");
   CHECK(messages.value({"sent"}) == sent_before + 1);
+}
+
+TEST_CASE("set_sending_hold and set_storage_hold show a hold and count it once", "[core][metrics]") {
+  auto& registry = global();
+  auto& on_hold = registry.gauge("mailer_sending_on_hold", "", {"reason"});
+  auto& holds = registry.counter("mailer_sending_holds_total", "", {"reason"});
+  auto before = holds.value({"ses_unavailable"});
+  set_sending_hold("ses_unavailable");
+  CHECK(on_hold.value({"ses_unavailable"}) == 1);
+  CHECK(on_hold.value({"ses_credentials"}) == 0);
+  CHECK(holds.value({"ses_unavailable"}) == before + 1);
+  set_sending_hold("");
+  CHECK(on_hold.value({"ses_unavailable"}) == 0);
+  CHECK(holds.value({"ses_unavailable"}) == before + 1);
+
+  auto& storage = registry.gauge("mailer_storage_on_hold", "");
+  auto& storage_holds = registry.counter("mailer_storage_holds_total", "");
+  auto storage_before = storage_holds.value();
+  set_storage_hold(true);
+  CHECK(storage.value() == 1);
+  set_storage_hold(false);
+  CHECK(storage.value() == 0);
+  CHECK(storage_holds.value() == storage_before + 1);
 }
 
 TEST_CASE("status_class groups statuses by hundreds", "[core][metrics]") {

@@ -5,12 +5,14 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <stdexcept>
 #include <thread>
 
 #include <SQLiteCpp/SQLiteCpp.h>
 
+#include "mailer/jobs/circuit_breaker.hpp"
 #include "mailer/jobs/engine.hpp"
 #include "support/message_rows.hpp"
 #include "support/test_db.hpp"
@@ -40,6 +42,9 @@ struct FakeSes {
   std::set<std::string> throw_for;                    // recipients whose send throws
   AccountQuota quota{-1, 1000, 0, true, true};
   int account_calls = 0;
+  int send_calls = 0;
+  std::optional<Error> outage;  // every call fails with it (SES down)
+  bool account_throws = false;
 
   void close_gate() { std::scoped_lock lock(mutex); gate_open = false; }
   void open_gate() {
@@ -49,6 +54,8 @@ struct FakeSes {
   int held() { std::scoped_lock lock(mutex); return waiting_at_gate; }
   int account_count() { std::scoped_lock lock(mutex); return account_calls; }
   std::size_t accepted_count() { std::scoped_lock lock(mutex); return accepted.size(); }
+  int send_count() { std::scoped_lock lock(mutex); return send_calls; }
+  void set_outage(std::optional<Error> e) { std::scoped_lock lock(mutex); outage = std::move(e); }
 };
 
 // Stands in for aws::SesClient (the network) in engine tests.
@@ -60,6 +67,8 @@ class FakeSender final : public mailer::jobs::Sender {
     ++m_ses.waiting_at_gate;
     m_ses.gate_cv.wait(lock, [&] { return m_ses.gate_open; });
     --m_ses.waiting_at_gate;
+    ++m_ses.send_calls;
+    if (m_ses.outage) return *m_ses.outage;
     const auto& to = request.to.at(0);
     if (m_ses.throw_for.count(to)) throw std::runtime_error("boom");
     if (auto it = m_ses.failures.find(to); it != m_ses.failures.end() && !it->second.empty()) {
@@ -73,6 +82,8 @@ class FakeSender final : public mailer::jobs::Sender {
   Result<AccountQuota> account() override {
     std::scoped_lock lock(m_ses.mutex);
     ++m_ses.account_calls;
+    if (m_ses.account_throws) throw std::runtime_error("GetAccount blew up");
+    if (m_ses.outage) return *m_ses.outage;
     return m_ses.quota;
   }
 
@@ -204,14 +215,14 @@ TEST_CASE("Engine sends every due message exactly once", "[jobs][engine]") {
   }
 }
 
-TEST_CASE("Engine retries transient errors, then sends", "[jobs][engine]") {
+TEST_CASE("Engine retries transient errors without spending attempts, then sends", "[jobs][engine]") {
   EngineFixture f;
   auto e = ses_error(ErrorCode::upstream_transient, "Service unavailable", "ServiceUnavailable");
   f.ses.failures["a@example.com"] = {e, e};
   auto id = f.message({.email = "a@example.com"});
   f.start();
   REQUIRE(f.advance_until([&] { return f.state(id) == "sent"; }, 10s));
-  CHECK(test::message_int(f.t.db(), id, "attempts") == 3);
+  CHECK(test::message_int(f.t.db(), id, "attempts") == 1);
   CHECK(f.t.count_rows("events WHERE type = 'DEFERRED'") == 2);
   CHECK(f.ses.accepted_count() == 1);
 }
@@ -230,15 +241,91 @@ TEST_CASE("Engine dead-letters a permanent error with its SES code", "[jobs][eng
   CHECK(f.ses.accepted_count() == 0);
 }
 
-TEST_CASE("Engine dead-letters after the last transient attempt", "[jobs][engine]") {
-  EngineFixture f;
-  auto e = ses_error(ErrorCode::upstream_transient, "timeout", "");
-  f.ses.failures["a@example.com"] = {e, e, e, e};
-  auto id = f.message({.email = "a@example.com"});
+TEST_CASE("Engine puts sending on hold while SES is down and dead-letters nothing", "[jobs][engine]") {
+  EngineFixture f(2);
+  for (int i = 0; i < 10; ++i) f.message({.email = "h" + std::to_string(i) + "@example.com"});
+  f.ses.set_outage(ses_error(ErrorCode::upstream_transient, "POST /v2/email/outbound-emails: connection refused", ""));
   f.start();
-  REQUIRE(f.advance_until([&] { return f.state(id) == "failed"; }, 10s));
-  CHECK(test::message_int(f.t.db(), id, "attempts") == 3);
-  CHECK(f.text_column(id, "last_error_code") == "upstream_transient");
+  REQUIRE(eventually([&] { return f.engine->stats().sending_on_hold; }));
+  auto held = f.engine->stats();
+  CHECK_THAT(held.hold_reason, Catch::StartsWith("ses_unavailable: ") && Catch::Contains("connection refused"));
+  // Claimed-but-unsent messages go back, no attempt spent, and nothing more is tried.
+  REQUIRE(eventually([&] { return f.engine->stats().in_flight == 0 && f.count_state("queued") == 10; }));
+  const int tried = f.ses.send_count();
+  CHECK(tried >= mailer::jobs::CircuitBreaker::k_trip_after);
+  CHECK(tried <= mailer::jobs::CircuitBreaker::k_trip_after + 2);  // the workers' sends in flight
+  std::this_thread::sleep_for(600ms);  // dispatcher polls and account ticks
+  CHECK(f.ses.send_count() == tried);
+  CHECK(f.t.count_rows("messages WHERE attempts <> 0") == 0);
+
+  SECTION("a probe that fails keeps the hold") {
+    f.t.clock().advance(1s);
+    REQUIRE(eventually([&] { return f.ses.account_count() >= 2; }));  // start-up + the probe
+    std::this_thread::sleep_for(300ms);
+    CHECK(f.engine->stats().sending_on_hold);
+    CHECK(f.ses.send_count() == tried);
+  }
+  SECTION("a probe that answers resumes, and everything is sent once") {
+    f.ses.set_outage(std::nullopt);
+    f.t.clock().advance(1s);  // the first probe is due
+    // The messages whose send failed wait out their retry delay (1-1.2 s).
+    REQUIRE(f.advance_until([&] { return f.count_state("sent") == 10; }, 1s));
+    CHECK_FALSE(f.engine->stats().sending_on_hold);
+    CHECK(f.count_state("failed") == 0);
+    CHECK(f.ses.accepted_count() == 10);
+    CHECK(f.t.count_rows("messages WHERE attempts <> 1") == 0);
+  }
+}
+
+TEST_CASE("Engine holds sending when SES refuses the credentials", "[jobs][engine]") {
+  EngineFixture f(1);
+  auto id = f.message({.email = "a@example.com"});
+  for (int i = 0; i < 2; ++i) f.message({.email = "b" + std::to_string(i) + "@example.com"});
+  f.ses.set_outage(ses_error(ErrorCode::upstream_permanent, "The security token is invalid.",
+                             "UnrecognizedClientException"));
+  f.start();
+  REQUIRE(eventually([&] { return f.engine->stats().sending_on_hold; }));
+  CHECK_THAT(f.engine->stats().hold_reason, Catch::StartsWith("ses_credentials: UnrecognizedClientException"));
+  REQUIRE(eventually([&] { return f.engine->stats().in_flight == 0; }));
+  CHECK(f.state(id) == "queued");
+  CHECK(f.count_state("failed") == 0);
+  CHECK(f.t.count_rows("messages WHERE attempts <> 0") == 0);
+}
+
+TEST_CASE("Engine survives GetAccount throwing", "[jobs][engine]") {
+  EngineFixture f;
+  f.ses.account_throws = true;
+  f.config.ses.max_send_rate.reset();  // "auto": GetAccount at start
+  f.start();
+  REQUIRE(eventually([&] { return f.ses.account_count() >= 1; }));
+  auto id = f.message({.email = "a@example.com"});
+  f.engine->notify();
+  REQUIRE(eventually([&] { return f.state(id) == "sent"; }));
+  CHECK(f.engine->stats().alive);
+}
+
+TEST_CASE("Engine keeps an outcome the database refuses and never sends it twice", "[jobs][engine]") {
+  EngineFixture f(1);
+  // Stands in for a full disk: the store refuses to record a send.
+  f.t.db().sql().exec(
+      "CREATE TRIGGER refuse_sent BEFORE UPDATE OF state ON messages WHEN NEW.state = 'sent'"
+      " BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END");
+  auto id = f.message({.email = "once@example.com"});
+  f.start();
+  REQUIRE(eventually([&] { return !f.engine->stats().storage_problem.empty(); }));
+  CHECK_THAT(f.engine->stats().storage_problem,
+             Catch::StartsWith("database not writable: ") && Catch::Contains("1 outcomes held in memory"));
+  // Well past the lease: the reaper must not hand the message out again.
+  f.t.clock().advance(f.config.worker.lease + 10s);
+  auto ticks = f.engine->stats().reaper_ticks;
+  REQUIRE(eventually([&] { return f.engine->stats().reaper_ticks >= ticks + 2; }, 5s));
+  CHECK(f.state(id) == "sending");
+  CHECK(f.ses.accepted_count() == 1);
+
+  f.t.db().sql().exec("DROP TRIGGER refuse_sent");
+  REQUIRE(eventually([&] { return f.state(id) == "sent" && f.engine->stats().sent == 1; }));
+  CHECK(f.engine->stats().storage_problem.empty());
+  CHECK(f.ses.accepted_count() == 1);
 }
 
 TEST_CASE("Engine does not use attempts on throttling and slows down", "[jobs][engine]") {

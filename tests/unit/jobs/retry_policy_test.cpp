@@ -69,11 +69,10 @@ TEST_CASE("RetryPolicy::backoff_delay adds up to 20% jitter", "[jobs]") {
   }
 }
 
-TEST_CASE("RetryPolicy::decide retries transient errors until attempts run out", "[jobs]") {
+TEST_CASE("RetryPolicy::decide retries our own failures until attempts run out", "[jobs]") {
   auto policy = default_policy();
   Rng rng = fixed_rng(0.5);
-  for (auto code : {ErrorCode::upstream_transient, ErrorCode::storage_unavailable,
-                    ErrorCode::internal}) {
+  for (auto code : {ErrorCode::storage_unavailable, ErrorCode::internal}) {
     CAPTURE(mailer::to_string(code));
     auto first = policy.decide(1, error_of(code), k_now, rng);
     CHECK(first.kind == Decision::Kind::retry);
@@ -86,6 +85,51 @@ TEST_CASE("RetryPolicy::decide retries transient errors until attempts run out",
     CHECK(last.kind == Decision::Kind::dead_letter);
     CHECK(last.reason == std::string(mailer::to_string(code)) + ": 5 of 5 attempts used");
   }
+}
+
+TEST_CASE("RetryPolicy::decide never spends an attempt on an SES outage or refused credentials",
+          "[jobs]") {
+  auto policy = default_policy();
+  Rng rng = fixed_rng(0.5);
+  SECTION("transport error or 5xx, even past the last attempt") {
+    auto unavailable = error_of(ErrorCode::upstream_transient, "SES answered HTTP 503", "ServiceUnavailable");
+    for (int attempt : {1, 5, 50}) {
+      CAPTURE(attempt);
+      auto d = policy.decide(attempt, unavailable, k_now, rng);
+      CHECK(d.kind == Decision::Kind::retry);
+      CHECK(d.consumes_attempt == ConsumesAttempt::no);
+    }
+    CHECK(policy.decide(1, unavailable, k_now, rng).retry_at == k_now + 1100ms);
+  }
+  SECTION("credentials refused by SES or not found at all") {
+    for (const auto& e : {error_of(ErrorCode::upstream_permanent, "bad key", "UnrecognizedClientException"),
+                          error_of(ErrorCode::upstream_permanent, "no", "AccessDeniedException"),
+                          error_of(ErrorCode::unauthorized, "no AWS credentials found")}) {
+      CAPTURE(e.detail);
+      auto d = policy.decide(5, e, k_now, rng);
+      CHECK(d.kind == Decision::Kind::retry);
+      CHECK(d.consumes_attempt == ConsumesAttempt::no);
+    }
+  }
+}
+
+TEST_CASE("service_fault tells an SES outage from an answer about the message", "[jobs]") {
+  using mailer::jobs::service_fault;
+  using mailer::jobs::ServiceFault;
+  CHECK(service_fault(error_of(ErrorCode::upstream_transient, "POST ...: connection refused")) ==
+        ServiceFault::unavailable);
+  CHECK(service_fault(error_of(ErrorCode::upstream_transient, "x", "InternalFailure")) ==
+        ServiceFault::unavailable);
+  CHECK(service_fault(error_of(ErrorCode::upstream_permanent, "x", "SignatureDoesNotMatch")) ==
+        ServiceFault::credentials);
+  CHECK(service_fault(error_of(ErrorCode::upstream_permanent, "x", "MessageRejected")) == ServiceFault::none);
+  CHECK(service_fault(error_of(ErrorCode::upstream_permanent, "x", "BadRequestException")) ==
+        ServiceFault::none);
+  CHECK(service_fault(error_of(ErrorCode::upstream_throttled, "x", "TooManyRequestsException")) ==
+        ServiceFault::none);
+  CHECK(service_fault(error_of(ErrorCode::internal)) == ServiceFault::none);
+  CHECK(std::string(mailer::jobs::to_string(ServiceFault::unavailable)) == "ses_unavailable");
+  CHECK(std::string(mailer::jobs::to_string(ServiceFault::credentials)) == "ses_credentials");
 }
 
 TEST_CASE("RetryPolicy::decide sends permanent errors to the DLQ at once", "[jobs]") {

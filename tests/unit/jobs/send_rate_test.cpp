@@ -3,6 +3,7 @@
 #include <atomic>
 #include <cmath>
 #include <limits>
+#include <stdexcept>
 #include <thread>
 #include <vector>
 
@@ -263,5 +264,32 @@ TEST_CASE("DailyQuota stops bulk before Max24HourSend", "[jobs]") {
     quota.refresh(200, 250);
     CHECK_FALSE(quota.allows(1, Traffic::transactional));
     CHECK(quota.remaining(Traffic::transactional) == 0.0);
+  }
+}
+
+TEST_CASE("DailyQuota::reserve gives its slot back unless kept", "[jobs]") {
+  DailyQuota quota;
+  quota.refresh(100, 90);
+  SECTION("a send that failed or threw returns its slot") {
+    try {
+      auto slot = quota.reserve(9, Traffic::transactional);
+      REQUIRE(slot);
+      CHECK(quota.remaining(Traffic::transactional) == 1.0);
+      throw std::runtime_error("send threw");
+    } catch (const std::runtime_error&) {
+    }
+    CHECK(quota.remaining(Traffic::transactional) == 10.0);
+  }
+  SECTION("a kept slot stays counted") {
+    {
+      auto slot = quota.reserve(4, Traffic::transactional);
+      REQUIRE(slot);
+      slot->keep();
+    }
+    CHECK(quota.remaining(Traffic::transactional) == 6.0);
+  }
+  SECTION("no slot when the quota does not allow it") {
+    CHECK_FALSE(quota.reserve(11, Traffic::transactional));
+    CHECK(quota.remaining(Traffic::transactional) == 10.0);
   }
 }
