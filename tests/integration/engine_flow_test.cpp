@@ -79,7 +79,7 @@ TEST_CASE("The measured send rate never exceeds ses.max_send_rate beyond its bur
   CHECK(seconds < 20.0);
 }
 
-TEST_CASE("Pausing a batch stops its sends; resuming completes it without duplicates",
+TEST_CASE("Pausing a batch stops its sends, and resuming completes it without duplicates",
           "[engine][e2e][integration]") {
   Stack stack(k_rate_50);
   auto emails = addresses(500);

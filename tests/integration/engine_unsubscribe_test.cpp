@@ -19,7 +19,7 @@ std::string unsubscribe_path(const std::string& list_unsubscribe) {
 
 }  // namespace
 
-TEST_CASE("Transactional mail has no List-Unsubscribe; a bulk one-click link suppresses later bulk mail",
+TEST_CASE("Transactional mail has no List-Unsubscribe, and a bulk one-click link suppresses later bulk mail",
           "[engine][e2e][integration][unsubscribe]") {
   Stack stack;
   auto client = stack.mailerd->client();

@@ -119,7 +119,7 @@ TEST_CASE("HTTP request counters and durations move with traffic", "[integration
   CHECK(value_of(second, "mailer_http_requests_total{method=\"GET\",route=\"/metrics\",status_class=\"2xx\"}") >= 1);
 }
 
-TEST_CASE("Message and SES counters move after sends; gauges follow the queue", "[integration][metrics]") {
+TEST_CASE("Message and SES counters move after sends, and gauges follow the queue", "[integration][metrics]") {
   FakeSes ses({"--reject-address", "bounce@example.com"});
   MailerdFixture mailerd(MailerdOptions{.env = {{"MAILER_SES_ENDPOINT", ses.url}, {"MAILER_SES_MAX_SEND_RATE", "100"}}});
   {

@@ -215,7 +215,7 @@ TEST_CASE("guard_pause_reason judges rates after the minimum sample", "[sns][gua
   CHECK_FALSE(service::guard_pause_reason(batch, config));
 }
 
-TEST_CASE("FeedbackService::apply pauses a batch past the bounce limit; resume re-arms", "[sns][guard]") {
+TEST_CASE("FeedbackService::apply pauses a batch past the bounce limit, and resume re-arms", "[sns][guard]") {
   TestDb t;
   Config config;
   config.guard.min_sample = 20;
