@@ -80,7 +80,10 @@ inline constexpr std::size_t k_max_host_bytes = 253;
 /// scheme https (http too when `allow_http`, tests only), no userinfo, no
 /// explicit port unless `allow_http` (loopback test servers need one), a host of
 /// at most k_max_host_bytes matching `host_pattern` entirely (std::regex,
-/// ECMAScript), and for certificates a path ending in ".pem".
+/// ECMAScript), and for certificates a path ending in ".pem". The path is not
+/// held to AWS's current "/SimpleNotificationService-<hex>.pem" naming: AWS does
+/// not promise it, a rename would refuse all feedback, and a hex part still lets
+/// a sender pick endless URLs, which the bounded CertificateCache handles anyway.
 struct UrlPolicy {
   std::regex host_pattern;
   bool allow_http = false;
