@@ -6,8 +6,12 @@
 // can never make mailerd fetch from an arbitrary host), the signature over the
 // canonical "Name\nvalue\n" string verifies with that certificate's key, and
 // the topic is one of ours (any AWS account can create a topic and subscribe
-// our URL). Certificates are cached by URL: SNS rotates them rarely and a fetch
-// per message would make every webhook call depend on the network.
+// our URL). The webhook is public, so everything decidable from the request
+// alone is decided before the one network step, the certificate fetch: a
+// stranger's post costs a few string checks, not an outbound request.
+// Certificates are cached by URL: SNS rotates them rarely and a fetch per
+// message would make every webhook call depend on the network. Failures are
+// cached briefly so a flood naming one URL does not become a flood of fetches.
 #include "mailer/sns/verify.hpp"
 
 #include <curl/curl.h>
@@ -158,6 +162,24 @@ Result<UrlPolicy> UrlPolicy::from_config(const SnsConfig& config) {
   }
 }
 
+Result<std::shared_ptr<const UrlPolicy>> UrlPolicy::shared_for(const SnsConfig& config) {
+  struct Compiled {
+    std::string pattern;
+    bool allow_http = false;
+    std::shared_ptr<const UrlPolicy> policy;
+  };
+  static std::mutex mutex;
+  static Compiled last;
+  std::scoped_lock lock(mutex);
+  if (last.policy && last.pattern == config.cert_host_pattern && last.allow_http == config.allow_http) {
+    return last.policy;
+  }
+  auto policy = from_config(config);
+  if (!policy) return std::move(policy).error();
+  last = {config.cert_host_pattern, config.allow_http, std::make_shared<const UrlPolicy>(std::move(*policy))};
+  return last.policy;
+}
+
 namespace {
 
 // One part of a parsed URL; empty when absent.
@@ -173,6 +195,7 @@ std::string url_part(CURLU* url, CURLUPart part) {
 
 std::string url_policy_violation(std::string_view url, const UrlPolicy& policy, UrlKind kind) {
   if (url.empty()) return "URL is empty";
+  if (url.size() > k_max_url_bytes) return fmt::format("URL is longer than {} bytes", k_max_url_bytes);
   CurlUrl parsed(curl_url());
   if (!parsed) return "URL parser unavailable";
   // Without CURLU_DEFAULT_SCHEME a URL lacking "scheme://" is refused.
@@ -188,6 +211,8 @@ std::string url_policy_violation(std::string_view url, const UrlPolicy& policy, 
   // server listens on a random one.
   if (!policy.allow_http && !url_part(parsed.get(), CURLUPART_PORT).empty()) return "URL must not name a port";
   auto host = url_part(parsed.get(), CURLUPART_HOST);
+  // Before the regex, which recurses once per character (see k_max_host_bytes).
+  if (host.size() > k_max_host_bytes) return fmt::format("host is longer than {} bytes", k_max_host_bytes);
   if (!std::regex_match(host, policy.host_pattern)) return fmt::format("host '{}' is not an SNS host", host);
   if (kind == UrlKind::signing_cert && !url_part(parsed.get(), CURLUPART_PATH).ends_with(".pem")) {
     return "certificate path must end in .pem";
@@ -267,23 +292,29 @@ bool verify_signature(const PublicKey& key, std::string_view signature_version, 
                           reinterpret_cast<const unsigned char*>(data.data()), data.size()) == 1;
 }
 
-CertificateCache::CertificateCache(std::shared_ptr<UrlFetcher> fetcher, std::size_t max_entries)
-    : m_fetcher(std::move(fetcher)), m_max_entries(std::max<std::size_t>(1, max_entries)) {}
+namespace {
+const SystemClock k_system_clock;
+}  // namespace
+
+CertificateCache::CertificateCache(std::shared_ptr<UrlFetcher> fetcher, std::size_t max_entries, const Clock* clock)
+    : m_fetcher(std::move(fetcher)),
+      m_max_entries(std::max<std::size_t>(1, max_entries)),
+      m_clock(clock != nullptr ? clock : &k_system_clock) {}
 CertificateCache::~CertificateCache() = default;
 
 Result<std::shared_ptr<const PublicKey>> CertificateCache::key_for(const std::string& url) {
   {
     std::scoped_lock lock(m_mutex);
     if (auto it = m_keys.find(url); it != m_keys.end()) return it->second;
+    if (auto it = m_failures.find(url); it != m_failures.end() && m_clock->now() < it->second.until) {
+      return make_error(it->second.error.code, it->second.error.detail + " (cached failure)");
+    }
   }
-  auto fetched = m_fetcher->get(url);
-  if (!fetched) return std::move(fetched).error();
-  if (fetched->status != 200) {
-    return make_error(ErrorCode::upstream_transient,
-                      fmt::format("certificate fetch answered HTTP {}", fetched->status));
+  auto key = fetch(url);
+  if (!key) {
+    remember_failure(url, key.error());
+    return key;
   }
-  auto key = load_certificate_key(fetched->body);
-  if (!key) return std::move(key).error();
   std::scoped_lock lock(m_mutex);
   if (auto it = m_keys.find(url); it != m_keys.end()) return it->second;
   if (m_order.size() >= m_max_entries) {
@@ -292,7 +323,32 @@ Result<std::shared_ptr<const PublicKey>> CertificateCache::key_for(const std::st
   }
   m_keys.emplace(url, *key);
   m_order.push_back(url);
-  return *key;
+  return key;
+}
+
+Result<std::shared_ptr<const PublicKey>> CertificateCache::fetch(const std::string& url) {
+  auto fetched = m_fetcher->get(url);
+  if (!fetched) return std::move(fetched).error();
+  if (fetched->status != 200) {
+    return make_error(ErrorCode::upstream_transient,
+                      fmt::format("certificate fetch answered HTTP {}", fetched->status));
+  }
+  return load_certificate_key(fetched->body);
+}
+
+void CertificateCache::remember_failure(const std::string& url, const Error& error) {
+  std::scoped_lock lock(m_mutex);
+  auto until = m_clock->now() + k_certificate_failure_ttl;
+  if (auto it = m_failures.find(url); it != m_failures.end()) {
+    it->second = {error, until};
+    return;
+  }
+  while (m_failure_order.size() >= m_max_entries) {
+    m_failures.erase(m_failure_order.front());
+    m_failure_order.erase(m_failure_order.begin());
+  }
+  m_failures.emplace(url, Failure{error, until});
+  m_failure_order.push_back(url);
 }
 
 // ---- The whole check ---------------------------------------------------------------
@@ -307,6 +363,7 @@ std::string_view to_string(Stage stage) {
     case Stage::signature: return "signature";
     case Stage::topic_allowlist: return "topic-allowlist";
     case Stage::subscribe_url: return "subscribe-url";
+    case Stage::headers: return "headers";
   }
   return "unknown";
 }
@@ -323,36 +380,58 @@ bool topic_allowed(const SnsConfig& config, const std::string& topic) {
   return std::find(config.topic_arns.begin(), config.topic_arns.end(), topic) != config.topic_arns.end();
 }
 
-}  // namespace
+std::string header_mismatch(const DeliveryHeaders& headers, const Envelope& e) {
+  if (!headers.message_type.empty() && headers.message_type != e.type_name) {
+    return "x-amz-sns-message-type does not match the body's Type";
+  }
+  if (!headers.topic_arn.empty() && headers.topic_arn != e.topic_arn) {
+    return "x-amz-sns-topic-arn does not match the body's TopicArn";
+  }
+  return {};
+}
 
-Verdict verify_message(std::string_view body, const SnsConfig& config, CertificateCache& certificates) {
-  Verdict verdict;
-  auto envelope = parse_envelope(body);
-  if (!envelope) return reject(std::move(verdict), Stage::parse, envelope.error().detail);
-  verdict.envelope = std::move(*envelope);
+// Every check that needs no network; an empty verdict reason means all passed.
+Verdict check_offline(Verdict verdict, const SnsConfig& config, const DeliveryHeaders& headers) {
   const Envelope& e = verdict.envelope;
   if (e.signature_version != "1" && e.signature_version != "2") {
     return reject(std::move(verdict), Stage::signature_version,
                   fmt::format("SignatureVersion '{}' is not 1 or 2", e.signature_version));
   }
-  auto policy = UrlPolicy::from_config(config);
-  if (!policy) return reject(std::move(verdict), Stage::cert_url, policy.error().detail);
-  if (auto why = url_policy_violation(e.signing_cert_url, *policy, UrlKind::signing_cert); !why.empty()) {
-    return reject(std::move(verdict), Stage::cert_url, "SigningCertURL: " + why);
-  }
-  auto key = certificates.key_for(e.signing_cert_url);
-  if (!key) return reject(std::move(verdict), Stage::certificate, "certificate: " + key.error().detail);
-  if (!verify_signature(**key, e.signature_version, e.signature, string_to_sign(e))) {
-    return reject(std::move(verdict), Stage::signature, "signature does not verify");
-  }
   if (!topic_allowed(config, e.topic_arn)) {
     return reject(std::move(verdict), Stage::topic_allowlist,
                   fmt::format("TopicArn '{}' is not in sns.topic_arns", e.topic_arn));
   }
+  auto policy = UrlPolicy::shared_for(config);
+  if (!policy) return reject(std::move(verdict), Stage::cert_url, policy.error().detail);
+  if (auto why = url_policy_violation(e.signing_cert_url, **policy, UrlKind::signing_cert); !why.empty()) {
+    return reject(std::move(verdict), Stage::cert_url, "SigningCertURL: " + why);
+  }
   if (e.type == MessageType::subscription_confirmation) {
-    if (auto why = url_policy_violation(e.subscribe_url, *policy, UrlKind::subscribe); !why.empty()) {
+    if (auto why = url_policy_violation(e.subscribe_url, **policy, UrlKind::subscribe); !why.empty()) {
       return reject(std::move(verdict), Stage::subscribe_url, "SubscribeURL: " + why);
     }
+  }
+  if (auto why = header_mismatch(headers, e); !why.empty()) {
+    return reject(std::move(verdict), Stage::headers, why);
+  }
+  return verdict;
+}
+
+}  // namespace
+
+Verdict verify_message(std::string_view body, const SnsConfig& config, CertificateCache& certificates,
+                       const DeliveryHeaders& headers) {
+  Verdict verdict;
+  auto envelope = parse_envelope(body);
+  if (!envelope) return reject(std::move(verdict), Stage::parse, envelope.error().detail);
+  verdict.envelope = std::move(*envelope);
+  verdict = check_offline(std::move(verdict), config, headers);
+  if (!verdict.accepted()) return verdict;
+  const Envelope& e = verdict.envelope;
+  auto key = certificates.key_for(e.signing_cert_url);
+  if (!key) return reject(std::move(verdict), Stage::certificate, "certificate: " + key.error().detail);
+  if (!verify_signature(**key, e.signature_version, e.signature, string_to_sign(e))) {
+    return reject(std::move(verdict), Stage::signature, "signature does not verify");
   }
   return verdict;
 }

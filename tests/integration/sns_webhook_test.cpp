@@ -125,13 +125,22 @@ TEST_CASE("webhook refuses what it must not process, changing nothing", "[integr
     CHECK(count(mailerd, "SELECT count(*) FROM events") == 0);
     CHECK(count(mailerd, "SELECT count(*) FROM sns_messages") == 0);
   }
-  SECTION("header contradicting the body") {
+  SECTION("header contradicting the body is refused before any fetch") {
     MailerdFixture mailerd(sns_options());
     auto res = post_fixture(mailerd, "envelopes/id-delivery-v2.json", certs.port(),
                             {{"x-amz-sns-message-type", "SubscriptionConfirmation"}});
     REQUIRE(res);
     CHECK(res->status == 403);
     CHECK(count(mailerd, "SELECT count(*) FROM events") == 0);
+    CHECK(certs.request_count() == 0);
+  }
+  SECTION("topic not allowed is refused before any fetch") {
+    MailerdFixture mailerd(sns_options({{"MAILER_SNS_TOPIC_ARNS", "arn:aws:sns:us-east-1:111122223333:other"}}));
+    auto res = post_fixture(mailerd, "envelopes/id-delivery-v2.json", certs.port());
+    REQUIRE(res);
+    CHECK(res->status == 403);
+    CHECK(mailerd.process().wait_for_log("\"stage\":\"topic-allowlist\""));
+    CHECK(certs.request_count() == 0);
   }
   SECTION("SubscribeURL outside the host pattern is never fetched") {
     MailerdFixture mailerd(sns_options());  // pattern: 127.0.0.1 only
@@ -139,6 +148,25 @@ TEST_CASE("webhook refuses what it must not process, changing nothing", "[integr
     REQUIRE(res);
     CHECK(res->status == 403);
     CHECK(mailerd.process().wait_for_log("\"stage\":\"subscribe-url\""));
-    CHECK(certs.paths() == std::vector<std::string>{"/cert.pem"});
+    CHECK(certs.request_count() == 0);  // nor the certificate: refused before
   }
+}
+
+TEST_CASE("webhook refuses an over-long certificate host and keeps serving", "[integration][sns]") {
+  // Once a SIGSEGV: the host regex recursed once per character of a 50,000-character host.
+  const std::string topic = "arn:aws:sns:us-east-1:123456789012:mailerd-ses-events";
+  MailerdOptions options;
+  options.env = {{"MAILER_SNS_TOPIC_ARNS", topic}};  // production URL policy
+  MailerdFixture mailerd(options);
+  nlohmann::json body{{"Type", "Notification"}, {"MessageId", "m"}, {"TopicArn", topic}, {"Message", "{}"},
+                      {"Timestamp", "2026-12-05T00:00:00Z"}, {"SignatureVersion", "2"}, {"Signature", "eA=="},
+                      {"SigningCertURL", "https://sns." + std::string(50'000, 'a') + ".amazonaws.com/x.pem"}};
+  auto res = mailerd.client()->Post("/webhooks/ses", body.dump(), "text/plain; charset=UTF-8");
+  REQUIRE(res);
+  CHECK(res->status == 403);
+  CHECK(res->get_header_value("Content-Type") == "application/problem+json");
+  CHECK_THAT(res->body, Catch::Contains("SigningCertURL: URL is longer than 2048 bytes"));
+  auto health = mailerd.client()->Get("/health");
+  REQUIRE(health);
+  CHECK(health->status == 200);
 }

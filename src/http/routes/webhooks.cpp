@@ -49,15 +49,6 @@ void refuse(httplib::Response& res, const sns::Verdict& verdict) {
   }
 }
 
-// The unsigned x-amz-sns-* headers must not contradict the signed body.
-std::string header_mismatch(const httplib::Request& req, const sns::Envelope& e) {
-  auto type = header(req, "x-amz-sns-message-type");
-  if (!type.empty() && type != e.type_name) return "x-amz-sns-message-type does not match the body's Type";
-  auto topic = header(req, "x-amz-sns-topic-arn");
-  if (!topic.empty() && topic != e.topic_arn) return "x-amz-sns-topic-arn does not match the body's TopicArn";
-  return {};
-}
-
 void confirm_subscription(httplib::Response& res, Context& context, sns::CertificateCache& certificates,
                           const sns::Envelope& e) {
   metrics::count_sns_notification(e.type_name, "accepted");
@@ -121,11 +112,9 @@ void receive_sns(const httplib::Request& req, httplib::Response& res, Context& c
     return write_problem(res, make_error(ErrorCode::invalid_input,
                                          "raw message delivery is not accepted; disable RawMessageDelivery"));
   }
-  auto verdict = sns::verify_message(req.body, config, certificates);
+  sns::DeliveryHeaders headers{header(req, "x-amz-sns-message-type"), header(req, "x-amz-sns-topic-arn")};
+  auto verdict = sns::verify_message(req.body, config, certificates, headers);
   if (!verdict.accepted()) return refuse(res, verdict);
-  if (auto mismatch = header_mismatch(req, verdict.envelope); !mismatch.empty()) {
-    return refuse(res, sns::Verdict{sns::Stage::signature, mismatch, verdict.envelope});
-  }
   const auto& e = verdict.envelope;
   switch (e.type) {
     case sns::MessageType::subscription_confirmation: return confirm_subscription(res, context, certificates, e);

@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "mailer/sns/verify.hpp"
+#include "support/fake_clock.hpp"
 #include "unit/sns/sns_fixtures.hpp"
 
 using namespace mailer;
@@ -12,6 +13,27 @@ sns::UrlPolicy production_policy() {
   auto policy = sns::UrlPolicy::from_config(SnsConfig{});
   REQUIRE(policy);
   return *policy;
+}
+
+// Counts every GET and answers each with a connection failure.
+class FailingFetcher final : public sns::UrlFetcher {
+ public:
+  Result<Response> get(const std::string&) override {
+    ++m_calls;
+    return make_error(ErrorCode::upstream_transient, "Couldn't resolve host name");
+  }
+  int calls() const { return m_calls.load(); }
+
+ private:
+  std::atomic<int> m_calls{0};
+};
+
+// A notification for `topic` whose certificate URL passes the production policy.
+std::string unsigned_notification(const std::string& topic, const std::string& cert_url) {
+  return nlohmann::json{{"Type", "Notification"}, {"MessageId", "m"}, {"TopicArn", topic}, {"Message", "{}"},
+                        {"Timestamp", "2026-12-05T00:00:00Z"}, {"SignatureVersion", "2"}, {"Signature", "eA=="},
+                        {"SigningCertURL", cert_url}}
+      .dump();
 }
 
 // The expected stage name for a stage as the manifest spells it.
@@ -169,4 +191,88 @@ TEST_CASE("sns::parse_envelope refuses deep nesting before any signature check",
   sns::CertificateCache certificates(nullptr);  // never asked: parsing fails first
   auto verdict = sns::verify_message(R"({"Type":"Notification","Subject":)" + deep + "}", config, certificates);
   CHECK(verdict.stage == sns::Stage::parse);
+}
+
+TEST_CASE("sns::url_policy_violation refuses an over-long URL or host before the regex", "[sns]") {
+  // Once a SIGSEGV: libstdc++'s std::regex_match recursed once per character of
+  // a 50,000-character host and overflowed the stack.
+  auto policy = production_policy();
+  auto long_host = "https://sns." + std::string(50'000, 'a') + ".amazonaws.com/x.pem";
+  CHECK(sns::url_policy_violation(long_host, policy, sns::UrlKind::signing_cert) == "URL is longer than 2048 bytes");
+  auto host_300 = "https://sns." + std::string(300, 'a') + ".amazonaws.com/x.pem";
+  CHECK(sns::url_policy_violation(host_300, policy, sns::UrlKind::signing_cert) == "host is longer than 253 bytes");
+  auto at_limit = "https://sns." + std::string(253 - 18, 'a') + ".amazonaws.com/x.pem";
+  CHECK(sns::url_policy_violation(at_limit, policy, sns::UrlKind::signing_cert).empty());
+}
+
+TEST_CASE("sns::verify_message fetches nothing for a message failing a check without network", "[sns]") {
+  auto fetcher = std::make_shared<FailingFetcher>();
+  sns::CertificateCache cache(fetcher);
+  SnsConfig config;  // production URL policy
+  const std::string topic = "arn:aws:sns:us-east-1:123456789012:mailerd-ses-events";
+  config.topic_arns = {topic};
+  const std::string cert = "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-0123456789abcdef.pem";
+  SECTION("topic not allowed") {
+    auto verdict = sns::verify_message(unsigned_notification("arn:aws:sns:us-east-1:999999999999:x", cert), config,
+                                       cache);
+    CHECK(verdict.stage == sns::Stage::topic_allowlist);
+  }
+  SECTION("SubscribeURL not an SNS URL") {
+    auto json = nlohmann::json::parse(unsigned_notification(topic, cert));
+    json["Type"] = "SubscriptionConfirmation";
+    json["SubscribeURL"] = "https://attacker.example/?Action=ConfirmSubscription";
+    json["Token"] = "t";
+    auto verdict = sns::verify_message(json.dump(), config, cache);
+    CHECK(verdict.stage == sns::Stage::subscribe_url);
+  }
+  SECTION("over-long certificate host") {
+    auto long_cert = "https://sns." + std::string(50'000, 'a') + ".amazonaws.com/x.pem";
+    auto verdict = sns::verify_message(unsigned_notification(topic, long_cert), config, cache);
+    CHECK(verdict.stage == sns::Stage::cert_url);
+  }
+#ifndef MAILER_PRE_FIX_CHECK
+  SECTION("x-amz-sns-* header contradicting the body") {
+    auto verdict = sns::verify_message(unsigned_notification(topic, cert), config, cache,
+                                       {"SubscriptionConfirmation", ""});
+    CHECK(verdict.stage == sns::Stage::headers);
+    verdict = sns::verify_message(unsigned_notification(topic, cert), config, cache, {"", topic + "-other"});
+    CHECK(verdict.stage == sns::Stage::headers);
+  }
+#endif
+  CHECK(fetcher->calls() == 0);
+}
+
+TEST_CASE("sns::CertificateCache fetches a failing URL once per failure period", "[sns]") {
+  auto fetcher = std::make_shared<FailingFetcher>();
+#ifndef MAILER_PRE_FIX_CHECK
+  test::FakeClock clock;
+  sns::CertificateCache cache(fetcher, 2, &clock);
+#else
+  sns::CertificateCache cache(fetcher, 2);
+#endif
+  const std::string url = "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-0.pem";
+  for (int i = 0; i < 5; ++i) {
+    auto key = cache.key_for(url);
+    REQUIRE_FALSE(key);
+    CHECK(key.error().code == ErrorCode::upstream_transient);
+    CHECK_THAT(key.error().detail, Catch::Contains("Couldn't resolve host name"));
+  }
+  CHECK(fetcher->calls() == 1);
+#ifndef MAILER_PRE_FIX_CHECK
+  SECTION("tried again once the period is over") {
+    clock.advance(sns::k_certificate_failure_ttl);
+    CHECK_FALSE(cache.key_for(url));
+    CHECK_FALSE(cache.key_for(url));
+    CHECK(fetcher->calls() == 2);
+  }
+  SECTION("at most max_entries failures are remembered, the oldest goes first") {
+    CHECK_FALSE(cache.key_for(url + "1"));
+    CHECK_FALSE(cache.key_for(url + "2"));  // evicts `url`
+    CHECK(fetcher->calls() == 3);
+    CHECK_FALSE(cache.key_for(url + "2"));
+    CHECK(fetcher->calls() == 3);
+    CHECK_FALSE(cache.key_for(url));
+    CHECK(fetcher->calls() == 4);
+  }
+#endif
 }
