@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <climits>
 #include <cstdlib>
+#include <cctype>
 #include <cstring>
 
 namespace mailer::http {
@@ -56,6 +57,20 @@ std::string_view to_string(Cut cut) {
   return "none";
 }
 
+void RangeHeaderFilter::apply(char* data, std::size_t size) {
+  static constexpr std::string_view k_line = "\nrange:";
+  for (std::size_t i = 0; i < size; ++i) {
+    char lower = static_cast<char>(std::tolower(static_cast<unsigned char>(data[i])));
+    if (lower == k_line[m_matched]) {
+      if (++m_matched < k_line.size()) continue;
+      data[i] = ' ';  // "Range bytes=0-": a line without a colon, which cpp-httplib drops
+      m_matched = 0;
+    } else {
+      m_matched = lower == '\n' ? 1 : 0;
+    }
+  }
+}
+
 ConnectionLimits ConnectionLimits::from(const ServerConfig& server) {
   return {server.header_timeout, server.body_timeout, server.keep_alive_timeout,
           2 * static_cast<std::size_t>(server.max_body_bytes) + 64 * 1024};
@@ -74,6 +89,7 @@ Connection::Connection(int fd, SSL* ssl, const ConnectionLimits& limits, int sto
 }
 
 void Connection::begin(Phase phase, milliseconds timeout) {
+  if (phase == Phase::header) m_range_filter.reset();
   m_phase = phase;
   m_deadline = steady_clock::now() + timeout;
   m_phase_bytes = 0;
@@ -190,6 +206,7 @@ ssize_t Connection::read(char* ptr, size_t size) {
   if (!count_read(bytes)) return -1;
   std::memcpy(ptr, m_buffer + m_buffer_begin, bytes);
   m_buffer_begin += bytes;
+  if (m_phase == Phase::header) m_range_filter.apply(ptr, bytes);
   return static_cast<ssize_t>(bytes);
 }
 

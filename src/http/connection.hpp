@@ -25,6 +25,12 @@
 // The socket is non-blocking and every wait is one poll(), which also wakes
 // on the server's stop signal while idle or reading headers, so stop() does
 // not wait out keep-alive connections.
+//
+// It also hides every `Range` header from cpp-httplib (RangeHeaderFilter):
+// mailerd serves no ranged content, and cpp-httplib 0.11.4 would answer
+// `Range: bytes=0-,0-,...` on any response with a multipart/byteranges body
+// repeating it thousands of times (a 6 KB request for a 40 MB answer), and
+// a malformed one with 416 before mailerd sees the request.
 
 #include <httplib.h>
 
@@ -44,6 +50,21 @@ inline constexpr std::size_t k_max_header_bytes = 64 * 1024;
 
 /// How long a connection closed with its request body unread keeps draining.
 inline constexpr std::chrono::seconds k_lingering_close{2};
+
+/// Makes the request line and headers that pass through it, in any pieces,
+/// lose the colon of each `Range:` header line (name case-insensitive), so
+/// cpp-httplib's header parser, which skips a line without one, never sees
+/// the header. Nothing else changes; a header line is never moved or resized.
+/// RFC 9110 §14.2: a server may ignore Range; the full answer is then a 200.
+class RangeHeaderFilter {
+ public:
+  /// Call at the start of each request's request line.
+  void reset() { m_matched = 1; }
+  void apply(char* data, std::size_t size);
+
+ private:
+  std::size_t m_matched = 1;  // characters of "\nrange:" seen; a request starts after a "\n"
+};
 
 /// Why mailerd ended a connection before its client was done; the names are
 /// the `reason` of the log line and of mailer_http_connections_closed_early_total.
@@ -86,6 +107,9 @@ class Connection final : public httplib::Stream {
   /// lingering close: closing with unread bytes sends a reset, which can
   /// destroy the 413 or 408 before the client has read it.
   void linger_if_body_unread();
+  /// True until cpp-httplib has the whole header and nothing was answered:
+  /// the server's hooks move the connection to the body and response phases.
+  bool reading_headers() const { return m_phase == Phase::header; }
   /// Why the last read or write failed on a deadline or limit, else Cut::none.
   Cut cut() const { return m_cut; }
   const std::string& remote_address() const { return m_remote_address; }
@@ -124,6 +148,7 @@ class Connection final : public httplib::Stream {
   Phase m_phase = Phase::header;
   Deadline m_deadline;
   std::size_t m_phase_bytes = 0;  // read in the header or body phase
+  RangeHeaderFilter m_range_filter;
   Cut m_cut = Cut::none;
   bool m_close = false;
   std::string m_remote_address;

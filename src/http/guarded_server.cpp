@@ -49,6 +49,21 @@ std::string refusal_response() {
                      k_problem_content_type, body.size(), body);
 }
 
+// cpp-httplib answers headers over the limit with 400 (through the server's
+// error handler), but a request line over it with nothing at all: its reader
+// fails before there is a request. Say the same in both cases.
+void answer_header_too_large(Connection& connection) {
+  auto body = header_too_large_problem().body.dump();
+  auto response = fmt::format("HTTP/1.1 400 Bad Request\r\nContent-Type: {}\r\nContent-Length: {}\r\n"
+                              "Connection: close\r\n\r\n{}",
+                              k_problem_content_type, body.size(), body);
+  for (std::size_t sent = 0; sent < response.size();) {
+    auto n = connection.write(response.data() + sent, response.size() - sent);
+    if (n <= 0) return;
+    sent += static_cast<std::size_t>(n);
+  }
+}
+
 void log_cut(const Connection& connection, const ServerConfig& config) {
   auto cut = connection.cut();
   if (cut == Cut::none || cut == Cut::shutdown) return;
@@ -147,6 +162,10 @@ class Guarded final : public Base, public GuardedServer {
       if (left != max_requests && !connection.wait_for_next_request()) break;
       bool closed = false;
       ok = this->process_request(connection, left == 1, closed, setup);
+      if (connection.cut() == Cut::header_too_large) {
+        if (connection.reading_headers()) answer_header_too_large(connection);
+        connection.close_after_response();  // drain what follows, so the 400 is not lost to a reset
+      }
       if (!ok || closed || connection.closing() || this->svr_sock_ == INVALID_SOCKET) break;
     }
     return ok;
@@ -191,6 +210,10 @@ std::unique_ptr<GuardedServer> GuardedServer::create(const ServerConfig& config)
 }
 
 bool refusing_connection() { return t_refusing; }
+
+Problem header_too_large_problem() {
+  return problem_for_status(400, fmt::format("the request line and headers exceed {} bytes", k_max_header_bytes));
+}
 
 // ---- ConnectionPool ---------------------------------------------------------
 

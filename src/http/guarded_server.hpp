@@ -14,6 +14,8 @@
 //   protected process_request, but on an http::Connection instead of
 //   cpp-httplib's SocketStream, so it knows the phase and the deadline. For
 //   TLS it does the SSL_accept itself, with SSLServer::ssl_context().
+// - http::Connection, the Stream handed to process_request, hides Range
+//   headers before cpp-httplib parses them (see connection.hpp).
 // - The listening socket (protected svr_sock_) is given a SOMAXCONN backlog;
 //   cpp-httplib listens with a backlog of 5, which drops the SYNs of a burst
 //   of new connections for a second.
@@ -23,6 +25,7 @@
 #include <memory>
 
 #include "mailer/core/config.hpp"
+#include "mailer/http/problem.hpp"
 
 namespace mailer::http {
 
@@ -44,6 +47,10 @@ class GuardedServer {
 /// True while the accept thread runs a connection's task only to refuse it:
 /// every thread of the pool is busy with server.max_connections connections.
 bool refusing_connection();
+
+/// The 400 for a request line and headers over k_max_header_bytes, whichever
+/// of the two passed it.
+Problem header_too_large_problem();
 
 /// httplib::TaskQueue with one thread per task (connection), started on
 /// demand up to `max_threads` and ended after a minute idle (beyond a few

@@ -40,6 +40,11 @@ void check_pattern(const std::string& pattern) {
 
 }  // namespace
 
+std::size_t body_limit(const Route& route, std::size_t server_max_body_bytes) {
+  if (route.access != Access::none) return server_max_body_bytes;
+  return std::min(route.unkeyed_body_limit, server_max_body_bytes);
+}
+
 std::optional<std::map<std::string, std::string>> match_pattern(std::string_view pattern,
                                                                 std::string_view path) {
   auto want = split_path(pattern);

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <string>
 
@@ -41,6 +42,11 @@ struct RequestState {
   std::string request_id;
   std::string route;   // the matched pattern; "-" when none
   std::string key_id;  // empty when no key was checked
+  // Decided by pre-routing from the request line and headers, before any
+  // body byte is read.
+  RouteMatch match;
+  std::optional<store::ApiKey> key;
+  std::size_t body_limit = 0;  // bytes
 };
 thread_local RequestState t_request;
 
@@ -48,8 +54,11 @@ thread_local RequestState t_request;
 // the pre-routing handler; they get their state here.
 RequestState& current_request(const httplib::Request& req) {
   if (!t_request.active) {
-    t_request = RequestState{true, std::chrono::steady_clock::now(),
-                             request_id_from(req.get_header_value("X-Request-Id")), "-", ""};
+    t_request = RequestState{};
+    t_request.active = true;
+    t_request.start = std::chrono::steady_clock::now();
+    t_request.request_id = request_id_from(req.get_header_value("X-Request-Id"));
+    t_request.route = "-";
   }
   return t_request;
 }
@@ -87,16 +96,62 @@ std::uint64_t declared_length(const httplib::Request& req) {
   return std::strtoull(req.get_header_value("Content-Length").c_str(), nullptr, 10);
 }
 
-// The rest of this request's body stays unread, so the connection cannot
-// carry another request: answer `problem`, and say so to the client and to
-// the connection.
-void refuse_body(const httplib::Request& req, httplib::Response& res, const Problem& problem) {
+bool has_body(const httplib::Request& req) {
+  return req.has_header("Transfer-Encoding") || declared_length(req) > 0;
+}
+
+// cpp-httplib writes "Connection: close" when the request asked for it.
+void announce_close(const httplib::Request& req) {
   auto& headers = const_cast<httplib::Request&>(req).headers;  // NOTE: see declare_empty_body
   headers.erase("Connection");
   headers.emplace("Connection", "close");
-  if (auto* connection = current_connection()) connection->close_after_response();
+}
+
+// Answers `problem` instead of reading the rest of the body. When a body
+// remains unread, the connection cannot carry another request: say so to the
+// client and to the connection.
+template <class ProblemOrError>
+void refuse_body(const httplib::Request& req, httplib::Response& res, const ProblemOrError& problem) {
+  if (has_body(req)) {
+    announce_close(req);
+    if (auto* connection = current_connection()) connection->close_after_response();
+  }
   res.set_header("X-Request-Id", current_request(req).request_id);
   write_problem(res, problem);
+}
+
+// RFC 9112 §6.3 (5): a Content-Length that is not one decimal number, or
+// several that differ, leaves the end of the body unknown; cpp-httplib
+// would use the first. That is an unrecoverable framing error: 400, close.
+std::optional<Problem> framing_problem(const httplib::Request& req) {
+  std::string first;
+  auto count = req.get_header_value_count("Content-Length");
+  for (std::size_t i = 0; i < count; ++i) {
+    std::string value = req.get_header_value("Content-Length", i);
+    bool digits = !value.empty() && value.size() <= 19 &&
+                  value.find_first_not_of("0123456789") == std::string::npos;
+    if (!digits || (i > 0 && value != first)) {
+      return problem_for(make_error(ErrorCode::invalid_input,
+                                    "Content-Length: must be one decimal number (RFC 9112 section 6.3)"));
+    }
+    if (i == 0) first = value;
+  }
+  return std::nullopt;
+}
+
+// Names the bound that applied: server.max_body_bytes, or the smaller one of
+// an unkeyed route.
+Problem too_large_problem(const RequestState& state, std::size_t max_body_bytes) {
+  if (state.body_limit == max_body_bytes || state.match.route == nullptr) {
+    return problem_for_status(413, fmt::format("request body exceeds server.max_body_bytes ({} bytes)",
+                                               max_body_bytes));
+  }
+  return problem_for_status(413, fmt::format("request body exceeds {} bytes, the limit of {} {}",
+                                             state.body_limit, state.match.route->method, state.route));
+}
+
+bool is_preflight(const httplib::Request& req, const RouteMatch& match) {
+  return req.method == "OPTIONS" && !match.allowed_methods.empty();
 }
 
 std::string detail_for_status(int status, long long max_body_bytes) {
@@ -142,55 +197,78 @@ struct Server::Impl {
   void install();
   Problem problem_before_routing(int status) const;
   httplib::Server::HandlerResponse before_body(const httplib::Request& req, httplib::Response& res);
+  bool admit(const httplib::Request& req, httplib::Response& res, RequestState& state);
+  bool check_route(const httplib::Request& req, httplib::Response& res, const RouteMatch& match);
   bool read_body(const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader);
   void dispatch(const httplib::Request& req, httplib::Response& res);
   void answer_preflight(const httplib::Request& req, httplib::Response& res, const RouteMatch& match);
   bool check_body(const httplib::Request& req, httplib::Response& res, const Route& route);
   bool check_key(const httplib::Request& req, httplib::Response& res, const Route& route,
-                 Context& context);
+                 RequestState& state);
   bool check_rate(httplib::Response& res, const Context& context);
   void finish_headers(const httplib::Request& req, httplib::Response& res);
   void log_request(const httplib::Request& req, const httplib::Response& res);
 };
 
+// After before_body admitted the request and its body was read.
 void Server::Impl::dispatch(const httplib::Request& req, httplib::Response& res) {
   auto& state = current_request(req);
   res.set_header("X-Request-Id", state.request_id);
-  auto match = router.match(req.method, req.path);
-  if (!match.pattern.empty()) state.route = match.pattern;
-  if (req.method == "OPTIONS" && !match.allowed_methods.empty()) {
-    return answer_preflight(req, res, match);
-  }
-  if (match.route == nullptr) {
-    if (match.allowed_methods.empty()) {
-      return write_problem(res, problem_for_status(404, "no route for " + req.path));
-    }
-    res.set_header("Allow", join(match.allowed_methods));
-    return write_problem(res, problem_for_status(405, fmt::format("{} is not allowed here; use {}",
-                                                                  req.method, join(match.allowed_methods))));
-  }
-  const Route& route = *match.route;
+  if (is_preflight(req, state.match)) return answer_preflight(req, res, state.match);
+  if (state.match.route == nullptr) return;  // NOTE: unreachable: before_body refused it
+  const Route& route = *state.match.route;
   if (!check_body(req, res, route)) return;
-  Context context{deps, state.request_id, std::move(match.params), std::nullopt};
-  if (!check_key(req, res, route, context)) return;
+  Context context{deps, state.request_id, std::move(state.match.params), std::move(state.key)};
   if (!check_rate(res, context)) return;
   if (route.idempotency != Idempotency::none) return idempotency.run(req, res, context, route);
   route.handler(req, res, context);
 }
 
-// Pre-routing: the headers are in, the body is next. A declared body over the
-// limit is refused here, before a byte of it is read.
+// Pre-routing: the headers are in, the body is next. Whatever can be refused
+// from the headers alone is refused here, before a byte of the body is read:
+// an unknown route would otherwise buffer a body nobody wants, and an
+// unauthenticated caller could make mailerd hold server.max_body_bytes per
+// connection.
 httplib::Server::HandlerResponse Server::Impl::before_body(const httplib::Request& req,
                                                            httplib::Response& res) {
   t_request.active = false;
-  current_request(req);
+  auto& state = current_request(req);
   if (auto* connection = current_connection()) connection->begin_body();
   declare_empty_body(req);
-  if (declared_length(req) <= static_cast<std::uint64_t>(deps.config.server.max_body_bytes)) {
-    return httplib::Server::HandlerResponse::Unhandled;
+  return admit(req, res, state) ? httplib::Server::HandlerResponse::Unhandled
+                                : httplib::Server::HandlerResponse::Handled;
+}
+
+// In order: framing, route, key and scope, the route's body limit. False with
+// the refusal written into `res`.
+bool Server::Impl::admit(const httplib::Request& req, httplib::Response& res, RequestState& state) {
+  if (auto problem = framing_problem(req)) {
+    refuse_body(req, res, *problem);
+    return false;
   }
-  refuse_body(req, res, problem_for_status(413, detail_for_status(413, deps.config.server.max_body_bytes)));
-  return httplib::Server::HandlerResponse::Handled;
+  state.match = router.match(req.method, req.path);
+  if (!state.match.pattern.empty()) state.route = state.match.pattern;
+  if (is_preflight(req, state.match)) return true;
+  if (!check_route(req, res, state.match)) return false;
+  const Route& route = *state.match.route;
+  if (!check_key(req, res, route, state)) return false;
+  const auto max_body_bytes = static_cast<std::size_t>(deps.config.server.max_body_bytes);
+  state.body_limit = body_limit(route, max_body_bytes);
+  if (declared_length(req) <= state.body_limit) return true;
+  refuse_body(req, res, too_large_problem(state, max_body_bytes));
+  return false;
+}
+
+bool Server::Impl::check_route(const httplib::Request& req, httplib::Response& res, const RouteMatch& match) {
+  if (match.route != nullptr) return true;
+  if (match.allowed_methods.empty()) {
+    refuse_body(req, res, problem_for_status(404, "no route for " + req.path));
+    return false;
+  }
+  res.set_header("Allow", join(match.allowed_methods));
+  refuse_body(req, res, problem_for_status(405, fmt::format("{} is not allowed here; use {}", req.method,
+                                                            join(match.allowed_methods))));
+  return false;
 }
 
 // Reads the body into req.body through `reader`, which hands it over piece by
@@ -200,7 +278,8 @@ httplib::Server::HandlerResponse Server::Impl::before_body(const httplib::Reques
 bool Server::Impl::read_body(const httplib::Request& req, httplib::Response& res,
                              const httplib::ContentReader& reader) {
   auto& body = const_cast<httplib::Request&>(req).body;  // NOTE: see declare_empty_body
-  const auto max = static_cast<std::size_t>(deps.config.server.max_body_bytes);
+  const auto& state = current_request(req);
+  const auto max = state.body_limit;
   bool too_large = false;
   auto receive = [&](const char* data, std::size_t length) {
     too_large = length > max - body.size();
@@ -213,12 +292,15 @@ bool Server::Impl::read_body(const httplib::Request& req, httplib::Response& res
   if (complete) return true;
   auto* connection = current_connection();
   auto cut = connection != nullptr ? connection->cut() : Cut::none;
-  int status = too_large || cut == Cut::body_too_large ? 413 : cut == Cut::body_timeout ? 408 : 0;
-  refuse_body(req, res,
-              status != 0 ? problem_for_status(status, detail_for_status(status, deps.config.server.max_body_bytes))
-                          : problem_for(make_error(ErrorCode::invalid_input,
-                                                   "the request body could not be read (bad chunked encoding, "
-                                                   "multipart boundary or compression)")));
+  if (too_large || cut == Cut::body_too_large) {
+    refuse_body(req, res, too_large_problem(state, static_cast<std::size_t>(deps.config.server.max_body_bytes)));
+  } else if (cut == Cut::body_timeout) {
+    refuse_body(req, res, problem_for_status(408, detail_for_status(408, deps.config.server.max_body_bytes)));
+  } else {
+    refuse_body(req, res, problem_for(make_error(ErrorCode::invalid_input,
+                                                 "the request body could not be read (bad chunked encoding, "
+                                                 "multipart boundary or compression)")));
+  }
   return false;
 }
 
@@ -245,20 +327,20 @@ bool Server::Impl::check_body(const httplib::Request& req, httplib::Response& re
 }
 
 bool Server::Impl::check_key(const httplib::Request& req, httplib::Response& res, const Route& route,
-                             Context& context) {
+                             RequestState& state) {
   if (route.access == Access::none) return true;
   auto db = deps.db.acquire();
   if (!db) {
-    write_problem(res, db.error());
+    refuse_body(req, res, db.error());
     return false;
   }
   auto key = authenticate(req.get_header_value("Authorization"), route.access, **db, deps.clock);
   if (!key) {
-    write_problem(res, key.error());
+    refuse_body(req, res, key.error());
     return false;
   }
-  t_request.key_id = key->id;
-  context.key = std::move(*key);
+  state.key_id = key->id;
+  state.key = std::move(*key);
   return true;
 }
 
@@ -316,7 +398,7 @@ Problem Server::Impl::problem_before_routing(int status) const {
                                    "server.header_timeout_seconds");
   }
   if (cut == Cut::header_too_large) {
-    return problem_for_status(400, fmt::format("the request line and headers exceed {} bytes", k_max_header_bytes));
+    return header_too_large_problem();
   }
   return problem_for_status(status, detail_for_status(status, deps.config.server.max_body_bytes));
 }
@@ -343,7 +425,9 @@ void Server::Impl::install() {
   s.Delete(".*", with_body);
   s.Options(".*", handler);
   s.set_error_handler(httplib::Server::HandlerWithResponse(
-      [this](const httplib::Request&, httplib::Response& res) {
+      [this](const httplib::Request& req, httplib::Response& res) {
+        auto* connection = current_connection();
+        if (connection != nullptr && connection->closing()) announce_close(req);
         if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;  // already a problem
         write_problem(res, problem_before_routing(res.status));
         return httplib::Server::HandlerResponse::Handled;

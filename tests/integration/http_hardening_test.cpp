@@ -220,11 +220,14 @@ TEST_CASE("mailerd stops reading a chunked body at server.max_body_bytes", "[int
   long baseline_kib = peak_rss_kib(mailerd.process().pid());
   REQUIRE(baseline_kib > 0);
 
-  // 256 MiB offered in 64 KiB chunks, without a key: the 413 must come after
-  // about 1 MiB, and nothing near the whole body may be held in memory.
+  auto key = mailerd.create_key("sender", "send");
+  const std::string authorization = "Authorization: Bearer " + key.key + "\r\n";
+
+  // 256 MiB offered in 64 KiB chunks: the 413 must come after about 1 MiB,
+  // and nothing near the whole body may be held in memory.
   Socket socket(mailerd.port());
-  REQUIRE(socket.send("POST /v1/batches HTTP/1.1\r\nHost: mailerd\r\nContent-Type: application/json\r\n"
-                      "Transfer-Encoding: chunked\r\n\r\n"));
+  REQUIRE(socket.send("POST /v1/batches HTTP/1.1\r\nHost: mailerd\r\nContent-Type: application/json\r\n" +
+                      authorization + "Transfer-Encoding: chunked\r\n\r\n"));
   std::atomic<bool> sending{true};
   std::thread sender([&] {
     const std::string chunk = "10000\r\n" + std::string(0x10000, ' ') + "\r\n";
@@ -243,8 +246,8 @@ TEST_CASE("mailerd stops reading a chunked body at server.max_body_bytes", "[int
 
   // A declared length over the limit is refused before any body byte is sent.
   Socket declared(mailerd.port());
-  REQUIRE(declared.send("POST /v1/batches HTTP/1.1\r\nHost: mailerd\r\nContent-Type: application/json\r\n"
-                        "Content-Length: 10737418240\r\n\r\n"));
+  REQUIRE(declared.send("POST /v1/batches HTTP/1.1\r\nHost: mailerd\r\nContent-Type: application/json\r\n" +
+                        authorization + "Content-Length: 10737418240\r\n\r\n"));
   auto started = steady_clock::now();
   CHECK(status_line(declared.receive(seconds(3), "}")) == "HTTP/1.1 413 Payload Too Large");
   CHECK(seconds_since(started) < 1.0);
@@ -292,4 +295,145 @@ TEST_CASE("mailerd over TLS keeps connections alive and cuts a silent handshake"
 
   CHECK(silent.closed_by(opened + seconds(4)));
   CHECK(seconds_since(opened) >= 1.8);
+}
+
+namespace {
+
+// What mailerd answers to `head` (request line and headers) alone, read
+// until it closes. The body it announces never comes, so an answer proves
+// mailerd decided without reading one.
+std::string answer_without_body(int port, const std::string& head) {
+  Socket socket(port);
+  REQUIRE(socket.send(head));
+  return socket.receive(seconds(5));
+}
+
+std::string problem_detail(const std::string& response) {
+  auto at = response.find("\r\n\r\n");
+  if (at == std::string::npos) return "";
+  auto body = nlohmann::json::parse(response.substr(at + 4), nullptr, false);
+  return body.is_object() && body.contains("detail") ? body["detail"].get<std::string>() : "";
+}
+
+bool has_header(const std::string& response, const std::string& line) {
+  auto head = response.substr(0, response.find("\r\n\r\n") + 2);
+  return head.find("\r\n" + line + "\r\n") != std::string::npos;
+}
+
+std::string ranges(int count) {
+  std::string value = "bytes=0-";
+  for (int i = 1; i < count; ++i) value += ",0-";
+  return value;
+}
+
+}  // namespace
+
+TEST_CASE("mailerd refuses a body unread when the route or the key is wrong", "[integration][http][hardening]") {
+  MailerdFixture mailerd;
+  auto reader = mailerd.create_key("reader", "read");
+  const std::string big = "Content-Type: application/json\r\nContent-Length: 60000000\r\n\r\n";
+
+  auto no_key = answer_without_body(mailerd.port(), "POST /v1/batches HTTP/1.1\r\nHost: m\r\n" + big);
+  CHECK(status_line(no_key) == "HTTP/1.1 401 Unauthorized");
+  CHECK(has_header(no_key, "Connection: close"));
+
+  auto low_scope = answer_without_body(
+      mailerd.port(), "POST /v1/batches HTTP/1.1\r\nHost: m\r\nAuthorization: Bearer " + reader.key + "\r\n" + big);
+  CHECK(status_line(low_scope) == "HTTP/1.1 403 Forbidden");
+
+  auto chunked = answer_without_body(mailerd.port(), "POST /v1/batches HTTP/1.1\r\nHost: m\r\n"
+                                                     "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n");
+  CHECK(status_line(chunked) == "HTTP/1.1 401 Unauthorized");
+  CHECK(has_header(chunked, "Connection: close"));
+
+  auto unknown = answer_without_body(mailerd.port(), "POST /no/such/route HTTP/1.1\r\nHost: m\r\n" + big);
+  CHECK(status_line(unknown) == "HTTP/1.1 404 Not Found");
+  CHECK(has_header(unknown, "Connection: close"));
+
+  auto wrong_method = answer_without_body(mailerd.port(), "PUT /v1/batches HTTP/1.1\r\nHost: m\r\n" + big);
+  CHECK(status_line(wrong_method) == "HTTP/1.1 405 Method Not Allowed");
+}
+
+TEST_CASE("mailerd holds the public webhook and unsubscribe bodies to their own bounds",
+          "[integration][http][hardening]") {
+  MailerdFixture mailerd;
+  auto webhook = answer_without_body(mailerd.port(), "POST /webhooks/ses HTTP/1.1\r\nHost: m\r\n"
+                                                     "Content-Type: text/plain\r\nContent-Length: 2097152\r\n\r\n");
+  CHECK(status_line(webhook) == "HTTP/1.1 413 Payload Too Large");
+  CHECK(has_header(webhook, "Connection: close"));
+  CHECK(problem_detail(webhook) == "request body exceeds 524288 bytes, the limit of POST /webhooks/ses");
+
+  // Chunked, the length is learned while reading: the 413 comes at 512 KiB.
+  Socket socket(mailerd.port());
+  REQUIRE(socket.send("POST /webhooks/ses HTTP/1.1\r\nHost: m\r\nContent-Type: text/plain\r\n"
+                      "Transfer-Encoding: chunked\r\n\r\n"));
+  std::atomic<bool> sending{true};
+  std::thread sender([&] {
+    const std::string chunk = "10000\r\n" + std::string(0x10000, 'x') + "\r\n";
+    for (int i = 0; i < 32 && sending && socket.send(chunk); ++i) {  // 2 MiB
+    }
+  });
+  auto chunked = socket.receive(seconds(10));
+  sending = false;
+  sender.join();
+  CHECK(status_line(chunked) == "HTTP/1.1 413 Payload Too Large");
+  CHECK(problem_detail(chunked) == "request body exceeds 524288 bytes, the limit of POST /webhooks/ses");
+
+  auto unsubscribe = answer_without_body(mailerd.port(), "POST /u/some-token HTTP/1.1\r\nHost: m\r\n"
+                                                         "Content-Type: application/x-www-form-urlencoded\r\n"
+                                                         "Content-Length: 65536\r\n\r\n");
+  CHECK(status_line(unsubscribe) == "HTTP/1.1 413 Payload Too Large");
+  CHECK(problem_detail(unsubscribe) == "request body exceeds 4096 bytes, the limit of POST /u/{token}");
+}
+
+TEST_CASE("mailerd ignores Range headers and serves the whole answer", "[integration][http][hardening]") {
+  MailerdFixture mailerd;
+  auto get = [&](const std::string& path, const std::string& range) {
+    Socket socket(mailerd.port());
+    REQUIRE(socket.send("GET " + path + " HTTP/1.1\r\nHost: m\r\nRange: " + range + "\r\nConnection: close\r\n\r\n"));
+    return socket.receive(seconds(5));
+  };
+  auto metrics = get("/metrics", ranges(2000));
+  CHECK(status_line(metrics) == "HTTP/1.1 200 OK");
+  CHECK(metrics.find("multipart/byteranges") == std::string::npos);
+  CHECK(metrics.find("Content-Range") == std::string::npos);
+  CHECK(metrics.find("mailer_http_connections_open") != std::string::npos);
+  CHECK(metrics.size() < 1024 * 1024);
+
+  auto missing = get("/no/such/route", ranges(2000));
+  CHECK(status_line(missing) == "HTTP/1.1 404 Not Found");
+  CHECK(problem_detail(missing) == "no route for /no/such/route");
+
+  for (std::string malformed : {"bytes=abc", "bytes=9-1", "pages=1-2"}) {
+    INFO(malformed);
+    auto health = get("/health", malformed);
+    CHECK(status_line(health) == "HTTP/1.1 200 OK");
+  }
+}
+
+TEST_CASE("mailerd answers differing Content-Length headers with 400 and closes", "[integration][http][hardening]") {
+  MailerdFixture mailerd;
+  for (std::string lengths : {"Content-Length: 2\r\nContent-Length: 40\r\n", "Content-Length: 2, 40\r\n"}) {
+    INFO(lengths);
+    auto response = answer_without_body(mailerd.port(), "POST /v1/batches HTTP/1.1\r\nHost: m\r\n"
+                                                        "Content-Type: application/json\r\n" + lengths + "\r\n{}");
+    CHECK(status_line(response) == "HTTP/1.1 400 Bad Request");
+    CHECK(has_header(response, "Connection: close"));
+    CHECK(problem_detail(response).starts_with("Content-Length: "));
+  }
+}
+
+TEST_CASE("mailerd answers a request line or headers over 64 KiB with 400 and closes",
+          "[integration][http][hardening]") {
+  MailerdFixture mailerd;
+  std::string long_line = "GET /" + std::string(70 * 1024, 'a') + " HTTP/1.1\r\nHost: m\r\n\r\n";
+  std::string long_headers = "GET /health HTTP/1.1\r\nHost: m\r\n";
+  for (int i = 0; i < 70; ++i) long_headers += "X-Pad-" + std::to_string(i) + ": " + std::string(1000, 'p') + "\r\n";
+  long_headers += "\r\n";
+  for (const auto& request : {long_line, long_headers}) {
+    auto response = answer_without_body(mailerd.port(), request);
+    CHECK(status_line(response) == "HTTP/1.1 400 Bad Request");
+    CHECK(has_header(response, "Connection: close"));
+    CHECK(problem_detail(response) == "the request line and headers exceed 65536 bytes");
+  }
 }

@@ -9,6 +9,7 @@
 // declare it in include/mailer/http/routes.hpp and call it from
 // register_all_routes (src/http/routes/all.cpp).
 
+#include <cstddef>
 #include <functional>
 #include <map>
 #include <optional>
@@ -48,6 +49,10 @@ struct Route {
   BodyKind body = BodyKind::none;
   Handler handler;
   Idempotency idempotency = Idempotency::none;
+  /// Access::none only: the largest body read, in bytes (0: no body). Nothing
+  /// vouches for an unkeyed caller before its body arrives, so each such
+  /// route bounds it to what its real callers send; see body_limit().
+  std::size_t unkeyed_body_limit = 0;
 };
 
 struct RouteMatch {
@@ -74,6 +79,12 @@ class Router {
  private:
   std::vector<Route> m_routes;
 };
+
+/// The most body bytes `route` reads, in bytes: `server_max_body_bytes`
+/// (server.max_body_bytes) for a keyed route, whose key is checked before
+/// the body is read; route.unkeyed_body_limit, never more than that, for an
+/// unkeyed one.
+std::size_t body_limit(const Route& route, std::size_t server_max_body_bytes);
 
 /// `params` for `pattern` against `path`, or nullopt when it does not match.
 std::optional<std::map<std::string, std::string>> match_pattern(std::string_view pattern,

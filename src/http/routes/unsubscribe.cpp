@@ -70,11 +70,17 @@ void unsubscribe(const httplib::Request& req, httplib::Response& res, Context& c
   res.set_content(page("You are unsubscribed", "<p>You will not receive these emails any more.</p>"), k_html);
 }
 
+// RFC 8058 §3.1: the one-click POST body is "List-Unsubscribe=One-Click"
+// (form-urlencoded or multipart/form-data); the confirmation form posts
+// "confirm=yes". Either fits many times over; the route is public.
+constexpr std::size_t k_max_unsubscribe_body_bytes = 4 * 1024;
+
 }  // namespace
 
 void register_unsubscribe_routes(Router& router) {
   router.add({"GET", "/u/{token}", Access::none, BodyKind::none, show_confirmation});
-  router.add({"POST", "/u/{token}", Access::none, BodyKind::none, unsubscribe});
+  router.add({"POST", "/u/{token}", Access::none, BodyKind::none, unsubscribe, Idempotency::none,
+              k_max_unsubscribe_body_bytes});
 }
 
 }  // namespace mailer::http

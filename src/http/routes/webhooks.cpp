@@ -128,13 +128,23 @@ void receive_sns(const httplib::Request& req, httplib::Response& res, Context& c
   }
 }
 
+// An SNS message is at most 256 KiB (262,144 bytes; "Messages must be UTF-8
+// encoded strings and at most 256 KB in size",
+// https://docs.aws.amazon.com/sns/latest/api/API_Publish.html). The HTTP
+// POST carries it as a JSON string, whose escaping (every quote of an SES
+// notification becomes \") can nearly double it, plus the envelope: type,
+// ids, topic, signature and certificate URL, under 2 KiB. Anything larger is
+// not from SNS, and the route is public, so it is refused unread.
+constexpr std::size_t k_max_sns_body_bytes = 512 * 1024;
+
 }  // namespace
 
 void register_webhook_routes(Router& router, std::shared_ptr<sns::CertificateCache> certificates) {
   router.add({"POST", "/webhooks/ses", Access::none, BodyKind::none,
               [certificates](const httplib::Request& req, httplib::Response& res, Context& context) {
                 receive_sns(req, res, context, *certificates);
-              }});
+              },
+              Idempotency::none, k_max_sns_body_bytes});
 }
 
 void register_webhook_routes(Router& router) {

@@ -78,7 +78,8 @@ Router throwing_router() {
   router.add({"POST", "/echo", Access::none, BodyKind::json,
               [](const httplib::Request& req, httplib::Response& res, Context&) {
                 write_json(res, 200, {{"bytes", req.body.size()}});
-              }});
+              },
+              Idempotency::none, std::size_t{1} << 20});  // held to max_body_bytes all the same
   return router;
 }
 
