@@ -318,7 +318,7 @@ TEST_CASE("Engine keeps an outcome the database refuses and never sends it twice
   // Well past the lease: the reaper must not hand the message out again.
   f.t.clock().advance(f.config.worker.lease + 10s);
   auto ticks = f.engine->stats().reaper_ticks;
-  REQUIRE(eventually([&] { return f.engine->stats().reaper_ticks >= ticks + 2; }, 5s));
+  REQUIRE(eventually([&] { return f.engine->stats().reaper_ticks >= ticks + 2; }));
   CHECK(f.state(id) == "sending");
   CHECK(f.ses.accepted_count() == 1);
 
@@ -390,7 +390,7 @@ TEST_CASE("Engine stops claiming a paused batch", "[jobs][engine]") {
   // Let the dispatcher run twice more (notify and its poll) with the pause in place.
   auto rounds = f.engine->stats().claim_rounds;
   f.engine->notify();
-  REQUIRE(eventually([&] { return f.engine->stats().claim_rounds >= rounds + 2; }, 2s));
+  REQUIRE(eventually([&] { return f.engine->stats().claim_rounds >= rounds + 2; }));
   CHECK(f.count_state("sent") == 2);
   CHECK(f.count_state("queued") == 8);
   CHECK(f.ses.accepted_count() == 2);
@@ -463,7 +463,7 @@ TEST_CASE("Engine holds bulk mail when the daily quota is spent", "[jobs][engine
   CHECK(test::message_int(f.t.db(), tx, "run_at_ms") == f.now() + 10 * 60 * 1000);
   auto rounds = f.engine->stats().claim_rounds;
   f.engine->notify();
-  REQUIRE(eventually([&] { return f.engine->stats().claim_rounds >= rounds + 2; }, 2s));
+  REQUIRE(eventually([&] { return f.engine->stats().claim_rounds >= rounds + 2; }));
   CHECK(f.state(bulk) == "queued");
   CHECK(test::message_int(f.t.db(), bulk, "attempts") == 0);
   CHECK(f.ses.accepted_count() == 0);
