@@ -37,14 +37,20 @@ for name in "${targets[@]}"; do
   [ -f "$dictionary" ] && options+=(-dict="$dictionary")
   echo "== fuzz_$name: ${seconds}s"
   log="$artifacts/last-run.log"
-  if ASAN_OPTIONS=abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  # -max_total_time is checked between inputs and -timeout bounds one input;
+  # timeout(1) is the backstop should libFuzzer itself hang.
+  if ASAN_OPTIONS=abort_on_error=1:detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+      timeout --kill-after=10 $((seconds + 120)) \
       "$binary" "${options[@]}" "$corpus" "$here/corpus/$name" > "$log" 2>&1; then
     grep -E '^stat::(number_of_executed_units|average_exec_per_sec|peak_rss_mb)' "$log"
     grep -E '^#[0-9]+[[:space:]]+DONE' "$log" | tail -n 1
   else
     failed+=("$name")
     tail -n 100 "$log"
-    echo "== fuzz_$name FAILED (whole log: $log); reproduce: $binary $artifacts/<crash file> (fuzz/README.md)"
+    input="$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$log" | tail -n 1)"
+    echo "== fuzz_$name FAILED; whole log: $log"
+    echo "   reproduce: $binary ${input:-$artifacts/<crash file>}"
+    echo "   then add a regression test in tests/unit/ (fuzz/README.md)"
   fi
 done
 if [ ${#failed[@]} -gt 0 ]; then
