@@ -18,6 +18,7 @@
 #include <fstream>
 #include <istream>
 #include <memory>
+#include <unordered_set>
 
 #include <fmt/format.h>
 
@@ -25,6 +26,12 @@ namespace mailer::service {
 namespace {
 
 constexpr std::string_view k_utf8_bom = "\xEF\xBB\xBF";
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
 
 // Owns an initialised csv_parser; csv_free releases its entry buffer.
 class CsvParser {
@@ -91,11 +98,13 @@ void on_field(void* data, std::size_t size, void* user) {
   state.record.push_back(std::move(field));
 }
 
+// A set, not CsvTable::column per name: that is quadratic in the columns.
 void check_header(ParseState& state) {
   const auto& header = state.table.header;
+  std::unordered_set<std::string> seen;
   for (std::size_t i = 0; i < header.size(); ++i) {
     if (header[i].empty()) return set_error(state, fmt::format("line {}: column {} has no name", state.record_line, i + 1));
-    if (state.table.column(header[i]) != i)
+    if (!seen.insert(lower(header[i])).second)
       return set_error(state, fmt::format("line {}: column \"{}\" appears twice", state.record_line, header[i]));
   }
 }
@@ -137,6 +146,23 @@ void feed_line(CsvParser& parser, ParseState& state, std::string_view line, bool
   else if (!blank(line)) record_open = true;
 }
 
+// std::getline with a bound: reads through the next LF (kept) or the end of
+// input, but at most `max` bytes; false when nothing was left to read.
+bool read_line(std::istream& in, std::string& line, std::size_t max) {
+  line.clear();
+  std::streambuf* buffer = in.rdbuf();
+  while (line.size() < max) {
+    int c = buffer->sbumpc();
+    if (c == std::char_traits<char>::eof()) {
+      in.setstate(std::ios::eofbit);
+      return !line.empty();
+    }
+    line.push_back(static_cast<char>(c));
+    if (c == '\n') return true;
+  }
+  return true;
+}
+
 Error located_error(const std::string& source_name, const std::string& message) {
   return make_error(ErrorCode::invalid_input, fmt::format("{}: {}", source_name, message));
 }
@@ -159,11 +185,19 @@ Result<CsvTable> read_csv(std::istream& in, const std::string& source_name) {
   if (!parser.ok()) return make_error(ErrorCode::internal, "cannot initialise the CSV parser");
   ParseState state;
   bool record_open = false;
+  std::size_t record_bytes = 0;  // of the record being read, over its lines
   std::string line;
-  while (state.error.empty() && std::getline(in, line)) {
-    if (!in.eof()) line.push_back('\n');
+  // One byte past the bound tells a record at the bound from one over it.
+  while (state.error.empty() && read_line(in, line, k_max_csv_record_bytes + 1 - record_bytes)) {
     if (state.line == 0 && line.starts_with(k_utf8_bom)) line.erase(0, k_utf8_bom.size());
+    record_bytes += line.size();
+    if (record_bytes > k_max_csv_record_bytes) {
+      set_error(state, fmt::format("line {}: record is longer than {} bytes",
+                                   record_open ? state.record_line : state.line + 1, k_max_csv_record_bytes));
+      break;
+    }
     feed_line(parser, state, line, record_open);
+    if (!record_open) record_bytes = 0;
   }
   if (in.bad()) return located_error(source_name, "read error");
   if (state.error.empty() && csv_fini(parser.get(), on_field, on_record_end, &state) != 0)

@@ -28,6 +28,11 @@ struct CsvTable {
   std::optional<std::size_t> column(std::string_view name) const;
 };
 
+/// Bytes one record (the header included) may take, over all its lines: a
+/// recipient's variables are at most 1 MiB of JSON anyway, and the bound keeps
+/// a file without line breaks from being read into memory whole.
+inline constexpr std::size_t k_max_csv_record_bytes = 2 * 1024 * 1024;
+
 /// Reads an RFC 4180 file with a header row: fields quoted with `"` may hold
 /// commas, doubled quotes and line breaks; records end in CRLF or LF; a UTF-8
 /// byte order mark is dropped; spaces are kept (they are data in RFC 4180);
@@ -35,7 +40,9 @@ struct CsvTable {
 /// Errors: invalid_input whose detail leads with `source_name` and the line,
 /// e.g. "recipients.csv: line 7: unterminated quoted field". Causes: no header,
 /// an empty or repeated column name, a record with a different number of
-/// fields than the header, a stray quote, an unterminated quote, bad UTF-8.
+/// fields than the header, a stray quote, an unterminated quote, bad UTF-8,
+/// a record over k_max_csv_record_bytes ("line 3: record is longer than
+/// 2097152 bytes", reading stops there).
 Result<CsvTable> read_csv(std::istream& in, const std::string& source_name);
 /// read_csv on the file at `path` (named by `path` as given in errors).
 /// Errors: as above, plus invalid_input "<path>: cannot open: <reason>".

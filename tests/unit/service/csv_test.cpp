@@ -152,3 +152,69 @@ TEST_CASE("csv_record output reads back when a field looks like a BOM or a recor
     CHECK(table.rows[0].fields == std::vector<std::string>{""});
   }
 }
+
+namespace {
+
+// An input of `fill` bytes without end, counting how many were taken: a
+// reader that buffered whole lines would take until the test ran out of memory.
+class EndlessInput : public std::streambuf {
+ public:
+  explicit EndlessInput(std::string start, char fill) : m_start(std::move(start)), m_fill(fill) {
+    m_chunk.assign(64 * 1024, fill);
+  }
+  std::size_t taken() const { return m_taken; }
+
+ protected:
+  int_type underflow() override {
+    if (gptr() != nullptr) m_taken += static_cast<std::size_t>(egptr() - eback());
+    std::string& next = m_start_served ? m_chunk : m_start;
+    m_start_served = true;
+    setg(next.data(), next.data(), next.data() + next.size());
+    return traits_type::to_int_type(next[0]);
+  }
+
+ private:
+  std::string m_start;
+  std::string m_chunk;
+  char m_fill;
+  bool m_start_served = false;
+  std::size_t m_taken = 0;
+};
+
+}  // namespace
+
+TEST_CASE("read_csv stops at a record longer than k_max_csv_record_bytes", "[service][csv]") {
+  using mailer::service::k_max_csv_record_bytes;
+  SECTION("a line without end") {
+    EndlessInput endless("email,name\nana@example.com,", 'x');
+    std::istream in(&endless);
+    auto table = read_csv(in, "huge.csv");
+    REQUIRE_FALSE(table);
+    CHECK(table.error().detail == "huge.csv: line 2: record is longer than 2097152 bytes");
+    CHECK(endless.taken() <= k_max_csv_record_bytes + 128 * 1024);
+  }
+  SECTION("a quoted field that goes on over many lines") {
+    EndlessInput endless("email,name\nana@example.com,\"", '\n');
+    std::istream in(&endless);
+    auto table = read_csv(in, "huge.csv");
+    REQUIRE_FALSE(table);
+    CHECK(table.error().detail == "huge.csv: line 2: record is longer than 2097152 bytes");
+    CHECK(endless.taken() <= k_max_csv_record_bytes + 128 * 1024);
+  }
+  SECTION("records at the bound are read, over many lines too") {
+    std::string name(k_max_csv_record_bytes - std::string("ana@example.com,\n").size(), 'n');
+    auto table = parse_ok("email,name\nana@example.com," + name + "\nbo@example.com,b\n");
+    CHECK(table.rows.size() == 2);
+    std::string lines(k_max_csv_record_bytes - std::string("ana@example.com,\"\"\n").size(), '\n');
+    CHECK(parse_ok("email,name\nana@example.com,\"" + lines + "\"\n").rows.size() == 1);
+    CHECK(parse_error("email,name\nana@example.com," + name + "n\n") ==
+          "recipients.csv: line 2: record is longer than 2097152 bytes");
+  }
+}
+
+TEST_CASE("read_csv finds a repeated column among 100,000", "[service][csv]") {
+  std::string header;
+  for (int i = 0; i < 100000; ++i) header += "c" + std::to_string(i) + ",";
+  CHECK(parse_ok(header + "email\n").header.size() == 100001);
+  CHECK(parse_error(header + "C5\n") == "recipients.csv: line 1: column \"C5\" appears twice");
+}
