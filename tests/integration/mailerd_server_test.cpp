@@ -156,6 +156,7 @@ TEST_CASE("POST /v1/admin/keys creates a key shown once", "[integration][http]")
     auto problem = body_of(res);
     for (const auto& e : problem["errors"]) fields.insert(e["field"]);
     CHECK(fields == std::set<std::string>{"name", "scope"});
+    CHECK(problem["errors"].dump().find("unknown scope 'root'; one of read, send, admin") != std::string::npos);
   }
   SECTION("unknown member: 400, no key made") {
     // A client asking for an expiring key must not get a permanent one.
