@@ -2,6 +2,8 @@
 # dependencies from Debian packages first (apt-get, idempotent).
 BUILD ?= build
 ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
@@ -16,11 +18,17 @@ DEB_PACKAGES = build-essential cmake ninja-build pkg-config git ca-certificates 
 # Needed by tests only, so the Docker build stage (which runs none) leaves them
 # out: prometheus provides promtool, which checks the /metrics output (issue #7).
 TEST_PACKAGES = prometheus
+# `make fuzz` only: clang and its runtime libraries (libFuzzer, ASan, UBSan).
+FUZZ_PACKAGES = clang-14 libclang-rt-14-dev
 
-.PHONY: deps build test test-asan demo bench package clean
+.PHONY: deps install-packages build test test-asan fuzz demo bench package clean
 
 deps:
-	@missing=$$(for p in $(DEB_PACKAGES) $(TEST_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null \
+	@$(MAKE) --no-print-directory install-packages PACKAGES="$(DEB_PACKAGES) $(TEST_PACKAGES)"
+
+# Installs the Debian packages of $(PACKAGES) that are missing (idempotent).
+install-packages:
+	@missing=$$(for p in $(PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null \
 	  | grep -q 'install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 	  echo "make deps: installing $$missing"; \
@@ -41,6 +49,14 @@ test-asan: deps
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ctest --output-on-failure -j $(JOBS)
 
+# Every fuzz/ target for $(FUZZ_SECONDS) s each under ASan+UBSan; fails on a crash.
+fuzz: deps
+	@$(MAKE) --no-print-directory install-packages PACKAGES="$(FUZZ_PACKAGES)"
+	cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_CXX_COMPILER=clang++-14 -DMAILER_FUZZ=ON \
+	  -DMAILER_WERROR=OFF -DBUILD_TESTING=OFF
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz
+	FUZZ_JOBS=$(JOBS) ./fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
 demo: build
 	./examples/demo.sh $(BUILD)
 
@@ -51,4 +67,4 @@ package: build
 	cd $(BUILD) && cpack -G DEB
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

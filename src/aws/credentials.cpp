@@ -148,6 +148,11 @@ bool parse_iso8601_utc(const std::string& text, Clock::time_point& out) {
   if (rest != "Z") return false;
   std::time_t seconds = timegm(&parts);
   if (seconds == static_cast<std::time_t>(-1)) return false;
+  // Clock counts nanoseconds in 64 bits (years 1678-2262); converting a time
+  // outside that range overflows, so such an answer is malformed too.
+  constexpr auto k_earliest = std::chrono::ceil<std::chrono::seconds>(Clock::time_point::duration::min()).count();
+  constexpr auto k_latest = std::chrono::floor<std::chrono::seconds>(Clock::time_point::duration::max()).count();
+  if (seconds < k_earliest || seconds > k_latest) return false;
   out = Clock::time_point(std::chrono::seconds(seconds));
   return true;
 }

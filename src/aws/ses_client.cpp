@@ -120,6 +120,20 @@ Result<AccountQuota> parse_account(std::string_view body) {
   return out;
 }
 
+Result<std::string> parse_send_email_answer(std::string_view body) {
+  auto json = parse_json(body, "SendEmail answer");
+  auto id = json ? string_member(*json, "MessageId") : Result<std::string>(std::move(json).error());
+  if (!id || id->empty()) {
+    // Accepted (2xx) but unreadable: retrying could send twice, so not transient.
+    Error error = make_error(ErrorCode::upstream_permanent,
+                             "SendEmail: 2xx answer without a MessageId (" +
+                                 (id ? std::string("MessageId: empty") : id.error().detail) + ")");
+    error.upstream_code = "MalformedResponse";
+    return error;
+  }
+  return std::move(*id);
+}
+
 std::string resolve_ses_endpoint(const SesConfig& config, const EnvGetter& env) {
   if (!config.endpoint.empty()) return strip_slashes(config.endpoint);
   auto ignore = env("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS");
@@ -215,17 +229,7 @@ Result<net::HttpResponse> SesClient::call(const std::string& method, const std::
 Result<std::string> SesClient::send_email(const SendRequest& request) {
   auto response = call("POST", "/v2/email/outbound-emails", send_email_body(request));
   if (!response) return std::move(response).error();
-  auto json = parse_json(response->body, "SendEmail answer");
-  auto id = json ? string_member(*json, "MessageId") : Result<std::string>(std::move(json).error());
-  if (!id || id->empty()) {
-    // Accepted (2xx) but unreadable: retrying could send twice, so not transient.
-    Error error = make_error(ErrorCode::upstream_permanent,
-                             "SendEmail: 2xx answer without a MessageId (" +
-                                 (id ? std::string("MessageId: empty") : id.error().detail) + ")");
-    error.upstream_code = "MalformedResponse";
-    return error;
-  }
-  return std::move(*id);
+  return parse_send_email_answer(response->body);
 }
 
 Result<AccountQuota> SesClient::get_account() {

@@ -67,7 +67,8 @@ std::string shown_value(const ConfigKey& row, const ConfigValue& value) {
 std::string shown_json(const ConfigKey& row, const ConfigValue& value) {
   if (is_empty_string(value)) return "null";
   if (row.secret != Secret::no) return json_quoted(mask(row, std::get<std::string>(value)));
-  return to_json(value).dump();
+  // A path may hold any byte but NUL; the JSON shown for it stays valid UTF-8.
+  return to_json(value).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 std::string shown_raw(const ConfigKey& row, std::string_view raw) {

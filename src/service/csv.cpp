@@ -180,8 +180,11 @@ Result<CsvTable> read_csv(const std::filesystem::path& path) {
 }
 
 std::string csv_field(std::string_view value) {
+  // NOTE: a leading U+FEFF is quoted too: unquoted at the start of a file,
+  // read_csv would drop it as a byte order mark.
   bool needs_quotes = value.find_first_of(",\"\r\n") != std::string_view::npos ||
-                      (!value.empty() && (value.front() == ' ' || value.back() == ' '));
+                      (!value.empty() && (value.front() == ' ' || value.back() == ' ')) ||
+                      value.starts_with(k_utf8_bom);
   if (!needs_quotes) return std::string(value);
   std::string out = "\"";
   for (char c : value) {
@@ -193,6 +196,8 @@ std::string csv_field(std::string_view value) {
 }
 
 std::string csv_record(const std::vector<std::string>& values) {
+  // One empty field alone would be an empty line, which read_csv skips.
+  if (values.size() == 1 && values[0].empty()) return "\"\"\r\n";
   std::string out;
   for (std::size_t i = 0; i < values.size(); ++i) {
     if (i > 0) out += ',';

@@ -73,7 +73,8 @@ Result<Credentials> credentials_from_imds(const ImdsOptions& options);
 /// https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/instancedata-data-categories.html
 Result<Credentials> parse_imds_credentials(std::string_view body);
 
-/// Parses "2026-11-30T22:39:16Z" (IMDS Expiration); false when malformed.
+/// Parses "2026-11-30T22:39:16Z" (IMDS Expiration); false when malformed or
+/// outside what Clock::time_point holds (years 1678-2262).
 bool parse_iso8601_utc(const std::string& text, Clock::time_point& out);
 
 /// The whole chain with a cache: thread-safe, shared by every SesClient.

@@ -66,6 +66,14 @@ std::string send_email_body(const SendRequest& request);
 /// https://docs.aws.amazon.com/ses/latest/APIReference-V2/API_GetAccount.html
 Result<AccountQuota> parse_account(std::string_view body);
 
+/// The MessageId of a 2xx SendEmail answer: a non-empty string member of a JSON
+/// object, read by parse_json (at most 1 MB, 64 levels). Errors: upstream_permanent
+/// with upstream_code "MalformedResponse", detail "SendEmail: 2xx answer without a
+/// MessageId (<reason>)": SES accepted the message, so resending could deliver it
+/// twice. Never throws.
+/// https://docs.aws.amazon.com/ses/latest/APIReference-V2/API_SendEmail.html
+Result<std::string> parse_send_email_answer(std::string_view body);
+
 /// Maps an SES error response to an Error (ses-v2.md §4):
 ///  upstream_throttled: 429, TooManyRequestsException, ThrottlingException,
 ///    "Daily message quota exceeded", SendingPausedException (wait, do not burn attempts)
@@ -84,10 +92,8 @@ class SesClient {
   /// POST /v2/email/outbound-emails. Returns the SES MessageId. Errors as in
   /// classify_ses_error; network failures upstream_transient (the request may
   /// or may not have been accepted: SendEmail has no idempotency token);
-  /// credential problems come from CredentialsProvider::get. A 2xx answer
-  /// without a non-empty string MessageId (not JSON, wrong type, too deep or
-  /// over 1 MB) is upstream_permanent "MalformedResponse": resending could
-  /// deliver twice.
+  /// credential problems come from CredentialsProvider::get; a 2xx answer is
+  /// read by parse_send_email_answer.
   Result<std::string> send_email(const SendRequest& request);
 
   /// GET /v2/email/account, read by parse_account. A malformed 2xx answer is

@@ -127,7 +127,9 @@ struct ConfigEntry {
                           // and set; "(unset)" when an optional string is empty
   ConfigSource source;
   std::string env_name;   // the variable that set it, when source == env
-  std::string value_json{};  // the same value as JSON text: 16, "auto", [], null when unset
+  // The same value as JSON text: 16, "auto", [], null when unset; bytes that
+  // are not UTF-8 shown as U+FFFD.
+  std::string value_json{};
 };
 
 struct LoadedConfig {

@@ -42,10 +42,12 @@ Result<CsvTable> read_csv(std::istream& in, const std::string& source_name);
 Result<CsvTable> read_csv(const std::filesystem::path& path);
 
 /// One field quoted as RFC 4180 requires: wrapped in `"` (inner quotes
-/// doubled) when it holds a comma, quote, CR or LF, or starts or ends with a
-/// space; otherwise as is.
+/// doubled) when it holds a comma, quote, CR or LF, starts or ends with a
+/// space, or starts with a UTF-8 byte order mark; otherwise as is.
 std::string csv_field(std::string_view value);
-/// One record: csv_field of each value, comma-separated, ended by CRLF (RFC 4180 §2).
+/// One record: csv_field of each value, comma-separated, ended by CRLF (RFC 4180 §2);
+/// a record of one empty field is `""` so that it is not an empty line. read_csv
+/// reads every record written so back as it was.
 std::string csv_record(const std::vector<std::string>& values);
 
 }  // namespace mailer::service

@@ -146,6 +146,17 @@ TEST_CASE("parse_iso8601_utc", "[aws][credentials]") {
   CHECK_FALSE(parse_iso8601_utc("2026-01-01T00:00:00+02:00", t));
 }
 
+TEST_CASE("parse_iso8601_utc refuses times a Clock::time_point cannot hold", "[aws][credentials]") {
+  // Found by fuzz/ses_response: year 226 overflowed the seconds -> nanoseconds
+  // conversion (undefined behaviour, a garbage expiry in practice).
+  Clock::time_point t;
+  CHECK_FALSE(parse_iso8601_utc("226-11-30T22:39:16Z", t));
+  CHECK_FALSE(parse_iso8601_utc("1600-01-01T00:00:00Z", t));
+  CHECK_FALSE(parse_iso8601_utc("9999-12-31T23:59:59Z", t));
+  REQUIRE(parse_iso8601_utc("2200-01-01T00:00:00Z", t));
+  CHECK(t == Clock::time_point(std::chrono::seconds(7258118400)));
+}
+
 TEST_CASE("CredentialsProvider follows the chain in order", "[aws][credentials]") {
   (void)curl_global();
   test::TempDir dir;

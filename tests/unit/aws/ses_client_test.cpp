@@ -257,6 +257,20 @@ TEST_CASE("parse_account refuses numbers that cannot be a quota", "[aws][ses]") 
   CHECK(unlimited->max_24_hour_send == -1);
 }
 
+TEST_CASE("parse_send_email_answer wants a non-empty string MessageId", "[aws][ses]") {
+  CHECK(parse_send_email_answer(R"({"MessageId":"0100-abc"})").value() == "0100-abc");
+  const std::vector<std::string> bodies{"{}", R"({"MessageId":""})", R"({"MessageId":7})", "[]", "", "<html>",
+                                        R"({"MessageId":)" + k_deep + "}"};
+  for (const auto& body : bodies) {
+    INFO(body.substr(0, 40));
+    auto id = parse_send_email_answer(body);
+    REQUIRE_FALSE(id);
+    CHECK(id.error().code == ErrorCode::upstream_permanent);
+    CHECK(id.error().upstream_code == "MalformedResponse");
+    CHECK(id.error().detail.starts_with("SendEmail: 2xx answer without a MessageId ("));
+  }
+}
+
 TEST_CASE("SesClient turns malformed 2xx answers into errors of the call", "[aws][ses]") {
   static net::CurlGlobal curl;
   test::LoopbackServer ses;

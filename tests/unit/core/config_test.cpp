@@ -547,6 +547,17 @@ TEST_CASE("load_config masks secrets in entries", "[core][config]") {
   CHECK(entry(*short_id, "ses.access_key_id").value == "********");
 }
 
+TEST_CASE("load_config takes values that are not UTF-8", "[core][config]") {
+  // Found by fuzz/config: a path byte like 0xFF (fine on Linux) made the
+  // entry's JSON throw json::type_error out of load_config.
+  const std::string path = "/var/lib/mailerd/\xff.db";
+  Result<LoadedConfig> loaded = mailer::make_error(mailer::ErrorCode::internal, "not run");
+  REQUIRE_NOTHROW(loaded = load_env({{"MAILER_DB_PATH", path}}));
+  REQUIRE(loaded);
+  CHECK(loaded->config.db.path == path);
+  CHECK(entry(*loaded, "db.path").value_json == "\"/var/lib/mailerd/\xef\xbf\xbd.db\"");
+}
+
 TEST_CASE("print_config_errors lists every problem", "[core][config]") {
   auto result = load_env({{"MAILER_WORKER_CONCURRENCY", "0"}, {"MAILER_SERVER_PORT", "x"}});
   REQUIRE_FALSE(result);

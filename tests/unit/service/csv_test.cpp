@@ -135,3 +135,20 @@ TEST_CASE("csv_record quotes what RFC 4180 requires and reads back", "[service][
   auto table = parse_ok(csv_record(header) + record);
   CHECK(table.rows.at(0).fields == values);
 }
+
+// Found by fuzz/csv.cpp: both records below read back differently before.
+TEST_CASE("csv_record output reads back when a field looks like a BOM or a record is empty",
+          "[service][csv]") {
+  SECTION("a first field starting with U+FEFF is quoted, not dropped as a byte order mark") {
+    const std::string bom_name = "\xEF\xBB\xBF\temail";
+    CHECK(csv_record({bom_name, "x"}) == "\"" + bom_name + "\",x\r\n");
+    auto table = parse_ok(csv_record({bom_name, "x"}));
+    CHECK(table.header == std::vector<std::string>{bom_name, "x"});
+  }
+  SECTION("a record of one empty field is written as \"\" and kept") {
+    CHECK(csv_record({""}) == "\"\"\r\n");
+    auto table = parse_ok(csv_record({"email"}) + csv_record({""}) + csv_record({"a@example.com"}));
+    REQUIRE(table.rows.size() == 2);
+    CHECK(table.rows[0].fields == std::vector<std::string>{""});
+  }
+}
