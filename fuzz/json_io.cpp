@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "mailer/core/config.hpp"
 #include "mailer/http/json_io.hpp"
 #include "mailer/render/template.hpp"
 
@@ -44,7 +45,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   switch (data[0]) {
     case 't': (void)json_io::parse_template_input(body); break;
     case 'r': read_render_request(body); break;
-    case 'b': (void)json_io::parse_batch_request(body); break;
+    case 'b': (void)json_io::parse_batch_request(body, mailer::LimitsConfig{}.max_recipients); break;
     case 'm': (void)json_io::parse_message_request(body); break;
     case 's': (void)json_io::parse_suppression_input(body); break;
     case 'q': (void)json_io::parse_event_query(query_lines(body)); break;

@@ -5,6 +5,10 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
+#include <optional>
+
+#include <fmt/format.h>
 
 #include <nlohmann/json.hpp>
 
@@ -71,6 +75,20 @@ Error prefixed(const std::string& prefix, Error error) {
   return error;
 }
 
+// Numbers that parse but cannot be a quota. Taken as given they would set the
+// send rate to its floor (0 or less) or leave the daily quota meaningless.
+std::optional<std::string> quota_problem(const AccountQuota& quota) {
+  auto shown = [](double value) { return fmt::format("{}", value); };
+  if (!std::isfinite(quota.max_send_rate) || quota.max_send_rate <= 0)
+    return "MaxSendRate: " + shown(quota.max_send_rate) + ": must be a positive number";
+  // -1 is SES's "unlimited" (sandbox-free accounts with no daily cap).
+  if (quota.max_24_hour_send != -1 && !(std::isfinite(quota.max_24_hour_send) && quota.max_24_hour_send >= 0))
+    return "Max24HourSend: " + shown(quota.max_24_hour_send) + ": must be -1 (unlimited) or a number, 0 or more";
+  if (!std::isfinite(quota.sent_last_24_hours) || quota.sent_last_24_hours < 0)
+    return "SentLast24Hours: " + shown(quota.sent_last_24_hours) + ": must be a number, 0 or more";
+  return std::nullopt;
+}
+
 }  // namespace
 
 Result<AccountQuota> parse_account(std::string_view body) {
@@ -91,6 +109,7 @@ Result<AccountQuota> parse_account(std::string_view body) {
     if (!value) return prefixed("SendQuota.", std::move(value).error());
     *target = *value;
   }
+  if (auto why = quota_problem(out)) return make_error(ErrorCode::invalid_input, "SendQuota." + *why);
   const std::pair<const char*, bool*> switches[] = {{"SendingEnabled", &out.sending_enabled},
                                                     {"ProductionAccessEnabled", &out.production_access_enabled}};
   for (const auto& [name, target] : switches) {

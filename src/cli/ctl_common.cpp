@@ -36,6 +36,7 @@ void CtlContext::fail(const Error& error, int exit_code_to_use) {
   } else {
     std::cerr << "mailerctl: " << error.detail << "\n";
     for (const auto& field : error.fields) std::cerr << "  " << field.field << ": " << field.message << "\n";
+    if (auto note = error.fields.omitted_note()) std::cerr << "  " << note->message << "\n";
   }
   exit_code = exit_code_to_use;
 }

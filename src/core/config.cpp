@@ -292,7 +292,7 @@ class Loader {
 
   Config m_config;
   std::map<std::string_view, Origin> m_origins;
-  std::vector<FieldError> m_errors;
+  FieldErrors m_errors;
 };
 
 void Loader::apply(const ConfigKey& row, const ConfigValue& value, const std::string& shown, Origin origin,
@@ -452,7 +452,7 @@ void Loader::check_cross_key_rules() {
 Result<LoadedConfig> Loader::finish() {
   if (!m_errors.empty()) {
     Error error = make_error(ErrorCode::invalid_input, fmt::format("invalid configuration ({} problem{})",
-                                                                   m_errors.size(), m_errors.size() == 1 ? "" : "s"));
+                                                                   m_errors.total(), m_errors.total() == 1 ? "" : "s"));
     error.fields = std::move(m_errors);
     return error;
   }

@@ -3,6 +3,9 @@
 // getter/setter into Config. Loading (config.cpp) and `mailerctl config check`
 // work only from this table, and a unit test holds it to examples/mailerd.toml.
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <fmt/format.h>
 
 #include <regex>
@@ -93,6 +96,16 @@ std::string fraction(const ConfigValue& v) {
 
 std::string non_empty(const ConfigValue& v) {
   return std::get<std::string>(v).empty() ? "must not be empty" : "";
+}
+
+// The listener takes an address, not a name: a name would be looked up once at
+// start, and a typo would only show as a bind failure after start-up.
+std::string ip_address(const ConfigValue& v) {
+  const auto& text = std::get<std::string>(v);
+  if (text.empty()) return non_empty(v);
+  unsigned char buffer[sizeof(in6_addr)];
+  if (inet_pton(AF_INET, text.c_str(), buffer) == 1 || inet_pton(AF_INET6, text.c_str(), buffer) == 1) return "";
+  return "must be an IPv4 or IPv6 address such as 127.0.0.1, 0.0.0.0 or ::";
 }
 
 bool is_http_url(const std::string& url) {
@@ -205,7 +218,7 @@ const std::vector<ConfigKey>& config_keys() {
   using T = ConfigType;
   static const std::vector<ConfigKey> k_config_key_table = {
     {"server.listen", "MAILER_SERVER_LISTEN", {}, T::string, R"("127.0.0.1")",
-     "address to bind (0.0.0.0 for all interfaces)", k_no, non_empty,
+     "IPv4 or IPv6 address to bind (0.0.0.0 for all interfaces)", k_no, ip_address,
      set_string<&C::server, &ServerConfig::listen>, get_string<&C::server, &ServerConfig::listen>},
     {"server.port", "MAILER_SERVER_PORT", {{"PORT"}}, T::integer, "8080",
      "TCP port; 0 picks a free port and logs it", k_no, int_range<0, 65535>,

@@ -21,4 +21,9 @@ std::string_view to_string(ErrorCode code) {
   return "internal";
 }
 
+std::optional<FieldError> FieldErrors::omitted_note() const {
+  if (m_omitted == 0) return std::nullopt;
+  return FieldError{"...", std::to_string(m_omitted) + " more error" + (m_omitted == 1 ? "" : "s") + " not listed"};
+}
+
 }  // namespace mailer

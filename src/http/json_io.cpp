@@ -18,7 +18,7 @@ using nlohmann::json;
 // client learns them all at once. Field names get `prefix` ("content.").
 class Reader {
  public:
-  Reader(const json& object, std::vector<FieldError>& errors, std::string prefix = {})
+  Reader(const json& object, FieldErrors& errors, std::string prefix = {})
       : m_object(object), m_errors(errors), m_prefix(std::move(prefix)) {}
 
   /// Reports members not in `known` (a typo must not be silently ignored).
@@ -44,7 +44,7 @@ class Reader {
     if (value == nullptr) return std::nullopt;
     if (!value->is_number_integer() || value->get<std::int64_t>() < 1 ||
         value->get<std::int64_t>() > 1'000'000'000) {
-      return fail(name, "must be a positive integer"), std::nullopt;
+      return fail(name, "must be a whole number from 1 to 1000000000"), std::nullopt;
     }
     return value->get<int>();
   }
@@ -93,6 +93,7 @@ class Reader {
   }
 
   void fail(const std::string& name, std::string message) {
+    if (m_errors.full()) return m_errors.push_back({});  // counted; its name need not be built
     m_errors.push_back({m_prefix + name, std::move(message)});
   }
 
@@ -105,11 +106,11 @@ class Reader {
 
  private:
   const json& m_object;
-  std::vector<FieldError>& m_errors;
+  FieldErrors& m_errors;
   std::string m_prefix;
 };
 
-Error invalid(std::string detail, std::vector<FieldError> fields) {
+Error invalid(std::string detail, FieldErrors fields) {
   return Error{ErrorCode::invalid_input, std::move(detail), std::move(fields)};
 }
 
@@ -137,7 +138,7 @@ std::optional<std::int64_t> parse_whole(const std::string& text) {
 }
 
 void read_recipients(json& recipients, std::vector<service::RecipientInput>& out,
-                     std::vector<FieldError>& errors) {
+                     FieldErrors& errors) {
   if (!recipients.is_array()) {
     errors.push_back({"recipients", "required: an array of {email, variables}"});
     return;
@@ -182,7 +183,7 @@ std::optional<std::string> query_value(const QueryParams& params, const std::str
 
 Result<service::PageParams> parse_page_params(const QueryParams& params) {
   service::PageParams page;
-  std::vector<FieldError> errors;
+  FieldErrors errors;
   if (auto limit = query_value(params, "limit")) {
     auto value = parse_whole(*limit);
     if (!value || *value < 1 || *value > service::k_max_page_limit) {
@@ -207,7 +208,7 @@ Result<service::PageParams> parse_page_params(const QueryParams& params) {
 Result<service::TemplateInput> parse_template_input(const std::string& body) {
   auto object = parse_json_object(body);
   if (!object) return std::move(object).error();
-  std::vector<FieldError> errors;
+  FieldErrors errors;
   Reader reader(*object, errors);
   reader.reject_unknown({"name", "subject", "html", "text"});
   service::TemplateInput input;
@@ -224,7 +225,7 @@ Result<RenderRequest> parse_render_request(const std::string& body) {
   if (body.empty()) return request;
   auto object = parse_json_object(body);
   if (!object) return std::move(object).error();
-  std::vector<FieldError> errors;
+  FieldErrors errors;
   Reader reader(*object, errors);
   reader.reject_unknown({"variables", "version"});
   auto variables = reader.any("variables");
@@ -234,10 +235,16 @@ Result<RenderRequest> parse_render_request(const std::string& body) {
   return request;
 }
 
-Result<service::BatchRequest> parse_batch_request(const std::string& body) {
+Result<service::BatchRequest> parse_batch_request(const std::string& body, int max_recipients) {
   auto object = parse_json_object(body);
   if (!object) return std::move(object).error();
-  std::vector<FieldError> errors;
+  // Counted before any per-recipient work, so an oversized list costs no more
+  // than its parse (and is refused as too large, not listed entry by entry).
+  if (auto recipients = object->find("recipients"); recipients != object->end() && recipients->is_array()) {
+    if (auto fits = service::check_recipient_count(recipients->size(), max_recipients); !fits)
+      return std::move(fits).error();
+  }
+  FieldErrors errors;
   Reader reader(*object, errors);
   reader.reject_unknown({"template_id", "template_version", "content", "from", "reply_to", "variables",
                          "recipients", "metadata", "tags", "configuration_set", "send_at",
@@ -268,7 +275,7 @@ Result<service::BatchRequest> parse_batch_request(const std::string& body) {
 Result<service::MessageRequest> parse_message_request(const std::string& body) {
   auto object = parse_json_object(body);
   if (!object) return std::move(object).error();
-  std::vector<FieldError> errors;
+  FieldErrors errors;
   Reader reader(*object, errors);
   reader.reject_unknown({"from", "to", "template_id", "template_version", "content", "variables",
                          "reply_to", "tags", "configuration_set"});
@@ -289,7 +296,7 @@ Result<service::MessageRequest> parse_message_request(const std::string& body) {
 Result<service::SuppressionInput> parse_suppression_input(const std::string& body) {
   auto object = parse_json_object(body);
   if (!object) return std::move(object).error();
-  std::vector<FieldError> errors;
+  FieldErrors errors;
   Reader reader(*object, errors);
   reader.reject_unknown({"email", "reason", "scope", "detail"});
   service::SuppressionInput input;

@@ -66,6 +66,7 @@ Problem problem_for(const Error& error) {
   if (!error.fields.empty()) {
     auto errors = nlohmann::json::array();
     for (const auto& f : error.fields) errors.push_back({{"field", f.field}, {"message", f.message}});
+    if (auto note = error.fields.omitted_note()) errors.push_back({{"field", note->field}, {"message", note->message}});
     problem.body["errors"] = std::move(errors);
   }
   if (error.code == ErrorCode::unauthorized) {

@@ -30,6 +30,7 @@
 #include <array>
 #include <cctype>
 #include <charconv>
+#include <cstdio>
 #include <map>
 #include <set>
 
@@ -58,6 +59,7 @@ struct CompiledParts {
   std::optional<CompiledPart> html;
   std::optional<CompiledPart> text;
   std::vector<TemplateVariable> variables;
+  std::vector<std::string> subject_names;  // the names the subject uses, as in variables
 };
 
 namespace {
@@ -223,7 +225,7 @@ std::map<std::string, std::size_t, std::less<>> measure_sections(const std::stri
 
 /// Part `field`: the kainjow template, or the FieldErrors that stop it.
 std::optional<CompiledPart> compile_part(const std::string& field, const std::string& text,
-                                         std::vector<FieldError>& errors) {
+                                         FieldErrors& errors) {
   auto problem = size_problem(field, text);
   if (!problem) problem = find_too_deep_section(text);
   if (problem) {
@@ -256,6 +258,12 @@ void collect_variables(const std::string& text, std::set<std::string>& names) {
   }
 }
 
+std::vector<std::string> names_of(const std::string& text) {
+  std::set<std::string> names;
+  collect_variables(text, names);
+  return {names.begin(), names.end()};
+}
+
 std::vector<TemplateVariable> variables_of(const TemplateParts& parts) {
   std::set<std::string> names;
   collect_variables(parts.subject, names);
@@ -266,11 +274,36 @@ std::vector<TemplateVariable> variables_of(const TemplateParts& parts) {
   return variables;
 }
 
-void check_subject_is_one_line(const std::string& subject, std::vector<FieldError>& errors) {
-  const auto line_break = subject.find_first_of("\r\n");
-  if (line_break != std::string::npos) {
-    errors.push_back({"subject", "line breaks are not allowed at " + position_of(subject, line_break)});
+/// The first character that cannot be in a subject: the header is one line
+/// (RFC 5322 §2.2: no CR or LF) of printable text, so C0 controls (tab too: a
+/// subject is not folded, and a tab renders unpredictably), DEL and the C1 controls
+/// U+0080-U+009F (UTF-8 0xC2 0x80-0x9F) are refused; the text is valid UTF-8 (JSON).
+struct SubjectFlaw {
+  std::size_t offset;
+  std::string what;  // "a line break" or "control character U+0001"
+};
+
+std::optional<SubjectFlaw> find_subject_flaw(std::string_view subject) {
+  for (std::size_t i = 0; i < subject.size(); ++i) {
+    const auto c = static_cast<unsigned char>(subject[i]);
+    unsigned code = c;
+    if (c == 0xC2 && i + 1 < subject.size()) code = static_cast<unsigned char>(subject[i + 1]);
+    if (c == '\r' || c == '\n') return SubjectFlaw{i, "a line break"};
+    if (code < 0x20 || code == 0x7F || (c == 0xC2 && code >= 0x80 && code <= 0x9F)) {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "%04X", code);
+      return SubjectFlaw{i, std::string("control character U+") + hex};
+    }
   }
+  return std::nullopt;
+}
+
+void check_subject_characters(const std::string& subject, FieldErrors& errors) {
+  auto flaw = find_subject_flaw(subject);
+  if (!flaw) return;
+  const bool line_break = flaw->what == "a line break";
+  errors.push_back({"subject", (line_break ? std::string("line breaks are") : flaw->what + " is") +
+                                   " not allowed at " + position_of(subject, flaw->offset)});
 }
 
 /// An empty optional part is treated as absent.
@@ -436,10 +469,28 @@ std::size_t base64_encoded_bytes(std::size_t bytes) {
 Error too_large_message(std::optional<std::size_t> encoded_bytes) {
   const std::string size = encoded_bytes ? std::to_string(*encoded_bytes) + " bytes"
                                          : "more than " + std::to_string(k_max_message_bytes) + " bytes";
-  return Error{ErrorCode::invalid_input, "rendered message is too large",
-               {{"variables", "the rendered message would be " + size +
-                                  " after base64 encoding; SES accepts at most " +
-                                  std::to_string(k_max_message_bytes)}}};
+  std::string reason = "the rendered message would be " + size + " after base64 encoding; SES accepts at most " +
+                       std::to_string(k_max_message_bytes);
+  return Error{ErrorCode::invalid_input, reason, {{"variables", reason}}};
+}
+
+/// Error detail and field message of a refused rendered subject: the reason itself,
+/// so that a message that fails at send carries it into its last_error.
+Error invalid_subject(std::string reason) {
+  return Error{ErrorCode::invalid_input, reason, {{"subject", reason}}};
+}
+
+/// The subject rendered with `data` from the shared `remaining` budget, and held to
+/// the subject rules (find_subject_flaw, k_max_subject_bytes).
+Result<std::string> render_subject_part(CompiledPart& part, const mustache::data& data, std::size_t& remaining) {
+  auto subject = render_part(part, data, remaining);
+  if (!subject) return too_large_message(std::nullopt);
+  if (auto flaw = find_subject_flaw(*subject)) return invalid_subject("rendered subject contains " + flaw->what);
+  if (subject->size() > k_max_subject_bytes) {
+    return invalid_subject("rendered subject is " + std::to_string(subject->size()) + " bytes; at most " +
+                           std::to_string(k_max_subject_bytes) + " fit a header line");
+  }
+  return std::move(*subject);
 }
 
 }  // namespace
@@ -453,11 +504,11 @@ bool CompiledTemplate::has_html() const { return m_parts->html.has_value(); }
 bool CompiledTemplate::has_text() const { return m_parts->text.has_value(); }
 
 Result<CompiledTemplate> compile_template(const TemplateParts& parts) {
-  std::vector<FieldError> errors;
+  FieldErrors errors;
   const auto html = present(parts.html);
   const auto text = present(parts.text);
   if (parts.subject.empty()) errors.push_back({"subject", "must not be empty"});
-  check_subject_is_one_line(parts.subject, errors);
+  check_subject_characters(parts.subject, errors);
   if (!html && !text) errors.push_back({"html", "at least one of html and text is required"});
 
   auto subject = compile_part("subject", parts.subject, errors);
@@ -469,7 +520,8 @@ Result<CompiledTemplate> compile_template(const TemplateParts& parts) {
 
   TemplateParts kept{parts.subject, html, text};
   auto compiled = std::make_shared<CompiledParts>(
-      CompiledParts{std::move(*subject), std::move(html_part), std::move(text_part), variables_of(kept)});
+      CompiledParts{std::move(*subject), std::move(html_part), std::move(text_part), variables_of(kept),
+                    names_of(parts.subject)});
   return CompiledTemplate(std::move(compiled));
 }
 
@@ -489,24 +541,15 @@ std::size_t encoded_message_bytes(const RenderedMessage& message) {
 Result<RenderedMessage> render(const CompiledTemplate& compiled, const nlohmann::json& variables) {
   CompiledParts& parts = *compiled.m_parts;
   if (nests_deeper_than(variables, k_max_variable_depth)) {
-    return Error{ErrorCode::invalid_input, "variables are invalid", {{"variables", k_too_deep}}};
+    return Error{ErrorCode::invalid_input, k_too_deep, {{"variables", k_too_deep}}};
   }
   const mustache::data data = to_data(variables.is_object() ? variables : nlohmann::json::object());
   // What SES could accept before encoding, as the budget of every part together.
   std::size_t remaining = k_max_message_bytes / 4 * 3;
   RenderedMessage message;
-  auto subject = render_part(parts.subject, data, remaining);
-  if (!subject) return too_large_message(std::nullopt);
+  auto subject = render_subject_part(parts.subject, data, remaining);
+  if (!subject) return std::move(subject).error();
   message.subject = std::move(*subject);
-  if (message.subject.find_first_of("\r\n") != std::string::npos) {
-    return Error{ErrorCode::invalid_input, "rendered subject is invalid",
-                 {{"subject", "rendered subject contains a line break"}}};
-  }
-  if (message.subject.size() > k_max_subject_bytes) {
-    return Error{ErrorCode::invalid_input, "rendered subject is invalid",
-                 {{"subject", "rendered subject is " + std::to_string(message.subject.size()) +
-                                  " bytes; at most " + std::to_string(k_max_subject_bytes) + " fit a header line"}}};
-  }
   for (auto [part, out] : {std::pair{&parts.html, &message.html}, std::pair{&parts.text, &message.text}}) {
     if (!*part) continue;
     *out = render_part(**part, data, remaining);
@@ -514,6 +557,24 @@ Result<RenderedMessage> render(const CompiledTemplate& compiled, const nlohmann:
   }
   if (const auto bytes = encoded_message_bytes(message); bytes > k_max_message_bytes) return too_large_message(bytes);
   return message;
+}
+
+Result<std::string> render_subject(const CompiledTemplate& compiled, const nlohmann::json& variables) {
+  if (nests_deeper_than(variables, k_max_variable_depth)) {
+    return Error{ErrorCode::invalid_input, k_too_deep, {{"variables", k_too_deep}}};
+  }
+  const mustache::data data = to_data(variables.is_object() ? variables : nlohmann::json::object());
+  std::size_t remaining = k_max_message_bytes / 4 * 3;
+  return render_subject_part(compiled.m_parts->subject, data, remaining);
+}
+
+nlohmann::json subject_variables_of(const CompiledTemplate& compiled, const nlohmann::json& variables) {
+  nlohmann::json used = nlohmann::json::object();
+  if (!variables.is_object()) return used;
+  for (const auto& name : compiled.m_parts->subject_names) {
+    if (auto found = variables.find(name); found != variables.end()) used[name] = *found;
+  }
+  return used;
 }
 
 nlohmann::json merge_variables(const nlohmann::json& batch, const nlohmann::json& recipient,

@@ -6,6 +6,7 @@
 
 #include "mailer/core/ids.hpp"
 #include "mailer/render/address.hpp"
+#include "mailer/render/template.hpp"
 #include "service/validation.hpp"
 
 // accept_batch validates everything before touching the database and reports
@@ -56,9 +57,41 @@ struct Recipients {
   std::int64_t duplicate = 0;
 };
 
+// What every recipient's subject renders with besides its own variables. A subject
+// that a recipient's variables make unsendable (a control character, over 989
+// bytes) is refused at accept, as the sender would refuse it: through the same
+// render code, with only the variables the subject uses (a subject template is at
+// most 989 bytes, so this stays cheap per recipient).
+struct SubjectCheck {
+  const render::CompiledTemplate* compiled = nullptr;  // null: nothing to check
+  nlohmann::json batch_variables;                      // only those the subject uses
+  std::string batch_id;
+};
+
+SubjectCheck subject_check(const std::optional<detail::ResolvedContent>& content, const BatchRequest& r,
+                           const std::string& batch_id) {
+  // Invalid batch variables are reported once, as "variables", not per recipient.
+  if (!content || !render::check_variables(r.variables)) return {};
+  return {&content->compiled, render::subject_variables_of(content->compiled, r.variables), batch_id};
+}
+
+// NOTE: unsubscribe_url renders empty here (its token needs the message id); a
+// subject should not carry it anyway.
+std::optional<std::string> subject_problem(const SubjectCheck& check, const nlohmann::json& recipient_variables,
+                                           const std::string& email) {
+  if (check.compiled == nullptr) return std::nullopt;
+  auto variables = render::merge_variables(
+      check.batch_variables, render::subject_variables_of(*check.compiled, recipient_variables),
+      {email, "", check.batch_id});
+  auto subject = render::render_subject(*check.compiled, variables);
+  if (subject) return std::nullopt;
+  return std::move(subject).error().detail;
+}
+
 // Normalizes and de-duplicates; invalid addresses are collected (and become
-// field errors unless skip_invalid), bad variables always are errors.
-Recipients check_recipients(const BatchRequest& r, Errors& errors) {
+// field errors unless skip_invalid), bad variables (including those that make
+// the subject unsendable) always are errors.
+Recipients check_recipients(const BatchRequest& r, const SubjectCheck& subjects, Errors& errors) {
   Recipients out;
   out.unique.reserve(r.recipients.size());
   std::unordered_set<std::string> seen;
@@ -78,6 +111,10 @@ Recipients check_recipients(const BatchRequest& r, Errors& errors) {
       ++out.duplicate;
       continue;
     }
+    if (!vars.problem) {
+      if (auto problem = subject_problem(subjects, input.variables, *email))
+        errors.push_back({fmt::format("recipients[{}].variables", i), std::move(*problem)});
+    }
     out.unique.push_back({static_cast<int>(i), std::move(*email), std::move(key), std::move(vars.json)});
   }
   if (r.recipients.empty()) errors.push_back({"recipients", "must not be empty"});
@@ -94,16 +131,20 @@ std::string invalid_json(const std::vector<InvalidRecipient>& invalid) {
 
 }  // namespace
 
+Status check_recipient_count(std::size_t count, int max_recipients) {
+  if (count <= static_cast<std::size_t>(max_recipients)) return {};
+  return Error{ErrorCode::too_large,
+               fmt::format("batch has {} recipients; limits.max_recipients is {}", count, max_recipients),
+               {{"recipients", fmt::format("at most {} recipients per batch", max_recipients)}}};
+}
+
 Result<BatchAccepted> BatchService::accept_batch(const BatchRequest& r, const AcceptOptions& options) {
   if (!options.unsubscribe_secret_set)
     return make_error(ErrorCode::conflict,
                       "bulk mail needs unsubscribe.secret to be configured: every bulk message carries a "
                       "signed List-Unsubscribe link");
-  if (r.recipients.size() > static_cast<std::size_t>(options.max_recipients))
-    return Error{ErrorCode::too_large,
-                 fmt::format("batch has {} recipients; limits.max_recipients is {}", r.recipients.size(),
-                             options.max_recipients),
-                 {{"recipients", fmt::format("at most {} recipients per batch", options.max_recipients)}}};
+  if (auto fits = check_recipient_count(r.recipients.size(), options.max_recipients); !fits)
+    return std::move(fits).error();
   Errors errors;
   store::Batch batch;
   detail::check_from(r.from, errors);
@@ -117,10 +158,10 @@ Result<BatchAccepted> BatchService::accept_batch(const BatchRequest& r, const Ac
   detail::check_configuration_set(r.configuration_set, errors);
   batch.configuration_set = r.configuration_set;
   check_schedule(r, to_ms(m_clock.now()), batch, errors);
-  Recipients recipients = check_recipients(r, errors);
+  batch.id = ids::make(ids::k_batch);
+  Recipients recipients = check_recipients(r, subject_check(*content, r, batch.id), errors);
   if (!errors.empty()) return detail::invalid("batch request is invalid", std::move(errors));
 
-  batch.id = ids::make(ids::k_batch);
   batch.template_id = (*content)->template_id;
   batch.template_version = (*content)->template_version;
   if (!batch.template_id) {

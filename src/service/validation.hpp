@@ -16,7 +16,7 @@
 
 namespace mailer::service::detail {
 
-using Errors = std::vector<FieldError>;
+using Errors = FieldErrors;
 
 /// What a message renders with: a pinned template version or inline content.
 struct ResolvedContent {

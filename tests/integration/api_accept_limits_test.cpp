@@ -138,3 +138,78 @@ TEST_CASE("templates: render previews compile once per version", "[integration][
   CHECK(body_of(rendered)["subject"] == "Welcome Ana");  // the update is seen at once
   CHECK(cache_lookups(mailerd, "miss") == misses + 2);
 }
+
+TEST_CASE("batches: too many recipients are 413 before any entry is checked", "[integration][api][batches]") {
+  MailerdFixture mailerd(api_options());
+  auto client = mailerd.client();
+  auto sender = mailerd.create_key("app", "send");
+  // 200,000 numbers: each entry is of the wrong type, and 100,000 is the limit.
+  std::string body = R"({"from":"a@example.com","content":{"subject":"s","text":"t"},"recipients":[1)";
+  for (int i = 1; i < 200'000; ++i) body += ",1";
+  body += "]}";
+  auto res = client->Post("/v1/batches", with_key(sender.key), body, "application/json");
+  auto problem = require_problem(res, 413, "too_large");  // was 400 listing 200,000 entries
+  CHECK(res->body.size() < 1000);
+  CHECK(problem["detail"] == "batch has 200000 recipients; limits.max_recipients is 100000");
+  CHECK(error_for(problem, "recipients") == "at most 100000 recipients per batch");
+}
+
+TEST_CASE("problems list at most 100 field errors, then how many more", "[integration][api]") {
+  MailerdFixture mailerd(api_options());
+  auto client = mailerd.client();
+  auto sender = mailerd.create_key("app", "send");
+  SECTION("recipients of the wrong type") {
+    json batch = scheduled_batch({});
+    batch["recipients"] = json::array();
+    for (int i = 0; i < 5000; ++i) batch["recipients"].push_back(i);
+    auto problem = require_problem(post_json(*client, "/v1/batches", sender.key, batch), 400, "invalid_input");
+    REQUIRE(problem["errors"].size() == 101);
+    CHECK(problem["errors"][99]["field"] == "recipients[99]");
+    CHECK(problem["errors"][100] == json{{"field", "..."}, {"message", "4900 more errors not listed"}});
+  }
+  SECTION("unknown template members") {
+    json tmpl = simple_template("many");
+    for (int i = 0; i < 20'000; ++i) tmpl["k" + std::to_string(i)] = 1;
+    auto problem = require_problem(post_json(*client, "/v1/templates", sender.key, tmpl), 400, "invalid_input");
+    REQUIRE(problem["errors"].size() == 101);
+    CHECK(error_for(problem, "...") == "19900 more errors not listed");
+  }
+}
+
+TEST_CASE("batches: a recipient whose variables make the subject unsendable is 400 at accept",
+          "[integration][api][batches]") {
+  MailerdFixture mailerd(api_options());
+  auto client = mailerd.client();
+  auto sender = mailerd.create_key("app", "send");
+  auto created = post_json(*client, "/v1/templates", sender.key, simple_template("hi"));
+  REQUIRE(created->status == 201);
+  json batch = {{"template_id", body_of(created)["id"]},
+                {"from", "a@example.com"},
+                {"recipients", {{{"email", "b@example.com"}, {"variables", {{"first_name", std::string(5000, 'x')}}}}}}};
+  auto problem = require_problem(post_json(*client, "/v1/batches", sender.key, batch), 400, "invalid_input");
+  // Was 202, then the message went to the DLQ as "rendered subject is invalid".
+  CHECK(error_for(problem, "recipients[0].variables") ==
+        "rendered subject is 5006 bytes; at most 989 fit a header line");
+  CHECK(count(mailerd, "SELECT count(*) FROM batches") == 0);
+}
+
+TEST_CASE("subjects with control characters are 400 wherever they come from", "[integration][api]") {
+  MailerdFixture mailerd(api_options());
+  auto client = mailerd.client();
+  auto sender = mailerd.create_key("app", "send");
+  auto message = post_json(*client, "/v1/messages", sender.key,
+                           {{"from", "a@example.com"}, {"to", "b@example.com"},
+                            {"content", {{"subject", std::string("a\0b", 3)}, {"text", "t"}}}});
+  CHECK(error_for(require_problem(message, 400, "invalid_input"), "content.subject") ==
+        "control character U+0000 is not allowed at line 1, column 2");
+  auto tmpl = post_json(*client, "/v1/templates", sender.key,
+                        {{"name", "esc"}, {"subject", "Sale \u001b[31m"}, {"text", "t"}});
+  CHECK(has_field(require_problem(tmpl, 400, "invalid_input"), "subject"));
+  auto rendered = post_json(*client, "/v1/messages", sender.key,
+                            {{"from", "a@example.com"}, {"to", "b@example.com"},
+                             {"content", {{"subject", "Hi {{name}}"}, {"text", "t"}}},
+                             {"variables", {{"name", "Ana\u0085"}}}});
+  CHECK(error_for(require_problem(rendered, 400, "invalid_input"), "variables") ==
+        "rendered subject contains control character U+0085");
+  CHECK(count(mailerd, "SELECT count(*) FROM messages") == 0);
+}

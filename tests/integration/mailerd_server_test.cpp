@@ -156,6 +156,7 @@ TEST_CASE("POST /v1/admin/keys creates a key shown once", "[integration][http]")
     auto problem = body_of(res);
     for (const auto& e : problem["errors"]) fields.insert(e["field"]);
     CHECK(fields == std::set<std::string>{"name", "scope"});
+    CHECK(problem["errors"].dump().find("unknown scope 'root'; one of read, send, admin") != std::string::npos);
   }
   SECTION("unknown member: 400, no key made") {
     // A client asking for an expiring key must not get a permanent one.
@@ -299,6 +300,19 @@ TEST_CASE("mailerd with a bad configuration exits 78 listing every problem", "[i
   CHECK(all.find("server.port") != std::string::npos);
   CHECK(all.find("worker.concurrency") != std::string::npos);
   CHECK_FALSE(std::filesystem::exists(dir / "mailer.db"));  // nothing started
+}
+
+TEST_CASE("mailerd with a server.listen that is not an address exits 78 before starting", "[integration][http]") {
+  for (const char* listen : {"999.1.1.1", "not an ip"}) {
+    INFO(listen);
+    mailer::test::TempDir dir;
+    auto env = mailer::test::mailerd_env(dir);
+    env["MAILER_SERVER_LISTEN"] = listen;
+    auto result = mailer::test::run_command({MAILERD_BIN}, env);
+    CHECK(result.exit_code == 78);  // was 1, after the engine had started
+    CHECK((result.output + result.errors).find("server.listen") != std::string::npos);
+    CHECK_FALSE(std::filesystem::exists(dir / "mailer.db"));
+  }
 }
 
 TEST_CASE("mailerd without auto_migrate refuses an unmigrated database", "[integration][http]") {

@@ -4,6 +4,9 @@
 // (http::problem_for maps codes to statuses in one place).
 
 #include <cassert>
+#include <cstddef>
+#include <initializer_list>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -39,10 +42,60 @@ struct FieldError {
   friend bool operator==(const FieldError&, const FieldError&) = default;
 };
 
+/// The field errors of one Error, in the order found, of which only the first
+/// k_max_kept are kept: the rest are counted (`omitted`). Every problem answer and
+/// CLI report lists these, so one request with a million bad entries makes a
+/// small answer, and the list is bounded while it is collected, not when written.
+class FieldErrors {
+ public:
+  static constexpr std::size_t k_max_kept = 100;
+  using const_iterator = std::vector<FieldError>::const_iterator;
+  using iterator = std::vector<FieldError>::iterator;
+
+  FieldErrors() = default;
+  FieldErrors(std::initializer_list<FieldError> errors) {
+    for (const auto& error : errors) push_back(error);
+  }
+  FieldErrors(std::vector<FieldError> errors) {  // NOLINT: implicit by design
+    for (auto& error : errors) push_back(std::move(error));
+  }
+
+  void push_back(FieldError error) {
+    if (m_kept.size() < k_max_kept) m_kept.push_back(std::move(error));
+    else ++m_omitted;
+  }
+  /// True once k_max_kept are kept: a caller may skip building further messages.
+  bool full() const noexcept { return m_kept.size() >= k_max_kept; }
+  bool empty() const noexcept { return m_kept.empty(); }
+  /// Kept entries only; total() counts the omitted ones too.
+  std::size_t size() const noexcept { return m_kept.size(); }
+  std::size_t total() const noexcept { return m_kept.size() + m_omitted; }
+  std::size_t omitted() const noexcept { return m_omitted; }
+  /// The entry listed after the kept ones when some were omitted:
+  /// {"...", "N more errors not listed"}.
+  std::optional<FieldError> omitted_note() const;
+
+  const FieldError& operator[](std::size_t i) const { return m_kept[i]; }
+  const FieldError& at(std::size_t i) const { return m_kept.at(i); }
+  const_iterator begin() const noexcept { return m_kept.begin(); }
+  const_iterator end() const noexcept { return m_kept.end(); }
+  iterator begin() noexcept { return m_kept.begin(); }
+  iterator end() noexcept { return m_kept.end(); }
+
+  friend bool operator==(const FieldErrors&, const FieldErrors&) = default;
+  friend bool operator==(const FieldErrors& a, const std::vector<FieldError>& b) {
+    return a.m_omitted == 0 && a.m_kept == b;
+  }
+
+ private:
+  std::vector<FieldError> m_kept;
+  std::size_t m_omitted = 0;
+};
+
 struct [[nodiscard]] Error {
   ErrorCode code = ErrorCode::internal;
   std::string detail;                // human sentence, never a secret, SQL or stack trace
-  std::vector<FieldError> fields{};  // per-field validation problems, may be empty
+  FieldErrors fields{};              // per-field validation problems, may be empty
   std::string upstream_code{};       // e.g. SES "MessageRejected"; empty when not from upstream
 };
 

@@ -55,9 +55,11 @@ struct RenderRequest {
 Result<RenderRequest> parse_render_request(const std::string& body);
 
 /// POST /v1/batches (SPEC §3 "Batch request"). Built for 100k recipients: one
-/// parse, recipients moved out of the document. Errors: invalid_input listing
-/// every wrong type, e.g. "recipients[7].email".
-Result<service::BatchRequest> parse_batch_request(const std::string& body);
+/// parse, recipients moved out of the document. Errors: too_large when the
+/// recipients array has more than `max_recipients` entries (limits.max_recipients,
+/// see service::check_recipient_count), checked before any entry is looked at;
+/// invalid_input listing every wrong type, e.g. "recipients[7].email".
+Result<service::BatchRequest> parse_batch_request(const std::string& body, int max_recipients);
 
 /// POST /v1/messages: {from, to, template_id | content, template_version,
 /// variables, reply_to (string or array), tags, configuration_set}.

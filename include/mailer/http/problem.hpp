@@ -29,7 +29,9 @@ struct Problem {
 int status_for(ErrorCode code);
 
 /// The problem document for `error`: type "https://mailerd.dev/problems/<code>",
-/// a fixed title per code, `detail` from the error, `errors` when it has fields.
+/// a fixed title per code, `detail` from the error, `errors` when it has fields
+/// (at most FieldErrors::k_max_kept, then {"field": "...", "message": "N more errors
+/// not listed"} when the error omitted some).
 /// `internal` errors hide their detail (it may name files or SQL); the caller logs it.
 /// 401 carries `WWW-Authenticate: Bearer` (RFC 6750 §3).
 Problem problem_for(const Error& error);

@@ -86,6 +86,8 @@ class CompiledTemplate {
   friend Result<CompiledTemplate> compile_template(const TemplateParts& parts);
   friend Result<RenderedMessage> render(const CompiledTemplate& compiled,
                                         const nlohmann::json& variables);
+  friend Result<std::string> render_subject(const CompiledTemplate& compiled, const nlohmann::json& variables);
+  friend nlohmann::json subject_variables_of(const CompiledTemplate& compiled, const nlohmann::json& variables);
   explicit CompiledTemplate(std::shared_ptr<CompiledParts> parts) : m_parts(std::move(parts)) {}
   std::shared_ptr<CompiledParts> m_parts;
 };
@@ -94,6 +96,8 @@ class CompiledTemplate {
 /// "template is invalid" and one FieldError per problem, all parts checked at once:
 ///   {"subject", "must not be empty"}
 ///   {"subject", "line breaks are not allowed at line 1, column C"}
+///   {"subject", "control character U+0009 is not allowed at line 1, column C"} (C0
+///       controls, tab included, DEL and U+0080-U+009F: a subject is one printable line)
 ///   {"html", "at least one of html and text is required"}
 ///   {"<part>", "<kainjow message> at line L, column C"}, e.g.
 ///       "Unclosed tag at line 3, column 5", "Unclosed section \"items\" at line 1, column 1",
@@ -128,6 +132,8 @@ Status check_variables(const nlohmann::json& variables);
 /// variable renders as nothing; `true`/`false`/null render as nothing too.
 /// Fails with `invalid_input`, FieldError {"subject", "rendered subject contains a line
 /// break"} when a variable put CR or LF into the subject (a header must be one line),
+/// {"subject", "rendered subject contains control character U+001B"} for the other
+/// characters compile_template refuses in a subject,
 /// and FieldError {"variables", "variables are nested deeper than 32 levels"}; also
 /// {"subject", "rendered subject is N bytes; at most 989 fit a header line"} and, when
 /// encoded_message_bytes would pass k_max_message_bytes,
@@ -135,7 +141,18 @@ Status check_variables(const nlohmann::json& variables);
 /// accepts at most 41943040"} (N "more than 41943040 bytes" when the render stopped
 /// early: sections repeated by list items are charged as they are entered, so a
 /// render that cannot fit stops before it allocates the oversized output).
+/// Each error's `detail` is its field message, so the reason reaches a failed
+/// message's last_error.
 Result<RenderedMessage> render(const CompiledTemplate& compiled, const nlohmann::json& variables);
+
+/// The subject alone, exactly as render() makes and checks it (same errors), for
+/// checks at accept: cheap, since a subject template is at most 989 bytes.
+Result<std::string> render_subject(const CompiledTemplate& compiled, const nlohmann::json& variables);
+
+/// The members of the object `variables` whose names the subject uses (see
+/// TemplateVariable): rendering the subject with these gives what it gives with
+/// all of them, without copying the rest ({} when `variables` is not an object).
+nlohmann::json subject_variables_of(const CompiledTemplate& compiled, const nlohmann::json& variables);
 
 /// Values the sender sets itself; these names are reserved and always win.
 /// Empty strings for what does not apply (transactional mail has no unsubscribe URL

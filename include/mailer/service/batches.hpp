@@ -72,6 +72,11 @@ struct BatchAccepted {
   std::vector<InvalidRecipient> invalid; // skipped (skip_invalid: true)
 };
 
+/// The one rule on a batch's size: at most `max_recipients` (limits.max_recipients)
+/// entries. Errors: too_large, detail "batch has N recipients; limits.max_recipients
+/// is M", field "recipients". Checked on the count alone, before any entry is read.
+Status check_recipient_count(std::size_t count, int max_recipients);
+
 class BatchService {
  public:
   BatchService(store::Database& db, const Clock& clock, OnEnqueued on_enqueued = {})
@@ -86,7 +91,9 @@ class BatchService {
   ///    from, reply_to[i], template_id (neither given / not found), content (both
   ///    given), template_version, content.subject|html|text (syntax, with position),
   ///    variables, recipients (empty, or no valid one left), recipients[i].email
-  ///    (each invalid address, unless skip_invalid), recipients[i].variables,
+  ///    (each invalid address, unless skip_invalid), recipients[i].variables
+  ///    (also when they make that recipient's rendered subject unsendable, as
+  ///    render::render_subject reports it; skip_invalid does not skip these),
   ///    metadata, tags / tags.<name>, configuration_set, send_at, send_before;
   ///  - storage_unavailable.
   /// Calls on_enqueued after the commit.

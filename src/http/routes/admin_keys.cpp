@@ -37,7 +37,7 @@ Result<NewKey> parse_new_key(const std::string& body) {
   auto json = parse_json_object(body);
   if (!json) return std::move(json).error();
   NewKey out;
-  std::vector<FieldError> fields;
+  FieldErrors fields;
   // A misspelt or unsupported member (say "expires_at") must not quietly make
   // a key other than the one asked for.
   for (const auto& [member, value] : json->items())
@@ -51,7 +51,12 @@ Result<NewKey> parse_new_key(const std::string& body) {
   }
   auto scope = json->value("scope", nlohmann::json());
   auto parsed = scope.is_string() ? store::parse_scope(scope.get<std::string>()) : std::nullopt;
-  if (!parsed) {
+  if (scope.is_string() && !parsed) {
+    // Echoed only when short: the answer must not grow with the request.
+    const auto& given = scope.get_ref<const std::string&>();
+    fields.push_back({"scope", (given.size() <= 32 ? "unknown scope '" + given + "'" : std::string("unknown scope")) +
+                                   "; one of read, send, admin"});
+  } else if (!parsed) {
     fields.push_back({"scope", "required: one of read, send, admin"});
   } else {
     out.scope = *parsed;

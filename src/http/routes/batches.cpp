@@ -26,7 +26,7 @@ service::BatchService batches(store::Database& db, const Context& context) {
 }
 
 void create_batch(const httplib::Request& req, httplib::Response& res, Context& context) {
-  auto input = json_io::parse_batch_request(req.body);
+  auto input = json_io::parse_batch_request(req.body, context.deps.config.limits.max_recipients);
   if (!input) return write_problem(res, input.error());
   auto db = context.deps.db.acquire();
   if (!db) return write_problem(res, db.error());
@@ -94,7 +94,7 @@ void pause_batch(const httplib::Request& req, httplib::Response& res, Context& c
   if (!req.body.empty()) {
     auto body = parse_json_object(req.body);
     if (!body) return write_problem(res, body.error());
-    std::vector<FieldError> errors;
+    FieldErrors errors;
     for (const auto& [name, value] : body->items())
       if (name != "reason") errors.push_back({name, "unknown field"});
     auto given = body->value("reason", nlohmann::json());

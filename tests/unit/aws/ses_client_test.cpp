@@ -228,6 +228,35 @@ TEST_CASE("parse_account refuses wrong types and missing fields without throwing
   CHECK(parse_account(std::string(2 * 1024 * 1024, ' ')).error().code == ErrorCode::too_large);
 }
 
+TEST_CASE("parse_account refuses numbers that cannot be a quota", "[aws][ses]") {
+  struct Row {
+    const char* member;
+    nlohmann::json value;
+    std::string detail;
+  };
+  std::vector<Row> rows{
+      {"SendQuota.MaxSendRate", -5, "SendQuota.MaxSendRate: -5: must be a positive number"},
+      {"SendQuota.MaxSendRate", 0, "SendQuota.MaxSendRate: 0: must be a positive number"},
+      {"SendQuota.Max24HourSend", -2, "SendQuota.Max24HourSend: -2: must be -1 (unlimited) or a number, 0 or more"},
+      {"SendQuota.Max24HourSend", -0.5,
+       "SendQuota.Max24HourSend: -0.5: must be -1 (unlimited) or a number, 0 or more"},
+      {"SendQuota.SentLast24Hours", -1, "SendQuota.SentLast24Hours: -1: must be a number, 0 or more"},
+  };
+  for (const auto& row : rows) {
+    INFO(row.member << " = " << row.value);
+    auto quota = parse_account(account_with(row.member, row.value));
+    REQUIRE_FALSE(quota);
+    CHECK(quota.error().code == ErrorCode::invalid_input);
+    CHECK(quota.error().detail == row.detail);
+  }
+  // 1e400 is past a double: refused whether the parser reads it as infinity or not.
+  CHECK_FALSE(parse_account(R"({"SendQuota":{"Max24HourSend":-1,"MaxSendRate":1e400,"SentLast24Hours":0},)"
+                            R"("SendingEnabled":true,"ProductionAccessEnabled":true})"));
+  auto unlimited = parse_account(account_with("SendQuota.Max24HourSend", -1));
+  REQUIRE(unlimited);
+  CHECK(unlimited->max_24_hour_send == -1);
+}
+
 TEST_CASE("parse_send_email_answer wants a non-empty string MessageId", "[aws][ses]") {
   CHECK(parse_send_email_answer(R"({"MessageId":"0100-abc"})").value() == "0100-abc");
   const std::vector<std::string> bodies{"{}", R"({"MessageId":""})", R"({"MessageId":7})", "[]", "", "<html>",

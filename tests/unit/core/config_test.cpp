@@ -409,6 +409,10 @@ TEST_CASE("load_config reports file problems", "[core][config]") {
 TEST_CASE("load_config validates each key", "[core][config]") {
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"[server]\nlisten = \"\"", "server.listen: (unset): must not be empty"},
+      {"[server]\nlisten = \"999.1.1.1\"",
+       "server.listen: \"999.1.1.1\": must be an IPv4 or IPv6 address such as 127.0.0.1, 0.0.0.0 or ::"},
+      {"[server]\nlisten = \"not an ip\"",
+       "server.listen: \"not an ip\": must be an IPv4 or IPv6 address such as 127.0.0.1, 0.0.0.0 or ::"},
       {"[server]\nport = 65536", "server.port: 65536: must be at most 65535"},
       {"[server]\npublic_url = \"ftp://x\"", "server.public_url: \"ftp://x\": must be an http:// or https:// URL"},
       {"[server]\npublic_url = \"example.com\"", "server.public_url: \"example.com\": must be an http:// or https:// URL"},
@@ -453,6 +457,15 @@ TEST_CASE("load_config validates each key", "[core][config]") {
   SECTION("invalid regex in sns.cert_host_pattern") {
     const auto line = only_problem(load_toml("[sns]\ncert_host_pattern = '^sns\\.(unclosed'\n"));
     CHECK_THAT(line, Catch::StartsWith(R"(sns.cert_host_pattern: "^sns\\.(unclosed": not a valid regular expression)"));
+  }
+}
+
+TEST_CASE("load_config takes IPv4 and IPv6 addresses for server.listen", "[core][config]") {
+  for (const char* address : {"127.0.0.1", "0.0.0.0", "::", "::1", "fe80::1"}) {
+    INFO(address);
+    auto loaded = load_toml(std::string("[server]\nlisten = \"") + address + "\"\n");
+    REQUIRE(loaded);
+    CHECK(loaded->config.server.listen == address);
   }
 }
 

@@ -18,3 +18,15 @@ TEST_CASE("to_string(ErrorCode) names every code", "[core]") {
   CHECK(mailer::to_string(ErrorCode::upstream_throttled) == "upstream_throttled");
   CHECK(mailer::to_string(ErrorCode::storage_unavailable) == "storage_unavailable");
 }
+
+TEST_CASE("FieldErrors keeps the first 100 and counts the rest", "[core]") {
+  mailer::FieldErrors errors;
+  CHECK_FALSE(errors.omitted_note());
+  for (int i = 0; i < 250; ++i) errors.push_back({"f" + std::to_string(i), "bad"});
+  CHECK(errors.size() == 100);
+  CHECK(errors.total() == 250);
+  CHECK(errors[99].field == "f99");
+  CHECK(errors.omitted_note() == mailer::FieldError{"...", "150 more errors not listed"});
+  mailer::FieldErrors one_more(std::vector<mailer::FieldError>(101, {"f", "bad"}));
+  CHECK(one_more.omitted_note()->message == "1 more error not listed");
+}

@@ -14,11 +14,15 @@ bool has_field(const Error& error, const std::string& field) {
   return false;
 }
 
+Result<service::BatchRequest> parse_batch(const std::string& body) {
+  return json_io::parse_batch_request(body, 100'000);
+}
+
 }  // namespace
 
 TEST_CASE("json_io::parse_batch_request maps fields and reports every wrong type", "[http][json_io]") {
   SECTION("a full request") {
-    auto parsed = json_io::parse_batch_request(R"({
+    auto parsed = parse_batch(R"({
       "template_id": "tmpl_1", "template_version": 3, "from": "Shop <news@example.com>",
       "reply_to": "help@example.com", "variables": {"shop": "Example"},
       "recipients": [{"email": "ana@example.com", "variables": {"first_name": "Ana"}}, "bo@example.com"],
@@ -34,7 +38,7 @@ TEST_CASE("json_io::parse_batch_request maps fields and reports every wrong type
     CHECK(parsed->skip_invalid);
   }
   SECTION("wrong types, unknown fields and missing recipients") {
-    auto parsed = json_io::parse_batch_request(R"({"from": 1, "template_version": "3", "skip": true,
+    auto parsed = parse_batch(R"({"from": 1, "template_version": "3", "skip": true,
                                                    "content": {"subject": 2, "body": "x"}})");
     REQUIRE_FALSE(parsed);
     CHECK(parsed.error().code == ErrorCode::invalid_input);
@@ -44,22 +48,33 @@ TEST_CASE("json_io::parse_batch_request maps fields and reports every wrong type
     }
   }
   SECTION("recipient items") {
-    auto parsed = json_io::parse_batch_request(R"({"from": "a@example.com", "recipients": [{"email": 5}, 7, {}]})");
+    auto parsed = parse_batch(R"({"from": "a@example.com", "recipients": [{"email": 5}, 7, {}]})");
     REQUIRE_FALSE(parsed);
     CHECK(has_field(parsed.error(), "recipients[0].email"));
     CHECK(has_field(parsed.error(), "recipients[1]"));
     CHECK(has_field(parsed.error(), "recipients[2].email"));
   }
   SECTION("a misspelt recipient member is an error, not a recipient without variables") {
-    auto parsed = json_io::parse_batch_request(
+    auto parsed = parse_batch(
         R"({"from": "a@example.com",
             "recipients": [{"email": "ana@example.com", "variable": {"first_name": "Ana"}}]})");
     REQUIRE_FALSE(parsed);
     CHECK(has_field(parsed.error(), "recipients[0].variable"));
   }
+  SECTION("a template_version out of range names the range") {
+    for (const char* version : {"0", "999999999999", "9223372036854775808"}) {
+      INFO(version);
+      auto parsed = parse_batch(std::string(R"({"from":"a@b.c","recipients":["x@y.z"],"template_version":)") +
+                                version + "}");
+      REQUIRE_FALSE(parsed);
+      REQUIRE(parsed.error().fields.size() == 1);
+      CHECK(parsed.error().fields[0] ==
+            FieldError{"template_version", "must be a whole number from 1 to 1000000000"});
+    }
+  }
   SECTION("not an object") {
-    CHECK_FALSE(json_io::parse_batch_request("[]"));
-    CHECK_FALSE(json_io::parse_batch_request("{"));
+    CHECK_FALSE(parse_batch("[]"));
+    CHECK_FALSE(parse_batch("{"));
   }
 }
 
@@ -111,14 +126,14 @@ TEST_CASE("json_io parsers refuse deep nesting and name the field", "[http][json
   // Each of these was a SIGSEGV once: the deep value was copied recursively.
   const std::string deep = std::string(100'000, '[') + std::string(100'000, ']');
   SECTION("a recipient's variables") {
-    auto parsed = json_io::parse_batch_request(R"({"from":"a@b.c","recipients":[{"email":"x@y.z","variables":)" +
+    auto parsed = parse_batch(R"({"from":"a@b.c","recipients":[{"email":"x@y.z","variables":)" +
                                                deep + "}]}");
     REQUIRE_FALSE(parsed);
     CHECK(parsed.error().code == ErrorCode::invalid_input);
     CHECK(has_field(parsed.error(), "recipients[0].variables"));
   }
   SECTION("batch metadata") {
-    auto parsed = json_io::parse_batch_request(R"({"from":"a@b.c","recipients":[],"metadata":)" + deep + "}");
+    auto parsed = parse_batch(R"({"from":"a@b.c","recipients":[],"metadata":)" + deep + "}");
     REQUIRE_FALSE(parsed);
     CHECK(has_field(parsed.error(), "metadata"));
   }

@@ -31,7 +31,8 @@ std::vector<FieldError> compile_errors(std::string subject, std::optional<std::s
   REQUIRE_FALSE(compiled);
   CHECK(compiled.error().code == ErrorCode::invalid_input);
   CHECK(compiled.error().detail == "template is invalid");
-  return compiled.error().fields;
+  const auto& fields = compiled.error().fields;
+  return {fields.begin(), fields.end()};
 }
 
 }  // namespace
@@ -310,6 +311,43 @@ TEST_CASE("render::render refuses a message SES would refuse for its size", "[re
     CHECK(rendered.error().fields ==
           std::vector<FieldError>{{"subject", "rendered subject is 990 bytes; at most 989 fit a header line"}});
   }
+}
+
+TEST_CASE("subjects refuse control characters as templates and rendered", "[render]") {
+  SECTION("in the template, with the position") {
+    CHECK(compile_errors("Hi\x01 there", std::nullopt, "t") ==
+          std::vector<FieldError>{{"subject", "control character U+0001 is not allowed at line 1, column 3"}});
+    for (std::string bad : {std::string("a\0b", 3), std::string("a\tb"), std::string("a\x1b[1mb"),
+                            std::string("a\x7f"), std::string("\xc2\x85next line")}) {
+      INFO(bad);
+      auto errors = compile_errors(bad, std::nullopt, "t");
+      REQUIRE(errors.size() == 1);
+      CHECK(errors[0].message.find("is not allowed at line 1") != std::string::npos);
+    }
+    CHECK(compile("Grüße \xc2\xa0 ✓", std::nullopt, "t").has_text());  // U+00A0 is printable
+  }
+  SECTION("rendered from a variable, with the reason as the detail") {
+    auto t = compile("Hi {{name}}", std::nullopt, "t");
+    auto rendered = render::render(t, {{"name", "Ana\u0085"}});
+    REQUIRE_FALSE(rendered);
+    CHECK(rendered.error().detail == "rendered subject contains control character U+0085");
+    CHECK(rendered.error().fields ==
+          std::vector<FieldError>{{"subject", "rendered subject contains control character U+0085"}});
+    auto tab = render::render_subject(t, {{"name", "A\tB"}});
+    REQUIRE_FALSE(tab);
+    CHECK(tab.error().detail == "rendered subject contains control character U+0009");
+  }
+}
+
+TEST_CASE("render::render_subject renders and checks the subject as render does", "[render]") {
+  auto t = compile("Hi {{first_name}} {{#vip}}(VIP){{/vip}}", std::nullopt, "{{body}}");
+  CHECK(*render::render_subject(t, {{"first_name", "Ana"}, {"vip", true}}) == "Hi Ana (VIP)");
+  auto long_name = render::render_subject(t, {{"first_name", std::string(5000, 'x')}});
+  REQUIRE_FALSE(long_name);
+  CHECK(long_name.error().detail == "rendered subject is 5004 bytes; at most 989 fit a header line");
+  CHECK(render::subject_variables_of(t, {{"first_name", "A"}, {"body", "B"}, {"vip", 1}}) ==
+        json{{"first_name", "A"}, {"vip", 1}});
+  CHECK(render::subject_variables_of(t, json::array()) == json::object());
 }
 
 TEST_CASE("render::encoded_message_bytes counts base64 with CRLF every 76 characters", "[render]") {

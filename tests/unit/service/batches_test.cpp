@@ -277,6 +277,28 @@ TEST_CASE("BatchService::accept_batch refuses what can never be sent", "[service
     r.from = std::string(969, 'N') + " <news@example.com>";  // 988
     CHECK(batches.accept_batch(r, k_options));
   }
+  SECTION("a recipient whose variables make the subject unsendable") {
+    auto r = inline_request({"a@example.com", "b@example.com", "c@example.com"});
+    r.recipients[1].variables = {{"first_name", std::string(5000, 'x')}};
+    r.recipients[2].variables = {{"first_name", "Ana\u001b[31m"}};
+    r.skip_invalid = true;  // refuses them all the same, as other bad variables
+    auto rejected = batches.accept_batch(r, k_options);
+    REQUIRE_FALSE(rejected);
+    CHECK(rejected.error().fields ==
+          std::vector<mailer::FieldError>{
+              {"recipients[1].variables", "rendered subject is 5003 bytes; at most 989 fit a header line"},
+              {"recipients[2].variables", "rendered subject contains control character U+001B"}});
+    CHECK(t.count_rows("batches") == 0);
+  }
+  SECTION("batch variables the subject uses count, merged as the sender merges them") {
+    auto r = inline_request({"a@example.com", "b@example.com"});
+    r.content->subject = "Hi {{first_name}} {{shop}}";
+    r.variables = {{"shop", std::string(990, 's')}};
+    r.recipients[1].variables = {{"shop", "Short"}};
+    auto rejected = batches.accept_batch(r, k_options);
+    REQUIRE_FALSE(rejected);
+    CHECK(fields_of(rejected.error()) == std::vector<std::string>{"recipients[0].variables"});
+  }
   SECTION("an html part over its size bound") {
     auto r = inline_request({"a@example.com"});
     r.content->html = std::string(64u << 20, 'h');

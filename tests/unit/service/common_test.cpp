@@ -30,6 +30,10 @@ TEST_CASE("to_page_query defaults, limits and cursors", "[service]") {
   CHECK(field_of({std::nullopt, "", -1}) == "offset");
   CHECK(field_of({std::nullopt, "!!not base64!!", std::nullopt}) == "cursor");
   CHECK(field_of({std::nullopt, encode_cursor("x"), 5}) == "cursor");
+  // A bad cursor with an offset is one error, not two on the same field.
+  auto both = to_page_query({std::nullopt, "x", 5}, mailer::ids::k_template);
+  REQUIRE_FALSE(both);
+  CHECK(both.error().fields == std::vector<mailer::FieldError>{{"cursor", "use cursor or offset, not both"}});
 }
 
 TEST_CASE("to_page_query refuses a cursor that is not an id of the list", "[service]") {
