@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "mailer/core/json.hpp"
+#include "mailer/core/text.hpp"
 #include "mailer/crypto/crypto.hpp"
 #include "mailer/net/http_client.hpp"
 
@@ -27,15 +28,9 @@ std::string trim(std::string_view s) {
   return std::string(s);
 }
 
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
-
 bool env_true(const EnvGetter& env, const char* name) {
   auto value = env(name);
-  return value && lower(trim(*value)) == "true";
+  return value && text::ascii_lower(trim(*value)) == "true";
 }
 
 std::string env_or(const EnvGetter& env, const char* name, std::string fallback) {
@@ -82,7 +77,7 @@ Result<IniSections> parse_ini(const std::string& text) {
     }
     // NOTE: indented lines after a key are AWS "sub-properties" (e.g. services);
     // they are read as plain keys, which is enough for the credential keys.
-    sections[current][lower(trim(line.substr(0, eq)))] = trim(line.substr(eq + 1));
+    sections[current][text::ascii_lower(trim(line.substr(0, eq)))] = trim(line.substr(eq + 1));
   }
   return sections;
 }

@@ -14,18 +14,13 @@
 
 #include "mailer/aws/sigv4.hpp"
 #include "mailer/core/json.hpp"
+#include "mailer/core/text.hpp"
 
 namespace mailer::aws {
 
 namespace {
 
 constexpr const char* k_signing_name = "ses";  // not "email" nor "sesv2" (ses-v2.md §1)
-
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
 
 std::string strip_slashes(std::string s) {
   while (!s.empty() && s.back() == '/') s.pop_back();
@@ -137,7 +132,7 @@ Result<std::string> parse_send_email_answer(std::string_view body) {
 std::string resolve_ses_endpoint(const SesConfig& config, const EnvGetter& env) {
   if (!config.endpoint.empty()) return strip_slashes(config.endpoint);
   auto ignore = env("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS");
-  if (!(ignore && lower(*ignore) == "true")) {
+  if (!(ignore && text::ascii_lower(*ignore) == "true")) {
     for (const char* name : {"AWS_ENDPOINT_URL_SESV2", "AWS_ENDPOINT_URL"}) {
       auto value = env(name);
       if (value && !value->empty()) return strip_slashes(*value);

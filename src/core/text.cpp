@@ -5,6 +5,14 @@
 #include <fmt/format.h>
 
 namespace mailer::text {
+
+std::string ascii_lower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return out;
+}
+
 namespace {
 
 // ASCII C0 controls and DEL; UTF-8 multibyte sequences never contain them.

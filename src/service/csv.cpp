@@ -22,16 +22,13 @@
 
 #include <fmt/format.h>
 
+#include "mailer/core/text.hpp"
+
 namespace mailer::service {
 namespace {
 
 constexpr std::string_view k_utf8_bom = "\xEF\xBB\xBF";
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 // Owns an initialised csv_parser; csv_free releases its entry buffer.
 class CsvParser {
@@ -104,7 +101,7 @@ void check_header(ParseState& state) {
   std::unordered_set<std::string> seen;
   for (std::size_t i = 0; i < header.size(); ++i) {
     if (header[i].empty()) return set_error(state, fmt::format("line {}: column {} has no name", state.record_line, i + 1));
-    if (!seen.insert(lower(header[i])).second)
+    if (!seen.insert(text::ascii_lower(header[i])).second)
       return set_error(state, fmt::format("line {}: column \"{}\" appears twice", state.record_line, header[i]));
   }
 }

@@ -13,6 +13,10 @@ namespace mailer::text {
 /// Source: RFC 3629 section 4.
 std::optional<std::size_t> utf8_length(std::string_view text);
 
+/// `text` with ASCII A-Z lowered; every other byte (UTF-8 included) as is. For
+/// names compared case-insensitively by their specs: header and INI keys.
+std::string ascii_lower(std::string_view text);
+
 /// Why `name` cannot be a name (of a template, an API key), or nullopt when it
 /// can. A name is shown in tables and typed on command lines, so it must be
 /// UTF-8 of 1 to `max_length` characters (Unicode code points, not bytes)

@@ -41,3 +41,9 @@ TEST_CASE("utf8_length counts code points of well-formed UTF-8 only", "[core]") 
   CHECK_FALSE(utf8_length("\x80"));                        // lone continuation
   CHECK(name_problem("a\xff", 10) == "must be UTF-8");
 }
+
+TEST_CASE("ascii_lower lowers A-Z and leaves every other byte", "[core][text]") {
+  CHECK(mailer::text::ascii_lower("X-Amzn-ErrorType") == "x-amzn-errortype");
+  CHECK(mailer::text::ascii_lower("ÉMAIL_1 [Z]") == "Émail_1 [z]");
+  CHECK(mailer::text::ascii_lower(std::string("A\0B", 3)) == std::string("a\0b", 3));
+}
