@@ -450,6 +450,11 @@ TEST_CASE("Engine holds bulk mail when the daily quota is spent", "[jobs][engine
   f.ses.quota.sent_last_24_hours = 100;
   f.start();
   REQUIRE(eventually([&] { return f.ses.account_count() > 0 && f.engine->stats().bulk_held; }));
+  // A round that chose its scope before the first GetAccount may still be
+  // claiming; let two whole rounds pass so every later one sees the hold.
+  auto settled = f.engine->stats().claim_rounds;
+  f.engine->notify();
+  REQUIRE(eventually([&] { return f.engine->stats().claim_rounds >= settled + 2; }));
   auto b = f.batch();
   auto bulk = f.message({.batch_id = b, .email = "bulk@example.com"});
   auto tx = f.message({.email = "tx@example.com"});
