@@ -36,6 +36,43 @@ constexpr std::array k_connection_cut_reasons{"header_timeout", "header_too_larg
                                               "body_too_large", "response_timeout", "refused"};
 constexpr std::array k_template_cache_results{"hit", "miss"};
 
+// Labels copied from outside (a request's method, an unauthenticated SNS
+// envelope's Type, an SES error type) are mapped onto known sets: a label
+// value taken verbatim lets any client add series without limit.
+constexpr std::string_view k_other = "other";
+constexpr std::array k_http_methods{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"};
+// SNS message types, then SES notification and event types
+// (https://docs.aws.amazon.com/ses/latest/dg/notification-contents.html,
+// https://docs.aws.amazon.com/ses/latest/dg/event-publishing-retrieving-sns-contents.html).
+constexpr std::array k_sns_types{"Notification", "SubscriptionConfirmation", "UnsubscribeConfirmation",
+                                 "Bounce", "Complaint", "Delivery", "Send", "Reject", "Open", "Click",
+                                 "DeliveryDelay", "Rendering Failure", "Subscription", "unknown"};
+// SES v2 and AWS common error types
+// (https://docs.aws.amazon.com/ses/latest/APIReference-V2/CommonErrors.html),
+// plus mailerd's own MalformedResponse and HTTPnnn.
+constexpr std::array k_ses_error_codes{
+    "none", "AccessDeniedException", "AccountSuspendedException", "BadRequestException",
+    "ExpiredTokenException", "IncompleteSignature", "InternalFailure", "InvalidClientTokenId",
+    "InvalidParameterValue", "LimitExceededException", "MailFromDomainNotVerifiedException",
+    "MalformedResponse", "MessageRejected", "NotFoundException", "RequestExpired", "SendingPausedException",
+    "ServiceUnavailable", "SignatureDoesNotMatch", "ThrottlingException", "TooManyRequestsException",
+    "UnrecognizedClientException"};
+
+template <std::size_t N>
+std::string known_or_other(std::string_view value, const std::array<const char*, N>& known) {
+  for (std::string_view candidate : known) {
+    if (value == candidate) return std::string(value);
+  }
+  return std::string(k_other);
+}
+
+// mailerd's own "HTTP" + status for an answer without an error type.
+std::string ses_code_label(std::string_view code) {
+  bool http_status = code.size() == 7 && code.substr(0, 4) == "HTTP" &&
+                     code.find_first_not_of("0123456789", 4) == std::string_view::npos;
+  return http_status ? std::string(code) : known_or_other(code, k_ses_error_codes);
+}
+
 Instruments make_instruments(Registry& registry) {
   registry.gauge("mailer_build_info", "mailerd build; the value is always 1.", {"version"})
       .set({MAILER_VERSION}, 1);
@@ -110,13 +147,14 @@ void observe_http_request(std::string_view method, std::string_view route, int s
                           std::chrono::duration<double> elapsed) {
   std::string route_label = route.empty() ? "unmatched" : std::string(route);
   auto& all = instruments();
-  all.http_requests.inc({std::string(method), route_label, status_class(status)});
-  all.http_duration.observe({std::string(method), route_label}, elapsed);
+  auto method_label = known_or_other(method, k_http_methods);
+  all.http_requests.inc({method_label, route_label, status_class(status)});
+  all.http_duration.observe({method_label, route_label}, elapsed);
 }
 
 void observe_ses_request(std::string_view operation, const Error* error, std::chrono::duration<double> elapsed) {
   std::string result = error ? std::string(to_string(error->code)) : "ok";
-  std::string code = error && !error->upstream_code.empty() ? error->upstream_code : "none";
+  std::string code = ses_code_label(error && !error->upstream_code.empty() ? error->upstream_code : "none");
   auto& all = instruments();
   all.ses_requests.inc({std::string(operation), result, code});
   all.ses_duration.observe({std::string(operation)}, elapsed);
@@ -127,7 +165,7 @@ void count_message(std::string_view outcome) { instruments().messages.inc({std::
 void count_suppression(std::string_view reason) { instruments().suppressions.inc({std::string(reason)}); }
 
 void count_sns_notification(std::string_view type, std::string_view verdict) {
-  instruments().sns_notifications.inc({std::string(type), std::string(verdict)});
+  instruments().sns_notifications.inc({known_or_other(type, k_sns_types), std::string(verdict)});
 }
 
 void add_http_connections(int delta) { instruments().http_connections_open.add({}, delta); }

@@ -203,14 +203,17 @@ Registry& global();
 
 /// One HTTP request answered. `route`: the matched pattern ("/v1/batches/{id}"),
 /// or empty when none matched (recorded as "unmatched", so paths never become
-/// labels); `status`: e.g. 404, recorded as status_class "4xx".
+/// labels); `status`: e.g. 404, recorded as status_class "4xx". A method
+/// outside GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS is recorded as "other".
 void observe_http_request(std::string_view method, std::string_view route, int status,
                           std::chrono::duration<double> elapsed);
 
 /// One SES API call. `operation`: "SendEmail", "GetAccount"; `error`: null on
 /// success (result "ok", code "none"), else result is to_string(error->code)
 /// and code is SES's error type (error->upstream_code), or "none" when the
-/// call failed before SES answered.
+/// call failed before SES answered. An error type outside the documented SES
+/// and AWS common errors (and mailerd's "HTTPnnn", "MalformedResponse") is
+/// recorded as "other".
 void observe_ses_request(std::string_view operation, const Error* error, std::chrono::duration<double> elapsed);
 
 /// One message outcome committed: "sent", "retry", "failed" (DLQ),
@@ -225,7 +228,8 @@ void count_suppression(std::string_view reason);
 /// notificationType ("Bounce", "Complaint", "Delivery") or the SNS Type
 /// ("SubscriptionConfirmation", "UnsubscribeConfirmation"); `verdict`:
 /// "accepted", "duplicate", "ignored" (unknown topic/type) or "rejected"
-/// (bad signature or malformed).
+/// (bad signature or malformed). A type outside the SNS and SES ones mailerd
+/// knows is recorded as "other" (the envelope is unauthenticated when counted).
 void count_sns_notification(std::string_view type, std::string_view verdict);
 
 /// HTTP connections opened (`delta` 1) or closed (-1).

@@ -216,3 +216,59 @@ TEST_CASE("status_class groups statuses by hundreds", "[core][metrics]") {
   CHECK(status_class(0) == "other");
   CHECK(status_class(600) == "other");
 }
+
+namespace {
+
+std::size_t sample_lines(const std::string& text) {
+  std::size_t lines = 0;
+  for (std::size_t at = 0; at < text.size();) {
+    auto end = text.find('\n', at);
+    if (end == std::string::npos) end = text.size();
+    if (text[at] != '#') ++lines;
+    at = end + 1;
+  }
+  return lines;
+}
+
+}  // namespace
+
+TEST_CASE("Labels copied from outside stay within known sets", "[core][metrics]") {
+  auto& registry = global();
+  // Prime every known value first, so only invented ones could add series.
+  observe_http_request("other", "", 404, std::chrono::milliseconds(1));
+  count_sns_notification("other", "rejected");
+  Error odd{ErrorCode::upstream_transient, "odd", {}, "Odd"};
+  observe_ses_request("SendEmail", &odd, std::chrono::milliseconds(1));
+  auto before = sample_lines(registry.render());
+  for (int i = 0; i < 10000; ++i) {
+    auto invented = "M" + std::to_string(i);
+    observe_http_request(invented, "", 404, std::chrono::milliseconds(1));
+    count_sns_notification(invented, "rejected");
+    Error error{ErrorCode::upstream_transient, "odd", {}, invented + "Exception"};
+    observe_ses_request("SendEmail", &error, std::chrono::milliseconds(1));
+  }
+  auto text = registry.render();
+  CHECK(sample_lines(text) == before);
+  CHECK(text.find("M9999") == std::string::npos);
+  auto& http = registry.counter("mailer_http_requests_total", "", {"method", "route", "status_class"});
+  CHECK(http.value({"other", "unmatched", "4xx"}) >= 10001);
+  auto& sns = registry.counter("mailer_sns_notifications_total", "", {"type", "verdict"});
+  CHECK(sns.value({"other", "rejected"}) >= 10001);
+}
+
+TEST_CASE("Known label values are recorded as they are", "[core][metrics]") {
+  auto& registry = global();
+  auto& http = registry.counter("mailer_http_requests_total", "", {"method", "route", "status_class"});
+  auto before = http.value({"PATCH", "unmatched", "4xx"});
+  observe_http_request("PATCH", "", 405, std::chrono::milliseconds(1));
+  CHECK(http.value({"PATCH", "unmatched", "4xx"}) == before + 1);
+  auto& ses = registry.counter("mailer_ses_requests_total", "", {"operation", "result", "code"});
+  Error status_only{ErrorCode::upstream_transient, "bad gateway", {}, "HTTP502"};
+  auto ses_before = ses.value({"SendEmail", "upstream_transient", "HTTP502"});
+  observe_ses_request("SendEmail", &status_only, std::chrono::milliseconds(1));
+  CHECK(ses.value({"SendEmail", "upstream_transient", "HTTP502"}) == ses_before + 1);
+  auto& sns = registry.counter("mailer_sns_notifications_total", "", {"type", "verdict"});
+  auto sns_before = sns.value({"Rendering Failure", "accepted"});
+  count_sns_notification("Rendering Failure", "accepted");
+  CHECK(sns.value({"Rendering Failure", "accepted"}) == sns_before + 1);
+}

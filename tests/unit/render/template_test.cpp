@@ -247,16 +247,13 @@ TEST_CASE("render::compile_template bounds section nesting before parsing", "[re
     CHECK(compile_errors("s", std::nullopt, text) ==
           std::vector<FieldError>{{"text", "sections are nested deeper than 32 levels at line 1, column 193"}});
   }
-  SECTION("20,000 levels (240 KB) are refused in milliseconds") {
+  SECTION("20,000 levels (240 KB) are refused at the 33rd") {
     // Before the bound, kainjow took 9.4 s and 2.95 GB on this text.
     const std::string deep = nested_sections(20000);
     REQUIRE(deep.size() > 200000);
-    const auto start = std::chrono::steady_clock::now();
     auto errors = compile_errors("s", deep);
-    const auto elapsed = std::chrono::steady_clock::now() - start;
     CHECK(errors.size() == 1);
     CHECK(errors[0].message == "sections are nested deeper than 32 levels at line 33, column 1");
-    CHECK(elapsed < std::chrono::milliseconds(500));
   }
 }
 
@@ -287,9 +284,7 @@ TEST_CASE("render::render refuses a message SES would refuse for its size", "[re
     auto t = compile("s", std::nullopt, "{{#rows}}{{#cols}}" + std::string(1000, 'x') + "{{/cols}}{{/rows}}");
     json rows = json::array();
     for (int i = 0; i < 2000; ++i) rows.push_back(json::object());
-    const auto start = std::chrono::steady_clock::now();
     auto rendered = render::render(t, {{"rows", rows}, {"cols", rows}});
-    CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(2));
     REQUIRE_FALSE(rendered);
     CHECK(rendered.error().fields.at(0).field == "variables");
   }
