@@ -171,6 +171,13 @@ Error ses_error(ErrorCode code, std::string detail, std::string upstream) {
   return Error{code, std::move(detail), {}, std::move(upstream)};
 }
 
+// Stands in for a full disk: the store refuses to record a send.
+void refuse_recording_sends(test::TestDb& t) {
+  t.db().sql().exec(
+      "CREATE TRIGGER refuse_sent BEFORE UPDATE OF state ON messages WHEN NEW.state = 'sent'"
+      " BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END");
+}
+
 }  // namespace
 
 TEST_CASE("Engine sends every due message exactly once", "[jobs][engine]") {
@@ -308,10 +315,7 @@ TEST_CASE("Engine survives GetAccount throwing", "[jobs][engine]") {
 
 TEST_CASE("Engine keeps an outcome the database refuses and never sends it twice", "[jobs][engine]") {
   EngineFixture f(1);
-  // Stands in for a full disk: the store refuses to record a send.
-  f.t.db().sql().exec(
-      "CREATE TRIGGER refuse_sent BEFORE UPDATE OF state ON messages WHEN NEW.state = 'sent'"
-      " BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END");
+  refuse_recording_sends(f.t);
   auto id = f.message({.email = "once@example.com"});
   f.start();
   REQUIRE(eventually([&] { return !f.engine->stats().storage_problem.empty(); }));
@@ -337,9 +341,7 @@ TEST_CASE("Engine::stop logs a send whose outcome the database still refuses", "
     ~CapturedLog() { mailer::log::set_output(nullptr); }
   } log;
   EngineFixture f(1);
-  f.t.db().sql().exec(
-      "CREATE TRIGGER refuse_sent BEFORE UPDATE OF state ON messages WHEN NEW.state = 'sent'"
-      " BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END");
+  refuse_recording_sends(f.t);
   auto id = f.message({.email = "once@example.com"});
   f.start();
   REQUIRE(eventually([&] { return !f.engine->stats().storage_problem.empty(); }));
