@@ -7,11 +7,13 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <sstream>
 #include <stdexcept>
 #include <thread>
 
 #include <SQLiteCpp/SQLiteCpp.h>
 
+#include "mailer/core/log.hpp"
 #include "mailer/jobs/circuit_breaker.hpp"
 #include "mailer/jobs/engine.hpp"
 #include "support/message_rows.hpp"
@@ -169,6 +171,13 @@ Error ses_error(ErrorCode code, std::string detail, std::string upstream) {
   return Error{code, std::move(detail), {}, std::move(upstream)};
 }
 
+// Stands in for a full disk: the store refuses to record a send.
+void refuse_recording_sends(test::TestDb& t) {
+  t.db().sql().exec(
+      "CREATE TRIGGER refuse_sent BEFORE UPDATE OF state ON messages WHEN NEW.state = 'sent'"
+      " BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END");
+}
+
 }  // namespace
 
 TEST_CASE("Engine sends every due message exactly once", "[jobs][engine]") {
@@ -306,10 +315,7 @@ TEST_CASE("Engine survives GetAccount throwing", "[jobs][engine]") {
 
 TEST_CASE("Engine keeps an outcome the database refuses and never sends it twice", "[jobs][engine]") {
   EngineFixture f(1);
-  // Stands in for a full disk: the store refuses to record a send.
-  f.t.db().sql().exec(
-      "CREATE TRIGGER refuse_sent BEFORE UPDATE OF state ON messages WHEN NEW.state = 'sent'"
-      " BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END");
+  refuse_recording_sends(f.t);
   auto id = f.message({.email = "once@example.com"});
   f.start();
   REQUIRE(eventually([&] { return !f.engine->stats().storage_problem.empty(); }));
@@ -325,6 +331,40 @@ TEST_CASE("Engine keeps an outcome the database refuses and never sends it twice
   f.t.db().sql().exec("DROP TRIGGER refuse_sent");
   REQUIRE(eventually([&] { return f.state(id) == "sent" && f.engine->stats().sent == 1; }));
   CHECK(f.engine->stats().storage_problem.empty());
+  CHECK(f.ses.accepted_count() == 1);
+}
+
+TEST_CASE("Engine::stop logs a send whose outcome the database still refuses", "[jobs][engine]") {
+  struct CapturedLog {
+    std::ostringstream out;
+    CapturedLog() { mailer::log::set_output(&out); }
+    ~CapturedLog() { mailer::log::set_output(nullptr); }
+  } log;
+  EngineFixture f(1);
+  refuse_recording_sends(f.t);
+  auto id = f.message({.email = "once@example.com"});
+  f.start();
+  REQUIRE(eventually([&] { return !f.engine->stats().storage_problem.empty(); }));
+  f.engine->stop(0ms);
+  CHECK_THAT(log.out.str(), Catch::Contains("sent, but the outcome was not recorded") && Catch::Contains(id));
+  CHECK(f.state(id) == "queued");
+  CHECK(f.ses.accepted_count() == 1);
+}
+
+TEST_CASE("Engine returns the daily quota slot of a send that throws", "[jobs][engine]") {
+  EngineFixture f(1);
+  f.config.worker.attempts = 1;
+  f.ses.quota.max_24_hour_send = 1;  // room for one transactional message
+  f.ses.quota.sent_last_24_hours = 0;
+  f.ses.throw_for.insert("boom@example.com");
+  f.start();
+  REQUIRE(eventually([&] { return f.engine->stats().bulk_held; }));  // the quota is in force
+  auto boom = f.message({.email = "boom@example.com"});
+  f.engine->notify();
+  REQUIRE(eventually([&] { return f.state(boom) == "failed"; }));
+  auto ok = f.message({.email = "ok@example.com"});
+  f.engine->notify();
+  REQUIRE(eventually([&] { return f.state(ok) == "sent"; }));
   CHECK(f.ses.accepted_count() == 1);
 }
 
