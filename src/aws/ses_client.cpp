@@ -129,6 +129,29 @@ Result<std::string> parse_send_email_answer(std::string_view body) {
   return std::move(*id);
 }
 
+Result<SesEndpoint> parse_ses_endpoint(std::string_view text, std::string_view region) {
+  std::string url = strip_slashes(std::string(text));
+  if (url.empty()) url = "https://email." + std::string(region) + ".amazonaws.com";
+  auto refuse = [&](std::string_view why) {
+    return make_error(ErrorCode::invalid_input, fmt::format("ses.endpoint {}: {}", text, why));
+  };
+  if (url.find_first_of(" \t\r\n?#@") != std::string::npos) {
+    return refuse("must not contain whitespace, user info, a query or a fragment");
+  }
+  auto scheme_end = url.find("://");
+  if (scheme_end == std::string::npos) {
+    url = "https://" + url;
+    scheme_end = 5;
+  }
+  auto scheme = text::ascii_lower(url.substr(0, scheme_end));
+  if (scheme != "http" && scheme != "https") return refuse("scheme must be http or https");
+  auto host_start = scheme_end + 3;
+  auto prefix_start = std::min(url.find('/', host_start), url.size());
+  if (prefix_start == host_start) return refuse("has no host");
+  return SesEndpoint{url.substr(0, prefix_start), url.substr(host_start, prefix_start - host_start),
+                     url.substr(prefix_start)};
+}
+
 std::string resolve_ses_endpoint(const SesConfig& config, const EnvGetter& env) {
   if (!config.endpoint.empty()) return strip_slashes(config.endpoint);
   auto ignore = env("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS");
@@ -181,18 +204,7 @@ Error classify_ses_error(long status, const std::string& error_type_header, cons
 SesClient::SesClient(SesClientOptions options, std::shared_ptr<CredentialsProvider> credentials)
     : m_options(std::move(options)),
       m_credentials(std::move(credentials)),
-      m_http(m_options.http) {
-  m_options.endpoint = strip_slashes(m_options.endpoint);
-  if (m_options.endpoint.empty()) {
-    m_options.endpoint = "https://email." + m_options.region + ".amazonaws.com";
-  }
-  // A bare "host[:port]" means HTTPS, as the SDKs read it.
-  if (m_options.endpoint.find("://") == std::string::npos) {
-    m_options.endpoint = "https://" + m_options.endpoint;
-  }
-  auto host_start = m_options.endpoint.find("://") + 3;
-  m_host = m_options.endpoint.substr(host_start, m_options.endpoint.find('/', host_start) - host_start);
-}
+      m_http(m_options.http) {}
 
 Result<net::HttpResponse> SesClient::call(const std::string& method, const std::string& path,
                                           const std::string& body) {
@@ -200,18 +212,16 @@ Result<net::HttpResponse> SesClient::call(const std::string& method, const std::
   if (!credentials) return std::move(credentials).error();
   // The endpoint may carry a path prefix (AWS_ENDPOINT_URL allows one); it is
   // part of the wire path and therefore of the signature.
-  auto host_start = m_options.endpoint.find("://") + 3;
-  auto prefix_start = m_options.endpoint.find('/', host_start);
-  std::string wire_path =
-      (prefix_start == std::string::npos ? "" : m_options.endpoint.substr(prefix_start)) + path;
+  const SesEndpoint& endpoint = m_options.endpoint;
+  std::string wire_path = endpoint.prefix + path;
 
-  std::vector<Header> headers{{"Host", m_host}};
+  std::vector<Header> headers{{"Host", endpoint.host}};
   if (!body.empty()) headers.emplace_back("Content-Type", "application/json");
   SigningScope scope{format_amz_date(std::chrono::system_clock::now()), m_options.region,
                      k_signing_name};
   add_signature_headers(headers, method, wire_path, "", body, scope, credentials->access_key_id,
                         credentials->secret_access_key, credentials->session_token);
-  std::string url = m_options.endpoint.substr(0, prefix_start) + wire_path;
+  std::string url = endpoint.origin + wire_path;
   auto response = m_http.perform({method, url, std::move(headers), body});
   if (!response) return response;
   if (response->status / 100 == 2) return response;

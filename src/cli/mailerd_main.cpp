@@ -200,7 +200,12 @@ int run(const Config& config) {
   }
   SystemClock clock;
   auto credentials = make_credentials(config);
-  jobs::Engine engine(config, config.db.path, clock, jobs::ses_sender_factory(config, credentials));
+  auto senders = jobs::ses_sender_factory(config, credentials);
+  if (!senders) {
+    fail("SES endpoint not usable", senders.error());
+    return k_config_exit_code;
+  }
+  jobs::Engine engine(config, config.db.path, clock, std::move(*senders));
   if (auto started = engine.start(); !started) return fail("cannot start the job engine", started.error());
   http::DbPool pool(config.db.path);
   http::Deps deps{config, pool, clock};

@@ -5,12 +5,13 @@
 
 #include "mailer/core/json.hpp"
 #include "mailer/render/address.hpp"
+#include "mailer/render/message_spec.hpp"
 #include "mailer/render/template.hpp"
 #include "mailer/render/template_cache.hpp"
 #include "mailer/render/unsubscribe.hpp"
 
 // Bulk messages share their batch's content, so a worker compiles a batch's
-// template once and keeps it with the parsed batch variables, sender and tags
+// template once and keeps it with the parsed batch variables and message spec
 // (a BatchContext). Template versions are immutable (schema 0001), so the
 // cache key (template id, version) never goes stale; batch content does not
 // change after acceptance either. Both caches are dropped whole when they
@@ -22,14 +23,6 @@ namespace {
 constexpr std::size_t k_max_cached = 256;
 constexpr const char* k_message_id_header = "X-Mailer-Message-Id";
 
-// Stored columns (written at accept); bounded like any JSON, so rendering
-// never recurses deeper than k_max_json_depth.
-nlohmann::json parse_json_or(const std::optional<std::string>& text, nlohmann::json fallback) {
-  if (!text || text->empty()) return fallback;
-  auto parsed = parse_json(*text, "stored JSON", {.max_bytes = k_size_checked_elsewhere});
-  return parsed ? std::move(*parsed) : fallback;
-}
-
 // Variables stored at accept. A row accepted before the depth limit existed
 // may nest deeper: failing that message, as render() did, beats sending it
 // without its variables.
@@ -38,37 +31,22 @@ Result<nlohmann::json> stored_variables(const std::optional<std::string>& text) 
   return parse_json(*text, "variables", {.max_bytes = k_size_checked_elsewhere});
 }
 
-Result<std::string> format_from(const std::string& raw) {
-  auto mailbox = render::parse_mailbox(raw);
-  if (!mailbox) {
-    return make_error(ErrorCode::invalid_input, fmt::format("from: {}", mailbox.error().detail));
-  }
-  return render::format_mailbox_for_ses(*mailbox);
-}
-
-// reply_to_json: ["addr" | "Name <addr>", ...]; unparsable entries are skipped
-// (the API validated them at acceptance).
-std::vector<std::string> format_reply_to(const std::optional<std::string>& json_text) {
-  std::vector<std::string> out;
-  auto list = parse_json_or(json_text, nlohmann::json::array());
-  if (!list.is_array()) return out;
-  for (const auto& item : list) {
-    if (!item.is_string()) continue;
-    auto mailbox = render::parse_mailbox(item.get<std::string>());
-    if (mailbox) out.push_back(render::format_mailbox_for_ses(*mailbox));
-  }
-  return out;
-}
-
-// tags_json: {"name": "value", ...} -> SES EmailTags.
-std::vector<std::pair<std::string, std::string>> parse_tags(const std::optional<std::string>& text) {
+// What accept stored about the sender side of a message, in SES's form. A
+// spec that cannot be read fails the message (invalid_input: permanent, so it
+// is dead-lettered with the field named) instead of sending it without part.
+struct SesSpec {
+  std::string from;
+  std::vector<std::string> reply_to;
   std::vector<std::pair<std::string, std::string>> tags;
-  auto object = parse_json_or(text, nlohmann::json::object());
-  if (!object.is_object()) return tags;
-  for (const auto& [name, value] : object.items()) {
-    tags.emplace_back(name, value.is_string() ? value.get<std::string>() : value.dump());
-  }
-  return tags;
+};
+
+Result<SesSpec> stored_spec(render::StoredMessageSpec stored) {
+  auto spec = render::read_message_spec(stored);
+  if (!spec) return std::move(spec).error();
+  SesSpec out{render::format_mailbox_for_ses(spec->from.mailbox), {}, {}};
+  for (const auto& mailbox : spec->reply_to) out.reply_to.push_back(render::format_mailbox_for_ses(mailbox.mailbox));
+  for (auto& tag : spec->tags) out.tags.emplace_back(std::move(tag.name), std::move(tag.value));
+  return out;
 }
 
 Result<render::CompiledTemplate> compile_inline(const std::optional<std::string>& subject,
@@ -88,9 +66,7 @@ void fill_body(SendRequest& request, render::RenderedMessage rendered) {
 struct Composer::BatchContext {
   render::CompiledTemplate compiled;
   nlohmann::json variables;
-  std::string from;
-  std::vector<std::string> reply_to;
-  std::vector<std::pair<std::string, std::string>> tags;
+  SesSpec spec;
   std::string configuration_set;
   std::optional<std::int64_t> send_before_ms;
 };
@@ -120,13 +96,12 @@ Result<std::shared_ptr<const Composer::BatchContext>> Composer::batch_context(
   auto compiled = batch->template_id ? stored_template(*batch->template_id, batch->template_version.value_or(1))
                                      : compile_inline(batch->subject, batch->html, batch->text);
   if (!compiled) return std::move(compiled).error();
-  auto from = format_from(batch->from_address);
-  if (!from) return std::move(from).error();
+  auto spec = stored_spec({batch->from_address, batch->reply_to_json, batch->tags_json});
+  if (!spec) return std::move(spec).error();
   auto variables = stored_variables(batch->variables_json);
   if (!variables) return std::move(variables).error();
   auto context = std::make_shared<BatchContext>(BatchContext{
-      *compiled, std::move(*variables), *from,
-      format_reply_to(batch->reply_to_json), parse_tags(batch->tags_json),
+      *compiled, std::move(*variables), std::move(*spec),
       batch->configuration_set.value_or(m_config.ses.configuration_set), batch->send_before_ms});
   if (m_batches.size() >= k_max_cached) m_batches.clear();
   m_batches.emplace(batch_id, context);
@@ -161,9 +136,9 @@ Result<Composed> Composer::compose(const store::ClaimedMessage& message) {
     auto rendered = render::render(batch.compiled, variables);
     if (!rendered) return std::move(rendered).error();
     fill_body(request, std::move(*rendered));
-    request.from = batch.from;
-    request.reply_to = batch.reply_to;
-    request.tags = batch.tags;
+    request.from = batch.spec.from;
+    request.reply_to = batch.spec.reply_to;
+    request.tags = batch.spec.tags;
     request.configuration_set = batch.configuration_set;
     out.send_before_ms = batch.send_before_ms;
     return out;
@@ -178,11 +153,13 @@ Result<Composed> Composer::compose(const store::ClaimedMessage& message) {
   auto rendered = render::render(*compiled, variables);
   if (!rendered) return std::move(rendered).error();
   fill_body(request, std::move(*rendered));
-  auto from = format_from(message.from_address.value_or(""));
-  if (!from) return std::move(from).error();
-  request.from = *from;
-  request.reply_to = format_reply_to(message.reply_to_json);
-  request.tags = parse_tags(message.tags_json);
+  // Columns NULL only for bulk rows; a transactional row always has them.
+  auto spec = stored_spec({message.from_address.value_or(""), message.reply_to_json.value_or("[]"),
+                           message.tags_json.value_or("{}")});
+  if (!spec) return std::move(spec).error();
+  request.from = std::move(spec->from);
+  request.reply_to = std::move(spec->reply_to);
+  request.tags = std::move(spec->tags);
   request.configuration_set = message.configuration_set.value_or(m_config.ses.configuration_set);
   return out;
 }

@@ -147,20 +147,21 @@ Result<BatchAccepted> BatchService::accept_batch(const BatchRequest& r, const Ac
     return std::move(fits).error();
   Errors errors;
   store::Batch batch;
-  detail::check_from(r.from, errors);
-  batch.from_address = r.from;
-  batch.reply_to_json = detail::check_reply_to(r.reply_to, errors);
+  render::MessageSpec spec;
+  if (auto from = detail::check_from(r.from, errors)) spec.from = std::move(*from);
+  spec.reply_to = detail::check_reply_to(r.reply_to, errors);
   auto content = detail::resolve_content(m_db, m_clock, r.template_id, r.template_version, r.content, errors);
   if (!content) return content.error();
   batch.variables_json = detail::check_variables(r.variables, "variables", errors);
   batch.metadata_json = detail::check_object(r.metadata, "metadata", errors);
-  batch.tags_json = detail::check_tags(r.tags, errors);
+  spec.tags = detail::check_tags(r.tags, errors);
   detail::check_configuration_set(r.configuration_set, errors);
   batch.configuration_set = r.configuration_set;
   check_schedule(r, to_ms(m_clock.now()), batch, errors);
   batch.id = ids::make(ids::k_batch);
   Recipients recipients = check_recipients(r, subject_check(*content, r, batch.id), errors);
   if (!errors.empty()) return detail::invalid("batch request is invalid", std::move(errors));
+  detail::store_spec(spec, batch);
 
   batch.template_id = (*content)->template_id;
   batch.template_version = (*content)->template_version;

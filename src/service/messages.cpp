@@ -8,20 +8,21 @@ namespace mailer::service {
 Result<MessageAccepted> MessageService::enqueue_message(const MessageRequest& r) {
   detail::Errors errors;
   store::NewMessage message;
-  detail::check_from(r.from, errors);
-  message.from_address = r.from;
+  render::MessageSpec spec;
+  if (auto from = detail::check_from(r.from, errors)) spec.from = std::move(*from);
   auto to = render::normalize_address(r.to);
   if (!to) errors.push_back({"to", to.error().detail});
-  message.reply_to_json = detail::check_reply_to(r.reply_to, errors);
+  spec.reply_to = detail::check_reply_to(r.reply_to, errors);
   auto content = detail::resolve_content(m_db, m_clock, r.template_id, r.template_version, r.content, errors);
   if (!content) return content.error();
   message.variables_json = detail::check_variables(r.variables, "variables", errors);
-  message.tags_json = detail::check_tags(r.tags, errors);
+  spec.tags = detail::check_tags(r.tags, errors);
   detail::check_configuration_set(r.configuration_set, errors);
   message.configuration_set = r.configuration_set;
   // Only a message valid in every field is rendered: render needs bounded variables.
   if (errors.empty()) detail::check_renders(**content, r.variables, *to, errors);
   if (!errors.empty()) return detail::invalid("message request is invalid", std::move(errors));
+  detail::store_spec(spec, message);
 
   message.email = *to;
   message.key = render::suppression_key(*to);

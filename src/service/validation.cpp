@@ -9,20 +9,7 @@
 namespace mailer::service::detail {
 namespace {
 
-constexpr std::size_t k_max_tag_length = 256;
-// RFC 5322 §2.1.1: a line holds at most 998 characters; "Reply-To: " is the longer
-// of the two header names a mailbox goes into.
-constexpr std::size_t k_max_mailbox_bytes = 998 - std::string_view("Reply-To: ").size();
 constexpr std::size_t k_max_configuration_set_length = 64;
-
-bool is_ses_name(std::string_view text, std::size_t max_length) {
-  if (text.empty() || text.size() > max_length) return false;
-  for (char c : text) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
-    if (!ok) return false;
-  }
-  return true;
-}
 
 }  // namespace
 
@@ -30,32 +17,21 @@ Error invalid(std::string detail, Errors errors) {
   return Error{ErrorCode::invalid_input, std::move(detail), std::move(errors)};
 }
 
-namespace {
-
-/// The detail of what is wrong with mailbox `text`, or nullopt when it can be sent.
-std::optional<std::string> mailbox_problem(const std::string& text) {
-  auto mailbox = render::parse_mailbox(text);
-  if (!mailbox) return mailbox.error().detail;
-  const auto header_bytes = render::format_mailbox_for_ses(*mailbox).size();
-  if (header_bytes <= k_max_mailbox_bytes) return std::nullopt;
-  return fmt::format("display name is too long: the mailbox takes {} bytes in its header; at most {} fit the "
-                     "998-character header line (RFC 5322 section 2.1.1)",
-                     header_bytes, k_max_mailbox_bytes);
+std::optional<render::GivenMailbox> check_from(const std::string& from, Errors& errors) {
+  auto mailbox = render::sendable_mailbox(from);
+  if (mailbox) return std::move(*mailbox);
+  errors.push_back({"from", mailbox.error().detail});
+  return std::nullopt;
 }
 
-}  // namespace
-
-void check_from(const std::string& from, Errors& errors) {
-  if (auto problem = mailbox_problem(from)) errors.push_back({"from", *problem});
-}
-
-std::string check_reply_to(const std::vector<std::string>& reply_to, Errors& errors) {
-  auto list = nlohmann::json::array();
+std::vector<render::GivenMailbox> check_reply_to(const std::vector<std::string>& reply_to, Errors& errors) {
+  std::vector<render::GivenMailbox> out;
   for (std::size_t i = 0; i < reply_to.size(); ++i) {
-    if (auto problem = mailbox_problem(reply_to[i])) errors.push_back({fmt::format("reply_to[{}]", i), *problem});
-    else list.push_back(reply_to[i]);
+    auto mailbox = render::sendable_mailbox(reply_to[i]);
+    if (mailbox) out.push_back(std::move(*mailbox));
+    else errors.push_back({fmt::format("reply_to[{}]", i), mailbox.error().detail});
   }
-  return list.dump();
+  return out;
 }
 
 std::string check_object(const nlohmann::json& value, const std::string& field, Errors& errors) {
@@ -91,24 +67,15 @@ void check_renders(const ResolvedContent& content, const nlohmann::json& variabl
   for (const auto& f : rendered.error().fields) errors.push_back({"variables", f.message});
 }
 
-std::string check_tags(const nlohmann::json& tags, Errors& errors) {
-  if (tags.is_null()) return "{}";
-  if (!tags.is_object()) {
-    errors.push_back({"tags", "must be an object of name: value strings"});
-    return "{}";
-  }
-  for (const auto& [name, value] : tags.items()) {
-    std::string field = "tags." + name;
-    if (!is_ses_name(name, k_max_tag_length))
-      errors.push_back({field, "name must be 1 to 256 ASCII letters, digits, _ or -"});
-    if (!value.is_string() || !is_ses_name(value.get_ref<const std::string&>(), k_max_tag_length))
-      errors.push_back({field, "value must be a string of 1 to 256 ASCII letters, digits, _ or -"});
-  }
-  return tags.dump();
+std::vector<render::MessageTag> check_tags(const nlohmann::json& tags, Errors& errors) {
+  auto checked = render::message_tags(tags);
+  if (checked) return std::move(*checked);
+  for (auto& field : checked.error().fields) errors.push_back(std::move(field));
+  return {};
 }
 
 void check_configuration_set(const std::optional<std::string>& name, Errors& errors) {
-  if (name && !is_ses_name(*name, k_max_configuration_set_length))
+  if (name && !render::is_ses_name(*name, k_max_configuration_set_length))
     errors.push_back({"configuration_set", "must be 1 to 64 ASCII letters, digits, _ or -"});
 }
 

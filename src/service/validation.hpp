@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "mailer/core/error.hpp"
+#include "mailer/render/message_spec.hpp"
 #include "mailer/render/template.hpp"
 #include "mailer/service/batches.hpp"
 #include "mailer/store/database.hpp"
@@ -28,11 +29,10 @@ struct ResolvedContent {
   render::CompiledTemplate compiled;
 };
 
-/// `from` as given when it parses as a mailbox and fits a header line (field "from").
-void check_from(const std::string& from, Errors& errors);
-/// reply_to as a JSON array of normalized mailboxes as given (fields "reply_to[i]"),
-/// each fitting a header line as from does.
-std::string check_reply_to(const std::vector<std::string>& reply_to, Errors& errors);
+/// `from` as a sendable mailbox (render::sendable_mailbox; field "from").
+std::optional<render::GivenMailbox> check_from(const std::string& from, Errors& errors);
+/// Each reply_to entry as a sendable mailbox (fields "reply_to[i]").
+std::vector<render::GivenMailbox> check_reply_to(const std::vector<std::string>& reply_to, Errors& errors);
 /// A JSON object, or null meaning {} (field `field`). Returns its dump.
 std::string check_object(const nlohmann::json& value, const std::string& field, Errors& errors);
 /// A variables value as stored ("{}" for null or when refused) and what is wrong
@@ -52,10 +52,17 @@ std::string check_variables(const nlohmann::json& value, const std::string& fiel
 /// line break in or a too long subject), since the template alone always fits.
 void check_renders(const ResolvedContent& content, const nlohmann::json& variables, const std::string& email,
                    Errors& errors);
-/// SES message tags: an object of name -> string value, both 1..256 of
-/// ASCII letters, digits, _ and - (fields "tags" or "tags.<name>").
-/// Source: docs.aws.amazon.com/ses/latest/APIReference-V2/API_MessageTag.html
-std::string check_tags(const nlohmann::json& tags, Errors& errors);
+/// SES message tags (render::message_tags; fields "tags" or "tags.<name>").
+std::vector<render::MessageTag> check_tags(const nlohmann::json& tags, Errors& errors);
+/// Writes `spec` into the columns of `row` (a store::Batch or store::NewMessage)
+/// through render::store_message_spec, the one serializer of a spec.
+template <class Row>
+void store_spec(const render::MessageSpec& spec, Row& row) {
+  auto stored = render::store_message_spec(spec);
+  row.from_address = std::move(stored.from_address);
+  row.reply_to_json = std::move(stored.reply_to_json);
+  row.tags_json = std::move(stored.tags_json);
+}
 /// SES configuration set name: 1..64 ASCII letters, digits, _ and -.
 void check_configuration_set(const std::optional<std::string>& name, Errors& errors);
 /// Template (existing, version pinned: given or current) xor inline content, compiled

@@ -194,7 +194,7 @@ TEST_CASE("SesClients on several threads share one credentials provider", "[fake
     std::vector<std::jthread> workers;
     for (int t = 0; t < k_threads; ++t) {
       workers.emplace_back([&] {
-        aws::SesClient client({"us-east-1", fake.url, {}}, provider);
+        aws::SesClient client({"us-east-1", *aws::parse_ses_endpoint(fake.url, "us-east-1"), {}}, provider);
         for (int i = 0; i < k_per_thread; ++i) {
           if (client.send_email({"a@example.com", {"b@example.net"}, {}, "s", "", "t", {}, {}, ""})) ++ok;
         }
@@ -214,7 +214,7 @@ TEST_CASE("mailer-fake-ses throughput", "[.][bench]") {
     std::vector<std::jthread> workers;
     for (int t = 0; t < 4; ++t) {
       workers.emplace_back([&] {
-        aws::SesClient client({"us-east-1", fake.url, {}}, provider);
+        aws::SesClient client({"us-east-1", *aws::parse_ses_endpoint(fake.url, "us-east-1"), {}}, provider);
         for (int i = 0; i < 2500; ++i) {
           if (client.send_email({"a@example.com", {"b@example.net"}, {}, "s", "", "t", {}, {}, ""})) ++ok;
         }

@@ -52,7 +52,7 @@ struct FakeSes {
     options.explicit_config.access_key_id = k_key_id;
     options.explicit_config.secret_access_key = secret;
     options.env = [](const char*) { return std::optional<std::string>(); };
-    return SesClient({"us-east-1", url(), {}}, std::make_shared<CredentialsProvider>(options));
+    return SesClient({"us-east-1", *parse_ses_endpoint(url(), "us-east-1"), {}}, std::make_shared<CredentialsProvider>(options));
   }
 
   json control(const std::string& method, const std::string& path, const std::string& body = "") {
@@ -254,6 +254,6 @@ TEST_CASE("mailer-fake-ses refuses bad fault patches and verifies a session toke
   options.explicit_config.access_key_id = k_key_id;
   options.explicit_config.secret_access_key = k_secret;
   options.explicit_config.session_token = "required-token";
-  SesClient with({"us-east-1", fake.url(), {}}, std::make_shared<CredentialsProvider>(options));
+  SesClient with({"us-east-1", *parse_ses_endpoint(fake.url(), "us-east-1"), {}}, std::make_shared<CredentialsProvider>(options));
   REQUIRE(with.get_account());
 }

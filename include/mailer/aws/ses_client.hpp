@@ -43,16 +43,34 @@ struct AccountQuota {
   bool production_access_enabled = false;
 };
 
+/// Where SES requests go, parsed once (parse_ses_endpoint) and used as is by
+/// every request of every client.
+struct SesEndpoint {
+  std::string origin;  // scheme://host[:port], e.g. "https://email.eu-west-1.amazonaws.com"
+  std::string host;    // host[:port]: the Host header, which is signed
+  std::string prefix;  // "" or "/path" before /v2/...: part of the signed path
+  friend bool operator==(const SesEndpoint&, const SesEndpoint&) = default;
+};
+
+/// `text` (scheme://host[:port][/prefix]) as an SesEndpoint: trailing '/'
+/// removed; empty means https://email.<region>.amazonaws.com; no scheme means
+/// https, as the AWS SDKs read a bare host. Example: "http://127.0.0.1:4566/ses/"
+/// -> {"http://127.0.0.1:4566", "127.0.0.1:4566", "/ses"}.
+/// Errors (invalid_input): "ses.endpoint <text>: " followed by "scheme must be
+/// http or https", "has no host" or "must not contain whitespace, user info,
+/// a query or a fragment".
+Result<SesEndpoint> parse_ses_endpoint(std::string_view text, std::string_view region);
+
 struct SesClientOptions {
   std::string region = "us-east-1";
-  std::string endpoint;  // scheme://host[:port][/prefix] (see resolve_ses_endpoint); empty =
-                         // https://email.<region>.amazonaws.com; no scheme = https
+  SesEndpoint endpoint;  // from parse_ses_endpoint
   net::HttpClientOptions http{};
 };
 
 /// ses.endpoint if set, else AWS_ENDPOINT_URL_SESV2, else AWS_ENDPOINT_URL (both
 /// ignored when AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true), else
-/// "https://email.<region>.amazonaws.com". Trailing '/' removed.
+/// "https://email.<region>.amazonaws.com". Trailing '/' removed. The text for
+/// parse_ses_endpoint.
 std::string resolve_ses_endpoint(const SesConfig& config, const EnvGetter& env);
 
 /// The JSON body of SendEmail for `request` (exposed for tests and the fake).
@@ -87,6 +105,8 @@ Error classify_ses_error(long status, const std::string& error_type_header, cons
 
 class SesClient {
  public:
+  /// `options.endpoint` comes from parse_ses_endpoint, so a client never holds
+  /// an endpoint it cannot use.
   SesClient(SesClientOptions options, std::shared_ptr<CredentialsProvider> credentials);
 
   /// POST /v2/email/outbound-emails. Returns the SES MessageId. Errors as in
@@ -107,7 +127,6 @@ class SesClient {
                                  const std::string& body);
 
   SesClientOptions m_options;
-  std::string m_host;  // Host header: host[:port] of the endpoint
   std::shared_ptr<CredentialsProvider> m_credentials;
   net::HttpClient m_http;
 };

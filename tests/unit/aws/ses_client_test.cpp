@@ -93,6 +93,28 @@ TEST_CASE("resolve_ses_endpoint precedence", "[aws][ses]") {
   CHECK(resolve_ses_endpoint(config, env) == "https://email.eu-west-1.amazonaws.com");
 }
 
+TEST_CASE("parse_ses_endpoint splits an endpoint once for every request", "[aws][ses]") {
+  CHECK(*parse_ses_endpoint("http://127.0.0.1:4566/ses/", "us-east-1") ==
+        SesEndpoint{"http://127.0.0.1:4566", "127.0.0.1:4566", "/ses"});
+  CHECK(*parse_ses_endpoint("", "eu-west-1") ==
+        SesEndpoint{"https://email.eu-west-1.amazonaws.com", "email.eu-west-1.amazonaws.com", ""});
+  CHECK(*parse_ses_endpoint("ses.example:8443", "us-east-1") ==
+        SesEndpoint{"https://ses.example:8443", "ses.example:8443", ""});
+}
+
+TEST_CASE("parse_ses_endpoint refuses an endpoint no request could use", "[aws][ses]") {
+  auto refusal = [](std::string_view text) {
+    auto parsed = parse_ses_endpoint(text, "us-east-1");
+    REQUIRE_FALSE(parsed);
+    CHECK(parsed.error().code == ErrorCode::invalid_input);
+    return parsed.error().detail;
+  };
+  CHECK(refusal("ftp://ses.example") == "ses.endpoint ftp://ses.example: scheme must be http or https");
+  CHECK(refusal("http:///v2") == "ses.endpoint http:///v2: has no host");
+  CHECK(refusal("http://user@ses.example") ==
+        "ses.endpoint http://user@ses.example: must not contain whitespace, user info, a query or a fragment");
+}
+
 TEST_CASE("SesClient drops cached credentials after ExpiredTokenException", "[aws][ses]") {
   static net::CurlGlobal curl;
   test::FakeMetadataServer imds;
@@ -117,7 +139,7 @@ TEST_CASE("SesClient drops cached credentials after ExpiredTokenException", "[aw
     return std::nullopt;
   };
   auto provider = std::make_shared<CredentialsProvider>(options);
-  SesClient client({"us-east-1", ses.url() + "/", {}}, provider);
+  SesClient client({"us-east-1", *parse_ses_endpoint(ses.url() + "/", "us-east-1"), {}}, provider);
   auto first = client.get_account();
   REQUIRE_FALSE(first);
   CHECK(first.error().code == ErrorCode::upstream_transient);
@@ -145,7 +167,7 @@ TEST_CASE("SesClient keeps an endpoint path prefix and parses GetAccount", "[aws
   CredentialsProvider::Options options;
   options.explicit_config.access_key_id = "AKIDPREFIX";
   options.explicit_config.secret_access_key = "prefix-secret";
-  SesClient client({"eu-central-1", ses.url() + "/prefix/", {}},
+  SesClient client({"eu-central-1", *parse_ses_endpoint(ses.url() + "/prefix/", "eu-central-1"), {}},
                    std::make_shared<CredentialsProvider>(options));
   auto quota = client.get_account();
   REQUIRE(quota);
@@ -172,7 +194,7 @@ TEST_CASE("SesClient treats a 2xx SendEmail without MessageId as permanent", "[a
   CredentialsProvider::Options options;
   options.explicit_config.access_key_id = "AKID";
   options.explicit_config.secret_access_key = "secret";
-  SesClient client({"us-east-1", ses.url(), {}}, std::make_shared<CredentialsProvider>(options));
+  SesClient client({"us-east-1", *parse_ses_endpoint(ses.url(), "us-east-1"), {}}, std::make_shared<CredentialsProvider>(options));
   auto id = client.send_email({"a@b.c", {"d@e.f"}, {}, "s", "", "t", {}, {}, ""});
   REQUIRE_FALSE(id);
   CHECK(id.error().code == ErrorCode::upstream_permanent);
@@ -285,7 +307,7 @@ TEST_CASE("SesClient turns malformed 2xx answers into errors of the call", "[aws
   CredentialsProvider::Options options;
   options.explicit_config.access_key_id = "AKID";
   options.explicit_config.secret_access_key = "secret";
-  SesClient client({"us-east-1", ses.url(), {}}, std::make_shared<CredentialsProvider>(options));
+  SesClient client({"us-east-1", *parse_ses_endpoint(ses.url(), "us-east-1"), {}}, std::make_shared<CredentialsProvider>(options));
   SECTION("GetAccount") {
     for (std::string body : {account_with("SendQuota.MaxSendRate", "fast"), account_with("SendingEnabled", "yes"),
                              std::string("not json"), R"({"SendQuota":)" + k_deep + "}",
