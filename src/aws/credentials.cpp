@@ -22,15 +22,9 @@ namespace mailer::aws {
 
 namespace {
 
-std::string trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return std::string(s);
-}
-
 bool env_true(const EnvGetter& env, const char* name) {
   auto value = env(name);
-  return value && text::ascii_lower(trim(*value)) == "true";
+  return value && text::ascii_lower(text::trim(*value)) == "true";
 }
 
 std::string env_or(const EnvGetter& env, const char* name, std::string fallback) {
@@ -57,14 +51,14 @@ Result<IniSections> parse_ini(const std::string& text) {
   int line_number = 0;
   while (std::getline(in, raw)) {
     ++line_number;
-    std::string line = trim(raw);
+    std::string line(text::trim(raw));
     if (line.empty() || line[0] == '#' || line[0] == ';') continue;
     if (line.front() == '[') {
       if (line.back() != ']') {
         return source_error(ErrorCode::invalid_input,
                             "line " + std::to_string(line_number) + ": unterminated section");
       }
-      current = trim(std::string_view(line).substr(1, line.size() - 2));
+      current = text::trim(std::string_view(line).substr(1, line.size() - 2));
       sections[current];
       in_section = true;
       continue;
@@ -77,7 +71,7 @@ Result<IniSections> parse_ini(const std::string& text) {
     }
     // NOTE: indented lines after a key are AWS "sub-properties" (e.g. services);
     // they are read as plain keys, which is enough for the credential keys.
-    sections[current][text::ascii_lower(trim(line.substr(0, eq)))] = trim(line.substr(eq + 1));
+    sections[current][text::ascii_lower(text::trim(line.substr(0, eq)))] = text::trim(line.substr(eq + 1));
   }
   return sections;
 }
@@ -223,13 +217,13 @@ Result<Credentials> credentials_from_imds(const ImdsOptions& options) {
                          {"X-aws-ec2-metadata-token-ttl-seconds",
                           std::to_string(options.token_ttl_seconds)});
   if (!token) return std::move(token).error();
-  if (!is_imds_token(trim(*token))) {
+  if (!is_imds_token(text::trim(*token))) {
     return source_error(ErrorCode::upstream_transient, "IMDS: the session token answer is malformed");
   }
-  net::HttpHeader auth{"X-aws-ec2-metadata-token", trim(*token)};
+  net::HttpHeader auth{"X-aws-ec2-metadata-token", std::string(text::trim(*token))};
   auto role = imds_call(client, "GET", base + "/latest/meta-data/iam/security-credentials/", auth);
   if (!role) return std::move(role).error();
-  std::string role_name = trim(role->substr(0, role->find('\n')));
+  std::string role_name(text::trim(role->substr(0, role->find('\n'))));
   if (role_name.empty()) {
     return source_error(ErrorCode::unauthorized, "IMDS: the instance has no IAM role");
   }

@@ -13,6 +13,8 @@
 #include <ctime>
 #include <map>
 
+#include "mailer/core/text.hpp"
+
 namespace mailer::aws {
 
 namespace {
@@ -30,13 +32,6 @@ int hex_value(char c) {
 }
 
 bool is_blank(char c) { return c == ' ' || c == '\t'; }
-
-std::string to_lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 // Trim, then collapse every inner run of blanks to one space (quotes included,
 // as the suite's get-header-value-trim expects).
@@ -65,12 +60,6 @@ std::vector<std::string> split(std::string_view text, char sep) {
     start = pos + 1;
   }
   return out;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && is_blank(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_blank(s.back())) s.remove_suffix(1);
-  return s;
 }
 
 }  // namespace
@@ -153,7 +142,7 @@ std::string canonical_query(std::string_view raw_query) {
 CanonicalHeaders canonical_headers(const std::vector<Header>& headers) {
   std::map<std::string, std::string> merged;  // sorted by lower-cased name
   for (const auto& [name, value] : headers) {
-    auto [it, inserted] = merged.try_emplace(to_lower(trim(name)), canonical_header_value(value));
+    auto [it, inserted] = merged.try_emplace(text::ascii_lower(text::trim_blanks(name)), canonical_header_value(value));
     if (!inserted) it->second += "," + canonical_header_value(value);
   }
   CanonicalHeaders out;
@@ -234,7 +223,7 @@ ParsedAuthorization parse_authorization(std::string_view value) {
   std::string credential;
   std::string signed_list;
   for (const auto& part : split(value, ',')) {
-    auto item = trim(part);
+    auto item = text::trim_blanks(part);
     auto eq = item.find('=');
     if (eq == std::string_view::npos) return out;
     auto key = item.substr(0, eq);

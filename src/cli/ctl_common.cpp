@@ -71,10 +71,6 @@ std::string format_time(std::optional<std::int64_t> ms) {
   return ms ? format_rfc3339(*ms) : std::string("-");
 }
 
-nlohmann::json json_time(std::optional<std::int64_t> ms) {
-  return ms ? nlohmann::json(format_rfc3339(*ms)) : nlohmann::json(nullptr);
-}
-
 void print_json(const nlohmann::json& value) { std::cout << value.dump(2) << "\n"; }
 
 nlohmann::json stored_json(const std::string& text) {

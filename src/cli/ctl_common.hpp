@@ -75,8 +75,6 @@ std::unique_ptr<store::Database> open_database(CtlContext& ctx, AutoMigrate auto
 
 /// "2026-12-01T09:00:00.000Z", or "-" when absent.
 std::string format_time(std::optional<std::int64_t> ms);
-/// RFC 3339 string or JSON null.
-nlohmann::json json_time(std::optional<std::int64_t> ms);
 /// Writes `value` to stdout, indented, with a final newline.
 void print_json(const nlohmann::json& value);
 /// A JSON column mailerd stored (tags_json, detail_json...) for printing:

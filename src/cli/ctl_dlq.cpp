@@ -1,6 +1,8 @@
 // mailerctl dlq list|retry|purge: the dead-letter queue, i.e. messages in state
 // `failed` with their last error (SPEC §4). Retrying puts them back in the
-// queue; a running mailerd picks them up at its next poll.
+// queue; a running mailerd picks them up at its next poll. The rules (which
+// ids are retried, what a purge needs) are service::DlqService's, shared with
+// the HTTP API.
 
 #include <iostream>
 #include <memory>
@@ -10,9 +12,7 @@
 #include "cli/cli11.hpp"
 
 #include "cli/ctl_common.hpp"
-#include "mailer/http/json_io.hpp"
-#include "mailer/store/batches.hpp"
-#include "mailer/store/messages.hpp"
+#include "mailer/service/dlq.hpp"
 
 namespace mailer::cli {
 namespace {
@@ -26,11 +26,11 @@ void list_dlq(CtlContext& ctx, const ListOptions& options) {
   auto db = open_database(ctx, AutoMigrate::if_configured);
   if (!db) return;
   SystemClock clock;
-  auto page = store::MessageRepo(*db, clock).list_dlq(options.limit, options.cursor);
+  auto page = service::DlqService(*db, clock).list(options.limit, options.cursor);
   if (!page) return ctx.fail(page.error(), page.error().code == ErrorCode::invalid_input ? k_exit_usage : k_exit_failure);
   if (ctx.json) {
     auto data = nlohmann::json::array();
-    for (const auto& e : page->entries) data.push_back(http::json_io::to_json(e));
+    for (const auto& e : page->entries) data.push_back(service::to_json(e));
     return print_json({{"data", data}, {"next_cursor", page->next_cursor}});
   }
   std::vector<std::vector<std::string>> rows;
@@ -41,19 +41,6 @@ void list_dlq(CtlContext& ctx, const ListOptions& options) {
   if (!page->next_cursor.empty()) std::cout << "more: mailerctl dlq list --cursor " << page->next_cursor << "\n";
 }
 
-// The ids that are not failed messages, each with why, so a typo is reported
-// instead of silently retrying fewer messages than asked.
-std::vector<FieldError> not_in_dlq(store::Database& db, const Clock& clock, const std::vector<std::string>& ids) {
-  std::vector<FieldError> problems;
-  store::BatchRepo batches(db, clock);
-  for (const auto& id : ids) {
-    auto message = batches.message(id);
-    if (!message) problems.push_back({id, message.error().detail});
-    else if (message->state != "failed") problems.push_back({id, "not in the DLQ (state " + message->state + ")"});
-  }
-  return problems;
-}
-
 void retry_dlq(CtlContext& ctx, const std::vector<std::string>& ids, bool all) {
   if (all == !ids.empty())
     return ctx.fail(make_error(ErrorCode::invalid_input, "dlq retry: give message ids or --all (not both)"),
@@ -61,14 +48,16 @@ void retry_dlq(CtlContext& ctx, const std::vector<std::string>& ids, bool all) {
   auto db = open_database(ctx, AutoMigrate::if_configured);
   if (!db) return;
   SystemClock clock;
-  store::MessageRepo messages(*db, clock);
+  service::DlqService dlq(*db, clock);
   std::vector<FieldError> problems;
   Result<int> moved = 0;
   if (all) {
-    moved = messages.retry_dlq_all();
+    moved = dlq.retry_all();
+  } else if (auto retried = dlq.retry(ids)) {
+    moved = static_cast<int>(retried->retried.size());
+    problems = std::move(retried->not_retried);
   } else {
-    problems = not_in_dlq(*db, clock, ids);
-    moved = messages.retry_dlq(ids);
+    moved = std::move(retried).error();
   }
   if (!moved) return ctx.fail(moved.error());
   if (ctx.json) {
@@ -83,23 +72,24 @@ void retry_dlq(CtlContext& ctx, const std::vector<std::string>& ids, bool all) {
                    std::move(problems)});
 }
 
-void purge_dlq(CtlContext& ctx, const std::string& older_than) {
-  std::optional<std::int64_t> age_ms = 0;
-  if (!older_than.empty()) age_ms = parse_age_ms(older_than);  // the syntax of the API's older_than
-  if (!age_ms)
-    return ctx.fail(make_error(ErrorCode::invalid_input,
-                               fmt::format("--older-than {}: expected an age such as {}", older_than, k_age_examples)),
-                    k_exit_usage);
+void purge_dlq(CtlContext& ctx, const std::string& older_than, bool all) {
+  SystemClock clock;
+  service::DlqPurgeScope scope{.all = all};
+  if (!older_than.empty()) {
+    auto age_ms = parse_age_ms(older_than);  // the syntax of the API's older_than
+    if (!age_ms)
+      return ctx.fail(make_error(ErrorCode::invalid_input,
+                                 fmt::format("--older-than {}: expected an age such as {}", older_than, k_age_examples)),
+                      k_exit_usage);
+    scope.failed_before_ms = to_ms(clock.now()) - *age_ms;
+  }
   auto db = open_database(ctx, AutoMigrate::if_configured);
   if (!db) return;
-  SystemClock clock;
-  // Without --older-than everything failed until now goes (+1: failed_at < cutoff).
-  std::int64_t cutoff = to_ms(clock.now()) - *age_ms + (older_than.empty() ? 1 : 0);
-  auto purged = store::MessageRepo(*db, clock).purge_dlq(cutoff);
-  if (!purged) return ctx.fail(purged.error());
-  if (ctx.json) return print_json({{"purged", *purged}, {"failed_before", format_rfc3339(cutoff)}});
+  auto purged = service::DlqService(*db, clock).purge(scope);
+  if (!purged) return ctx.fail(purged.error(), purged.error().code == ErrorCode::invalid_input ? k_exit_usage : k_exit_failure);
+  if (ctx.json) return print_json({{"purged", *purged}, {"failed_before", json_time(scope.failed_before_ms)}});
   std::cout << "Purged " << *purged << " failed message(s)"
-            << (older_than.empty() ? std::string() : " that failed before " + format_rfc3339(cutoff)) << ".\n";
+            << (all ? std::string() : " that failed before " + format_rfc3339(*scope.failed_before_ms)) << ".\n";
 }
 
 }  // namespace
@@ -122,10 +112,12 @@ void add_dlq_commands(CLI::App& app, CtlContext& ctx) {
   retry->callback([&ctx, ids, all] { retry_dlq(ctx, *ids, *all); });
 
   auto older_than = std::make_shared<std::string>();
-  auto* purge = dlq->add_subcommand("purge", "Delete failed messages for good");
+  auto purge_all = std::make_shared<bool>(false);
+  auto* purge = dlq->add_subcommand("purge", "Delete failed messages for good (--older-than or --all)");
   purge->add_option("--older-than", *older_than,
-                    fmt::format("Only those that failed longer ago than this age ({})", k_age_examples));
-  purge->callback([&ctx, older_than] { purge_dlq(ctx, *older_than); });
+                    fmt::format("Those that failed longer ago than this age ({})", k_age_examples));
+  purge->add_flag("--all", *purge_all, "Every failed message");
+  purge->callback([&ctx, older_than, purge_all] { purge_dlq(ctx, *older_than, *purge_all); });
 }
 
 }  // namespace mailer::cli

@@ -8,23 +8,12 @@
 
 #include "cli/ctl_common.hpp"
 #include "mailer/core/clock.hpp"
-#include "mailer/store/keys.hpp"
+#include "mailer/service/keys.hpp"
 
 namespace mailer::cli {
 namespace {
 
 constexpr const char* k_actor = "mailerctl";
-
-nlohmann::json key_json(const store::ApiKey& key) {
-  return {{"id", key.id},
-          {"name", key.name},
-          {"scope", store::to_string(key.scope)},
-          {"prefix", key.prefix},
-          {"created_at", json_time(key.created_at_ms)},
-          {"last_used_at", json_time(key.last_used_at_ms)},
-          {"use_count", key.use_count},
-          {"revoked_at", json_time(key.revoked_at_ms)}};
-}
 
 struct CreateOptions {
   std::string name;
@@ -35,19 +24,15 @@ void create_key(CtlContext& ctx, const CreateOptions& options) {
   auto db = open_database(ctx, AutoMigrate::if_configured);
   if (!db) return;
   SystemClock clock;
-  store::KeyRepo keys(*db, clock);
   // CLI11 already restricted --scope to the three names.
-  auto created = keys.create(options.name, store::parse_scope(options.scope).value_or(store::Scope::read), k_actor);
+  auto created = service::KeyService(*db, clock)
+                     .create(options.name, store::parse_scope(options.scope).value_or(store::Scope::read), k_actor);
   if (!created) return ctx.fail(created.error());
   const auto& key = created->key;
   if (ctx.json) {
-    print_json({{"id", key.id},
-                {"name", key.name},
-                {"scope", store::to_string(key.scope)},
-                {"prefix", key.prefix},
-                {"key", created->secret},
-                {"created_at", format_rfc3339(key.created_at_ms)}});
-    return;
+    auto out = service::to_json(key);
+    out["key"] = created->secret;
+    return print_json(out);
   }
   std::cout << "Created " << store::to_string(key.scope) << " key " << key.id << " (\"" << key.name
             << "\", prefix " << key.prefix << ").\n"
@@ -59,11 +44,11 @@ void list_keys(CtlContext& ctx) {
   auto db = open_database(ctx, AutoMigrate::if_configured);
   if (!db) return;
   SystemClock clock;
-  auto keys = store::KeyRepo(*db, clock).list();
+  auto keys = service::KeyService(*db, clock).list();
   if (!keys) return ctx.fail(keys.error());
   if (ctx.json) {
     auto out = nlohmann::json::array();
-    for (const auto& key : *keys) out.push_back(key_json(key));
+    for (const auto& key : *keys) out.push_back(service::to_json(key));
     return print_json(out);
   }
   std::vector<std::vector<std::string>> rows;
@@ -79,9 +64,9 @@ void revoke_key(CtlContext& ctx, const std::string& id) {
   auto db = open_database(ctx, AutoMigrate::if_configured);
   if (!db) return;
   SystemClock clock;
-  auto key = store::KeyRepo(*db, clock).revoke(id, k_actor);
+  auto key = service::KeyService(*db, clock).revoke(id, k_actor);
   if (!key) return ctx.fail(key.error());
-  if (ctx.json) return print_json(key_json(*key));
+  if (ctx.json) return print_json(service::to_json(*key));
   std::cout << "Revoked key " << key->id << " (\"" << key->name << "\") at "
             << format_time(key->revoked_at_ms) << ".\n";
 }
@@ -90,21 +75,19 @@ void audit_key(CtlContext& ctx, const std::string& id) {
   auto db = open_database(ctx, AutoMigrate::if_configured);
   if (!db) return;
   SystemClock clock;
-  store::KeyRepo keys(*db, clock);
-  auto key = keys.get(id);
-  if (!key) return ctx.fail(key.error());
-  auto entries = keys.audit(id);
-  if (!entries) return ctx.fail(entries.error());
+  auto audit = service::KeyService(*db, clock).audit(id);
+  if (!audit) return ctx.fail(audit.error());
+  const auto& key = audit->key;
+  const auto& entries = audit->entries;
   if (ctx.json) {
     auto out = nlohmann::json::array();
-    for (const auto& entry : *entries)
-      out.push_back({{"action", entry.action}, {"actor", entry.actor}, {"at", format_rfc3339(entry.at_ms)}});
-    return print_json({{"key", key_json(*key)}, {"entries", out}});
+    for (const auto& entry : entries) out.push_back(service::to_json(entry));
+    return print_json({{"key", service::to_json(key)}, {"entries", out}});
   }
-  std::cout << "Key " << key->id << " (\"" << key->name << "\"): last used "
-            << format_time(key->last_used_at_ms) << ", " << key->use_count << " uses\n";
+  std::cout << "Key " << key.id << " (\"" << key.name << "\"): last used "
+            << format_time(key.last_used_at_ms) << ", " << key.use_count << " uses\n";
   std::vector<std::vector<std::string>> rows;
-  for (const auto& entry : *entries) rows.push_back({format_rfc3339(entry.at_ms), entry.action, entry.actor});
+  for (const auto& entry : entries) rows.push_back({format_rfc3339(entry.at_ms), entry.action, entry.actor});
   print_table({"TIME", "ACTION", "ACTOR"}, rows);
 }
 

@@ -27,6 +27,7 @@
 #include <toml++/toml.h>
 
 #include "mailer/core/log.hpp"
+#include "mailer/core/text.hpp"
 
 extern char** environ;  // NOLINT: POSIX
 
@@ -205,15 +206,9 @@ Result<ConfigValue> from_node(ConfigType type, const toml::node& node) {
   return reason(type_reason(type));
 }
 
-std::string_view trimmed(std::string_view text) {
-  const auto begin = text.find_first_not_of(" \t\r\n");
-  if (begin == std::string_view::npos) return {};
-  return text.substr(begin, text.find_last_not_of(" \t\r\n") - begin + 1);
-}
-
 template <typename Number>
 std::optional<Number> parse_number(std::string_view text) {
-  text = trimmed(text);
+  text = text::trim(text);
   if (!text.empty() && text.front() == '+') text.remove_prefix(1);
   Number n{};
   const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), n);
@@ -222,7 +217,7 @@ std::optional<Number> parse_number(std::string_view text) {
 }
 
 Result<ConfigValue> list_from_text(std::string_view raw) {
-  if (trimmed(raw).substr(0, 1) == "[") {
+  if (text::trim(raw).substr(0, 1) == "[") {
     try {
       const toml::table parsed = toml::parse("v = " + std::string(raw));
       if (const auto* node = parsed.get("v")) return from_node(ConfigType::string_list, *node);
@@ -234,7 +229,7 @@ Result<ConfigValue> list_from_text(std::string_view raw) {
   std::size_t start = 0;
   while (start <= raw.size()) {
     const auto comma = std::min(raw.find(',', start), raw.size());
-    if (auto item = trimmed(raw.substr(start, comma - start)); !item.empty()) items.emplace_back(item);
+    if (auto item = text::trim(raw.substr(start, comma - start)); !item.empty()) items.emplace_back(item);
     start = comma + 1;
   }
   return ConfigValue(std::move(items));
@@ -249,8 +244,7 @@ Result<ConfigValue> from_text(ConfigType type, std::string_view raw) {
       if (auto x = parse_number<double>(raw)) return finite(*x);
       break;
     case ConfigType::boolean: {
-      std::string lower(trimmed(raw));
-      std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+      const std::string lower = text::ascii_lower(text::trim(raw));
       if (lower == "true" || lower == "1") return ConfigValue(true);
       if (lower == "false" || lower == "0") return ConfigValue(false);
       return reason("must be true, false, 1 or 0");
@@ -258,7 +252,7 @@ Result<ConfigValue> from_text(ConfigType type, std::string_view raw) {
     case ConfigType::string: return ConfigValue(std::string(raw));
     case ConfigType::string_list: return list_from_text(raw);
     case ConfigType::rate:
-      if (trimmed(raw) == "auto") return ConfigValue(std::string("auto"));
+      if (text::trim(raw) == "auto") return ConfigValue(std::string("auto"));
       if (auto x = parse_number<double>(raw)) return finite(*x);
       break;
   }

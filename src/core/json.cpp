@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "mailer/core/clock.hpp"
+
 namespace mailer {
 namespace {
 
@@ -192,5 +194,7 @@ Result<bool> bool_member(const json& object, std::string_view name) {
   if (!value->is_boolean()) return member_error(name, "must be a boolean");
   return value->get<bool>();
 }
+
+json json_time(std::optional<std::int64_t> ms) { return ms ? json(format_rfc3339(*ms)) : json(nullptr); }
 
 }  // namespace mailer

@@ -2,20 +2,9 @@
 
 #include <algorithm>
 
+#include "mailer/core/text.hpp"
+
 namespace mailer::http {
-
-namespace {
-
-std::string join(const std::vector<std::string>& items, std::string_view separator) {
-  std::string out;
-  for (const auto& item : items) {
-    if (!out.empty()) out += separator;
-    out += item;
-  }
-  return out;
-}
-
-}  // namespace
 
 bool origin_allowed(const std::vector<std::string>& allowed, std::string_view origin) {
   if (origin.empty()) return false;
@@ -38,7 +27,7 @@ HeaderList preflight_headers(const std::vector<std::string>& allowed, std::strin
                              const std::vector<std::string>& methods) {
   auto headers = cors_headers(allowed, origin);
   if (headers.empty()) return headers;
-  headers.emplace_back("Access-Control-Allow-Methods", join(methods, ", "));
+  headers.emplace_back("Access-Control-Allow-Methods", text::join(methods, ", "));
   headers.emplace_back("Access-Control-Allow-Headers",
                        "Authorization, Content-Type, Idempotency-Key, X-Request-Id");
   headers.emplace_back("Access-Control-Max-Age", "600");

@@ -121,10 +121,6 @@ json parsed_or_empty(const std::string& text) {
   return value ? std::move(*value) : json::object();
 }
 
-json optional_time(const std::optional<std::int64_t>& ms) {
-  return ms ? json(format_rfc3339(*ms)) : json(nullptr);
-}
-
 template <typename T>
 json optional_value(const std::optional<T>& value) {
   return value ? json(*value) : json(nullptr);
@@ -396,8 +392,8 @@ json to_json(const store::Batch& b) {
           {"metadata", parsed_or_empty(b.metadata_json)},
           {"tags", parsed_or_empty(b.tags_json)},
           {"configuration_set", optional_value(b.configuration_set)},
-          {"send_at", optional_time(b.send_at_ms)},
-          {"send_before", optional_time(b.send_before_ms)},
+          {"send_at", json_time(b.send_at_ms)},
+          {"send_before", json_time(b.send_before_ms)},
           {"pause_reason", optional_value(b.pause_reason)},
           {"counts", {{"accepted", b.accepted_count},
                       {"duplicate", b.duplicate_count},
@@ -409,7 +405,7 @@ json to_json(const store::Batch& b) {
           {"api_key_id", optional_value(b.api_key_id)},
           {"created_at", format_rfc3339(b.created_at_ms)},
           {"updated_at", format_rfc3339(b.updated_at_ms)},
-          {"completed_at", optional_time(b.completed_at_ms)}};
+          {"completed_at", json_time(b.completed_at_ms)}};
 }
 
 json to_json(const store::Recipient& r) {
@@ -422,7 +418,7 @@ json to_json(const store::Recipient& r) {
           {"last_error_code", optional_value(r.last_error_code)},
           {"last_error", optional_value(r.last_error)},
           {"ses_message_id", optional_value(r.ses_message_id)},
-          {"sent_at", optional_time(r.sent_at_ms)},
+          {"sent_at", json_time(r.sent_at_ms)},
           {"updated_at", format_rfc3339(r.updated_at_ms)}};
 }
 
@@ -454,8 +450,8 @@ json to_json(const store::Message& m) {
           {"ses_message_id", optional_value(m.ses_message_id)},
           {"created_at", format_rfc3339(m.created_at_ms)},
           {"updated_at", format_rfc3339(m.updated_at_ms)},
-          {"sent_at", optional_time(m.sent_at_ms)},
-          {"failed_at", optional_time(m.failed_at_ms)},
+          {"sent_at", json_time(m.sent_at_ms)},
+          {"failed_at", json_time(m.failed_at_ms)},
           {"events", std::move(events)}};
 }
 
@@ -466,17 +462,6 @@ json to_json(const store::Suppression& s) {
           {"detail", parsed_or_empty(s.detail_json)},
           {"created_at", format_rfc3339(s.created_at_ms)},
           {"updated_at", format_rfc3339(s.updated_at_ms)}};
-}
-
-json to_json(const store::DlqEntry& e) {
-  return {{"id", e.id},
-          {"batch_id", optional_value(e.batch_id)},
-          {"kind", store::to_string(e.kind)},
-          {"email", e.email},
-          {"attempts", e.attempts},
-          {"last_error_code", e.last_error_code},
-          {"last_error", e.last_error},
-          {"failed_at", format_rfc3339(e.failed_at_ms)}};
 }
 
 }  // namespace mailer::http::json_io

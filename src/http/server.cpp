@@ -17,6 +17,7 @@
 
 #include "mailer/core/log.hpp"
 #include "mailer/core/metrics.hpp"
+#include "mailer/core/text.hpp"
 #include "mailer/http/auth.hpp"
 #include "mailer/http/cors.hpp"
 #include "mailer/http/db_pool.hpp"
@@ -63,17 +64,11 @@ RequestState& current_request(const httplib::Request& req) {
   return t_request;
 }
 
-std::string join(const std::vector<std::string>& items) {
-  std::string out;
-  for (const auto& item : items) out += (out.empty() ? "" : ", ") + item;
-  return out;
-}
-
 bool is_json_media_type(std::string content_type) {
   auto semicolon = content_type.find(';');
   if (semicolon != std::string::npos) content_type.resize(semicolon);
   while (!content_type.empty() && content_type.back() == ' ') content_type.pop_back();
-  for (auto& c : content_type) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  content_type = text::ascii_lower(content_type);
   return content_type == "application/json" ||
          (content_type.starts_with("application/") && content_type.ends_with("+json"));
 }
@@ -265,9 +260,9 @@ bool Server::Impl::check_route(const httplib::Request& req, httplib::Response& r
     refuse_body(req, res, problem_for_status(404, "no route for " + req.path));
     return false;
   }
-  res.set_header("Allow", join(match.allowed_methods));
+  res.set_header("Allow", text::join(match.allowed_methods, ", "));
   refuse_body(req, res, problem_for_status(405, fmt::format("{} is not allowed here; use {}", req.method,
-                                                            join(match.allowed_methods))));
+                                                            text::join(match.allowed_methods, ", "))));
   return false;
 }
 
@@ -309,7 +304,7 @@ void Server::Impl::answer_preflight(const httplib::Request& req, httplib::Respon
   auto methods = match.allowed_methods;
   methods.push_back("OPTIONS");
   res.status = 204;
-  res.set_header("Allow", join(methods));
+  res.set_header("Allow", text::join(methods, ", "));
   for (auto& [name, value] :
        preflight_headers(deps.config.server.cors_origins, req.get_header_value("Origin"), methods)) {
     res.set_header(name, value);

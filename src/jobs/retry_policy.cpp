@@ -13,6 +13,8 @@
 
 #include <fmt/format.h>
 
+#include "mailer/core/text.hpp"
+
 namespace mailer::jobs {
 
 namespace {
@@ -23,11 +25,7 @@ constexpr std::string_view k_daily_quota_text = "daily message quota exceeded";
 constexpr std::string_view k_daily_quota_bulk_status = "ACCOUNT_DAILY_QUOTA_EXCEEDED";
 
 bool contains_ignoring_case(std::string_view haystack, std::string_view lower_needle) {
-  auto equal = [](char a, char b) {
-    return std::tolower(static_cast<unsigned char>(a)) == static_cast<unsigned char>(b);
-  };
-  return std::search(haystack.begin(), haystack.end(), lower_needle.begin(), lower_needle.end(),
-                     equal) != haystack.end();
+  return text::ascii_lower(haystack).find(lower_needle) != std::string::npos;
 }
 
 // base * 2^(n-1), capped at max, by doubling so a large n cannot overflow.

@@ -7,27 +7,12 @@
 #include <cctype>
 #include <stdexcept>
 
+#include "mailer/core/text.hpp"
 #include "net/curl_handles.hpp"
 
 namespace mailer::net {
 
 namespace {
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](unsigned char x, unsigned char y) {
-           return std::tolower(x) == std::tolower(y);
-         });
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' ||
-                        s.back() == '\n')) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
 
 // Where the body goes: one byte past the limit is kept so callers see the
 // body is too long; returning short makes curl stop with CURLE_WRITE_ERROR.
@@ -57,8 +42,8 @@ size_t on_header(char* data, size_t size, size_t count, void* user) {
   if (line.substr(0, 5) == "HTTP/") {
     headers->clear();
   } else if (auto colon = line.find(':'); colon != std::string_view::npos) {
-    headers->emplace_back(std::string(trim(line.substr(0, colon))),
-                          std::string(trim(line.substr(colon + 1))));
+    headers->emplace_back(std::string(text::trim(line.substr(0, colon))),
+                          std::string(text::trim(line.substr(colon + 1))));
   }
   return size * count;
 }
@@ -82,7 +67,7 @@ CurlGlobal::~CurlGlobal() { curl_global_cleanup(); }
 
 std::optional<std::string> HttpResponse::header(std::string_view name) const {
   for (const auto& [key, value] : headers) {
-    if (iequals(key, name)) return value;
+    if (text::ascii_iequals(key, name)) return value;
   }
   return std::nullopt;
 }

@@ -9,6 +9,7 @@
 
 #include <idn2.h>
 
+#include "mailer/core/text.hpp"
 #include "mailer/crypto/crypto.hpp"
 
 namespace mailer::render {
@@ -33,21 +34,6 @@ bool is_control(char c) {
 }
 
 bool is_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }
-
-char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-std::string ascii_lowercase(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), ascii_lower);
-  return out;
-}
-
-std::string_view trim(std::string_view s) {
-  constexpr std::string_view k_space = " \t\r\n";
-  const auto first = s.find_first_not_of(k_space);
-  if (first == std::string_view::npos) return {};
-  return s.substr(first, s.find_last_not_of(k_space) - first + 1);
-}
 
 std::string invalid_character(std::string_view what, char c) {
   if (is_control(c)) return std::string(what) + " contains a control character";
@@ -78,7 +64,7 @@ struct FreeIdn2 {
 /// The domain in lowercase ASCII: ASCII input is lowercased, anything else goes
 /// through libidn2 (which also lowercases and maps per UTS #46).
 Result<std::string> to_ascii_domain(std::string_view domain) {
-  if (is_ascii(domain)) return ascii_lowercase(domain);
+  if (is_ascii(domain)) return text::ascii_lower(domain);
   const std::string input(domain);
   char* raw = nullptr;
   const int rc = idn2_to_ascii_8z(input.c_str(), &raw, IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL);
@@ -159,7 +145,7 @@ Result<std::string> unquote_display_name(std::string_view quoted) {
     if (c == '\\' && i + 1 < quoted.size()) {
       name += quoted[++i];
     } else if (c == '"') {
-      if (!trim(quoted.substr(i + 1)).empty()) return invalid("text after the closing quote of the display name");
+      if (!text::trim(quoted.substr(i + 1)).empty()) return invalid("text after the closing quote of the display name");
       return name;
     } else {
       name += c;
@@ -169,7 +155,7 @@ Result<std::string> unquote_display_name(std::string_view quoted) {
 }
 
 Result<std::string> parse_display_name(std::string_view text) {
-  text = trim(text);
+  text = text::trim(text);
   std::string name;
   if (!text.empty() && text.front() == '"') {
     auto unquoted = unquote_display_name(text);
@@ -219,7 +205,7 @@ std::string quoted_if_needed(std::string_view name) {
 }  // namespace
 
 Result<std::string> normalize_address(std::string_view input) {
-  const std::string_view address = trim(input);
+  const std::string_view address = text::trim(input);
   if (address.empty()) return invalid("address is empty");
   if (address.front() == '"') return invalid("quoted local parts are not supported");
   const auto at = address.find('@');
@@ -236,10 +222,10 @@ Result<std::string> normalize_address(std::string_view input) {
   return normalized;
 }
 
-std::string suppression_key(std::string_view normalized) { return ascii_lowercase(normalized); }
+std::string suppression_key(std::string_view normalized) { return text::ascii_lower(normalized); }
 
 Result<Mailbox> parse_mailbox(std::string_view input) {
-  const std::string_view text = trim(input);
+  const std::string_view text = text::trim(input);
   if (text.empty()) return invalid("mailbox is empty");
   const auto open = text.rfind('<');
   if (open == std::string_view::npos) {

@@ -41,6 +41,8 @@
 #pragma GCC diagnostic ignored "-Wnull-dereference"
 #include <kainjow/mustache.hpp>
 
+#include "mailer/core/text.hpp"
+
 namespace mailer::render {
 
 namespace mustache = kainjow::mustache;
@@ -67,13 +69,6 @@ namespace {
 constexpr std::array<std::string_view, 3> k_built_in_names{"batch_id", "email", "unsubscribe_url"};
 
 std::string identity(const std::string& s) { return s; }
-
-std::string trim(std::string_view s) {
-  auto is_space = [](char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; };
-  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
-  return std::string(s);
-}
 
 /// "line L, column C" of byte `offset` in `text`; C counts UTF-8 characters
 /// (continuation bytes 10xxxxxx are skipped), both 1-based.
@@ -117,7 +112,7 @@ struct Tag {
 /// kainjow's set-delimiter rule: "=<begin> <end>=", neither containing '=' or spaces.
 bool parse_delimiters(const std::string& contents, std::string& begin, std::string& end) {
   if (contents.size() < 5 || contents.back() != '=') return false;
-  const std::string inner = trim(std::string_view(contents).substr(1, contents.size() - 2));
+  const std::string inner(text::trim(std::string_view(contents).substr(1, contents.size() - 2)));
   const auto space = inner.find(' ');
   if (space == std::string::npos) return false;
   const auto next = inner.find_first_not_of(' ', space + 1);
@@ -151,7 +146,7 @@ std::vector<Tag> scan_tags(const std::string& text) {
     const std::string& closer = triple ? std::string("}}}") : end;
     const auto close = text.find(closer, contents);
     if (close == std::string::npos) break;
-    std::string body = trim(std::string_view(text).substr(contents, close - contents));
+    std::string body(text::trim(std::string_view(text).substr(contents, close - contents)));
     const std::size_t tag_position = pos;
     pos = close + closer.size();
     if (!body.empty() && body.front() == '=') {  // kainjow checks this even after {{{
@@ -161,7 +156,7 @@ std::vector<Tag> scan_tags(const std::string& text) {
     char sigil = triple ? '&' : 0;
     if (!triple && !body.empty() && std::string_view("#^/>&!").find(body.front()) != std::string_view::npos) {
       sigil = body.front();
-      body = trim(std::string_view(body).substr(1));
+      body = std::string(text::trim(std::string_view(body).substr(1)));
     }
     tags.push_back(Tag{tag_position, pos, sigil, std::move(body)});
   }

@@ -51,27 +51,6 @@ class CsvParser {
   bool m_ok;
 };
 
-// RFC 3629 §4: lead byte, continuation bytes, and no overlong forms, UTF-16
-// surrogates or values past U+10FFFF.
-bool valid_utf8(std::string_view s) {
-  static constexpr std::uint32_t k_min_code[] = {0, 0x80, 0x800, 0x10000};
-  std::size_t i = 0;
-  while (i < s.size()) {
-    auto lead = static_cast<unsigned char>(s[i]);
-    std::size_t extra = lead < 0x80 ? 0 : (lead >> 5) == 0x6 ? 1 : (lead >> 4) == 0xE ? 2 : (lead >> 3) == 0x1E ? 3 : 4;
-    if (extra == 4 || s.size() - i <= extra) return false;
-    std::uint32_t code = extra == 0 ? lead : lead & (0x3Fu >> extra);
-    for (std::size_t k = 1; k <= extra; ++k) {
-      auto next = static_cast<unsigned char>(s[i + k]);
-      if ((next & 0xC0) != 0x80) return false;
-      code = (code << 6) | (next & 0x3Fu);
-    }
-    if (code < k_min_code[extra] || (code >= 0xD800 && code <= 0xDFFF) || code > 0x10FFFF) return false;
-    i += extra + 1;
-  }
-  return true;
-}
-
 // What the libcsv callbacks build up, one record at a time.
 struct ParseState {
   CsvTable table;
@@ -90,7 +69,7 @@ void set_error(ParseState& state, std::string message) {
 void on_field(void* data, std::size_t size, void* user) {
   auto& state = *static_cast<ParseState*>(user);
   std::string field(static_cast<const char*>(data), data ? size : 0);
-  if (!valid_utf8(field)) set_error(state, fmt::format("line {}: field {} is not valid UTF-8", state.line,
+  if (!text::utf8_length(field)) set_error(state, fmt::format("line {}: field {} is not valid UTF-8", state.line,
                                                        state.record.size() + 1));
   state.record.push_back(std::move(field));
 }
@@ -167,11 +146,7 @@ Error located_error(const std::string& source_name, const std::string& message) 
 }  // namespace
 
 std::optional<std::size_t> CsvTable::column(std::string_view name) const {
-  auto same = [&](const std::string& h) {
-    return h.size() == name.size() && std::equal(h.begin(), h.end(), name.begin(), [](char a, char b) {
-             return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
-           });
-  };
+  auto same = [&](const std::string& h) { return text::ascii_iequals(h, name); };
   auto it = std::find_if(header.begin(), header.end(), same);
   if (it == header.end()) return std::nullopt;
   return static_cast<std::size_t>(it - header.begin());

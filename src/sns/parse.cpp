@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "mailer/core/json.hpp"
+#include "mailer/core/text.hpp"
 
 namespace mailer::sns {
 
@@ -26,19 +27,11 @@ SesEventKind kind_of(const std::string& type_name) {
   return SesEventKind::other;
 }
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
-  }
-  return true;
-}
-
 void read_mail(const json& mail, SesNotification& out) {
   out.ses_message_id = string_at(mail, "messageId");
   auto headers = mail.value("headers", json::array());
   for (const auto& header : headers) {
-    if (header.is_object() && iequals(string_at(header, "name"), k_message_id_header)) {
+    if (header.is_object() && text::ascii_iequals(string_at(header, "name"), k_message_id_header)) {
       out.mailer_message_id = string_at(header, "value");
     }
   }

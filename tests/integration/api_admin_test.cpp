@@ -76,6 +76,28 @@ TEST_CASE("admin dlq: list, retry, purge", "[integration][api][admin]") {
     auto by_time = client->Delete("/v1/admin/dlq?older_than=2097-01-01T00:00:00Z", with_key(admin.key));
     CHECK(body_of(by_time)["purged"] == 1);
   }
+  SECTION("retry names why an id was not retried, as mailerctl does") {
+    auto problem = require_problem(client->Post("/v1/admin/dlq/msg_doesnotexist/retry", with_key(admin.key), "",
+                                                "application/json"),
+                                   404, "not_found");
+    CHECK(problem["detail"] == "msg_doesnotexist: not found");
+    CHECK(has_field(problem, "msg_doesnotexist"));
+  }
+  SECTION("purge all=true removes every entry") {
+    auto res = client->Delete("/v1/admin/dlq?all=true", with_key(admin.key));
+    CHECK(body_of(res)["purged"] == 2);
+    CHECK(body_of(res)["older_than"].is_null());
+    CHECK(body_of(get(*client, "/v1/admin/dlq", admin.key))["data"].empty());
+  }
+  SECTION("purge takes older_than or all=true, not both") {
+    auto both = require_problem(client->Delete("/v1/admin/dlq?all=true&older_than=30d", with_key(admin.key)), 400,
+                                "invalid_input");
+    CHECK(has_field(both, "older_than"));
+    CHECK(has_field(require_problem(client->Delete("/v1/admin/dlq?all=yes", with_key(admin.key)), 400,
+                                    "invalid_input"),
+                    "all"));
+    CHECK(body_of(get(*client, "/v1/admin/dlq", admin.key))["data"].size() == 2);
+  }
   SECTION("purge needs a valid older_than") {
     require_problem(client->Delete("/v1/admin/dlq", with_key(admin.key)), 400, "invalid_input");
     auto problem = require_problem(client->Delete("/v1/admin/dlq?older_than=soon", with_key(admin.key)), 400,

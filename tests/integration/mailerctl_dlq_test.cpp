@@ -117,8 +117,8 @@ TEST_CASE("mailerctl dlq purge deletes failures older than the duration", "[mail
     CHECK(f.ctl.json({"batches", "show", f.batch_id})["state_counts"]["failed"] == 1);
   }
   SECTION("--older-than 30m takes both") { CHECK(f.ctl.json({"dlq", "purge", "--older-than", "30m"})["purged"] == 2); }
-  SECTION("no --older-than purges everything") {
-    auto result = f.ctl.run({"dlq", "purge"});
+  SECTION("--all purges everything") {
+    auto result = f.ctl.run({"dlq", "purge", "--all"});
     CHECK(result.exit_code == 0);
     CHECK_THAT(result.output, Catch::Contains("Purged 2 failed message(s)"));
   }
@@ -131,6 +131,14 @@ TEST_CASE("mailerctl dlq exits 2 on bad usage", "[mailerctl]") {
   Ctl ctl;
   SECTION("retry without ids or --all") { CHECK(ctl.run({"dlq", "retry"}).exit_code == 2); }
   SECTION("retry with ids and --all") { CHECK(ctl.run({"dlq", "retry", "msg_x", "--all"}).exit_code == 2); }
+  SECTION("purge without --older-than or --all deletes nothing") {
+    auto result = ctl.run({"dlq", "purge"});
+    CHECK(result.exit_code == 2);
+    CHECK_THAT(result.errors, Catch::Contains("older_than") && Catch::Contains("all"));
+  }
+  SECTION("purge with --older-than and --all") {
+    CHECK(ctl.run({"dlq", "purge", "--older-than", "1d", "--all"}).exit_code == 2);
+  }
   SECTION("bad duration") {
     for (const char* bad : {"7", "7x", "d", "-1d", "1h30"}) {
       auto result = ctl.run({"dlq", "purge", "--older-than", bad});

@@ -5,6 +5,7 @@
 
 #include <ctime>
 
+#include "mailer/core/text.hpp"
 #include "mailer/crypto/crypto.hpp"
 
 namespace mailer::fake_ses {
@@ -20,14 +21,7 @@ bool is_ascii(const std::string& text) {
   return true;
 }
 
-std::string join(const json& list) {
-  std::string out;
-  for (const auto& item : list) {
-    if (!out.empty()) out += ", ";
-    out += item.get<std::string>();
-  }
-  return out;
-}
+std::string join(const json& list) { return text::join(list.get<std::vector<std::string>>(), ", "); }
 
 std::string rfc5322_date(std::chrono::system_clock::time_point t) {
   std::time_t seconds = std::chrono::system_clock::to_time_t(t);

@@ -14,6 +14,7 @@
 
 #include "mailer/aws/sigv4.hpp"
 #include "mailer/core/json.hpp"
+#include "mailer/core/text.hpp"
 #include "mailer/crypto/crypto.hpp"
 
 namespace mailer::fake_ses {
@@ -21,12 +22,6 @@ namespace mailer::fake_ses {
 namespace {
 
 using nlohmann::json;
-
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
 
 double random_unit() {
   thread_local std::mt19937_64 engine{std::random_device{}()};
@@ -168,9 +163,9 @@ std::string bare_address(const std::string& address) {
   auto open = address.rfind('<');
   auto close = address.rfind('>');
   if (open != std::string::npos && close != std::string::npos && close > open) {
-    return lower(address.substr(open + 1, close - open - 1));
+    return text::ascii_lower(address.substr(open + 1, close - open - 1));
   }
-  return lower(address);
+  return text::ascii_lower(address);
 }
 
 // X-Amz-Date ("20150830T123600Z") within 15 minutes of now.
@@ -221,7 +216,7 @@ bool apply_patch(Faults& faults, const json& patch, std::string& error) {
       ok = is_string_array(value);
       if (ok) {
         next.reject_addresses.clear();
-        for (const auto& a : value) next.reject_addresses.insert(lower(a.get<std::string>()));
+        for (const auto& a : value) next.reject_addresses.insert(text::ascii_lower(a.get<std::string>()));
       }
     } else if (key == "account_body") {
       ok = value.is_string();

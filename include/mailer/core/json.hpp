@@ -11,7 +11,9 @@
 // every later recursion is bounded by it.
 
 #include <cstddef>
+#include <cstdint>
 #include <limits>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -66,5 +68,10 @@ Result<nlohmann::json> parse_json(std::string_view text, std::string_view what, 
 Result<std::string> string_member(const nlohmann::json& object, std::string_view name);
 Result<double> number_member(const nlohmann::json& object, std::string_view name);
 Result<bool> bool_member(const nlohmann::json& object, std::string_view name);
+
+/// A time mailerd writes out (ms since the epoch) as an RFC 3339 string with
+/// milliseconds, or JSON null when absent, as every API answer and
+/// `mailerctl --json` shows an optional time.
+nlohmann::json json_time(std::optional<std::int64_t> ms);
 
 }  // namespace mailer

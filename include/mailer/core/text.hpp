@@ -1,10 +1,14 @@
 #pragma once
-// Checks on text people type and read back: names of templates and API keys.
+// Small text helpers every layer shares (trimming, ASCII case, joining,
+// UTF-8 checks) and checks on names people type and read back (templates, API
+// keys). One copy each, so two call sites cannot disagree on what
+// "whitespace" or "case-insensitive" means.
 
 #include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace mailer::text {
 
@@ -16,6 +20,25 @@ std::optional<std::size_t> utf8_length(std::string_view text);
 /// `text` with ASCII A-Z lowered; every other byte (UTF-8 included) as is. For
 /// names compared case-insensitively by their specs: header and INI keys.
 std::string ascii_lower(std::string_view text);
+
+/// Whether `a` and `b` are equal once ASCII A-Z are lowered (other bytes must
+/// match exactly): for names their specs compare case-insensitively, such as
+/// HTTP header names and auth schemes (RFC 9110 sections 5.1 and 11.1).
+bool ascii_iequals(std::string_view a, std::string_view b);
+
+/// `text` without leading and trailing ASCII whitespace: space, tab, line
+/// feed, vertical tab, form feed and carriage return (C's isspace). For lines
+/// and values read from files, templates and addresses.
+std::string_view trim(std::string_view text);
+
+/// `text` without leading and trailing spaces and tabs only: HTTP's optional
+/// whitespace (OWS, RFC 9110 section 5.6.3) and SigV4's header value trimming,
+/// where a line break is not padding.
+std::string_view trim_blanks(std::string_view text);
+
+/// `items` with `separator` between them; "" for none. Example:
+/// join({"GET", "POST"}, ", ") is "GET, POST".
+std::string join(const std::vector<std::string>& items, std::string_view separator);
 
 /// Why `name` cannot be a name (of a template, an API key), or nullopt when it
 /// can. A name is shown in tables and typed on command lines, so it must be

@@ -20,6 +20,7 @@
 #include "mailer/render/template.hpp"
 #include "mailer/service/batches.hpp"
 #include "mailer/service/common.hpp"
+#include "mailer/service/dlq.hpp"
 #include "mailer/service/events.hpp"
 #include "mailer/service/messages.hpp"
 #include "mailer/service/suppressions.hpp"
@@ -89,7 +90,8 @@ nlohmann::json to_json(const store::Recipient& recipient);
 nlohmann::json to_json(const store::Event& event);
 nlohmann::json to_json(const store::Message& message);
 nlohmann::json to_json(const store::Suppression& suppression);
-nlohmann::json to_json(const store::DlqEntry& entry);
+// DLQ entries and keys print the same in mailerctl, so the service owns their JSON.
+using service::to_json;
 
 /// {"data": [to_json(item)...], "next_cursor": cursor or null}.
 template <typename T>

@@ -1,15 +1,16 @@
 // The dead-letter queue (SPEC §3 Admin, §4): messages that failed for good.
 // An operator lists them, sends one back to the queue, or purges old ones;
-// the same operations as `mailerctl dlq`.
+// the same operations as `mailerctl dlq`, through service::DlqService.
 #include <httplib.h>
 
 #include "mailer/core/clock.hpp"
+#include "mailer/core/json.hpp"
 #include "mailer/http/context.hpp"
 #include "mailer/http/db_pool.hpp"
 #include "mailer/http/json_io.hpp"
 #include "mailer/http/response.hpp"
 #include "mailer/http/routes.hpp"
-#include "mailer/store/messages.hpp"
+#include "mailer/service/dlq.hpp"
 
 namespace mailer::http {
 
@@ -25,8 +26,8 @@ void list_dlq(const httplib::Request& req, httplib::Response& res, Context& cont
   }
   auto db = context.deps.db.acquire();
   if (!db) return write_problem(res, db.error());
-  auto listed = store::MessageRepo(**db, context.deps.clock)
-                    .list_dlq(page->limit.value_or(service::k_default_page_limit), page->cursor);
+  auto listed = service::DlqService(**db, context.deps.clock)
+                    .list(page->limit.value_or(service::k_default_page_limit), page->cursor);
   if (!listed) return write_problem(res, listed.error());
   write_json(res, 200, json_io::page_json(listed->entries, listed->next_cursor));
 }
@@ -35,22 +36,40 @@ void retry_dlq(const httplib::Request&, httplib::Response& res, Context& context
   auto db = context.deps.db.acquire();
   if (!db) return write_problem(res, db.error());
   const auto& id = context.param("id");
-  auto moved = store::MessageRepo(**db, context.deps.clock).retry_dlq({id});
+  auto moved = service::DlqService(**db, context.deps.clock).retry({id});
   if (!moved) return write_problem(res, moved.error());
-  if (*moved == 0) return write_problem(res, make_error(ErrorCode::not_found, "no failed message " + id + " in the DLQ"));
+  if (moved->retried.empty()) {
+    const auto& why = moved->not_retried.front().message;
+    return write_problem(res, Error{ErrorCode::not_found, id + ": " + why, std::move(moved->not_retried)});
+  }
   if (context.deps.on_enqueued) context.deps.on_enqueued();
   write_json(res, 200, {{"id", id}, {"status", "queued"}});
 }
 
+// `all=true` stands for "no cut-off", so a bare DELETE never empties the DLQ.
+Result<service::DlqPurgeScope> parse_purge_scope(const httplib::Request& req, std::int64_t now_ms) {
+  service::DlqPurgeScope scope;
+  if (auto all = json_io::query_value(req.params, "all")) {
+    if (*all != "true")
+      return Error{ErrorCode::invalid_input, "invalid all", {{"all", "must be true when given"}}};
+    scope.all = true;
+  }
+  if (auto older_than = json_io::query_value(req.params, "older_than")) {
+    auto cutoff = json_io::parse_older_than(older_than, now_ms);
+    if (!cutoff) return std::move(cutoff).error();
+    scope.failed_before_ms = *cutoff;
+  }
+  return scope;
+}
+
 void purge_dlq(const httplib::Request& req, httplib::Response& res, Context& context) {
-  auto cutoff = json_io::parse_older_than(json_io::query_value(req.params, "older_than"),
-                                          to_ms(context.deps.clock.now()));
-  if (!cutoff) return write_problem(res, cutoff.error());
+  auto scope = parse_purge_scope(req, to_ms(context.deps.clock.now()));
+  if (!scope) return write_problem(res, scope.error());
   auto db = context.deps.db.acquire();
   if (!db) return write_problem(res, db.error());
-  auto purged = store::MessageRepo(**db, context.deps.clock).purge_dlq(*cutoff);
+  auto purged = service::DlqService(**db, context.deps.clock).purge(*scope);
   if (!purged) return write_problem(res, purged.error());
-  write_json(res, 200, {{"purged", *purged}, {"older_than", format_rfc3339(*cutoff)}});
+  write_json(res, 200, {{"purged", *purged}, {"older_than", json_time(scope->failed_before_ms)}});
 }
 
 }  // namespace

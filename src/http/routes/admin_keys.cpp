@@ -1,5 +1,5 @@
 // Admin API for keys (SPEC §7): the same operations as `mailerctl keys`, with
-// the calling key recorded as the actor in the audit trail.
+// the calling key recorded as the actor in the audit trail (service::KeyService).
 #include <httplib.h>
 
 #include "mailer/core/clock.hpp"
@@ -7,26 +7,11 @@
 #include "mailer/http/db_pool.hpp"
 #include "mailer/http/response.hpp"
 #include "mailer/http/routes.hpp"
-#include "mailer/store/keys.hpp"
+#include "mailer/service/keys.hpp"
 
 namespace mailer::http {
 
 namespace {
-
-nlohmann::json optional_time(const std::optional<std::int64_t>& ms) {
-  return ms ? nlohmann::json(format_rfc3339(*ms)) : nlohmann::json(nullptr);
-}
-
-nlohmann::json key_json(const store::ApiKey& key) {
-  return {{"id", key.id},
-          {"name", key.name},
-          {"scope", store::to_string(key.scope)},
-          {"prefix", key.prefix},
-          {"created_at", format_rfc3339(key.created_at_ms)},
-          {"revoked_at", optional_time(key.revoked_at_ms)},
-          {"last_used_at", optional_time(key.last_used_at_ms)},
-          {"use_count", key.use_count}};
-}
 
 struct NewKey {
   std::string name;
@@ -68,10 +53,10 @@ Result<NewKey> parse_new_key(const std::string& body) {
 void list_keys(const httplib::Request&, httplib::Response& res, Context& context) {
   auto db = context.deps.db.acquire();
   if (!db) return write_problem(res, db.error());
-  auto keys = store::KeyRepo(**db, context.deps.clock).list();
+  auto keys = service::KeyService(**db, context.deps.clock).list();
   if (!keys) return write_problem(res, keys.error());
   auto data = nlohmann::json::array();
-  for (const auto& key : *keys) data.push_back(key_json(key));
+  for (const auto& key : *keys) data.push_back(service::to_json(key));
   // FIXME: keys are few; paginate like the other lists once KeyRepo takes a cursor.
   write_json(res, 200, {{"data", std::move(data)}, {"next_cursor", nullptr}});
 }
@@ -81,9 +66,9 @@ void create_key(const httplib::Request& req, httplib::Response& res, Context& co
   if (!input) return write_problem(res, input.error());
   auto db = context.deps.db.acquire();
   if (!db) return write_problem(res, db.error());
-  auto created = store::KeyRepo(**db, context.deps.clock).create(input->name, input->scope, context.actor());
+  auto created = service::KeyService(**db, context.deps.clock).create(input->name, input->scope, context.actor());
   if (!created) return write_problem(res, created.error());
-  auto body = key_json(created->key);
+  auto body = service::to_json(created->key);
   body["key"] = created->secret;  // shown once; only its hash is stored
   res.set_header("Location", "/v1/admin/keys/" + created->key.id);
   write_json(res, 201, body);
@@ -92,24 +77,19 @@ void create_key(const httplib::Request& req, httplib::Response& res, Context& co
 void revoke_key(const httplib::Request&, httplib::Response& res, Context& context) {
   auto db = context.deps.db.acquire();
   if (!db) return write_problem(res, db.error());
-  auto revoked = store::KeyRepo(**db, context.deps.clock).revoke(context.param("id"), context.actor());
+  auto revoked = service::KeyService(**db, context.deps.clock).revoke(context.param("id"), context.actor());
   if (!revoked) return write_problem(res, revoked.error());
-  write_json(res, 200, key_json(*revoked));
+  write_json(res, 200, service::to_json(*revoked));
 }
 
 void key_audit(const httplib::Request&, httplib::Response& res, Context& context) {
   auto db = context.deps.db.acquire();
   if (!db) return write_problem(res, db.error());
-  store::KeyRepo keys(**db, context.deps.clock);
-  auto key = keys.get(context.param("id"));
-  if (!key) return write_problem(res, key.error());
-  auto entries = keys.audit(key->id);
-  if (!entries) return write_problem(res, entries.error());
+  auto audit = service::KeyService(**db, context.deps.clock).audit(context.param("id"));
+  if (!audit) return write_problem(res, audit.error());
   auto data = nlohmann::json::array();
-  for (const auto& e : *entries) {
-    data.push_back({{"id", e.id}, {"action", e.action}, {"actor", e.actor}, {"at", format_rfc3339(e.at_ms)}});
-  }
-  write_json(res, 200, {{"key", key_json(*key)}, {"data", std::move(data)}, {"next_cursor", nullptr}});
+  for (const auto& entry : audit->entries) data.push_back(service::to_json(entry));
+  write_json(res, 200, {{"key", service::to_json(audit->key)}, {"data", std::move(data)}, {"next_cursor", nullptr}});
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include "mailer/core/text.hpp"
 
 using mailer::text::name_problem;
+namespace text = mailer::text;
 
 TEST_CASE("name_problem refuses empty, long and control-character names", "[core]") {
   CHECK_FALSE(name_problem("welcome", 10));
@@ -46,4 +47,25 @@ TEST_CASE("ascii_lower lowers A-Z and leaves every other byte", "[core][text]") 
   CHECK(mailer::text::ascii_lower("X-Amzn-ErrorType") == "x-amzn-errortype");
   CHECK(mailer::text::ascii_lower("ÉMAIL_1 [Z]") == "Émail_1 [z]");
   CHECK(mailer::text::ascii_lower(std::string("A\0B", 3)) == std::string("a\0b", 3));
+}
+
+TEST_CASE("ascii_iequals folds A-Z only", "[core][text]") {
+  CHECK(text::ascii_iequals("Bearer", "bEARER"));
+  CHECK(text::ascii_iequals("", ""));
+  CHECK_FALSE(text::ascii_iequals("Bearer", "Bearer "));
+  CHECK_FALSE(text::ascii_iequals("\xc3\x84", "\xc3\xa4"));  // Ä and ä: not ASCII
+}
+
+TEST_CASE("trim removes C's isspace characters; trim_blanks spaces and tabs only", "[core][text]") {
+  CHECK(text::trim(" \t\r\n\v\fa b\f\v\n\r\t ") == "a b");
+  CHECK(text::trim(" \n ").empty());
+  CHECK(text::trim_blanks(" \ta b\t ") == "a b");
+  CHECK(text::trim_blanks("\r\na\r\n") == "\r\na\r\n");
+  CHECK(text::trim_blanks("  ").empty());
+}
+
+TEST_CASE("join puts the separator between items", "[core][text]") {
+  CHECK(text::join({}, ", ").empty());
+  CHECK(text::join({"GET"}, ", ") == "GET");
+  CHECK(text::join({"GET", "", "POST"}, ", ") == "GET, , POST");
 }
