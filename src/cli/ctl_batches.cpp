@@ -14,15 +14,13 @@
 namespace mailer::cli {
 namespace {
 
-const std::vector<std::string> k_statuses{"scheduled", "queued", "sending", "paused", "completed", "cancelled"};
-
 nlohmann::json optional_json(const std::optional<std::string>& value) {
   return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
 }
 
 nlohmann::json batch_json(const store::Batch& b) {
   return {{"id", b.id},
-          {"status", b.status},
+          {"status", store::to_string(b.status)},
           {"pause_reason", optional_json(b.pause_reason)},
           {"template_id", optional_json(b.template_id)},
           {"template_version", b.template_version ? nlohmann::json(*b.template_version) : nlohmann::json(nullptr)},
@@ -43,9 +41,8 @@ nlohmann::json batch_json(const store::Batch& b) {
           {"completed_at", json_time(b.completed_at_ms)}};
 }
 
-std::string count(const store::Batch& b, const char* state) {
-  auto it = b.state_counts.find(state);
-  return std::to_string(it == b.state_counts.end() ? 0 : it->second);
+std::string count(const store::Batch& b, store::MessageState state) {
+  return std::to_string(store::count_of(b.state_counts, state));
 }
 
 struct ListOptions {
@@ -68,8 +65,10 @@ void list_batches(CtlContext& ctx, const ListOptions& options) {
   }
   std::vector<std::vector<std::string>> rows;
   for (const auto& b : page->data)
-    rows.push_back({b.id, b.status, std::to_string(b.accepted_count), count(b, "queued"), count(b, "sent"),
-                    count(b, "failed"), std::to_string(b.suppressed_count), format_rfc3339(b.created_at_ms)});
+    rows.push_back({b.id, store::to_string(b.status), std::to_string(b.accepted_count),
+                    count(b, store::MessageState::queued), count(b, store::MessageState::sent),
+                    count(b, store::MessageState::failed), std::to_string(b.suppressed_count),
+                    format_rfc3339(b.created_at_ms)});
   print_table({"ID", "STATUS", "ACCEPTED", "QUEUED", "SENT", "FAILED", "SUPPRESSED", "CREATED"}, rows);
 }
 
@@ -82,7 +81,8 @@ void print_counts(const char* title, const std::map<std::string, std::int64_t>& 
 }
 
 void print_batch(const store::Batch& b) {
-  std::string status = b.status + (b.pause_reason && b.status == "paused" ? " (" + *b.pause_reason + ")" : "");
+  bool paused = b.pause_reason && b.status == store::BatchStatus::paused;
+  std::string status = store::to_string(b.status) + (paused ? " (" + *b.pause_reason + ")" : std::string());
   std::string content = b.template_id ? fmt::format("{} v{}", *b.template_id, b.template_version.value_or(0))
                                       : std::string("inline content");
   print_table({"FIELD", "VALUE"}, {{"id", b.id},
@@ -123,8 +123,9 @@ void change_batch(CtlContext& ctx, Action action, const std::string& id, const s
                                           : batches.cancel(id);
   if (!batch) return ctx.fail(batch.error());
   if (ctx.json) return print_json(batch_json(*batch));
-  std::cout << "Batch " << batch->id << " is " << batch->status
-            << (action == Action::cancel ? fmt::format(" ({} messages cancelled)", count(*batch, "cancelled"))
+  std::cout << "Batch " << batch->id << " is " << store::to_string(batch->status)
+            << (action == Action::cancel
+                    ? fmt::format(" ({} messages cancelled)", count(*batch, store::MessageState::cancelled))
                                          : std::string())
             << ".\n";
 }
@@ -146,7 +147,7 @@ void add_batches_commands(CLI::App& app, CtlContext& ctx) {
 
   auto options = std::make_shared<ListOptions>();
   auto* list = batches->add_subcommand("list", "List batches, newest first");
-  list->add_option("--status", options->status, "Only batches with this status")->check(CLI::IsMember(k_statuses));
+  list->add_option("--status", options->status, "Only batches with this status")->check(CLI::IsMember(store::batch_status_names()));
   list->add_option("--limit", options->limit, "At most this many (1-1000, default 50)")->check(CLI::Range(1, 1000));
   list->callback([&ctx, options] { list_batches(ctx, *options); });
 

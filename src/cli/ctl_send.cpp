@@ -104,14 +104,14 @@ void print_accepted(CtlContext& ctx, const service::BatchAccepted& accepted, con
     for (const auto& i : accepted.invalid)
       invalid.push_back({{"index", i.index}, {"line", line_of(i.index)}, {"address", i.address}, {"reason", i.reason}});
     return print_json({{"id", accepted.id},
-                       {"status", accepted.status},
+                       {"status", store::to_string(accepted.status)},
                        {"recipients", table.rows.size()},
                        {"accepted", accepted.accepted},
                        {"duplicate", accepted.duplicate},
                        {"suppressed", accepted.suppressed},
                        {"invalid", invalid}});
   }
-  std::cout << "Batch " << accepted.id << " (" << accepted.status << "): " << table.rows.size() << " recipients\n";
+  std::cout << "Batch " << accepted.id << " (" << store::to_string(accepted.status) << "): " << table.rows.size() << " recipients\n";
   print_table({"ACCEPTED", "DUPLICATE", "SUPPRESSED", "INVALID"},
               {{std::to_string(accepted.accepted), std::to_string(accepted.duplicate),
                 std::to_string(accepted.suppressed), std::to_string(accepted.invalid.size())}});

@@ -368,7 +368,7 @@ json to_json(const service::BatchAccepted& accepted) {
     invalid_list.push_back({{"index", item.index}, {"address", item.address}, {"reason", item.reason}});
   }
   return {{"id", accepted.id},
-          {"status", accepted.status},
+          {"status", store::to_string(accepted.status)},
           {"counts", {{"accepted", accepted.accepted},
                       {"duplicate", accepted.duplicate},
                       {"suppressed", accepted.suppressed},
@@ -382,7 +382,7 @@ json to_json(const store::Batch& b) {
     content = {{"subject", optional_value(b.subject)}, {"html", optional_value(b.html)}, {"text", optional_value(b.text)}};
   }
   return {{"id", b.id},
-          {"status", b.status},
+          {"status", store::to_string(b.status)},
           {"template_id", optional_value(b.template_id)},
           {"template_version", optional_value(b.template_version)},
           {"content", std::move(content)},

@@ -3,6 +3,7 @@
 #include <unordered_set>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "mailer/core/ids.hpp"
 #include "mailer/render/address.hpp"
@@ -20,15 +21,8 @@ namespace {
 
 using detail::Errors;
 
-constexpr std::string_view k_statuses[] = {"scheduled", "queued", "sending", "paused", "completed", "cancelled"};
-constexpr std::string_view k_states[] = {"scheduled", "queued", "sending", "sent", "failed", "suppressed",
-                                         "cancelled"};
-
-template <std::size_t N>
-bool one_of(const std::string& value, const std::string_view (&list)[N]) {
-  for (auto item : list)
-    if (item == value) return true;
-  return false;
+std::string one_of_message(const std::vector<std::string>& names) {
+  return fmt::format("must be one of {}", fmt::join(names, ", "));
 }
 
 std::optional<std::int64_t> check_time(const std::optional<std::string>& text, const char* field, Errors& errors) {
@@ -186,10 +180,10 @@ Result<store::Batch> BatchService::get(const std::string& id) { return store::Ba
 Result<ListPage<store::Batch>> BatchService::list(const PageParams& page, const std::optional<std::string>& status) {
   auto query = to_page_query(page, ids::k_batch);
   if (!query) return query.error();
-  if (status && !one_of(*status, k_statuses))
-    return detail::invalid("invalid filter",
-                           {{"status", "must be one of scheduled, queued, sending, paused, completed, cancelled"}});
-  auto found = store::BatchRepo(m_db, m_clock).list(*query, status);
+  auto filter = status ? store::parse_batch_status(*status) : std::nullopt;
+  if (status && !filter)
+    return detail::invalid("invalid filter", {{"status", one_of_message(store::batch_status_names())}});
+  auto found = store::BatchRepo(m_db, m_clock).list(*query, filter);
   if (!found) return found.error();
   return to_list_page(std::move(*found));
 }
@@ -198,10 +192,10 @@ Result<ListPage<store::Recipient>> BatchService::recipients(const std::string& i
                                                             const std::optional<std::string>& state) {
   auto query = to_page_query(page, ids::k_message);
   if (!query) return query.error();
-  if (state && !one_of(*state, k_states))
-    return detail::invalid(
-        "invalid filter", {{"state", "must be one of scheduled, queued, sending, sent, failed, suppressed, cancelled"}});
-  auto found = store::BatchRepo(m_db, m_clock).recipients(id, *query, state);
+  auto filter = state ? store::parse_message_state(*state) : std::nullopt;
+  if (state && !filter)
+    return detail::invalid("invalid filter", {{"state", one_of_message(store::message_state_names())}});
+  auto found = store::BatchRepo(m_db, m_clock).recipients(id, *query, filter);
   if (!found) return found.error();
   return to_list_page(std::move(*found));
 }

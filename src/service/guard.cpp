@@ -14,8 +14,9 @@ std::string percent(double rate, int decimals) { return fmt::format("{:.{}f}%", 
 // Complaint limits are a tenth of a percent, so they need more digits to read.
 int decimals_for(double limit) { return limit < 0.01 ? 2 : 1; }
 
-bool is_active(const std::string& status) {
-  return status == "scheduled" || status == "queued" || status == "sending";
+bool is_active(store::BatchStatus status) {
+  using store::BatchStatus;
+  return status == BatchStatus::scheduled || status == BatchStatus::queued || status == BatchStatus::sending;
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "mailer/core/ids.hpp"
+#include "store/batch_status_writer.hpp"
 #include "store/sql_util.hpp"
 
 // insert_batch is the hot path of POST /v1/batches (100,000 recipients must be
@@ -28,7 +29,7 @@ std::optional<int> optional_int(const SQLite::Column& column) {
 Batch read_batch(SQLite::Statement& row) {
   Batch b;
   b.id = row.getColumn(0).getString();
-  b.status = row.getColumn(1).getString();
+  b.status = batch_rows::stored_status(row.getColumn(1).getString());
   b.template_id = sql::optional_text(row.getColumn(2));
   b.template_version = optional_int(row.getColumn(3));
   b.subject = sql::optional_text(row.getColumn(4));
@@ -66,14 +67,36 @@ void read_counts(SQLite::Database& db, Batch& b) {
   }
 }
 
-// The batch with counts and its logical status, or nullopt.
-std::optional<Batch> find(SQLite::Database& db, const std::string& id) {
+// Fills counts and the status batch_status() gives them.
+void derive_status(SQLite::Database& db, Batch& b) {
+  read_counts(db, b);
+  b.status = batch_status(b.status, b.state_counts, b.suppressed_count);
+}
+
+// Stores the derived status of `b` when the stored one lags behind, so that
+// what a read shows (completed with its completed_at) is what is stored. A
+// write the database refuses (locked, read-only) leaves it to the reaper.
+void store_lagging_status(SQLite::Database& db, Batch& b, BatchStatus stored, std::int64_t now_ms) {
+  if (b.status == stored) return;
+  try {
+    if (!batch_rows::write_status(db, b.id, stored, b.status, now_ms)) return;
+  } catch (const SQLite::Exception&) {
+    return;
+  }
+  b.updated_at_ms = now_ms;
+  if (!is_finished(b.status)) b.completed_at_ms.reset();
+  else if (!b.completed_at_ms) b.completed_at_ms = now_ms;
+}
+
+// The batch with counts and its status, or nullopt.
+std::optional<Batch> find(SQLite::Database& db, const std::string& id, std::int64_t now_ms) {
   SQLite::Statement query(db, std::string(k_select_batch) + " WHERE id = ?");
   query.bind(1, id);
   if (!query.executeStep()) return std::nullopt;
   Batch b = read_batch(query);
-  read_counts(db, b);
-  b.status = batch_status(b.status, b.state_counts, b.suppressed_count);
+  BatchStatus stored = b.status;
+  derive_status(db, b);
+  store_lagging_status(db, b, stored, now_ms);
   return b;
 }
 
@@ -81,13 +104,9 @@ Error batch_not_found(const std::string& id) {
   return make_error(ErrorCode::not_found, fmt::format("batch {} not found", id));
 }
 
-Error wrong_status(const std::string& id, const std::string& status, std::string_view action) {
-  return make_error(ErrorCode::conflict, fmt::format("batch {} is {}; it cannot be {}", id, status, action));
-}
-
-std::int64_t count_of(const std::map<std::string, std::int64_t>& counts, const std::string& key) {
-  auto it = counts.find(key);
-  return it == counts.end() ? 0 : it->second;
+Error wrong_status(const std::string& id, BatchStatus status, std::string_view action) {
+  return make_error(ErrorCode::conflict,
+                    fmt::format("batch {} is {}; it cannot be {}", id, to_string(status), action));
 }
 
 // Marks which recipients are suppressed (either scope blocks bulk mail).
@@ -113,7 +132,7 @@ void insert_batch_row(SQLite::Database& db, const Batch& b) {
                            "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
   int i = 0;
   insert.bind(++i, b.id);
-  insert.bind(++i, b.status);
+  insert.bind(++i, to_string(b.status));
   sql::bind_optional(insert, ++i, b.template_id);
   sql::bind_optional(insert, ++i, b.template_version ? std::optional<std::int64_t>(*b.template_version)
                                                      : std::nullopt);
@@ -190,8 +209,8 @@ void insert_suppressed_events(SQLite::Database& db, const std::string& batch_id,
 void insert_messages(SQLite::Database& db, const Batch& b, const std::vector<NewRecipient>& recipients,
                      const std::vector<char>& suppressed, std::int64_t now_ms) {
   bool scheduled = b.send_at_ms && *b.send_at_ms > now_ms;
-  const std::string live_state = scheduled ? "scheduled" : "queued";
-  const std::string suppressed_state = "suppressed";
+  const std::string live_state = to_string(scheduled ? MessageState::scheduled : MessageState::queued);
+  const std::string suppressed_state = to_string(MessageState::suppressed);
   std::int64_t run_at_ms = scheduled ? *b.send_at_ms : now_ms;
   SQLite::Statement full(db, insert_messages_sql(k_rows_per_insert));
   std::vector<std::string> message_ids(k_rows_per_insert);
@@ -284,19 +303,6 @@ Recipient read_recipient(SQLite::Statement& row) {
   return r;
 }
 
-void set_status(SQLite::Database& db, const std::string& id, const std::string& status,
-                const std::optional<std::string>& pause_reason, std::int64_t now_ms) {
-  SQLite::Statement update(db,
-                           "UPDATE batches SET status = ?1, pause_reason = ?2, updated_at_ms = ?3, "
-                           "completed_at_ms = CASE WHEN ?1 IN ('completed', 'cancelled') "
-                           "THEN coalesce(completed_at_ms, ?3) ELSE NULL END WHERE id = ?4");
-  update.bind(1, status);
-  sql::bind_optional(update, 2, pause_reason);
-  update.bind(3, static_cast<std::int64_t>(now_ms));
-  update.bind(4, id);
-  update.exec();
-}
-
 std::vector<Event> events_of(SQLite::Database& db, const std::string& message_id) {
   SQLite::Statement query(db,
                           "SELECT id, type, batch_id, message_id, email, detail_json, occurred_at_ms "
@@ -312,22 +318,53 @@ std::vector<Event> events_of(SQLite::Database& db, const std::string& message_id
   return events;
 }
 
-}  // namespace
-
-std::string batch_status(const std::string& stored, const std::map<std::string, std::int64_t>& state_counts,
-                         std::int64_t suppressed_at_accept) {
-  if (stored == "cancelled") return stored;
-  std::int64_t queued = count_of(state_counts, "queued");
-  std::int64_t scheduled = count_of(state_counts, "scheduled");
-  std::int64_t sending = count_of(state_counts, "sending");
-  if (queued + scheduled + sending == 0) return "completed";
-  if (stored == "paused") return stored;
-  bool started = sending + count_of(state_counts, "sent") + count_of(state_counts, "failed") +
-                     count_of(state_counts, "cancelled") >
-                 0 || count_of(state_counts, "suppressed") > suppressed_at_accept;
-  if (started) return "sending";
-  return queued > 0 ? "queued" : "scheduled";
+// A page of batches newest first, each with the stored status it was read with.
+// The status is derived from counts, so the filter cannot be a WHERE clause:
+// rows are stepped through, skipping those of another status, until the page
+// (plus one row, to know whether another page follows) is full.
+Page<std::pair<Batch, BatchStatus>> select_page(SQLite::Database& db, const PageQuery& page,
+                                                std::optional<BatchStatus> status) {
+  SQLite::Statement query(db, std::string(k_select_batch) + " WHERE (?1 = '' OR id < ?1) ORDER BY id DESC");
+  query.bind(1, page.after);
+  std::int64_t skip = page.after.empty() ? page.offset : 0;
+  Page<std::pair<Batch, BatchStatus>> result;
+  while (result.items.size() <= static_cast<std::size_t>(page.limit) && query.executeStep()) {
+    Batch b = read_batch(query);
+    BatchStatus stored = b.status;
+    if (status) {
+      derive_status(db, b);
+      if (b.status != *status) continue;
+    }
+    if (skip > 0) {
+      --skip;
+      continue;
+    }
+    if (!status) derive_status(db, b);
+    result.items.emplace_back(std::move(b), stored);
+  }
+  if (result.items.size() > static_cast<std::size_t>(page.limit)) {
+    result.items.pop_back();
+    result.next_after = result.items.back().first.id;
+  }
+  return result;
 }
+
+Page<Batch> to_batches(Page<std::pair<Batch, BatchStatus>> page) {
+  Page<Batch> batches;
+  batches.next_after = std::move(page.next_after);
+  for (auto& item : page.items) batches.items.push_back(std::move(item.first));
+  return batches;
+}
+
+// The counts a new batch starts with: its suppressed recipients, and the others
+// scheduled for send_at or queued.
+StateCounts initial_counts(const Batch& b, std::int64_t now_ms) {
+  bool scheduled = b.send_at_ms && *b.send_at_ms > now_ms;
+  return {{to_string(MessageState::suppressed), b.suppressed_count},
+          {to_string(scheduled ? MessageState::scheduled : MessageState::queued), b.accepted_count}};
+}
+
+}  // namespace
 
 Status BatchRepo::insert_batch(Batch& batch, const std::vector<NewRecipient>& recipients) {
   std::int64_t now_ms = to_ms(m_clock.now());
@@ -348,9 +385,8 @@ Status BatchRepo::insert_batch(Batch& batch, const std::vector<NewRecipient>& re
     batch.suppressed_count = suppressed_count;
     batch.accepted_count = static_cast<std::int64_t>(recipients.size()) - suppressed_count;
     batch.created_at_ms = batch.updated_at_ms = now_ms;
-    bool scheduled = batch.send_at_ms && *batch.send_at_ms > now_ms;
-    batch.status = batch.accepted_count == 0 ? "completed" : scheduled ? "scheduled" : "queued";
-    if (batch.accepted_count == 0) batch.completed_at_ms = now_ms;
+    batch.status = batch_status(BatchStatus::queued, initial_counts(batch, now_ms), suppressed_count);
+    batch.completed_at_ms = is_finished(batch.status) ? std::optional<std::int64_t>(now_ms) : std::nullopt;
     insert_batch_row(m_db.sql(), batch);
     insert_messages(m_db.sql(), batch, recipients, suppressed, now_ms);
     return {};
@@ -358,39 +394,25 @@ Status BatchRepo::insert_batch(Batch& batch, const std::vector<NewRecipient>& re
 }
 
 Result<Batch> BatchRepo::get(const std::string& id) {
+  std::int64_t now_ms = to_ms(m_clock.now());
   return sql::guard("read batch", [&]() -> Result<Batch> {
-    auto found = find(m_db.sql(), id);
+    auto found = find(m_db.sql(), id, now_ms);
     if (!found) return batch_not_found(id);
     return *found;
   });
 }
 
-Result<Page<Batch>> BatchRepo::list(const PageQuery& page, const std::optional<std::string>& status) {
+Result<Page<Batch>> BatchRepo::list(const PageQuery& page, std::optional<BatchStatus> status) {
+  std::int64_t now_ms = to_ms(m_clock.now());
   return sql::guard("list batches", [&]() -> Result<Page<Batch>> {
-    SQLite::Statement query(m_db.sql(),
-                            std::string(k_select_batch) +
-                                " WHERE (?1 = '' OR id < ?1) AND (?2 IS NULL OR status = ?2) "
-                                "ORDER BY id DESC LIMIT ?3 OFFSET ?4");
-    query.bind(1, page.after);
-    sql::bind_optional(query, 2, status);
-    query.bind(3, page.limit + 1);
-    query.bind(4, static_cast<std::int64_t>(page.after.empty() ? page.offset : 0));
-    Page<Batch> result;
-    while (query.executeStep()) result.items.push_back(read_batch(query));
-    if (result.items.size() > static_cast<std::size_t>(page.limit)) {
-      result.items.pop_back();
-      result.next_after = result.items.back().id;
-    }
-    for (auto& b : result.items) {
-      read_counts(m_db.sql(), b);
-      b.status = batch_status(b.status, b.state_counts, b.suppressed_count);
-    }
-    return result;
+    auto result = select_page(m_db.sql(), page, status);
+    for (auto& [b, stored] : result.items) store_lagging_status(m_db.sql(), b, stored, now_ms);
+    return to_batches(std::move(result));
   });
 }
 
 Result<Page<Recipient>> BatchRepo::recipients(const std::string& id, const PageQuery& page,
-                                              const std::optional<std::string>& state) {
+                                              std::optional<MessageState> state) {
   return sql::guard("list batch recipients", [&]() -> Result<Page<Recipient>> {
     SQLite::Statement exists(m_db.sql(), "SELECT 1 FROM batches WHERE id = ?");
     exists.bind(1, id);
@@ -402,7 +424,7 @@ Result<Page<Recipient>> BatchRepo::recipients(const std::string& id, const PageQ
                             "ORDER BY id LIMIT ?4 OFFSET ?5");
     query.bind(1, id);
     query.bind(2, page.after);
-    sql::bind_optional(query, 3, state);
+    if (state) query.bind(3, to_string(*state));
     query.bind(4, page.limit + 1);
     query.bind(5, static_cast<std::int64_t>(page.after.empty() ? page.offset : 0));
     Page<Recipient> result;
@@ -418,66 +440,53 @@ Result<Page<Recipient>> BatchRepo::recipients(const std::string& id, const PageQ
 Result<Batch> BatchRepo::pause(const std::string& id, const std::string& reason) {
   std::int64_t now_ms = to_ms(m_clock.now());
   return sql::transaction(m_db, "pause batch", [&]() -> Result<Batch> {
-    auto b = find(m_db.sql(), id);
+    auto b = find(m_db.sql(), id, now_ms);
     if (!b) return batch_not_found(id);
-    if (b->status == "completed" || b->status == "cancelled" || b->status == "paused")
-      return wrong_status(id, b->status, "paused");
+    if (is_finished(b->status) || b->status == BatchStatus::paused) return wrong_status(id, b->status, "paused");
     SQLite::Statement update(m_db.sql(),
                              "UPDATE messages SET paused = 1, updated_at_ms = ? "
                              "WHERE batch_id = ? AND state IN ('queued', 'scheduled')");
     update.bind(1, static_cast<std::int64_t>(now_ms));
     update.bind(2, id);
     update.exec();
-    set_status(m_db.sql(), id, "paused", reason, now_ms);
-    return *find(m_db.sql(), id);
+    batch_rows::write_status(m_db.sql(), id, std::nullopt, BatchStatus::paused, now_ms,
+                             batch_rows::PauseReason::set, reason);
+    return *find(m_db.sql(), id, now_ms);
   });
 }
 
 Result<Batch> BatchRepo::resume(const std::string& id) {
   std::int64_t now_ms = to_ms(m_clock.now());
   return sql::transaction(m_db, "resume batch", [&]() -> Result<Batch> {
-    auto b = find(m_db.sql(), id);
+    auto b = find(m_db.sql(), id, now_ms);
     if (!b) return batch_not_found(id);
-    if (b->status != "paused") return wrong_status(id, b->status, "resumed");
+    if (b->status != BatchStatus::paused) return wrong_status(id, b->status, "resumed");
     SQLite::Statement update(m_db.sql(),
                              "UPDATE messages SET paused = 0, updated_at_ms = ? WHERE batch_id = ? AND paused = 1");
     update.bind(1, static_cast<std::int64_t>(now_ms));
     update.bind(2, id);
     update.exec();
-    set_status(m_db.sql(), id, batch_status("queued", b->state_counts, b->suppressed_count), std::nullopt,
-               now_ms);
-    return *find(m_db.sql(), id);
+    // Any status but paused (or cancelled) lets the counts decide alone.
+    BatchStatus unpaused = batch_status(BatchStatus::queued, b->state_counts, b->suppressed_count);
+    batch_rows::write_status(m_db.sql(), id, std::nullopt, unpaused, now_ms, batch_rows::PauseReason::set);
+    return *find(m_db.sql(), id, now_ms);
   });
 }
 
 Result<Batch> BatchRepo::cancel(const std::string& id) {
   std::int64_t now_ms = to_ms(m_clock.now());
   return sql::transaction(m_db, "cancel batch", [&]() -> Result<Batch> {
-    auto b = find(m_db.sql(), id);
+    auto b = find(m_db.sql(), id, now_ms);
     if (!b) return batch_not_found(id);
-    if (b->status == "completed" || b->status == "cancelled") return wrong_status(id, b->status, "cancelled");
+    if (is_finished(b->status)) return wrong_status(id, b->status, "cancelled");
     SQLite::Statement update(m_db.sql(),
                              "UPDATE messages SET state = 'cancelled', updated_at_ms = ? "
                              "WHERE batch_id = ? AND state IN ('queued', 'scheduled')");
     update.bind(1, static_cast<std::int64_t>(now_ms));
     update.bind(2, id);
     update.exec();
-    set_status(m_db.sql(), id, "cancelled", b->pause_reason, now_ms);
-    return *find(m_db.sql(), id);
-  });
-}
-
-Result<std::string> BatchRepo::refresh_status(const std::string& id) {
-  std::int64_t now_ms = to_ms(m_clock.now());
-  return sql::transaction(m_db, "refresh batch status", [&]() -> Result<std::string> {
-    SQLite::Statement stored(m_db.sql(), "SELECT status, pause_reason FROM batches WHERE id = ?");
-    stored.bind(1, id);
-    if (!stored.executeStep()) return batch_not_found(id);
-    std::string old_status = stored.getColumn(0).getString();
-    auto reason = sql::optional_text(stored.getColumn(1));
-    auto b = find(m_db.sql(), id);
-    if (b->status != old_status) set_status(m_db.sql(), id, b->status, reason, now_ms);
-    return b->status;
+    batch_rows::write_status(m_db.sql(), id, std::nullopt, BatchStatus::cancelled, now_ms);
+    return *find(m_db.sql(), id, now_ms);
   });
 }
 

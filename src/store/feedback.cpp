@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "store/batch_status_writer.hpp"
 #include "store/sql_util.hpp"
 
 namespace mailer::store {
@@ -184,7 +185,7 @@ Result<BatchReputation> FeedbackRepo::batch_reputation(const std::string& batch_
     SQLite::Statement batch(db, "SELECT status FROM batches WHERE id = ?");
     batch.bind(1, batch_id);
     if (!batch.executeStep()) return make_error(ErrorCode::not_found, fmt::format("batch {} not found", batch_id));
-    BatchReputation out{batch_id, batch.getColumn(0).getString()};
+    BatchReputation out{batch_id, batch_rows::stored_status(batch.getColumn(0).getString())};
     SQLite::Statement counts(db,
                              "SELECT key, n FROM batch_counts WHERE batch_id = ? AND key IN "
                              "('state:sent', 'event:COMPLAINT', ?)");

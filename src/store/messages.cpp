@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "mailer/crypto/crypto.hpp"
+#include "store/batch_status_writer.hpp"
 #include "store/sql_util.hpp"
 
 // How the job table is used (docs/ARCHITECTURE.md "Durability guarantees"):
@@ -251,56 +252,16 @@ int exec_count(SQLite::Database& db, const std::string& query, std::int64_t now_
 
 // ---- batch statuses ------------------------------------------------------------
 
-struct ActiveBatch {
-  std::string id;
-  std::string status;
-  std::int64_t scheduled = 0;
-  std::int64_t queued = 0;
-  std::int64_t sending = 0;
-  std::int64_t left_queue = 0;  // sending, sent, failed, suppressed, cancelled at send time
-};
-
-std::vector<ActiveBatch> active_batches(SQLite::Database& db) {
-  SQLite::Statement query(
-      db,
-      "SELECT b.id, b.status,"
-      " coalesce(sum(CASE WHEN c.key = 'state:scheduled' THEN c.n END), 0),"
-      " coalesce(sum(CASE WHEN c.key = 'state:queued' THEN c.n END), 0),"
-      " coalesce(sum(CASE WHEN c.key = 'state:sending' THEN c.n END), 0),"
-      " coalesce(sum(CASE WHEN c.key IN ('state:sending', 'state:sent', 'state:failed')"
-      "              THEN c.n END), 0)"
-      " FROM batches b LEFT JOIN batch_counts c ON c.batch_id = b.id"
-      " WHERE b.status IN ('scheduled', 'queued', 'sending')"
-      " GROUP BY b.id");
-  std::vector<ActiveBatch> batches;
-  while (query.executeStep()) {
-    batches.push_back({query.getColumn(0).getString(), query.getColumn(1).getString(),
-                       query.getColumn(2).getInt64(), query.getColumn(3).getInt64(),
-                       query.getColumn(4).getInt64(), query.getColumn(5).getInt64()});
-  }
-  return batches;
-}
-
-// The status `b` should have now; its own status when nothing changes.
-std::string next_status(const ActiveBatch& b) {
-  if (b.scheduled + b.queued + b.sending == 0) return "completed";
-  if (b.left_queue > 0) return "sending";
-  if (b.status == "scheduled" && b.scheduled == 0) return "queued";
-  return b.status;
-}
-
-void set_batch_status(SQLite::Database& db, const std::string& id, const std::string& status,
-                      std::int64_t now_ms) {
-  SQLite::Statement update(db,
-                           "UPDATE batches SET status = ?, updated_at_ms = ?,"
-                           " completed_at_ms = CASE WHEN ? = 'completed' THEN ?"
-                           "                   ELSE completed_at_ms END WHERE id = ?");
-  update.bind(1, status);
-  update.bind(2, static_cast<std::int64_t>(now_ms));
-  update.bind(3, status);
-  update.bind(4, static_cast<std::int64_t>(now_ms));
-  update.bind(5, id);
-  update.exec();
+// Batches whose status can still change by itself: completed and cancelled ones
+// change only through a DLQ retry or an operator, which settle them there.
+std::vector<std::string> unsettled_batches(SQLite::Database& db) {
+  SQLite::Statement query(db, "SELECT id FROM batches WHERE status IN (?, ?, ?, ?)");
+  int i = 0;
+  for (auto status : {BatchStatus::scheduled, BatchStatus::queued, BatchStatus::sending, BatchStatus::paused})
+    query.bind(++i, to_string(status));
+  std::vector<std::string> ids;
+  while (query.executeStep()) ids.push_back(query.getColumn(0).getString());
+  return ids;
 }
 
 // ---- DLQ -------------------------------------------------------------------------
@@ -346,18 +307,10 @@ int retry_failed(SQLite::Statement& update, std::set<std::string>& batches) {
   return moved;
 }
 
-// A completed batch that a DLQ retry gives work again is sending once more.
+// A batch that a DLQ retry gives work again follows its counts.
 void reopen_batches(SQLite::Database& db, const std::set<std::string>& batches,
                     std::int64_t now_ms) {
-  SQLite::Statement update(db,
-                           "UPDATE batches SET status = 'sending', completed_at_ms = NULL,"
-                           " updated_at_ms = ? WHERE status = 'completed' AND id = ?");
-  for (const auto& id : batches) {
-    update.reset();
-    update.bind(1, static_cast<std::int64_t>(now_ms));
-    update.bind(2, id);
-    update.exec();
-  }
+  for (const auto& id : batches) batch_rows::settle(db, id, now_ms);
 }
 
 std::string retry_dlq_sql(const char* extra) {
@@ -453,17 +406,13 @@ Result<int> MessageRepo::expire_send_before(std::int64_t now_ms) {
 
 Result<std::vector<BatchStatusChange>> MessageRepo::update_batch_statuses() {
   const std::int64_t now_ms = to_ms(m_clock.now());
-  return sql::transaction(m_db, "update batch statuses",
-                          [&]() -> Result<std::vector<BatchStatusChange>> {
-                            std::vector<BatchStatusChange> changes;
-                            for (const auto& b : active_batches(m_db.sql())) {
-                              std::string to = next_status(b);
-                              if (to == b.status) continue;
-                              set_batch_status(m_db.sql(), b.id, to, now_ms);
-                              changes.push_back({b.id, b.status, to});
-                            }
-                            return changes;
-                          });
+  return sql::transaction(m_db, "update batch statuses", [&]() -> Result<std::vector<BatchStatusChange>> {
+    std::vector<BatchStatusChange> changes;
+    for (const auto& id : unsettled_batches(m_db.sql())) {
+      if (auto change = batch_rows::settle(m_db.sql(), id, now_ms)) changes.push_back(*change);
+    }
+    return changes;
+  });
 }
 
 Result<std::map<std::string, std::int64_t>> MessageRepo::count_by_state() {

@@ -2,13 +2,15 @@
 
 #include <fmt/format.h>
 
+#include "mailer/store/status.hpp"
 #include "store/sql_util.hpp"
 
 namespace mailer::store {
 
 namespace {
 
-const std::vector<std::string> k_queue_states{"scheduled", "queued", "sending"};
+// The states of messages still waiting to be sent, each reported even at zero.
+constexpr MessageState k_queue_states[] = {MessageState::scheduled, MessageState::queued, MessageState::sending};
 
 // batch_counts rows of batches that can still have waiting messages: the
 // batches_by_status index finds them, the batch_counts primary key their rows.
@@ -37,7 +39,7 @@ const std::vector<std::string>& event_types() {
 Result<QueueFigures> queue_figures(Database& db) {
   return sql::guard("read queue figures", [&]() -> Result<QueueFigures> {
     QueueFigures figures;
-    for (const auto& state : k_queue_states) figures.depth[state] = 0;
+    for (MessageState state : k_queue_states) figures.depth[to_string(state)] = 0;
     for (const char* query_sql : {k_bulk_depth_sql, k_transactional_depth_sql}) {
       SQLite::Statement query(db.sql(), query_sql);
       while (query.executeStep()) figures.depth[query.getColumn(0).getString()] += query.getColumn(1).getInt64();

@@ -65,7 +65,7 @@ struct InvalidRecipient {
 /// recipients = accepted + suppressed + duplicate + invalid.size().
 struct BatchAccepted {
   std::string id;                        // "bat_…"
-  std::string status;                    // queued | scheduled | completed (nothing to send)
+  store::BatchStatus status = store::BatchStatus::queued;  // queued | scheduled | completed (nothing to send)
   std::int64_t accepted = 0;             // messages that will be sent
   std::int64_t duplicate = 0;            // later repeats of an address (same suppression key)
   std::int64_t suppressed = 0;           // on the suppression list (stored, SUPPRESSED event)

@@ -18,6 +18,7 @@
 #include "mailer/store/database.hpp"
 #include "mailer/store/events.hpp"
 #include "mailer/store/page.hpp"
+#include "mailer/store/status.hpp"
 
 namespace mailer::store {
 
@@ -26,7 +27,7 @@ namespace mailer::store {
 /// are filled by get() and list() from batch_counts, zero counts omitted.
 struct Batch {
   std::string id;                                // "bat_…"
-  std::string status;                            // logical status, see batch_status()
+  BatchStatus status = BatchStatus::queued;      // see batch_status() in status.hpp
   std::optional<std::string> template_id;        // set, or the inline subject/html/text
   std::optional<int> template_version;
   std::optional<std::string> subject;
@@ -50,7 +51,7 @@ struct Batch {
   std::int64_t created_at_ms = 0;
   std::int64_t updated_at_ms = 0;
   std::optional<std::int64_t> completed_at_ms;
-  std::map<std::string, std::int64_t> state_counts;
+  StateCounts state_counts;
   std::map<std::string, std::int64_t> event_counts;
 };
 
@@ -117,16 +118,6 @@ struct Message {
   std::vector<Event> events;     // oldest first
 };
 
-/// The logical status of a batch from its stored status and counts:
-///   cancelled                         stays cancelled;
-///   no message scheduled/queued/sending -> completed (also when paused);
-///   paused                            stays paused;
-///   any message sending, sent, failed or cancelled, or suppressed after
-///   acceptance (state:suppressed > suppressed_count) -> sending;
-///   otherwise queued when a message is queued, else scheduled.
-std::string batch_status(const std::string& stored, const std::map<std::string, std::int64_t>& state_counts,
-                         std::int64_t suppressed_at_accept);
-
 class BatchRepo {
  public:
   BatchRepo(Database& db, const Clock& clock) : m_db(db), m_clock(clock) {}
@@ -142,30 +133,33 @@ class BatchRepo {
   /// Errors: storage_unavailable; conflict when the id exists.
   Status insert_batch(Batch& batch, const std::vector<NewRecipient>& recipients);
 
+  /// The batch with its counts and batch_status(). A stored status that lags
+  /// behind the counts (the reaper runs once a second) is stored on the way,
+  /// completed_at included, so a batch read as completed has its completed_at.
   /// Errors: not_found.
   Result<Batch> get(const std::string& id);
-  /// Newest first; `after` is the last id seen; `status` filters the stored status.
-  Result<Page<Batch>> list(const PageQuery& page, const std::optional<std::string>& status);
+  /// Newest first; `after` is the last id seen. `status` filters on the status
+  /// shown (batch_status()), so every batch listed under a status reads as it;
+  /// with a filter, batches are scanned until the page is full. Lagging stored
+  /// statuses of the batches returned are stored as in get().
+  Result<Page<Batch>> list(const PageQuery& page, std::optional<BatchStatus> status);
   /// Messages of batch `id` in id (= request) order; `state` filters.
   /// Errors: not_found for an unknown batch.
   Result<Page<Recipient>> recipients(const std::string& id, const PageQuery& page,
-                                     const std::optional<std::string>& state);
+                                     std::optional<MessageState> state);
 
   /// Stops claiming: status paused with `reason`, paused=1 on its queued and
   /// scheduled messages (in-flight sends finish). Errors: not_found; conflict
   /// when completed, cancelled or already paused.
   Result<Batch> pause(const std::string& id, const std::string& reason);
-  /// Clears paused on every message; status from batch_status(). Errors:
+  /// Clears paused on every message; status from batch_status() as if never
+  /// paused. Errors:
   /// not_found; conflict when not paused.
   Result<Batch> resume(const std::string& id);
   /// Every queued or scheduled message becomes cancelled; status cancelled.
   /// Messages being sent finish. Errors: not_found; conflict when completed or
   /// already cancelled.
   Result<Batch> cancel(const std::string& id);
-  /// Stores batch_status() (and completed_at_ms when it becomes completed); for
-  /// the job engine after a message of the batch turns terminal. Returns the status.
-  Result<std::string> refresh_status(const std::string& id);
-
   /// Stores a transactional message (kind transactional, priority 0, no batch):
   /// state suppressed plus a SUPPRESSED event when `message.key` has a
   /// suppression of scope all, else queued with run_at now. Returns the id and state.

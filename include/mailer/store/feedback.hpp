@@ -18,6 +18,7 @@
 #include "mailer/core/clock.hpp"
 #include "mailer/core/error.hpp"
 #include "mailer/store/database.hpp"
+#include "mailer/store/status.hpp"
 
 namespace mailer::store {
 
@@ -60,7 +61,7 @@ struct FeedbackResult {
 /// A batch's figures for the reputation guard.
 struct BatchReputation {
   std::string batch_id;
-  std::string status;
+  BatchStatus status = BatchStatus::queued;  // as stored
   std::int64_t sent = 0;                // batch_counts state:sent
   std::int64_t permanent_bounces = 0;   // feedback:bounce_permanent
   std::int64_t complaints = 0;          // event:COMPLAINT

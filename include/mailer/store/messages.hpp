@@ -16,6 +16,7 @@
 #include "mailer/core/clock.hpp"
 #include "mailer/core/error.hpp"
 #include "mailer/store/database.hpp"
+#include "mailer/store/status.hpp"
 
 namespace mailer::store {
 
@@ -83,8 +84,8 @@ enum class Recorded { applied, stale };
 
 struct BatchStatusChange {
   std::string batch_id;
-  std::string from;  // old status
-  std::string to;    // "queued" | "sending" | "completed"
+  BatchStatus from;  // the stored status before
+  BatchStatus to;    // the status batch_status() gives now
 };
 
 /// A failed message as the DLQ shows it.
@@ -157,12 +158,10 @@ class MessageRepo {
   /// Returns how many.
   Result<int> expire_send_before(std::int64_t now_ms);
 
-  /// Moves active batches along from their counts: scheduled -> queued when no
-  /// message is scheduled any more; scheduled/queued -> sending once any
-  /// message left the queue (sending, sent, failed, suppressed at send time);
-  /// -> completed (completed_at_ms) when no message is scheduled, queued or
-  /// sending. Paused and cancelled batches are left alone. Each change is
-  /// returned once (the next call does not repeat it).
+  /// Stores batch_status() (store/status.hpp) for every batch stored as
+  /// scheduled, queued, sending or paused whose counts now say otherwise, with
+  /// completed_at_ms set when it becomes completed. Each change is returned
+  /// once (the next call does not repeat it).
   Result<std::vector<BatchStatusChange>> update_batch_statuses();
 
   /// Failed messages ordered by (failed_at_ms, id), `limit` (1..1000) per page,
@@ -171,7 +170,8 @@ class MessageRepo {
   Result<DlqPage> list_dlq(int limit, const std::string& cursor = {});
 
   /// Failed messages `ids` (others are skipped) go back to `queued` with
-  /// attempts 0 and run_at now; their completed batches become `sending` again.
+  /// attempts 0 and run_at now; their batches' statuses follow (a completed
+  /// one is not completed any more, and loses its completed_at).
   /// Returns how many were moved.
   Result<int> retry_dlq(const std::vector<std::string>& ids);
   /// Like retry_dlq for every failed message.

@@ -9,6 +9,7 @@
 #include "test_helpers.hpp"
 
 using mailer::ErrorCode;
+using mailer::store::BatchStatus;
 using mailer::test::fields_of;
 using mailer::test::has_field;
 using namespace mailer::service;
@@ -38,7 +39,7 @@ TEST_CASE("BatchService::accept_batch stores one queued message per recipient", 
   BatchService batches(t.db(), t.clock(), [&] { ++wakeups; });
   auto accepted = batches.accept_batch(inline_request({"ana@example.com", "Bo@Example.COM"}), k_options);
   REQUIRE(accepted);
-  CHECK(accepted->status == "queued");
+  CHECK(accepted->status == BatchStatus::queued);
   CHECK(accepted->accepted == 2);
   CHECK(accepted->duplicate == 0);
   CHECK(accepted->suppressed == 0);
@@ -200,17 +201,17 @@ TEST_CASE("BatchService schedules send_at and controls the batch", "[service]") 
   request.send_at = "2026-01-02T00:00:00Z";  // the FakeClock starts 2026-01-01
   auto accepted = batches.accept_batch(request, k_options);
   REQUIRE(accepted);
-  CHECK(accepted->status == "scheduled");
+  CHECK(accepted->status == BatchStatus::scheduled);
   CHECK(count(t, "state = 'scheduled' AND run_at_ms = 1767312000000") == 2);
   auto paused = batches.pause(accepted->id);
   REQUIRE(paused);
   CHECK(paused->pause_reason == "paused by operator");
   auto resumed = batches.resume(accepted->id);
   REQUIRE(resumed);
-  CHECK(resumed->status == "scheduled");
+  CHECK(resumed->status == BatchStatus::scheduled);
   CHECK(wakeups == 2);
   auto cancelled = batches.cancel(accepted->id);
-  CHECK(cancelled->status == "cancelled");
+  CHECK(cancelled->status == BatchStatus::cancelled);
   CHECK(count(t, "state = 'cancelled'") == 2);
   CHECK(batches.get("bat_nope").error().code == ErrorCode::not_found);
 }

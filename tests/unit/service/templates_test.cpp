@@ -93,7 +93,7 @@ TEST_CASE("TemplateService::remove refuses while a batch still sends with it", "
   REQUIRE(batches.cancel(accepted->id));
   REQUIRE(templates.remove(created->id));
   CHECK(templates.get(created->id).error().code == ErrorCode::not_found);
-  CHECK(batches.get(accepted->id)->status == "cancelled");  // the batch and its counts stay
+  CHECK(batches.get(accepted->id)->status == mailer::store::BatchStatus::cancelled);  // the batch and its counts stay
 }
 
 TEST_CASE("TemplateService::list pages with opaque cursors", "[service]") {

@@ -202,7 +202,7 @@ TEST_CASE("FeedbackService::unsubscribe suppresses bulk mail once per message", 
 
 TEST_CASE("guard_pause_reason judges rates after the minimum sample", "[sns][guard]") {
   GuardConfig config;  // 5 %, 0.1 %, 200
-  store::BatchReputation batch{"bat_x", "sending", 400, 30, 0};
+  store::BatchReputation batch{"bat_x", store::BatchStatus::sending, 400, 30, 0};
   CHECK(service::guard_pause_reason(batch, config) ==
         std::optional<std::string>("reputation guard: bounce rate 7.5% > 5.0% after 400 sends"));
   batch.permanent_bounces = 20;  // exactly 5 %: not over

@@ -4,6 +4,7 @@
 
 #include "mailer/core/ids.hpp"
 #include "mailer/store/batches.hpp"
+#include "mailer/store/messages.hpp"
 #include "mailer/store/suppressions.hpp"
 #include "support/test_db.hpp"
 
@@ -44,11 +45,11 @@ TEST_CASE("BatchRepo::insert_batch stores messages queued, or scheduled for send
   SECTION("now") {
     Batch b = new_batch();
     REQUIRE(repo.insert_batch(b, recipients(3)));
-    CHECK(b.status == "queued");
+    CHECK(b.status == BatchStatus::queued);
     CHECK(b.accepted_count == 3);
     auto got = repo.get(b.id);
     REQUIRE(got);
-    CHECK(got->status == "queued");
+    CHECK(got->status == BatchStatus::queued);
     CHECK(state_count(*got, "queued") == 3);
     SQLite::Statement row(t.db().sql(), "SELECT kind, priority, run_at_ms, paused FROM messages LIMIT 1");
     REQUIRE(row.executeStep());
@@ -61,7 +62,7 @@ TEST_CASE("BatchRepo::insert_batch stores messages queued, or scheduled for send
     Batch b = new_batch();
     b.send_at_ms = t.clock().now_ms() + 3600000;
     REQUIRE(repo.insert_batch(b, recipients(2)));
-    CHECK(b.status == "scheduled");
+    CHECK(b.status == BatchStatus::scheduled);
     CHECK(state_count(*repo.get(b.id), "scheduled") == 2);
     CHECK(t.db().sql().execAndGet("SELECT min(run_at_ms) FROM messages").getInt64() == *b.send_at_ms);
   }
@@ -81,11 +82,11 @@ TEST_CASE("BatchRepo::insert_batch records suppressed recipients with an event",
   CHECK(state_count(*got, "suppressed") == 2);
   CHECK(state_count(*got, "queued") == 2);
   CHECK(got->event_counts.at("SUPPRESSED") == 2);
-  CHECK(got->status == "queued");
+  CHECK(got->status == BatchStatus::queued);
   SECTION("all suppressed: the batch is completed at once") {
     Batch only = new_batch();
     REQUIRE(repo.insert_batch(only, {{0, "r1@example.com", "r1@example.com", "{}"}}));
-    CHECK(only.status == "completed");
+    CHECK(only.status == BatchStatus::completed);
     CHECK(repo.get(only.id)->completed_at_ms);
   }
 }
@@ -132,7 +133,7 @@ TEST_CASE("BatchRepo counts stay exact as message states change", "[store]") {
   REQUIRE(repo.insert_batch(b, recipients(5)));
   auto& sql = t.db().sql();
   sql.exec("UPDATE messages SET state = 'sending' WHERE recipient_index IN (0, 1)");
-  CHECK(repo.get(b.id)->status == "sending");
+  CHECK(repo.get(b.id)->status == BatchStatus::sending);
   sql.exec("UPDATE messages SET state = 'sent' WHERE recipient_index = 0");
   sql.exec("UPDATE messages SET state = 'failed' WHERE recipient_index = 1");
   sql.exec("INSERT INTO events(type, batch_id, email, occurred_at_ms) VALUES ('SENT', '" + b.id + "', 'x', 1)");
@@ -143,10 +144,11 @@ TEST_CASE("BatchRepo counts stay exact as message states change", "[store]") {
   CHECK(state_count(*got, "failed") == 1);
   CHECK(got->event_counts.at("SENT") == 1);
   sql.exec("UPDATE messages SET state = 'sent' WHERE state = 'queued'");
-  CHECK(repo.get(b.id)->status == "completed");
-  REQUIRE(*repo.refresh_status(b.id) == "completed");
+  CHECK(repo.get(b.id)->status == BatchStatus::completed);
+  auto changes = MessageRepo(t.db(), t.clock()).update_batch_statuses();  // the reaper's step
+  REQUIRE((changes->empty() || changes->at(0).to == BatchStatus::completed));
   CHECK(sql.execAndGet("SELECT status FROM batches").getString() == "completed");
-  CHECK(repo.list(PageQuery{}, std::string("completed"))->items.size() == 1);
+  CHECK(repo.list(PageQuery{}, BatchStatus::completed)->items.size() == 1);
 }
 
 TEST_CASE("BatchRepo pause, resume and cancel", "[store]") {
@@ -158,19 +160,19 @@ TEST_CASE("BatchRepo pause, resume and cancel", "[store]") {
   sql.exec("UPDATE messages SET state = 'sending' WHERE recipient_index = 0");
   auto paused = repo.pause(b.id, "complaints");
   REQUIRE(paused);
-  CHECK(paused->status == "paused");
+  CHECK(paused->status == BatchStatus::paused);
   CHECK(paused->pause_reason == "complaints");
   CHECK(sql.execAndGet("SELECT count(*) FROM messages WHERE paused = 1").getInt() == 3);
   CHECK(repo.pause(b.id, "again").error().code == ErrorCode::conflict);
   auto resumed = repo.resume(b.id);
   REQUIRE(resumed);
-  CHECK(resumed->status == "sending");
+  CHECK(resumed->status == BatchStatus::sending);
   CHECK_FALSE(resumed->pause_reason);
   CHECK(sql.execAndGet("SELECT count(*) FROM messages WHERE paused = 1").getInt() == 0);
   CHECK(repo.resume(b.id).error().code == ErrorCode::conflict);
   auto cancelled = repo.cancel(b.id);
   REQUIRE(cancelled);
-  CHECK(cancelled->status == "cancelled");
+  CHECK(cancelled->status == BatchStatus::cancelled);
   CHECK(state_count(*cancelled, "cancelled") == 3);
   CHECK(state_count(*cancelled, "sending") == 1);  // in flight: finishes
   CHECK(repo.cancel(b.id).error().code == ErrorCode::conflict);
@@ -235,4 +237,116 @@ TEST_CASE("BatchRepo::insert_message and message()", "[store]") {
   REQUIRE(blocked_view->events.size() == 1);
   CHECK(blocked_view->events[0].type == "SUPPRESSED");
   CHECK(repo.message("msg_nope").error().code == ErrorCode::not_found);
+}
+
+namespace {
+
+// Sets the state of the messages of `b` at `indexes` (request order), as a worker
+// or the reaper would, without touching the batch row.
+void set_states(mailer::test::TestDb& t, const Batch& b, const std::string& state, const std::string& indexes) {
+  t.db().sql().exec("UPDATE messages SET state = '" + state + "' WHERE batch_id = '" + b.id +
+                    "' AND recipient_index IN (" + indexes + ")");
+}
+
+}  // namespace
+
+TEST_CASE("BatchRepo::list filters on the status it shows", "[store]") {
+  mailer::test::TestDb t;
+  BatchRepo repo(t.db(), t.clock());
+  std::vector<Batch> batches(6, Batch{});
+  for (auto& b : batches) {
+    b = new_batch();
+    REQUIRE(repo.insert_batch(b, recipients(3)));
+  }
+  set_states(t, batches[0], "cancelled", "0");   // send_before passed for one
+  set_states(t, batches[1], "suppressed", "0");  // suppressed at send time
+  set_states(t, batches[2], "sent", "0");
+  set_states(t, batches[3], "sent", "0, 1, 2");  // done, not yet seen by the reaper
+  REQUIRE(repo.pause(batches[4].id, "checking"));
+  REQUIRE(repo.cancel(batches[5].id));
+  // The reaper's step in between must not make them disagree either.
+  for (bool reaped : {false, true}) {
+    INFO("after the reaper: " << reaped);
+    if (reaped) REQUIRE(MessageRepo(t.db(), t.clock()).update_batch_statuses());
+    std::size_t listed = 0;
+    for (const auto& name : batch_status_names()) {
+      INFO("filter " << name);
+      auto page = repo.list(PageQuery{}, parse_batch_status(name));
+      REQUIRE(page);
+      for (const auto& b : page->items) CHECK(to_string(b.status) == name);
+      listed += page->items.size();
+    }
+    CHECK(listed == batches.size());
+    CHECK(repo.list(PageQuery{}, BatchStatus::sending)->items.size() == 3);
+  }
+}
+
+TEST_CASE("BatchRepo list pages with a status filter", "[store]") {
+  mailer::test::TestDb t;
+  BatchRepo repo(t.db(), t.clock());
+  std::vector<std::string> sending;
+  for (int i = 0; i < 7; ++i) {
+    Batch b = new_batch();
+    REQUIRE(repo.insert_batch(b, recipients(2)));
+    if (i % 2 == 0) continue;
+    set_states(t, b, "cancelled", "0");
+    sending.insert(sending.begin(), b.id);  // newest first
+  }
+  std::vector<std::string> seen;
+  PageQuery page{2, "", 0};
+  while (true) {
+    auto p = repo.list(page, BatchStatus::sending);
+    REQUIRE(p);
+    for (const auto& b : p->items) seen.push_back(b.id);
+    if (p->next_after.empty()) break;
+    page.after = p->next_after;
+  }
+  CHECK(seen == sending);
+  auto skipped = repo.list(PageQuery{1, "", 1}, BatchStatus::sending);
+  REQUIRE(skipped->items.size() == 1);
+  CHECK(skipped->items[0].id == sending[1]);
+}
+
+TEST_CASE("A batch that reads completed has its completed_at", "[store]") {
+  mailer::test::TestDb t;
+  BatchRepo repo(t.db(), t.clock());
+  MessageRepo messages(t.db(), t.clock());
+  SECTION("its last messages finished before the reaper ran") {
+    Batch b = new_batch();
+    REQUIRE(repo.insert_batch(b, recipients(2)));
+    set_states(t, b, "sent", "0, 1");
+    auto got = repo.get(b.id);
+    CHECK(got->status == BatchStatus::completed);
+    CHECK(got->completed_at_ms == t.clock().now_ms());
+    auto listed = repo.list(PageQuery{}, BatchStatus::completed);
+    REQUIRE(listed->items.size() == 1);
+    CHECK(listed->items[0].completed_at_ms == t.clock().now_ms());
+  }
+  SECTION("paused, its waiting messages passed send_before") {
+    Batch b = new_batch();
+    b.send_before_ms = t.clock().now_ms() + 1000;
+    REQUIRE(repo.insert_batch(b, recipients(2)));
+    REQUIRE(repo.pause(b.id, "checking"));
+    t.clock().advance(std::chrono::seconds(2));
+    REQUIRE(*messages.expire_send_before(t.clock().now_ms()) == 2);
+    auto changes = messages.update_batch_statuses();
+    REQUIRE(changes->size() == 1);
+    CHECK(changes->at(0).from == BatchStatus::paused);
+    CHECK(changes->at(0).to == BatchStatus::completed);
+    auto got = repo.get(b.id);
+    CHECK(got->status == BatchStatus::completed);
+    CHECK(got->completed_at_ms == t.clock().now_ms());
+  }
+  SECTION("a DLQ retry takes completed and completed_at away") {
+    Batch b = new_batch();
+    REQUIRE(repo.insert_batch(b, recipients(2)));
+    set_states(t, b, "sent", "0");
+    t.db().sql().exec("UPDATE messages SET state = 'failed', failed_at_ms = 1 WHERE recipient_index = 1");
+    REQUIRE(messages.update_batch_statuses());
+    REQUIRE(repo.get(b.id)->completed_at_ms);
+    REQUIRE(*messages.retry_dlq_all() == 1);
+    auto got = repo.get(b.id);
+    CHECK(got->status == BatchStatus::sending);
+    CHECK_FALSE(got->completed_at_ms);
+  }
 }

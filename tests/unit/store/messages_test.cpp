@@ -7,6 +7,7 @@
 #include "support/test_db.hpp"
 
 using mailer::ErrorCode;
+using mailer::store::BatchStatus;
 using mailer::store::ClaimScope;
 using mailer::store::MessageKind;
 using mailer::store::MessageRepo;
@@ -280,8 +281,8 @@ TEST_CASE("MessageRepo::promote_scheduled queues what is due", "[store][jobs]") 
   auto changes = f.repo.update_batch_statuses();
   REQUIRE(changes);
   REQUIRE(changes->size() == 1);
-  CHECK(changes->at(0).from == "scheduled");
-  CHECK(changes->at(0).to == "queued");
+  CHECK(changes->at(0).from == BatchStatus::scheduled);
+  CHECK(changes->at(0).to == BatchStatus::queued);
 }
 
 TEST_CASE("MessageRepo::expire_send_before cancels what is late", "[store][jobs]") {
@@ -308,7 +309,7 @@ TEST_CASE("MessageRepo::update_batch_statuses moves batches along once", "[store
   auto claimed = f.claim(1);
   auto changes = f.repo.update_batch_statuses();
   REQUIRE(changes->size() == 1);
-  CHECK(changes->at(0).to == "sending");
+  CHECK(changes->at(0).to == BatchStatus::sending);
   CHECK(f.repo.update_batch_statuses()->empty());
   auto sent = outcome(Outcome::Kind::sent, claimed[0]);
   REQUIRE(f.repo.record({sent}));
@@ -318,14 +319,15 @@ TEST_CASE("MessageRepo::update_batch_statuses moves batches along once", "[store
   REQUIRE(f.repo.record({failed}));
   changes = f.repo.update_batch_statuses();
   REQUIRE(changes->size() == 1);
-  CHECK(changes->at(0).from == "sending");
-  CHECK(changes->at(0).to == "completed");
+  CHECK(changes->at(0).from == BatchStatus::sending);
+  CHECK(changes->at(0).to == BatchStatus::completed);
   CHECK(f.batch_status(b) == "completed");
   CHECK(f.repo.update_batch_statuses()->empty());
 
   SECTION("a paused batch is left alone") {
     auto paused = f.batch({.status = "paused"});
     f.message({.batch_id = paused, .state = "sent"});
+    f.message({.batch_id = paused, .state = "queued", .paused = 1});  // still to send once resumed
     CHECK(f.repo.update_batch_statuses()->empty());
   }
   SECTION("a DLQ retry reopens the completed batch") {
