@@ -4,6 +4,7 @@
 
 #include "mailer/core/ids.hpp"
 #include "store/sql_util.hpp"
+#include "store/suppression_rules.hpp"
 
 // insert_batch is the hot path of POST /v1/batches (100,000 recipients must be
 // stored in well under a second): one transaction, statements prepared once
@@ -90,16 +91,12 @@ std::int64_t count_of(const std::map<std::string, std::int64_t>& counts, const s
   return it == counts.end() ? 0 : it->second;
 }
 
-// Marks which recipients are suppressed (either scope blocks bulk mail).
-std::vector<char> suppressed_flags(SQLite::Database& db, const std::vector<NewRecipient>& recipients) {
+// Marks which recipients a suppression blocks from bulk mail.
+std::vector<char> suppressed_flags(Database& db, const std::vector<NewRecipient>& recipients) {
   std::vector<char> flags(recipients.size(), 0);
-  if (sql::query_int64(db, "SELECT EXISTS (SELECT 1 FROM suppressions)") == 0) return flags;
-  SQLite::Statement lookup(db, "SELECT 1 FROM suppressions WHERE email = ?");
-  for (std::size_t i = 0; i < recipients.size(); ++i) {
-    lookup.bindNoCopy(1, recipients[i].key);
-    flags[i] = lookup.executeStep() ? 1 : 0;
-    lookup.reset();
-  }
+  if (sql::query_int64(db.sql(), "SELECT EXISTS (SELECT 1 FROM suppressions)") == 0) return flags;
+  for (std::size_t i = 0; i < recipients.size(); ++i)
+    flags[i] = suppression::blocking_reason(db.statements(), recipients[i].key, MessageKind::bulk) ? 1 : 0;
   return flags;
 }
 
@@ -342,7 +339,7 @@ Status BatchRepo::insert_batch(Batch& batch, const std::vector<NewRecipient>& re
       if (!pinned.executeStep())
         return make_error(ErrorCode::conflict, fmt::format("template {} was deleted meanwhile", *batch.template_id));
     }
-    auto suppressed = suppressed_flags(m_db.sql(), recipients);
+    auto suppressed = suppressed_flags(m_db, recipients);
     std::int64_t suppressed_count = 0;
     for (char flag : suppressed) suppressed_count += flag;
     batch.suppressed_count = suppressed_count;
@@ -485,9 +482,8 @@ Result<std::pair<std::string, std::string>> BatchRepo::insert_message(const NewM
   std::int64_t now_ms = to_ms(m_clock.now());
   using Created = std::pair<std::string, std::string>;
   return sql::transaction(m_db, "store message", [&]() -> Result<Created> {
-    SQLite::Statement lookup(m_db.sql(), "SELECT 1 FROM suppressions WHERE email = ? AND scope = 'all'");
-    lookup.bind(1, m.key);
-    bool suppressed = lookup.executeStep();
+    bool suppressed =
+        suppression::blocking_reason(m_db.statements(), m.key, MessageKind::transactional).has_value();
     Created created{ids::make(ids::k_message), suppressed ? "suppressed" : "queued"};
     SQLite::Statement insert(m_db.sql(),
                              "INSERT INTO messages(id, kind, priority, state, email, variables_json, "

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "store/sql_util.hpp"
+#include "store/suppression_rules.hpp"
 
 namespace mailer::store {
 namespace {
@@ -57,22 +58,12 @@ void bump_count(SQLite::Database& db, const std::string& batch_id, const char* k
   bump.exec();
 }
 
-// Writes a scope-`all` suppression unless one that already blocks everything
-// for a reason at least as strong exists. Returns true when a row was written.
-bool suppress_all(SQLite::Database& db, const std::string& email, const char* reason,
+// Adds a scope-`all` suppression as feedback (merged() decides whether it
+// overrides a stored one). Returns true when a row was written.
+bool suppress_all(Database& db, const std::string& email, SuppressionReason reason,
                   const std::string& detail_json, std::int64_t now_ms) {
-  SQLite::Statement upsert(db,
-                           "INSERT INTO suppressions(email, reason, scope, detail_json, created_at_ms, updated_at_ms) "
-                           "VALUES (?1, ?2, 'all', ?3, ?4, ?4) ON CONFLICT(email) DO UPDATE SET "
-                           "reason = excluded.reason, scope = 'all', detail_json = excluded.detail_json, "
-                           "updated_at_ms = excluded.updated_at_ms "
-                           "WHERE suppressions.scope = 'bulk' OR "
-                           "  (suppressions.reason = 'soft_bounce' AND excluded.reason <> 'soft_bounce')");
-  upsert.bind(1, email);
-  upsert.bind(2, reason);
-  upsert.bind(3, detail_json.empty() ? std::string("{}") : detail_json);
-  upsert.bind(4, static_cast<std::int64_t>(now_ms));
-  return upsert.exec() > 0;
+  Suppression s{email, reason, SuppressionScope::all, detail_json};
+  return suppression::merge(db.statements(), s, SuppressionSource::feedback, now_ms).has_value();
 }
 
 // Transient bounces of `email` in the window (the one just inserted included),
@@ -100,17 +91,17 @@ bool insert_sns_message(SQLite::Database& db, const std::string& id, const std::
 }
 
 // Applies one recipient's effect; returns the suppression written, or "".
-std::string apply_effect(SQLite::Database& db, const FeedbackNotification& n, const FeedbackRecipient& r,
+std::string apply_effect(Database& db, const FeedbackNotification& n, const FeedbackRecipient& r,
                          std::int64_t now_ms) {
   switch (r.effect) {
     case FeedbackEffect::record: return {};
     case FeedbackEffect::suppress_bounce:
-      return suppress_all(db, r.email, "bounce", r.detail_json, now_ms) ? r.email + " (bounce)" : "";
+      return suppress_all(db, r.email, SuppressionReason::bounce, r.detail_json, now_ms) ? r.email + " (bounce)" : "";
     case FeedbackEffect::suppress_complaint:
-      return suppress_all(db, r.email, "complaint", r.detail_json, now_ms) ? r.email + " (complaint)" : "";
+      return suppress_all(db, r.email, SuppressionReason::complaint, r.detail_json, now_ms) ? r.email + " (complaint)" : "";
     case FeedbackEffect::soft_bounce:
-      if (soft_bounces(db, r.email, now_ms - n.soft_bounce_window_ms) < n.soft_bounce_limit) return {};
-      return suppress_all(db, r.email, "soft_bounce", r.detail_json, now_ms) ? r.email + " (soft_bounce)" : "";
+      if (soft_bounces(db.sql(), r.email, now_ms - n.soft_bounce_window_ms) < n.soft_bounce_limit) return {};
+      return suppress_all(db, r.email, SuppressionReason::soft_bounce, r.detail_json, now_ms) ? r.email + " (soft_bounce)" : "";
   }
   return {};
 }
@@ -136,7 +127,7 @@ Result<FeedbackResult> FeedbackRepo::apply_notification(const FeedbackNotificati
       if (r.permanent_bounce && message && message->batch_id) {
         bump_count(db, *message->batch_id, k_count_bounce_permanent);
       }
-      if (auto written = apply_effect(db, n, r, now_ms); !written.empty()) result.suppressed.push_back(written);
+      if (auto written = apply_effect(m_db, n, r, now_ms); !written.empty()) result.suppressed.push_back(written);
     }
     return result;
   });
@@ -165,14 +156,8 @@ Result<UnsubscribeResult> FeedbackRepo::unsubscribe(const UnsubscribeTarget& tar
     seen.bind(1, target.message_id);
     if (seen.executeStep()) return UnsubscribeResult{true};
     auto detail = nlohmann::json{{"message_id", target.message_id}}.dump();
-    // An existing row already blocks bulk mail (either scope): keep it.
-    SQLite::Statement insert(db,
-                             "INSERT INTO suppressions(email, reason, scope, detail_json, created_at_ms, updated_at_ms) "
-                             "VALUES (?1, 'unsubscribe', 'bulk', ?2, ?3, ?3) ON CONFLICT(email) DO NOTHING");
-    insert.bind(1, key);
-    insert.bind(2, detail);
-    insert.bind(3, static_cast<std::int64_t>(now_ms));
-    insert.exec();
+    Suppression unsubscribed{key, SuppressionReason::unsubscribe, SuppressionScope::bulk, detail};
+    suppression::merge(m_db.statements(), unsubscribed, SuppressionSource::feedback, now_ms);
     insert_event(db, "UNSUBSCRIBE", MessageRef{target.message_id, target.batch_id, target.email}, key, detail, now_ms);
     return UnsubscribeResult{false};
   });

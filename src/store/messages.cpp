@@ -9,6 +9,7 @@
 
 #include "mailer/crypto/crypto.hpp"
 #include "store/sql_util.hpp"
+#include "store/suppression_rules.hpp"
 
 // How the job table is used (docs/ARCHITECTURE.md "Durability guarantees"):
 //
@@ -43,10 +44,8 @@ MessageKind parse_kind(const std::string& text) {
 constexpr const char* k_select_due =
     "SELECT m.id, m.batch_id, m.kind, m.email, m.variables_json, m.attempts,"
     "       m.template_id, m.template_version, m.subject, m.html, m.text, m.from_address,"
-    "       m.reply_to_json, m.tags_json, m.configuration_set,"
-    "       CASE WHEN s.scope = 'all' OR (s.scope = 'bulk' AND m.kind = 'bulk')"
-    "            THEN s.reason END"
-    "  FROM messages m LEFT JOIN suppressions s ON s.email = lower(m.email)"
+    "       m.reply_to_json, m.tags_json, m.configuration_set"
+    "  FROM messages m"
     " WHERE m.state = 'queued' AND m.paused = 0 AND m.run_at_ms <= ?";
 constexpr const char* k_claim_order = " ORDER BY m.priority, m.run_at_ms LIMIT ?";
 
@@ -67,7 +66,6 @@ ClaimedMessage read_claimed(SQLite::Statement& row) {
   m.reply_to_json = sql::optional_text(row.getColumn(12));
   m.tags_json = sql::optional_text(row.getColumn(13));
   m.configuration_set = sql::optional_text(row.getColumn(14));
-  m.suppression_reason = sql::optional_text(row.getColumn(15));
   return m;
 }
 
@@ -81,6 +79,10 @@ std::vector<ClaimedMessage> select_due(sql::StatementCache& cache, int max, std:
   select.bind(2, max);
   std::vector<ClaimedMessage> due;
   while (select.executeStep()) due.push_back(read_claimed(select));
+  for (auto& m : due) {
+    auto reason = suppression::blocking_reason(cache, suppression::key_of(m.email), m.kind);
+    if (reason) m.suppression_reason = to_string(*reason);
+  }
   return due;
 }
 
