@@ -150,49 +150,16 @@ std::string insert_messages_sql(int rows) {
   return sql;
 }
 
-// "INSERT INTO events ..." of `rows` SUPPRESSED events sharing batch (?1) and
-// time (?2); each row binds its message id and address.
-std::string insert_events_sql(int rows) {
-  std::string sql =
-      "INSERT INTO events(type, batch_id, message_id, email, detail_json, occurred_at_ms) VALUES ";
-  for (int i = 0; i < rows; ++i) {
-    sql += fmt::format("{}('SUPPRESSED', ?1, ?{}, ?{}, '{{\"reason\":\"suppressed at acceptance\"}}', ?2)",
-                       i == 0 ? "" : ",", 3 + 2 * i, 4 + 2 * i);
-  }
-  return sql;
-}
-
-// The SUPPRESSED events of a new batch, 64 per statement like the messages.
-void insert_suppressed_events(SQLite::Database& db, const std::string& batch_id,
-                              const std::vector<std::pair<std::string, const std::string*>>& rows,
-                              std::int64_t now_ms) {
-  std::optional<SQLite::Statement> full;
-  for (std::size_t first = 0; first < rows.size(); first += k_rows_per_insert) {
-    int count = static_cast<int>(std::min<std::size_t>(k_rows_per_insert, rows.size() - first));
-    std::optional<SQLite::Statement> partial;
-    if (count < k_rows_per_insert) partial.emplace(db, insert_events_sql(count));
-    else if (!full) full.emplace(db, insert_events_sql(k_rows_per_insert));
-    SQLite::Statement& insert = partial ? *partial : *full;
-    insert.bindNoCopy(1, batch_id);
-    insert.bind(2, static_cast<std::int64_t>(now_ms));
-    for (int i = 0; i < count; ++i) {
-      insert.bindNoCopy(3 + 2 * i, rows[first + i].first);
-      insert.bindNoCopy(4 + 2 * i, *rows[first + i].second);
-    }
-    insert.exec();
-    insert.reset();
-  }
-}
-
-void insert_messages(SQLite::Database& db, const Batch& b, const std::vector<NewRecipient>& recipients,
-                     const std::vector<char>& suppressed, std::int64_t now_ms) {
+Status insert_messages(Database& store, const Batch& b, const std::vector<NewRecipient>& recipients,
+                       const std::vector<char>& suppressed, std::int64_t now_ms) {
+  SQLite::Database& db = store.sql();
   bool scheduled = b.send_at_ms && *b.send_at_ms > now_ms;
   const std::string live_state = scheduled ? "scheduled" : "queued";
   const std::string suppressed_state = "suppressed";
   std::int64_t run_at_ms = scheduled ? *b.send_at_ms : now_ms;
   SQLite::Statement full(db, insert_messages_sql(k_rows_per_insert));
   std::vector<std::string> message_ids(k_rows_per_insert);
-  std::vector<std::pair<std::string, const std::string*>> suppressed_rows;  // message id, email
+  std::vector<Event> suppressed_events;
   for (std::size_t first = 0; first < recipients.size(); first += k_rows_per_insert) {
     int rows = static_cast<int>(std::min<std::size_t>(k_rows_per_insert, recipients.size() - first));
     std::optional<SQLite::Statement> partial;
@@ -212,12 +179,12 @@ void insert_messages(SQLite::Database& db, const Batch& b, const std::vector<New
       insert.bind(p + 7, static_cast<std::int64_t>(run_at_ms));
       insert.bind(p + 8, static_cast<std::int64_t>(now_ms));
       insert.bind(p + 9, static_cast<std::int64_t>(now_ms));
-      if (is_suppressed) suppressed_rows.emplace_back(message_ids[row], &r.email);
+      if (is_suppressed) suppressed_events.push_back(suppressed_at_acceptance(b.id, message_ids[row], r.email, now_ms));
     }
     insert.exec();
     insert.reset();
   }
-  insert_suppressed_events(db, b.id, suppressed_rows, now_ms);
+  return EventRepo(store).insert(suppressed_events);
 }
 
 // Connection settings for one large batch insert, put back afterwards.
@@ -294,21 +261,6 @@ void set_status(SQLite::Database& db, const std::string& id, const std::string& 
   update.exec();
 }
 
-std::vector<Event> events_of(SQLite::Database& db, const std::string& message_id) {
-  SQLite::Statement query(db,
-                          "SELECT id, type, batch_id, message_id, email, detail_json, occurred_at_ms "
-                          "FROM events WHERE message_id = ? ORDER BY id");
-  query.bind(1, message_id);
-  std::vector<Event> events;
-  while (query.executeStep()) {
-    events.push_back({query.getColumn(0).getInt64(), query.getColumn(1).getString(),
-                      sql::optional_text(query.getColumn(2)), sql::optional_text(query.getColumn(3)),
-                      query.getColumn(4).getString(), query.getColumn(5).getString(),
-                      query.getColumn(6).getInt64()});
-  }
-  return events;
-}
-
 }  // namespace
 
 std::string batch_status(const std::string& stored, const std::map<std::string, std::int64_t>& state_counts,
@@ -349,8 +301,7 @@ Status BatchRepo::insert_batch(Batch& batch, const std::vector<NewRecipient>& re
     batch.status = batch.accepted_count == 0 ? "completed" : scheduled ? "scheduled" : "queued";
     if (batch.accepted_count == 0) batch.completed_at_ms = now_ms;
     insert_batch_row(m_db.sql(), batch);
-    insert_messages(m_db.sql(), batch, recipients, suppressed, now_ms);
-    return {};
+    return insert_messages(m_db, batch, recipients, suppressed, now_ms);
   });
 }
 
@@ -508,13 +459,8 @@ Result<std::pair<std::string, std::string>> BatchRepo::insert_message(const NewM
     insert.bind(14, static_cast<std::int64_t>(now_ms));
     insert.exec();
     if (suppressed) {
-      SQLite::Statement event(m_db.sql(),
-                              "INSERT INTO events(type, message_id, email, detail_json, occurred_at_ms) "
-                              "VALUES ('SUPPRESSED', ?, ?, '{\"reason\":\"suppressed at acceptance\"}', ?)");
-      event.bind(1, created.first);
-      event.bind(2, m.email);
-      event.bind(3, static_cast<std::int64_t>(now_ms));
-      event.exec();
+      auto event = EventRepo(m_db).insert(suppressed_at_acceptance(std::nullopt, created.first, m.email, now_ms));
+      if (!event) return event.error();
     }
     return created;
   });
@@ -546,7 +492,9 @@ Result<Message> BatchRepo::message(const std::string& id) {
     m.updated_at_ms = query.getColumn(14).getInt64();
     m.sent_at_ms = sql::optional_int64(query.getColumn(15));
     m.failed_at_ms = sql::optional_int64(query.getColumn(16));
-    m.events = events_of(m_db.sql(), id);
+    auto events = EventRepo(m_db).of_message(id);
+    if (!events) return events.error();
+    m.events = std::move(*events);
     return m;
   });
 }

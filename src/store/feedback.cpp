@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "mailer/store/events.hpp"
 #include "store/sql_util.hpp"
 #include "store/suppression_rules.hpp"
 
@@ -35,18 +36,13 @@ std::optional<MessageRef> match_message(SQLite::Database& db, const FeedbackNoti
   return std::nullopt;
 }
 
-void insert_event(SQLite::Database& db, const std::string& type, const std::optional<MessageRef>& message,
-                  const std::string& email, const std::string& detail_json, std::int64_t now_ms) {
-  SQLite::Statement insert(db,
-                           "INSERT INTO events(type, batch_id, message_id, email, detail_json, occurred_at_ms) "
-                           "VALUES (?, ?, ?, ?, ?, ?)");
-  insert.bind(1, type);
-  sql::bind_optional(insert, 2, message ? message->batch_id : std::nullopt);
-  sql::bind_optional(insert, 3, message ? std::optional<std::string>(message->id) : std::nullopt);
-  insert.bind(4, email);
-  insert.bind(5, detail_json.empty() ? std::string("{}") : detail_json);
-  insert.bind(6, static_cast<std::int64_t>(now_ms));
-  insert.exec();
+Status insert_event(Database& db, const std::string& type, const std::optional<MessageRef>& message,
+                    const std::string& email, const std::string& detail_json, std::int64_t now_ms) {
+  auto inserted = EventRepo(db).insert(Event{0, type, message ? message->batch_id : std::nullopt,
+                                             message ? std::optional<std::string>(message->id) : std::nullopt,
+                                             email, detail_json, now_ms});
+  if (!inserted) return inserted.error();
+  return {};
 }
 
 void bump_count(SQLite::Database& db, const std::string& batch_id, const char* key) {
@@ -123,7 +119,8 @@ Result<FeedbackResult> FeedbackRepo::apply_notification(const FeedbackNotificati
       result.batch_id = message->batch_id;
     }
     for (const auto& r : n.recipients) {
-      insert_event(db, n.event_type, message, r.email, r.detail_json, now_ms);
+      if (auto event = insert_event(m_db, n.event_type, message, r.email, r.detail_json, now_ms); !event)
+        return event.error();
       if (r.permanent_bounce && message && message->batch_id) {
         bump_count(db, *message->batch_id, k_count_bounce_permanent);
       }
@@ -158,7 +155,9 @@ Result<UnsubscribeResult> FeedbackRepo::unsubscribe(const UnsubscribeTarget& tar
     auto detail = nlohmann::json{{"message_id", target.message_id}}.dump();
     Suppression unsubscribed{key, SuppressionReason::unsubscribe, SuppressionScope::bulk, detail};
     suppression::merge(m_db.statements(), unsubscribed, SuppressionSource::feedback, now_ms);
-    insert_event(db, "UNSUBSCRIBE", MessageRef{target.message_id, target.batch_id, target.email}, key, detail, now_ms);
+    auto event = insert_event(m_db, "UNSUBSCRIBE", MessageRef{target.message_id, target.batch_id, target.email},
+                              key, detail, now_ms);
+    if (!event) return event.error();
     return UnsubscribeResult{false};
   });
 }

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "mailer/crypto/crypto.hpp"
+#include "mailer/store/events.hpp"
 #include "store/sql_util.hpp"
 #include "store/suppression_rules.hpp"
 
@@ -132,22 +133,17 @@ std::optional<Fenced> update_fenced(sql::StatementCache& cache, const std::strin
   return row;
 }
 
-void insert_event(sql::StatementCache& cache, const char* type, const Fenced& row,
-                  const std::string& message_id, const nlohmann::json& detail,
-                  std::int64_t now_ms) {
-  auto& insert = cache.get(
-      "INSERT INTO events(type, batch_id, message_id, email, detail_json,"
-      " occurred_at_ms) VALUES (?, ?, ?, ?, ?, ?)");
-  insert.bind(1, type);
-  sql::bind_optional(insert, 2, row.batch_id);
-  insert.bind(3, message_id);
-  insert.bind(4, row.email);
-  insert.bind(5, detail.dump());
-  insert.bind(6, static_cast<std::int64_t>(now_ms));
-  insert.exec();
+// The event of an applied outcome, written through EventRepo in the caller's
+// transaction: a failed insert fails the whole group.
+Result<bool> insert_event(Database& db, const char* type, const Fenced& row, const std::string& message_id,
+                          const nlohmann::json& detail, std::int64_t now_ms) {
+  auto inserted = EventRepo(db).insert(Event{0, type, row.batch_id, message_id, row.email, detail.dump(), now_ms});
+  if (!inserted) return inserted.error();
+  return true;
 }
 
-bool record_sent(sql::StatementCache& cache, const Outcome& o, std::int64_t now_ms) {
+Result<bool> record_sent(Database& db, const Outcome& o, std::int64_t now_ms) {
+  auto& cache = db.statements();
   auto row = update_fenced(cache, "state = 'sent', ses_message_id = ?, sent_at_ms = ?", now_ms, o,
                            [&](SQLite::Statement& s) {
                              s.bind(1, o.ses_message_id);
@@ -155,11 +151,12 @@ bool record_sent(sql::StatementCache& cache, const Outcome& o, std::int64_t now_
                              return 3;
                            });
   if (!row) return false;
-  insert_event(cache, "SENT", *row, o.message_id, {{"ses_message_id", o.ses_message_id}}, now_ms);
+  return insert_event(db, "SENT", *row, o.message_id, {{"ses_message_id", o.ses_message_id}}, now_ms);
   return true;
 }
 
-bool record_retry(sql::StatementCache& cache, const Outcome& o, std::int64_t now_ms) {
+Result<bool> record_retry(Database& db, const Outcome& o, std::int64_t now_ms) {
+  auto& cache = db.statements();
   // NOTE: an unconsumed try (throttling, daily quota) was counted at claim
   // time; giving it back here keeps `attempts` equal to the tries that count.
   auto row = update_fenced(cache,
@@ -176,11 +173,12 @@ bool record_retry(sql::StatementCache& cache, const Outcome& o, std::int64_t now
   nlohmann::json detail = {{"error_code", o.error_code}, {"error", o.error},
                            {"attempt", row->attempts}, {"retry_at_ms", o.run_at_ms},
                            {"attempt_consumed", o.attempt_consumed}};
-  insert_event(cache, "DEFERRED", *row, o.message_id, detail, now_ms);
+  return insert_event(db, "DEFERRED", *row, o.message_id, detail, now_ms);
   return true;
 }
 
-bool record_dead_letter(sql::StatementCache& cache, const Outcome& o, std::int64_t now_ms) {
+Result<bool> record_dead_letter(Database& db, const Outcome& o, std::int64_t now_ms) {
+  auto& cache = db.statements();
   auto row = update_fenced(cache,
                            "state = 'failed', failed_at_ms = ?, last_error_code = ?,"
                            " last_error = ?",
@@ -193,19 +191,21 @@ bool record_dead_letter(sql::StatementCache& cache, const Outcome& o, std::int64
   if (!row) return false;
   nlohmann::json detail = {{"error_code", o.error_code}, {"error", o.error},
                            {"attempts", row->attempts}};
-  insert_event(cache, "FAILED", *row, o.message_id, detail, now_ms);
+  return insert_event(db, "FAILED", *row, o.message_id, detail, now_ms);
   return true;
 }
 
-bool record_suppressed(sql::StatementCache& cache, const Outcome& o, std::int64_t now_ms) {
+Result<bool> record_suppressed(Database& db, const Outcome& o, std::int64_t now_ms) {
+  auto& cache = db.statements();
   auto row = update_fenced(cache, "state = 'suppressed'", now_ms, o,
                            [](SQLite::Statement&) { return 1; });
   if (!row) return false;
-  insert_event(cache, "SUPPRESSED", *row, o.message_id, {{"reason", o.error}}, now_ms);
+  return insert_event(db, "SUPPRESSED", *row, o.message_id, {{"reason", o.error}}, now_ms);
   return true;
 }
 
-bool record_cancelled(sql::StatementCache& cache, const Outcome& o, std::int64_t now_ms) {
+Result<bool> record_cancelled(Database& db, const Outcome& o, std::int64_t now_ms) {
+  auto& cache = db.statements();
   auto row = update_fenced(cache, "state = 'cancelled', last_error_code = ?, last_error = ?", now_ms,
                            o, [&](SQLite::Statement& s) {
                              s.bind(1, o.error_code);
@@ -215,23 +215,25 @@ bool record_cancelled(sql::StatementCache& cache, const Outcome& o, std::int64_t
   return row.has_value();
 }
 
-bool record_one(sql::StatementCache& cache, const Outcome& o, std::int64_t now_ms) {
+Result<bool> record_one(Database& db, const Outcome& o, std::int64_t now_ms) {
   switch (o.kind) {
-    case Outcome::Kind::sent: return record_sent(cache, o, now_ms);
-    case Outcome::Kind::retry: return record_retry(cache, o, now_ms);
-    case Outcome::Kind::dead_letter: return record_dead_letter(cache, o, now_ms);
-    case Outcome::Kind::suppressed: return record_suppressed(cache, o, now_ms);
-    case Outcome::Kind::cancelled: return record_cancelled(cache, o, now_ms);
+    case Outcome::Kind::sent: return record_sent(db, o, now_ms);
+    case Outcome::Kind::retry: return record_retry(db, o, now_ms);
+    case Outcome::Kind::dead_letter: return record_dead_letter(db, o, now_ms);
+    case Outcome::Kind::suppressed: return record_suppressed(db, o, now_ms);
+    case Outcome::Kind::cancelled: return record_cancelled(db, o, now_ms);
   }
   return false;
 }
 
-std::vector<Recorded> record_all(sql::StatementCache& cache, const std::vector<Outcome>& outcomes,
-                                 std::int64_t now_ms) {
+Result<std::vector<Recorded>> record_all(Database& db, const std::vector<Outcome>& outcomes,
+                                         std::int64_t now_ms) {
   std::vector<Recorded> recorded;
   recorded.reserve(outcomes.size());
   for (const auto& o : outcomes) {
-    recorded.push_back(record_one(cache, o, now_ms) ? Recorded::applied : Recorded::stale);
+    auto applied = record_one(db, o, now_ms);
+    if (!applied) return applied.error();
+    recorded.push_back(*applied ? Recorded::applied : Recorded::stale);
   }
   return recorded;
 }
@@ -386,7 +388,7 @@ Result<std::vector<ClaimedMessage>> MessageRepo::claim(int max, std::int64_t now
 Result<std::vector<Recorded>> MessageRepo::record(const std::vector<Outcome>& outcomes) {
   const std::int64_t now_ms = to_ms(m_clock.now());
   return sql::transaction(m_db, "record outcomes", [&]() -> Result<std::vector<Recorded>> {
-    return record_all(m_db.statements(), outcomes, now_ms);
+    return record_all(m_db, outcomes, now_ms);
   });
 }
 
@@ -395,7 +397,9 @@ Result<MessageRepo::Cycle> MessageRepo::record_and_claim(const std::vector<Outco
                                                          std::int64_t lease_ms, ClaimScope scope) {
   return sql::transaction(m_db, "record outcomes and claim", [&]() -> Result<Cycle> {
     Cycle cycle;
-    cycle.recorded = record_all(m_db.statements(), outcomes, now_ms);
+    auto recorded = record_all(m_db, outcomes, now_ms);
+    if (!recorded) return recorded.error();
+    cycle.recorded = std::move(*recorded);
     if (max > 0) cycle.claimed = claim_due(m_db.statements(), max, now_ms, lease_ms, scope);
     return cycle;
   });
