@@ -45,9 +45,9 @@ void list_dlq(CtlContext& ctx, const ListOptions& options) {
 // instead of silently retrying fewer messages than asked.
 std::vector<FieldError> not_in_dlq(store::Database& db, const Clock& clock, const std::vector<std::string>& ids) {
   std::vector<FieldError> problems;
-  store::BatchRepo batches(db, clock);
+  store::MessageRepo messages(db, clock);
   for (const auto& id : ids) {
-    auto message = batches.message(id);
+    auto message = messages.message(id);
     if (!message) problems.push_back({id, message.error().detail});
     else if (message->state != "failed") problems.push_back({id, "not in the DLQ (state " + message->state + ")"});
   }

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "mailer/core/ids.hpp"
 #include "mailer/crypto/crypto.hpp"
 #include "mailer/store/events.hpp"
 #include "store/sql_util.hpp"
@@ -558,6 +559,76 @@ Result<int> MessageRepo::purge_dlq(std::int64_t older_than_ms) {
                             "DELETE FROM messages WHERE state = 'failed' AND failed_at_ms < ?");
     purge.bind(1, static_cast<std::int64_t>(older_than_ms));
     return purge.exec();
+  });
+}
+
+Result<std::pair<std::string, std::string>> MessageRepo::insert_message(const NewMessage& m) {
+  std::int64_t now_ms = to_ms(m_clock.now());
+  using Created = std::pair<std::string, std::string>;
+  return sql::transaction(m_db, "store message", [&]() -> Result<Created> {
+    bool suppressed =
+        suppression::blocking_reason(m_db.statements(), m.key, MessageKind::transactional).has_value();
+    Created created{ids::make(ids::k_message), suppressed ? "suppressed" : "queued"};
+    SQLite::Statement insert(m_db.sql(),
+                             "INSERT INTO messages(id, kind, priority, state, email, variables_json, "
+                             "template_id, template_version, subject, html, text, from_address, "
+                             "reply_to_json, tags_json, configuration_set, run_at_ms, created_at_ms, "
+                             "updated_at_ms) VALUES (?1, 'transactional', 0, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
+                             "?10, ?11, ?12, ?13, ?14, ?14, ?14)");
+    insert.bind(1, created.first);
+    insert.bind(2, created.second);
+    insert.bind(3, m.email);
+    insert.bind(4, m.variables_json);
+    sql::bind_optional(insert, 5, m.template_id);
+    sql::bind_optional(insert, 6, m.template_version ? std::optional<std::int64_t>(*m.template_version)
+                                                     : std::nullopt);
+    insert.bind(7, m.subject);
+    sql::bind_optional(insert, 8, m.html);
+    sql::bind_optional(insert, 9, m.text);
+    insert.bind(10, m.from_address);
+    insert.bind(11, m.reply_to_json);
+    insert.bind(12, m.tags_json);
+    sql::bind_optional(insert, 13, m.configuration_set);
+    insert.bind(14, static_cast<std::int64_t>(now_ms));
+    insert.exec();
+    if (suppressed) {
+      auto event = EventRepo(m_db).insert(suppressed_at_acceptance(std::nullopt, created.first, m.email, now_ms));
+      if (!event) return event.error();
+    }
+    return created;
+  });
+}
+
+Result<Message> MessageRepo::message(const std::string& id) {
+  return sql::guard("read message", [&]() -> Result<Message> {
+    SQLite::Statement query(m_db.sql(),
+                            "SELECT id, batch_id, kind, state, paused, email, template_id, template_version, "
+                            "attempts, run_at_ms, last_error_code, last_error, ses_message_id, created_at_ms, "
+                            "updated_at_ms, sent_at_ms, failed_at_ms FROM messages WHERE id = ?");
+    query.bind(1, id);
+    if (!query.executeStep()) return make_error(ErrorCode::not_found, fmt::format("message {} not found", id));
+    Message m;
+    m.id = query.getColumn(0).getString();
+    m.batch_id = sql::optional_text(query.getColumn(1));
+    m.kind = query.getColumn(2).getString();
+    m.state = query.getColumn(3).getString();
+    m.paused = query.getColumn(4).getInt() != 0;
+    m.email = query.getColumn(5).getString();
+    m.template_id = sql::optional_text(query.getColumn(6));
+    if (auto version = sql::optional_int64(query.getColumn(7))) m.template_version = static_cast<int>(*version);
+    m.attempts = query.getColumn(8).getInt();
+    m.run_at_ms = query.getColumn(9).getInt64();
+    m.last_error_code = sql::optional_text(query.getColumn(10));
+    m.last_error = sql::optional_text(query.getColumn(11));
+    m.ses_message_id = sql::optional_text(query.getColumn(12));
+    m.created_at_ms = query.getColumn(13).getInt64();
+    m.updated_at_ms = query.getColumn(14).getInt64();
+    m.sent_at_ms = sql::optional_int64(query.getColumn(15));
+    m.failed_at_ms = sql::optional_int64(query.getColumn(16));
+    auto events = EventRepo(m_db).of_message(id);
+    if (!events) return events.error();
+    m.events = std::move(*events);
+    return m;
   });
 }
 

@@ -4,6 +4,7 @@
 
 #include "mailer/core/ids.hpp"
 #include "mailer/store/batches.hpp"
+#include "mailer/store/messages.hpp"
 #include "mailer/store/suppressions.hpp"
 #include "support/test_db.hpp"
 
@@ -208,12 +209,12 @@ TEST_CASE("BatchRepo::recipients and list page without gaps or repeats", "[store
   CHECK(p2->next_after.empty());
 }
 
-TEST_CASE("BatchRepo::insert_message and message()", "[store]") {
+TEST_CASE("MessageRepo::insert_message and message()", "[store]") {
   mailer::test::TestDb t;
   SuppressionRepo suppressions(t.db(), t.clock());
   REQUIRE(suppressions.add({"unsub@example.com", SuppressionReason::unsubscribe, SuppressionScope::bulk, "{}", 0, 0}));
   REQUIRE(suppressions.add({"bounce@example.com", SuppressionReason::bounce, SuppressionScope::all, "{}", 0, 0}));
-  BatchRepo repo(t.db(), t.clock());
+  MessageRepo repo(t.db(), t.clock());
   NewMessage m;
   m.subject = "Reset";
   m.text = "code";

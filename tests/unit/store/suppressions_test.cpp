@@ -72,7 +72,7 @@ TEST_CASE("Suppression block rule gives every path today's answer per reason and
         m.text = "t";
         m.from_address = "a@example.com";
         m.email = m.key = key;
-        auto created = batches.insert_message(m);
+        auto created = MessageRepo(t.db(), t.clock()).insert_message(m);
         REQUIRE(created);
         CHECK((state_of(t, created->first) == "suppressed") == expected_block(scope, MessageKind::transactional));
       }
