@@ -86,20 +86,27 @@ bool insert_sns_message(SQLite::Database& db, const std::string& id, const std::
   return insert.exec() > 0;
 }
 
-// Applies one recipient's effect; returns the suppression written, or "".
-std::string apply_effect(Database& db, const FeedbackNotification& n, const FeedbackRecipient& r,
-                         std::int64_t now_ms) {
-  switch (r.effect) {
-    case FeedbackEffect::record: return {};
-    case FeedbackEffect::suppress_bounce:
-      return suppress_all(db, r.email, SuppressionReason::bounce, r.detail_json, now_ms) ? r.email + " (bounce)" : "";
-    case FeedbackEffect::suppress_complaint:
-      return suppress_all(db, r.email, SuppressionReason::complaint, r.detail_json, now_ms) ? r.email + " (complaint)" : "";
-    case FeedbackEffect::soft_bounce:
-      if (soft_bounces(db.sql(), r.email, now_ms - n.soft_bounce_window_ms) < n.soft_bounce_limit) return {};
-      return suppress_all(db, r.email, SuppressionReason::soft_bounce, r.detail_json, now_ms) ? r.email + " (soft_bounce)" : "";
+// The suppression reason an effect writes, or nullopt for an event only.
+std::optional<SuppressionReason> reason_of(FeedbackEffect effect) {
+  switch (effect) {
+    case FeedbackEffect::record: return std::nullopt;
+    case FeedbackEffect::suppress_bounce: return SuppressionReason::bounce;
+    case FeedbackEffect::suppress_complaint: return SuppressionReason::complaint;
+    case FeedbackEffect::soft_bounce: return SuppressionReason::soft_bounce;
   }
-  return {};
+  return std::nullopt;
+}
+
+// Applies one recipient's effect; returns the suppression written, if any.
+std::optional<SuppressionWritten> apply_effect(Database& db, const FeedbackNotification& n,
+                                               const FeedbackRecipient& r, std::int64_t now_ms) {
+  auto reason = reason_of(r.effect);
+  if (!reason) return std::nullopt;
+  if (r.effect == FeedbackEffect::soft_bounce &&
+      soft_bounces(db.sql(), r.email, now_ms - n.soft_bounce_window_ms) < n.soft_bounce_limit)
+    return std::nullopt;
+  if (!suppress_all(db, r.email, *reason, r.detail_json, now_ms)) return std::nullopt;
+  return SuppressionWritten{r.email, *reason};
 }
 
 }  // namespace
@@ -124,7 +131,7 @@ Result<FeedbackResult> FeedbackRepo::apply_notification(const FeedbackNotificati
       if (r.permanent_bounce && message && message->batch_id) {
         bump_count(db, *message->batch_id, k_count_bounce_permanent);
       }
-      if (auto written = apply_effect(m_db, n, r, now_ms); !written.empty()) result.suppressed.push_back(written);
+      if (auto written = apply_effect(m_db, n, r, now_ms)) result.suppressed.push_back(*written);
     }
     return result;
   });

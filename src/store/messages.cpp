@@ -562,21 +562,20 @@ Result<int> MessageRepo::purge_dlq(std::int64_t older_than_ms) {
   });
 }
 
-Result<std::pair<std::string, std::string>> MessageRepo::insert_message(const NewMessage& m) {
+Result<CreatedMessage> MessageRepo::insert_message(const NewMessage& m) {
   std::int64_t now_ms = to_ms(m_clock.now());
-  using Created = std::pair<std::string, std::string>;
-  return sql::transaction(m_db, "store message", [&]() -> Result<Created> {
+  return sql::transaction(m_db, "store message", [&]() -> Result<CreatedMessage> {
     bool suppressed =
         suppression::blocking_reason(m_db.statements(), m.key, MessageKind::transactional).has_value();
-    Created created{ids::make(ids::k_message), suppressed ? "suppressed" : "queued"};
+    CreatedMessage created{ids::make(ids::k_message), suppressed};
     SQLite::Statement insert(m_db.sql(),
                              "INSERT INTO messages(id, kind, priority, state, email, variables_json, "
                              "template_id, template_version, subject, html, text, from_address, "
                              "reply_to_json, tags_json, configuration_set, run_at_ms, created_at_ms, "
                              "updated_at_ms) VALUES (?1, 'transactional', 0, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
                              "?10, ?11, ?12, ?13, ?14, ?14, ?14)");
-    insert.bind(1, created.first);
-    insert.bind(2, created.second);
+    insert.bind(1, created.id);
+    insert.bind(2, suppressed ? "suppressed" : "queued");
     insert.bind(3, m.email);
     insert.bind(4, m.variables_json);
     sql::bind_optional(insert, 5, m.template_id);
@@ -592,7 +591,7 @@ Result<std::pair<std::string, std::string>> MessageRepo::insert_message(const Ne
     insert.bind(14, static_cast<std::int64_t>(now_ms));
     insert.exec();
     if (suppressed) {
-      auto event = EventRepo(m_db).insert(suppressed_at_acceptance(std::nullopt, created.first, m.email, now_ms));
+      auto event = EventRepo(m_db).insert(suppressed_at_acceptance(std::nullopt, created.id, m.email, now_ms));
       if (!event) return event.error();
     }
     return created;
@@ -610,7 +609,7 @@ Result<Message> MessageRepo::message(const std::string& id) {
     Message m;
     m.id = query.getColumn(0).getString();
     m.batch_id = sql::optional_text(query.getColumn(1));
-    m.kind = query.getColumn(2).getString();
+    m.kind = parse_kind(query.getColumn(2).getString());
     m.state = query.getColumn(3).getString();
     m.paused = query.getColumn(4).getInt() != 0;
     m.email = query.getColumn(5).getString();

@@ -43,11 +43,17 @@ struct NewMessage {
   std::optional<std::string> configuration_set;
 };
 
+/// What insert_message() stored.
+struct CreatedMessage {
+  std::string id;           // "msg_…"
+  bool suppressed = false;  // stored `suppressed` with a SUPPRESSED event, else `queued`
+};
+
 /// One message with its events, for GET /v1/messages/{id}.
 struct Message {
   std::string id;
   std::optional<std::string> batch_id;
-  std::string kind;              // "bulk" | "transactional"
+  MessageKind kind = MessageKind::bulk;
   std::string state;
   bool paused = false;
   std::string email;
@@ -152,8 +158,8 @@ class MessageRepo {
 
   /// Stores a transactional message (kind transactional, priority 0, no batch):
   /// state suppressed plus a SUPPRESSED event when `message.key` has a
-  /// suppression of scope all, else queued with run_at now. Returns the id and state.
-  Result<std::pair<std::string, std::string>> insert_message(const NewMessage& message);
+  /// suppression of scope all, else queued with run_at now.
+  Result<CreatedMessage> insert_message(const NewMessage& message);
   /// A message with its events. Errors: not_found.
   Result<Message> message(const std::string& id);
 

@@ -74,7 +74,7 @@ TEST_CASE("Suppression block rule gives every path today's answer per reason and
         m.email = m.key = key;
         auto created = MessageRepo(t.db(), t.clock()).insert_message(m);
         REQUIRE(created);
-        CHECK((state_of(t, created->first) == "suppressed") == expected_block(scope, MessageKind::transactional));
+        CHECK((state_of(t, created->id) == "suppressed") == expected_block(scope, MessageKind::transactional));
       }
       SECTION("claim " + key) {
         // Upper case in the stored address: the claim compares the lower-cased key.
