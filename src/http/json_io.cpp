@@ -437,7 +437,7 @@ json to_json(const store::Message& m) {
   for (const auto& event : m.events) events.push_back(to_json(event));
   return {{"id", m.id},
           {"batch_id", optional_value(m.batch_id)},
-          {"kind", m.kind},
+          {"kind", store::to_string(m.kind)},
           {"status", m.state},
           {"paused", m.paused},
           {"email", m.email},

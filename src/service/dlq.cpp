@@ -3,7 +3,8 @@
 #include <limits>
 
 #include "mailer/core/json.hpp"
-#include "mailer/store/batches.hpp"
+#include "mailer/store/messages.hpp"
+#include "mailer/store/status.hpp"
 
 namespace mailer::service {
 
@@ -13,12 +14,12 @@ Result<store::DlqPage> DlqService::list(int limit, const std::string& cursor) {
 
 Result<DlqRetried> DlqService::retry(const std::vector<std::string>& ids) {
   DlqRetried out;
-  store::BatchRepo batches(m_db, m_clock);
+  store::MessageRepo messages(m_db, m_clock);
   for (const auto& id : ids) {
-    auto message = batches.message(id);
+    auto message = messages.message(id);
     if (!message && message.error().code != ErrorCode::not_found) return std::move(message).error();
     if (!message) out.not_retried.push_back({id, "not found"});
-    else if (message->state != "failed") out.not_retried.push_back({id, "not in the DLQ (state " + message->state + ")"});
+    else if (message->state != store::to_string(store::MessageState::failed)) out.not_retried.push_back({id, "not in the DLQ (state " + message->state + ")"});
     else out.retried.push_back(id);
   }
   if (out.retried.empty()) return out;

@@ -22,11 +22,7 @@ Result<ListPage<store::Event>> EventService::list(const EventQuery& q) {
     if (!email) {
       errors.push_back({"email", email.error().detail});
     } else {
-      // Events carry the address as the message had it (case kept in the local
-      // part); matching both spellings keeps the lookup on the email index.
-      filter.emails.push_back(*email);
-      std::string key = render::suppression_key(*email);
-      if (key != *email) filter.emails.push_back(key);
+      filter.email = render::suppression_key(*email);
     }
   }
   for (auto [text, field, out] : {std::tuple{&q.since, "since", &filter.since_ms},

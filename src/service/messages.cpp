@@ -1,6 +1,7 @@
 #include "mailer/service/messages.hpp"
 
 #include "mailer/render/address.hpp"
+#include "mailer/store/messages.hpp"
 #include "service/validation.hpp"
 
 namespace mailer::service {
@@ -32,14 +33,14 @@ Result<MessageAccepted> MessageService::enqueue_message(const MessageRequest& r)
   message.subject = c.subject;
   message.html = c.html;
   message.text = c.text;
-  auto created = store::BatchRepo(m_db, m_clock).insert_message(message);
+  auto created = store::MessageRepo(m_db, m_clock).insert_message(message);
   if (!created) return created.error();
-  if (m_on_enqueued && created->second == "queued") m_on_enqueued();
-  return MessageAccepted{created->first, created->second};
+  if (m_on_enqueued && !created->suppressed) m_on_enqueued();
+  return MessageAccepted{created->id, created->suppressed ? "suppressed" : "queued"};
 }
 
 Result<store::Message> MessageService::get_message(const std::string& id) {
-  return store::BatchRepo(m_db, m_clock).message(id);
+  return store::MessageRepo(m_db, m_clock).message(id);
 }
 
 }  // namespace mailer::service

@@ -5,6 +5,7 @@
 #include "mailer/core/ids.hpp"
 #include "store/batch_status_writer.hpp"
 #include "store/sql_util.hpp"
+#include "store/suppression_rules.hpp"
 
 // insert_batch is the hot path of POST /v1/batches (100,000 recipients must be
 // stored in well under a second): one transaction, statements prepared once
@@ -109,16 +110,12 @@ Error wrong_status(const std::string& id, BatchStatus status, std::string_view a
                     fmt::format("batch {} is {}; it cannot be {}", id, to_string(status), action));
 }
 
-// Marks which recipients are suppressed (either scope blocks bulk mail).
-std::vector<char> suppressed_flags(SQLite::Database& db, const std::vector<NewRecipient>& recipients) {
+// Marks which recipients a suppression blocks from bulk mail.
+std::vector<char> suppressed_flags(Database& db, const std::vector<NewRecipient>& recipients) {
   std::vector<char> flags(recipients.size(), 0);
-  if (sql::query_int64(db, "SELECT EXISTS (SELECT 1 FROM suppressions)") == 0) return flags;
-  SQLite::Statement lookup(db, "SELECT 1 FROM suppressions WHERE email = ?");
-  for (std::size_t i = 0; i < recipients.size(); ++i) {
-    lookup.bindNoCopy(1, recipients[i].key);
-    flags[i] = lookup.executeStep() ? 1 : 0;
-    lookup.reset();
-  }
+  if (sql::query_int64(db.sql(), "SELECT EXISTS (SELECT 1 FROM suppressions)") == 0) return flags;
+  for (std::size_t i = 0; i < recipients.size(); ++i)
+    flags[i] = suppression::blocking_reason(db.statements(), recipients[i].key, MessageKind::bulk) ? 1 : 0;
   return flags;
 }
 
@@ -172,49 +169,16 @@ std::string insert_messages_sql(int rows) {
   return sql;
 }
 
-// "INSERT INTO events ..." of `rows` SUPPRESSED events sharing batch (?1) and
-// time (?2); each row binds its message id and address.
-std::string insert_events_sql(int rows) {
-  std::string sql =
-      "INSERT INTO events(type, batch_id, message_id, email, detail_json, occurred_at_ms) VALUES ";
-  for (int i = 0; i < rows; ++i) {
-    sql += fmt::format("{}('SUPPRESSED', ?1, ?{}, ?{}, '{{\"reason\":\"suppressed at acceptance\"}}', ?2)",
-                       i == 0 ? "" : ",", 3 + 2 * i, 4 + 2 * i);
-  }
-  return sql;
-}
-
-// The SUPPRESSED events of a new batch, 64 per statement like the messages.
-void insert_suppressed_events(SQLite::Database& db, const std::string& batch_id,
-                              const std::vector<std::pair<std::string, const std::string*>>& rows,
-                              std::int64_t now_ms) {
-  std::optional<SQLite::Statement> full;
-  for (std::size_t first = 0; first < rows.size(); first += k_rows_per_insert) {
-    int count = static_cast<int>(std::min<std::size_t>(k_rows_per_insert, rows.size() - first));
-    std::optional<SQLite::Statement> partial;
-    if (count < k_rows_per_insert) partial.emplace(db, insert_events_sql(count));
-    else if (!full) full.emplace(db, insert_events_sql(k_rows_per_insert));
-    SQLite::Statement& insert = partial ? *partial : *full;
-    insert.bindNoCopy(1, batch_id);
-    insert.bind(2, static_cast<std::int64_t>(now_ms));
-    for (int i = 0; i < count; ++i) {
-      insert.bindNoCopy(3 + 2 * i, rows[first + i].first);
-      insert.bindNoCopy(4 + 2 * i, *rows[first + i].second);
-    }
-    insert.exec();
-    insert.reset();
-  }
-}
-
-void insert_messages(SQLite::Database& db, const Batch& b, const std::vector<NewRecipient>& recipients,
-                     const std::vector<char>& suppressed, std::int64_t now_ms) {
+Status insert_messages(Database& store, const Batch& b, const std::vector<NewRecipient>& recipients,
+                       const std::vector<char>& suppressed, std::int64_t now_ms) {
+  SQLite::Database& db = store.sql();
   bool scheduled = b.send_at_ms && *b.send_at_ms > now_ms;
   const std::string live_state = to_string(scheduled ? MessageState::scheduled : MessageState::queued);
   const std::string suppressed_state = to_string(MessageState::suppressed);
   std::int64_t run_at_ms = scheduled ? *b.send_at_ms : now_ms;
   SQLite::Statement full(db, insert_messages_sql(k_rows_per_insert));
   std::vector<std::string> message_ids(k_rows_per_insert);
-  std::vector<std::pair<std::string, const std::string*>> suppressed_rows;  // message id, email
+  std::vector<Event> suppressed_events;
   for (std::size_t first = 0; first < recipients.size(); first += k_rows_per_insert) {
     int rows = static_cast<int>(std::min<std::size_t>(k_rows_per_insert, recipients.size() - first));
     std::optional<SQLite::Statement> partial;
@@ -234,12 +198,12 @@ void insert_messages(SQLite::Database& db, const Batch& b, const std::vector<New
       insert.bind(p + 7, static_cast<std::int64_t>(run_at_ms));
       insert.bind(p + 8, static_cast<std::int64_t>(now_ms));
       insert.bind(p + 9, static_cast<std::int64_t>(now_ms));
-      if (is_suppressed) suppressed_rows.emplace_back(message_ids[row], &r.email);
+      if (is_suppressed) suppressed_events.push_back(suppressed_at_acceptance(b.id, message_ids[row], r.email, now_ms));
     }
     insert.exec();
     insert.reset();
   }
-  insert_suppressed_events(db, b.id, suppressed_rows, now_ms);
+  return EventRepo(store).insert(suppressed_events);
 }
 
 // Connection settings for one large batch insert, put back afterwards.
@@ -303,21 +267,6 @@ Recipient read_recipient(SQLite::Statement& row) {
   return r;
 }
 
-std::vector<Event> events_of(SQLite::Database& db, const std::string& message_id) {
-  SQLite::Statement query(db,
-                          "SELECT id, type, batch_id, message_id, email, detail_json, occurred_at_ms "
-                          "FROM events WHERE message_id = ? ORDER BY id");
-  query.bind(1, message_id);
-  std::vector<Event> events;
-  while (query.executeStep()) {
-    events.push_back({query.getColumn(0).getInt64(), query.getColumn(1).getString(),
-                      sql::optional_text(query.getColumn(2)), sql::optional_text(query.getColumn(3)),
-                      query.getColumn(4).getString(), query.getColumn(5).getString(),
-                      query.getColumn(6).getInt64()});
-  }
-  return events;
-}
-
 // A page of batches newest first, each with the stored status it was read with.
 // The status is derived from counts, so the filter cannot be a WHERE clause:
 // rows are stepped through, skipping those of another status, until the page
@@ -379,7 +328,7 @@ Status BatchRepo::insert_batch(Batch& batch, const std::vector<NewRecipient>& re
       if (!pinned.executeStep())
         return make_error(ErrorCode::conflict, fmt::format("template {} was deleted meanwhile", *batch.template_id));
     }
-    auto suppressed = suppressed_flags(m_db.sql(), recipients);
+    auto suppressed = suppressed_flags(m_db, recipients);
     std::int64_t suppressed_count = 0;
     for (char flag : suppressed) suppressed_count += flag;
     batch.suppressed_count = suppressed_count;
@@ -388,8 +337,7 @@ Status BatchRepo::insert_batch(Batch& batch, const std::vector<NewRecipient>& re
     batch.status = batch_status(BatchStatus::queued, initial_counts(batch, now_ms), suppressed_count);
     batch.completed_at_ms = is_finished(batch.status) ? std::optional<std::int64_t>(now_ms) : std::nullopt;
     insert_batch_row(m_db.sql(), batch);
-    insert_messages(m_db.sql(), batch, recipients, suppressed, now_ms);
-    return {};
+    return insert_messages(m_db, batch, recipients, suppressed, now_ms);
   });
 }
 
@@ -487,80 +435,6 @@ Result<Batch> BatchRepo::cancel(const std::string& id) {
     update.exec();
     batch_rows::write_status(m_db.sql(), id, std::nullopt, BatchStatus::cancelled, now_ms);
     return *find(m_db.sql(), id, now_ms);
-  });
-}
-
-Result<std::pair<std::string, std::string>> BatchRepo::insert_message(const NewMessage& m) {
-  std::int64_t now_ms = to_ms(m_clock.now());
-  using Created = std::pair<std::string, std::string>;
-  return sql::transaction(m_db, "store message", [&]() -> Result<Created> {
-    SQLite::Statement lookup(m_db.sql(), "SELECT 1 FROM suppressions WHERE email = ? AND scope = 'all'");
-    lookup.bind(1, m.key);
-    bool suppressed = lookup.executeStep();
-    Created created{ids::make(ids::k_message), suppressed ? "suppressed" : "queued"};
-    SQLite::Statement insert(m_db.sql(),
-                             "INSERT INTO messages(id, kind, priority, state, email, variables_json, "
-                             "template_id, template_version, subject, html, text, from_address, "
-                             "reply_to_json, tags_json, configuration_set, run_at_ms, created_at_ms, "
-                             "updated_at_ms) VALUES (?1, 'transactional', 0, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
-                             "?10, ?11, ?12, ?13, ?14, ?14, ?14)");
-    insert.bind(1, created.first);
-    insert.bind(2, created.second);
-    insert.bind(3, m.email);
-    insert.bind(4, m.variables_json);
-    sql::bind_optional(insert, 5, m.template_id);
-    sql::bind_optional(insert, 6, m.template_version ? std::optional<std::int64_t>(*m.template_version)
-                                                     : std::nullopt);
-    insert.bind(7, m.subject);
-    sql::bind_optional(insert, 8, m.html);
-    sql::bind_optional(insert, 9, m.text);
-    insert.bind(10, m.from_address);
-    insert.bind(11, m.reply_to_json);
-    insert.bind(12, m.tags_json);
-    sql::bind_optional(insert, 13, m.configuration_set);
-    insert.bind(14, static_cast<std::int64_t>(now_ms));
-    insert.exec();
-    if (suppressed) {
-      SQLite::Statement event(m_db.sql(),
-                              "INSERT INTO events(type, message_id, email, detail_json, occurred_at_ms) "
-                              "VALUES ('SUPPRESSED', ?, ?, '{\"reason\":\"suppressed at acceptance\"}', ?)");
-      event.bind(1, created.first);
-      event.bind(2, m.email);
-      event.bind(3, static_cast<std::int64_t>(now_ms));
-      event.exec();
-    }
-    return created;
-  });
-}
-
-Result<Message> BatchRepo::message(const std::string& id) {
-  return sql::guard("read message", [&]() -> Result<Message> {
-    SQLite::Statement query(m_db.sql(),
-                            "SELECT id, batch_id, kind, state, paused, email, template_id, template_version, "
-                            "attempts, run_at_ms, last_error_code, last_error, ses_message_id, created_at_ms, "
-                            "updated_at_ms, sent_at_ms, failed_at_ms FROM messages WHERE id = ?");
-    query.bind(1, id);
-    if (!query.executeStep()) return make_error(ErrorCode::not_found, fmt::format("message {} not found", id));
-    Message m;
-    m.id = query.getColumn(0).getString();
-    m.batch_id = sql::optional_text(query.getColumn(1));
-    m.kind = query.getColumn(2).getString();
-    m.state = query.getColumn(3).getString();
-    m.paused = query.getColumn(4).getInt() != 0;
-    m.email = query.getColumn(5).getString();
-    m.template_id = sql::optional_text(query.getColumn(6));
-    m.template_version = optional_int(query.getColumn(7));
-    m.attempts = query.getColumn(8).getInt();
-    m.run_at_ms = query.getColumn(9).getInt64();
-    m.last_error_code = sql::optional_text(query.getColumn(10));
-    m.last_error = sql::optional_text(query.getColumn(11));
-    m.ses_message_id = sql::optional_text(query.getColumn(12));
-    m.created_at_ms = query.getColumn(13).getInt64();
-    m.updated_at_ms = query.getColumn(14).getInt64();
-    m.sent_at_ms = sql::optional_int64(query.getColumn(15));
-    m.failed_at_ms = sql::optional_int64(query.getColumn(16));
-    m.events = events_of(m_db.sql(), id);
-    return m;
   });
 }
 

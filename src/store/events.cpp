@@ -5,9 +5,13 @@
 #include <fmt/format.h>
 
 #include "store/sql_util.hpp"
+#include "store/suppression_rules.hpp"
 
 namespace mailer::store {
 namespace {
+
+constexpr const char* k_select =
+    "SELECT id, type, batch_id, message_id, email, detail_json, occurred_at_ms FROM events";
 
 Event read_event(SQLite::Statement& row) {
   Event e;
@@ -27,14 +31,28 @@ std::string where_clause(const EventFilter& filter) {
   if (filter.type) where += " AND type = ?";
   if (filter.batch_id) where += " AND batch_id = ?";
   if (filter.message_id) where += " AND message_id = ?";
-  if (!filter.emails.empty()) {
-    where += " AND email IN (?";
-    for (std::size_t i = 1; i < filter.emails.size(); ++i) where += ", ?";
-    where += ")";
-  }
+  if (filter.email) where += " AND email = ?";
   if (filter.since_ms) where += " AND occurred_at_ms >= ?";
   if (filter.until_ms) where += " AND occurred_at_ms < ?";
   return where;
+}
+
+constexpr int k_rows_per_insert = 64;  // 64 x 6 parameters, far below SQLite's limit
+
+// "INSERT INTO events ... VALUES (...), (...)" for `rows` rows.
+std::string insert_sql(std::size_t rows) {
+  std::string sql = "INSERT INTO events(type, batch_id, message_id, email, detail_json, occurred_at_ms) VALUES ";
+  for (std::size_t i = 0; i < rows; ++i) sql += i == 0 ? "(?,?,?,?,?,?)" : ",(?,?,?,?,?,?)";
+  return sql;
+}
+
+void bind_event(SQLite::Statement& insert, int first, const Event& event) {
+  insert.bind(first, event.type);
+  sql::bind_optional(insert, first + 1, event.batch_id);
+  sql::bind_optional(insert, first + 2, event.message_id);
+  insert.bind(first + 3, suppression::key_of(event.email));
+  insert.bind(first + 4, event.detail_json.empty() ? std::string("{}") : event.detail_json);
+  insert.bind(first + 5, static_cast<std::int64_t>(event.occurred_at_ms));
 }
 
 int bind_filter(SQLite::Statement& query, const EventFilter& filter, std::int64_t after_id) {
@@ -43,7 +61,7 @@ int bind_filter(SQLite::Statement& query, const EventFilter& filter, std::int64_
   if (filter.type) query.bind(++i, *filter.type);
   if (filter.batch_id) query.bind(++i, *filter.batch_id);
   if (filter.message_id) query.bind(++i, *filter.message_id);
-  for (const auto& email : filter.emails) query.bind(++i, email);
+  if (filter.email) query.bind(++i, suppression::key_of(*filter.email));
   if (filter.since_ms) query.bind(++i, static_cast<std::int64_t>(*filter.since_ms));
   if (filter.until_ms) query.bind(++i, static_cast<std::int64_t>(*filter.until_ms));
   return i;
@@ -72,8 +90,7 @@ Result<Page<Event>> EventRepo::list(const EventFilter& filter, const PageQuery& 
   }
   return sql::guard("list events", [&]() -> Result<Page<Event>> {
     SQLite::Statement query(m_db.sql(),
-                            "SELECT id, type, batch_id, message_id, email, detail_json, occurred_at_ms "
-                            "FROM events " + where_clause(filter) + " ORDER BY id LIMIT ? OFFSET ?");
+                            std::string(k_select) + " " + where_clause(filter) + " ORDER BY id LIMIT ? OFFSET ?");
     int i = bind_filter(query, filter, after_id);
     query.bind(++i, page.limit + 1);
     query.bind(++i, static_cast<std::int64_t>(page.after.empty() ? page.offset : 0));
@@ -87,19 +104,40 @@ Result<Page<Event>> EventRepo::list(const EventFilter& filter, const PageQuery& 
   });
 }
 
+Event suppressed_at_acceptance(std::optional<std::string> batch_id, std::string message_id, std::string email,
+                               std::int64_t now_ms) {
+  return Event{0, "SUPPRESSED", std::move(batch_id), std::move(message_id), std::move(email),
+               R"({"reason":"suppressed at acceptance"})", now_ms};
+}
+
+Result<std::vector<Event>> EventRepo::of_message(const std::string& message_id) {
+  return sql::guard("read message events", [&]() -> Result<std::vector<Event>> {
+    SQLite::Statement query(m_db.sql(), std::string(k_select) + " WHERE message_id = ? ORDER BY id");
+    query.bind(1, message_id);
+    std::vector<Event> events;
+    while (query.executeStep()) events.push_back(read_event(query));
+    return events;
+  });
+}
+
 Result<std::int64_t> EventRepo::insert(const Event& event) {
   return sql::guard("record event", [&]() -> Result<std::int64_t> {
-    SQLite::Statement insert(m_db.sql(),
-                             "INSERT INTO events(type, batch_id, message_id, email, detail_json, "
-                             "occurred_at_ms) VALUES (?, ?, ?, ?, ?, ?)");
-    insert.bind(1, event.type);
-    sql::bind_optional(insert, 2, event.batch_id);
-    sql::bind_optional(insert, 3, event.message_id);
-    insert.bind(4, event.email);
-    insert.bind(5, event.detail_json.empty() ? std::string("{}") : event.detail_json);
-    insert.bind(6, static_cast<std::int64_t>(event.occurred_at_ms));
+    auto& insert = m_db.statements().get(insert_sql(1));
+    bind_event(insert, 1, event);
     insert.exec();
     return static_cast<std::int64_t>(m_db.sql().getLastInsertRowid());
+  });
+}
+
+Status EventRepo::insert(const std::vector<Event>& events) {
+  return sql::guard("record events", [&]() -> Status {
+    for (std::size_t first = 0; first < events.size(); first += k_rows_per_insert) {
+      std::size_t rows = std::min<std::size_t>(k_rows_per_insert, events.size() - first);
+      auto& insert = m_db.statements().get(insert_sql(rows));
+      for (std::size_t i = 0; i < rows; ++i) bind_event(insert, static_cast<int>(6 * i + 1), events[first + i]);
+      insert.exec();
+    }
+    return {};
   });
 }
 

@@ -3,8 +3,10 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "mailer/store/events.hpp"
 #include "store/batch_status_writer.hpp"
 #include "store/sql_util.hpp"
+#include "store/suppression_rules.hpp"
 
 namespace mailer::store {
 namespace {
@@ -35,18 +37,13 @@ std::optional<MessageRef> match_message(SQLite::Database& db, const FeedbackNoti
   return std::nullopt;
 }
 
-void insert_event(SQLite::Database& db, const std::string& type, const std::optional<MessageRef>& message,
-                  const std::string& email, const std::string& detail_json, std::int64_t now_ms) {
-  SQLite::Statement insert(db,
-                           "INSERT INTO events(type, batch_id, message_id, email, detail_json, occurred_at_ms) "
-                           "VALUES (?, ?, ?, ?, ?, ?)");
-  insert.bind(1, type);
-  sql::bind_optional(insert, 2, message ? message->batch_id : std::nullopt);
-  sql::bind_optional(insert, 3, message ? std::optional<std::string>(message->id) : std::nullopt);
-  insert.bind(4, email);
-  insert.bind(5, detail_json.empty() ? std::string("{}") : detail_json);
-  insert.bind(6, static_cast<std::int64_t>(now_ms));
-  insert.exec();
+Status insert_event(Database& db, const std::string& type, const std::optional<MessageRef>& message,
+                    const std::string& email, const std::string& detail_json, std::int64_t now_ms) {
+  auto inserted = EventRepo(db).insert(Event{0, type, message ? message->batch_id : std::nullopt,
+                                             message ? std::optional<std::string>(message->id) : std::nullopt,
+                                             email, detail_json, now_ms});
+  if (!inserted) return inserted.error();
+  return {};
 }
 
 void bump_count(SQLite::Database& db, const std::string& batch_id, const char* key) {
@@ -58,22 +55,12 @@ void bump_count(SQLite::Database& db, const std::string& batch_id, const char* k
   bump.exec();
 }
 
-// Writes a scope-`all` suppression unless one that already blocks everything
-// for a reason at least as strong exists. Returns true when a row was written.
-bool suppress_all(SQLite::Database& db, const std::string& email, const char* reason,
+// Adds a scope-`all` suppression as feedback (merged() decides whether it
+// overrides a stored one). Returns true when a row was written.
+bool suppress_all(Database& db, const std::string& email, SuppressionReason reason,
                   const std::string& detail_json, std::int64_t now_ms) {
-  SQLite::Statement upsert(db,
-                           "INSERT INTO suppressions(email, reason, scope, detail_json, created_at_ms, updated_at_ms) "
-                           "VALUES (?1, ?2, 'all', ?3, ?4, ?4) ON CONFLICT(email) DO UPDATE SET "
-                           "reason = excluded.reason, scope = 'all', detail_json = excluded.detail_json, "
-                           "updated_at_ms = excluded.updated_at_ms "
-                           "WHERE suppressions.scope = 'bulk' OR "
-                           "  (suppressions.reason = 'soft_bounce' AND excluded.reason <> 'soft_bounce')");
-  upsert.bind(1, email);
-  upsert.bind(2, reason);
-  upsert.bind(3, detail_json.empty() ? std::string("{}") : detail_json);
-  upsert.bind(4, static_cast<std::int64_t>(now_ms));
-  return upsert.exec() > 0;
+  Suppression s{email, reason, SuppressionScope::all, detail_json};
+  return suppression::merge(db.statements(), s, SuppressionSource::feedback, now_ms).has_value();
 }
 
 // Transient bounces of `email` in the window (the one just inserted included),
@@ -100,20 +87,27 @@ bool insert_sns_message(SQLite::Database& db, const std::string& id, const std::
   return insert.exec() > 0;
 }
 
-// Applies one recipient's effect; returns the suppression written, or "".
-std::string apply_effect(SQLite::Database& db, const FeedbackNotification& n, const FeedbackRecipient& r,
-                         std::int64_t now_ms) {
-  switch (r.effect) {
-    case FeedbackEffect::record: return {};
-    case FeedbackEffect::suppress_bounce:
-      return suppress_all(db, r.email, "bounce", r.detail_json, now_ms) ? r.email + " (bounce)" : "";
-    case FeedbackEffect::suppress_complaint:
-      return suppress_all(db, r.email, "complaint", r.detail_json, now_ms) ? r.email + " (complaint)" : "";
-    case FeedbackEffect::soft_bounce:
-      if (soft_bounces(db, r.email, now_ms - n.soft_bounce_window_ms) < n.soft_bounce_limit) return {};
-      return suppress_all(db, r.email, "soft_bounce", r.detail_json, now_ms) ? r.email + " (soft_bounce)" : "";
+// The suppression reason an effect writes, or nullopt for an event only.
+std::optional<SuppressionReason> reason_of(FeedbackEffect effect) {
+  switch (effect) {
+    case FeedbackEffect::record: return std::nullopt;
+    case FeedbackEffect::suppress_bounce: return SuppressionReason::bounce;
+    case FeedbackEffect::suppress_complaint: return SuppressionReason::complaint;
+    case FeedbackEffect::soft_bounce: return SuppressionReason::soft_bounce;
   }
-  return {};
+  return std::nullopt;
+}
+
+// Applies one recipient's effect; returns the suppression written, if any.
+std::optional<SuppressionWritten> apply_effect(Database& db, const FeedbackNotification& n,
+                                               const FeedbackRecipient& r, std::int64_t now_ms) {
+  auto reason = reason_of(r.effect);
+  if (!reason) return std::nullopt;
+  if (r.effect == FeedbackEffect::soft_bounce &&
+      soft_bounces(db.sql(), r.email, now_ms - n.soft_bounce_window_ms) < n.soft_bounce_limit)
+    return std::nullopt;
+  if (!suppress_all(db, r.email, *reason, r.detail_json, now_ms)) return std::nullopt;
+  return SuppressionWritten{r.email, *reason};
 }
 
 }  // namespace
@@ -133,11 +127,12 @@ Result<FeedbackResult> FeedbackRepo::apply_notification(const FeedbackNotificati
       result.batch_id = message->batch_id;
     }
     for (const auto& r : n.recipients) {
-      insert_event(db, n.event_type, message, r.email, r.detail_json, now_ms);
+      if (auto event = insert_event(m_db, n.event_type, message, r.email, r.detail_json, now_ms); !event)
+        return event.error();
       if (r.permanent_bounce && message && message->batch_id) {
         bump_count(db, *message->batch_id, k_count_bounce_permanent);
       }
-      if (auto written = apply_effect(db, n, r, now_ms); !written.empty()) result.suppressed.push_back(written);
+      if (auto written = apply_effect(m_db, n, r, now_ms)) result.suppressed.push_back(*written);
     }
     return result;
   });
@@ -166,15 +161,11 @@ Result<UnsubscribeResult> FeedbackRepo::unsubscribe(const UnsubscribeTarget& tar
     seen.bind(1, target.message_id);
     if (seen.executeStep()) return UnsubscribeResult{true};
     auto detail = nlohmann::json{{"message_id", target.message_id}}.dump();
-    // An existing row already blocks bulk mail (either scope): keep it.
-    SQLite::Statement insert(db,
-                             "INSERT INTO suppressions(email, reason, scope, detail_json, created_at_ms, updated_at_ms) "
-                             "VALUES (?1, 'unsubscribe', 'bulk', ?2, ?3, ?3) ON CONFLICT(email) DO NOTHING");
-    insert.bind(1, key);
-    insert.bind(2, detail);
-    insert.bind(3, static_cast<std::int64_t>(now_ms));
-    insert.exec();
-    insert_event(db, "UNSUBSCRIBE", MessageRef{target.message_id, target.batch_id, target.email}, key, detail, now_ms);
+    Suppression unsubscribed{key, SuppressionReason::unsubscribe, SuppressionScope::bulk, detail};
+    suppression::merge(m_db.statements(), unsubscribed, SuppressionSource::feedback, now_ms);
+    auto event = insert_event(m_db, "UNSUBSCRIBE", MessageRef{target.message_id, target.batch_id, target.email},
+                              key, detail, now_ms);
+    if (!event) return event.error();
     return UnsubscribeResult{false};
   });
 }

@@ -7,9 +7,12 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "mailer/core/ids.hpp"
 #include "mailer/crypto/crypto.hpp"
+#include "mailer/store/events.hpp"
 #include "store/batch_status_writer.hpp"
 #include "store/sql_util.hpp"
+#include "store/suppression_rules.hpp"
 
 // How the job table is used (docs/ARCHITECTURE.md "Durability guarantees"):
 //
@@ -44,10 +47,8 @@ MessageKind parse_kind(const std::string& text) {
 constexpr const char* k_select_due =
     "SELECT m.id, m.batch_id, m.kind, m.email, m.variables_json, m.attempts,"
     "       m.template_id, m.template_version, m.subject, m.html, m.text, m.from_address,"
-    "       m.reply_to_json, m.tags_json, m.configuration_set,"
-    "       CASE WHEN s.scope = 'all' OR (s.scope = 'bulk' AND m.kind = 'bulk')"
-    "            THEN s.reason END"
-    "  FROM messages m LEFT JOIN suppressions s ON s.email = lower(m.email)"
+    "       m.reply_to_json, m.tags_json, m.configuration_set"
+    "  FROM messages m"
     " WHERE m.state = 'queued' AND m.paused = 0 AND m.run_at_ms <= ?";
 constexpr const char* k_claim_order = " ORDER BY m.priority, m.run_at_ms LIMIT ?";
 
@@ -68,7 +69,6 @@ ClaimedMessage read_claimed(SQLite::Statement& row) {
   m.reply_to_json = sql::optional_text(row.getColumn(12));
   m.tags_json = sql::optional_text(row.getColumn(13));
   m.configuration_set = sql::optional_text(row.getColumn(14));
-  m.suppression_reason = sql::optional_text(row.getColumn(15));
   return m;
 }
 
@@ -82,6 +82,10 @@ std::vector<ClaimedMessage> select_due(sql::StatementCache& cache, int max, std:
   select.bind(2, max);
   std::vector<ClaimedMessage> due;
   while (select.executeStep()) due.push_back(read_claimed(select));
+  for (auto& m : due) {
+    auto reason = suppression::blocking_reason(cache, suppression::key_of(m.email), m.kind);
+    if (reason) m.suppression_reason = to_string(*reason);
+  }
   return due;
 }
 
@@ -131,22 +135,17 @@ std::optional<Fenced> update_fenced(sql::StatementCache& cache, const std::strin
   return row;
 }
 
-void insert_event(sql::StatementCache& cache, const char* type, const Fenced& row,
-                  const std::string& message_id, const nlohmann::json& detail,
-                  std::int64_t now_ms) {
-  auto& insert = cache.get(
-      "INSERT INTO events(type, batch_id, message_id, email, detail_json,"
-      " occurred_at_ms) VALUES (?, ?, ?, ?, ?, ?)");
-  insert.bind(1, type);
-  sql::bind_optional(insert, 2, row.batch_id);
-  insert.bind(3, message_id);
-  insert.bind(4, row.email);
-  insert.bind(5, detail.dump());
-  insert.bind(6, static_cast<std::int64_t>(now_ms));
-  insert.exec();
+// The event of an applied outcome, written through EventRepo in the caller's
+// transaction: a failed insert fails the whole group.
+Result<bool> insert_event(Database& db, const char* type, const Fenced& row, const std::string& message_id,
+                          const nlohmann::json& detail, std::int64_t now_ms) {
+  auto inserted = EventRepo(db).insert(Event{0, type, row.batch_id, message_id, row.email, detail.dump(), now_ms});
+  if (!inserted) return inserted.error();
+  return true;
 }
 
-bool record_sent(sql::StatementCache& cache, const Outcome& o, std::int64_t now_ms) {
+Result<bool> record_sent(Database& db, const Outcome& o, std::int64_t now_ms) {
+  auto& cache = db.statements();
   auto row = update_fenced(cache, "state = 'sent', ses_message_id = ?, sent_at_ms = ?", now_ms, o,
                            [&](SQLite::Statement& s) {
                              s.bind(1, o.ses_message_id);
@@ -154,11 +153,12 @@ bool record_sent(sql::StatementCache& cache, const Outcome& o, std::int64_t now_
                              return 3;
                            });
   if (!row) return false;
-  insert_event(cache, "SENT", *row, o.message_id, {{"ses_message_id", o.ses_message_id}}, now_ms);
+  return insert_event(db, "SENT", *row, o.message_id, {{"ses_message_id", o.ses_message_id}}, now_ms);
   return true;
 }
 
-bool record_retry(sql::StatementCache& cache, const Outcome& o, std::int64_t now_ms) {
+Result<bool> record_retry(Database& db, const Outcome& o, std::int64_t now_ms) {
+  auto& cache = db.statements();
   // NOTE: an unconsumed try (throttling, daily quota) was counted at claim
   // time; giving it back here keeps `attempts` equal to the tries that count.
   auto row = update_fenced(cache,
@@ -175,11 +175,12 @@ bool record_retry(sql::StatementCache& cache, const Outcome& o, std::int64_t now
   nlohmann::json detail = {{"error_code", o.error_code}, {"error", o.error},
                            {"attempt", row->attempts}, {"retry_at_ms", o.run_at_ms},
                            {"attempt_consumed", o.attempt_consumed}};
-  insert_event(cache, "DEFERRED", *row, o.message_id, detail, now_ms);
+  return insert_event(db, "DEFERRED", *row, o.message_id, detail, now_ms);
   return true;
 }
 
-bool record_dead_letter(sql::StatementCache& cache, const Outcome& o, std::int64_t now_ms) {
+Result<bool> record_dead_letter(Database& db, const Outcome& o, std::int64_t now_ms) {
+  auto& cache = db.statements();
   auto row = update_fenced(cache,
                            "state = 'failed', failed_at_ms = ?, last_error_code = ?,"
                            " last_error = ?",
@@ -192,19 +193,21 @@ bool record_dead_letter(sql::StatementCache& cache, const Outcome& o, std::int64
   if (!row) return false;
   nlohmann::json detail = {{"error_code", o.error_code}, {"error", o.error},
                            {"attempts", row->attempts}};
-  insert_event(cache, "FAILED", *row, o.message_id, detail, now_ms);
+  return insert_event(db, "FAILED", *row, o.message_id, detail, now_ms);
   return true;
 }
 
-bool record_suppressed(sql::StatementCache& cache, const Outcome& o, std::int64_t now_ms) {
+Result<bool> record_suppressed(Database& db, const Outcome& o, std::int64_t now_ms) {
+  auto& cache = db.statements();
   auto row = update_fenced(cache, "state = 'suppressed'", now_ms, o,
                            [](SQLite::Statement&) { return 1; });
   if (!row) return false;
-  insert_event(cache, "SUPPRESSED", *row, o.message_id, {{"reason", o.error}}, now_ms);
+  return insert_event(db, "SUPPRESSED", *row, o.message_id, {{"reason", o.error}}, now_ms);
   return true;
 }
 
-bool record_cancelled(sql::StatementCache& cache, const Outcome& o, std::int64_t now_ms) {
+Result<bool> record_cancelled(Database& db, const Outcome& o, std::int64_t now_ms) {
+  auto& cache = db.statements();
   auto row = update_fenced(cache, "state = 'cancelled', last_error_code = ?, last_error = ?", now_ms,
                            o, [&](SQLite::Statement& s) {
                              s.bind(1, o.error_code);
@@ -214,23 +217,25 @@ bool record_cancelled(sql::StatementCache& cache, const Outcome& o, std::int64_t
   return row.has_value();
 }
 
-bool record_one(sql::StatementCache& cache, const Outcome& o, std::int64_t now_ms) {
+Result<bool> record_one(Database& db, const Outcome& o, std::int64_t now_ms) {
   switch (o.kind) {
-    case Outcome::Kind::sent: return record_sent(cache, o, now_ms);
-    case Outcome::Kind::retry: return record_retry(cache, o, now_ms);
-    case Outcome::Kind::dead_letter: return record_dead_letter(cache, o, now_ms);
-    case Outcome::Kind::suppressed: return record_suppressed(cache, o, now_ms);
-    case Outcome::Kind::cancelled: return record_cancelled(cache, o, now_ms);
+    case Outcome::Kind::sent: return record_sent(db, o, now_ms);
+    case Outcome::Kind::retry: return record_retry(db, o, now_ms);
+    case Outcome::Kind::dead_letter: return record_dead_letter(db, o, now_ms);
+    case Outcome::Kind::suppressed: return record_suppressed(db, o, now_ms);
+    case Outcome::Kind::cancelled: return record_cancelled(db, o, now_ms);
   }
   return false;
 }
 
-std::vector<Recorded> record_all(sql::StatementCache& cache, const std::vector<Outcome>& outcomes,
-                                 std::int64_t now_ms) {
+Result<std::vector<Recorded>> record_all(Database& db, const std::vector<Outcome>& outcomes,
+                                         std::int64_t now_ms) {
   std::vector<Recorded> recorded;
   recorded.reserve(outcomes.size());
   for (const auto& o : outcomes) {
-    recorded.push_back(record_one(cache, o, now_ms) ? Recorded::applied : Recorded::stale);
+    auto applied = record_one(db, o, now_ms);
+    if (!applied) return applied.error();
+    recorded.push_back(*applied ? Recorded::applied : Recorded::stale);
   }
   return recorded;
 }
@@ -337,7 +342,7 @@ Result<std::vector<ClaimedMessage>> MessageRepo::claim(int max, std::int64_t now
 Result<std::vector<Recorded>> MessageRepo::record(const std::vector<Outcome>& outcomes) {
   const std::int64_t now_ms = to_ms(m_clock.now());
   return sql::transaction(m_db, "record outcomes", [&]() -> Result<std::vector<Recorded>> {
-    return record_all(m_db.statements(), outcomes, now_ms);
+    return record_all(m_db, outcomes, now_ms);
   });
 }
 
@@ -346,7 +351,9 @@ Result<MessageRepo::Cycle> MessageRepo::record_and_claim(const std::vector<Outco
                                                          std::int64_t lease_ms, ClaimScope scope) {
   return sql::transaction(m_db, "record outcomes and claim", [&]() -> Result<Cycle> {
     Cycle cycle;
-    cycle.recorded = record_all(m_db.statements(), outcomes, now_ms);
+    auto recorded = record_all(m_db, outcomes, now_ms);
+    if (!recorded) return recorded.error();
+    cycle.recorded = std::move(*recorded);
     if (max > 0) cycle.claimed = claim_due(m_db.statements(), max, now_ms, lease_ms, scope);
     return cycle;
   });
@@ -501,6 +508,75 @@ Result<int> MessageRepo::purge_dlq(std::int64_t older_than_ms) {
                             "DELETE FROM messages WHERE state = 'failed' AND failed_at_ms < ?");
     purge.bind(1, static_cast<std::int64_t>(older_than_ms));
     return purge.exec();
+  });
+}
+
+Result<CreatedMessage> MessageRepo::insert_message(const NewMessage& m) {
+  std::int64_t now_ms = to_ms(m_clock.now());
+  return sql::transaction(m_db, "store message", [&]() -> Result<CreatedMessage> {
+    bool suppressed =
+        suppression::blocking_reason(m_db.statements(), m.key, MessageKind::transactional).has_value();
+    CreatedMessage created{ids::make(ids::k_message), suppressed};
+    SQLite::Statement insert(m_db.sql(),
+                             "INSERT INTO messages(id, kind, priority, state, email, variables_json, "
+                             "template_id, template_version, subject, html, text, from_address, "
+                             "reply_to_json, tags_json, configuration_set, run_at_ms, created_at_ms, "
+                             "updated_at_ms) VALUES (?1, 'transactional', 0, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
+                             "?10, ?11, ?12, ?13, ?14, ?14, ?14)");
+    insert.bind(1, created.id);
+    insert.bind(2, suppressed ? "suppressed" : "queued");
+    insert.bind(3, m.email);
+    insert.bind(4, m.variables_json);
+    sql::bind_optional(insert, 5, m.template_id);
+    sql::bind_optional(insert, 6, m.template_version ? std::optional<std::int64_t>(*m.template_version)
+                                                     : std::nullopt);
+    insert.bind(7, m.subject);
+    sql::bind_optional(insert, 8, m.html);
+    sql::bind_optional(insert, 9, m.text);
+    insert.bind(10, m.from_address);
+    insert.bind(11, m.reply_to_json);
+    insert.bind(12, m.tags_json);
+    sql::bind_optional(insert, 13, m.configuration_set);
+    insert.bind(14, static_cast<std::int64_t>(now_ms));
+    insert.exec();
+    if (suppressed) {
+      auto event = EventRepo(m_db).insert(suppressed_at_acceptance(std::nullopt, created.id, m.email, now_ms));
+      if (!event) return event.error();
+    }
+    return created;
+  });
+}
+
+Result<Message> MessageRepo::message(const std::string& id) {
+  return sql::guard("read message", [&]() -> Result<Message> {
+    SQLite::Statement query(m_db.sql(),
+                            "SELECT id, batch_id, kind, state, paused, email, template_id, template_version, "
+                            "attempts, run_at_ms, last_error_code, last_error, ses_message_id, created_at_ms, "
+                            "updated_at_ms, sent_at_ms, failed_at_ms FROM messages WHERE id = ?");
+    query.bind(1, id);
+    if (!query.executeStep()) return make_error(ErrorCode::not_found, fmt::format("message {} not found", id));
+    Message m;
+    m.id = query.getColumn(0).getString();
+    m.batch_id = sql::optional_text(query.getColumn(1));
+    m.kind = parse_kind(query.getColumn(2).getString());
+    m.state = query.getColumn(3).getString();
+    m.paused = query.getColumn(4).getInt() != 0;
+    m.email = query.getColumn(5).getString();
+    m.template_id = sql::optional_text(query.getColumn(6));
+    if (auto version = sql::optional_int64(query.getColumn(7))) m.template_version = static_cast<int>(*version);
+    m.attempts = query.getColumn(8).getInt();
+    m.run_at_ms = query.getColumn(9).getInt64();
+    m.last_error_code = sql::optional_text(query.getColumn(10));
+    m.last_error = sql::optional_text(query.getColumn(11));
+    m.ses_message_id = sql::optional_text(query.getColumn(12));
+    m.created_at_ms = query.getColumn(13).getInt64();
+    m.updated_at_ms = query.getColumn(14).getInt64();
+    m.sent_at_ms = sql::optional_int64(query.getColumn(15));
+    m.failed_at_ms = sql::optional_int64(query.getColumn(16));
+    auto events = EventRepo(m_db).of_message(id);
+    if (!events) return events.error();
+    m.events = std::move(*events);
+    return m;
   });
 }
 

@@ -3,7 +3,8 @@
 #include <fmt/format.h>
 
 #include "mailer/core/metrics.hpp"
-#include "store/sql_util.hpp"
+#include "mailer/core/text.hpp"
+#include "store/suppression_rules.hpp"
 
 namespace mailer::store {
 namespace {
@@ -11,16 +12,12 @@ namespace {
 constexpr const char* k_select =
     "SELECT email, reason, scope, detail_json, created_at_ms, updated_at_ms FROM suppressions";
 
-// NOTE: the upsert keeps scope 'all' when the new row says 'bulk', and then keeps
-// the old reason too: a hard bounce must not become a mere unsubscribe.
-constexpr const char* k_upsert =
+// The one writer of suppression rows: merged() has decided the whole row, so a
+// conflict just takes it (created_at_ms stays the stored one).
+constexpr const char* k_write =
     "INSERT INTO suppressions(email, reason, scope, detail_json, created_at_ms, updated_at_ms) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?5) ON CONFLICT(email) DO UPDATE SET "
-    "reason = CASE WHEN scope = 'all' AND excluded.scope = 'bulk' THEN reason ELSE excluded.reason END, "
-    "detail_json = CASE WHEN scope = 'all' AND excluded.scope = 'bulk' THEN detail_json "
-    "  ELSE excluded.detail_json END, "
-    "scope = CASE WHEN scope = 'all' THEN 'all' ELSE excluded.scope END, "
-    "updated_at_ms = excluded.updated_at_ms";
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(email) DO UPDATE SET reason = excluded.reason, "
+    "scope = excluded.scope, detail_json = excluded.detail_json, updated_at_ms = excluded.updated_at_ms";
 
 Suppression read_row(SQLite::Statement& row) {
   Suppression s;
@@ -33,21 +30,31 @@ Suppression read_row(SQLite::Statement& row) {
   return s;
 }
 
-std::optional<Suppression> find(SQLite::Database& db, const std::string& key) {
-  SQLite::Statement query(db, std::string(k_select) + " WHERE email = ?");
+std::optional<Suppression> find(sql::StatementCache& statements, const std::string& key) {
+  auto& query = statements.get(std::string(k_select) + " WHERE email = ?");
   query.bind(1, key);
   if (!query.executeStep()) return std::nullopt;
-  return read_row(query);
+  Suppression row = read_row(query);
+  query.reset();  // a cached statement left on a row would keep its read transaction open
+  return row;
 }
 
-void upsert(SQLite::Statement& statement, const Suppression& s, std::int64_t now_ms) {
-  statement.reset();
+void write(sql::StatementCache& statements, const Suppression& s) {
+  auto& statement = statements.get(k_write);
   statement.bind(1, s.email);
   statement.bind(2, to_string(s.reason));
   statement.bind(3, to_string(s.scope));
   statement.bind(4, s.detail_json.empty() ? std::string("{}") : s.detail_json);
-  statement.bind(5, static_cast<std::int64_t>(now_ms));
+  statement.bind(5, static_cast<std::int64_t>(s.created_at_ms));
+  statement.bind(6, static_cast<std::int64_t>(s.updated_at_ms));
   statement.exec();
+}
+
+// Whether `incoming` strengthens `stored` enough for feedback to write it.
+bool feedback_overrides(const Suppression& stored, const Suppression& incoming) {
+  if (incoming.scope != SuppressionScope::all) return false;
+  return stored.scope == SuppressionScope::bulk ||
+         (stored.reason == SuppressionReason::soft_bounce && incoming.reason != SuppressionReason::soft_bounce);
 }
 
 }  // namespace
@@ -86,6 +93,49 @@ bool blocks(SuppressionScope scope, MessageKind kind) {
   return scope == SuppressionScope::all || kind == MessageKind::bulk;
 }
 
+std::optional<Suppression> merged(const std::optional<Suppression>& stored, const Suppression& incoming,
+                                  SuppressionSource source) {
+  if (!stored) return incoming;
+  if (source == SuppressionSource::feedback && !feedback_overrides(*stored, incoming)) return std::nullopt;
+  Suppression out = incoming;
+  out.created_at_ms = stored->created_at_ms;
+  // NOTE: an operator's `bulk` over a stored `all` keeps the old reason too:
+  // a hard bounce must not turn into a mere unsubscribe.
+  if (stored->scope == SuppressionScope::all && incoming.scope == SuppressionScope::bulk) {
+    out.reason = stored->reason;
+    out.scope = SuppressionScope::all;
+    out.detail_json = stored->detail_json;
+  }
+  return out;
+}
+
+namespace suppression {
+
+std::string key_of(std::string_view address) { return text::ascii_lower(address); }
+
+std::optional<SuppressionReason> blocking_reason(sql::StatementCache& statements, const std::string& key,
+                                                 MessageKind kind) {
+  auto& query = statements.get("SELECT scope, reason FROM suppressions WHERE email = ?");
+  query.bind(1, key);
+  if (!query.executeStep()) return std::nullopt;
+  auto scope = parse_suppression_scope(query.getColumn(0).getString()).value_or(SuppressionScope::all);
+  auto reason = parse_suppression_reason(query.getColumn(1).getString()).value_or(SuppressionReason::manual);
+  query.reset();  // as in find()
+  if (!blocks(scope, kind)) return std::nullopt;
+  return reason;
+}
+
+std::optional<Suppression> merge(sql::StatementCache& statements, const Suppression& incoming,
+                                 SuppressionSource source, std::int64_t now_ms) {
+  Suppression stamped = incoming;
+  stamped.created_at_ms = stamped.updated_at_ms = now_ms;
+  auto row = merged(find(statements, incoming.email), stamped, source);
+  if (row) write(statements, *row);
+  return row;
+}
+
+}  // namespace suppression
+
 Result<Page<Suppression>> SuppressionRepo::list(const PageQuery& page,
                                                 std::optional<SuppressionReason> reason) {
   return sql::guard("list suppressions", [&]() -> Result<Page<Suppression>> {
@@ -109,7 +159,7 @@ Result<Page<Suppression>> SuppressionRepo::list(const PageQuery& page,
 
 Result<Suppression> SuppressionRepo::get(const std::string& key) {
   return sql::guard("read suppression", [&]() -> Result<Suppression> {
-    auto found = find(m_db.sql(), key);
+    auto found = find(m_db.statements(), key);
     if (!found) return make_error(ErrorCode::not_found, fmt::format("{} is not suppressed", key));
     return *found;
   });
@@ -118,9 +168,8 @@ Result<Suppression> SuppressionRepo::get(const std::string& key) {
 Result<Suppression> SuppressionRepo::add(const Suppression& s) {
   const auto now_ms = to_ms(m_clock.now());
   auto added = sql::transaction(m_db, "add suppression", [&]() -> Result<Suppression> {
-    SQLite::Statement statement(m_db.sql(), k_upsert);
-    upsert(statement, s, now_ms);
-    return *find(m_db.sql(), s.email);
+    suppression::merge(m_db.statements(), s, SuppressionSource::operator_request, now_ms);
+    return *find(m_db.statements(), s.email);
   });
   // Counted once committed, and only for a new address: a second bounce from
   // a suppressed address changes nothing on the list.
@@ -139,19 +188,14 @@ Status SuppressionRepo::remove(const std::string& key) {
 
 Result<bool> SuppressionRepo::is_suppressed(const std::string& key, MessageKind kind) {
   return sql::guard("check suppression", [&]() -> Result<bool> {
-    SQLite::Statement query(m_db.sql(), "SELECT scope FROM suppressions WHERE email = ?");
-    query.bind(1, key);
-    if (!query.executeStep()) return false;
-    return blocks(parse_suppression_scope(query.getColumn(0).getString()).value_or(SuppressionScope::all),
-                  kind);
+    return suppression::blocking_reason(m_db.statements(), key, kind).has_value();
   });
 }
 
 Result<std::int64_t> SuppressionRepo::import(const std::vector<Suppression>& rows) {
   return sql::transaction(m_db, "import suppressions", [&]() -> Result<std::int64_t> {
-    SQLite::Statement statement(m_db.sql(), k_upsert);
     std::int64_t now_ms = to_ms(m_clock.now());
-    for (const auto& row : rows) upsert(statement, row, now_ms);
+    for (const auto& row : rows) suppression::merge(m_db.statements(), row, SuppressionSource::operator_request, now_ms);
     return static_cast<std::int64_t>(rows.size());
   });
 }

@@ -15,6 +15,7 @@
 #include "mailer/service/common.hpp"
 #include "mailer/store/batches.hpp"
 #include "mailer/store/database.hpp"
+#include "mailer/store/messages.hpp"
 
 namespace mailer::service {
 

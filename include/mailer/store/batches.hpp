@@ -1,8 +1,8 @@
 #pragma once
-// Accepted work: batches with one message row per recipient, and the single
-// message rows of transactional sends (SPEC §3, §4). The job engine's claiming
-// and recording live in store/messages.hpp; this file creates rows and answers
-// the API's reads (batch status and counts, recipients, one message).
+// Accepted batches with one message row per recipient (SPEC §3, §4): this
+// file creates them and answers the API's reads (batch status and counts,
+// recipients). Single messages, transactional ones included, and the job
+// engine's claiming and recording live in store/messages.hpp.
 //
 // Counts never count rows: the schema's triggers keep batch_counts exact in the
 // transaction that changes a message state or adds an event.
@@ -78,45 +78,6 @@ struct Recipient {
   std::int64_t updated_at_ms = 0;
 };
 
-/// A transactional message to store. Content is always copied into the row
-/// (also when it came from a template, whose id and version are kept for
-/// reference), so deleting the template later cannot break the send.
-struct NewMessage {
-  std::string email;             // normalized
-  std::string key;               // suppression key
-  std::string variables_json = "{}";
-  std::optional<std::string> template_id;
-  std::optional<int> template_version;
-  std::string subject;
-  std::optional<std::string> html;
-  std::optional<std::string> text;
-  std::string from_address;
-  std::string reply_to_json = "[]";
-  std::string tags_json = "{}";
-  std::optional<std::string> configuration_set;
-};
-
-/// One message with its events, for GET /v1/messages/{id}.
-struct Message {
-  std::string id;
-  std::optional<std::string> batch_id;
-  std::string kind;              // "bulk" | "transactional"
-  std::string state;
-  bool paused = false;
-  std::string email;
-  std::optional<std::string> template_id;
-  std::optional<int> template_version;
-  int attempts = 0;
-  std::int64_t run_at_ms = 0;
-  std::optional<std::string> last_error_code;
-  std::optional<std::string> last_error;
-  std::optional<std::string> ses_message_id;
-  std::int64_t created_at_ms = 0;
-  std::int64_t updated_at_ms = 0;
-  std::optional<std::int64_t> sent_at_ms;
-  std::optional<std::int64_t> failed_at_ms;
-  std::vector<Event> events;     // oldest first
-};
 
 class BatchRepo {
  public:
@@ -160,12 +121,6 @@ class BatchRepo {
   /// Messages being sent finish. Errors: not_found; conflict when completed or
   /// already cancelled.
   Result<Batch> cancel(const std::string& id);
-  /// Stores a transactional message (kind transactional, priority 0, no batch):
-  /// state suppressed plus a SUPPRESSED event when `message.key` has a
-  /// suppression of scope all, else queued with run_at now. Returns the id and state.
-  Result<std::pair<std::string, std::string>> insert_message(const NewMessage& message);
-  /// A message with its events. Errors: not_found.
-  Result<Message> message(const std::string& id);
 
  private:
   Database& m_db;

@@ -24,16 +24,21 @@ struct Event {
   std::string type;                     // one of event_types()
   std::optional<std::string> batch_id;
   std::optional<std::string> message_id;
-  std::string email;
+  std::string email;                    // normalized address, stored ASCII lower case
   std::string detail_json = "{}";
   std::int64_t occurred_at_ms = 0;
 };
+
+/// The SUPPRESSED event of a message stored as `suppressed` when it was
+/// accepted (a batch recipient or a transactional message on the list).
+Event suppressed_at_acceptance(std::optional<std::string> batch_id, std::string message_id, std::string email,
+                               std::int64_t now_ms);
 
 struct EventFilter {
   std::optional<std::string> type;
   std::optional<std::string> batch_id;
   std::optional<std::string> message_id;
-  std::vector<std::string> emails;      // any of these exact spellings; empty = all
+  std::optional<std::string> email;     // an address in any case (compared lower-cased)
   std::optional<std::int64_t> since_ms; // occurred_at_ms >= since
   std::optional<std::int64_t> until_ms; // occurred_at_ms < until
 };
@@ -47,8 +52,19 @@ class EventRepo {
   /// exactly the events added since. Errors: invalid_input when `after` is not
   /// a number; storage_unavailable.
   Result<Page<Event>> list(const EventFilter& filter, const PageQuery& page);
-  /// Appends `event` (its id is ignored); returns the new id.
+  /// Appends `event` (its id is ignored) and returns the new id. The only
+  /// writer of event rows. It writes on this repo's connection, so called
+  /// inside a transaction the caller opened on the same Database
+  /// (sql::transaction in another repo), the event commits or rolls back with
+  /// the caller's change. `email` is stored in the one spelling suppressions
+  /// use too (ASCII lower case), so one address finds all its events.
+  /// Errors: storage_unavailable (the caller's transaction must roll back).
   Result<std::int64_t> insert(const Event& event);
+  /// insert() for each of `events`, 64 rows per statement: a large batch's
+  /// SUPPRESSED events cost a fraction of single-row inserts. Errors as insert().
+  Status insert(const std::vector<Event>& events);
+  /// Every event of message `message_id`, oldest first. Errors: storage_unavailable.
+  Result<std::vector<Event>> of_message(const std::string& message_id);
 
  private:
   Database& m_db;

@@ -19,6 +19,7 @@
 #include "mailer/core/error.hpp"
 #include "mailer/store/database.hpp"
 #include "mailer/store/status.hpp"
+#include "mailer/store/suppressions.hpp"
 
 namespace mailer::store {
 
@@ -51,11 +52,17 @@ struct FeedbackNotification {
   std::int64_t soft_bounce_window_ms = 168LL * 3600 * 1000;
 };
 
+/// A suppression a notification wrote (new, widened or hardened).
+struct SuppressionWritten {
+  std::string email;  // suppression key
+  SuppressionReason reason = SuppressionReason::bounce;
+};
+
 struct FeedbackResult {
   bool duplicate = false;                 // MessageId seen before: nothing was written
   std::optional<std::string> message_id;  // the matched message, if any
   std::optional<std::string> batch_id;
-  std::vector<std::string> suppressed;    // "email (reason)" of suppressions written now
+  std::vector<SuppressionWritten> suppressed;  // suppressions written now
 };
 
 /// A batch's figures for the reputation guard.

@@ -1,6 +1,7 @@
 #pragma once
-// The durable job table (schema `messages`): claiming due messages under a
-// lease, recording outcomes with a fencing token, the reaper's periodic
+// The durable job table (schema `messages`): storing and reading single
+// messages (transactional sends; bulk rows are created with their batch by
+// store/batches.hpp), claiming due messages under a lease, recording outcomes with a fencing token, the reaper's periodic
 // sweeps, and the dead-letter queue (SPEC §4, docs/ARCHITECTURE.md).
 //
 // Every state change goes through SQL UPDATEs, so the batch_counts triggers
@@ -17,12 +18,59 @@
 #include "mailer/core/error.hpp"
 #include "mailer/store/database.hpp"
 #include "mailer/store/status.hpp"
+#include "mailer/store/events.hpp"
 
 namespace mailer::store {
 
 enum class MessageKind { bulk, transactional };
 /// "bulk" | "transactional".
 const char* to_string(MessageKind kind);
+
+/// A transactional message to store. Content is always copied into the row
+/// (also when it came from a template, whose id and version are kept for
+/// reference), so deleting the template later cannot break the send.
+struct NewMessage {
+  std::string email;             // normalized
+  std::string key;               // suppression key
+  std::string variables_json = "{}";
+  std::optional<std::string> template_id;
+  std::optional<int> template_version;
+  std::string subject;
+  std::optional<std::string> html;
+  std::optional<std::string> text;
+  std::string from_address;
+  std::string reply_to_json = "[]";
+  std::string tags_json = "{}";
+  std::optional<std::string> configuration_set;
+};
+
+/// What insert_message() stored.
+struct CreatedMessage {
+  std::string id;           // "msg_…"
+  bool suppressed = false;  // stored `suppressed` with a SUPPRESSED event, else `queued`
+};
+
+/// One message with its events, for GET /v1/messages/{id}.
+struct Message {
+  std::string id;
+  std::optional<std::string> batch_id;
+  MessageKind kind = MessageKind::bulk;
+  std::string state;
+  bool paused = false;
+  std::string email;
+  std::optional<std::string> template_id;
+  std::optional<int> template_version;
+  int attempts = 0;
+  std::int64_t run_at_ms = 0;
+  std::optional<std::string> last_error_code;
+  std::optional<std::string> last_error;
+  std::optional<std::string> ses_message_id;
+  std::int64_t created_at_ms = 0;
+  std::int64_t updated_at_ms = 0;
+  std::optional<std::int64_t> sent_at_ms;
+  std::optional<std::int64_t> failed_at_ms;
+  std::vector<Event> events;     // oldest first
+};
 
 /// Which messages claim() may take. `transactional_only` while bulk sending is
 /// held back (SES daily quota nearly spent).
@@ -108,6 +156,13 @@ struct DlqPage {
 class MessageRepo {
  public:
   MessageRepo(Database& db, const Clock& clock) : m_db(db), m_clock(clock) {}
+
+  /// Stores a transactional message (kind transactional, priority 0, no batch):
+  /// state suppressed plus a SUPPRESSED event when `message.key` has a
+  /// suppression of scope all, else queued with run_at now.
+  Result<CreatedMessage> insert_message(const NewMessage& message);
+  /// A message with its events. Errors: not_found.
+  Result<Message> message(const std::string& id);
 
   /// Claims up to `max` due messages (state queued, not paused, run_at_ms <=
   /// `now_ms`), transactional before bulk (priority), then oldest run_at first,

@@ -39,7 +39,30 @@ struct Suppression {
 
 /// True when a suppression of `scope` blocks mail of `kind`: `all` blocks both
 /// kinds, `bulk` only bulk (SPEC §6: unsubscribe does not stop transactional mail).
+/// The one block rule: accept, the transactional insert, the claim and
+/// is_suppressed all decide through it.
 bool blocks(SuppressionScope scope, MessageKind kind);
+
+/// Who adds a suppression; decides how it merges with a stored one.
+enum class SuppressionSource {
+  /// An operator (API, mailerctl add/import) states what the row should be: it
+  /// replaces the stored row, except that it never narrows it (a stored scope
+  /// `all` keeps its reason and detail against a new `bulk`).
+  operator_request,
+  /// SES feedback and unsubscribe links only ever add: a row is written when
+  /// none is stored, or when a new scope `all` widens a stored `bulk` or
+  /// hardens a stored soft_bounce; otherwise the stored row stays untouched.
+  feedback,
+};
+
+/// The row to store when `incoming` (times already set) meets `stored` (the
+/// row for the same email, nullopt when none), or nullopt when nothing is
+/// written. The written row keeps `stored`'s created_at_ms. The one merge rule:
+/// SuppressionRepo::add/import and FeedbackRepo all write through it.
+/// Example: stored bounce/all, incoming unsubscribe/bulk, operator_request ->
+/// bounce/all with incoming's updated_at_ms; feedback -> nullopt.
+std::optional<Suppression> merged(const std::optional<Suppression>& stored, const Suppression& incoming,
+                                  SuppressionSource source);
 
 class SuppressionRepo {
  public:
@@ -51,8 +74,8 @@ class SuppressionRepo {
   /// Errors: not_found naming the address.
   Result<Suppression> get(const std::string& key);
   /// Adds or updates `s.email` (a suppression key; created/updated times are
-  /// set here). An existing entry is replaced unless that would narrow it: an
-  /// existing scope `all` is kept over a new `bulk` (an unsubscribe never
+  /// set here), merged as merged(..., operator_request) says: an existing
+  /// entry is replaced unless that would narrow it (an unsubscribe never
   /// lifts a bounce). Returns the stored row.
   Result<Suppression> add(const Suppression& s);
   /// Errors: not_found when the address is not suppressed.

@@ -81,12 +81,7 @@ void record_notification(httplib::Response& res, Context& context, const sns::En
   if (!applied) return write_problem(res, applied.error());
   const auto& stored = applied->stored;
   metrics::count_sns_notification(record->type_name, stored.duplicate ? "duplicate" : "accepted");
-  for (const auto& entry : stored.suppressed) {
-    // Entries read "email (reason)"; the metric carries the reason only.
-    auto open = entry.rfind(" (");
-    metrics::count_suppression(open == std::string::npos ? "unknown"
-                                                         : entry.substr(open + 2, entry.size() - open - 3));
-  }
+  for (const auto& entry : stored.suppressed) metrics::count_suppression(store::to_string(entry.reason));
   log::info(stored.duplicate ? "SNS notification already processed" : "SES feedback recorded",
             {{"sns_message_id", e.message_id},
              {"type", record->type_name},

@@ -210,12 +210,12 @@ TEST_CASE("BatchRepo::recipients and list page without gaps or repeats", "[store
   CHECK(p2->next_after.empty());
 }
 
-TEST_CASE("BatchRepo::insert_message and message()", "[store]") {
+TEST_CASE("MessageRepo::insert_message and message()", "[store]") {
   mailer::test::TestDb t;
   SuppressionRepo suppressions(t.db(), t.clock());
   REQUIRE(suppressions.add({"unsub@example.com", SuppressionReason::unsubscribe, SuppressionScope::bulk, "{}", 0, 0}));
   REQUIRE(suppressions.add({"bounce@example.com", SuppressionReason::bounce, SuppressionScope::all, "{}", 0, 0}));
-  BatchRepo repo(t.db(), t.clock());
+  MessageRepo repo(t.db(), t.clock());
   NewMessage m;
   m.subject = "Reset";
   m.text = "code";
@@ -223,17 +223,17 @@ TEST_CASE("BatchRepo::insert_message and message()", "[store]") {
   m.email = m.key = "unsub@example.com";
   auto queued = repo.insert_message(m);
   REQUIRE(queued);
-  CHECK(queued->second == "queued");
-  auto got = repo.message(queued->first);
+  CHECK_FALSE(queued->suppressed);
+  auto got = repo.message(queued->id);
   REQUIRE(got);
-  CHECK(got->kind == "transactional");
+  CHECK(got->kind == MessageKind::transactional);
   CHECK_FALSE(got->batch_id);
   CHECK(got->events.empty());
   CHECK(t.db().sql().execAndGet("SELECT priority FROM messages").getInt() == 0);
   m.email = m.key = "bounce@example.com";
   auto blocked = repo.insert_message(m);
-  CHECK(blocked->second == "suppressed");
-  auto blocked_view = repo.message(blocked->first);
+  CHECK(blocked->suppressed);
+  auto blocked_view = repo.message(blocked->id);
   REQUIRE(blocked_view->events.size() == 1);
   CHECK(blocked_view->events[0].type == "SUPPRESSED");
   CHECK(repo.message("msg_nope").error().code == ErrorCode::not_found);

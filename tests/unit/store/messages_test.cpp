@@ -389,7 +389,6 @@ TEST_CASE("MessageRepo::claim uses the messages_claim index", "[store][jobs]") {
   Fixture f;
   SQLite::Statement plan(f.t.db().sql(),
                          "EXPLAIN QUERY PLAN SELECT m.id FROM messages m"
-                         " LEFT JOIN suppressions s ON s.email = lower(m.email)"
                          " WHERE m.state = 'queued' AND m.paused = 0 AND m.run_at_ms <= 1"
                          " ORDER BY m.priority, m.run_at_ms LIMIT 5");
   std::string detail;
