@@ -3,6 +3,7 @@
 #include "jobs/engine_support.hpp"
 #include "mailer/core/log.hpp"
 #include "mailer/core/metrics.hpp"
+#include "mailer/store/suppressions.hpp"
 
 namespace mailer::jobs {
 namespace {
@@ -125,7 +126,7 @@ std::optional<store::Outcome> WorkerPool::process(std::stop_token stop, Worker& 
   store::Outcome outcome{.message_id = message.id, .lease_token = message.lease_token};
   if (message.suppression_reason) {
     outcome.kind = store::Outcome::Kind::suppressed;
-    outcome.error = *message.suppression_reason;
+    outcome.error = store::to_string(*message.suppression_reason);
     return outcome;
   }
   auto composed = worker.composer->compose(message);

@@ -2,6 +2,8 @@
 
 #include <limits>
 
+#include <fmt/format.h>
+
 #include "mailer/core/json.hpp"
 #include "mailer/store/messages.hpp"
 #include "mailer/store/status.hpp"
@@ -19,7 +21,8 @@ Result<DlqRetried> DlqService::retry(const std::vector<std::string>& ids) {
     auto message = messages.message(id);
     if (!message && message.error().code != ErrorCode::not_found) return std::move(message).error();
     if (!message) out.not_retried.push_back({id, "not found"});
-    else if (message->state != store::to_string(store::MessageState::failed)) out.not_retried.push_back({id, "not in the DLQ (state " + message->state + ")"});
+    else if (message->state != store::MessageState::failed)
+      out.not_retried.push_back({id, fmt::format("not in the DLQ (state {})", store::to_string(message->state))});
     else out.retried.push_back(id);
   }
   if (out.retried.empty()) return out;

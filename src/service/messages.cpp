@@ -35,8 +35,8 @@ Result<MessageAccepted> MessageService::enqueue_message(const MessageRequest& r)
   message.text = c.text;
   auto created = store::MessageRepo(m_db, m_clock).insert_message(message);
   if (!created) return created.error();
-  if (m_on_enqueued && !created->suppressed) m_on_enqueued();
-  return MessageAccepted{created->id, created->suppressed ? "suppressed" : "queued"};
+  if (m_on_enqueued && created->state == store::MessageState::queued) m_on_enqueued();
+  return MessageAccepted{created->id, created->state};
 }
 
 Result<store::Message> MessageService::get_message(const std::string& id) {

@@ -14,6 +14,12 @@ BatchStatus stored_status(const std::string& text) {
   return *status;
 }
 
+MessageState stored_state(const std::string& text) {
+  auto state = parse_message_state(text);
+  if (!state) throw std::logic_error("messages.state holds an unknown state: " + text);
+  return *state;
+}
+
 StateCounts state_counts(SQLite::Database& db, const std::string& batch_id) {
   SQLite::Statement query(db,
                           "SELECT substr(key, 7), n FROM batch_counts"

@@ -19,6 +19,9 @@ namespace mailer::store::batch_rows {
 /// A status text read from batches.status. Throws std::logic_error on other
 /// text, which the schema's CHECK constraint rules out (a bug, not input).
 BatchStatus stored_status(const std::string& text);
+/// The same for a state text read from messages.state (the batches' recipients
+/// and single messages alike).
+MessageState stored_state(const std::string& text);
 
 /// The batch's message counts per state, from batch_counts.
 StateCounts state_counts(SQLite::Database& db, const std::string& batch_id);

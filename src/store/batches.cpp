@@ -256,7 +256,7 @@ Recipient read_recipient(SQLite::Statement& row) {
   r.message_id = row.getColumn(0).getString();
   r.index = row.getColumn(1).isNull() ? 0 : row.getColumn(1).getInt();
   r.email = row.getColumn(2).getString();
-  r.state = row.getColumn(3).getString();
+  r.state = batch_rows::stored_state(row.getColumn(3).getString());
   r.paused = row.getColumn(4).getInt() != 0;
   r.attempts = row.getColumn(5).getInt();
   r.last_error_code = sql::optional_text(row.getColumn(6));

@@ -84,7 +84,7 @@ std::vector<ClaimedMessage> select_due(sql::StatementCache& cache, int max, std:
   while (select.executeStep()) due.push_back(read_claimed(select));
   for (auto& m : due) {
     auto reason = suppression::blocking_reason(cache, suppression::key_of(m.email), m.kind);
-    if (reason) m.suppression_reason = to_string(*reason);
+    m.suppression_reason = reason;
   }
   return due;
 }
@@ -516,7 +516,7 @@ Result<CreatedMessage> MessageRepo::insert_message(const NewMessage& m) {
   return sql::transaction(m_db, "store message", [&]() -> Result<CreatedMessage> {
     bool suppressed =
         suppression::blocking_reason(m_db.statements(), m.key, MessageKind::transactional).has_value();
-    CreatedMessage created{ids::make(ids::k_message), suppressed};
+    CreatedMessage created{ids::make(ids::k_message), suppressed ? MessageState::suppressed : MessageState::queued};
     SQLite::Statement insert(m_db.sql(),
                              "INSERT INTO messages(id, kind, priority, state, email, variables_json, "
                              "template_id, template_version, subject, html, text, from_address, "
@@ -524,7 +524,7 @@ Result<CreatedMessage> MessageRepo::insert_message(const NewMessage& m) {
                              "updated_at_ms) VALUES (?1, 'transactional', 0, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
                              "?10, ?11, ?12, ?13, ?14, ?14, ?14)");
     insert.bind(1, created.id);
-    insert.bind(2, suppressed ? "suppressed" : "queued");
+    insert.bind(2, to_string(created.state));
     insert.bind(3, m.email);
     insert.bind(4, m.variables_json);
     sql::bind_optional(insert, 5, m.template_id);
@@ -559,7 +559,7 @@ Result<Message> MessageRepo::message(const std::string& id) {
     m.id = query.getColumn(0).getString();
     m.batch_id = sql::optional_text(query.getColumn(1));
     m.kind = parse_kind(query.getColumn(2).getString());
-    m.state = query.getColumn(3).getString();
+    m.state = batch_rows::stored_state(query.getColumn(3).getString());
     m.paused = query.getColumn(4).getInt() != 0;
     m.email = query.getColumn(5).getString();
     m.template_id = sql::optional_text(query.getColumn(6));

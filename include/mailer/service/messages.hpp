@@ -16,6 +16,7 @@
 #include "mailer/store/batches.hpp"
 #include "mailer/store/database.hpp"
 #include "mailer/store/messages.hpp"
+#include "mailer/store/status.hpp"
 
 namespace mailer::service {
 
@@ -32,8 +33,8 @@ struct MessageRequest {
 };
 
 struct MessageAccepted {
-  std::string id;                        // "msg_…"
-  std::string status;                    // "queued" | "suppressed"
+  std::string id;                                            // "msg_…"
+  store::MessageState status = store::MessageState::queued;  // or `suppressed`
 };
 
 class MessageService {

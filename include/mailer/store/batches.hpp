@@ -68,7 +68,7 @@ struct Recipient {
   std::string message_id;
   int index = 0;
   std::string email;
-  std::string state;
+  MessageState state = MessageState::queued;
   bool paused = false;
   int attempts = 0;
   std::optional<std::string> last_error_code;

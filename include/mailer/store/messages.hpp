@@ -23,6 +23,10 @@
 namespace mailer::store {
 
 enum class MessageKind { bulk, transactional };
+
+// Declared in full, with its to_string, in store/suppressions.hpp, which
+// includes this header for MessageKind.
+enum class SuppressionReason;
 /// "bulk" | "transactional".
 const char* to_string(MessageKind kind);
 
@@ -46,8 +50,8 @@ struct NewMessage {
 
 /// What insert_message() stored.
 struct CreatedMessage {
-  std::string id;           // "msg_…"
-  bool suppressed = false;  // stored `suppressed` with a SUPPRESSED event, else `queued`
+  std::string id;                             // "msg_…"
+  MessageState state = MessageState::queued;  // or `suppressed`, with a SUPPRESSED event
 };
 
 /// One message with its events, for GET /v1/messages/{id}.
@@ -55,7 +59,7 @@ struct Message {
   std::string id;
   std::optional<std::string> batch_id;
   MessageKind kind = MessageKind::bulk;
-  std::string state;
+  MessageState state = MessageState::queued;
   bool paused = false;
   std::string email;
   std::optional<std::string> template_id;
@@ -98,10 +102,10 @@ struct ClaimedMessage {
   std::optional<std::string> reply_to_json;
   std::optional<std::string> tags_json;
   std::optional<std::string> configuration_set;
-  /// The suppression that blocks this message now, if any ("bounce",
-  /// "unsubscribe", ...). Transactional mail is blocked only by scope `all`,
-  /// bulk mail by scopes `all` and `bulk` (SPEC §6: unsubscribe is bulk only).
-  std::optional<std::string> suppression_reason;
+  /// The reason of the suppression that blocks this message now, if any.
+  /// Transactional mail is blocked only by scope `all`, bulk mail by scopes
+  /// `all` and `bulk` (SPEC §6: unsubscribe is bulk only).
+  std::optional<SuppressionReason> suppression_reason;
 };
 
 /// What a worker learned about one claimed message; record() applies it.

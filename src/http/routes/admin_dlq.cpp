@@ -11,6 +11,7 @@
 #include "mailer/http/response.hpp"
 #include "mailer/http/routes.hpp"
 #include "mailer/service/dlq.hpp"
+#include "mailer/store/status.hpp"
 
 namespace mailer::http {
 
@@ -43,7 +44,7 @@ void retry_dlq(const httplib::Request&, httplib::Response& res, Context& context
     return write_problem(res, Error{ErrorCode::not_found, id + ": " + why, std::move(moved->not_retried)});
   }
   if (context.deps.on_enqueued) context.deps.on_enqueued();
-  write_json(res, 200, {{"id", id}, {"status", "queued"}});
+  write_json(res, 200, {{"id", id}, {"status", store::to_string(store::MessageState::queued)}});
 }
 
 // `all=true` stands for "no cut-off", so a bare DELETE never empties the DLQ.

@@ -7,6 +7,7 @@
 #include "mailer/http/response.hpp"
 #include "mailer/http/routes.hpp"
 #include "mailer/service/messages.hpp"
+#include "mailer/store/status.hpp"
 
 namespace mailer::http {
 
@@ -20,7 +21,7 @@ void create_message(const httplib::Request& req, httplib::Response& res, Context
   auto accepted = service::MessageService(**db, context.deps.clock, context.deps.on_enqueued).enqueue_message(*input);
   if (!accepted) return write_problem(res, accepted.error());
   res.set_header("Location", "/v1/messages/" + accepted->id);
-  write_json(res, 202, {{"id", accepted->id}, {"status", accepted->status}});
+  write_json(res, 202, {{"id", accepted->id}, {"status", store::to_string(accepted->status)}});
 }
 
 void get_message(const httplib::Request&, httplib::Response& res, Context& context) {

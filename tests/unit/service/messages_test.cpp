@@ -9,6 +9,7 @@
 #include "test_helpers.hpp"
 
 using mailer::ErrorCode;
+using mailer::store::MessageState;
 using mailer::test::fields_of;
 using namespace mailer::service;
 
@@ -30,7 +31,7 @@ TEST_CASE("MessageService::enqueue_message queues one transactional message", "[
   MessageService messages(t.db(), t.clock(), [&] { ++wakeups; });
   auto accepted = messages.enqueue_message(reset_mail("Ana@Example.com"));
   REQUIRE(accepted);
-  CHECK(accepted->status == "queued");
+  CHECK(accepted->status == MessageState::queued);
   CHECK(wakeups == 1);
   SQLite::Statement row(t.db().sql(),
                         "SELECT kind, priority, batch_id, email, subject, text, variables_json, tags_json "
@@ -47,7 +48,7 @@ TEST_CASE("MessageService::enqueue_message queues one transactional message", "[
   CHECK(row.getColumn(7).getString() == R"({"kind":"reset"})");
   auto got = messages.get_message(accepted->id);
   REQUIRE(got);
-  CHECK(got->state == "queued");
+  CHECK(got->state == MessageState::queued);
   CHECK(messages.get_message("msg_nope").error().code == ErrorCode::not_found);
 }
 
@@ -74,10 +75,10 @@ TEST_CASE("MessageService honours only scope-all suppressions", "[service]") {
   REQUIRE(suppressions.add({"bounced@example.com", "bounce", std::nullopt}));
   int wakeups = 0;
   MessageService messages(t.db(), t.clock(), [&] { ++wakeups; });
-  CHECK(messages.enqueue_message(reset_mail("unsub@example.com"))->status == "queued");
+  CHECK(messages.enqueue_message(reset_mail("unsub@example.com"))->status == MessageState::queued);
   auto blocked = messages.enqueue_message(reset_mail("BOUNCED@example.com"));
   REQUIRE(blocked);
-  CHECK(blocked->status == "suppressed");
+  CHECK(blocked->status == MessageState::suppressed);
   CHECK(wakeups == 1);
   auto got = messages.get_message(blocked->id);
   REQUIRE(got->events.size() == 1);

@@ -223,7 +223,7 @@ TEST_CASE("MessageRepo::insert_message and message()", "[store]") {
   m.email = m.key = "unsub@example.com";
   auto queued = repo.insert_message(m);
   REQUIRE(queued);
-  CHECK_FALSE(queued->suppressed);
+  CHECK(queued->state == MessageState::queued);
   auto got = repo.message(queued->id);
   REQUIRE(got);
   CHECK(got->kind == MessageKind::transactional);
@@ -232,7 +232,7 @@ TEST_CASE("MessageRepo::insert_message and message()", "[store]") {
   CHECK(t.db().sql().execAndGet("SELECT priority FROM messages").getInt() == 0);
   m.email = m.key = "bounce@example.com";
   auto blocked = repo.insert_message(m);
-  CHECK(blocked->suppressed);
+  CHECK(blocked->state == MessageState::suppressed);
   auto blocked_view = repo.message(blocked->id);
   REQUIRE(blocked_view->events.size() == 1);
   CHECK(blocked_view->events[0].type == "SUPPRESSED");

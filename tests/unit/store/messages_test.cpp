@@ -3,6 +3,7 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 
 #include "mailer/store/messages.hpp"
+#include "mailer/store/suppressions.hpp"
 #include "support/message_rows.hpp"
 #include "support/test_db.hpp"
 
@@ -126,7 +127,8 @@ TEST_CASE("MessageRepo::claim reports suppression by scope rules", "[store][jobs
   auto tx_bounced = f.message({.email = "BOUNCED@example.com"});
   auto clean = f.message({.batch_id = b, .email = "ok@example.com"});
   std::map<std::string, std::optional<std::string>> reason;
-  for (const auto& m : f.claim(10)) reason[m.id] = m.suppression_reason;
+  for (const auto& m : f.claim(10))
+    reason[m.id] = m.suppression_reason ? std::optional<std::string>(to_string(*m.suppression_reason)) : std::nullopt;
   CHECK(reason.at(bulk_unsub) == "unsubscribe");
   CHECK(reason.at(bulk_bounced) == "bounce");
   CHECK_FALSE(reason.at(tx_unsub).has_value());

@@ -89,7 +89,7 @@ TEST_CASE("Suppression block rule gives every path today's answer per reason and
         for (const auto& c : *claimed) {
           auto kind = c.id == bulk ? MessageKind::bulk : MessageKind::transactional;
           CHECK(c.suppression_reason.has_value() == expected_block(scope, kind));
-          if (c.suppression_reason) CHECK(*c.suppression_reason == to_string(reason));
+          if (c.suppression_reason) CHECK(*c.suppression_reason == reason);
         }
         CHECK((claimed->at(0).id == tx || claimed->at(1).id == tx));
       }
