@@ -275,7 +275,7 @@ Page<std::pair<Batch, BatchStatus>> select_page(SQLite::Database& db, const Page
                                                 std::optional<BatchStatus> status) {
   SQLite::Statement query(db, std::string(k_select_batch) + " WHERE (?1 = '' OR id < ?1) ORDER BY id DESC");
   query.bind(1, page.after);
-  std::int64_t skip = page.after.empty() ? page.offset : 0;
+  std::int64_t skip = sql::page_offset(page);
   Page<std::pair<Batch, BatchStatus>> result;
   while (result.items.size() <= static_cast<std::size_t>(page.limit) && query.executeStep()) {
     Batch b = read_batch(query);
@@ -291,10 +291,7 @@ Page<std::pair<Batch, BatchStatus>> select_page(SQLite::Database& db, const Page
     if (!status) derive_status(db, b);
     result.items.emplace_back(std::move(b), stored);
   }
-  if (result.items.size() > static_cast<std::size_t>(page.limit)) {
-    result.items.pop_back();
-    result.next_after = result.items.back().first.id;
-  }
+  sql::end_page(result, page, [](const std::pair<Batch, BatchStatus>& item) { return item.first.id; });
   return result;
 }
 
@@ -373,15 +370,8 @@ Result<Page<Recipient>> BatchRepo::recipients(const std::string& id, const PageQ
     query.bind(1, id);
     query.bind(2, page.after);
     if (state) query.bind(3, to_string(*state));
-    query.bind(4, page.limit + 1);
-    query.bind(5, static_cast<std::int64_t>(page.after.empty() ? page.offset : 0));
-    Page<Recipient> result;
-    while (query.executeStep()) result.items.push_back(read_recipient(query));
-    if (result.items.size() > static_cast<std::size_t>(page.limit)) {
-      result.items.pop_back();
-      result.next_after = result.items.back().message_id;
-    }
-    return result;
+    sql::bind_page(query, 4, page);
+    return sql::read_page(query, page, read_recipient, [](const Recipient& r) { return r.message_id; });
   });
 }
 

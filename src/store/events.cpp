@@ -92,15 +92,8 @@ Result<Page<Event>> EventRepo::list(const EventFilter& filter, const PageQuery& 
     SQLite::Statement query(m_db.sql(),
                             std::string(k_select) + " " + where_clause(filter) + " ORDER BY id LIMIT ? OFFSET ?");
     int i = bind_filter(query, filter, after_id);
-    query.bind(++i, page.limit + 1);
-    query.bind(++i, static_cast<std::int64_t>(page.after.empty() ? page.offset : 0));
-    Page<Event> result;
-    while (query.executeStep()) result.items.push_back(read_event(query));
-    if (result.items.size() > static_cast<std::size_t>(page.limit)) {
-      result.items.pop_back();
-      result.next_after = std::to_string(result.items.back().id);
-    }
-    return result;
+    sql::bind_page(query, i + 1, page);
+    return sql::read_page(query, page, read_event, [](const Event& e) { return std::to_string(e.id); });
   });
 }
 

@@ -154,7 +154,6 @@ Result<bool> record_sent(Database& db, const Outcome& o, std::int64_t now_ms) {
                            });
   if (!row) return false;
   return insert_event(db, "SENT", *row, o.message_id, {{"ses_message_id", o.ses_message_id}}, now_ms);
-  return true;
 }
 
 Result<bool> record_retry(Database& db, const Outcome& o, std::int64_t now_ms) {
@@ -176,7 +175,6 @@ Result<bool> record_retry(Database& db, const Outcome& o, std::int64_t now_ms) {
                            {"attempt", row->attempts}, {"retry_at_ms", o.run_at_ms},
                            {"attempt_consumed", o.attempt_consumed}};
   return insert_event(db, "DEFERRED", *row, o.message_id, detail, now_ms);
-  return true;
 }
 
 Result<bool> record_dead_letter(Database& db, const Outcome& o, std::int64_t now_ms) {
@@ -194,7 +192,6 @@ Result<bool> record_dead_letter(Database& db, const Outcome& o, std::int64_t now
   nlohmann::json detail = {{"error_code", o.error_code}, {"error", o.error},
                            {"attempts", row->attempts}};
   return insert_event(db, "FAILED", *row, o.message_id, detail, now_ms);
-  return true;
 }
 
 Result<bool> record_suppressed(Database& db, const Outcome& o, std::int64_t now_ms) {
@@ -203,7 +200,6 @@ Result<bool> record_suppressed(Database& db, const Outcome& o, std::int64_t now_
                            [](SQLite::Statement&) { return 1; });
   if (!row) return false;
   return insert_event(db, "SUPPRESSED", *row, o.message_id, {{"reason", o.error}}, now_ms);
-  return true;
 }
 
 Result<bool> record_cancelled(Database& db, const Outcome& o, std::int64_t now_ms) {

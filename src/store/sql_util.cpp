@@ -86,6 +86,13 @@ std::int64_t query_int64(SQLite::Database& db, const std::string& query) {
   return statement.getColumn(0).getInt64();
 }
 
+std::int64_t page_offset(const PageQuery& page) { return page.after.empty() ? page.offset : 0; }
+
+void bind_page(SQLite::Statement& query, int index, const PageQuery& page) {
+  query.bind(index, page.limit + 1);
+  query.bind(index + 1, static_cast<std::int64_t>(page_offset(page)));
+}
+
 SQLite::Statement& StatementCache::get(const std::string& query) {
   auto& slot = m_statements[query];
   if (!slot) {

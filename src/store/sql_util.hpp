@@ -43,6 +43,7 @@
 
 #include "mailer/core/error.hpp"
 #include "mailer/store/database.hpp"
+#include "mailer/store/page.hpp"
 
 namespace mailer::store::sql {
 
@@ -100,6 +101,37 @@ void bind_optional(SQLite::Statement& statement, int index, const std::optional<
 /// "SELECT count(*) FROM t" as an integer, 0 when it returns no row or NULL.
 /// Throws like SQLiteCpp (use inside guard/transaction).
 std::int64_t query_int64(SQLite::Database& db, const std::string& query);
+
+/// The rows `page` skips: its offset on a first page, none past it, where
+/// `after` already says where the page starts (keyset paging, store/page.hpp).
+std::int64_t page_offset(const PageQuery& page);
+
+/// Binds the "LIMIT ? OFFSET ?" of `page` at `index` and `index` + 1: one row
+/// more than the page holds, so read_page() can tell whether another follows,
+/// and page_offset(page).
+void bind_page(SQLite::Statement& query, int index, const PageQuery& page);
+
+/// Ends a page filled with up to `page.limit` + 1 items: an item past the limit
+/// means another page follows, so it is dropped and next_after becomes
+/// `after_of(last item kept)`; else next_after stays "" (the last page).
+template <typename T, typename AfterOf>
+void end_page(Page<T>& result, const PageQuery& page, AfterOf after_of) {
+  if (result.items.size() <= static_cast<std::size_t>(page.limit)) return;
+  result.items.pop_back();
+  result.next_after = after_of(result.items.back());
+}
+
+/// The page of a query bound with bind_page(): each row read by `read(query)`,
+/// then end_page(). Example:
+/// `read_page(query, page, read_template, [](const Template& t) { return t.id; })`.
+template <typename Read, typename AfterOf>
+auto read_page(SQLite::Statement& query, const PageQuery& page, Read read, AfterOf after_of)
+    -> Page<std::invoke_result_t<Read&, SQLite::Statement&>> {
+  Page<std::invoke_result_t<Read&, SQLite::Statement&>> result;
+  while (query.executeStep()) result.items.push_back(read(query));
+  end_page(result, page, after_of);
+  return result;
+}
 
 /// Prepared statements of one connection, kept by their SQL text, so a hot path
 /// parses each query once: re-preparing per message was a fifth of the job

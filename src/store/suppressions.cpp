@@ -145,15 +145,8 @@ Result<Page<Suppression>> SuppressionRepo::list(const PageQuery& page,
                                 "ORDER BY email LIMIT ?3 OFFSET ?4");
     query.bind(1, page.after);
     sql::bind_optional(query, 2, reason ? std::optional<std::string>(to_string(*reason)) : std::nullopt);
-    query.bind(3, page.limit + 1);
-    query.bind(4, static_cast<std::int64_t>(page.after.empty() ? page.offset : 0));
-    Page<Suppression> result;
-    while (query.executeStep()) result.items.push_back(read_row(query));
-    if (result.items.size() > static_cast<std::size_t>(page.limit)) {
-      result.items.pop_back();
-      result.next_after = result.items.back().email;
-    }
-    return result;
+    sql::bind_page(query, 3, page);
+    return sql::read_page(query, page, read_row, [](const Suppression& s) { return s.email; });
   });
 }
 

@@ -118,15 +118,8 @@ Result<Page<Template>> TemplateRepo::list(const PageQuery& page) {
     SQLite::Statement query(m_db.sql(),
                             std::string(k_select) + " WHERE t.id > ? ORDER BY t.id LIMIT ? OFFSET ?");
     query.bind(1, page.after);
-    query.bind(2, page.limit + 1);
-    query.bind(3, static_cast<std::int64_t>(page.after.empty() ? page.offset : 0));
-    Page<Template> result;
-    while (query.executeStep()) result.items.push_back(read_template(query));
-    if (result.items.size() > static_cast<std::size_t>(page.limit)) {
-      result.items.pop_back();
-      result.next_after = result.items.back().id;
-    }
-    return result;
+    sql::bind_page(query, 2, page);
+    return sql::read_page(query, page, read_template, [](const Template& t) { return t.id; });
   });
 }
 
