@@ -15,6 +15,7 @@
 #include "mailer/aws/sigv4.hpp"
 #include "mailer/core/json.hpp"
 #include "mailer/core/text.hpp"
+#include "mailer/net/url.hpp"
 
 namespace mailer::aws {
 
@@ -32,6 +33,59 @@ std::string bare_error_type(std::string type) {
   if (auto hash = type.rfind('#'); hash != std::string::npos) type.erase(0, hash + 1);
   if (auto colon = type.find(':'); colon != std::string::npos) type.erase(colon);
   return type;
+}
+
+// At most about 100 characters of a configured value in a message: the
+// value is operator input of any length.
+std::string shown(std::string_view value) {
+  constexpr std::size_t k_max = 100;
+  if (value.size() <= k_max) return std::string(value);
+  return std::string(value.substr(0, k_max - 3)) + "...";
+}
+
+// The port as written in `url` (scheme://host:PORT/...), for a message about
+// a port curl refused; std::nullopt when the authority has no ':' port.
+std::optional<std::string> written_port(std::string_view url) {
+  auto authority_start = url.find("://");
+  if (authority_start == std::string_view::npos) return std::nullopt;
+  authority_start += 3;
+  auto authority = url.substr(authority_start, url.find('/', authority_start) - authority_start);
+  auto host_end = authority.rfind(']');
+  auto colon = authority.rfind(':');
+  if (colon == std::string_view::npos || (host_end != std::string_view::npos && colon < host_end)) return std::nullopt;
+  return std::string(authority.substr(colon + 1));
+}
+
+std::string port_problem(std::string_view port) {
+  if (!port.empty() && port.find_first_not_of("0123456789") == std::string_view::npos) {
+    return fmt::format("port {} is out of range 1-65535", shown(port));
+  }
+  return fmt::format("port \"{}\" is not a number in 1-65535", shown(port));
+}
+
+// RFC 1035 §2.3.4: a name is at most 253 bytes as written, a label 63.
+// Letters, digits, '-', '_' and '.' only: anything else (percent escapes,
+// non-ASCII) would be signed in the Host header differently from how a
+// resolver reads it. An IPv6 literal was already checked by curl.
+std::optional<std::string> host_problem(std::string_view host) {
+  if (host.empty()) return "has no host";
+  if (host.front() == '[') return std::nullopt;
+  if (host.size() > 253) return fmt::format("host is {} bytes long; at most 253 are allowed", host.size());
+  for (unsigned char c : host) {
+    if (!std::isalnum(c) && c != '-' && c != '_' && c != '.') {
+      return fmt::format("host {} contains a character not allowed in a host name", shown(host));
+    }
+  }
+  std::size_t label_start = 0;
+  while (label_start <= host.size()) {
+    auto label_end = std::min(host.find('.', label_start), host.size());
+    if (label_end - label_start > 63) {
+      return fmt::format("host {} has a label longer than 63 bytes", shown(host));
+    }
+    if (label_end == label_start && label_end != host.size()) return fmt::format("host {} has an empty label", shown(host));
+    label_start = label_end + 1;
+  }
+  return std::nullopt;
 }
 
 nlohmann::json text_part(const std::string& data) { return {{"Data", data}, {"Charset", "UTF-8"}}; }
@@ -132,24 +186,34 @@ Result<std::string> parse_send_email_answer(std::string_view body) {
 Result<SesEndpoint> parse_ses_endpoint(std::string_view text, std::string_view region) {
   std::string url = strip_slashes(std::string(text));
   if (url.empty()) url = "https://email." + std::string(region) + ".amazonaws.com";
+  // Bare host: https, as the AWS SDKs read it.
+  if (url.find("://") == std::string::npos) url = "https://" + url;
   auto refuse = [&](std::string_view why) {
-    return make_error(ErrorCode::invalid_input, fmt::format("ses.endpoint {}: {}", text, why));
+    return make_error(ErrorCode::invalid_input, fmt::format("ses.endpoint {}: {}", shown(text), why));
   };
-  if (url.find_first_of(" \t\r\n?#@") != std::string::npos) {
-    return refuse("must not contain whitespace, user info, a query or a fragment");
+  if (std::any_of(url.begin(), url.end(), [](unsigned char c) { return c <= ' ' || c == 0x7f; })) {
+    return refuse("must not contain whitespace or control characters");
   }
-  auto scheme_end = url.find("://");
-  if (scheme_end == std::string::npos) {
-    url = "https://" + url;
-    scheme_end = 5;
+  // NOTE: curl reads "http:///v2" as host "v2" (it forgives a third slash);
+  // an endpoint written that way has no host.
+  if (url.compare(url.find("://") + 3, 1, "/") == 0) return refuse("has no host");
+  auto parts = net::parse_url(url);
+  if (!parts) {
+    if (auto port = written_port(url); port && parts.error().detail.starts_with("port ")) {
+      return refuse(port_problem(*port));
+    }
+    return refuse(parts.error().detail);
   }
-  auto scheme = text::ascii_lower(url.substr(0, scheme_end));
-  if (scheme != "http" && scheme != "https") return refuse("scheme must be http or https");
-  auto host_start = scheme_end + 3;
-  auto prefix_start = std::min(url.find('/', host_start), url.size());
-  if (prefix_start == host_start) return refuse("has no host");
-  return SesEndpoint{url.substr(0, prefix_start), url.substr(host_start, prefix_start - host_start),
-                     url.substr(prefix_start)};
+  if (parts->scheme != "http" && parts->scheme != "https") return refuse("scheme must be http or https");
+  if (!parts->user.empty() || url.find('@') != std::string::npos) return refuse("must not contain user info");
+  if (!parts->query.empty() || url.find('?') != std::string::npos) return refuse("must not contain a query");
+  if (!parts->fragment.empty() || url.find('#') != std::string::npos) return refuse("must not contain a fragment");
+  if (auto why = host_problem(parts->host)) return refuse(*why);
+  if (!parts->port.empty() && parts->port.find_first_not_of('0') == std::string::npos) {
+    return refuse(port_problem(parts->port));
+  }
+  std::string host = parts->port.empty() ? parts->host : parts->host + ":" + parts->port;
+  return SesEndpoint{parts->scheme + "://" + host, host, strip_slashes(parts->path)};
 }
 
 std::string resolve_ses_endpoint(const SesConfig& config, const EnvGetter& env) {

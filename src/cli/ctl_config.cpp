@@ -8,6 +8,9 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "mailer/aws/credentials.hpp"
+#include "mailer/aws/ses_client.hpp"
+
 namespace mailer::cli {
 namespace {
 
@@ -54,6 +57,21 @@ void print_json_errors(const Error& error, std::ostream& out) {
   out << report.dump(2) << "\n";
 }
 
+// load_config checks ses.endpoint only coarsely (core has no URL parser);
+// mailerd refuses at start what aws::parse_ses_endpoint refuses, so check the
+// endpoint mailerd would use with that same function.
+Result<LoadedConfig> check_ses_endpoint(Result<LoadedConfig> loaded, const EnvLookup& env) {
+  if (!loaded) return loaded;
+  const auto& ses = loaded->config.ses;
+  auto endpoint = aws::parse_ses_endpoint(aws::resolve_ses_endpoint(ses, env), ses.region);
+  if (endpoint) return loaded;
+  // "ses.endpoint VALUE: reason" -> key "ses.endpoint", message "VALUE: reason".
+  const auto& detail = endpoint.error().detail;
+  Error error = make_error(ErrorCode::invalid_input, "invalid configuration (1 problem)");
+  error.fields.push_back({"ses.endpoint", detail.substr(detail.find(' ') + 1)});
+  return error;
+}
+
 int report(const std::string& config_path, const Result<LoadedConfig>& loaded, bool json, std::ostream& out,
            std::ostream& err) {
   if (!loaded) {
@@ -72,12 +90,12 @@ int report(const std::string& config_path, const Result<LoadedConfig>& loaded, b
 }  // namespace
 
 int run_config_check(const std::string& config_path, bool json, std::ostream& out, std::ostream& err) {
-  return report(config_path, load_config(config_path), json, out, err);
+  return report(config_path, check_ses_endpoint(load_config(config_path), aws::system_env), json, out, err);
 }
 
 int run_config_check(const std::string& config_path, bool json, std::ostream& out, std::ostream& err,
                      const EnvLookup& env, const std::vector<std::string>& env_names) {
-  return report(config_path, load_config(config_path, env, env_names), json, out, err);
+  return report(config_path, check_ses_endpoint(load_config(config_path, env, env_names), env), json, out, err);
 }
 
 }  // namespace mailer::cli

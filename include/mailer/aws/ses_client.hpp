@@ -56,9 +56,12 @@ struct SesEndpoint {
 /// removed; empty means https://email.<region>.amazonaws.com; no scheme means
 /// https, as the AWS SDKs read a bare host. Example: "http://127.0.0.1:4566/ses/"
 /// -> {"http://127.0.0.1:4566", "127.0.0.1:4566", "/ses"}.
-/// Errors (invalid_input): "ses.endpoint <text>: " followed by "scheme must be
-/// http or https", "has no host" or "must not contain whitespace, user info,
-/// a query or a fragment".
+/// Parsed by libcurl's URL API (net::parse_url). Errors (invalid_input):
+/// "ses.endpoint <text>: <reason>", <text> cut to 100 characters with "...",
+/// reasons such as "scheme must be http or https", "has no host", "port 99999
+/// is out of range 1-65535", "has a malformed IPv6 address", "host is N bytes
+/// long; at most 253 are allowed", "host ... has a label longer than 63 bytes",
+/// "must not contain user info" (likewise a query, a fragment, whitespace).
 Result<SesEndpoint> parse_ses_endpoint(std::string_view text, std::string_view region);
 
 struct SesClientOptions {

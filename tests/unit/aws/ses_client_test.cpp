@@ -111,8 +111,50 @@ TEST_CASE("parse_ses_endpoint refuses an endpoint no request could use", "[aws][
   };
   CHECK(refusal("ftp://ses.example") == "ses.endpoint ftp://ses.example: scheme must be http or https");
   CHECK(refusal("http:///v2") == "ses.endpoint http:///v2: has no host");
-  CHECK(refusal("http://user@ses.example") ==
-        "ses.endpoint http://user@ses.example: must not contain whitespace, user info, a query or a fragment");
+  CHECK(refusal("http://user@ses.example") == "ses.endpoint http://user@ses.example: must not contain user info");
+  CHECK(refusal("http://ses.example/?a=1") == "ses.endpoint http://ses.example/?a=1: must not contain a query");
+  CHECK(refusal("http://ses.example/#f") == "ses.endpoint http://ses.example/#f: must not contain a fragment");
+  CHECK(refusal("http://ses .example") ==
+        "ses.endpoint http://ses .example: must not contain whitespace or control characters");
+}
+
+TEST_CASE("parse_ses_endpoint names why a malformed endpoint is refused", "[aws][ses]") {
+  auto refusal = [](std::string_view text) {
+    auto parsed = parse_ses_endpoint(text, "us-east-1");
+    REQUIRE_FALSE(parsed);
+    CHECK(parsed.error().code == ErrorCode::invalid_input);
+    return parsed.error().detail;
+  };
+  SECTION("unclosed IPv6 literal") {
+    CHECK(refusal("https://[::1") == "ses.endpoint https://[::1: has a malformed IPv6 address");
+  }
+  SECTION("no host before the port") { CHECK(refusal("http://:80").ends_with(": has no host")); }
+  SECTION("port out of range") {
+    CHECK(refusal("http://h:99999") == "ses.endpoint http://h:99999: port 99999 is out of range 1-65535");
+    CHECK(refusal("http://h:0") == "ses.endpoint http://h:0: port 0 is out of range 1-65535");
+  }
+  SECTION("port not a number") {
+    CHECK(refusal("http://h:abc") == "ses.endpoint http://h:abc: port \"abc\" is not a number in 1-65535");
+  }
+  SECTION("percent escape in the host") {
+    CHECK(refusal("http://h%00x").starts_with("ses.endpoint http://h%00x: "));
+  }
+  SECTION("host longer than 253 bytes, shown truncated") {
+    auto detail = refusal("http://" + std::string(5000, 'a'));
+    CHECK(detail.starts_with("ses.endpoint http://aaaa"));
+    CHECK(detail.find("...: ") != std::string::npos);
+    CHECK(detail.size() < 200);
+  }
+  SECTION("label longer than 63 bytes") {
+    CHECK(refusal("http://" + std::string(64, 'a') + ".example").ends_with("has a label longer than 63 bytes"));
+  }
+  SECTION("a NUL byte") { CHECK(refusal(std::string("http://h\0x", 10)).starts_with("ses.endpoint ")); }
+}
+
+TEST_CASE("parse_ses_endpoint accepts ports, IPv6 literals and prefixes", "[aws][ses]") {
+  CHECK(*parse_ses_endpoint("http://[::1]:4566/p/", "us-east-1") == SesEndpoint{"http://[::1]:4566", "[::1]:4566", "/p"});
+  CHECK(*parse_ses_endpoint("http://h:65535", "us-east-1") == SesEndpoint{"http://h:65535", "h:65535", ""});
+  CHECK((*parse_ses_endpoint("http://" + std::string(63, 'a') + ".example", "us-east-1")).host.size() == 71);
 }
 
 TEST_CASE("SesClient drops cached credentials after ExpiredTokenException", "[aws][ses]") {

@@ -151,3 +151,15 @@ TEST_CASE("config check with the process environment", "[cli][config]") {
   CHECK(code == 0);
   CHECK(line_of(out.str(), "worker.backoff_max_ms") == "worker.backoff_max_ms 3600000 default");
 }
+
+TEST_CASE("config check refuses an ses.endpoint mailerd would refuse", "[cli][config]") {
+  for (const char* endpoint : {"http://h:99999", "http://:80", "https://[::1"}) {
+    auto run = check("", true, {{"MAILER_SES_ENDPOINT", endpoint}});
+    CHECK(run.exit_code == 78);
+    auto report = nlohmann::json::parse(run.out);
+    CHECK(report["valid"] == false);
+    CHECK(report["errors"][0]["key"] == "ses.endpoint");
+  }
+  auto run = check("", false, {{"MAILER_SES_ENDPOINT", "http://h:99999"}});
+  CHECK(run.err.find("ses.endpoint: http://h:99999: port 99999 is out of range 1-65535") != std::string::npos);
+}
