@@ -424,6 +424,11 @@ void Server::Impl::install() {
         auto* connection = current_connection();
         if (connection != nullptr && connection->closing()) announce_close(req);
         if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;  // already a problem
+        // cpp-httplib refused the request itself (request line, headers or
+        // body it could not parse): where this request ends is unknown, so
+        // the rest of the stream must never be read as the next request.
+        announce_close(req);
+        if (connection != nullptr) connection->close_after_response();
         write_problem(res, problem_before_routing(res.status));
         return httplib::Server::HandlerResponse::Handled;
       }));
