@@ -12,13 +12,13 @@
 
 #include <atomic>
 #include <chrono>
-#include <sstream>
 #include <thread>
 
 #include <nlohmann/json.hpp>
 
 #include "support/mailerd_fixture.hpp"
 #include "support/proc_status.hpp"
+#include "support/prometheus_text.hpp"
 #include "support/tls_files.hpp"
 
 using mailer::test::bearer;
@@ -286,14 +286,8 @@ std::size_t metric_samples(const MailerdFixture& mailerd) {
   auto scraped = mailerd.client()->Get("/metrics");
   REQUIRE(scraped);
   REQUIRE(scraped->status == 200);
-  std::size_t samples = 0;
-  std::istringstream lines(scraped->body);
-  for (std::string line; std::getline(lines, line);) {
-    for (const char* family : {"mailer_http_request", "mailer_sns_notifications_total"}) {
-      samples += line.starts_with(family) ? 1 : 0;
-    }
-  }
-  return samples;
+  return mailer::test::sample_count(scraped->body, "mailer_http_request") +
+         mailer::test::sample_count(scraped->body, "mailer_sns_notifications_total");
 }
 
 // One unauthenticated request with an invented method, and one SNS envelope

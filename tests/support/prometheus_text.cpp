@@ -25,4 +25,13 @@ PromtoolVerdict promtool_check(const std::string& text) {
   return {true, result.exit_code, result.output + result.errors};
 }
 
+std::size_t sample_count(const std::string& text, std::string_view prefix) {
+  std::size_t samples = 0;
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) {
+    samples += !line.empty() && line[0] != '#' && line.starts_with(prefix) ? 1 : 0;
+  }
+  return samples;
+}
+
 }  // namespace mailer::test

@@ -3,7 +3,9 @@
 // `promtool check metrics` (Debian package prometheus) as the format's judge.
 
 #include <optional>
+#include <cstddef>
 #include <string>
+#include <string_view>
 
 namespace mailer::test {
 
@@ -11,6 +13,10 @@ namespace mailer::test {
 /// rendered, e.g. `mailer_messages_total{outcome="sent"}`), or nullopt when
 /// `text` has no such line.
 std::optional<double> sample_value(const std::string& text, const std::string& series);
+
+/// How many sample lines of `text` start with `prefix` (every sample line
+/// when empty); comment lines never count.
+std::size_t sample_count(const std::string& text, std::string_view prefix = "");
 
 /// What `promtool check metrics` said about `text`.
 struct PromtoolVerdict {

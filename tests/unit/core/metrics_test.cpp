@@ -8,6 +8,8 @@
 #include <thread>
 #include <vector>
 
+#include "support/prometheus_text.hpp"
+
 using namespace mailer;
 using namespace mailer::metrics;
 
@@ -217,21 +219,6 @@ TEST_CASE("status_class groups statuses by hundreds", "[core][metrics]") {
   CHECK(status_class(600) == "other");
 }
 
-namespace {
-
-std::size_t sample_lines(const std::string& text) {
-  std::size_t lines = 0;
-  for (std::size_t at = 0; at < text.size();) {
-    auto end = text.find('\n', at);
-    if (end == std::string::npos) end = text.size();
-    if (text[at] != '#') ++lines;
-    at = end + 1;
-  }
-  return lines;
-}
-
-}  // namespace
-
 TEST_CASE("Labels copied from outside stay within known sets", "[core][metrics]") {
   auto& registry = global();
   // Prime every known value first, so only invented ones could add series.
@@ -239,7 +226,7 @@ TEST_CASE("Labels copied from outside stay within known sets", "[core][metrics]"
   count_sns_notification("other", "rejected");
   Error odd{ErrorCode::upstream_transient, "odd", {}, "Odd"};
   observe_ses_request("SendEmail", &odd, std::chrono::milliseconds(1));
-  auto before = sample_lines(registry.render());
+  auto before = mailer::test::sample_count(registry.render());
   for (int i = 0; i < 10000; ++i) {
     auto invented = "M" + std::to_string(i);
     observe_http_request(invented, "", 404, std::chrono::milliseconds(1));
@@ -248,7 +235,7 @@ TEST_CASE("Labels copied from outside stay within known sets", "[core][metrics]"
     observe_ses_request("SendEmail", &error, std::chrono::milliseconds(1));
   }
   auto text = registry.render();
-  CHECK(sample_lines(text) == before);
+  CHECK(mailer::test::sample_count(text) == before);
   CHECK(text.find("M9999") == std::string::npos);
   auto& http = registry.counter("mailer_http_requests_total", "", {"method", "route", "status_class"});
   CHECK(http.value({"other", "unmatched", "4xx"}) >= 10001);
