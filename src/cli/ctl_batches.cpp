@@ -51,7 +51,7 @@ struct ListOptions {
 };
 
 void list_batches(CtlContext& ctx, const ListOptions& options) {
-  auto db = open_database(ctx, AutoMigrate::if_configured);
+  auto db = open_database(ctx, SchemaCheck::require_current);
   if (!db) return;
   SystemClock clock;
   std::optional<std::string> status;
@@ -102,7 +102,7 @@ void print_batch(const store::Batch& b) {
 }
 
 void show_batch(CtlContext& ctx, const std::string& id) {
-  auto db = open_database(ctx, AutoMigrate::if_configured);
+  auto db = open_database(ctx, SchemaCheck::require_current);
   if (!db) return;
   SystemClock clock;
   auto batch = service::BatchService(*db, clock).get(id);
@@ -114,7 +114,7 @@ void show_batch(CtlContext& ctx, const std::string& id) {
 enum class Action { pause, resume, cancel };
 
 void change_batch(CtlContext& ctx, Action action, const std::string& id, const std::string& reason) {
-  auto db = open_database(ctx, AutoMigrate::if_configured);
+  auto db = open_database(ctx, SchemaCheck::require_current);
   if (!db) return;
   SystemClock clock;
   service::BatchService batches(*db, clock);

@@ -41,7 +41,7 @@ void CtlContext::fail(const Error& error, int exit_code_to_use) {
   exit_code = exit_code_to_use;
 }
 
-std::unique_ptr<store::Database> open_database(CtlContext& ctx, AutoMigrate auto_migrate,
+std::unique_ptr<store::Database> open_database(CtlContext& ctx, SchemaCheck schema_check,
                                                store::OpenMode mode) {
   if (!ctx.resolve()) return nullptr;
   const auto& path = ctx.config.db.path;
@@ -57,10 +57,20 @@ std::unique_ptr<store::Database> open_database(CtlContext& ctx, AutoMigrate auto
     ctx.fail(db.error());
     return nullptr;
   }
-  if (auto_migrate == AutoMigrate::if_configured && ctx.config.db.auto_migrate) {
-    auto migrated = store::migrate(**db);
-    if (!migrated) {
-      ctx.fail(migrated.error());
+  if (schema_check == SchemaCheck::require_current) {
+    auto schema = store::require_current_schema(
+        **db, "mailerctl",
+        "stop mailerd, then run `mailerctl migrate` (or start the new mailerd, which migrates "
+        "at start)");
+    if (!schema) {
+      // A schema this mailerctl cannot use is a setup problem (78, like a bad
+      // configuration) but one sentence, not fail()'s list of config fields.
+      if (schema.error().code != ErrorCode::conflict) {
+        ctx.fail(schema.error());
+      } else {
+        std::cerr << "mailerctl: " << schema.error().detail << "\n";
+        ctx.exit_code = k_exit_config;
+      }
       return nullptr;
     }
   }

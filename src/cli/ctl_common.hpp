@@ -12,7 +12,8 @@
 //   2. Declare the function below and add {"dlq", add_dlq_commands} to
 //      k_command_groups in mailerctl_main.cpp.
 //
-// Exit codes (SPEC §8, sysexits.h): 0 ok, 1 failure, 2 usage, 78 configuration.
+// Exit codes (SPEC §8, sysexits.h): 0 ok, 1 failure, 2 usage, 78 configuration
+// (including a database schema this mailerctl cannot use as it is).
 
 #include <cstdint>
 #include <memory>
@@ -56,21 +57,26 @@ struct CtlContext {
 
 /// The effective configuration for `config_path` and a --db override.
 /// FIXME(lead): switch to mailer::load_config(config_path) when it lands; this
-/// stand-in reads only db.path and db.auto_migrate from the TOML file, then
+/// stand-in reads only db.path and db.auto_migrate (mailerd's) from the TOML file, then
 /// MAILER_DB_PATH, then DATABASE_URL (a path, or "sqlite:PATH" / "sqlite://PATH"),
 /// then `db_override`. Errors: invalid_input with one FieldError per problem.
 Result<Config> resolve_config(const std::string& config_path, const std::string& db_override);
 
-/// Whether open_database applies pending migrations: `if_configured` follows
-/// db.auto_migrate (default true); `never` is for commands that only inspect.
-enum class AutoMigrate { if_configured, never };
+/// Whether open_database checks the schema version. mailerctl never migrates
+/// as a side effect: an older mailerd may still be running on the file and
+/// would go on writing rows the new schema no longer expects. Only `migrate`
+/// applies migrations; `db check` and `db backup` (taken before an upgrade)
+/// work on any version, so they pass `any_version`.
+enum class SchemaCheck { require_current, any_version };
 
-/// Opens ctx's database: resolves the configuration, opens the file and migrates
-/// it per `auto_migrate`. Only `mailerctl migrate` passes `create`: for every
-/// other command a missing file is a mistyped --db or db.path, so it fails
-/// (exit 1) naming the path and how to create it rather than leaving a new
-/// empty database behind. On failure reports through ctx.fail and returns nullptr.
-std::unique_ptr<store::Database> open_database(CtlContext& ctx, AutoMigrate auto_migrate,
+/// Opens ctx's database without migrating it. Only `mailerctl migrate` passes
+/// `create`: for every other command a missing file is a mistyped --db or
+/// db.path, so it fails (exit 1) naming the path and how to create it rather
+/// than leaving a new empty database behind. With `require_current`, a schema
+/// older or newer than this mailerctl's fails with exit 78 and says what to do
+/// (store::require_current_schema). On failure reports through ctx.fail and
+/// returns nullptr.
+std::unique_ptr<store::Database> open_database(CtlContext& ctx, SchemaCheck schema_check,
                                                store::OpenMode mode = store::OpenMode::existing);
 
 /// "2026-12-01T09:00:00.000Z", or "-" when absent.

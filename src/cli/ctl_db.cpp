@@ -12,7 +12,7 @@ namespace mailer::cli {
 namespace {
 
 void run_migrate(CtlContext& ctx) {
-  auto db = open_database(ctx, AutoMigrate::never, store::OpenMode::create);
+  auto db = open_database(ctx, SchemaCheck::any_version, store::OpenMode::create);
   if (!db) return;
   auto status = store::migrate(*db);
   if (!status) return ctx.fail(status.error());
@@ -31,7 +31,7 @@ void run_migrate(CtlContext& ctx) {
 // binary expects: an outdated file is reported too (mailerd would migrate it
 // at start, but an operator checking a copy wants to know).
 void run_check(CtlContext& ctx) {
-  auto db = open_database(ctx, AutoMigrate::never, store::OpenMode::existing);
+  auto db = open_database(ctx, SchemaCheck::any_version, store::OpenMode::existing);
   if (!db) return;
   auto integrity = store::check_integrity(*db);
   if (!integrity) return ctx.fail(integrity.error());
@@ -65,7 +65,7 @@ void run_check(CtlContext& ctx) {
 }
 
 void run_backup(CtlContext& ctx, const std::string& dest) {
-  auto db = open_database(ctx, AutoMigrate::never, store::OpenMode::existing);
+  auto db = open_database(ctx, SchemaCheck::any_version, store::OpenMode::existing);
   if (!db) return;
   auto report = store::backup(*db, dest);
   if (!report) return ctx.fail(report.error());

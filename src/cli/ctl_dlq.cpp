@@ -23,7 +23,7 @@ struct ListOptions {
 };
 
 void list_dlq(CtlContext& ctx, const ListOptions& options) {
-  auto db = open_database(ctx, AutoMigrate::if_configured);
+  auto db = open_database(ctx, SchemaCheck::require_current);
   if (!db) return;
   SystemClock clock;
   auto page = service::DlqService(*db, clock).list(options.limit, options.cursor);
@@ -45,7 +45,7 @@ void retry_dlq(CtlContext& ctx, const std::vector<std::string>& ids, bool all) {
   if (all == !ids.empty())
     return ctx.fail(make_error(ErrorCode::invalid_input, "dlq retry: give message ids or --all (not both)"),
                     k_exit_usage);
-  auto db = open_database(ctx, AutoMigrate::if_configured);
+  auto db = open_database(ctx, SchemaCheck::require_current);
   if (!db) return;
   SystemClock clock;
   service::DlqService dlq(*db, clock);
@@ -83,7 +83,7 @@ void purge_dlq(CtlContext& ctx, const std::string& older_than, bool all) {
                       k_exit_usage);
     scope.failed_before_ms = to_ms(clock.now()) - *age_ms;
   }
-  auto db = open_database(ctx, AutoMigrate::if_configured);
+  auto db = open_database(ctx, SchemaCheck::require_current);
   if (!db) return;
   auto purged = service::DlqService(*db, clock).purge(scope);
   if (!purged) return ctx.fail(purged.error(), purged.error().code == ErrorCode::invalid_input ? k_exit_usage : k_exit_failure);

@@ -21,7 +21,7 @@ struct CreateOptions {
 };
 
 void create_key(CtlContext& ctx, const CreateOptions& options) {
-  auto db = open_database(ctx, AutoMigrate::if_configured);
+  auto db = open_database(ctx, SchemaCheck::require_current);
   if (!db) return;
   SystemClock clock;
   // CLI11 already restricted --scope to the three names.
@@ -41,7 +41,7 @@ void create_key(CtlContext& ctx, const CreateOptions& options) {
 }
 
 void list_keys(CtlContext& ctx) {
-  auto db = open_database(ctx, AutoMigrate::if_configured);
+  auto db = open_database(ctx, SchemaCheck::require_current);
   if (!db) return;
   SystemClock clock;
   auto keys = service::KeyService(*db, clock).list();
@@ -61,7 +61,7 @@ void list_keys(CtlContext& ctx) {
 }
 
 void revoke_key(CtlContext& ctx, const std::string& id) {
-  auto db = open_database(ctx, AutoMigrate::if_configured);
+  auto db = open_database(ctx, SchemaCheck::require_current);
   if (!db) return;
   SystemClock clock;
   auto key = service::KeyService(*db, clock).revoke(id, k_actor);
@@ -72,7 +72,7 @@ void revoke_key(CtlContext& ctx, const std::string& id) {
 }
 
 void audit_key(CtlContext& ctx, const std::string& id) {
-  auto db = open_database(ctx, AutoMigrate::if_configured);
+  auto db = open_database(ctx, SchemaCheck::require_current);
   if (!db) return;
   SystemClock clock;
   auto audit = service::KeyService(*db, clock).audit(id);

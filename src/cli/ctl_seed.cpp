@@ -55,7 +55,7 @@ Result<Seeded> seed_suppression(service::SuppressionService& suppressions, const
 }
 
 void run_seed(CtlContext& ctx) {
-  auto db = open_database(ctx, AutoMigrate::if_configured);
+  auto db = open_database(ctx, SchemaCheck::require_current);
   if (!db) return;
   SystemClock clock;
   service::TemplateService templates(*db, clock);

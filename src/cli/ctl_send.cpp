@@ -138,7 +138,7 @@ void run_send(CtlContext& ctx, const SendOptions& options) {
                                            options.recipients_path)));
   request->recipients = recipients_from(*table, *email_column);
 
-  auto db = open_database(ctx, AutoMigrate::if_configured);
+  auto db = open_database(ctx, SchemaCheck::require_current);
   if (!db) return;
   SystemClock clock;
   auto found = service::TemplateService(*db, clock).find_by_name(options.template_name);

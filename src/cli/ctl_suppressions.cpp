@@ -43,7 +43,7 @@ struct ListOptions {
 };
 
 void list_suppressions(CtlContext& ctx, const ListOptions& options) {
-  auto db = open_database(ctx, AutoMigrate::if_configured);
+  auto db = open_database(ctx, SchemaCheck::require_current);
   if (!db) return;
   SystemClock clock;
   std::optional<std::string> reason;
@@ -69,7 +69,7 @@ struct AddOptions {
 };
 
 void add_suppression(CtlContext& ctx, const AddOptions& options) {
-  auto db = open_database(ctx, AutoMigrate::if_configured);
+  auto db = open_database(ctx, SchemaCheck::require_current);
   if (!db) return;
   SystemClock clock;
   service::SuppressionInput input{options.email, {}, {}};
@@ -83,7 +83,7 @@ void add_suppression(CtlContext& ctx, const AddOptions& options) {
 }
 
 void remove_suppression(CtlContext& ctx, const std::string& email) {
-  auto db = open_database(ctx, AutoMigrate::if_configured);
+  auto db = open_database(ctx, SchemaCheck::require_current);
   if (!db) return;
   SystemClock clock;
   auto removed = service::SuppressionService(*db, clock).remove(email);
@@ -144,7 +144,7 @@ void import_suppressions(CtlContext& ctx, const std::string& path) {
   if (!table) return ctx.fail(table.error());
   auto rows = import_rows(*table, path);
   if (!rows) return ctx.fail(with_csv_lines(std::move(rows).error(), *table));
-  auto db = open_database(ctx, AutoMigrate::if_configured);
+  auto db = open_database(ctx, SchemaCheck::require_current);
   if (!db) return;
   SystemClock clock;
   auto imported = service::SuppressionService(*db, clock).import(*rows);
@@ -158,7 +158,7 @@ void import_suppressions(CtlContext& ctx, const std::string& path) {
 }
 
 void export_suppressions(CtlContext& ctx, const std::string& path) {
-  auto db = open_database(ctx, AutoMigrate::if_configured);
+  auto db = open_database(ctx, SchemaCheck::require_current);
   if (!db) return;
   SystemClock clock;
   auto all = service::SuppressionService(*db, clock).export_all();

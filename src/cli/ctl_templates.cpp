@@ -77,7 +77,7 @@ std::string joined(const std::vector<std::string>& names) {
 void create_template(CtlContext& ctx, const CreateOptions& options) {
   auto input = template_input(options);
   if (!input) return ctx.fail(input.error());
-  auto db = open_database(ctx, AutoMigrate::if_configured);
+  auto db = open_database(ctx, SchemaCheck::require_current);
   if (!db) return;
   SystemClock clock;
   auto created = service::TemplateService(*db, clock).create(*input);
@@ -88,7 +88,7 @@ void create_template(CtlContext& ctx, const CreateOptions& options) {
 }
 
 void list_templates(CtlContext& ctx) {
-  auto db = open_database(ctx, AutoMigrate::if_configured);
+  auto db = open_database(ctx, SchemaCheck::require_current);
   if (!db) return;
   SystemClock clock;
   service::TemplateService templates(*db, clock);

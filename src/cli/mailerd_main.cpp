@@ -120,15 +120,8 @@ Status prepare_schema(store::Database& db, bool auto_migrate) {
     for (const auto& name : migrated->applied_now) log::info("migration applied", {{"file", name}});
     return {};
   }
-  auto status = store::migration_status(db);
-  if (!status) return std::move(status).error();
-  if (status->current_version != status->latest_version) {
-    return make_error(ErrorCode::conflict,
-                      fmt::format("database schema is at version {}, this mailerd needs {}; run "
-                                  "`mailerctl migrate` or set db.auto_migrate = true",
-                                  status->current_version, status->latest_version));
-  }
-  return {};
+  return store::require_current_schema(db, "mailerd",
+                                       "run `mailerctl migrate` or set db.auto_migrate = true");
 }
 
 // systemd's WatchdogSec (WATCHDOG_USEC): ping at half the interval while the

@@ -58,11 +58,11 @@ int latest_version() {
   return latest;
 }
 
-Error newer_schema_error(int current, int latest) {
+Error newer_schema_error(int current, int latest, std::string_view program = "mailerd") {
   return make_error(ErrorCode::conflict,
-                    fmt::format("database schema version {} is newer than this mailerd ({}); "
-                                "upgrade mailerd",
-                                current, latest));
+                    fmt::format("database schema version {} is newer than this {} ({}), written "
+                                "by a newer mailerd; upgrade {}",
+                                current, program, latest, program));
 }
 
 // Applies one file unless another process applied it meanwhile: the version is
@@ -141,6 +141,20 @@ Result<MigrationStatus> migration_status(Database& db) {
     status.latest_version = latest_version();
     return status;
   });
+}
+
+Status require_current_schema(Database& db, std::string_view program, std::string_view to_upgrade) {
+  auto status = migration_status(db);
+  if (!status) return std::move(status).error();
+  if (status->current_version > status->latest_version)
+    return newer_schema_error(status->current_version, status->latest_version, program);
+  if (status->current_version < status->latest_version) {
+    return make_error(ErrorCode::conflict,
+                      fmt::format("database schema is at version {}, this {} needs {}{}{}",
+                                  status->current_version, program, status->latest_version,
+                                  to_upgrade.empty() ? "" : "; ", to_upgrade));
+  }
+  return {};
 }
 
 Result<MigrationStatus> migrate(Database& db) {

@@ -2,7 +2,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <nlohmann/json.hpp>
@@ -52,12 +54,71 @@ TEST_CASE("mailerctl refuses a database newer than itself", "[mailerctl]") {
   Ctl ctl;
   ctl.require_ok({"migrate"});
   ctl.sql("INSERT INTO schema_migrations VALUES (999, '0999_future.sql', 0)");
-  for (auto args : {std::vector<std::string>{"migrate"}, {"keys", "list"}, {"db", "check"}}) {
+  for (auto args : {std::vector<std::string>{"migrate"}, {"db", "check"}}) {
     auto r = ctl.run(args);
     INFO(args[0]);
     CHECK(r.exit_code == 1);
   }
-  CHECK_THAT(ctl.run({"keys", "list"}).errors, Catch::Contains("version 999 is newer"));
+  auto keys = ctl.run({"keys", "list"});
+  CHECK(keys.exit_code == 78);  // was 1: a schema mailerctl cannot use exits like a bad configuration
+  CHECK_THAT(keys.errors, Catch::Contains("version 999 is newer") &&
+                              Catch::Contains("written by a newer mailerd"));
+}
+
+namespace {
+
+// A database as the release with only 0001_init.sql left it, the way migrate
+// would have written it then.
+void make_version_1_database(const std::string& path) {
+  std::ifstream init_file(std::string(MAILER_SOURCE_DIR) + "/schema/0001_init.sql");
+  REQUIRE(init_file);
+  std::stringstream init_sql;
+  init_sql << init_file.rdbuf();
+  SQLite::Database conn(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+  conn.exec("CREATE TABLE schema_migrations ("
+            " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at_ms INTEGER NOT NULL)");
+  conn.exec(init_sql.str());
+  conn.exec("INSERT INTO schema_migrations VALUES (1, '0001_init.sql', 0)");
+}
+
+int schema_version(const std::string& path) {
+  SQLite::Database conn(path, SQLite::OPEN_READONLY);
+  return conn.execAndGet("SELECT max(version) FROM schema_migrations").getInt();
+}
+
+}  // namespace
+
+// An old mailerd may still run on the file: only `migrate` (and mailerd at
+// start) may upgrade it, never a command that happens to open it.
+TEST_CASE("mailerctl commands other than migrate refuse an older schema and leave it", "[mailerctl]") {
+  Ctl ctl;
+  auto scratch = (ctl.dir / "scratch.db").string();
+  auto fresh = run_command({MAILERCTL_BIN, "--db", scratch, "migrate", "--json"});
+  REQUIRE(fresh.exit_code == 0);
+  const int latest = nlohmann::json::parse(fresh.output)["latest_version"];
+  REQUIRE(latest > 1);
+  make_version_1_database(ctl.db);
+
+  const std::vector<std::vector<std::string>> commands{
+      {"keys", "list"}, {"keys", "create", "--name", "x", "--scope", "admin"}, {"templates", "list"},
+      {"suppressions", "list"}, {"dlq", "list"}, {"batches", "list"}, {"seed"}};
+  for (const auto& args : commands) {
+    INFO(args.front() << " " << args.back());
+    auto r = ctl.run(args);
+    CHECK(r.exit_code == 78);
+    CHECK_THAT(r.errors, Catch::Contains("database schema is at version 1, this mailerctl needs " +
+                                         std::to_string(latest)) &&
+                             Catch::Contains("stop mailerd, then run `mailerctl migrate`"));
+    CHECK(schema_version(ctl.db) == 1);
+  }
+
+  // Read-only helpers still work on the old file: back it up before upgrading.
+  ctl.require_ok({"db", "backup", (ctl.dir / "before-upgrade.db").string()});
+  CHECK(schema_version(ctl.db) == 1);
+
+  ctl.require_ok({"migrate"});
+  CHECK(schema_version(ctl.db) == latest);
+  ctl.require_ok({"keys", "list"});
 }
 
 TEST_CASE("mailerctl db check", "[mailerctl]") {

@@ -89,6 +89,16 @@ Result<MigrationStatus> migrate(Database& db);
 /// Reads the versions without changing anything. Errors: storage_unavailable.
 Result<MigrationStatus> migration_status(Database& db);
 
+/// Refuses, without changing anything, a database whose schema is not exactly
+/// the one this binary was built for: the one check that mailerd (at start and
+/// in /ready) and every mailerctl command but `migrate` share. `program` names
+/// the binary in the message; `to_upgrade`, when not empty, tells how to bring
+/// an older file up to date. Errors: conflict, "database schema is at version
+/// 1, this mailerctl needs 3; <to_upgrade>" or "database schema version 7 is
+/// newer than this mailerctl (3), written by a newer mailerd; upgrade
+/// mailerctl"; storage_unavailable.
+Status require_current_schema(Database& db, std::string_view program, std::string_view to_upgrade);
+
 /// The version of a schema file name: its leading number ("0002_x.sql" -> 2),
 /// 0 when the name does not start with digits.
 int schema_version_of(std::string_view file_name);

@@ -37,12 +37,8 @@ std::optional<std::string> database_problem(DbPool& pool) {
   } catch (const std::exception& e) {
     return std::string("database not writable: ") + e.what();
   }
-  auto status = store::migration_status(**db);
-  if (!status) return status.error().detail;
-  if (status->current_version != status->latest_version) {
-    return "database schema is at version " + std::to_string(status->current_version) +
-           ", this mailerd needs " + std::to_string(status->latest_version);
-  }
+  if (auto schema = store::require_current_schema(**db, "mailerd", ""); !schema)
+    return schema.error().detail;
   return std::nullopt;
 }
 

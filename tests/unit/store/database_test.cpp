@@ -268,3 +268,23 @@ TEST_CASE("Database::checkpoint restart does not wait out a long reader", "[stor
   CHECK(pragma(*db, "busy_timeout") == "5000");  // restored for everything else
   reader->sql().exec("COMMIT");
 }
+
+TEST_CASE("require_current_schema refuses an older or newer schema and changes nothing", "[store]") {
+  mailer::test::TestDb t;
+  CHECK(store::require_current_schema(t.db(), "mailerctl", "run it"));
+  const int latest = store::migration_status(t.db())->latest_version;
+
+  t.db().sql().exec("DELETE FROM schema_migrations WHERE version > 1");
+  auto older = store::require_current_schema(t.db(), "mailerctl", "run it");
+  REQUIRE_FALSE(older);
+  CHECK(older.error().code == ErrorCode::conflict);
+  CHECK(older.error().detail ==
+        "database schema is at version 1, this mailerctl needs " + std::to_string(latest) + "; run it");
+  CHECK(store::migration_status(t.db())->current_version == 1);
+
+  t.db().sql().exec("INSERT INTO schema_migrations VALUES (999, '0999_future.sql', 0)");
+  auto newer = store::require_current_schema(t.db(), "mailerctl", "run it");
+  REQUIRE_FALSE(newer);
+  CHECK_THAT(newer.error().detail, Catch::Contains("version 999 is newer than this mailerctl") &&
+                                       Catch::Contains("written by a newer mailerd"));
+}
