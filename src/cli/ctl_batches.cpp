@@ -9,6 +9,7 @@
 #include "cli/cli11.hpp"
 
 #include "cli/ctl_common.hpp"
+#include "mailer/core/json.hpp"
 #include "mailer/service/batches.hpp"
 
 namespace mailer::cli {
@@ -26,14 +27,14 @@ nlohmann::json batch_json(const store::Batch& b) {
           {"template_version", b.template_version ? nlohmann::json(*b.template_version) : nlohmann::json(nullptr)},
           {"from", b.from_address},
           {"configuration_set", optional_json(b.configuration_set)},
-          {"tags", stored_json(b.tags_json)},
-          {"metadata", stored_json(b.metadata_json)},
+          {"tags", stored_json_or_empty(b.tags_json)},
+          {"metadata", stored_json_or_empty(b.metadata_json)},
           {"send_at", json_time(b.send_at_ms)},
           {"send_before", json_time(b.send_before_ms)},
           {"accepted", b.accepted_count},
           {"duplicate", b.duplicate_count},
           {"suppressed", b.suppressed_count},
-          {"invalid", stored_json(b.invalid_json)},
+          {"invalid", stored_json_or_empty(b.invalid_json)},
           {"state_counts", b.state_counts},
           {"event_counts", b.event_counts},
           {"created_at", format_rfc3339(b.created_at_ms)},

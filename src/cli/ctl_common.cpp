@@ -83,11 +83,6 @@ std::string format_time(std::optional<std::int64_t> ms) {
 
 void print_json(const nlohmann::json& value) { std::cout << value.dump(2) << "\n"; }
 
-nlohmann::json stored_json(const std::string& text) {
-  auto parsed = parse_json(text, "stored JSON", {.max_bytes = k_size_checked_elsewhere});
-  return parsed ? std::move(*parsed) : nlohmann::json(nullptr);
-}
-
 void print_table(const std::vector<std::string>& headers,
                  const std::vector<std::vector<std::string>>& rows) {
   std::vector<std::size_t> widths;

@@ -83,9 +83,6 @@ std::unique_ptr<store::Database> open_database(CtlContext& ctx, SchemaCheck sche
 std::string format_time(std::optional<std::int64_t> ms);
 /// Writes `value` to stdout, indented, with a final newline.
 void print_json(const nlohmann::json& value);
-/// A JSON column mailerd stored (tags_json, detail_json...) for printing:
-/// parsed by parse_json (at most 64 levels), null when it does not parse.
-nlohmann::json stored_json(const std::string& text);
 /// Writes a left-aligned text table with a header row to stdout.
 void print_table(const std::vector<std::string>& headers,
                  const std::vector<std::vector<std::string>>& rows);

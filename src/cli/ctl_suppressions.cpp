@@ -27,15 +27,6 @@ const std::vector<std::string> k_export_columns{"email", "reason", "scope", "det
 // kept: an imported row is created now.
 const std::vector<std::string> k_import_columns{"email", "reason", "scope", "detail", "created_at"};
 
-nlohmann::json suppression_json(const store::Suppression& s) {
-  return {{"email", s.email},
-          {"reason", store::to_string(s.reason)},
-          {"scope", store::to_string(s.scope)},
-          {"detail", stored_json(s.detail_json)},
-          {"created_at", format_rfc3339(s.created_at_ms)},
-          {"updated_at", format_rfc3339(s.updated_at_ms)}};
-}
-
 struct ListOptions {
   std::string reason;
   int limit = 50;
@@ -52,7 +43,7 @@ void list_suppressions(CtlContext& ctx, const ListOptions& options) {
   if (!page) return ctx.fail(page.error(), page.error().code == ErrorCode::invalid_input ? k_exit_usage : k_exit_failure);
   if (ctx.json) {
     auto data = nlohmann::json::array();
-    for (const auto& s : page->data) data.push_back(suppression_json(s));
+    for (const auto& s : page->data) data.push_back(service::to_json(s));
     return print_json({{"data", data}, {"next_cursor", page->next_cursor}});
   }
   std::vector<std::vector<std::string>> rows;
@@ -77,7 +68,7 @@ void add_suppression(CtlContext& ctx, const AddOptions& options) {
   if (!options.scope.empty()) input.scope = options.scope;
   auto added = service::SuppressionService(*db, clock).add(input);
   if (!added) return ctx.fail(added.error());
-  if (ctx.json) return print_json(suppression_json(*added));
+  if (ctx.json) return print_json(service::to_json(*added));
   std::cout << "Suppressed " << added->email << " (" << store::to_string(added->reason) << ", scope "
             << store::to_string(added->scope) << ").\n";
 }

@@ -197,4 +197,9 @@ Result<bool> bool_member(const json& object, std::string_view name) {
 
 json json_time(std::optional<std::int64_t> ms) { return ms ? json(format_rfc3339(*ms)) : json(nullptr); }
 
+json stored_json_or_empty(std::string_view text) {
+  auto value = parse_json(text, "stored JSON", {.max_bytes = k_size_checked_elsewhere});
+  return value ? std::move(*value) : json::object();
+}
+
 }  // namespace mailer

@@ -114,13 +114,6 @@ Error invalid(std::string detail, FieldErrors fields) {
   return Error{ErrorCode::invalid_input, std::move(detail), std::move(fields)};
 }
 
-// A JSON column mailerd wrote itself; still read through the bounded parser,
-// so a row written before the depth limit existed cannot crash a listing.
-json parsed_or_empty(const std::string& text) {
-  auto value = parse_json(text, "stored JSON", {.max_bytes = k_size_checked_elsewhere});
-  return value ? std::move(*value) : json::object();
-}
-
 template <typename T>
 json optional_value(const std::optional<T>& value) {
   return value ? json(*value) : json(nullptr);
@@ -387,10 +380,10 @@ json to_json(const store::Batch& b) {
           {"template_version", optional_value(b.template_version)},
           {"content", std::move(content)},
           {"from", b.from_address},
-          {"reply_to", parsed_or_empty(b.reply_to_json)},
-          {"variables", parsed_or_empty(b.variables_json)},
-          {"metadata", parsed_or_empty(b.metadata_json)},
-          {"tags", parsed_or_empty(b.tags_json)},
+          {"reply_to", stored_json_or_empty(b.reply_to_json)},
+          {"variables", stored_json_or_empty(b.variables_json)},
+          {"metadata", stored_json_or_empty(b.metadata_json)},
+          {"tags", stored_json_or_empty(b.tags_json)},
           {"configuration_set", optional_value(b.configuration_set)},
           {"send_at", json_time(b.send_at_ms)},
           {"send_before", json_time(b.send_before_ms)},
@@ -399,7 +392,7 @@ json to_json(const store::Batch& b) {
                       {"duplicate", b.duplicate_count},
                       {"suppressed", b.suppressed_count},
                       {"invalid", b.invalid_count}}},
-          {"invalid", parsed_or_empty(b.invalid_json)},
+          {"invalid", stored_json_or_empty(b.invalid_json)},
           {"states", b.state_counts},
           {"events", b.event_counts},
           {"api_key_id", optional_value(b.api_key_id)},
@@ -428,7 +421,7 @@ json to_json(const store::Event& e) {
           {"batch_id", optional_value(e.batch_id)},
           {"message_id", optional_value(e.message_id)},
           {"email", e.email},
-          {"detail", parsed_or_empty(e.detail_json)},
+          {"detail", stored_json_or_empty(e.detail_json)},
           {"occurred_at", format_rfc3339(e.occurred_at_ms)}};
 }
 
@@ -453,15 +446,6 @@ json to_json(const store::Message& m) {
           {"sent_at", json_time(m.sent_at_ms)},
           {"failed_at", json_time(m.failed_at_ms)},
           {"events", std::move(events)}};
-}
-
-json to_json(const store::Suppression& s) {
-  return {{"email", s.email},
-          {"reason", store::to_string(s.reason)},
-          {"scope", store::to_string(s.scope)},
-          {"detail", parsed_or_empty(s.detail_json)},
-          {"created_at", format_rfc3339(s.created_at_ms)},
-          {"updated_at", format_rfc3339(s.updated_at_ms)}};
 }
 
 }  // namespace mailer::http::json_io

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "mailer/core/json.hpp"
 #include "mailer/render/address.hpp"
 #include "service/validation.hpp"
 
@@ -103,6 +104,15 @@ Result<ImportCounts> SuppressionService::import(const std::vector<SuppressionInp
 
 Result<std::vector<store::Suppression>> SuppressionService::export_all() {
   return store::SuppressionRepo(m_db, m_clock).export_all();
+}
+
+nlohmann::json to_json(const store::Suppression& s) {
+  return {{"email", s.email},
+          {"reason", store::to_string(s.reason)},
+          {"scope", store::to_string(s.scope)},
+          {"detail", stored_json_or_empty(s.detail_json)},
+          {"created_at", format_rfc3339(s.created_at_ms)},
+          {"updated_at", format_rfc3339(s.updated_at_ms)}};
 }
 
 }  // namespace mailer::service

@@ -5,6 +5,8 @@
 #include <fstream>
 #include <sstream>
 
+#include <SQLiteCpp/SQLiteCpp.h>
+
 #include "ctl_fixture.hpp"
 
 using ctltest::Ctl;
@@ -145,4 +147,19 @@ TEST_CASE("mailerctl suppressions exits 2 on bad usage", "[mailerctl]") {
   CHECK(ctl.run({"suppressions", "add", "a@example.com", "--reason", "angry"}).exit_code == 2);
   CHECK(ctl.run({"suppressions", "import"}).exit_code == 2);
   CHECK(ctl.run({"suppressions", "list", "--limit", "5000"}).exit_code == 2);
+}
+
+// mailerctl and the API print a suppression through one function: a detail
+// stored before the depth limit existed shows as {} in both, never null in one.
+TEST_CASE("mailerctl shows an unreadable stored detail as an empty object", "[mailerctl]") {
+  Ctl ctl;
+  ctl.json({"suppressions", "add", "deep@example.com"});
+  {
+    SQLite::Database conn(ctl.db, SQLite::OPEN_READWRITE);
+    conn.exec("UPDATE suppressions SET detail_json = '" + std::string(100, '[') + std::string(100, ']') +
+              "' WHERE email = 'deep@example.com'");
+  }
+  auto listed = ctl.json({"suppressions", "list"});
+  REQUIRE(listed["data"].size() == 1);
+  CHECK(listed["data"][0]["detail"] == nlohmann::json::object());
 }

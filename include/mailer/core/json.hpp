@@ -59,6 +59,11 @@ struct JsonLimits {
 /// path "a[0]", field "a".
 Result<nlohmann::json> parse_json(std::string_view text, std::string_view what, const JsonLimits& limits = {});
 
+/// A JSON column mailerd wrote itself, read through the bounded parser so a
+/// row stored before the depth limit existed cannot crash a listing. `{}`
+/// when the text cannot be read: the API documents these fields as objects.
+nlohmann::json stored_json_or_empty(std::string_view text);
+
 // Typed members of a parsed object, for upstream answers read field by field:
 // a missing member or a wrong type is an Error, never a json::type_error.
 // Errors: invalid_input, detail "<name>: missing" or "<name>: must be a

@@ -89,8 +89,8 @@ nlohmann::json to_json(const store::Batch& batch);
 nlohmann::json to_json(const store::Recipient& recipient);
 nlohmann::json to_json(const store::Event& event);
 nlohmann::json to_json(const store::Message& message);
-nlohmann::json to_json(const store::Suppression& suppression);
-// DLQ entries and keys print the same in mailerctl, so the service owns their JSON.
+// DLQ entries, keys and suppressions print the same in mailerctl, so the
+// service owns their JSON.
 using service::to_json;
 
 /// {"data": [to_json(item)...], "next_cursor": cursor or null}.

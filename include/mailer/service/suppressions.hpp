@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "mailer/core/clock.hpp"
 #include "mailer/core/error.hpp"
 #include "mailer/service/common.hpp"
@@ -58,5 +60,10 @@ class SuppressionService {
   store::Database& m_db;
   const Clock& m_clock;
 };
+
+/// A suppression as both the API and `mailerctl --json` print it: email,
+/// reason, scope, detail (an object; `{}` when the stored detail cannot be
+/// read), created_at and updated_at (RFC 3339).
+nlohmann::json to_json(const store::Suppression& suppression);
 
 }  // namespace mailer::service

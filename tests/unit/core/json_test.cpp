@@ -117,3 +117,9 @@ TEST_CASE("string_member, number_member and bool_member never throw", "[core][js
   CHECK(number_member(object, "absent").error().fields[0].field == "absent");
   CHECK(string_member(nlohmann::json::array(), "s").error().detail == "s: missing");
 }
+
+TEST_CASE("stored_json_or_empty reads stored text and falls back to an empty object", "[core][json]") {
+  CHECK(mailer::stored_json_or_empty(R"({"a":[1]})") == nlohmann::json{{"a", {1}}});
+  CHECK(mailer::stored_json_or_empty("not json") == nlohmann::json::object());
+  CHECK(mailer::stored_json_or_empty(std::string(100, '[') + std::string(100, ']')) == nlohmann::json::object());
+}
