@@ -344,6 +344,45 @@ TEST_CASE("A request mailerd cannot parse ends its connection, so its body is ne
   }
 }
 
+// A body mailerd does not read (GET, HEAD and OPTIONS bodies; a length the
+// framing hides) would otherwise be parsed as the next request.
+TEST_CASE("A body mailerd leaves unread or cannot frame is never answered as a request",
+          "[integration][http][hardening]") {
+  MailerdFixture mailerd;
+  const std::string smuggled = "GET /health HTTP/1.1\r\nHost: mailerd\r\n\r\n";
+  const auto length = std::to_string(smuggled.size());
+  const std::vector<std::pair<std::string, std::string>> requests{
+      {"OPTIONS on a route", "OPTIONS /health HTTP/1.1\r\nHost: x\r\nContent-Length: " + length + "\r\n\r\n"},
+      {"OPTIONS on the webhook", "OPTIONS /webhooks/ses HTTP/1.1\r\nHost: x\r\nContent-Length: " + length + "\r\n\r\n"},
+      {"GET with a body", "GET /health HTTP/1.1\r\nHost: x\r\nContent-Length: " + length + "\r\n\r\n"},
+      {"blank before the colon", "GET /health HTTP/1.1\r\nHost: x\r\nContent-Length : " + length + "\r\n\r\n"},
+      {"chunked and a length", "POST /webhooks/ses HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+                               "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n"},
+      {"a coding other than chunked", "POST /webhooks/ses HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n"},
+      {"blank before the coding's colon", "POST /webhooks/ses HTTP/1.1\r\nHost: x\r\nTransfer-Encoding : chunked\r\n\r\n"
+                                          "0\r\n\r\n"},
+  };
+  for (const auto& [name, head] : requests) {
+    INFO(name);
+    Socket socket(mailerd.port());
+    REQUIRE(socket.send(head + smuggled));
+    auto answers = socket.receive(seconds(8));  // until mailerd closes
+    REQUIRE_FALSE(answers.empty());
+    CHECK(answers.find("Connection: close\r\n") != std::string::npos);
+    CHECK(answers.find("HTTP/1.1", 1) == std::string::npos);  // one answer only
+  }
+
+  // The same requests without a body keep the connection for the next one.
+  httplib::Client client("127.0.0.1", mailerd.port());
+  client.set_keep_alive(true);
+  for (int i = 0; i < 3; ++i) {
+    auto res = client.Get("/health");
+    REQUIRE(res);
+    CHECK(res->status == 200);
+    CHECK(res->get_header_value("Connection") != "close");
+  }
+}
+
 TEST_CASE("mailerd over TLS keeps connections alive and cuts a silent handshake",
           "[integration][http][hardening]") {
   mailer::test::TempDir certs;
