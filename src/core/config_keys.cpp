@@ -335,6 +335,10 @@ const std::vector<ConfigKey>& config_keys() {
      set_duration<&C::suppression, &SuppressionConfig::soft_bounce_window>,
      get_duration<&C::suppression, &SuppressionConfig::soft_bounce_window>},
 
+    {"events.store_client_ip", "MAILER_EVENTS_STORE_CLIENT_IP", {}, T::boolean, "false",
+     "keep the reader's IP address in OPEN and CLICK event details", k_no, any_value,
+     set_bool<&C::events, &EventsConfig::store_client_ip>, get_bool<&C::events, &EventsConfig::store_client_ip>},
+
     {"guard.max_bounce_rate", "MAILER_GUARD_MAX_BOUNCE_RATE", {}, T::number, "0.05",
      "bounce rate (0-1) above which bulk sending pauses", k_no, fraction,
      set_double<&C::guard, &GuardConfig::max_bounce_rate>, get_double<&C::guard, &GuardConfig::max_bounce_rate>},

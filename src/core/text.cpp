@@ -79,6 +79,14 @@ std::optional<std::size_t> utf8_length(std::string_view text) {
   return count;
 }
 
+std::string truncate_utf8(std::string_view text, std::size_t max_bytes) {
+  if (text.size() <= max_bytes) return std::string(text);
+  std::size_t cut = max_bytes;
+  // Back up over continuation bytes (10xxxxxx) to the start of the cut sequence.
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+  return std::string(text.substr(0, cut));
+}
+
 std::optional<std::string> name_problem(std::string_view name, std::size_t max_length) {
   auto length = utf8_length(name);
   if (!length) return "must be UTF-8";

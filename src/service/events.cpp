@@ -1,10 +1,18 @@
 #include "mailer/service/events.hpp"
 
 #include "mailer/core/clock.hpp"
+#include "mailer/core/text.hpp"
 #include "mailer/render/address.hpp"
 #include "service/validation.hpp"
 
 namespace mailer::service {
+
+namespace {
+std::string type_list() {
+  std::vector<std::string> names(store::event_types().begin(), store::event_types().end());
+  return text::join(names, ", ");
+}
+}  // namespace
 
 std::string event_public_id(std::int64_t id) { return "evt_" + std::to_string(id); }
 
@@ -12,8 +20,7 @@ Result<ListPage<store::Event>> EventService::list(const EventQuery& q) {
   detail::Errors errors;
   store::EventFilter filter;
   if (q.type && !store::is_event_type(*q.type))
-    errors.push_back({"type", "must be one of SENT, DEFERRED, FAILED, SUPPRESSED, DELIVERY, BOUNCE, "
-                              "COMPLAINT, UNSUBSCRIBE"});
+    errors.push_back({"type", "must be one of " + type_list()});
   filter.type = q.type;
   filter.batch_id = q.batch_id;
   filter.message_id = q.message_id;

@@ -24,13 +24,15 @@ store::FeedbackEffect effect_of(sns::FeedbackAction action) {
     case sns::FeedbackAction::suppress_bounce: return store::FeedbackEffect::suppress_bounce;
     case sns::FeedbackAction::suppress_complaint: return store::FeedbackEffect::suppress_complaint;
     case sns::FeedbackAction::soft_bounce: return store::FeedbackEffect::soft_bounce;
+    case sns::FeedbackAction::unsubscribe_bulk: return store::FeedbackEffect::unsubscribe_bulk;
     case sns::FeedbackAction::record_only: return store::FeedbackEffect::record;
   }
   return store::FeedbackEffect::record;
 }
 
 store::FeedbackNotification to_store(const std::string& sns_message_id, const std::string& topic_arn,
-                                     const sns::SesNotification& record, const SuppressionConfig& rules) {
+                                     const sns::SesNotification& record, const Config& config) {
+  const auto& rules = config.suppression;
   store::FeedbackNotification n;
   n.sns_message_id = sns_message_id;
   n.topic_arn = topic_arn;
@@ -42,7 +44,8 @@ store::FeedbackNotification to_store(const std::string& sns_message_id, const st
   auto effect = effect_of(sns::classify(record));
   bool permanent = record.kind == sns::SesEventKind::bounce && record.bounce_type == "Permanent";
   for (const auto& r : record.recipients) {
-    n.recipients.push_back({address_key(r.email), feedback_detail_json(record, r, sns_message_id), effect, permanent});
+    n.recipients.push_back({address_key(r.email), feedback_detail_json(record, r, sns_message_id, config.events),
+                            effect, permanent});
   }
   return n;
 }
@@ -55,35 +58,16 @@ bool may_trip_guard(const sns::SesNotification& record) {
 
 }  // namespace
 
-std::string feedback_detail_json(const sns::SesNotification& record, const sns::SesRecipient& recipient,
-                                 const std::string& sns_message_id) {
-  nlohmann::json detail = nlohmann::json::object();
-  auto put = [&detail](const char* name, const std::string& value) {
-    if (!value.empty()) detail[name] = value;
-  };
-  put("bounce_type", record.bounce_type);
-  put("bounce_subtype", record.bounce_subtype);
-  put("diagnostic_code", recipient.diagnostic_code);
-  put("status", recipient.status);
-  put("action", recipient.action);
-  put("feedback_type", record.complaint_feedback_type);
-  put("complaint_subtype", record.complaint_subtype);
-  put("ses_message_id", record.ses_message_id);
-  put("sns_message_id", sns_message_id);
-  return detail.dump();
-}
-
 Result<FeedbackOutcome> FeedbackService::apply(const std::string& sns_message_id, const std::string& topic_arn,
                                                const sns::SesNotification& record) {
   store::FeedbackRepo repo(m_db, m_clock);
   FeedbackOutcome outcome;
-  if (record.kind == sns::SesEventKind::other) {
-    auto recorded = repo.record_sns_message(sns_message_id, topic_arn, "Notification");
-    if (!recorded) return std::move(recorded).error();
-    outcome.stored.duplicate = !*recorded;
-    return outcome;
-  }
-  auto stored = repo.apply_notification(to_store(sns_message_id, topic_arn, record, m_config.suppression));
+  // Checked before anything is written: answering "recorded" must mean an
+  // event was stored, and marking the MessageId seen would make a redelivery
+  // a duplicate.
+  if (record.recipients.empty())
+    return make_error(ErrorCode::invalid_input, "the " + record.type_name + " record names no recipient");
+  auto stored = repo.apply_notification(to_store(sns_message_id, topic_arn, record, m_config));
   if (!stored) return std::move(stored).error();
   outcome.stored = std::move(*stored);
   if (!outcome.stored.duplicate && outcome.stored.batch_id && may_trip_guard(record)) {

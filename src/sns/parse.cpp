@@ -6,6 +6,7 @@
 
 #include "mailer/core/json.hpp"
 #include "mailer/core/text.hpp"
+#include "sns/parse_fields.hpp"
 
 namespace mailer::sns {
 
@@ -21,10 +22,20 @@ std::string string_at(const json& object, const char* name) {
 }
 
 SesEventKind kind_of(const std::string& type_name) {
-  if (type_name == "Bounce") return SesEventKind::bounce;
-  if (type_name == "Complaint") return SesEventKind::complaint;
-  if (type_name == "Delivery") return SesEventKind::delivery;
-  return SesEventKind::other;
+  static const std::map<std::string, SesEventKind, std::less<>> kinds{
+      {"Bounce", SesEventKind::bounce},
+      {"Complaint", SesEventKind::complaint},
+      {"Delivery", SesEventKind::delivery},
+      {"Send", SesEventKind::send},
+      {"Reject", SesEventKind::reject},
+      {"Open", SesEventKind::open},
+      {"Click", SesEventKind::click},
+      {"DeliveryDelay", SesEventKind::delivery_delay},
+      {"Rendering Failure", SesEventKind::rendering_failure},
+      {"Subscription", SesEventKind::subscription},
+  };
+  auto found = kinds.find(type_name);
+  return found == kinds.end() ? SesEventKind::other : found->second;
 }
 
 void read_mail(const json& mail, SesNotification& out) {
@@ -45,7 +56,37 @@ void read_mail(const json& mail, SesNotification& out) {
   }
 }
 
-// Recipients from `list` (objects with emailAddress, or plain strings for delivery).
+using fields::read_recipients;
+
+Status read_event(const json& record, const json& mail, SesNotification& out) {
+  switch (out.kind) {
+    case SesEventKind::bounce: {
+      auto bounce = record.value("bounce", json());
+      if (!bounce.is_object()) return make_error(ErrorCode::invalid_input, "bounce object is missing");
+      out.bounce_type = string_at(bounce, "bounceType");
+      out.bounce_subtype = string_at(bounce, "bounceSubType");
+      return read_recipients(bounce, "bounce", "bouncedRecipients", out.recipients);
+    }
+    case SesEventKind::complaint: {
+      auto complaint = record.value("complaint", json());
+      if (!complaint.is_object()) return make_error(ErrorCode::invalid_input, "complaint object is missing");
+      out.complaint_feedback_type = string_at(complaint, "complaintFeedbackType");
+      out.complaint_subtype = string_at(complaint, "complaintSubType");
+      return read_recipients(complaint, "complaint", "complainedRecipients", out.recipients);
+    }
+    case SesEventKind::delivery: {
+      auto delivery = record.value("delivery", json());
+      if (!delivery.is_object()) return make_error(ErrorCode::invalid_input, "delivery object is missing");
+      return read_recipients(delivery, "delivery", "recipients", out.recipients);
+    }
+    default: return fields::read_publishing_event(record, mail, out);
+  }
+}
+
+}  // namespace
+
+namespace fields {
+
 Status read_recipients(const json& event, const char* object_name, const char* list_name,
                        std::vector<SesRecipient>& out) {
   auto list = event.value(list_name, json());
@@ -70,33 +111,7 @@ Status read_recipients(const json& event, const char* object_name, const char* l
   return {};
 }
 
-Status read_event(const json& record, SesNotification& out) {
-  switch (out.kind) {
-    case SesEventKind::bounce: {
-      auto bounce = record.value("bounce", json());
-      if (!bounce.is_object()) return make_error(ErrorCode::invalid_input, "bounce object is missing");
-      out.bounce_type = string_at(bounce, "bounceType");
-      out.bounce_subtype = string_at(bounce, "bounceSubType");
-      return read_recipients(bounce, "bounce", "bouncedRecipients", out.recipients);
-    }
-    case SesEventKind::complaint: {
-      auto complaint = record.value("complaint", json());
-      if (!complaint.is_object()) return make_error(ErrorCode::invalid_input, "complaint object is missing");
-      out.complaint_feedback_type = string_at(complaint, "complaintFeedbackType");
-      out.complaint_subtype = string_at(complaint, "complaintSubType");
-      return read_recipients(complaint, "complaint", "complainedRecipients", out.recipients);
-    }
-    case SesEventKind::delivery: {
-      auto delivery = record.value("delivery", json());
-      if (!delivery.is_object()) return make_error(ErrorCode::invalid_input, "delivery object is missing");
-      return read_recipients(delivery, "delivery", "recipients", out.recipients);
-    }
-    case SesEventKind::other: return {};
-  }
-  return {};
-}
-
-}  // namespace
+}  // namespace fields
 
 Result<SesNotification> parse_ses_notification(std::string_view message) {
   auto parsed = parse_json(message, "Message");
@@ -118,7 +133,7 @@ Result<SesNotification> parse_ses_notification(std::string_view message) {
   if (!mail.is_object()) return make_error(ErrorCode::invalid_input, "mail object is missing");
   read_mail(mail, out);
   if (out.ses_message_id.empty()) return make_error(ErrorCode::invalid_input, "mail.messageId is missing");
-  if (auto event = read_event(record, out); !event) return std::move(event).error();
+  if (auto event = read_event(record, mail, out); !event) return std::move(event).error();
   return out;
 }
 
@@ -134,10 +149,12 @@ FeedbackAction classify(const SesNotification& n) {
       // RFC 5965 "not-spam": the user says the mail is wanted.
       return n.complaint_feedback_type == "not-spam" ? FeedbackAction::record_only
                                                      : FeedbackAction::suppress_complaint;
-    case SesEventKind::delivery:
-    case SesEventKind::other: return FeedbackAction::record_only;
+    case SesEventKind::subscription:
+      // The reader left every topic of the contact list: as good as a
+      // one-click unsubscribe, so bulk mail stops and transactional goes on.
+      return n.event.unsubscribe_all ? FeedbackAction::unsubscribe_bulk : FeedbackAction::record_only;
+    default: return FeedbackAction::record_only;
   }
-  return FeedbackAction::record_only;
 }
 
 std::string_view event_type(SesEventKind kind) {
@@ -145,9 +162,16 @@ std::string_view event_type(SesEventKind kind) {
     case SesEventKind::bounce: return "BOUNCE";
     case SesEventKind::complaint: return "COMPLAINT";
     case SesEventKind::delivery: return "DELIVERY";
-    case SesEventKind::other: return "";
+    case SesEventKind::send: return "SEND";
+    case SesEventKind::reject: return "REJECT";
+    case SesEventKind::open: return "OPEN";
+    case SesEventKind::click: return "CLICK";
+    case SesEventKind::delivery_delay: return "DELIVERY_DELAY";
+    case SesEventKind::rendering_failure: return "RENDERING_FAILURE";
+    case SesEventKind::subscription: return "SUBSCRIPTION";
+    case SesEventKind::other: return "OTHER";
   }
-  return "";
+  return "OTHER";
 }
 
 }  // namespace mailer::sns

@@ -87,10 +87,31 @@ bool insert_sns_message(SQLite::Database& db, const std::string& id, const std::
   return insert.exec() > 0;
 }
 
+// What an unsubscribe writes, whether from a one-click link or from a SES
+// Subscription event: the address suppressed for bulk mail (an existing row is
+// kept) and one UNSUBSCRIBE event on the message. A message unsubscribed
+// before changes nothing; the value is true then. Without a known message the
+// suppression and the event are still written.
+Result<bool> record_unsubscribe(Database& db, const std::optional<MessageRef>& message, const std::string& key,
+                                const std::string& detail_json, std::int64_t now_ms,
+                                std::vector<SuppressionWritten>* written = nullptr) {
+  if (message) {
+    SQLite::Statement seen(db.sql(), "SELECT 1 FROM events WHERE message_id = ? AND type = 'UNSUBSCRIBE' LIMIT 1");
+    seen.bind(1, message->id);
+    if (seen.executeStep()) return true;
+  }
+  Suppression unsubscribed{key, SuppressionReason::unsubscribe, SuppressionScope::bulk, detail_json};
+  if (suppression::merge(db.statements(), unsubscribed, SuppressionSource::feedback, now_ms) && written)
+    written->push_back({key, SuppressionReason::unsubscribe});
+  if (auto event = insert_event(db, "UNSUBSCRIBE", message, key, detail_json, now_ms); !event) return event.error();
+  return false;
+}
+
 // The suppression reason an effect writes, or nullopt for an event only.
 std::optional<SuppressionReason> reason_of(FeedbackEffect effect) {
   switch (effect) {
-    case FeedbackEffect::record: return std::nullopt;
+    case FeedbackEffect::record:
+    case FeedbackEffect::unsubscribe_bulk: return std::nullopt;
     case FeedbackEffect::suppress_bounce: return SuppressionReason::bounce;
     case FeedbackEffect::suppress_complaint: return SuppressionReason::complaint;
     case FeedbackEffect::soft_bounce: return SuppressionReason::soft_bounce;
@@ -133,6 +154,10 @@ Result<FeedbackResult> FeedbackRepo::apply_notification(const FeedbackNotificati
         bump_count(db, *message->batch_id, k_count_bounce_permanent);
       }
       if (auto written = apply_effect(m_db, n, r, now_ms)) result.suppressed.push_back(*written);
+      if (r.effect == FeedbackEffect::unsubscribe_bulk) {
+        auto done = record_unsubscribe(m_db, message, r.email, r.detail_json, now_ms, &result.suppressed);
+        if (!done) return done.error();
+      }
     }
     return result;
   });
@@ -156,17 +181,11 @@ Result<UnsubscribeTarget> FeedbackRepo::unsubscribe_target(const std::string& me
 Result<UnsubscribeResult> FeedbackRepo::unsubscribe(const UnsubscribeTarget& target, const std::string& key) {
   std::int64_t now_ms = to_ms(m_clock.now());
   return sql::transaction(m_db, "unsubscribe", [&]() -> Result<UnsubscribeResult> {
-    auto& db = m_db.sql();
-    SQLite::Statement seen(db, "SELECT 1 FROM events WHERE message_id = ? AND type = 'UNSUBSCRIBE' LIMIT 1");
-    seen.bind(1, target.message_id);
-    if (seen.executeStep()) return UnsubscribeResult{true};
     auto detail = nlohmann::json{{"message_id", target.message_id}}.dump();
-    Suppression unsubscribed{key, SuppressionReason::unsubscribe, SuppressionScope::bulk, detail};
-    suppression::merge(m_db.statements(), unsubscribed, SuppressionSource::feedback, now_ms);
-    auto event = insert_event(m_db, "UNSUBSCRIBE", MessageRef{target.message_id, target.batch_id, target.email},
-                              key, detail, now_ms);
-    if (!event) return event.error();
-    return UnsubscribeResult{false};
+    auto already = record_unsubscribe(m_db, MessageRef{target.message_id, target.batch_id, target.email}, key,
+                                      detail, now_ms);
+    if (!already) return already.error();
+    return UnsubscribeResult{*already};
   });
 }
 

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "mailer/store/events.hpp"
 #include "mailer/store/status.hpp"
 #include "store/sql_util.hpp"
 
@@ -30,12 +31,6 @@ constexpr const char* k_transactional_depth_sql =
 
 }  // namespace
 
-const std::vector<std::string>& event_types() {
-  static const std::vector<std::string> types{"SENT",     "DEFERRED", "FAILED",    "SUPPRESSED",
-                                              "DELIVERY", "BOUNCE",   "COMPLAINT", "UNSUBSCRIBE"};
-  return types;
-}
-
 Result<QueueFigures> queue_figures(Database& db) {
   return sql::guard("read queue figures", [&]() -> Result<QueueFigures> {
     QueueFigures figures;
@@ -57,7 +52,7 @@ Result<EventSummary> event_summary(Database& db, std::int64_t from_hour_ms, std:
   }
   return sql::guard("read event counts", [&]() -> Result<EventSummary> {
     EventSummary summary;
-    for (const auto& type : event_types()) summary.counts[type] = 0;
+    for (auto type : event_types()) summary.counts[std::string(type)] = 0;
     for (auto hour = from_hour_ms; hour < to_hour_ms; hour += k_hour_ms) summary.sent_per_hour.push_back({hour, 0});
     // The primary key (hour_ms, type) makes this a range scan over the hours asked for.
     SQLite::Statement query(db.sql(),

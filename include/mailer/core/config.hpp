@@ -79,6 +79,12 @@ struct SuppressionConfig {
   std::chrono::hours soft_bounce_window{168};
 };
 
+struct EventsConfig {
+  // Keep the reader's IP address of SES Open and Click events in their detail.
+  // Off by default: an IP address is personal data and rarely needed.
+  bool store_client_ip = false;
+};
+
 struct GuardConfig {
   double max_bounce_rate = 0.05;
   double max_complaint_rate = 0.001;
@@ -111,6 +117,7 @@ struct Config {
   SnsConfig sns;
   UnsubscribeConfig unsubscribe;
   SuppressionConfig suppression;
+  EventsConfig events;
   GuardConfig guard;
   ApiConfig api;
   LimitsConfig limits;

@@ -17,6 +17,12 @@ namespace mailer::text {
 /// Source: RFC 3629 section 4.
 std::optional<std::size_t> utf8_length(std::string_view text);
 
+/// `text` cut to at most `max_bytes` bytes without splitting a UTF-8 sequence
+/// (a cut inside one drops the whole sequence), so well-formed input stays
+/// well-formed; shorter text is returned as is. For bounding stored strings
+/// that came from outside.
+std::string truncate_utf8(std::string_view text, std::size_t max_bytes);
+
 /// `text` with ASCII A-Z lowered; every other byte (UTF-8 included) as is. For
 /// names compared case-insensitively by their specs: header and INI keys.
 std::string ascii_lower(std::string_view text);

@@ -18,8 +18,12 @@
 namespace mailer::sns {
 
 enum class Flavour { notification_type, event_type };
-/// Bounce, Complaint, Delivery are acted on; anything else (Send, Open, ...) is `other`.
-enum class SesEventKind { bounce, complaint, delivery, other };
+/// The record's type. Identity notifications only carry bounce, complaint and
+/// delivery; event publishing adds the rest, spelt by SES "Send", "Reject",
+/// "Open", "Click", "DeliveryDelay", "Rendering Failure" (with a space) and
+/// "Subscription". A type mailerd does not know is `other` (type_name keeps it).
+enum class SesEventKind { bounce, complaint, delivery, send, reject, open, click, delivery_delay,
+                          rendering_failure, subscription, other };
 
 /// One affected recipient. Fields other than `email` are empty when SES left them out.
 struct SesRecipient {
@@ -27,6 +31,33 @@ struct SesRecipient {
   std::string action;           // bounce: "failed"
   std::string status;           // bounce: SMTP enhanced status, e.g. "5.1.1"
   std::string diagnostic_code;  // bounce: "smtp; 550 ..."
+};
+
+/// One topic of a Subscription event's preferences.
+struct SesTopicPreference {
+  std::string topic_name;
+  std::string subscription_status;  // "OptIn" | "OptOut"
+};
+
+/// The kind-specific fields of an event-publishing record (empty when SES left
+/// them out or the kind has none). Strings are as SES wrote them, unbounded
+/// here (the SNS message is at most 256 KiB); whoever stores them bounds them.
+struct SesEventFields {
+  std::string reason;           // reject.reason
+  std::string ip_address;       // open / click .ipAddress (the reader's address)
+  std::string user_agent;       // open / click .userAgent
+  std::string timestamp;        // open / click / deliveryDelay / subscription .timestamp
+  std::string link;             // click.link
+  std::map<std::string, std::vector<std::string>> link_tags;  // click.linkTags
+  std::string delay_type;       // deliveryDelay.delayType, e.g. "MailboxFull"
+  std::string expiration_time;  // deliveryDelay.expirationTime
+  std::string reporting_mta;    // deliveryDelay.reportingMTA
+  std::string error_message;    // failure.errorMessage (Rendering Failure)
+  std::string template_name;    // failure.templateName
+  std::string contact_list;     // subscription.contactList
+  std::string source;           // subscription.source, e.g. "UnsubscribeHeader"
+  bool unsubscribe_all = false; // subscription.newTopicPreferences.unsubscribeAll
+  std::vector<SesTopicPreference> topics;  // subscription.newTopicPreferences.topicSubscriptionStatus
 };
 
 struct SesNotification {
@@ -40,13 +71,20 @@ struct SesNotification {
   std::string bounce_subtype;             // "General", "Suppressed", "OnAccountSuppressionList", ...
   std::string complaint_feedback_type;    // "abuse", "not-spam", ... or empty
   std::string complaint_subtype;          // "OnAccountSuppressionList" or empty
-  std::vector<SesRecipient> recipients;   // bouncedRecipients / complainedRecipients / delivery.recipients
+  /// Who the record is about: bouncedRecipients / complainedRecipients /
+  /// delivery.recipients / deliveryDelay.delayedRecipients; for every other
+  /// kind (other included) mail.destination. Never empty after parsing.
+  std::vector<SesRecipient> recipients;
+  SesEventFields event;                   // kinds other than bounce, complaint, delivery
 };
 
 /// `message` (an SNS Notification's Message) as a SES record. Unknown fields are
-/// ignored. Errors: invalid_input naming the problem ("Message is not JSON",
-/// "Message has neither notificationType nor eventType", "mail.messageId is
-/// missing", "bounce.bouncedRecipients is missing", ...).
+/// ignored, optional ones may be missing (or JSON null). Errors: invalid_input
+/// naming the problem ("Message is not JSON", "Message has neither
+/// notificationType nor eventType", "mail.messageId is missing",
+/// "bounce.bouncedRecipients is missing", "mail.destination is missing",
+/// "click.link must be a string", "subscription.newTopicPreferences.unsubscribeAll
+/// must be a boolean", ...).
 Result<SesNotification> parse_ses_notification(std::string_view message);
 
 /// What feedback means for one recipient (the suppression rules of SPEC §6).
@@ -54,12 +92,15 @@ enum class FeedbackAction {
   suppress_bounce,     // Permanent bounce (any subtype, incl. Suppressed/OnAccountSuppressionList)
   suppress_complaint,  // complaint, except feedback type "not-spam"
   soft_bounce,         // Transient bounce: count; suppress at suppression.soft_bounce_limit
-  record_only,         // Undetermined bounce, not-spam complaint, delivery, other
+  unsubscribe_bulk,    // Subscription whose new preferences say unsubscribeAll
+  record_only,         // Undetermined bounce, not-spam complaint, delivery, every other kind
 };
 
 FeedbackAction classify(const SesNotification& notification);
 
-/// The event type stored for `kind`: "BOUNCE", "COMPLAINT", "DELIVERY"; empty for `other`.
+/// The event type stored for `kind`: "BOUNCE", "COMPLAINT", "DELIVERY", "SEND",
+/// "REJECT", "OPEN", "CLICK", "DELIVERY_DELAY", "RENDERING_FAILURE",
+/// "SUBSCRIPTION", and "OTHER" for `other`.
 std::string_view event_type(SesEventKind kind);
 
 }  // namespace mailer::sns

@@ -14,8 +14,11 @@
 
 namespace mailer::store {
 
-/// The event types of the schema's CHECK: SENT, DEFERRED, FAILED, SUPPRESSED,
-/// DELIVERY, BOUNCE, COMPLAINT, UNSUBSCRIBE.
+/// The event types of the schema's CHECK, in a fixed order: mailerd's own
+/// SENT, DEFERRED, FAILED, SUPPRESSED, then from SES feedback DELIVERY,
+/// BOUNCE, COMPLAINT, UNSUBSCRIBE (also one-click), SEND, REJECT, OPEN, CLICK,
+/// DELIVERY_DELAY, RENDERING_FAILURE, SUBSCRIPTION, and OTHER (a SES event type
+/// mailerd does not know). The one list: the API, metrics and docs follow it.
 const std::vector<std::string_view>& event_types();
 bool is_event_type(std::string_view type);
 

@@ -1,7 +1,8 @@
 #pragma once
 // What SES feedback and unsubscribes write (SPEC §6): the SNS de-duplication
-// row, BOUNCE / COMPLAINT / DELIVERY / UNSUBSCRIBE events linked to message and
-// batch, suppressions, and the per-batch hard-bounce count the reputation
+// row, an event of the SES record's type (BOUNCE, COMPLAINT, DELIVERY, OPEN,
+// CLICK, ..., OTHER) per affected address and UNSUBSCRIBE events, linked to
+// message and batch, suppressions, and the per-batch hard-bounce count the reputation
 // guard reads. Each call is ONE transaction, so a notification is either fully
 // applied or not at all (and SNS redelivers it).
 //
@@ -31,6 +32,7 @@ enum class FeedbackEffect {
   suppress_bounce,     // suppress reason bounce, scope all
   suppress_complaint,  // suppress reason complaint, scope all
   soft_bounce,         // event; suppress reason soft_bounce, scope all, at the soft-bounce limit
+  unsubscribe_bulk,    // event; then what FeedbackRepo::unsubscribe does (reason unsubscribe, scope bulk)
 };
 
 struct FeedbackRecipient {
@@ -44,7 +46,7 @@ struct FeedbackRecipient {
 struct FeedbackNotification {
   std::string sns_message_id;
   std::string topic_arn;
-  std::string event_type;                        // "BOUNCE" | "COMPLAINT" | "DELIVERY"
+  std::string event_type;                        // one of store::event_types(), e.g. "BOUNCE", "OPEN"
   std::string ses_message_id;                    // matched against messages.ses_message_id
   std::optional<std::string> mailer_message_id;  // X-Mailer-Message-Id, tried when the SES id is unknown
   std::vector<FeedbackRecipient> recipients;
@@ -104,7 +106,9 @@ class FeedbackRepo {
   /// the message by ses_message_id, else by mailer_message_id, and for each
   /// recipient inserts an event (message_id/batch_id NULL when unknown) and
   /// applies its effect. Suppressions never narrow or downgrade: an existing
-  /// scope-`all` row other than soft_bounce is kept. Errors: storage_unavailable.
+  /// scope-`all` row other than soft_bounce is kept. unsubscribe_bulk also
+  /// records the UNSUBSCRIBE event exactly as unsubscribe() does (once per
+  /// message). Errors: storage_unavailable.
   Result<FeedbackResult> apply_notification(const FeedbackNotification& n);
 
   /// Records an SNS confirmation message id (idempotent); true when new.

@@ -32,10 +32,6 @@ struct QueueFigures {
 /// Errors: storage_unavailable.
 Result<QueueFigures> queue_figures(Database& db);
 
-/// The event types the schema knows, in a fixed order: SENT, DEFERRED, FAILED,
-/// SUPPRESSED, DELIVERY, BOUNCE, COMPLAINT, UNSUBSCRIBE.
-const std::vector<std::string>& event_types();
-
 struct HourCount {
   std::int64_t hour_ms = 0;  // start of the UTC hour
   std::int64_t count = 0;
@@ -44,7 +40,7 @@ struct HourCount {
 /// Event counts over the hours [from_hour_ms, to_hour_ms): both must be
 /// multiples of 3600000 (UTC hour starts) with from < to.
 struct EventSummary {
-  std::map<std::string, std::int64_t> counts;  // every type of event_types(), zeros included
+  std::map<std::string, std::int64_t> counts;  // every type of store::event_types(), zeros included
   std::vector<HourCount> sent_per_hour;        // one entry per hour in the range, oldest first
 };
 

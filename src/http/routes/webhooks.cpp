@@ -1,5 +1,5 @@
-// POST /webhooks/ses: Amazon SNS delivers SES bounces, complaints and
-// deliveries here (SPEC §6, shared/reference/sns.md §8). No API key: the SNS
+// POST /webhooks/ses: Amazon SNS delivers SES feedback here, every event type
+// stored as events (SPEC §6, shared/reference/sns.md §8). No API key: the SNS
 // signature and the topic allowlist authenticate the message (sns/verify).
 //
 // The answer comes quickly: verification (certificates are cached) plus one

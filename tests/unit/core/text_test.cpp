@@ -69,3 +69,15 @@ TEST_CASE("join puts the separator between items", "[core][text]") {
   CHECK(text::join({"GET"}, ", ") == "GET");
   CHECK(text::join({"GET", "", "POST"}, ", ") == "GET, , POST");
 }
+
+TEST_CASE("truncate_utf8 cuts at a byte bound without splitting a character", "[core]") {
+  using mailer::text::truncate_utf8;
+  CHECK(truncate_utf8("short", 10) == "short");
+  CHECK(truncate_utf8("abcdef", 3) == "abc");
+  CHECK(truncate_utf8("", 0).empty());
+  // "é" is 2 bytes and "€" 3: a cut inside either drops it whole.
+  CHECK(truncate_utf8("a\xC3\xA9", 2) == "a");
+  CHECK(truncate_utf8("a\xE2\x82\xAC" "b", 3) == "a");
+  CHECK(truncate_utf8("a\xE2\x82\xAC" "b", 4) == "a\xE2\x82\xAC");
+  CHECK(mailer::text::utf8_length(truncate_utf8("\xE2\x82\xAC\xE2\x82\xAC", 5)) == std::optional<std::size_t>(1));
+}

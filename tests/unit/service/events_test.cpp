@@ -52,3 +52,22 @@ TEST_CASE("EventService::list pages and rejects bad filters", "[service]") {
   auto inverted = events.list({.since = "2026-01-02T00:00:00Z", .until = "2026-01-01T00:00:00Z"});
   CHECK(fields_of(inverted.error()) == std::vector<std::string>{"until"});
 }
+
+TEST_CASE("EventService::list filters on every stored type and names them all when refusing", "[service]") {
+  mailer::test::TestDb t;
+  for (auto type : mailer::store::event_types()) add(t, std::string(type), "a@example.com", 1);
+  EventService events(t.db());
+  for (auto type : mailer::store::event_types()) {
+    INFO(type);
+    auto found = events.list({.type = std::string(type)});
+    REQUIRE(found);
+    REQUIRE(found->data.size() == 1);
+    CHECK(found->data[0].type == type);
+  }
+  auto bad = events.list({.type = "open"});
+  REQUIRE_FALSE(bad);
+  REQUIRE(bad.error().fields.size() == 1);
+  CHECK_THAT(bad.error().fields[0].message,
+             Catch::Contains("UNSUBSCRIBE, SEND, REJECT, OPEN, CLICK, DELIVERY_DELAY, RENDERING_FAILURE, "
+                             "SUBSCRIPTION, OTHER"));
+}

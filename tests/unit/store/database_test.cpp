@@ -128,6 +128,54 @@ TEST_CASE("migrate rolls back a failing migration", "[store]") {
   CHECK(read->current_version == 0);
 }
 
+TEST_CASE("migration 0004 keeps every event and accepts the new types", "[store]") {
+  mailer::test::TempDir dir;
+  auto db = open_ok(dir / "a.db");
+  // A database as version 3 left it, with events written through its triggers.
+  db->sql().exec("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+                 "applied_at_ms INTEGER NOT NULL)");
+  for (const auto& file : store::schema_files()) {
+    int version = store::schema_version_of(file.name);
+    if (version > 3) continue;
+    db->sql().exec(std::string(file.sql));
+    db->sql().exec("INSERT INTO schema_migrations VALUES (" + std::to_string(version) + ", '" + std::string(file.name) + "', 1)");
+  }
+  db->sql().exec("INSERT INTO events(id, type, batch_id, message_id, email, detail_json, occurred_at_ms) VALUES "
+                 "(7, 'SENT', 'bat_1', 'msg_1', 'ana@example.com', '{}', 3600000), "
+                 "(9, 'BOUNCE', 'bat_1', 'msg_1', 'ana@example.com', '{\"bounce_type\":\"Permanent\"}', 3600001), "
+                 "(12, 'UNSUBSCRIBE', NULL, NULL, 'bo@example.com', '{}', 7200000)");
+  auto dump = [&db](const std::string& sql) {
+    std::vector<std::string> rows;
+    SQLite::Statement q(db->sql(), sql);
+    while (q.executeStep()) {
+      std::string row;
+      for (int i = 0; i < q.getColumnCount(); ++i) row += (i ? "|" : "") + q.getColumn(i).getString();
+      rows.push_back(row);
+    }
+    return rows;
+  };
+  const auto events_before = dump("SELECT * FROM events ORDER BY id");
+  const auto counts_before = dump("SELECT * FROM batch_counts ORDER BY key");
+  REQUIRE(events_before.size() == 3);
+
+  auto status = store::migrate(*db);
+  REQUIRE(status);
+  CHECK(status->applied_now == std::vector<std::string>{"0004_event_types.sql"});
+  CHECK(dump("SELECT * FROM events ORDER BY id") == events_before);
+  CHECK(dump("SELECT * FROM batch_counts ORDER BY key") == counts_before);  // the copy counted nothing twice
+  CHECK(dump("SELECT name FROM sqlite_master WHERE tbl_name = 'events' AND type IN ('index', 'trigger') "
+             "ORDER BY name") == std::vector<std::string>{"events_by_batch", "events_by_email", "events_by_message",
+                                                          "events_by_type", "events_count_insert",
+                                                          "events_hourly_insert"});
+  // The new types are accepted, and the triggers count them as before.
+  db->sql().exec("INSERT INTO events(type, batch_id, email, occurred_at_ms) VALUES ('CLICK', 'bat_1', 'ana@example.com', 3600002)");
+  CHECK(dump("SELECT n FROM batch_counts WHERE key = 'event:CLICK'") == std::vector<std::string>{"1"});
+  CHECK(dump("SELECT n FROM event_counts_hourly WHERE hour_ms = 3600000 AND type = 'CLICK'") ==
+        std::vector<std::string>{"1"});
+  CHECK(dump("SELECT max(id) FROM events") == std::vector<std::string>{"13"});
+  CHECK_THROWS(db->sql().exec("INSERT INTO events(type, email, occurred_at_ms) VALUES ('NOPE', 'a@example.com', 1)"));
+}
+
 TEST_CASE("schema_version_of reads the leading number", "[store]") {
   CHECK(store::schema_version_of("0001_init.sql") == 1);
   CHECK(store::schema_version_of("0042_x.sql") == 42);

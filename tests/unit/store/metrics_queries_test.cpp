@@ -4,6 +4,7 @@
 
 #include <SQLiteCpp/SQLiteCpp.h>
 
+#include "mailer/store/events.hpp"
 #include "support/message_rows.hpp"
 #include "support/test_db.hpp"
 
