@@ -45,6 +45,11 @@ void print_json(const std::string& config_path, const LoadedConfig& loaded, std:
   report["valid"] = true;
   report["config_file"] = config_path.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(config_path);
   report["entries"] = std::move(entries);
+  nlohmann::ordered_json warnings = nlohmann::ordered_json::array();
+  for (const auto& warning : config_warnings(loaded.config)) {
+    warnings.push_back({{"key", warning.field}, {"message", warning.message}});
+  }
+  report["warnings"] = std::move(warnings);
   out << report.dump(2) << "\n";
 }
 
@@ -83,6 +88,10 @@ int report(const std::string& config_path, const Result<LoadedConfig>& loaded, b
     print_json(config_path, *loaded, out);
   } else {
     print_table(*loaded, out);
+    // Warnings leave the exit code alone: the configuration works.
+    for (const auto& warning : config_warnings(loaded->config)) {
+      err << "warning: " << warning.field << ": " << warning.message << "\n";
+    }
   }
   return 0;
 }

@@ -15,7 +15,9 @@ namespace mailer::cli {
 /// environment. Valid: prints one line per key to `out` ("key  value  source",
 /// source "default", "file" or "env NAME"; secrets "********", empty "(unset)"),
 /// or with `json` an object {"valid":true,"config_file":...,"entries":[{"key",
-/// "value","source","env"}]}, and returns 0. Invalid: prints every problem to
+/// "value","source","env"}],"warnings":[{"key","message"}]}, and returns 0.
+/// Warnings (config_warnings) go to `err` as "warning: key: message" lines
+/// in the table form; they never change the exit code. Invalid: prints every problem to
 /// `err` (and with `json` {"valid":false,"errors":[{"key","message"}]} to `out`)
 /// and returns k_config_exit_code (78).
 int run_config_check(const std::string& config_path, bool json, std::ostream& out, std::ostream& err);

@@ -209,6 +209,7 @@ int run(const Config& config) {
   deps.readiness.workers_alive = [&engine] { return engine.stats().alive; };
   deps.readiness.sending_hold = [&engine] { return engine_problem(engine.stats().hold_reason); };
   deps.readiness.storage_problem = [&engine] { return engine_problem(engine.stats().storage_problem); };
+  deps.readiness.ses_account = [&engine] { return engine_problem(engine.stats().account_problem); };
   deps.readiness.ses_credentials = [credentials]() -> Status {
     auto resolved = credentials->get();
     if (!resolved) return std::move(resolved).error();
@@ -236,6 +237,9 @@ int main(int argc, char** argv) {
     auto config = load(args->config_path);
     if (!config) return k_config_exit_code;
     configure_logging(*config);
+    for (const auto& warning : config_warnings(*config)) {
+      log::warn("configuration warning", {{"key", warning.field}, {"detail", warning.message}});
+    }
     auto signals = handled_signals();
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);  // before any thread exists
     std::signal(SIGPIPE, SIG_IGN);

@@ -508,6 +508,19 @@ void print_config_errors(const Error& error, std::ostream& out) {
   for (const auto& field : error.fields) out << "  " << field.field << ": " << field.message << "\n";
 }
 
+std::vector<FieldError> config_warnings(const Config& config) {
+  std::vector<FieldError> warnings;
+  const bool https = text::ascii_lower(config.server.public_url.substr(0, 8)) == "https://";
+  if (!https && !config.unsubscribe.secret.empty()) {
+    warnings.push_back({"server.public_url",
+                        config.server.public_url +
+                            ": not https, yet bulk mail carries List-Unsubscribe-Post; RFC 8058 section 3.1 "
+                            "requires an https List-Unsubscribe URI, so mailbox providers may ignore "
+                            "one-click unsubscribe"});
+  }
+  return warnings;
+}
+
 void configure_logging(const Config& config) {
   log::Level level = log::Level::info;
   if (!log::parse_level(config.log.level, level)) level = log::Level::info;

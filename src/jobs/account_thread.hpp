@@ -8,14 +8,18 @@
 // A thread of its own because a GetAccount to an unreachable SES can take the
 // whole HTTP timeout, which must not stall the reaper (the liveness signal).
 // May touch: SendRate's ceiling (only under ses.max_send_rate "auto"),
-// DailyQuota::refresh, SendingHold::on_probe, HandOff::wake. No database.
-// Guarantees: a step that throws is logged and retried 5 s later.
+// DailyQuota::refresh, SendingHold::on_probe, HandOff::wake, AccountHealth
+// (every GetAccount answer, probes included). No database.
+// Guarantees: a step that throws is logged, counted as a failed GetAccount
+// and retried 5 s later. A failing GetAccount is logged on its first failure,
+// at most once a minute while it goes on, and once on recovery.
 
 #include <chrono>
 #include <memory>
 #include <stop_token>
 #include <thread>
 
+#include "jobs/account_health.hpp"
 #include "jobs/hand_off.hpp"
 #include "jobs/sending_hold.hpp"
 #include "mailer/core/config.hpp"
@@ -26,12 +30,21 @@ namespace mailer::jobs {
 
 class AccountThread {
  public:
+  /// The state the thread writes and others read.
+  struct Shared {
+    SendRate& rate;
+    DailyQuota& quota;
+    SendingHold& hold;
+    HandOff& hand_off;
+    AccountHealth& health;
+  };
+
   /// Every reference must outlive the thread; `config` is read for
-  /// ses.max_send_rate only.
-  AccountThread(const Config& config, std::unique_ptr<Sender> sender, std::chrono::seconds refresh,
-                SendRate& rate, DailyQuota& quota, SendingHold& hold, HandOff& hand_off)
-      : m_config(config), m_sender(std::move(sender)), m_refresh(refresh), m_rate(rate), m_quota(quota),
-        m_hold(hold), m_hand_off(hand_off) {}
+  /// ses.max_send_rate only; `clock` stamps AccountHealth's times.
+  AccountThread(const Config& config, const Clock& clock, std::unique_ptr<Sender> sender,
+                std::chrono::seconds refresh, Shared shared)
+      : m_config(config), m_clock(clock), m_sender(std::move(sender)), m_refresh(refresh), m_rate(shared.rate),
+        m_quota(shared.quota), m_hold(shared.hold), m_hand_off(shared.hand_off), m_health(shared.health) {}
 
   void start();
   void stop();
@@ -40,14 +53,17 @@ class AccountThread {
   void loop(std::stop_token stop);
   void step(SteadyClock::time_point& next_refresh);
   Status refresh_account();
+  void record_failure(std::string_view detail);
 
   const Config& m_config;
+  const Clock& m_clock;
   std::unique_ptr<Sender> m_sender;
   const std::chrono::seconds m_refresh;
   SendRate& m_rate;
   DailyQuota& m_quota;
   SendingHold& m_hold;
   HandOff& m_hand_off;
+  AccountHealth& m_health;
   std::jthread m_thread;
 };
 

@@ -2,6 +2,7 @@
 
 #include <atomic>
 
+#include "jobs/account_health.hpp"
 #include "jobs/account_thread.hpp"
 #include "jobs/dispatcher.hpp"
 #include "jobs/engine_support.hpp"
@@ -25,6 +26,7 @@
 //   worker_pool.cpp    compose, quota, rate, send, retry decision
 //   reaper.cpp         expired leases, scheduled, send_before, batch statuses
 //   account_thread.cpp GetAccount: send rate, daily quota, hold probes
+//   account_health.cpp whether GetAccount answers, for /ready and /metrics
 //   sending_hold.cpp   the circuit breaker as the threads read it
 //   storage_health.cpp whether the database can be written, for /ready
 //
@@ -72,7 +74,8 @@ struct Engine::Impl {
         clock(clk),
         make_sender(std::move(factory)),
         rate(cfg.ses.max_send_rate.value_or(k_initial_auto_rate), clk),
-        hold(clk) {}
+        hold(clk),
+        account_health(cfg.ses.max_send_rate, k_initial_auto_rate) {}
 
   Status open();
   Status requeue_orphans();
@@ -86,6 +89,7 @@ struct Engine::Impl {
   SendRate rate;
   DailyQuota quota;
   SendingHold hold;
+  AccountHealth account_health;
   HandOff hand_off;
   StorageHealth storage;
   std::unique_ptr<store::Database> dispatcher_db;
@@ -117,8 +121,8 @@ Status Engine::Impl::open() {
   if (auto opened = workers->open(db_path, make_sender); !opened) return opened;
   auto account_sender = make_sender();
   if (!account_sender) return make_error(ErrorCode::internal, "the sender factory made no sender");
-  account = std::make_unique<AccountThread>(config, std::move(account_sender), k_account_refresh, rate, quota,
-                                            hold, hand_off);
+  account = std::make_unique<AccountThread>(config, clock, std::move(account_sender), k_account_refresh,
+                                            AccountThread::Shared{rate, quota, hold, hand_off, account_health});
   dispatcher = std::make_unique<Dispatcher>(*dispatcher_db, config, clock,
                                             Dispatcher::Timing{k_poll_interval, k_group_commit_wait}, quota, hold,
                                             hand_off, storage);
@@ -207,6 +211,9 @@ EngineStats Engine::stats() const {
   s.hold_reason = impl.hold.reason();
   s.sending_on_hold = !s.hold_reason.empty();
   s.storage_problem = impl.storage.problem();
+  s.account_problem = impl.account_health.degraded_reason();
+  s.account_last_success_seconds = impl.account_health.last_success_seconds();
+  s.account_failures = impl.account_health.snapshot().consecutive_failures;
   if (impl.dispatcher) {
     const auto& counts = impl.dispatcher->counts();
     s.sent = counts.sent;

@@ -171,6 +171,14 @@ Result<LoadedConfig> load_config(const std::string& toml_path, const EnvLookup& 
 /// then one "  key: value: reason" line per problem. Mains then exit k_config_exit_code.
 void print_config_errors(const Error& error, std::ostream& out);
 
+/// Settings that work but should change, as {key, message}, for mailerd's
+/// start-up log and `mailerctl config check`; none is an error. Today: a
+/// server.public_url that is not https while bulk mail can go out
+/// (unsubscribe.secret set), because bulk mail then carries
+/// List-Unsubscribe-Post, and RFC 8058 section 3.1 requires its
+/// List-Unsubscribe URI to be https.
+std::vector<FieldError> config_warnings(const Config& config);
+
 /// Sets the log threshold and format from `config.log` (already validated).
 void configure_logging(const Config& config);
 

@@ -24,6 +24,8 @@ namespace mailer::http {
 class DbPool;
 
 /// Checks /ready runs besides the database. Empty functions are skipped.
+/// All but `ses_account` are problems (503); `ses_account` only degrades
+/// (200 with status "degraded"): mail still goes out.
 struct ReadinessHooks {
   std::function<bool()> workers_alive;      // false: "workers not running"
   std::function<Status()> ses_credentials;  // error: "SES credentials: <detail>"
@@ -34,6 +36,10 @@ struct ReadinessHooks {
   /// reported as is; nullopt when it writes. While set, /ready skips its own
   /// write-lock check, which would wait out the busy timeout.
   std::function<std::optional<std::string>()> storage_problem;
+  /// SES GetAccount failing for a while ("SES GetAccount failing (N times
+  /// since ...): ...; sending at R msg/s (why)"), reported as is; nullopt
+  /// while it answers. Also the mailer_ready_degraded gauge.
+  std::function<std::optional<std::string>()> ses_account;
 };
 
 struct Deps {

@@ -49,6 +49,12 @@ struct EngineStats {
   bool sending_on_hold = false;  // the CircuitBreaker holds sending: SES down or refusing us
   std::string hold_reason;     // while on hold: "ses_unavailable: <SES's words>" (or ses_credentials)
   std::string storage_problem; // while the engine cannot write: "database not writable: <detail>[ (N outcomes held in memory)]"
+  /// From the 3rd failed SES GetAccount in a row until the next success:
+  /// "SES GetAccount failing (N times since <RFC 3339>): <detail>; sending at
+  /// <rate> msg/s (<why>)". Sending goes on: /ready reports it as degraded.
+  std::string account_problem;
+  double account_last_success_seconds = 0;  // Unix time of the last GetAccount answer; 0 before any
+  int account_failures = 0;                 // GetAccount calls failed in a row (probes included)
   std::uint64_t sent = 0;      // outcomes applied since start, by kind
   std::uint64_t retried = 0;
   std::uint64_t dead_lettered = 0;

@@ -64,9 +64,20 @@ std::vector<std::string> readiness_problems(Deps& deps) {
   return reasons;
 }
 
+// Degraded is still ready: mail goes out, so a load balancer keeps the
+// instance, while monitoring can alert on the body.
+std::vector<std::string> readiness_degradations(Deps& deps) {
+  std::vector<std::string> reasons;
+  if (auto account = hook_problem(deps.readiness.ses_account)) reasons.push_back(*account);
+  return reasons;
+}
+
 void get_ready(const httplib::Request&, httplib::Response& res, Context& context) {
   auto reasons = readiness_problems(context.deps);
-  if (reasons.empty()) return write_json(res, 200, {{"status", "ready"}});
+  auto degradations = readiness_degradations(context.deps);
+  if (reasons.empty() && degradations.empty()) return write_json(res, 200, {{"status", "ready"}});
+  if (reasons.empty()) return write_json(res, 200, {{"status", "degraded"}, {"reasons", degradations}});
+  reasons.insert(reasons.end(), degradations.begin(), degradations.end());
   auto problem = problem_for_status(503, "not ready: " + reasons.front());
   problem.body["type"] = std::string(k_problem_type_base) + "not_ready";
   problem.body["title"] = "Not ready";

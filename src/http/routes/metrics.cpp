@@ -45,6 +45,18 @@ void add_engine_gauges(metrics::Registry& scrape, const jobs::Engine* engine) {
   scrape.gauge("mailer_workers", "Sending threads (worker.concurrency); 0 when the engine is not running.")
       .set(engine ? stats.workers : 0);
   scrape.gauge("mailer_engine_alive", "1 while the job engine runs and its reaper ticks.").set(stats.alive ? 1 : 0);
+  scrape.gauge("mailer_ses_account_last_success_timestamp_seconds",
+               "Unix time of the last SES GetAccount answer; 0 before any.")
+      .set(stats.account_last_success_seconds);
+  scrape.gauge("mailer_ses_account_consecutive_failures", "SES GetAccount calls failed in a row.")
+      .set(stats.account_failures);
+}
+
+// The same hook /ready reports "degraded" from (health.cpp).
+void add_readiness_gauges(metrics::Registry& scrape, const ReadinessHooks& readiness) {
+  const bool degraded = readiness.ses_account && readiness.ses_account().has_value();
+  scrape.gauge("mailer_ready_degraded", "1 while /ready answers \"degraded\": working, with reasons to look at.")
+      .set(degraded ? 1 : 0);
 }
 
 void get_metrics(const httplib::Request& req, httplib::Response& res, Context& context) {
@@ -59,6 +71,7 @@ void get_metrics(const httplib::Request& req, httplib::Response& res, Context& c
     return write_problem(res, added.error());
   }
   add_engine_gauges(scrape, context.deps.engine);
+  add_readiness_gauges(scrape, context.deps.readiness);
   res.status = 200;
   res.set_content(metrics::global().render() + scrape.render(), metrics::k_content_type);
 }

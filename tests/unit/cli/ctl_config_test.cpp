@@ -163,3 +163,31 @@ TEST_CASE("config check refuses an ses.endpoint mailerd would refuse", "[cli][co
   auto run = check("", false, {{"MAILER_SES_ENDPOINT", "http://h:99999"}});
   CHECK(run.err.find("ses.endpoint: http://h:99999: port 99999 is out of range 1-65535") != std::string::npos);
 }
+
+TEST_CASE("config check warns about a non-https public_url when bulk mail can go out", "[cli][config]") {
+  const Env http_bulk = {{"MAILER_SERVER_PUBLIC_URL", "http://mail.example.com"},
+                         {"MAILER_UNSUBSCRIBE_SECRET", "0123456789abcdef-unsub"}};
+  SECTION("table: a warning on stderr, exit 0") {
+    auto run = check("", false, http_bulk);
+    CHECK(run.exit_code == 0);
+    CHECK(run.err.find("warning: server.public_url: http://mail.example.com: not https") != std::string::npos);
+    CHECK(run.err.find("RFC 8058 section 3.1") != std::string::npos);
+  }
+  SECTION("json: in the warnings list, still valid") {
+    auto run = check("", true, http_bulk);
+    CHECK(run.exit_code == 0);
+    auto report = nlohmann::json::parse(run.out);
+    CHECK(report["valid"] == true);
+    REQUIRE(report["warnings"].size() == 1);
+    CHECK(report["warnings"][0]["key"] == "server.public_url");
+  }
+  SECTION("https: no warning") {
+    auto run = check("", true, {{"MAILER_SERVER_PUBLIC_URL", "HTTPS://mail.example.com"},
+                                {"MAILER_UNSUBSCRIBE_SECRET", "0123456789abcdef-unsub"}});
+    CHECK(nlohmann::json::parse(run.out)["warnings"].empty());
+  }
+  SECTION("no unsubscribe secret: no bulk mail, no warning") {
+    auto run = check("", false, {{"MAILER_SERVER_PUBLIC_URL", "http://mail.example.com"}});
+    CHECK(run.err.empty());
+  }
+}
