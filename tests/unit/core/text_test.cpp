@@ -69,3 +69,16 @@ TEST_CASE("join puts the separator between items", "[core][text]") {
   CHECK(text::join({"GET"}, ", ") == "GET");
   CHECK(text::join({"GET", "", "POST"}, ", ") == "GET, , POST");
 }
+
+TEST_CASE("shorten and quote_outside keep short text whole and cut long text on a character", "[core][text]") {
+  CHECK(text::shorten("msg_1") == "msg_1");
+  CHECK(text::shorten(std::string(65, 'x')) == std::string(64, 'x') + "\xe2\x80\xa6");
+  CHECK(text::quote_outside("Notif") == "'Notif'");
+  CHECK(text::quote_outside("") == "''");
+  CHECK(text::quote_outside(std::string(64, 'x')) == "'" + std::string(64, 'x') + "'");
+  CHECK(text::quote_outside(std::string(400 * 1024, 'x')) == "'" + std::string(64, 'x') + "\xe2\x80\xa6'");
+  // Three 2-byte characters cut after two: never half an "ä".
+  CHECK(text::quote_outside("\xc3\xa4\xc3\xa4\xc3\xa4", 2) == "'\xc3\xa4\xc3\xa4\xe2\x80\xa6'");
+  // A stray byte counts as one character, so the cut still moves forward.
+  CHECK(text::quote_outside("\xff\xfe\xfd", 2) == "'\xff\xfe\xe2\x80\xa6'");
+}
