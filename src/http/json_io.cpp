@@ -6,6 +6,7 @@
 
 #include "mailer/core/clock.hpp"
 #include "mailer/core/json.hpp"
+#include "mailer/core/text.hpp"
 #include "mailer/http/response.hpp"
 
 namespace mailer::http::json_io {
@@ -170,6 +171,17 @@ void read_recipients(json& recipients, std::vector<service::RecipientInput>& out
 }
 
 }  // namespace
+
+Status check_single_values(const QueryParams& params) {
+  FieldErrors errors;
+  for (auto it = params.begin(); it != params.end(); it = params.upper_bound(it->first)) {
+    if (params.count(it->first) > 1) errors.push_back({it->first, "given more than once"});
+  }
+  if (errors.empty()) return {};
+  auto detail = errors.size() == 1 ? "query parameter " + text::quote_outside(errors[0].field) + " is given more than once"
+                                   : std::string("query parameters are given more than once");
+  return invalid(std::move(detail), std::move(errors));
+}
 
 std::optional<std::string> query_value(const QueryParams& params, const std::string& name) {
   auto it = params.find(name);

@@ -76,6 +76,18 @@ TEST_CASE("admin dlq: list, retry, purge", "[integration][api][admin]") {
     auto by_time = client->Delete("/v1/admin/dlq?older_than=2097-01-01T00:00:00Z", with_key(admin.key));
     CHECK(body_of(by_time)["purged"] == 1);
   }
+  SECTION("a repeated parameter is refused, never read as one of its values") {
+    for (std::string query : {"all=true&all=false", "all=false&all=true", "older_than=30d&older_than=1d"}) {
+      INFO(query);
+      auto problem = require_problem(client->Delete(("/v1/admin/dlq?" + query).c_str(), with_key(admin.key)), 400,
+                                     "invalid_input");
+      REQUIRE(problem["errors"].size() == 1);
+      CHECK(problem["errors"][0]["message"] == "given more than once");
+    }
+    CHECK(body_of(get(*client, "/v1/admin/dlq", admin.key))["data"].size() == 2);
+    CHECK(has_field(require_problem(get(*client, "/v1/admin/dlq?limit=1&limit=1", admin.key), 400, "invalid_input"),
+                    "limit"));
+  }
   SECTION("retry names why an id was not retried, as mailerctl does") {
     auto problem = require_problem(client->Post("/v1/admin/dlq/msg_doesnotexist/retry", with_key(admin.key), "",
                                                 "application/json"),

@@ -35,7 +35,15 @@ namespace mailer::http::json_io {
 /// A request's query parameters (the same type as httplib::Params).
 using QueryParams = std::multimap<std::string, std::string>;
 
-/// The first value of `name`, or nullopt when absent.
+/// The API's rule for repeated query parameters: a name given more than once
+/// (`?all=true&all=false`) is refused, never read as one of its values. The
+/// server checks it before any route runs, so routes read one value each.
+/// Errors: invalid_input with one FieldError {name, "given more than once"}
+/// per repeated name.
+Status check_single_values(const QueryParams& params);
+
+/// The value of `name`, or nullopt when absent. Only the first of repeated
+/// values: check_single_values has refused such a query before a route runs.
 std::optional<std::string> query_value(const QueryParams& params, const std::string& name);
 
 /// `limit`, `cursor` and `offset` from the query. Errors: invalid_input with

@@ -108,6 +108,20 @@ TEST_CASE("json_io::parse_older_than takes an age or a time", "[http][json_io]")
   CHECK_FALSE(json_io::parse_older_than(std::nullopt, now));
 }
 
+TEST_CASE("json_io::check_single_values refuses a query parameter given more than once", "[http][json_io]") {
+  CHECK(json_io::check_single_values({}));
+  CHECK(json_io::check_single_values({{"all", "true"}, {"limit", "5"}}));
+  auto twice = json_io::check_single_values({{"all", "true"}, {"all", "false"}, {"limit", "5"}});
+  REQUIRE_FALSE(twice);
+  CHECK(twice.error().code == ErrorCode::invalid_input);
+  CHECK(twice.error().fields == std::vector<FieldError>{{"all", "given more than once"}});
+  CHECK(twice.error().detail == "query parameter 'all' is given more than once");
+  auto both = json_io::check_single_values({{"a", "1"}, {"a", "1"}, {"b", ""}, {"b", ""}, {"b", ""}});
+  REQUIRE_FALSE(both);
+  CHECK(both.error().fields ==
+        std::vector<FieldError>{{"a", "given more than once"}, {"b", "given more than once"}});
+}
+
 TEST_CASE("json_io::parse_template_input and parse_message_request", "[http][json_io]") {
   auto t = json_io::parse_template_input(R"({"name": "n", "subject": "s", "html": null, "text": "t"})");
   REQUIRE(t);
