@@ -76,11 +76,15 @@ void purge_dlq(CtlContext& ctx, const std::string& older_than, bool all) {
   SystemClock clock;
   service::DlqPurgeScope scope{.all = all};
   if (!older_than.empty()) {
-    auto age_ms = parse_age_ms(older_than);  // the syntax of the API's older_than
-    if (!age_ms)
-      return ctx.fail(make_error(ErrorCode::invalid_input,
-                                 fmt::format("--older-than {}: expected an age such as {}", older_than, k_age_examples)),
+    // The syntax of the API's older_than; an age is never negative, so the
+    // cut-off is never after now.
+    auto age_ms = read_age_ms(older_than);
+    if (!age_ms) {
+      auto why = age_ms.error().code == ErrorCode::too_large ? age_ms.error().detail
+                                                              : fmt::format("expected an age such as {}", k_age_examples);
+      return ctx.fail(make_error(ErrorCode::invalid_input, fmt::format("--older-than {}: {}", older_than, why)),
                       k_exit_usage);
+    }
     scope.failed_before_ms = to_ms(clock.now()) - *age_ms;
   }
   auto db = open_database(ctx, AutoMigrate::if_configured);

@@ -340,10 +340,15 @@ Result<std::int64_t> parse_older_than(const std::optional<std::string>& value, s
   const std::string expected = std::string("an age such as ") + k_age_examples + ", or an RFC 3339 time";
   if (!value || value->empty()) return fail("required: " + expected);
   std::int64_t at_ms = 0;
-  if (parse_rfc3339(*value, at_ms)) return at_ms;
-  auto age_ms = parse_age_ms(*value);
-  if (!age_ms) return fail("must be " + expected);
-  return now_ms - *age_ms;
+  if (!parse_rfc3339(*value, at_ms)) {
+    auto age_ms = read_age_ms(*value);
+    if (!age_ms && age_ms.error().code == ErrorCode::too_large) return fail(age_ms.error().detail);
+    if (!age_ms) return fail("must be " + expected);
+    at_ms = now_ms - *age_ms;
+  }
+  // A cut-off after now takes every failed message: what all=true is for.
+  if (at_ms > now_ms) return fail("must not be in the future; give all=true to purge every failed message");
+  return at_ms;
 }
 
 // ---- writing ----------------------------------------------------------

@@ -73,8 +73,23 @@ TEST_CASE("admin dlq: list, retry, purge", "[integration][api][admin]") {
     auto left = body_of(get(*client, "/v1/admin/dlq", admin.key))["data"];
     REQUIRE(left.size() == 1);
     CHECK(left[0]["id"] == new_id);
-    auto by_time = client->Delete("/v1/admin/dlq?older_than=2097-01-01T00:00:00Z", with_key(admin.key));
+    // A cut-off after now would take every entry, as all=true does: refused.
+    auto future = require_problem(client->Delete("/v1/admin/dlq?older_than=2097-01-01T00:00:00Z", with_key(admin.key)),
+                                  400, "invalid_input");
+    CHECK(has_field(future, "older_than"));
+    CHECK(body_of(get(*client, "/v1/admin/dlq", admin.key))["data"].size() == 1);
+  }
+  SECTION("purge by time takes what failed before it") {
+    auto by_time = client->Delete("/v1/admin/dlq?older_than=2000-01-01T00:00:00Z", with_key(admin.key));
     CHECK(body_of(by_time)["purged"] == 1);
+    CHECK(body_of(by_time)["older_than"] == "2000-01-01T00:00:00.000Z");
+  }
+  SECTION("purge names the largest age") {
+    auto problem = require_problem(client->Delete("/v1/admin/dlq?older_than=36501d", with_key(admin.key)), 400,
+                                   "invalid_input");
+    REQUIRE(problem["errors"].size() == 1);
+    CHECK(problem["errors"][0]["field"] == "older_than");
+    CHECK(problem["errors"][0]["message"] == "must be at most 36500d (100 years)");
   }
   SECTION("a repeated parameter is refused, never read as one of its values") {
     for (std::string query : {"all=true&all=false", "all=false&all=true", "older_than=30d&older_than=1d"}) {

@@ -147,6 +147,11 @@ TEST_CASE("mailerctl dlq exits 2 on bad usage", "[mailerctl]") {
       CHECK_THAT(result.errors, Catch::Contains("expected an age such as 30d, 12h, 15m, 90s or 1h30m"));
     }
   }
+  SECTION("too large an age names the largest") {
+    auto result = ctl.run({"dlq", "purge", "--older-than", "36501d"});
+    CHECK(result.exit_code == 2);
+    CHECK_THAT(result.errors, Catch::Contains("must be at most 36500d (100 years)"));
+  }
   SECTION("limit out of range") { CHECK(ctl.run({"dlq", "list", "--limit", "0"}).exit_code == 2); }
   SECTION("bad cursor") { CHECK(ctl.run({"dlq", "list", "--cursor", "garbage"}).exit_code == 2); }
   SECTION("no subcommand") { CHECK(ctl.run({"dlq"}).exit_code == 2); }

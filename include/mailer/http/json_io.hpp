@@ -83,8 +83,9 @@ Result<service::EventQuery> parse_event_query(const QueryParams& params);
 /// `older_than` of DELETE /v1/admin/dlq as a cut-off time in ms: an age
 /// ("30d", "12h", "15m", "90s", "1h30m": see parse_age_ms in core/clock.hpp,
 /// also read by `mailerctl dlq purge --older-than`) before `now_ms`, or an
-/// RFC 3339 time. Errors: invalid_input with field "older_than" (missing
-/// or malformed).
+/// RFC 3339 time, not after `now_ms` (a later cut-off would purge every
+/// failed message without all=true). Errors: invalid_input with field
+/// "older_than": missing, malformed, in the future, or an age over 36500d.
 Result<std::int64_t> parse_older_than(const std::optional<std::string>& value, std::int64_t now_ms);
 
 // ---- writing ----------------------------------------------------------

@@ -108,6 +108,21 @@ TEST_CASE("json_io::parse_older_than takes an age or a time", "[http][json_io]")
   CHECK_FALSE(json_io::parse_older_than(std::nullopt, now));
 }
 
+TEST_CASE("json_io::parse_older_than refuses a cut-off after now and names the largest age", "[http][json_io]") {
+  const std::int64_t now = 10LL * 86'400'000;
+  CHECK(*json_io::parse_older_than("0s", now) == now);
+  CHECK(*json_io::parse_older_than("1970-01-11T00:00:00Z", now) == now);
+  auto future = json_io::parse_older_than("1970-01-11T00:00:01Z", now);
+  REQUIRE_FALSE(future);
+  REQUIRE(future.error().fields.size() == 1);
+  CHECK(future.error().fields[0].field == "older_than");
+  CHECK_THAT(future.error().fields[0].message, Catch::Contains("must not be in the future"));
+  auto too_old = json_io::parse_older_than("36501d", now);
+  REQUIRE_FALSE(too_old);
+  REQUIRE(too_old.error().fields.size() == 1);
+  CHECK(too_old.error().fields[0] == FieldError{"older_than", "must be at most 36500d (100 years)"});
+}
+
 TEST_CASE("json_io::check_single_values refuses a query parameter given more than once", "[http][json_io]") {
   CHECK(json_io::check_single_values({}));
   CHECK(json_io::check_single_values({{"all", "true"}, {"limit", "5"}}));
