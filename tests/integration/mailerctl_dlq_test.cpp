@@ -107,6 +107,16 @@ TEST_CASE("mailerctl dlq retry requeues the given messages", "[mailerctl]") {
   }
 }
 
+TEST_CASE("mailerctl dlq retry counts an id given twice once", "[mailerctl]") {
+  DlqFixture f;
+  auto result = f.ctl.json({"dlq", "retry", f.recent_id, f.recent_id});
+  CHECK(result["retried"] == 1);
+  CHECK(result["skipped"].empty());
+  auto table = f.ctl.run({"dlq", "retry", f.old_id, f.old_id});
+  CHECK(table.exit_code == 0);
+  CHECK_THAT(table.output, Catch::Contains("Requeued 1 message(s)."));
+}
+
 TEST_CASE("mailerctl dlq purge deletes failures older than the duration", "[mailerctl]") {
   DlqFixture f;
   SECTION("--older-than 7d keeps the recent one") {
