@@ -71,7 +71,7 @@ std::string format_time(std::optional<std::int64_t> ms) {
   return ms ? format_rfc3339(*ms) : std::string("-");
 }
 
-void print_json(const nlohmann::json& value) { std::cout << value.dump(2) << "\n"; }
+void print_json(const nlohmann::json& value) { std::cout << dump_json(value, 2) << "\n"; }
 
 nlohmann::json stored_json(const std::string& text) {
   auto parsed = parse_json(text, "stored JSON", {.max_bytes = k_size_checked_elsewhere});

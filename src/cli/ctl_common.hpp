@@ -75,7 +75,8 @@ std::unique_ptr<store::Database> open_database(CtlContext& ctx, AutoMigrate auto
 
 /// "2026-12-01T09:00:00.000Z", or "-" when absent.
 std::string format_time(std::optional<std::int64_t> ms);
-/// Writes `value` to stdout, indented, with a final newline.
+/// Writes `value` to stdout, indented, with a final newline; invalid UTF-8
+/// (an address or detail stored from outside) prints as U+FFFD (dump_json).
 void print_json(const nlohmann::json& value);
 /// A JSON column mailerd stored (tags_json, detail_json...) for printing:
 /// parsed by parse_json (at most 64 levels), null when it does not parse.

@@ -10,6 +10,7 @@
 
 #include "mailer/aws/credentials.hpp"
 #include "mailer/aws/ses_client.hpp"
+#include "mailer/core/json.hpp"
 
 namespace mailer::cli {
 namespace {
@@ -45,7 +46,7 @@ void print_json(const std::string& config_path, const LoadedConfig& loaded, std:
   report["valid"] = true;
   report["config_file"] = config_path.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(config_path);
   report["entries"] = std::move(entries);
-  out << report.dump(2) << "\n";
+  out << dump_json(report, 2) << "\n";
 }
 
 void print_json_errors(const Error& error, std::ostream& out) {
@@ -54,7 +55,7 @@ void print_json_errors(const Error& error, std::ostream& out) {
   nlohmann::ordered_json report;
   report["valid"] = false;
   report["errors"] = std::move(errors);
-  out << report.dump(2) << "\n";
+  out << dump_json(report, 2) << "\n";
 }
 
 // load_config checks ses.endpoint only coarsely (core has no URL parser);

@@ -197,4 +197,12 @@ Result<bool> bool_member(const json& object, std::string_view name) {
 
 json json_time(std::optional<std::int64_t> ms) { return ms ? json(format_rfc3339(*ms)) : json(nullptr); }
 
+std::string dump_json(const json& value, int indent) {
+  return value.dump(indent, ' ', false, json::error_handler_t::replace);
+}
+
+std::string dump_json(const nlohmann::ordered_json& value, int indent) {
+  return value.dump(indent, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+}
+
 }  // namespace mailer

@@ -5,6 +5,8 @@
 
 #include <chrono>
 
+#include <SQLiteCpp/Statement.h>
+
 #include "ctl_fixture.hpp"
 #include "mailer/store/messages.hpp"
 #include "support/fake_clock.hpp"
@@ -115,6 +117,22 @@ TEST_CASE("mailerctl dlq retry counts an id given twice once", "[mailerctl]") {
   auto table = f.ctl.run({"dlq", "retry", f.old_id, f.old_id});
   CHECK(table.exit_code == 0);
   CHECK_THAT(table.output, Catch::Contains("Requeued 1 message(s)."));
+}
+
+TEST_CASE("mailerctl --json prints stored text that is not UTF-8", "[mailerctl]") {
+  DlqFixture f;
+  auto db = mailer::store::Database::open(f.ctl.db);
+  REQUIRE(db);
+  // A raw byte in stored text (written here directly) used to abort the print with type_error 316.
+  auto raw_id = fail_one(**db, real_now_ms() - k_hour_ms, "MessageRejected");
+  SQLite::Statement update((*db)->sql(), "UPDATE messages SET last_error = ? WHERE id = ?");
+  update.bind(1, std::string("bad byte \xff here"));
+  update.bind(2, raw_id);
+  REQUIRE(update.exec() == 1);
+  auto page = f.ctl.json({"dlq", "list"});
+  REQUIRE(page["data"].size() == 3);
+  CHECK(page["data"][2]["id"] == raw_id);
+  CHECK(page["data"][2]["last_error"] == "bad byte \xef\xbf\xbd here");  // U+FFFD
 }
 
 TEST_CASE("mailerctl dlq purge deletes failures older than the duration", "[mailerctl]") {
