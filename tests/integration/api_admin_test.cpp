@@ -103,6 +103,10 @@ TEST_CASE("admin dlq: list, retry, purge", "[integration][api][admin]") {
     CHECK(has_field(require_problem(get(*client, "/v1/admin/dlq?limit=1&limit=1", admin.key), 400, "invalid_input"),
                     "limit"));
   }
+  SECTION("a bad cursor is a field error naming cursor") {
+    auto problem = require_problem(get(*client, "/v1/admin/dlq?cursor=garbage", admin.key), 400, "invalid_input");
+    CHECK(has_field(problem, "cursor"));
+  }
   SECTION("retry names why an id was not retried, as mailerctl does") {
     auto problem = require_problem(client->Post("/v1/admin/dlq/msg_doesnotexist/retry", with_key(admin.key), "",
                                                 "application/json"),
