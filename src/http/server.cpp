@@ -280,7 +280,7 @@ bool Server::Impl::admit(const httplib::Request& req, httplib::Response& res, Re
 bool Server::Impl::check_route(const httplib::Request& req, httplib::Response& res, const RouteMatch& match) {
   if (match.route != nullptr) return true;
   if (match.allowed_methods.empty()) {
-    refuse_body(req, res, problem_for_status(404, "no route for " + req.path));
+    refuse_body(req, res, problem_for_status(404, "no route for " + text::shorten(req.path)));
     return false;
   }
   res.set_header("Allow", text::join(match.allowed_methods, ", "));

@@ -107,6 +107,13 @@ TEST_CASE("admin dlq: list, retry, purge", "[integration][api][admin]") {
     auto problem = require_problem(get(*client, "/v1/admin/dlq?cursor=garbage", admin.key), 400, "invalid_input");
     CHECK(has_field(problem, "cursor"));
   }
+  SECTION("a long id is echoed once, shortened") {
+    const std::string id = "msg_" + std::string(6000, 'x');
+    auto res = client->Post(("/v1/admin/dlq/" + id + "/retry").c_str(), with_key(admin.key), "", "application/json");
+    auto problem = require_problem(res, 404, "not_found");
+    CHECK(res->body.size() < 1024);
+    CHECK_THAT(problem["detail"].get<std::string>(), Catch::EndsWith("\u2026: not found"));
+  }
   SECTION("retry names why an id was not retried, as mailerctl does") {
     auto problem = require_problem(client->Post("/v1/admin/dlq/msg_doesnotexist/retry", with_key(admin.key), "",
                                                 "application/json"),
