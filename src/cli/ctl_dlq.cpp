@@ -91,7 +91,7 @@ void purge_dlq(CtlContext& ctx, const std::string& older_than, bool all) {
   if (!db) return;
   auto purged = service::DlqService(*db, clock).purge(scope);
   if (!purged) return ctx.fail(purged.error(), purged.error().code == ErrorCode::invalid_input ? k_exit_usage : k_exit_failure);
-  if (ctx.json) return print_json({{"purged", *purged}, {"failed_before", json_time(scope.failed_before_ms)}});
+  if (ctx.json) return print_json({{"purged", *purged}, {"older_than", json_time(scope.failed_before_ms)}});
   std::cout << "Purged " << *purged << " failed message(s)"
             << (all ? std::string() : " that failed before " + format_rfc3339(*scope.failed_before_ms)) << ".\n";
 }

@@ -145,6 +145,12 @@ TEST_CASE("mailerctl dlq purge deletes failures older than the duration", "[mail
     CHECK(f.ctl.json({"batches", "show", f.batch_id})["state_counts"]["failed"] == 1);
   }
   SECTION("--older-than 30m takes both") { CHECK(f.ctl.json({"dlq", "purge", "--older-than", "30m"})["purged"] == 2); }
+  SECTION("--json names the cut-off older_than, as the API does") {
+    auto result = f.ctl.json({"dlq", "purge", "--older-than", "7d"});
+    CHECK(result["older_than"].is_string());
+    CHECK_FALSE(result.contains("failed_before"));
+    CHECK(f.ctl.json({"dlq", "purge", "--all"})["older_than"].is_null());
+  }
   SECTION("--all purges everything") {
     auto result = f.ctl.run({"dlq", "purge", "--all"});
     CHECK(result.exit_code == 0);
