@@ -81,7 +81,7 @@ std::string format_time(std::optional<std::int64_t> ms) {
   return ms ? format_rfc3339(*ms) : std::string("-");
 }
 
-void print_json(const nlohmann::json& value) { std::cout << value.dump(2) << "\n"; }
+void print_json(const nlohmann::json& value) { std::cout << dump_json(value, 2) << "\n"; }
 
 void print_table(const std::vector<std::string>& headers,
                  const std::vector<std::vector<std::string>>& rows) {

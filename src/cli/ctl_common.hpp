@@ -81,7 +81,8 @@ std::unique_ptr<store::Database> open_database(CtlContext& ctx, SchemaCheck sche
 
 /// "2026-12-01T09:00:00.000Z", or "-" when absent.
 std::string format_time(std::optional<std::int64_t> ms);
-/// Writes `value` to stdout, indented, with a final newline.
+/// Writes `value` to stdout, indented, with a final newline; invalid UTF-8
+/// (an address or detail stored from outside) prints as U+FFFD (dump_json).
 void print_json(const nlohmann::json& value);
 /// Writes a left-aligned text table with a header row to stdout.
 void print_table(const std::vector<std::string>& headers,

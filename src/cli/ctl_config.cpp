@@ -10,6 +10,7 @@
 
 #include "mailer/aws/credentials.hpp"
 #include "mailer/aws/ses_client.hpp"
+#include "mailer/core/json.hpp"
 
 namespace mailer::cli {
 namespace {
@@ -50,7 +51,7 @@ void print_json(const std::string& config_path, const LoadedConfig& loaded, std:
     warnings.push_back({{"key", warning.field}, {"message", warning.message}});
   }
   report["warnings"] = std::move(warnings);
-  out << report.dump(2) << "\n";
+  out << dump_json(report, 2) << "\n";
 }
 
 void print_json_errors(const Error& error, std::ostream& out) {
@@ -59,7 +60,7 @@ void print_json_errors(const Error& error, std::ostream& out) {
   nlohmann::ordered_json report;
   report["valid"] = false;
   report["errors"] = std::move(errors);
-  out << report.dump(2) << "\n";
+  out << dump_json(report, 2) << "\n";
 }
 
 // load_config checks ses.endpoint only coarsely (core has no URL parser);

@@ -76,18 +76,22 @@ void purge_dlq(CtlContext& ctx, const std::string& older_than, bool all) {
   SystemClock clock;
   service::DlqPurgeScope scope{.all = all};
   if (!older_than.empty()) {
-    auto age_ms = parse_age_ms(older_than);  // the syntax of the API's older_than
-    if (!age_ms)
-      return ctx.fail(make_error(ErrorCode::invalid_input,
-                                 fmt::format("--older-than {}: expected an age such as {}", older_than, k_age_examples)),
+    // The syntax of the API's older_than; an age is never negative, so the
+    // cut-off is never after now.
+    auto age_ms = read_age_ms(older_than);
+    if (!age_ms) {
+      auto why = age_ms.error().code == ErrorCode::too_large ? age_ms.error().detail
+                                                              : fmt::format("expected an age such as {}", k_age_examples);
+      return ctx.fail(make_error(ErrorCode::invalid_input, fmt::format("--older-than {}: {}", older_than, why)),
                       k_exit_usage);
+    }
     scope.failed_before_ms = to_ms(clock.now()) - *age_ms;
   }
   auto db = open_database(ctx, SchemaCheck::require_current);
   if (!db) return;
   auto purged = service::DlqService(*db, clock).purge(scope);
   if (!purged) return ctx.fail(purged.error(), purged.error().code == ErrorCode::invalid_input ? k_exit_usage : k_exit_failure);
-  if (ctx.json) return print_json({{"purged", *purged}, {"failed_before", json_time(scope.failed_before_ms)}});
+  if (ctx.json) return print_json({{"purged", *purged}, {"older_than", json_time(scope.failed_before_ms)}});
   std::cout << "Purged " << *purged << " failed message(s)"
             << (all ? std::string() : " that failed before " + format_rfc3339(*scope.failed_before_ms)) << ".\n";
 }

@@ -1,5 +1,6 @@
 #include "mailer/core/clock.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <ctime>
 #include <string_view>
@@ -125,28 +126,45 @@ bool parse_rfc3339(const std::string& text, std::int64_t& ms) {
   return true;
 }
 
-std::optional<std::int64_t> parse_age_ms(std::string_view text) {
+Result<std::int64_t> read_age_ms(std::string_view text) {
   // NOTE: the bound keeps every sum far from int64 overflow.
   constexpr std::int64_t k_max_ms = 100LL * 365 * 86'400'000;
-  if (text.empty()) return std::nullopt;
+  const auto malformed = make_error(ErrorCode::invalid_input, fmt::format("must be an age such as {}", k_age_examples));
+  if (text.empty()) return malformed;
   std::int64_t total = 0;
+  bool over = false;
   const char* p = text.data();
   const char* end = text.data() + text.size();
   while (p != end) {
-    if (*p < '0' || *p > '9') return std::nullopt;  // from_chars would take a '-'
+    if (*p < '0' || *p > '9') return malformed;  // from_chars would take a '-'
     std::int64_t amount = 0;
     auto [next, ec] = std::from_chars(p, end, amount);
-    if (ec != std::errc() || next == end) return std::nullopt;
+    if (ec == std::errc::result_out_of_range) {
+      over = true;
+      next = std::find_if(p, end, [](char c) { return c < '0' || c > '9'; });
+    } else if (ec != std::errc()) {
+      return malformed;
+    }
+    if (next == end) return malformed;
     std::int64_t unit_ms = *next == 'd'   ? 86'400'000
                            : *next == 'h' ? 3'600'000
                            : *next == 'm' ? 60'000
                            : *next == 's' ? k_ms_per_second
                                           : 0;
-    if (unit_ms == 0 || amount > (k_max_ms - total) / unit_ms) return std::nullopt;
-    total += amount * unit_ms;
+    if (unit_ms == 0) return malformed;
+    // Once over, later parts are still read, so "99999d junk" stays malformed.
+    if (over || amount > (k_max_ms - total) / unit_ms) over = true;
+    else total += amount * unit_ms;
     p = next + 1;
   }
+  if (over) return make_error(ErrorCode::too_large, fmt::format("must be at most {}", k_max_age));
   return total;
+}
+
+std::optional<std::int64_t> parse_age_ms(std::string_view text) {
+  auto age = read_age_ms(text);
+  if (!age) return std::nullopt;
+  return *age;
 }
 
 }  // namespace mailer

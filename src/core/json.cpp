@@ -202,4 +202,12 @@ json stored_json_or_empty(std::string_view text) {
   return value ? std::move(*value) : json::object();
 }
 
+std::string dump_json(const json& value, int indent) {
+  return value.dump(indent, ' ', false, json::error_handler_t::replace);
+}
+
+std::string dump_json(const nlohmann::ordered_json& value, int indent) {
+  return value.dump(indent, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+}
+
 }  // namespace mailer

@@ -96,4 +96,17 @@ std::optional<std::string> name_problem(std::string_view name, std::size_t max_l
   return std::nullopt;
 }
 
+std::string shorten(std::string_view value, std::size_t max_chars) {
+  std::size_t end = 0;
+  for (std::size_t count = 0; end < value.size() && count < max_chars; ++count)
+    end += std::max<std::size_t>(sequence_length(value, end), 1);
+  std::string out(value.substr(0, end));
+  if (end < value.size()) out += "\u2026";
+  return out;
+}
+
+std::string quote_outside(std::string_view value, std::size_t max_chars) {
+  return "'" + shorten(value, max_chars) + "'";
+}
+
 }  // namespace mailer::text

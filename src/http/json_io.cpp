@@ -6,6 +6,7 @@
 
 #include "mailer/core/clock.hpp"
 #include "mailer/core/json.hpp"
+#include "mailer/core/text.hpp"
 #include "mailer/http/response.hpp"
 
 namespace mailer::http::json_io {
@@ -164,6 +165,17 @@ void read_recipients(json& recipients, std::vector<service::RecipientInput>& out
 
 }  // namespace
 
+Status check_single_values(const QueryParams& params) {
+  FieldErrors errors;
+  for (auto it = params.begin(); it != params.end(); it = params.upper_bound(it->first)) {
+    if (params.count(it->first) > 1) errors.push_back({it->first, "given more than once"});
+  }
+  if (errors.empty()) return {};
+  auto detail = errors.size() == 1 ? "query parameter " + text::quote_outside(errors[0].field) + " is given more than once"
+                                   : std::string("query parameters are given more than once");
+  return invalid(std::move(detail), std::move(errors));
+}
+
 std::optional<std::string> query_value(const QueryParams& params, const std::string& name) {
   auto it = params.find(name);
   if (it == params.end()) return std::nullopt;
@@ -321,10 +333,15 @@ Result<std::int64_t> parse_older_than(const std::optional<std::string>& value, s
   const std::string expected = std::string("an age such as ") + k_age_examples + ", or an RFC 3339 time";
   if (!value || value->empty()) return fail("required: " + expected);
   std::int64_t at_ms = 0;
-  if (parse_rfc3339(*value, at_ms)) return at_ms;
-  auto age_ms = parse_age_ms(*value);
-  if (!age_ms) return fail("must be " + expected);
-  return now_ms - *age_ms;
+  if (!parse_rfc3339(*value, at_ms)) {
+    auto age_ms = read_age_ms(*value);
+    if (!age_ms && age_ms.error().code == ErrorCode::too_large) return fail(age_ms.error().detail);
+    if (!age_ms) return fail("must be " + expected);
+    at_ms = now_ms - *age_ms;
+  }
+  // A cut-off after now takes every failed message: what all=true is for.
+  if (at_ms > now_ms) return fail("must not be in the future; give all=true to purge every failed message");
+  return at_ms;
 }
 
 // ---- writing ----------------------------------------------------------

@@ -17,11 +17,9 @@ const std::string& Context::param(const std::string& name) const {
 namespace {
 
 // Responses carry text from the request (a path in a 404, a query value in a
-// field error), which may be any bytes: invalid UTF-8 becomes U+FFFD instead
-// of nlohmann's type_error 316, which used to turn a 404 into a 500.
-std::string serialize(const nlohmann::json& body) {
-  return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
+// field error), which may be any bytes: dump_json's U+FFFD keeps nlohmann's
+// type_error 316 from turning a 404 into a 500.
+std::string serialize(const nlohmann::json& body) { return dump_json(body); }
 
 }  // namespace
 

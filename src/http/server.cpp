@@ -2,6 +2,7 @@
 
 #include <httplib.h>
 
+#include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <cmath>
@@ -11,6 +12,7 @@
 #include <optional>
 #include <thread>
 #include <string>
+#include <string_view>
 
 #include <fmt/format.h>
 
@@ -23,6 +25,7 @@
 #include "mailer/http/cors.hpp"
 #include "mailer/http/db_pool.hpp"
 #include "mailer/http/idempotency.hpp"
+#include "mailer/http/json_io.hpp"
 #include "mailer/http/rate_limit.hpp"
 #include "mailer/http/request_id.hpp"
 #include "mailer/http/response.hpp"
@@ -190,6 +193,25 @@ bool is_preflight(const httplib::Request& req, const RouteMatch& match) {
   return req.method == "OPTIONS" && !match.allowed_methods.empty();
 }
 
+// Every name of the query, once per occurrence (values left empty). Not
+// req.params: cpp-httplib keeps one of two identical pairs, so
+// `?limit=1&limit=1` would pass check_single_values there.
+json_io::QueryParams query_names(const httplib::Request& req) {
+  json_io::QueryParams names;
+  auto question = req.target.find('?');
+  if (question == std::string::npos) return names;
+  std::string_view query(req.target);
+  query.remove_prefix(question + 1);
+  while (!query.empty()) {
+    auto pair = query.substr(0, query.find('&'));
+    query.remove_prefix(std::min(query.size(), pair.size() + 1));
+    if (pair.empty()) continue;
+    auto name = std::string(pair.substr(0, pair.find('=')));
+    names.emplace(httplib::detail::decode_url(name, true), std::string());
+  }
+  return names;
+}
+
 std::string detail_for_status(int status, long long max_body_bytes) {
   switch (status) {
     case 400: return "the request could not be parsed as HTTP";
@@ -256,6 +278,7 @@ void Server::Impl::dispatch(const httplib::Request& req, httplib::Response& res)
   if (!check_body(req, res, route)) return;
   Context context{deps, state.request_id, std::move(state.match.params), std::move(state.key)};
   if (!check_rate(res, context)) return;
+  if (auto single = json_io::check_single_values(query_names(req)); !single) return write_problem(res, single.error());
   if (route.idempotency != Idempotency::none) return idempotency.run(req, res, context, route);
   route.handler(req, res, context);
 }
@@ -300,7 +323,7 @@ bool Server::Impl::admit(const httplib::Request& req, httplib::Response& res, Re
 bool Server::Impl::check_route(const httplib::Request& req, httplib::Response& res, const RouteMatch& match) {
   if (match.route != nullptr) return true;
   if (match.allowed_methods.empty()) {
-    refuse_body(req, res, problem_for_status(404, "no route for " + req.path));
+    refuse_body(req, res, problem_for_status(404, "no route for " + text::shorten(req.path)));
     return false;
   }
   res.set_header("Allow", text::join(match.allowed_methods, ", "));

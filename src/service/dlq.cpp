@@ -1,6 +1,7 @@
 #include "mailer/service/dlq.hpp"
 
 #include <limits>
+#include <set>
 
 #include <fmt/format.h>
 
@@ -17,7 +18,10 @@ Result<store::DlqPage> DlqService::list(int limit, const std::string& cursor) {
 Result<DlqRetried> DlqService::retry(const std::vector<std::string>& ids) {
   DlqRetried out;
   store::MessageRepo messages(m_db, m_clock);
+  std::set<std::string> seen;
   for (const auto& id : ids) {
+    // A repeated id moves one message: counting it twice would report more than was retried.
+    if (!seen.insert(id).second) continue;
     auto message = messages.message(id);
     if (!message && message.error().code != ErrorCode::not_found) return std::move(message).error();
     if (!message) out.not_retried.push_back({id, "not found"});

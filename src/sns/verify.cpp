@@ -25,6 +25,7 @@
 #include <nlohmann/json.hpp>
 
 #include "mailer/core/json.hpp"
+#include "mailer/core/text.hpp"
 #include "mailer/crypto/crypto.hpp"
 
 namespace mailer::sns {
@@ -105,7 +106,7 @@ Result<Envelope> parse_envelope(std::string_view body) {
   auto type_name = required_string(*json, "Type");
   if (!type_name) return std::move(type_name).error();
   auto type = parse_type(*type_name);
-  if (!type) return make_error(ErrorCode::invalid_input, fmt::format("field Type: unknown message type '{}'", *type_name));
+  if (!type) return make_error(ErrorCode::invalid_input, fmt::format("field Type: unknown message type {}", text::quote_outside(*type_name)));
   out.type = *type;
   out.type_name = *type_name;
   std::vector<std::pair<const char*, std::string*>> fields{
@@ -213,7 +214,7 @@ std::string url_policy_violation(std::string_view url, const UrlPolicy& policy, 
   auto host = url_part(parsed.get(), CURLUPART_HOST);
   // Before the regex, which recurses once per character (see k_max_host_bytes).
   if (host.size() > k_max_host_bytes) return fmt::format("host is longer than {} bytes", k_max_host_bytes);
-  if (!std::regex_match(host, policy.host_pattern)) return fmt::format("host '{}' is not an SNS host", host);
+  if (!std::regex_match(host, policy.host_pattern)) return fmt::format("host {} is not an SNS host", text::quote_outside(host));
   if (kind == UrlKind::signing_cert && !url_part(parsed.get(), CURLUPART_PATH).ends_with(".pem")) {
     return "certificate path must end in .pem";
   }
@@ -395,11 +396,11 @@ Verdict check_offline(Verdict verdict, const SnsConfig& config, const DeliveryHe
   const Envelope& e = verdict.envelope;
   if (e.signature_version != "1" && e.signature_version != "2") {
     return reject(std::move(verdict), Stage::signature_version,
-                  fmt::format("SignatureVersion '{}' is not 1 or 2", e.signature_version));
+                  fmt::format("SignatureVersion {} is not 1 or 2", text::quote_outside(e.signature_version)));
   }
   if (!topic_allowed(config, e.topic_arn)) {
     return reject(std::move(verdict), Stage::topic_allowlist,
-                  fmt::format("TopicArn '{}' is not in sns.topic_arns", e.topic_arn));
+                  fmt::format("TopicArn {} is not in sns.topic_arns", text::quote_outside(e.topic_arn)));
   }
   auto policy = UrlPolicy::shared_for(config);
   if (!policy) return reject(std::move(verdict), Stage::cert_url, policy.error().detail);

@@ -433,13 +433,14 @@ Result<std::map<std::string, std::int64_t>> MessageRepo::count_by_state() {
 
 Result<DlqPage> MessageRepo::list_dlq(int limit, const std::string& cursor) {
   if (limit < 1 || limit > k_max_dlq_page) {
-    return make_error(ErrorCode::invalid_input, fmt::format("limit: {}: must be 1 to {}", limit,
-                                                            k_max_dlq_page));
+    auto why = fmt::format("must be between 1 and {}", k_max_dlq_page);
+    return Error{ErrorCode::invalid_input, fmt::format("limit: {}: {}", limit, why), {{"limit", why}}};
   }
   std::int64_t after_ms = -1;
   std::string after_id;
   if (!cursor.empty() && !parse_cursor(cursor, after_ms, after_id)) {
-    return make_error(ErrorCode::invalid_input, "cursor: not a cursor from a previous page");
+    return Error{ErrorCode::invalid_input, "cursor: not a cursor from a previous page",
+                 {{"cursor", "is not a valid cursor"}}};
   }
   return sql::guard("list DLQ", [&]() -> Result<DlqPage> {
     SQLite::Statement query(m_db.sql(),

@@ -73,8 +73,46 @@ TEST_CASE("admin dlq: list, retry, purge", "[integration][api][admin]") {
     auto left = body_of(get(*client, "/v1/admin/dlq", admin.key))["data"];
     REQUIRE(left.size() == 1);
     CHECK(left[0]["id"] == new_id);
-    auto by_time = client->Delete("/v1/admin/dlq?older_than=2097-01-01T00:00:00Z", with_key(admin.key));
+    // A cut-off after now would take every entry, as all=true does: refused.
+    auto future = require_problem(client->Delete("/v1/admin/dlq?older_than=2097-01-01T00:00:00Z", with_key(admin.key)),
+                                  400, "invalid_input");
+    CHECK(has_field(future, "older_than"));
+    CHECK(body_of(get(*client, "/v1/admin/dlq", admin.key))["data"].size() == 1);
+  }
+  SECTION("purge by time takes what failed before it") {
+    auto by_time = client->Delete("/v1/admin/dlq?older_than=2000-01-01T00:00:00Z", with_key(admin.key));
     CHECK(body_of(by_time)["purged"] == 1);
+    CHECK(body_of(by_time)["older_than"] == "2000-01-01T00:00:00.000Z");
+  }
+  SECTION("purge names the largest age") {
+    auto problem = require_problem(client->Delete("/v1/admin/dlq?older_than=36501d", with_key(admin.key)), 400,
+                                   "invalid_input");
+    REQUIRE(problem["errors"].size() == 1);
+    CHECK(problem["errors"][0]["field"] == "older_than");
+    CHECK(problem["errors"][0]["message"] == "must be at most 36500d (100 years)");
+  }
+  SECTION("a repeated parameter is refused, never read as one of its values") {
+    for (std::string query : {"all=true&all=false", "all=false&all=true", "older_than=30d&older_than=1d"}) {
+      INFO(query);
+      auto problem = require_problem(client->Delete(("/v1/admin/dlq?" + query).c_str(), with_key(admin.key)), 400,
+                                     "invalid_input");
+      REQUIRE(problem["errors"].size() == 1);
+      CHECK(problem["errors"][0]["message"] == "given more than once");
+    }
+    CHECK(body_of(get(*client, "/v1/admin/dlq", admin.key))["data"].size() == 2);
+    CHECK(has_field(require_problem(get(*client, "/v1/admin/dlq?limit=1&limit=1", admin.key), 400, "invalid_input"),
+                    "limit"));
+  }
+  SECTION("a bad cursor is a field error naming cursor") {
+    auto problem = require_problem(get(*client, "/v1/admin/dlq?cursor=garbage", admin.key), 400, "invalid_input");
+    CHECK(has_field(problem, "cursor"));
+  }
+  SECTION("a long id is echoed once, shortened") {
+    const std::string id = "msg_" + std::string(6000, 'x');
+    auto res = client->Post(("/v1/admin/dlq/" + id + "/retry").c_str(), with_key(admin.key), "", "application/json");
+    auto problem = require_problem(res, 404, "not_found");
+    CHECK(res->body.size() < 1024);
+    CHECK_THAT(problem["detail"].get<std::string>(), Catch::EndsWith("\u2026: not found"));
   }
   SECTION("retry names why an id was not retried, as mailerctl does") {
     auto problem = require_problem(client->Post("/v1/admin/dlq/msg_doesnotexist/retry", with_key(admin.key), "",

@@ -181,3 +181,25 @@ TEST_CASE("new routes keep CORS, preflight and X-Request-Id", "[integration][api
   CHECK(res->get_header_value("Access-Control-Allow-Origin") == "https://app.example.com");
   CHECK(res->get_header_value("Access-Control-Expose-Headers").find("RateLimit-Remaining") != std::string::npos);
 }
+
+TEST_CASE("a query parameter given more than once is refused, naming it", "[integration][api]") {
+  MailerdFixture mailerd(api_options());
+  auto client = mailerd.client();
+  auto sender = mailerd.create_key("app", "send");
+  const std::vector<std::pair<std::string, std::string>> cases{
+      {"/v1/templates?limit=1&limit=2", "limit"},
+      {"/v1/batches?status=queued&status=done", "status"},
+      {"/v1/events?limit=5&type=SENT&type=BOUNCE", "type"}};
+  for (const auto& [path, field] : cases) {
+    INFO(path);
+    auto problem = require_problem(get(*client, path, sender.key), 400, "invalid_input");
+    REQUIRE(problem["errors"].size() == 1);
+    CHECK(problem["errors"][0]["field"] == field);
+    CHECK(problem["errors"][0]["message"] == "given more than once");
+  }
+  auto twice = require_problem(get(*client, "/v1/templates?cursor=a&cursor=a", sender.key), 400, "invalid_input");
+  CHECK(has_field(twice, "cursor"));
+  CHECK(twice["detail"] == "query parameter 'cursor' is given more than once");
+  // Different names, each once, still work.
+  CHECK(get(*client, "/v1/templates?limit=1&offset=0", sender.key)->status == 200);
+}

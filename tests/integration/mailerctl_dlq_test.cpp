@@ -5,6 +5,8 @@
 
 #include <chrono>
 
+#include <SQLiteCpp/Statement.h>
+
 #include "ctl_fixture.hpp"
 #include "mailer/store/messages.hpp"
 #include "support/fake_clock.hpp"
@@ -107,6 +109,32 @@ TEST_CASE("mailerctl dlq retry requeues the given messages", "[mailerctl]") {
   }
 }
 
+TEST_CASE("mailerctl dlq retry counts an id given twice once", "[mailerctl]") {
+  DlqFixture f;
+  auto result = f.ctl.json({"dlq", "retry", f.recent_id, f.recent_id});
+  CHECK(result["retried"] == 1);
+  CHECK(result["skipped"].empty());
+  auto table = f.ctl.run({"dlq", "retry", f.old_id, f.old_id});
+  CHECK(table.exit_code == 0);
+  CHECK_THAT(table.output, Catch::Contains("Requeued 1 message(s)."));
+}
+
+TEST_CASE("mailerctl --json prints stored text that is not UTF-8", "[mailerctl]") {
+  DlqFixture f;
+  auto db = mailer::store::Database::open(f.ctl.db);
+  REQUIRE(db);
+  // A raw byte in stored text (written here directly) used to abort the print with type_error 316.
+  auto raw_id = fail_one(**db, real_now_ms() - k_hour_ms, "MessageRejected");
+  SQLite::Statement update((*db)->sql(), "UPDATE messages SET last_error = ? WHERE id = ?");
+  update.bind(1, std::string("bad byte \xff here"));
+  update.bind(2, raw_id);
+  REQUIRE(update.exec() == 1);
+  auto page = f.ctl.json({"dlq", "list"});
+  REQUIRE(page["data"].size() == 3);
+  CHECK(page["data"][2]["id"] == raw_id);
+  CHECK(page["data"][2]["last_error"] == "bad byte \xef\xbf\xbd here");  // U+FFFD
+}
+
 TEST_CASE("mailerctl dlq purge deletes failures older than the duration", "[mailerctl]") {
   DlqFixture f;
   SECTION("--older-than 7d keeps the recent one") {
@@ -117,6 +145,12 @@ TEST_CASE("mailerctl dlq purge deletes failures older than the duration", "[mail
     CHECK(f.ctl.json({"batches", "show", f.batch_id})["state_counts"]["failed"] == 1);
   }
   SECTION("--older-than 30m takes both") { CHECK(f.ctl.json({"dlq", "purge", "--older-than", "30m"})["purged"] == 2); }
+  SECTION("--json names the cut-off older_than, as the API does") {
+    auto result = f.ctl.json({"dlq", "purge", "--older-than", "7d"});
+    CHECK(result["older_than"].is_string());
+    CHECK_FALSE(result.contains("failed_before"));
+    CHECK(f.ctl.json({"dlq", "purge", "--all"})["older_than"].is_null());
+  }
   SECTION("--all purges everything") {
     auto result = f.ctl.run({"dlq", "purge", "--all"});
     CHECK(result.exit_code == 0);
@@ -146,6 +180,11 @@ TEST_CASE("mailerctl dlq exits 2 on bad usage", "[mailerctl]") {
       CHECK(result.exit_code == 2);
       CHECK_THAT(result.errors, Catch::Contains("expected an age such as 30d, 12h, 15m, 90s or 1h30m"));
     }
+  }
+  SECTION("too large an age names the largest") {
+    auto result = ctl.run({"dlq", "purge", "--older-than", "36501d"});
+    CHECK(result.exit_code == 2);
+    CHECK_THAT(result.errors, Catch::Contains("must be at most 36500d (100 years)"));
   }
   SECTION("limit out of range") { CHECK(ctl.run({"dlq", "list", "--limit", "0"}).exit_code == 2); }
   SECTION("bad cursor") { CHECK(ctl.run({"dlq", "list", "--cursor", "garbage"}).exit_code == 2); }

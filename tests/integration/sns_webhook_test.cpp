@@ -2,6 +2,9 @@
 // shared/testdata/sns, the signing certificate served by a loopback server.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <sstream>
+
 #include <SQLiteCpp/SQLiteCpp.h>
 
 #include "support/mailerd_fixture.hpp"
@@ -169,4 +172,37 @@ TEST_CASE("webhook refuses an over-long certificate host and keeps serving", "[i
   auto health = mailerd.client()->Get("/health");
   REQUIRE(health);
   CHECK(health->status == 200);
+}
+
+TEST_CASE("webhook echoes an attacker's long values shortened, in the answer and the log", "[integration][sns]") {
+  const std::string topic = "arn:aws:sns:us-east-1:123456789012:mailerd-ses-events";
+  MailerdOptions options;
+  options.env = {{"MAILER_SNS_TOPIC_ARNS", topic}};
+  MailerdFixture mailerd(options);
+  const std::string huge(400 * 1024, 'T');
+  auto longest_log_line = [&] {
+    std::size_t longest = 0;
+    std::istringstream lines(mailerd.process().log());
+    for (std::string line; std::getline(lines, line);) longest = std::max(longest, line.size());
+    return longest;
+  };
+  SECTION("a 400 KB Type") {
+    auto res = mailerd.client()->Post("/webhooks/ses", nlohmann::json{{"Type", huge}}.dump(), "text/plain");
+    REQUIRE(res);
+    CHECK(res->status == 400);
+    CHECK(res->body.size() < 2048);
+    CHECK_THAT(res->body, Catch::Contains("unknown message type 'TTTT"));
+    REQUIRE(mailerd.process().wait_for_log("SNS message rejected"));
+  }
+  SECTION("a 400 KB TopicArn outside the allowlist") {
+    nlohmann::json body{{"Type", "Notification"}, {"MessageId", "m"}, {"TopicArn", huge}, {"Message", "{}"},
+                        {"Timestamp", "2026-12-05T00:00:00Z"}, {"SignatureVersion", "2"}, {"Signature", "eA=="},
+                        {"SigningCertURL", "https://sns.us-east-1.amazonaws.com/x.pem"}};
+    auto res = mailerd.client()->Post("/webhooks/ses", body.dump(), "text/plain");
+    REQUIRE(res);
+    CHECK(res->status == 403);
+    CHECK(res->body.size() < 2048);
+    REQUIRE(mailerd.process().wait_for_log("\"stage\":\"topic-allowlist\""));
+  }
+  CHECK(longest_log_line() < 2048);
 }

@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include "mailer/core/error.hpp"
+
 namespace mailer {
 
 class Clock {
@@ -40,9 +42,18 @@ bool parse_rfc3339(const std::string& text, std::int64_t& ms);
 /// that the API (`older_than`) and mailerctl (`--older-than`) describe it alike.
 inline constexpr const char* k_age_examples = "30d, 12h, 15m, 90s or 1h30m";
 
+/// The largest age parse_age_ms reads, for error texts.
+inline constexpr const char* k_max_age = "36500d (100 years)";
+
 /// An age ("30d", "1h30m") in milliseconds: one or more parts, each a whole
 /// number followed by a unit d (86,400 s), h, m or s, summed. At most 100
 /// years in all. nullopt when empty, signed, fractional, of another unit or too large.
 std::optional<std::int64_t> parse_age_ms(std::string_view text);
+
+/// parse_age_ms saying why not, in words for a FieldError about the field
+/// holding `text`. Errors: too_large "must be at most 36500d (100 years)" when
+/// the syntax is right but the sum is over; invalid_input "must be an age such
+/// as 30d, 12h, 15m, 90s or 1h30m" otherwise.
+Result<std::int64_t> read_age_ms(std::string_view text);
 
 }  // namespace mailer

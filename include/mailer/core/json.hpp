@@ -79,4 +79,12 @@ Result<bool> bool_member(const nlohmann::json& object, std::string_view name);
 /// `mailerctl --json` shows an optional time.
 nlohmann::json json_time(std::optional<std::int64_t> ms);
 
+/// `value` as JSON text for whoever reads mailerd's output: API answers,
+/// `mailerctl --json`, log lines. Strings may hold any bytes from outside (a
+/// path, a stored suppression detail, an address), so invalid UTF-8 becomes
+/// U+FFFD instead of nlohmann's type_error 316. `indent` as nlohmann's dump:
+/// -1 for one line, 2 for mailerctl's pretty print.
+std::string dump_json(const nlohmann::json& value, int indent = -1);
+std::string dump_json(const nlohmann::ordered_json& value, int indent = -1);
+
 }  // namespace mailer

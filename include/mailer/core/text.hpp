@@ -54,4 +54,19 @@ std::string join(const std::vector<std::string>& items, std::string_view separat
 /// (line breaks, tabs, NUL)".
 std::optional<std::string> name_problem(std::string_view name, std::size_t max_length);
 
+/// Characters of outside text that shorten and quote_outside keep.
+inline constexpr std::size_t k_max_quoted_chars = 64;
+
+/// `value` (text from a client or upstream) cut after `max_chars` characters
+/// with "…" added, for an error message or log line: a 400 KB field costs a
+/// short line, not an echo of itself. The cut falls on a UTF-8 character
+/// boundary; a byte that starts no well-formed sequence counts as one
+/// character (writers of JSON replace it later, see dump_json). Example: 100
+/// 'x' give 64 'x' and "…"; "msg_1" stays "msg_1".
+std::string shorten(std::string_view value, std::size_t max_chars = k_max_quoted_chars);
+
+/// shorten(value) in single quotes, for a value inside a sentence:
+/// quote_outside("Notif") is "'Notif'".
+std::string quote_outside(std::string_view value, std::size_t max_chars = k_max_quoted_chars);
+
 }  // namespace mailer::text

@@ -35,7 +35,15 @@ namespace mailer::http::json_io {
 /// A request's query parameters (the same type as httplib::Params).
 using QueryParams = std::multimap<std::string, std::string>;
 
-/// The first value of `name`, or nullopt when absent.
+/// The API's rule for repeated query parameters: a name given more than once
+/// (`?all=true&all=false`) is refused, never read as one of its values. The
+/// server checks it before any route runs, so routes read one value each.
+/// Errors: invalid_input with one FieldError {name, "given more than once"}
+/// per repeated name.
+Status check_single_values(const QueryParams& params);
+
+/// The value of `name`, or nullopt when absent. Only the first of repeated
+/// values: check_single_values has refused such a query before a route runs.
 std::optional<std::string> query_value(const QueryParams& params, const std::string& name);
 
 /// `limit`, `cursor` and `offset` from the query. Errors: invalid_input with
@@ -75,8 +83,9 @@ Result<service::EventQuery> parse_event_query(const QueryParams& params);
 /// `older_than` of DELETE /v1/admin/dlq as a cut-off time in ms: an age
 /// ("30d", "12h", "15m", "90s", "1h30m": see parse_age_ms in core/clock.hpp,
 /// also read by `mailerctl dlq purge --older-than`) before `now_ms`, or an
-/// RFC 3339 time. Errors: invalid_input with field "older_than" (missing
-/// or malformed).
+/// RFC 3339 time, not after `now_ms` (a later cut-off would purge every
+/// failed message without all=true). Errors: invalid_input with field
+/// "older_than": missing, malformed, in the future, or an age over 36500d.
 Result<std::int64_t> parse_older_than(const std::optional<std::string>& value, std::int64_t now_ms);
 
 // ---- writing ----------------------------------------------------------

@@ -23,7 +23,8 @@
 namespace mailer::service {
 
 /// What a retry by ids did: the ids put back in the queue, in the order
-/// given, and one FieldError {id, why} per id left alone, e.g.
+/// given and each once however often given, and one FieldError {id, why}
+/// per id left alone, e.g.
 /// {"msg_x", "not found"} or {"msg_y", "not in the DLQ (state queued)"}.
 struct DlqRetried {
   std::vector<std::string> retried;

@@ -225,7 +225,7 @@ class MessageRepo {
 
   /// Failed messages ordered by (failed_at_ms, id), `limit` (1..1000) per page,
   /// after `cursor` (empty = from the start; else a next_cursor from a previous
-  /// page). Errors: invalid_input (bad cursor or limit).
+  /// page). Errors: invalid_input with field "cursor" or "limit".
   Result<DlqPage> list_dlq(int limit, const std::string& cursor = {});
 
   /// Failed messages `ids` (others are skipped) go back to `queued` with

@@ -5,6 +5,7 @@
 
 #include "mailer/core/clock.hpp"
 #include "mailer/core/json.hpp"
+#include "mailer/core/text.hpp"
 #include "mailer/http/context.hpp"
 #include "mailer/http/db_pool.hpp"
 #include "mailer/http/json_io.hpp"
@@ -40,8 +41,10 @@ void retry_dlq(const httplib::Request&, httplib::Response& res, Context& context
   auto moved = service::DlqService(**db, context.deps.clock).retry({id});
   if (!moved) return write_problem(res, moved.error());
   if (moved->retried.empty()) {
+    // The id is the caller's path segment, up to the URI limit: shortened where echoed.
+    const auto shown = text::shorten(id);
     const auto& why = moved->not_retried.front().message;
-    return write_problem(res, Error{ErrorCode::not_found, id + ": " + why, std::move(moved->not_retried)});
+    return write_problem(res, Error{ErrorCode::not_found, shown + ": " + why, {{shown, why}}});
   }
   if (context.deps.on_enqueued) context.deps.on_enqueued();
   write_json(res, 200, {{"id", id}, {"status", store::to_string(store::MessageState::queued)}});

@@ -3,6 +3,7 @@
 #include <httplib.h>
 
 #include "mailer/core/clock.hpp"
+#include "mailer/core/text.hpp"
 #include "mailer/http/context.hpp"
 #include "mailer/http/db_pool.hpp"
 #include "mailer/http/response.hpp"
@@ -37,10 +38,8 @@ Result<NewKey> parse_new_key(const std::string& body) {
   auto scope = json->value("scope", nlohmann::json());
   auto parsed = scope.is_string() ? store::parse_scope(scope.get<std::string>()) : std::nullopt;
   if (scope.is_string() && !parsed) {
-    // Echoed only when short: the answer must not grow with the request.
     const auto& given = scope.get_ref<const std::string&>();
-    fields.push_back({"scope", (given.size() <= 32 ? "unknown scope '" + given + "'" : std::string("unknown scope")) +
-                                   "; one of read, send, admin"});
+    fields.push_back({"scope", "unknown scope " + text::quote_outside(given) + "; one of read, send, admin"});
   } else if (!parsed) {
     fields.push_back({"scope", "required: one of read, send, admin"});
   } else {

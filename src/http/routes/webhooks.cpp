@@ -11,6 +11,7 @@
 
 #include "mailer/core/log.hpp"
 #include "mailer/core/metrics.hpp"
+#include "mailer/core/text.hpp"
 #include "mailer/http/context.hpp"
 #include "mailer/http/db_pool.hpp"
 #include "mailer/http/response.hpp"
@@ -36,8 +37,9 @@ void refuse(httplib::Response& res, const sns::Verdict& verdict) {
                                   "rejected");
   log::warn("SNS message rejected", {{"stage", std::string(sns::to_string(verdict.stage))},
                                      {"reason", verdict.reason},
-                                     {"sns_message_id", verdict.envelope.message_id},
-                                     {"topic_arn", verdict.envelope.topic_arn}});
+                                     // Unverified sender's values: shortened, as in the reason.
+                                     {"sns_message_id", text::shorten(verdict.envelope.message_id)},
+                                     {"topic_arn", text::shorten(verdict.envelope.topic_arn)}});
   switch (verdict.stage) {
     case sns::Stage::parse:
       return write_problem(res, make_error(ErrorCode::invalid_input, "not an SNS message: " + verdict.reason));
@@ -103,7 +105,7 @@ void receive_sns(const httplib::Request& req, httplib::Response& res, Context& c
   if (is_raw_delivery(req)) {
     log::warn("SNS raw message delivery is on: turn RawMessageDelivery off for this subscription; "
               "raw messages carry no signature and are refused",
-              {{"topic_arn", header(req, "x-amz-sns-topic-arn")}});
+              {{"topic_arn", text::shorten(header(req, "x-amz-sns-topic-arn"))}});
     return write_problem(res, make_error(ErrorCode::invalid_input,
                                          "raw message delivery is not accepted; disable RawMessageDelivery"));
   }

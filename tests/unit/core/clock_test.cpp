@@ -61,3 +61,23 @@ TEST_CASE("parse_age_ms reads single and compound ages", "[core]") {
     CHECK_FALSE(parse_age_ms(bad));
   }
 }
+
+TEST_CASE("read_age_ms names the maximum when an age is too large", "[core]") {
+  using mailer::ErrorCode;
+  using mailer::read_age_ms;
+  CHECK(*read_age_ms("36500d") == 36'500LL * 86'400'000);
+  for (const char* over : {"36501d", "36500d1s", "99999999999999999999s", "876001h"}) {
+    INFO(over);
+    auto age = read_age_ms(over);
+    REQUIRE_FALSE(age);
+    CHECK(age.error().code == ErrorCode::too_large);
+    CHECK(age.error().detail == "must be at most 36500d (100 years)");
+  }
+  for (const char* bad : {"", "soon", "1h30", "36501d junk", "99999999999999999999x"}) {
+    INFO(bad);
+    auto age = read_age_ms(bad);
+    REQUIRE_FALSE(age);
+    CHECK(age.error().code == ErrorCode::invalid_input);
+    CHECK(age.error().detail == "must be an age such as 30d, 12h, 15m, 90s or 1h30m");
+  }
+}

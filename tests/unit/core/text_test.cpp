@@ -81,3 +81,16 @@ TEST_CASE("truncate_utf8 cuts at a byte bound without splitting a character", "[
   CHECK(truncate_utf8("a\xE2\x82\xAC" "b", 4) == "a\xE2\x82\xAC");
   CHECK(mailer::text::utf8_length(truncate_utf8("\xE2\x82\xAC\xE2\x82\xAC", 5)) == std::optional<std::size_t>(1));
 }
+
+TEST_CASE("shorten and quote_outside keep short text whole and cut long text on a character", "[core][text]") {
+  CHECK(text::shorten("msg_1") == "msg_1");
+  CHECK(text::shorten(std::string(65, 'x')) == std::string(64, 'x') + "\xe2\x80\xa6");
+  CHECK(text::quote_outside("Notif") == "'Notif'");
+  CHECK(text::quote_outside("") == "''");
+  CHECK(text::quote_outside(std::string(64, 'x')) == "'" + std::string(64, 'x') + "'");
+  CHECK(text::quote_outside(std::string(400 * 1024, 'x')) == "'" + std::string(64, 'x') + "\xe2\x80\xa6'");
+  // Three 2-byte characters cut after two: never half an "ä".
+  CHECK(text::quote_outside("\xc3\xa4\xc3\xa4\xc3\xa4", 2) == "'\xc3\xa4\xc3\xa4\xe2\x80\xa6'");
+  // A stray byte counts as one character, so the cut still moves forward.
+  CHECK(text::quote_outside("\xff\xfe\xfd", 2) == "'\xff\xfe\xe2\x80\xa6'");
+}

@@ -108,6 +108,35 @@ TEST_CASE("json_io::parse_older_than takes an age or a time", "[http][json_io]")
   CHECK_FALSE(json_io::parse_older_than(std::nullopt, now));
 }
 
+TEST_CASE("json_io::parse_older_than refuses a cut-off after now and names the largest age", "[http][json_io]") {
+  const std::int64_t now = 10LL * 86'400'000;
+  CHECK(*json_io::parse_older_than("0s", now) == now);
+  CHECK(*json_io::parse_older_than("1970-01-11T00:00:00Z", now) == now);
+  auto future = json_io::parse_older_than("1970-01-11T00:00:01Z", now);
+  REQUIRE_FALSE(future);
+  REQUIRE(future.error().fields.size() == 1);
+  CHECK(future.error().fields[0].field == "older_than");
+  CHECK_THAT(future.error().fields[0].message, Catch::Contains("must not be in the future"));
+  auto too_old = json_io::parse_older_than("36501d", now);
+  REQUIRE_FALSE(too_old);
+  REQUIRE(too_old.error().fields.size() == 1);
+  CHECK(too_old.error().fields[0] == FieldError{"older_than", "must be at most 36500d (100 years)"});
+}
+
+TEST_CASE("json_io::check_single_values refuses a query parameter given more than once", "[http][json_io]") {
+  CHECK(json_io::check_single_values({}));
+  CHECK(json_io::check_single_values({{"all", "true"}, {"limit", "5"}}));
+  auto twice = json_io::check_single_values({{"all", "true"}, {"all", "false"}, {"limit", "5"}});
+  REQUIRE_FALSE(twice);
+  CHECK(twice.error().code == ErrorCode::invalid_input);
+  CHECK(twice.error().fields == std::vector<FieldError>{{"all", "given more than once"}});
+  CHECK(twice.error().detail == "query parameter 'all' is given more than once");
+  auto both = json_io::check_single_values({{"a", "1"}, {"a", "1"}, {"b", ""}, {"b", ""}, {"b", ""}});
+  REQUIRE_FALSE(both);
+  CHECK(both.error().fields ==
+        std::vector<FieldError>{{"a", "given more than once"}, {"b", "given more than once"}});
+}
+
 TEST_CASE("json_io::parse_template_input and parse_message_request", "[http][json_io]") {
   auto t = json_io::parse_template_input(R"({"name": "n", "subject": "s", "html": null, "text": "t"})");
   REQUIRE(t);

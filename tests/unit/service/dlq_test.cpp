@@ -38,6 +38,18 @@ TEST_CASE("DlqService::retry moves the failed ids and names each other one", "[s
   CHECK(message_state(t.db(), failed) == "queued");
 }
 
+TEST_CASE("DlqService::retry counts an id given twice once", "[service]") {
+  mailer::test::TestDb t;
+  auto failed = failed_message(t, 1000);
+  auto other = failed_message(t, 2000);
+  auto result = DlqService(t.db(), t.clock()).retry({failed, other, failed, "msg_unknown", "msg_unknown"});
+  REQUIRE(result);
+  CHECK(result->retried == std::vector<std::string>{failed, other});
+  REQUIRE(result->not_retried.size() == 1);
+  CHECK(result->not_retried[0].field == "msg_unknown");
+  CHECK(message_state(t.db(), failed) == "queued");
+}
+
 TEST_CASE("DlqService::purge needs a cut-off or all", "[service]") {
   mailer::test::TestDb t;
   DlqService dlq(t.db(), t.clock());

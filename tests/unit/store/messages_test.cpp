@@ -368,6 +368,13 @@ TEST_CASE("MessageRepo DLQ lists in pages, retries and purges", "[store][jobs]")
     CHECK(f.repo.list_dlq(1001).error().code == ErrorCode::invalid_input);
     CHECK(f.repo.list_dlq(2, "garbage").error().code == ErrorCode::invalid_input);
     CHECK(f.repo.list_dlq(2, "12x:msg").error().code == ErrorCode::invalid_input);
+    // Named like limit and offset elsewhere, so an API client sees which parameter was wrong.
+    auto cursor = f.repo.list_dlq(2, "garbage");
+    REQUIRE(cursor.error().fields.size() == 1);
+    CHECK(cursor.error().fields[0].field == "cursor");
+    auto limit = f.repo.list_dlq(1001);
+    REQUIRE(limit.error().fields.size() == 1);
+    CHECK(limit.error().fields[0].field == "limit");
   }
   SECTION("retry by id skips what is not failed") {
     CHECK(*f.repo.retry_dlq({first->entries[0].id, "msg_nope"}) == 1);
