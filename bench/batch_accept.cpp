@@ -108,8 +108,8 @@ int main(int argc, char** argv) {
   getrusage(RUSAGE_SELF, &usage);
   fmt::print("recipients={} body_bytes={} accepted={} suppressed={}\n", count, text.size(), accepted->accepted,
              accepted->suppressed);
-  fmt::print("parse_json_ms={:.1f} map_request_ms={:.1f} accept_batch_ms={:.1f} total_ms={:.1f}\n", parse_ms,
-             map_ms, accept_ms, total_ms);
+  fmt::print("parse_json_ms={:.1f} map_request_ms={:.1f} accept_batch_ms={:.1f} total_ms={:.1f}\n", parse_ms, map_ms,
+             accept_ms, total_ms);
   // The machine may be shared: CPU time (user + system) shows the cost apart from waiting.
   fmt::print("accept_batch_cpu_ms={:.1f} total_cpu_ms={:.1f}\n", accept_cpu_ms, total_cpu_ms);
   fmt::print("peak_rss_mb={:.1f}\n", usage.ru_maxrss / 1024.0);

@@ -42,7 +42,7 @@ struct Args {
 double cpu_seconds(int pid) {
   std::ifstream in(fmt::format("/proc/{}/stat", pid));
   std::string text;
-  std::getline(in, text);  // one line
+  std::getline(in, text);        // one line
   auto close = text.rfind(')');  // the command name may contain spaces
   if (close == std::string::npos) return -1;
   std::istringstream fields(text.substr(close + 2));
@@ -66,14 +66,15 @@ double status_mb(int pid, const std::string& name) {
 
 std::string make_body(int count) {
   json body = {{"from", "Shop <news@example.com>"},
-               {"content", {{"subject", "Hello {{first_name}}"},
-                            {"html", "<p>Hi {{first_name}} from {{city}}</p><a href=\"{{unsubscribe_url}}\">unsubscribe</a>"},
-                            {"text", "Hi {{first_name}} from {{city}}\n{{unsubscribe_url}}"}}},
+               {"content",
+                {{"subject", "Hello {{first_name}}"},
+                 {"html", "<p>Hi {{first_name}} from {{city}}</p><a href=\"{{unsubscribe_url}}\">unsubscribe</a>"},
+                 {"text", "Hi {{first_name}} from {{city}}\n{{unsubscribe_url}}"}}},
                {"variables", {{"city", "Lisbon"}}}};
   auto& recipients = body["recipients"] = json::array();
   for (int i = 0; i < count; ++i) {
-    recipients.push_back({{"email", fmt::format("user{}@example.com", i)},
-                          {"variables", {{"first_name", fmt::format("Name{}", i)}}}});
+    recipients.push_back(
+        {{"email", fmt::format("user{}@example.com", i)}, {"variables", {{"first_name", fmt::format("Name{}", i)}}}});
   }
   return body.dump();
 }
@@ -149,8 +150,7 @@ int run(const Args& args) {
   const auto completed = Clock::now();
   const double cpu_end = cpu_seconds(args.pid);
   if (status != "completed" || !t10 || !t90) {
-    std::fprintf(stderr, "batch %s did not complete in %d s (status %s)\n", id.c_str(), args.timeout_s,
-                 status.c_str());
+    std::fprintf(stderr, "batch %s did not complete in %d s (status %s)\n", id.c_str(), args.timeout_s, status.c_str());
     return 1;
   }
   const double drain_s = seconds_between(post_end, t_all.value_or(completed));

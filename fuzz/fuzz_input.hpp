@@ -15,8 +15,7 @@ inline constexpr std::string_view k_separator = "\n@@@@\n";
 
 /// `data` cut at each k_separator into at most `max_parts` parts (the last part
 /// keeps any further separators); missing parts are empty strings.
-inline std::vector<std::string> split_input(const std::uint8_t* data, std::size_t size,
-                                            std::size_t max_parts) {
+inline std::vector<std::string> split_input(const std::uint8_t* data, std::size_t size, std::size_t max_parts) {
   std::string_view rest(reinterpret_cast<const char*>(data), size);
   std::vector<std::string> parts;
   while (parts.size() + 1 < max_parts) {

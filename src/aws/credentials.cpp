@@ -55,8 +55,7 @@ Result<IniSections> parse_ini(const std::string& text) {
     if (line.empty() || line[0] == '#' || line[0] == ';') continue;
     if (line.front() == '[') {
       if (line.back() != ']') {
-        return source_error(ErrorCode::invalid_input,
-                            "line " + std::to_string(line_number) + ": unterminated section");
+        return source_error(ErrorCode::invalid_input, "line " + std::to_string(line_number) + ": unterminated section");
       }
       current = text::trim(std::string_view(line).substr(1, line.size() - 2));
       sections[current];
@@ -66,8 +65,8 @@ Result<IniSections> parse_ini(const std::string& text) {
     auto eq = line.find('=');
     // Keys never hold secrets, but values might: the message names only the line.
     if (eq == std::string::npos || !in_section) {
-      return source_error(ErrorCode::invalid_input, "line " + std::to_string(line_number) +
-                                                        ": expected key = value inside a section");
+      return source_error(ErrorCode::invalid_input,
+                          "line " + std::to_string(line_number) + ": expected key = value inside a section");
     }
     // NOTE: indented lines after a key are AWS "sub-properties" (e.g. services);
     // they are read as plain keys, which is enough for the credential keys.
@@ -103,25 +102,22 @@ Result<std::optional<Credentials>> credentials_from_shared_file(const EnvGetter&
   text << in.rdbuf();
   auto sections = parse_ini(text.str());
   if (!sections) {
-    return source_error(ErrorCode::invalid_input,
-                        "shared credentials file " + path + ": " + sections.error().detail);
+    return source_error(ErrorCode::invalid_input, "shared credentials file " + path + ": " + sections.error().detail);
   }
   auto explicit_profile = env("AWS_PROFILE");
   std::string profile = explicit_profile && !explicit_profile->empty() ? *explicit_profile : "default";
   auto found = sections->find(profile);
   if (found == sections->end()) {
     if (profile == "default") return std::optional<Credentials>();
-    return source_error(ErrorCode::invalid_input,
-                        "shared credentials file " + path + ": no profile [" + profile + "]");
+    return source_error(ErrorCode::invalid_input, "shared credentials file " + path + ": no profile [" + profile + "]");
   }
   auto& keys = found->second;
   if (keys["aws_access_key_id"].empty() || keys["aws_secret_access_key"].empty()) {
-    return source_error(ErrorCode::invalid_input,
-                        "shared credentials file " + path + ": profile [" + profile +
-                            "] needs aws_access_key_id and aws_secret_access_key");
+    return source_error(ErrorCode::invalid_input, "shared credentials file " + path + ": profile [" + profile +
+                                                      "] needs aws_access_key_id and aws_secret_access_key");
   }
-  Credentials out{keys["aws_access_key_id"], keys["aws_secret_access_key"],
-                  keys["aws_session_token"], std::nullopt, "file:" + profile};
+  Credentials out{keys["aws_access_key_id"], keys["aws_secret_access_key"], keys["aws_session_token"], std::nullopt,
+                  "file:" + profile};
   return std::optional<Credentials>(std::move(out));
 }
 
@@ -148,14 +144,13 @@ bool parse_iso8601_utc(const std::string& text, Clock::time_point& out) {
 
 namespace {
 
-Result<std::string> imds_call(net::HttpClient& client, const std::string& method,
-                              const std::string& url, const net::HttpHeader& header) {
+Result<std::string> imds_call(net::HttpClient& client, const std::string& method, const std::string& url,
+                              const net::HttpHeader& header) {
   auto response = client.perform({method, url, {header}, ""});
   if (!response) return source_error(ErrorCode::upstream_transient, "IMDS: " + response.error().detail);
   if (response->status != 200) {
-    return source_error(ErrorCode::upstream_transient,
-                        "IMDS: " + method + " " + net::redact_url(url) + " answered HTTP " +
-                            std::to_string(response->status));
+    return source_error(ErrorCode::upstream_transient, "IMDS: " + method + " " + net::redact_url(url) +
+                                                           " answered HTTP " + std::to_string(response->status));
   }
   return std::move(response->body);
 }
@@ -200,9 +195,9 @@ Result<Credentials> parse_imds_credentials(std::string_view body) {
   auto expiration = string_member(*json, "Expiration");
   Clock::time_point expires_at;
   if (!expiration || !parse_iso8601_utc(*expiration, expires_at)) {
-    return source_error(ErrorCode::invalid_input,
-                        "IMDS: role credentials " +
-                            (expiration ? "Expiration: not an ISO 8601 UTC time" : expiration.error().detail));
+    return source_error(
+        ErrorCode::invalid_input,
+        "IMDS: role credentials " + (expiration ? "Expiration: not an ISO 8601 UTC time" : expiration.error().detail));
   }
   out.expiration = expires_at;
   return out;
@@ -212,10 +207,10 @@ Result<Credentials> credentials_from_imds(const ImdsOptions& options) {
   net::HttpClient client({options.timeout, options.timeout, "mailerd"});
   std::string base = options.endpoint;
   while (!base.empty() && base.back() == '/') base.pop_back();
-  // IMDSv2 only: a session token first (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/instancedata-data-retrieval.html).
+  // IMDSv2 only: a session token first
+  // (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/instancedata-data-retrieval.html).
   auto token = imds_call(client, "PUT", base + "/latest/api/token",
-                         {"X-aws-ec2-metadata-token-ttl-seconds",
-                          std::to_string(options.token_ttl_seconds)});
+                         {"X-aws-ec2-metadata-token-ttl-seconds", std::to_string(options.token_ttl_seconds)});
   if (!token) return std::move(token).error();
   if (!is_imds_token(text::trim(*token))) {
     return source_error(ErrorCode::upstream_transient, "IMDS: the session token answer is malformed");
@@ -230,8 +225,7 @@ Result<Credentials> credentials_from_imds(const ImdsOptions& options) {
   if (!is_role_name(role_name)) {
     return source_error(ErrorCode::upstream_transient, "IMDS: the role name answer is malformed");
   }
-  auto body = imds_call(client, "GET",
-                        base + "/latest/meta-data/iam/security-credentials/" + role_name, auth);
+  auto body = imds_call(client, "GET", base + "/latest/meta-data/iam/security-credentials/" + role_name, auth);
   if (!body) return std::move(body).error();
   return parse_imds_credentials(*body);
 }
@@ -268,8 +262,7 @@ Result<Credentials> CredentialsProvider::resolve() {
       return source_error(ErrorCode::invalid_input,
                           "config: ses.access_key_id and ses.secret_access_key must be set together");
     }
-    return Credentials{config.access_key_id, config.secret_access_key, config.session_token,
-                       std::nullopt, "config"};
+    return Credentials{config.access_key_id, config.secret_access_key, config.session_token, std::nullopt, "config"};
   }
   auto from_env = credentials_from_env(m_options.env);
   if (!from_env) return std::move(from_env).error();

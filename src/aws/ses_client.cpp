@@ -82,7 +82,8 @@ std::optional<std::string> host_problem(std::string_view host) {
     if (label_end - label_start > 63) {
       return fmt::format("host {} has a label longer than 63 bytes", shown(host));
     }
-    if (label_end == label_start && label_end != host.size()) return fmt::format("host {} has an empty label", shown(host));
+    if (label_end == label_start && label_end != host.size())
+      return fmt::format("host {} has an empty label", shown(host));
     label_start = label_end + 1;
   }
   return std::nullopt;
@@ -97,11 +98,10 @@ nlohmann::json name_values(const std::vector<std::pair<std::string, std::string>
 }
 
 ErrorCode classify(long status, const std::string& type, const std::string& message) {
-  static const char* const k_throttled[] = {"TooManyRequestsException", "ThrottlingException",
-                                            "Throttling", "SendingPausedException"};
-  static const char* const k_transient[] = {"InternalFailure", "InternalServiceErrorException",
-                                            "ServiceUnavailable", "RequestExpired",
-                                            "ExpiredTokenException", "RequestTimeout"};
+  static const char* const k_throttled[] = {"TooManyRequestsException", "ThrottlingException", "Throttling",
+                                            "SendingPausedException"};
+  static const char* const k_transient[] = {"InternalFailure", "InternalServiceErrorException", "ServiceUnavailable",
+                                            "RequestExpired",  "ExpiredTokenException",         "RequestTimeout"};
   for (const char* name : k_throttled) {
     if (type == name) return ErrorCode::upstream_throttled;
   }
@@ -174,9 +174,9 @@ Result<std::string> parse_send_email_answer(std::string_view body) {
   auto id = json ? string_member(*json, "MessageId") : Result<std::string>(std::move(json).error());
   if (!id || id->empty()) {
     // Accepted (2xx) but unreadable: retrying could send twice, so not transient.
-    Error error = make_error(ErrorCode::upstream_permanent,
-                             "SendEmail: 2xx answer without a MessageId (" +
-                                 (id ? std::string("MessageId: empty") : id.error().detail) + ")");
+    Error error =
+        make_error(ErrorCode::upstream_permanent, "SendEmail: 2xx answer without a MessageId (" +
+                                                      (id ? std::string("MessageId: empty") : id.error().detail) + ")");
     error.upstream_code = "MalformedResponse";
     return error;
   }
@@ -266,12 +266,9 @@ Error classify_ses_error(long status, const std::string& error_type_header, cons
 }
 
 SesClient::SesClient(SesClientOptions options, std::shared_ptr<CredentialsProvider> credentials)
-    : m_options(std::move(options)),
-      m_credentials(std::move(credentials)),
-      m_http(m_options.http) {}
+    : m_options(std::move(options)), m_credentials(std::move(credentials)), m_http(m_options.http) {}
 
-Result<net::HttpResponse> SesClient::call(const std::string& method, const std::string& path,
-                                          const std::string& body) {
+Result<net::HttpResponse> SesClient::call(const std::string& method, const std::string& path, const std::string& body) {
   auto credentials = m_credentials->get();
   if (!credentials) return std::move(credentials).error();
   // The endpoint may carry a path prefix (AWS_ENDPOINT_URL allows one); it is
@@ -281,16 +278,14 @@ Result<net::HttpResponse> SesClient::call(const std::string& method, const std::
 
   std::vector<Header> headers{{"Host", endpoint.host}};
   if (!body.empty()) headers.emplace_back("Content-Type", "application/json");
-  SigningScope scope{format_amz_date(std::chrono::system_clock::now()), m_options.region,
-                     k_signing_name};
+  SigningScope scope{format_amz_date(std::chrono::system_clock::now()), m_options.region, k_signing_name};
   add_signature_headers(headers, method, wire_path, "", body, scope, credentials->access_key_id,
                         credentials->secret_access_key, credentials->session_token);
   std::string url = endpoint.origin + wire_path;
   auto response = m_http.perform({method, url, std::move(headers), body});
   if (!response) return response;
   if (response->status / 100 == 2) return response;
-  Error error = classify_ses_error(response->status, response->header("x-amzn-ErrorType").value_or(""),
-                                   response->body);
+  Error error = classify_ses_error(response->status, response->header("x-amzn-ErrorType").value_or(""), response->body);
   if (error.upstream_code == "ExpiredTokenException") m_credentials->invalidate();
   return error;
 }

@@ -20,8 +20,8 @@ namespace mailer::aws {
 namespace {
 
 bool is_unreserved(unsigned char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-         c == '-' || c == '.' || c == '_' || c == '~';
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+         c == '_' || c == '~';
 }
 
 int hex_value(char c) {
@@ -116,9 +116,7 @@ std::string normalize_path(std::string_view path) {
   return out;
 }
 
-std::string canonical_uri(std::string_view wire_path) {
-  return uri_encode(normalize_path(wire_path), true);
-}
+std::string canonical_uri(std::string_view wire_path) { return uri_encode(normalize_path(wire_path), true); }
 
 std::string canonical_query(std::string_view raw_query) {
   if (raw_query.empty()) return {};
@@ -156,9 +154,8 @@ CanonicalHeaders canonical_headers(const std::vector<Header>& headers) {
 
 std::string canonical_request(const SigningRequest& request) {
   auto headers = canonical_headers(request.headers);
-  return request.method + "\n" + canonical_uri(request.path) + "\n" +
-         canonical_query(request.query) + "\n" + headers.block + "\n" + headers.signed_headers +
-         "\n" + crypto::sha256_hex(request.body);
+  return request.method + "\n" + canonical_uri(request.path) + "\n" + canonical_query(request.query) + "\n" +
+         headers.block + "\n" + headers.signed_headers + "\n" + crypto::sha256_hex(request.body);
 }
 
 std::string credential_scope(const SigningScope& scope) {
@@ -166,8 +163,8 @@ std::string credential_scope(const SigningScope& scope) {
 }
 
 std::string string_to_sign(const SigningScope& scope, std::string_view creq) {
-  return std::string(k_sigv4_algorithm) + "\n" + scope.amz_date + "\n" + credential_scope(scope) +
-         "\n" + crypto::sha256_hex(creq);
+  return std::string(k_sigv4_algorithm) + "\n" + scope.amz_date + "\n" + credential_scope(scope) + "\n" +
+         crypto::sha256_hex(creq);
 }
 
 crypto::Sha256Digest signing_key(std::string_view secret_access_key, const SigningScope& scope) {
@@ -179,16 +176,16 @@ crypto::Sha256Digest signing_key(std::string_view secret_access_key, const Signi
   return crypto::hmac_sha256(crypto::as_bytes(k_service), "aws4_request");
 }
 
-Signature sign(const SigningRequest& request, const SigningScope& scope,
-               std::string_view access_key_id, std::string_view secret_access_key) {
+Signature sign(const SigningRequest& request, const SigningScope& scope, std::string_view access_key_id,
+               std::string_view secret_access_key) {
   Signature out;
   out.canonical_request = canonical_request(request);
   out.string_to_sign = string_to_sign(scope, out.canonical_request);
   auto key = signing_key(secret_access_key, scope);
   out.signature = crypto::hex(crypto::hmac_sha256(crypto::as_bytes(key), out.string_to_sign));
   out.signed_headers = canonical_headers(request.headers).signed_headers;
-  out.authorization = std::string(k_sigv4_algorithm) + " Credential=" + std::string(access_key_id) +
-                      "/" + credential_scope(scope) + ", SignedHeaders=" + out.signed_headers +
+  out.authorization = std::string(k_sigv4_algorithm) + " Credential=" + std::string(access_key_id) + "/" +
+                      credential_scope(scope) + ", SignedHeaders=" + out.signed_headers +
                       ", Signature=" + out.signature;
   return out;
 }
@@ -202,15 +199,13 @@ std::string format_amz_date(std::chrono::system_clock::time_point t) {
   return buffer;
 }
 
-void add_signature_headers(std::vector<Header>& headers, std::string_view method,
-                           std::string_view wire_path, std::string_view raw_query,
-                           std::string_view body, const SigningScope& scope,
+void add_signature_headers(std::vector<Header>& headers, std::string_view method, std::string_view wire_path,
+                           std::string_view raw_query, std::string_view body, const SigningScope& scope,
                            std::string_view access_key_id, std::string_view secret_access_key,
                            std::string_view session_token) {
   headers.emplace_back("X-Amz-Date", scope.amz_date);
   if (!session_token.empty()) headers.emplace_back("X-Amz-Security-Token", session_token);
-  SigningRequest request{std::string(method), std::string(wire_path), std::string(raw_query),
-                         headers, body};
+  SigningRequest request{std::string(method), std::string(wire_path), std::string(raw_query), headers, body};
   auto signature = sign(request, scope, access_key_id, secret_access_key);
   headers.emplace_back("Authorization", std::move(signature.authorization));
 }
@@ -233,8 +228,7 @@ ParsedAuthorization parse_authorization(std::string_view value) {
     else if (key == "Signature") out.signature = val;
   }
   auto scope = split(credential, '/');
-  if (scope.size() != 5 || scope[4] != "aws4_request" || signed_list.empty() ||
-      out.signature.size() != 64) {
+  if (scope.size() != 5 || scope[4] != "aws4_request" || signed_list.empty() || out.signature.size() != 64) {
     return out;
   }
   out.access_key_id = scope[0];

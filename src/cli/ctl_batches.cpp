@@ -127,7 +127,7 @@ void change_batch(CtlContext& ctx, Action action, const std::string& id, const s
   std::cout << "Batch " << batch->id << " is " << store::to_string(batch->status)
             << (action == Action::cancel
                     ? fmt::format(" ({} messages cancelled)", count(*batch, store::MessageState::cancelled))
-                                         : std::string())
+                    : std::string())
             << ".\n";
 }
 
@@ -148,7 +148,8 @@ void add_batches_commands(CLI::App& app, CtlContext& ctx) {
 
   auto options = std::make_shared<ListOptions>();
   auto* list = batches->add_subcommand("list", "List batches, newest first");
-  list->add_option("--status", options->status, "Only batches with this status")->check(CLI::IsMember(store::batch_status_names()));
+  list->add_option("--status", options->status, "Only batches with this status")
+      ->check(CLI::IsMember(store::batch_status_names()));
   list->add_option("--limit", options->limit, "At most this many (1-1000, default 50)")->check(CLI::Range(1, 1000));
   list->callback([&ctx, options] { list_batches(ctx, *options); });
 

@@ -41,15 +41,13 @@ void CtlContext::fail(const Error& error, int exit_code_to_use) {
   exit_code = exit_code_to_use;
 }
 
-std::unique_ptr<store::Database> open_database(CtlContext& ctx, SchemaCheck schema_check,
-                                               store::OpenMode mode) {
+std::unique_ptr<store::Database> open_database(CtlContext& ctx, SchemaCheck schema_check, store::OpenMode mode) {
   if (!ctx.resolve()) return nullptr;
   const auto& path = ctx.config.db.path;
   if (mode == store::OpenMode::existing && !std::filesystem::exists(path)) {
-    ctx.fail(Error{ErrorCode::not_found,
-                   fmt::format("database {} does not exist; create it by starting mailerd once "
-                               "or with `mailerctl --db {} migrate`",
-                               path, path)});
+    ctx.fail(Error{ErrorCode::not_found, fmt::format("database {} does not exist; create it by starting mailerd once "
+                                                     "or with `mailerctl --db {} migrate`",
+                                                     path, path)});
     return nullptr;
   }
   auto db = store::Database::open(path, mode);
@@ -77,19 +75,15 @@ std::unique_ptr<store::Database> open_database(CtlContext& ctx, SchemaCheck sche
   return std::move(*db);
 }
 
-std::string format_time(std::optional<std::int64_t> ms) {
-  return ms ? format_rfc3339(*ms) : std::string("-");
-}
+std::string format_time(std::optional<std::int64_t> ms) { return ms ? format_rfc3339(*ms) : std::string("-"); }
 
 void print_json(const nlohmann::json& value) { std::cout << dump_json(value, 2) << "\n"; }
 
-void print_table(const std::vector<std::string>& headers,
-                 const std::vector<std::vector<std::string>>& rows) {
+void print_table(const std::vector<std::string>& headers, const std::vector<std::vector<std::string>>& rows) {
   std::vector<std::size_t> widths;
   for (const auto& header : headers) widths.push_back(header.size());
   for (const auto& row : rows)
-    for (std::size_t i = 0; i < row.size() && i < widths.size(); ++i)
-      widths[i] = std::max(widths[i], row[i].size());
+    for (std::size_t i = 0; i < row.size() && i < widths.size(); ++i) widths[i] = std::max(widths[i], row[i].size());
   auto print_row = [&](const std::vector<std::string>& cells) {
     std::string line;
     for (std::size_t i = 0; i < cells.size() && i < widths.size(); ++i) {

@@ -28,7 +28,9 @@
 #include "mailer/core/json.hpp"
 #include "mailer/store/database.hpp"
 
-namespace CLI { class App; }
+namespace CLI {
+class App;
+}
 
 namespace mailer::cli {
 
@@ -38,10 +40,10 @@ inline constexpr int k_exit_usage = 2;
 inline constexpr int k_exit_config = k_config_exit_code;  // 78
 
 struct CtlContext {
-  std::string config_path;  // --config FILE; empty: defaults plus environment
-  std::string db_path;      // --db PATH; empty: db.path from the configuration
-  bool json = false;        // --json: machine-readable output on stdout
-  Config config;            // valid after resolve() succeeds
+  std::string config_path;    // --config FILE; empty: defaults plus environment
+  std::string db_path;        // --db PATH; empty: db.path from the configuration
+  bool json = false;          // --json: machine-readable output on stdout
+  Config config;              // valid after resolve() succeeds
   int exit_code = k_exit_ok;  // set by the command that ran
 
   /// Loads the configuration once (see resolve_config); on failure prints every
@@ -85,18 +87,17 @@ std::string format_time(std::optional<std::int64_t> ms);
 /// (an address or detail stored from outside) prints as U+FFFD (dump_json).
 void print_json(const nlohmann::json& value);
 /// Writes a left-aligned text table with a header row to stdout.
-void print_table(const std::vector<std::string>& headers,
-                 const std::vector<std::vector<std::string>>& rows);
+void print_table(const std::vector<std::string>& headers, const std::vector<std::vector<std::string>>& rows);
 
 // One registration function per ctl_<group>.cpp.
-void add_keys_commands(CLI::App& app, CtlContext& ctx);   // keys create|list|revoke|audit
-void add_db_commands(CLI::App& app, CtlContext& ctx);     // migrate, db check|backup
-void add_config_commands(CLI::App& app, CtlContext& ctx);  // config check
-void add_send_commands(CLI::App& app, CtlContext& ctx);       // send (batch from CSV)
-void add_templates_commands(CLI::App& app, CtlContext& ctx);  // templates create|list
-void add_dlq_commands(CLI::App& app, CtlContext& ctx);        // dlq list|retry|purge
-void add_batches_commands(CLI::App& app, CtlContext& ctx);    // batches list|show|pause|resume|cancel
+void add_keys_commands(CLI::App& app, CtlContext& ctx);          // keys create|list|revoke|audit
+void add_db_commands(CLI::App& app, CtlContext& ctx);            // migrate, db check|backup
+void add_config_commands(CLI::App& app, CtlContext& ctx);        // config check
+void add_send_commands(CLI::App& app, CtlContext& ctx);          // send (batch from CSV)
+void add_templates_commands(CLI::App& app, CtlContext& ctx);     // templates create|list
+void add_dlq_commands(CLI::App& app, CtlContext& ctx);           // dlq list|retry|purge
+void add_batches_commands(CLI::App& app, CtlContext& ctx);       // batches list|show|pause|resume|cancel
 void add_suppressions_commands(CLI::App& app, CtlContext& ctx);  // suppressions list|add|remove|import|export
-void add_seed_commands(CLI::App& app, CtlContext& ctx);       // seed
+void add_seed_commands(CLI::App& app, CtlContext& ctx);          // seed
 
 }  // namespace mailer::cli

@@ -23,8 +23,7 @@ void run_migrate(CtlContext& ctx) {
   }
   for (const auto& name : status->applied_now) std::cout << "applied " << name << "\n";
   if (status->applied_now.empty()) std::cout << "nothing to apply\n";
-  std::cout << "schema version " << status->current_version << " (latest "
-            << status->latest_version << ")\n";
+  std::cout << "schema version " << status->current_version << " (latest " << status->latest_version << ")\n";
 }
 
 // Healthy means intact, no dangling references, and exactly the schema this
@@ -41,12 +40,12 @@ void run_check(CtlContext& ctx) {
   bool ok = integrity->ok() && schema_current;
   if (!ok) ctx.exit_code = k_exit_failure;
   if (ctx.json) {
-    return print_json({{"ok", ok},
-                       {"integrity", integrity->problems.empty() ? nlohmann::json("ok")
-                                                                 : nlohmann::json(integrity->problems)},
-                       {"foreign_key_violations", integrity->foreign_key_violations},
-                       {"schema_version", schema->current_version},
-                       {"latest_version", schema->latest_version}});
+    return print_json(
+        {{"ok", ok},
+         {"integrity", integrity->problems.empty() ? nlohmann::json("ok") : nlohmann::json(integrity->problems)},
+         {"foreign_key_violations", integrity->foreign_key_violations},
+         {"schema_version", schema->current_version},
+         {"latest_version", schema->latest_version}});
   }
   std::cout << "integrity: " << (integrity->problems.empty() ? "ok" : "FAILED") << "\n";
   for (const auto& problem : integrity->problems) std::cout << "  " << problem << "\n";
@@ -55,9 +54,8 @@ void run_check(CtlContext& ctx) {
                     ? std::string("ok")
                     : std::to_string(integrity->foreign_key_violations) + " violations")
             << "\n";
-  std::cout << "schema: version " << schema->current_version << " (latest "
-            << schema->latest_version << ")"
-            << (schema->current_version < schema->latest_version ? ", run mailerctl migrate"
+  std::cout << "schema: version " << schema->current_version << " (latest " << schema->latest_version << ")"
+            << (schema->current_version < schema->latest_version   ? ", run mailerctl migrate"
                 : schema->current_version > schema->latest_version ? ", newer than this mailerctl"
                                                                    : "")
             << "\n";
@@ -76,15 +74,19 @@ void run_backup(CtlContext& ctx, const std::string& dest) {
 }  // namespace
 
 void add_db_commands(CLI::App& app, CtlContext& ctx) {
-  app.add_subcommand("migrate", "Create the file if missing and apply pending schema migrations")->callback([&ctx] { run_migrate(ctx); });
+  app.add_subcommand("migrate", "Create the file if missing and apply pending schema migrations")->callback([&ctx] {
+    run_migrate(ctx);
+  });
 
   auto* db = app.add_subcommand("db", "Create/upgrade, check or back up the database file");
   db->require_subcommand(1);
   // `db migrate` sits next to `db check` where operators look for it; same as `migrate`.
-  db->add_subcommand("migrate", "Create the file if missing and apply pending schema migrations")
-      ->callback([&ctx] { run_migrate(ctx); });
-  db->add_subcommand("check", "Integrity check and schema version; exit 1 when not ok")
-      ->callback([&ctx] { run_check(ctx); });
+  db->add_subcommand("migrate", "Create the file if missing and apply pending schema migrations")->callback([&ctx] {
+    run_migrate(ctx);
+  });
+  db->add_subcommand("check", "Integrity check and schema version; exit 1 when not ok")->callback([&ctx] {
+    run_check(ctx);
+  });
 
   auto dest = std::make_shared<std::string>();
   auto* backup = db->add_subcommand("backup", "Online copy to a new FILE, safe while mailerd runs");

@@ -27,7 +27,8 @@ void list_dlq(CtlContext& ctx, const ListOptions& options) {
   if (!db) return;
   SystemClock clock;
   auto page = service::DlqService(*db, clock).list(options.limit, options.cursor);
-  if (!page) return ctx.fail(page.error(), page.error().code == ErrorCode::invalid_input ? k_exit_usage : k_exit_failure);
+  if (!page)
+    return ctx.fail(page.error(), page.error().code == ErrorCode::invalid_input ? k_exit_usage : k_exit_failure);
   if (ctx.json) {
     auto data = nlohmann::json::array();
     for (const auto& e : page->entries) data.push_back(service::to_json(e));
@@ -80,8 +81,9 @@ void purge_dlq(CtlContext& ctx, const std::string& older_than, bool all) {
     // cut-off is never after now.
     auto age_ms = read_age_ms(older_than);
     if (!age_ms) {
-      auto why = age_ms.error().code == ErrorCode::too_large ? age_ms.error().detail
-                                                              : fmt::format("expected an age such as {}", k_age_examples);
+      auto why = age_ms.error().code == ErrorCode::too_large
+                     ? age_ms.error().detail
+                     : fmt::format("expected an age such as {}", k_age_examples);
       return ctx.fail(make_error(ErrorCode::invalid_input, fmt::format("--older-than {}: {}", older_than, why)),
                       k_exit_usage);
     }
@@ -90,7 +92,8 @@ void purge_dlq(CtlContext& ctx, const std::string& older_than, bool all) {
   auto db = open_database(ctx, SchemaCheck::require_current);
   if (!db) return;
   auto purged = service::DlqService(*db, clock).purge(scope);
-  if (!purged) return ctx.fail(purged.error(), purged.error().code == ErrorCode::invalid_input ? k_exit_usage : k_exit_failure);
+  if (!purged)
+    return ctx.fail(purged.error(), purged.error().code == ErrorCode::invalid_input ? k_exit_usage : k_exit_failure);
   if (ctx.json) return print_json({{"purged", *purged}, {"older_than", json_time(scope.failed_before_ms)}});
   std::cout << "Purged " << *purged << " failed message(s)"
             << (all ? std::string() : " that failed before " + format_rfc3339(*scope.failed_before_ms)) << ".\n";

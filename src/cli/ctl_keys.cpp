@@ -34,8 +34,8 @@ void create_key(CtlContext& ctx, const CreateOptions& options) {
     out["key"] = created->secret;
     return print_json(out);
   }
-  std::cout << "Created " << store::to_string(key.scope) << " key " << key.id << " (\"" << key.name
-            << "\", prefix " << key.prefix << ").\n"
+  std::cout << "Created " << store::to_string(key.scope) << " key " << key.id << " (\"" << key.name << "\", prefix "
+            << key.prefix << ").\n"
             << "Store the key now; it is not shown again:\n"
             << created->secret << "\n";
 }
@@ -53,9 +53,8 @@ void list_keys(CtlContext& ctx) {
   }
   std::vector<std::vector<std::string>> rows;
   for (const auto& key : *keys) {
-    rows.push_back({key.id, key.name, store::to_string(key.scope), key.prefix,
-                    format_time(key.created_at_ms), format_time(key.last_used_at_ms),
-                    std::to_string(key.use_count), format_time(key.revoked_at_ms)});
+    rows.push_back({key.id, key.name, store::to_string(key.scope), key.prefix, format_time(key.created_at_ms),
+                    format_time(key.last_used_at_ms), std::to_string(key.use_count), format_time(key.revoked_at_ms)});
   }
   print_table({"ID", "NAME", "SCOPE", "PREFIX", "CREATED", "LAST USED", "USES", "REVOKED"}, rows);
 }
@@ -67,8 +66,8 @@ void revoke_key(CtlContext& ctx, const std::string& id) {
   auto key = service::KeyService(*db, clock).revoke(id, k_actor);
   if (!key) return ctx.fail(key.error());
   if (ctx.json) return print_json(service::to_json(*key));
-  std::cout << "Revoked key " << key->id << " (\"" << key->name << "\") at "
-            << format_time(key->revoked_at_ms) << ".\n";
+  std::cout << "Revoked key " << key->id << " (\"" << key->name << "\") at " << format_time(key->revoked_at_ms)
+            << ".\n";
 }
 
 void audit_key(CtlContext& ctx, const std::string& id) {
@@ -84,8 +83,8 @@ void audit_key(CtlContext& ctx, const std::string& id) {
     for (const auto& entry : entries) out.push_back(service::to_json(entry));
     return print_json({{"key", service::to_json(key)}, {"entries", out}});
   }
-  std::cout << "Key " << key.id << " (\"" << key.name << "\"): last used "
-            << format_time(key.last_used_at_ms) << ", " << key.use_count << " uses\n";
+  std::cout << "Key " << key.id << " (\"" << key.name << "\"): last used " << format_time(key.last_used_at_ms) << ", "
+            << key.use_count << " uses\n";
   std::vector<std::vector<std::string>> rows;
   for (const auto& entry : entries) rows.push_back({format_rfc3339(entry.at_ms), entry.action, entry.actor});
   print_table({"TIME", "ACTION", "ACTOR"}, rows);
@@ -105,8 +104,7 @@ void add_keys_commands(CLI::App& app, CtlContext& ctx) {
       ->check(CLI::IsMember({"read", "send", "admin"}));
   create->callback([&ctx, create_options] { create_key(ctx, *create_options); });
 
-  keys->add_subcommand("list", "List keys (never the keys themselves)")
-      ->callback([&ctx] { list_keys(ctx); });
+  keys->add_subcommand("list", "List keys (never the keys themselves)")->callback([&ctx] { list_keys(ctx); });
 
   auto revoke_id = std::make_shared<std::string>();
   auto* revoke = keys->add_subcommand("revoke", "Revoke a key: it stops working at once");

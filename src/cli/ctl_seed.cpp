@@ -14,8 +14,7 @@ namespace mailer::cli {
 namespace {
 
 const service::TemplateInput k_welcome{
-    "welcome",
-    "Welcome, {{first_name}}!",
+    "welcome", "Welcome, {{first_name}}!",
     "<!doctype html>\n<html><body>\n<p>Hello {{first_name}},</p>\n"
     "<p>thanks for joining us from {{city}}. You are on the <strong>{{plan}}</strong> plan.</p>\n"
     "<p><a href=\"{{unsubscribe_url}}\">Unsubscribe</a></p>\n</body></html>\n",

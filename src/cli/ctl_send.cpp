@@ -111,7 +111,8 @@ void print_accepted(CtlContext& ctx, const service::BatchAccepted& accepted, con
                        {"suppressed", accepted.suppressed},
                        {"invalid", invalid}});
   }
-  std::cout << "Batch " << accepted.id << " (" << store::to_string(accepted.status) << "): " << table.rows.size() << " recipients\n";
+  std::cout << "Batch " << accepted.id << " (" << store::to_string(accepted.status) << "): " << table.rows.size()
+            << " recipients\n";
   print_table({"ACCEPTED", "DUPLICATE", "SUPPRESSED", "INVALID"},
               {{std::to_string(accepted.accepted), std::to_string(accepted.duplicate),
                 std::to_string(accepted.suppressed), std::to_string(accepted.invalid.size())}});
@@ -133,9 +134,9 @@ void run_send(CtlContext& ctx, const SendOptions& options) {
   // Caught here, where the file is known: the service would only say that
   // "recipients" is empty, leaving the operator to guess which input was.
   if (table->rows.empty())
-    return ctx.fail(make_error(ErrorCode::invalid_input,
-                               fmt::format("{}: no data rows: the file has a header line but no recipients",
-                                           options.recipients_path)));
+    return ctx.fail(make_error(
+        ErrorCode::invalid_input,
+        fmt::format("{}: no data rows: the file has a header line but no recipients", options.recipients_path)));
   request->recipients = recipients_from(*table, *email_column);
 
   auto db = open_database(ctx, SchemaCheck::require_current);
@@ -157,8 +158,8 @@ void add_send_commands(CLI::App& app, CtlContext& ctx) {
   auto* send = app.add_subcommand("send", "Send a batch to the recipients of a CSV file (header: email, variables...)");
   send->add_option("--template", options->template_name, "Template name")->required();
   send->add_option("--from", options->from, "Sender, \"Name <addr>\" or addr")->required();
-  send->add_option("--recipients", options->recipients_path,
-                   "CSV file: an email column, every other column a variable")->required();
+  send->add_option("--recipients", options->recipients_path, "CSV file: an email column, every other column a variable")
+      ->required();
   send->add_option("--reply-to", options->reply_to, "Reply-To address (repeatable)");
   send->add_option("--send-at", options->send_at, "Send at this RFC 3339 time (default: now)");
   send->add_option("--send-before", options->send_before, "Cancel what has not gone out by this RFC 3339 time");

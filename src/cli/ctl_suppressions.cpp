@@ -40,7 +40,8 @@ void list_suppressions(CtlContext& ctx, const ListOptions& options) {
   std::optional<std::string> reason;
   if (!options.reason.empty()) reason = options.reason;
   auto page = service::SuppressionService(*db, clock).list({options.limit, options.cursor, {}}, reason);
-  if (!page) return ctx.fail(page.error(), page.error().code == ErrorCode::invalid_input ? k_exit_usage : k_exit_failure);
+  if (!page)
+    return ctx.fail(page.error(), page.error().code == ErrorCode::invalid_input ? k_exit_usage : k_exit_failure);
   if (ctx.json) {
     auto data = nlohmann::json::array();
     for (const auto& s : page->data) data.push_back(service::to_json(s));
@@ -50,7 +51,8 @@ void list_suppressions(CtlContext& ctx, const ListOptions& options) {
   for (const auto& s : page->data)
     rows.push_back({s.email, store::to_string(s.reason), store::to_string(s.scope), format_rfc3339(s.created_at_ms)});
   print_table({"EMAIL", "REASON", "SCOPE", "CREATED"}, rows);
-  if (!page->next_cursor.empty()) std::cout << "more: mailerctl suppressions list --cursor " << page->next_cursor << "\n";
+  if (!page->next_cursor.empty())
+    std::cout << "more: mailerctl suppressions list --cursor " << page->next_cursor << "\n";
 }
 
 struct AddOptions {
@@ -93,8 +95,9 @@ std::string cell(const service::CsvTable& table, const service::CsvRow& row, con
 Result<std::vector<service::SuppressionInput>> import_rows(const service::CsvTable& table, const std::string& path) {
   for (const auto& name : table.header)
     if (std::find(k_import_columns.begin(), k_import_columns.end(), name) == k_import_columns.end())
-      return make_error(ErrorCode::invalid_input,
-                        fmt::format("{}: line 1: unknown column \"{}\" (expected email, reason, scope, detail)", path, name));
+      return make_error(
+          ErrorCode::invalid_input,
+          fmt::format("{}: line 1: unknown column \"{}\" (expected email, reason, scope, detail)", path, name));
   if (!table.column("email"))
     return make_error(ErrorCode::invalid_input, fmt::format("{}: line 1: no \"email\" column in the header", path));
   std::vector<service::SuppressionInput> rows;
@@ -156,8 +159,9 @@ void export_suppressions(CtlContext& ctx, const std::string& path) {
   if (!all) return ctx.fail(all.error());
   std::string csv = service::csv_record(k_export_columns);
   for (const auto& s : *all)
-    csv += service::csv_record({s.email, store::to_string(s.reason), store::to_string(s.scope),
-                                s.detail_json == "{}" ? std::string() : s.detail_json, format_rfc3339(s.created_at_ms)});
+    csv +=
+        service::csv_record({s.email, store::to_string(s.reason), store::to_string(s.scope),
+                             s.detail_json == "{}" ? std::string() : s.detail_json, format_rfc3339(s.created_at_ms)});
   if (path.empty()) {
     std::cout << csv;
     return;
@@ -165,7 +169,8 @@ void export_suppressions(CtlContext& ctx, const std::string& path) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out << csv;
   out.close();
-  if (!out) return ctx.fail(make_error(ErrorCode::internal, fmt::format("{}: cannot write: {}", path, std::strerror(errno))));
+  if (!out)
+    return ctx.fail(make_error(ErrorCode::internal, fmt::format("{}: cannot write: {}", path, std::strerror(errno))));
   std::cerr << "Exported " << all->size() << " suppression(s) to " << path << ".\n";
 }
 
@@ -199,12 +204,13 @@ void add_suppressions_commands(CLI::App& app, CtlContext& ctx) {
   auto import_path = std::make_shared<std::string>();
   auto* import = suppressions->add_subcommand("import", "Import a CSV (email[,reason,scope,detail]); all rows or none");
   import->add_option("FILE", *import_path, "CSV file with a header row")->required();
-  import->callback([&ctx, import_path] { import_suppressions(ctx, *import_path); });
+  import->callback([&ctx, import_path] { import_suppressions(ctx, *import_path);
+});
 
-  auto export_path = std::make_shared<std::string>();
-  auto* exporter = suppressions->add_subcommand("export", "Write every suppression as CSV (stdout or FILE)");
-  exporter->add_option("FILE", *export_path, "Output file (default: stdout)");
-  exporter->callback([&ctx, export_path] { export_suppressions(ctx, *export_path); });
-}
+auto export_path = std::make_shared<std::string>();
+auto* exporter = suppressions->add_subcommand("export", "Write every suppression as CSV (stdout or FILE)");
+exporter->add_option("FILE", *export_path, "Output file (default: stdout)");
+exporter->callback([&ctx, export_path] { export_suppressions(ctx, *export_path); });
+}  // namespace mailer::cli
 
 }  // namespace mailer::cli

@@ -28,8 +28,9 @@ struct CreateOptions {
 
 Result<std::string> read_file(const std::string& option, const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return make_error(ErrorCode::invalid_input, fmt::format("{} {}: cannot open: {}", option, path,
-                                                                   std::strerror(errno)));
+  if (!in)
+    return make_error(ErrorCode::invalid_input,
+                      fmt::format("{} {}: cannot open: {}", option, path, std::strerror(errno)));
   std::ostringstream content;
   content << in.rdbuf();
   return content.str();
@@ -83,8 +84,8 @@ void create_template(CtlContext& ctx, const CreateOptions& options) {
   auto created = service::TemplateService(*db, clock).create(*input);
   if (!created) return ctx.fail(created.error());
   if (ctx.json) return print_json(template_json(*created));
-  std::cout << "Created template " << created->id << " (\"" << created->name << "\"), variables: "
-            << joined(created->current.content.variables) << "\n";
+  std::cout << "Created template " << created->id << " (\"" << created->name
+            << "\"), variables: " << joined(created->current.content.variables) << "\n";
 }
 
 void list_templates(CtlContext& ctx) {
@@ -127,8 +128,7 @@ void add_templates_commands(CLI::App& app, CtlContext& ctx) {
   create->add_option("--html-file", options->html_file, "HTML part (mustache)");
   create->add_option("--text-file", options->text_file, "Text part (mustache)");
   create->callback([&ctx, options, subject, subject_file] {
-    if (subject->count() + subject_file->count() == 0)
-      throw CLI::RequiredError("--subject or --subject-file");
+    if (subject->count() + subject_file->count() == 0) throw CLI::RequiredError("--subject or --subject-file");
     if (options->html_file.empty() && options->text_file.empty())
       throw CLI::RequiredError("--html-file or --text-file");
     create_template(ctx, *options);

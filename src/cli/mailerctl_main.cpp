@@ -21,14 +21,9 @@ struct CommandGroup {
 };
 
 constexpr CommandGroup k_command_groups[] = {
-    {"keys", add_keys_commands},
-    {"db", add_db_commands},  // also "migrate"
-    {"config", add_config_commands},
-    {"send", add_send_commands},
-    {"templates", add_templates_commands},
-    {"dlq", add_dlq_commands},
-    {"batches", add_batches_commands},
-    {"suppressions", add_suppressions_commands},
+    {"keys", add_keys_commands},     {"db", add_db_commands},  // also "migrate"
+    {"config", add_config_commands}, {"send", add_send_commands},       {"templates", add_templates_commands},
+    {"dlq", add_dlq_commands},       {"batches", add_batches_commands}, {"suppressions", add_suppressions_commands},
     {"seed", add_seed_commands},
 };
 

@@ -14,21 +14,21 @@
 #include <signal.h>
 #include <systemd/sd-daemon.h>
 
-#include <csignal>
-#include <cstdio>
-#include <iostream>
-#include <exception>
-#include <optional>
-#include <string>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <csignal>
 #include <cstdint>
+#include <cstdio>
+#include <exception>
+#include <iostream>
 #include <mutex>
+#include <optional>
+#include <string>
 #include <thread>
 
-#include <nlohmann/json.hpp>
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "cli/cli11.hpp"
 #include "mailer/core/clock.hpp"
@@ -101,8 +101,9 @@ const char* wait_for_shutdown_signal() {
     if (sigwait(&signals, &signal_number) != 0) continue;
     if (signal_number == SIGINT) return "SIGINT";
     if (signal_number == SIGTERM) return "SIGTERM";
-    log::info("SIGHUP ignored", {{"reason", "logs go to stderr, nothing to reopen; "
-                                            "configuration is read at start only"}});
+    log::info("SIGHUP ignored", {{"reason",
+                                  "logs go to stderr, nothing to reopen; "
+                                  "configuration is read at start only"}});
   }
 }
 
@@ -120,8 +121,7 @@ Status prepare_schema(store::Database& db, bool auto_migrate) {
     for (const auto& name : migrated->applied_now) log::info("migration applied", {{"file", name}});
     return {};
   }
-  return store::require_current_schema(db, "mailerd",
-                                       "run `mailerctl migrate` or set db.auto_migrate = true");
+  return store::require_current_schema(db, "mailerd", "run `mailerctl migrate` or set db.auto_migrate = true");
 }
 
 // systemd's WatchdogSec (WATCHDOG_USEC): ping at half the interval while the

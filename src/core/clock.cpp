@@ -26,19 +26,15 @@ bool read_digits(std::string_view text, std::size_t pos, std::size_t count, int&
   return true;
 }
 
-bool expect(std::string_view text, std::size_t pos, char c) {
-  return pos < text.size() && text[pos] == c;
-}
+bool expect(std::string_view text, std::size_t pos, char c) { return pos < text.size() && text[pos] == c; }
 
 // Reads "YYYY-MM-DDTHH:MM:SS" (T or t, RFC 3339 §5.6 NOTE) into `tm`.
 bool read_date_time(std::string_view text, std::tm& tm) {
   int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
-  bool ok = read_digits(text, 0, 4, year) && expect(text, 4, '-') &&
-            read_digits(text, 5, 2, month) && expect(text, 7, '-') &&
-            read_digits(text, 8, 2, day) && (expect(text, 10, 'T') || expect(text, 10, 't')) &&
-            read_digits(text, 11, 2, hour) && expect(text, 13, ':') &&
-            read_digits(text, 14, 2, minute) && expect(text, 16, ':') &&
-            read_digits(text, 17, 2, second);
+  bool ok = read_digits(text, 0, 4, year) && expect(text, 4, '-') && read_digits(text, 5, 2, month) &&
+            expect(text, 7, '-') && read_digits(text, 8, 2, day) && (expect(text, 10, 'T') || expect(text, 10, 't')) &&
+            read_digits(text, 11, 2, hour) && expect(text, 13, ':') && read_digits(text, 14, 2, minute) &&
+            expect(text, 16, ':') && read_digits(text, 17, 2, second);
   if (!ok) return false;
   tm = std::tm{};
   tm.tm_year = year - 1900;
@@ -71,9 +67,8 @@ bool read_offset(std::string_view text, std::size_t pos, std::int64_t& offset_se
     return true;
   }
   int hours = 0, minutes = 0;
-  if (pos + 6 != text.size() || (text[pos] != '+' && text[pos] != '-') ||
-      !read_digits(text, pos + 1, 2, hours) || !expect(text, pos + 3, ':') ||
-      !read_digits(text, pos + 4, 2, minutes) || hours > 23 || minutes > 59)
+  if (pos + 6 != text.size() || (text[pos] != '+' && text[pos] != '-') || !read_digits(text, pos + 1, 2, hours) ||
+      !expect(text, pos + 3, ':') || !read_digits(text, pos + 4, 2, minutes) || hours > 23 || minutes > 59)
     return false;
   offset_seconds = (hours * 3600 + minutes * 60) * (text[pos] == '-' ? -1 : 1);
   return true;
@@ -86,9 +81,8 @@ bool to_epoch_seconds(std::tm tm, std::int64_t& seconds) {
   std::time_t t = timegm(&tm);
   std::tm back{};
   if (gmtime_r(&t, &back) == nullptr) return false;
-  if (back.tm_year != wanted.tm_year || back.tm_mon != wanted.tm_mon ||
-      back.tm_mday != wanted.tm_mday || back.tm_hour != wanted.tm_hour ||
-      back.tm_min != wanted.tm_min || back.tm_sec != wanted.tm_sec)
+  if (back.tm_year != wanted.tm_year || back.tm_mon != wanted.tm_mon || back.tm_mday != wanted.tm_mday ||
+      back.tm_hour != wanted.tm_hour || back.tm_min != wanted.tm_min || back.tm_sec != wanted.tm_sec)
     return false;
   seconds = static_cast<std::int64_t>(t);
   return true;
@@ -107,8 +101,8 @@ std::string format_rfc3339(std::int64_t ms) {
   std::time_t t = static_cast<std::time_t>(seconds);
   std::tm tm{};
   gmtime_r(&t, &tm);
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", tm.tm_year + 1900,
-                     tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, millis);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                     tm.tm_hour, tm.tm_min, tm.tm_sec, millis);
 }
 
 bool parse_rfc3339(const std::string& text, std::int64_t& ms) {
@@ -119,8 +113,8 @@ bool parse_rfc3339(const std::string& text, std::int64_t& ms) {
   std::int64_t seconds = 0;
   // NOTE: leap seconds (":60") are rejected: they cannot be represented as
   // Unix time, and no client of ours sends them.
-  if (!read_date_time(text, tm) || !read_fraction(text, pos, fraction_ms) ||
-      !read_offset(text, pos, offset_seconds) || !to_epoch_seconds(tm, seconds))
+  if (!read_date_time(text, tm) || !read_fraction(text, pos, fraction_ms) || !read_offset(text, pos, offset_seconds) ||
+      !to_epoch_seconds(tm, seconds))
     return false;
   ms = (seconds - offset_seconds) * k_ms_per_second + fraction_ms;
   return true;

@@ -23,8 +23,8 @@
 #include <sstream>
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 #include <toml++/toml.h>
+#include <nlohmann/json.hpp>
 
 #include "mailer/core/log.hpp"
 #include "mailer/core/text.hpp"
@@ -328,7 +328,8 @@ void Loader::load_file(const std::string& path) {
     load_table(toml::parse(*text, path));
   } catch (const toml::parse_error& e) {
     const auto& where = e.source().begin;
-    add_error("config", fmt::format("{}:{}:{}: TOML syntax error: {}", path, where.line, where.column, e.description()));
+    add_error("config",
+              fmt::format("{}:{}:{}: TOML syntax error: {}", path, where.line, where.column, e.description()));
   }
 }
 
@@ -380,7 +381,8 @@ void Loader::apply_env(const ConfigKey& row, const std::string& name, const std:
     text = *rewritten;
   }
   auto value = from_text(row.type, text);
-  if (!value) return add_error(std::string(row.key), fmt::format("{}: {}{}", shown_raw(row, raw), value.error().detail, suffix));
+  if (!value)
+    return add_error(std::string(row.key), fmt::format("{}: {}{}", shown_raw(row, raw), value.error().detail, suffix));
   apply(row, *value, shown_value(row, *value), {ConfigSource::env, name}, suffix);
 }
 
@@ -413,12 +415,13 @@ void Loader::check_env_names(const std::vector<std::string>& names) {
 void Loader::require_file(const ConfigKey& row, const std::string& path) {
   if (path.empty()) return;
   std::string why;
-  if (!read_file(path, why)) add_error(std::string(row.key), fmt::format("{}: cannot read: {}", json_quoted(path), why));
+  if (!read_file(path, why))
+    add_error(std::string(row.key), fmt::format("{}: cannot read: {}", json_quoted(path), why));
 }
 
 void Loader::check_cross_key_rules() {
-  const auto require_pair = [this](std::string_view set_key, const std::string& set_value,
-                                   std::string_view needed_key, const std::string& needed_value) {
+  const auto require_pair = [this](std::string_view set_key, const std::string& set_value, std::string_view needed_key,
+                                   const std::string& needed_value) {
     if (!set_value.empty() && needed_value.empty()) {
       add_error(std::string(needed_key), fmt::format("{}: required when {} is set", k_unset, set_key));
     }
@@ -454,8 +457,8 @@ Result<LoadedConfig> Loader::finish() {
   for (const auto& row : config_keys()) {
     const ConfigValue value = row.get(m_config);
     const Origin& origin = m_origins[row.key];
-    loaded.entries.push_back({std::string(row.key), shown_value(row, value), origin.source, origin.env_name,
-                              shown_json(row, value)});
+    loaded.entries.push_back(
+        {std::string(row.key), shown_value(row, value), origin.source, origin.env_name, shown_json(row, value)});
   }
   return loaded;
 }
@@ -512,11 +515,11 @@ std::vector<FieldError> config_warnings(const Config& config) {
   std::vector<FieldError> warnings;
   const bool https = text::ascii_lower(config.server.public_url.substr(0, 8)) == "https://";
   if (!https && !config.unsubscribe.secret.empty()) {
-    warnings.push_back({"server.public_url",
-                        config.server.public_url +
-                            ": not https, yet bulk mail carries List-Unsubscribe-Post; RFC 8058 section 3.1 "
-                            "requires an https List-Unsubscribe URI, so mailbox providers may ignore "
-                            "one-click unsubscribe"});
+    warnings.push_back(
+        {"server.public_url", config.server.public_url +
+                                  ": not https, yet bulk mail carries List-Unsubscribe-Post; RFC 8058 section 3.1 "
+                                  "requires an https List-Unsubscribe URI, so mailbox providers may ignore "
+                                  "one-click unsubscribe"});
   }
   return warnings;
 }

@@ -19,9 +19,13 @@ namespace {
 // ---- getters and setters over pointers to members ---------------------------
 
 template <auto Section, auto Member>
-auto& field(Config& config) { return (config.*Section).*Member; }
+auto& field(Config& config) {
+  return (config.*Section).*Member;
+}
 template <auto Section, auto Member>
-const auto& field(const Config& config) { return (config.*Section).*Member; }
+const auto& field(const Config& config) {
+  return (config.*Section).*Member;
+}
 
 template <auto S, auto M>
 void set_int(Config& c, const ConfigValue& v) {
@@ -29,7 +33,9 @@ void set_int(Config& c, const ConfigValue& v) {
   field<S, M>(c) = static_cast<T>(std::get<long long>(v));
 }
 template <auto S, auto M>
-ConfigValue get_int(const Config& c) { return static_cast<long long>(field<S, M>(c)); }
+ConfigValue get_int(const Config& c) {
+  return static_cast<long long>(field<S, M>(c));
+}
 
 template <auto S, auto M>
 void set_duration(Config& c, const ConfigValue& v) {
@@ -37,27 +43,45 @@ void set_duration(Config& c, const ConfigValue& v) {
   field<S, M>(c) = T(std::get<long long>(v));
 }
 template <auto S, auto M>
-ConfigValue get_duration(const Config& c) { return static_cast<long long>(field<S, M>(c).count()); }
+ConfigValue get_duration(const Config& c) {
+  return static_cast<long long>(field<S, M>(c).count());
+}
 
 template <auto S, auto M>
-void set_double(Config& c, const ConfigValue& v) { field<S, M>(c) = std::get<double>(v); }
+void set_double(Config& c, const ConfigValue& v) {
+  field<S, M>(c) = std::get<double>(v);
+}
 template <auto S, auto M>
-ConfigValue get_double(const Config& c) { return field<S, M>(c); }
+ConfigValue get_double(const Config& c) {
+  return field<S, M>(c);
+}
 
 template <auto S, auto M>
-void set_bool(Config& c, const ConfigValue& v) { field<S, M>(c) = std::get<bool>(v); }
+void set_bool(Config& c, const ConfigValue& v) {
+  field<S, M>(c) = std::get<bool>(v);
+}
 template <auto S, auto M>
-ConfigValue get_bool(const Config& c) { return field<S, M>(c); }
+ConfigValue get_bool(const Config& c) {
+  return field<S, M>(c);
+}
 
 template <auto S, auto M>
-void set_string(Config& c, const ConfigValue& v) { field<S, M>(c) = std::get<std::string>(v); }
+void set_string(Config& c, const ConfigValue& v) {
+  field<S, M>(c) = std::get<std::string>(v);
+}
 template <auto S, auto M>
-ConfigValue get_string(const Config& c) { return field<S, M>(c); }
+ConfigValue get_string(const Config& c) {
+  return field<S, M>(c);
+}
 
 template <auto S, auto M>
-void set_list(Config& c, const ConfigValue& v) { field<S, M>(c) = std::get<std::vector<std::string>>(v); }
+void set_list(Config& c, const ConfigValue& v) {
+  field<S, M>(c) = std::get<std::vector<std::string>>(v);
+}
 template <auto S, auto M>
-ConfigValue get_list(const Config& c) { return field<S, M>(c); }
+ConfigValue get_list(const Config& c) {
+  return field<S, M>(c);
+}
 
 void set_send_rate(Config& c, const ConfigValue& v) {
   c.ses.max_send_rate = std::holds_alternative<double>(v) ? std::optional(std::get<double>(v)) : std::nullopt;
@@ -85,18 +109,14 @@ std::string int_range(const ConfigValue& v) {
   return "";
 }
 
-std::string positive_number(const ConfigValue& v) {
-  return std::get<double>(v) > 0 ? "" : "must be greater than 0";
-}
+std::string positive_number(const ConfigValue& v) { return std::get<double>(v) > 0 ? "" : "must be greater than 0"; }
 
 std::string fraction(const ConfigValue& v) {
   const double x = std::get<double>(v);
   return x > 0 && x <= 1 ? "" : "must be greater than 0 and at most 1";
 }
 
-std::string non_empty(const ConfigValue& v) {
-  return std::get<std::string>(v).empty() ? "must not be empty" : "";
-}
+std::string non_empty(const ConfigValue& v) { return std::get<std::string>(v).empty() ? "must not be empty" : ""; }
 
 // The listener takes an address, not a name: a name would be looked up once at
 // start, and a typo would only show as a bind failure after start-up.
@@ -117,9 +137,7 @@ std::string http_url(const ConfigValue& v) {
   return is_http_url(std::get<std::string>(v)) ? "" : "must be an http:// or https:// URL";
 }
 
-std::string optional_http_url(const ConfigValue& v) {
-  return std::get<std::string>(v).empty() ? "" : http_url(v);
-}
+std::string optional_http_url(const ConfigValue& v) { return std::get<std::string>(v).empty() ? "" : http_url(v); }
 
 std::string cors_origins(const ConfigValue& v) {
   static const std::regex k_origin(R"(^https?://[^/?#@\s]+$)", std::regex::icase);
@@ -173,7 +191,7 @@ std::string mailto_address(const ConfigValue& v) {
   static const std::regex k_address(R"(^[^@\s<>,;:]+@[^@\s<>,;:]+$)");
   const auto& address = std::get<std::string>(v);
   return address.empty() || std::regex_match(address, k_address) ? ""
-                                                                  : "must be an address such as unsubscribe@example.com";
+                                                                 : "must be an address such as unsubscribe@example.com";
 }
 
 std::string one_of(const std::string& value, std::initializer_list<std::string_view> choices) {
@@ -185,7 +203,9 @@ std::string one_of(const std::string& value, std::initializer_list<std::string_v
   return "must be one of " + names;
 }
 
-std::string log_level(const ConfigValue& v) { return one_of(std::get<std::string>(v), {"debug", "info", "warn", "error"}); }
+std::string log_level(const ConfigValue& v) {
+  return one_of(std::get<std::string>(v), {"debug", "info", "warn", "error"});
+}
 std::string log_format(const ConfigValue& v) { return one_of(std::get<std::string>(v), {"auto", "json", "pretty"}); }
 
 // ---- aliases ----------------------------------------------------------------
@@ -216,162 +236,462 @@ constexpr auto k_no = Secret::no;
 
 const std::vector<ConfigKey>& config_keys() {
   using T = ConfigType;
+  // clang-format off: one key per three lines, aligned as a table
   static const std::vector<ConfigKey> k_config_key_table = {
-    {"server.listen", "MAILER_SERVER_LISTEN", {}, T::string, R"("127.0.0.1")",
-     "IPv4 or IPv6 address to bind (0.0.0.0 for all interfaces)", k_no, ip_address,
-     set_string<&C::server, &ServerConfig::listen>, get_string<&C::server, &ServerConfig::listen>},
-    {"server.port", "MAILER_SERVER_PORT", {{"PORT"}}, T::integer, "8080",
-     "TCP port; 0 picks a free port and logs it", k_no, int_range<0, 65535>,
-     set_int<&C::server, &ServerConfig::port>, get_int<&C::server, &ServerConfig::port>},
-    {"server.public_url", "MAILER_SERVER_PUBLIC_URL", {}, T::string, R"("http://127.0.0.1:8080")",
-     "base of unsubscribe links, as recipients reach this service", k_no, http_url,
-     set_public_url, get_string<&C::server, &ServerConfig::public_url>},
-    {"server.tls_cert_file", "MAILER_SERVER_TLS_CERT_FILE", {}, T::string, R"("")",
-     "PEM certificate chain; HTTPS when set together with tls_key_file", k_no, any_value,
-     set_string<&C::server, &ServerConfig::tls_cert_file>, get_string<&C::server, &ServerConfig::tls_cert_file>},
-    {"server.tls_key_file", "MAILER_SERVER_TLS_KEY_FILE", {}, T::string, R"("")",
-     "PEM private key of tls_cert_file", k_no, any_value,
-     set_string<&C::server, &ServerConfig::tls_key_file>, get_string<&C::server, &ServerConfig::tls_key_file>},
-    {"server.cors_origins", "MAILER_SERVER_CORS_ORIGINS", {}, T::string_list, "[]",
-     "origins allowed by CORS, e.g. [\"https://app.example.com\"] or [\"*\"]", k_no, cors_origins,
-     set_list<&C::server, &ServerConfig::cors_origins>, get_list<&C::server, &ServerConfig::cors_origins>},
-    {"server.max_body_bytes", "MAILER_SERVER_MAX_BODY_BYTES", {}, T::integer, "67108864",
-     "largest request body; larger gets 413", k_no, int_range<1024, 1LL << 30>,
-     set_int<&C::server, &ServerConfig::max_body_bytes>, get_int<&C::server, &ServerConfig::max_body_bytes>},
-    {"server.header_timeout_seconds", "MAILER_SERVER_HEADER_TIMEOUT_SECONDS", {}, T::integer, "10",
-     "longest time to receive a request line and headers; the connection is closed after it", k_no,
-     int_range<1, 3600>, set_duration<&C::server, &ServerConfig::header_timeout>,
-     get_duration<&C::server, &ServerConfig::header_timeout>},
-    {"server.body_timeout_seconds", "MAILER_SERVER_BODY_TIMEOUT_SECONDS", {}, T::integer, "60",
-     "longest time to receive a request body (408 after it), and to send a response", k_no,
-     int_range<1, 86400>, set_duration<&C::server, &ServerConfig::body_timeout>,
-     get_duration<&C::server, &ServerConfig::body_timeout>},
-    {"server.keep_alive_timeout_seconds", "MAILER_SERVER_KEEP_ALIVE_TIMEOUT_SECONDS", {}, T::integer, "5",
-     "how long an idle keep-alive connection waits for its next request", k_no, int_range<1, 3600>,
-     set_duration<&C::server, &ServerConfig::keep_alive_timeout>,
-     get_duration<&C::server, &ServerConfig::keep_alive_timeout>},
-    {"server.max_connections", "MAILER_SERVER_MAX_CONNECTIONS", {}, T::integer, "512",
-     "HTTP connections open at once, one thread each; more are refused with 503", k_no,
-     int_range<8, 65536>, set_int<&C::server, &ServerConfig::max_connections>,
-     get_int<&C::server, &ServerConfig::max_connections>},
+      {"server.listen",
+       "MAILER_SERVER_LISTEN",
+       {},
+       T::string,
+       R"("127.0.0.1")",
+       "IPv4 or IPv6 address to bind (0.0.0.0 for all interfaces)",
+       k_no,
+       ip_address,
+       set_string<&C::server, &ServerConfig::listen>,
+       get_string<&C::server, &ServerConfig::listen>},
+      {"server.port",
+       "MAILER_SERVER_PORT",
+       {{"PORT"}},
+       T::integer,
+       "8080",
+       "TCP port; 0 picks a free port and logs it",
+       k_no,
+       int_range<0, 65535>,
+       set_int<&C::server, &ServerConfig::port>,
+       get_int<&C::server, &ServerConfig::port>},
+      {"server.public_url",
+       "MAILER_SERVER_PUBLIC_URL",
+       {},
+       T::string,
+       R"("http://127.0.0.1:8080")",
+       "base of unsubscribe links, as recipients reach this service",
+       k_no,
+       http_url,
+       set_public_url,
+       get_string<&C::server, &ServerConfig::public_url>},
+      {"server.tls_cert_file",
+       "MAILER_SERVER_TLS_CERT_FILE",
+       {},
+       T::string,
+       R"("")",
+       "PEM certificate chain; HTTPS when set together with tls_key_file",
+       k_no,
+       any_value,
+       set_string<&C::server, &ServerConfig::tls_cert_file>,
+       get_string<&C::server, &ServerConfig::tls_cert_file>},
+      {"server.tls_key_file",
+       "MAILER_SERVER_TLS_KEY_FILE",
+       {},
+       T::string,
+       R"("")",
+       "PEM private key of tls_cert_file",
+       k_no,
+       any_value,
+       set_string<&C::server, &ServerConfig::tls_key_file>,
+       get_string<&C::server, &ServerConfig::tls_key_file>},
+      {"server.cors_origins",
+       "MAILER_SERVER_CORS_ORIGINS",
+       {},
+       T::string_list,
+       "[]",
+       "origins allowed by CORS, e.g. [\"https://app.example.com\"] or [\"*\"]",
+       k_no,
+       cors_origins,
+       set_list<&C::server, &ServerConfig::cors_origins>,
+       get_list<&C::server, &ServerConfig::cors_origins>},
+      {"server.max_body_bytes",
+       "MAILER_SERVER_MAX_BODY_BYTES",
+       {},
+       T::integer,
+       "67108864",
+       "largest request body; larger gets 413",
+       k_no,
+       int_range<1024, 1LL << 30>,
+       set_int<&C::server, &ServerConfig::max_body_bytes>,
+       get_int<&C::server, &ServerConfig::max_body_bytes>},
+      {"server.header_timeout_seconds",
+       "MAILER_SERVER_HEADER_TIMEOUT_SECONDS",
+       {},
+       T::integer,
+       "10",
+       "longest time to receive a request line and headers; the connection is closed after it",
+       k_no,
+       int_range<1, 3600>,
+       set_duration<&C::server, &ServerConfig::header_timeout>,
+       get_duration<&C::server, &ServerConfig::header_timeout>},
+      {"server.body_timeout_seconds",
+       "MAILER_SERVER_BODY_TIMEOUT_SECONDS",
+       {},
+       T::integer,
+       "60",
+       "longest time to receive a request body (408 after it), and to send a response",
+       k_no,
+       int_range<1, 86400>,
+       set_duration<&C::server, &ServerConfig::body_timeout>,
+       get_duration<&C::server, &ServerConfig::body_timeout>},
+      {"server.keep_alive_timeout_seconds",
+       "MAILER_SERVER_KEEP_ALIVE_TIMEOUT_SECONDS",
+       {},
+       T::integer,
+       "5",
+       "how long an idle keep-alive connection waits for its next request",
+       k_no,
+       int_range<1, 3600>,
+       set_duration<&C::server, &ServerConfig::keep_alive_timeout>,
+       get_duration<&C::server, &ServerConfig::keep_alive_timeout>},
+      {"server.max_connections",
+       "MAILER_SERVER_MAX_CONNECTIONS",
+       {},
+       T::integer,
+       "512",
+       "HTTP connections open at once, one thread each; more are refused with 503",
+       k_no,
+       int_range<8, 65536>,
+       set_int<&C::server, &ServerConfig::max_connections>,
+       get_int<&C::server, &ServerConfig::max_connections>},
 
-    {"db.path", "MAILER_DB_PATH", {{"DATABASE_URL", database_url_to_path}}, T::string, R"("mailer.db")",
-     "SQLite database file (DATABASE_URL may be a path or sqlite: URL)", k_no, non_empty,
-     set_string<&C::db, &DbConfig::path>, get_string<&C::db, &DbConfig::path>},
-    {"db.auto_migrate", "MAILER_DB_AUTO_MIGRATE", {}, T::boolean, "true",
-     "apply pending schema migrations at start", k_no, any_value,
-     set_bool<&C::db, &DbConfig::auto_migrate>, get_bool<&C::db, &DbConfig::auto_migrate>},
+      {"db.path",
+       "MAILER_DB_PATH",
+       {{"DATABASE_URL", database_url_to_path}},
+       T::string,
+       R"("mailer.db")",
+       "SQLite database file (DATABASE_URL may be a path or sqlite: URL)",
+       k_no,
+       non_empty,
+       set_string<&C::db, &DbConfig::path>,
+       get_string<&C::db, &DbConfig::path>},
+      {"db.auto_migrate",
+       "MAILER_DB_AUTO_MIGRATE",
+       {},
+       T::boolean,
+       "true",
+       "apply pending schema migrations at start",
+       k_no,
+       any_value,
+       set_bool<&C::db, &DbConfig::auto_migrate>,
+       get_bool<&C::db, &DbConfig::auto_migrate>},
 
-    {"worker.concurrency", "MAILER_WORKER_CONCURRENCY", {{"WORKER_CONCURRENCY"}}, T::integer, "16",
-     "sending threads", k_no, int_range<1, 1024>,
-     set_int<&C::worker, &WorkerConfig::concurrency>, get_int<&C::worker, &WorkerConfig::concurrency>},
-    {"worker.attempts", "MAILER_WORKER_ATTEMPTS", {{"JOB_ATTEMPTS"}}, T::integer, "5",
-     "tries of a message before it goes to the DLQ", k_no, int_range<1, 100>,
-     set_int<&C::worker, &WorkerConfig::attempts>, get_int<&C::worker, &WorkerConfig::attempts>},
-    {"worker.backoff_base_ms", "MAILER_WORKER_BACKOFF_BASE_MS", {{"JOB_BACKOFF_DELAY"}}, T::integer, "1000",
-     "delay before the first retry, doubled per attempt", k_no, int_range<1, 86400000>,
-     set_duration<&C::worker, &WorkerConfig::backoff_base>, get_duration<&C::worker, &WorkerConfig::backoff_base>},
-    {"worker.backoff_max_ms", "MAILER_WORKER_BACKOFF_MAX_MS", {}, T::integer, "3600000",
-     "longest retry delay", k_no, int_range<1, 604800000>,
-     set_duration<&C::worker, &WorkerConfig::backoff_max>, get_duration<&C::worker, &WorkerConfig::backoff_max>},
-    {"worker.lease_seconds", "MAILER_WORKER_LEASE_SECONDS", {}, T::integer, "60",
-     "how long a claimed message stays with its worker before the reaper frees it", k_no, int_range<5, 86400>,
-     set_duration<&C::worker, &WorkerConfig::lease>, get_duration<&C::worker, &WorkerConfig::lease>},
-    {"worker.shutdown_grace_seconds", "MAILER_WORKER_SHUTDOWN_GRACE_SECONDS", {}, T::integer, "30",
-     "on SIGTERM, how long in-flight sends may finish", k_no, int_range<0, 3600>,
-     set_duration<&C::worker, &WorkerConfig::shutdown_grace>,
-     get_duration<&C::worker, &WorkerConfig::shutdown_grace>},
+      {"worker.concurrency",
+       "MAILER_WORKER_CONCURRENCY",
+       {{"WORKER_CONCURRENCY"}},
+       T::integer,
+       "16",
+       "sending threads",
+       k_no,
+       int_range<1, 1024>,
+       set_int<&C::worker, &WorkerConfig::concurrency>,
+       get_int<&C::worker, &WorkerConfig::concurrency>},
+      {"worker.attempts",
+       "MAILER_WORKER_ATTEMPTS",
+       {{"JOB_ATTEMPTS"}},
+       T::integer,
+       "5",
+       "tries of a message before it goes to the DLQ",
+       k_no,
+       int_range<1, 100>,
+       set_int<&C::worker, &WorkerConfig::attempts>,
+       get_int<&C::worker, &WorkerConfig::attempts>},
+      {"worker.backoff_base_ms",
+       "MAILER_WORKER_BACKOFF_BASE_MS",
+       {{"JOB_BACKOFF_DELAY"}},
+       T::integer,
+       "1000",
+       "delay before the first retry, doubled per attempt",
+       k_no,
+       int_range<1, 86400000>,
+       set_duration<&C::worker, &WorkerConfig::backoff_base>,
+       get_duration<&C::worker, &WorkerConfig::backoff_base>},
+      {"worker.backoff_max_ms",
+       "MAILER_WORKER_BACKOFF_MAX_MS",
+       {},
+       T::integer,
+       "3600000",
+       "longest retry delay",
+       k_no,
+       int_range<1, 604800000>,
+       set_duration<&C::worker, &WorkerConfig::backoff_max>,
+       get_duration<&C::worker, &WorkerConfig::backoff_max>},
+      {"worker.lease_seconds",
+       "MAILER_WORKER_LEASE_SECONDS",
+       {},
+       T::integer,
+       "60",
+       "how long a claimed message stays with its worker before the reaper frees it",
+       k_no,
+       int_range<5, 86400>,
+       set_duration<&C::worker, &WorkerConfig::lease>,
+       get_duration<&C::worker, &WorkerConfig::lease>},
+      {"worker.shutdown_grace_seconds",
+       "MAILER_WORKER_SHUTDOWN_GRACE_SECONDS",
+       {},
+       T::integer,
+       "30",
+       "on SIGTERM, how long in-flight sends may finish",
+       k_no,
+       int_range<0, 3600>,
+       set_duration<&C::worker, &WorkerConfig::shutdown_grace>,
+       get_duration<&C::worker, &WorkerConfig::shutdown_grace>},
 
-    {"ses.region", "MAILER_SES_REGION", {{"AWS_REGION"}}, T::string, R"("us-east-1")",
-     "SES region", k_no, aws_region,
-     set_string<&C::ses, &SesConfig::region>, get_string<&C::ses, &SesConfig::region>},
-    {"ses.endpoint", "MAILER_SES_ENDPOINT", {{"AWS_ENDPOINT_URL_SESV2"}, {"AWS_ENDPOINT_URL"}}, T::string, R"("")",
-     "SES API base URL; unset: https://email.REGION.amazonaws.com", k_no, optional_http_url,
-     set_string<&C::ses, &SesConfig::endpoint>, get_string<&C::ses, &SesConfig::endpoint>},
-    {"ses.access_key_id", "MAILER_SES_ACCESS_KEY_ID", {}, T::string, R"("")",
-     "static credentials; unset: the AWS chain (env, shared file, IMDSv2)", Secret::partial, any_value,
-     set_string<&C::ses, &SesConfig::access_key_id>, get_string<&C::ses, &SesConfig::access_key_id>},
-    {"ses.secret_access_key", "MAILER_SES_SECRET_ACCESS_KEY", {}, T::string, R"("")",
-     "secret of access_key_id", Secret::yes, any_value,
-     set_string<&C::ses, &SesConfig::secret_access_key>, get_string<&C::ses, &SesConfig::secret_access_key>},
-    {"ses.session_token", "MAILER_SES_SESSION_TOKEN", {}, T::string, R"("")",
-     "session token of temporary credentials", Secret::yes, any_value,
-     set_string<&C::ses, &SesConfig::session_token>, get_string<&C::ses, &SesConfig::session_token>},
-    {"ses.configuration_set", "MAILER_SES_CONFIGURATION_SET", {}, T::string, R"("")",
-     "default SES configuration set", k_no, any_value,
-     set_string<&C::ses, &SesConfig::configuration_set>, get_string<&C::ses, &SesConfig::configuration_set>},
-    {"ses.max_send_rate", "MAILER_SES_MAX_SEND_RATE", {}, T::rate, R"("auto")",
-     "messages per second, or \"auto\" to use the account's rate from GetAccount", k_no, send_rate,
-     set_send_rate, get_send_rate},
+      {"ses.region",
+       "MAILER_SES_REGION",
+       {{"AWS_REGION"}},
+       T::string,
+       R"("us-east-1")",
+       "SES region",
+       k_no,
+       aws_region,
+       set_string<&C::ses, &SesConfig::region>,
+       get_string<&C::ses, &SesConfig::region>},
+      {"ses.endpoint",
+       "MAILER_SES_ENDPOINT",
+       {{"AWS_ENDPOINT_URL_SESV2"}, {"AWS_ENDPOINT_URL"}},
+       T::string,
+       R"("")",
+       "SES API base URL; unset: https://email.REGION.amazonaws.com",
+       k_no,
+       optional_http_url,
+       set_string<&C::ses, &SesConfig::endpoint>,
+       get_string<&C::ses, &SesConfig::endpoint>},
+      {"ses.access_key_id",
+       "MAILER_SES_ACCESS_KEY_ID",
+       {},
+       T::string,
+       R"("")",
+       "static credentials; unset: the AWS chain (env, shared file, IMDSv2)",
+       Secret::partial,
+       any_value,
+       set_string<&C::ses, &SesConfig::access_key_id>,
+       get_string<&C::ses, &SesConfig::access_key_id>},
+      {"ses.secret_access_key",
+       "MAILER_SES_SECRET_ACCESS_KEY",
+       {},
+       T::string,
+       R"("")",
+       "secret of access_key_id",
+       Secret::yes,
+       any_value,
+       set_string<&C::ses, &SesConfig::secret_access_key>,
+       get_string<&C::ses, &SesConfig::secret_access_key>},
+      {"ses.session_token",
+       "MAILER_SES_SESSION_TOKEN",
+       {},
+       T::string,
+       R"("")",
+       "session token of temporary credentials",
+       Secret::yes,
+       any_value,
+       set_string<&C::ses, &SesConfig::session_token>,
+       get_string<&C::ses, &SesConfig::session_token>},
+      {"ses.configuration_set",
+       "MAILER_SES_CONFIGURATION_SET",
+       {},
+       T::string,
+       R"("")",
+       "default SES configuration set",
+       k_no,
+       any_value,
+       set_string<&C::ses, &SesConfig::configuration_set>,
+       get_string<&C::ses, &SesConfig::configuration_set>},
+      {"ses.max_send_rate",
+       "MAILER_SES_MAX_SEND_RATE",
+       {},
+       T::rate,
+       R"("auto")",
+       "messages per second, or \"auto\" to use the account's rate from GetAccount",
+       k_no,
+       send_rate,
+       set_send_rate,
+       get_send_rate},
 
-    {"sns.topic_arns", "MAILER_SNS_TOPIC_ARNS", {}, T::string_list, "[]",
-     "SNS topics accepted by POST /webhooks/ses; empty disables the webhook", k_no, topic_arns,
-     set_list<&C::sns, &SnsConfig::topic_arns>, get_list<&C::sns, &SnsConfig::topic_arns>},
-    {"sns.auto_confirm", "MAILER_SNS_AUTO_CONFIRM", {}, T::boolean, "true",
-     "confirm subscriptions to accepted topics", k_no, any_value,
-     set_bool<&C::sns, &SnsConfig::auto_confirm>, get_bool<&C::sns, &SnsConfig::auto_confirm>},
-    {"sns.cert_host_pattern", "MAILER_SNS_CERT_HOST_PATTERN", {}, T::string,
-     R"('^sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$')",
-     "regular expression for the host of SigningCertURL and SubscribeURL", k_no, regex_pattern,
-     set_string<&C::sns, &SnsConfig::cert_host_pattern>, get_string<&C::sns, &SnsConfig::cert_host_pattern>},
-    {"sns.allow_http", "MAILER_SNS_ALLOW_HTTP", {}, T::boolean, "false",
-     "accept http:// certificate and subscribe URLs (tests only)", k_no, any_value,
-     set_bool<&C::sns, &SnsConfig::allow_http>, get_bool<&C::sns, &SnsConfig::allow_http>},
+      {"sns.topic_arns",
+       "MAILER_SNS_TOPIC_ARNS",
+       {},
+       T::string_list,
+       "[]",
+       "SNS topics accepted by POST /webhooks/ses; empty disables the webhook",
+       k_no,
+       topic_arns,
+       set_list<&C::sns, &SnsConfig::topic_arns>,
+       get_list<&C::sns, &SnsConfig::topic_arns>},
+      {"sns.auto_confirm",
+       "MAILER_SNS_AUTO_CONFIRM",
+       {},
+       T::boolean,
+       "true",
+       "confirm subscriptions to accepted topics",
+       k_no,
+       any_value,
+       set_bool<&C::sns, &SnsConfig::auto_confirm>,
+       get_bool<&C::sns, &SnsConfig::auto_confirm>},
+      {"sns.cert_host_pattern",
+       "MAILER_SNS_CERT_HOST_PATTERN",
+       {},
+       T::string,
+       R"('^sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$')",
+       "regular expression for the host of SigningCertURL and SubscribeURL",
+       k_no,
+       regex_pattern,
+       set_string<&C::sns, &SnsConfig::cert_host_pattern>,
+       get_string<&C::sns, &SnsConfig::cert_host_pattern>},
+      {"sns.allow_http",
+       "MAILER_SNS_ALLOW_HTTP",
+       {},
+       T::boolean,
+       "false",
+       "accept http:// certificate and subscribe URLs (tests only)",
+       k_no,
+       any_value,
+       set_bool<&C::sns, &SnsConfig::allow_http>,
+       get_bool<&C::sns, &SnsConfig::allow_http>},
 
-    {"unsubscribe.secret", "MAILER_UNSUBSCRIBE_SECRET", {}, T::string, R"("")",
-     "HMAC key of unsubscribe tokens, at least 16 characters; required for bulk mail", Secret::yes,
-     unsubscribe_secret,
-     set_string<&C::unsubscribe, &UnsubscribeConfig::secret>, get_string<&C::unsubscribe, &UnsubscribeConfig::secret>},
-    {"unsubscribe.mailto", "MAILER_UNSUBSCRIBE_MAILTO", {}, T::string, R"("")",
-     "address added as mailto: to List-Unsubscribe", k_no, mailto_address,
-     set_string<&C::unsubscribe, &UnsubscribeConfig::mailto>, get_string<&C::unsubscribe, &UnsubscribeConfig::mailto>},
+      {"unsubscribe.secret",
+       "MAILER_UNSUBSCRIBE_SECRET",
+       {},
+       T::string,
+       R"("")",
+       "HMAC key of unsubscribe tokens, at least 16 characters; required for bulk mail",
+       Secret::yes,
+       unsubscribe_secret,
+       set_string<&C::unsubscribe, &UnsubscribeConfig::secret>,
+       get_string<&C::unsubscribe, &UnsubscribeConfig::secret>},
+      {"unsubscribe.mailto",
+       "MAILER_UNSUBSCRIBE_MAILTO",
+       {},
+       T::string,
+       R"("")",
+       "address added as mailto: to List-Unsubscribe",
+       k_no,
+       mailto_address,
+       set_string<&C::unsubscribe, &UnsubscribeConfig::mailto>,
+       get_string<&C::unsubscribe, &UnsubscribeConfig::mailto>},
 
-    {"suppression.soft_bounce_limit", "MAILER_SUPPRESSION_SOFT_BOUNCE_LIMIT", {}, T::integer, "3",
-     "soft bounces within the window that suppress an address", k_no, int_range<1, 1000>,
-     set_int<&C::suppression, &SuppressionConfig::soft_bounce_limit>,
-     get_int<&C::suppression, &SuppressionConfig::soft_bounce_limit>},
-    {"suppression.soft_bounce_window_hours", "MAILER_SUPPRESSION_SOFT_BOUNCE_WINDOW_HOURS", {}, T::integer, "168",
-     "window of soft_bounce_limit", k_no, int_range<1, 8760>,
-     set_duration<&C::suppression, &SuppressionConfig::soft_bounce_window>,
-     get_duration<&C::suppression, &SuppressionConfig::soft_bounce_window>},
+      {"suppression.soft_bounce_limit",
+       "MAILER_SUPPRESSION_SOFT_BOUNCE_LIMIT",
+       {},
+       T::integer,
+       "3",
+       "soft bounces within the window that suppress an address",
+       k_no,
+       int_range<1, 1000>,
+       set_int<&C::suppression, &SuppressionConfig::soft_bounce_limit>,
+       get_int<&C::suppression, &SuppressionConfig::soft_bounce_limit>},
+      {"suppression.soft_bounce_window_hours",
+       "MAILER_SUPPRESSION_SOFT_BOUNCE_WINDOW_HOURS",
+       {},
+       T::integer,
+       "168",
+       "window of soft_bounce_limit",
+       k_no,
+       int_range<1, 8760>,
+       set_duration<&C::suppression, &SuppressionConfig::soft_bounce_window>,
+       get_duration<&C::suppression, &SuppressionConfig::soft_bounce_window>},
 
-    {"events.store_client_ip", "MAILER_EVENTS_STORE_CLIENT_IP", {}, T::boolean, "false",
-     "keep the reader's IP address in OPEN and CLICK event details", k_no, any_value,
-     set_bool<&C::events, &EventsConfig::store_client_ip>, get_bool<&C::events, &EventsConfig::store_client_ip>},
+      {"events.store_client_ip",
+       "MAILER_EVENTS_STORE_CLIENT_IP",
+       {},
+       T::boolean,
+       "false",
+       "keep the reader's IP address in OPEN and CLICK event details",
+       k_no,
+       any_value,
+       set_bool<&C::events, &EventsConfig::store_client_ip>,
+       get_bool<&C::events, &EventsConfig::store_client_ip>},
 
-    {"guard.max_bounce_rate", "MAILER_GUARD_MAX_BOUNCE_RATE", {}, T::number, "0.05",
-     "bounce rate (0-1) above which bulk sending pauses", k_no, fraction,
-     set_double<&C::guard, &GuardConfig::max_bounce_rate>, get_double<&C::guard, &GuardConfig::max_bounce_rate>},
-    {"guard.max_complaint_rate", "MAILER_GUARD_MAX_COMPLAINT_RATE", {}, T::number, "0.001",
-     "complaint rate (0-1) above which bulk sending pauses", k_no, fraction,
-     set_double<&C::guard, &GuardConfig::max_complaint_rate>,
-     get_double<&C::guard, &GuardConfig::max_complaint_rate>},
-    {"guard.min_sample", "MAILER_GUARD_MIN_SAMPLE", {}, T::integer, "200",
-     "messages sent before the rates are judged", k_no, int_range<1, 100000000>,
-     set_int<&C::guard, &GuardConfig::min_sample>, get_int<&C::guard, &GuardConfig::min_sample>},
+      {"guard.max_bounce_rate",
+       "MAILER_GUARD_MAX_BOUNCE_RATE",
+       {},
+       T::number,
+       "0.05",
+       "bounce rate (0-1) above which bulk sending pauses",
+       k_no,
+       fraction,
+       set_double<&C::guard, &GuardConfig::max_bounce_rate>,
+       get_double<&C::guard, &GuardConfig::max_bounce_rate>},
+      {"guard.max_complaint_rate",
+       "MAILER_GUARD_MAX_COMPLAINT_RATE",
+       {},
+       T::number,
+       "0.001",
+       "complaint rate (0-1) above which bulk sending pauses",
+       k_no,
+       fraction,
+       set_double<&C::guard, &GuardConfig::max_complaint_rate>,
+       get_double<&C::guard, &GuardConfig::max_complaint_rate>},
+      {"guard.min_sample",
+       "MAILER_GUARD_MIN_SAMPLE",
+       {},
+       T::integer,
+       "200",
+       "messages sent before the rates are judged",
+       k_no,
+       int_range<1, 100000000>,
+       set_int<&C::guard, &GuardConfig::min_sample>,
+       get_int<&C::guard, &GuardConfig::min_sample>},
 
-    {"api.rate_limit_per_second", "MAILER_API_RATE_LIMIT_PER_SECOND", {}, T::number, "100",
-     "requests per second per API key", k_no, positive_number,
-     set_double<&C::api, &ApiConfig::rate_limit_per_second>, get_double<&C::api, &ApiConfig::rate_limit_per_second>},
-    {"api.rate_limit_burst", "MAILER_API_RATE_LIMIT_BURST", {}, T::number, "200",
-     "requests an API key may make at once", k_no, positive_number,
-     set_double<&C::api, &ApiConfig::rate_limit_burst>, get_double<&C::api, &ApiConfig::rate_limit_burst>},
+      {"api.rate_limit_per_second",
+       "MAILER_API_RATE_LIMIT_PER_SECOND",
+       {},
+       T::number,
+       "100",
+       "requests per second per API key",
+       k_no,
+       positive_number,
+       set_double<&C::api, &ApiConfig::rate_limit_per_second>,
+       get_double<&C::api, &ApiConfig::rate_limit_per_second>},
+      {"api.rate_limit_burst",
+       "MAILER_API_RATE_LIMIT_BURST",
+       {},
+       T::number,
+       "200",
+       "requests an API key may make at once",
+       k_no,
+       positive_number,
+       set_double<&C::api, &ApiConfig::rate_limit_burst>,
+       get_double<&C::api, &ApiConfig::rate_limit_burst>},
 
-    {"limits.max_recipients", "MAILER_LIMITS_MAX_RECIPIENTS", {}, T::integer, "100000",
-     "recipients per batch", k_no, int_range<1, 10000000>,
-     set_int<&C::limits, &LimitsConfig::max_recipients>, get_int<&C::limits, &LimitsConfig::max_recipients>},
+      {"limits.max_recipients",
+       "MAILER_LIMITS_MAX_RECIPIENTS",
+       {},
+       T::integer,
+       "100000",
+       "recipients per batch",
+       k_no,
+       int_range<1, 10000000>,
+       set_int<&C::limits, &LimitsConfig::max_recipients>,
+       get_int<&C::limits, &LimitsConfig::max_recipients>},
 
-    {"metrics.public", "MAILER_METRICS_PUBLIC", {}, T::boolean, "true",
-     "serve /metrics without an API key", k_no, any_value,
-     set_bool<&C::metrics, &MetricsConfig::is_public>, get_bool<&C::metrics, &MetricsConfig::is_public>},
+      {"metrics.public",
+       "MAILER_METRICS_PUBLIC",
+       {},
+       T::boolean,
+       "true",
+       "serve /metrics without an API key",
+       k_no,
+       any_value,
+       set_bool<&C::metrics, &MetricsConfig::is_public>,
+       get_bool<&C::metrics, &MetricsConfig::is_public>},
 
-    {"log.level", "MAILER_LOG_LEVEL", {}, T::string, R"("info")",
-     "debug, info, warn or error", k_no, log_level,
-     set_string<&C::log, &LogConfig::level>, get_string<&C::log, &LogConfig::level>},
-    {"log.format", "MAILER_LOG_FORMAT", {}, T::string, R"("auto")",
-     "auto (pretty on a terminal, JSON otherwise), json or pretty", k_no, log_format,
-     set_string<&C::log, &LogConfig::format>, get_string<&C::log, &LogConfig::format>},
+      {"log.level",
+       "MAILER_LOG_LEVEL",
+       {},
+       T::string,
+       R"("info")",
+       "debug, info, warn or error",
+       k_no,
+       log_level,
+       set_string<&C::log, &LogConfig::level>,
+       get_string<&C::log, &LogConfig::level>},
+      {"log.format",
+       "MAILER_LOG_FORMAT",
+       {},
+       T::string,
+       R"("auto")",
+       "auto (pretty on a terminal, JSON otherwise), json or pretty",
+       k_no,
+       log_format,
+       set_string<&C::log, &LogConfig::format>,
+       get_string<&C::log, &LogConfig::format>},
   };
+  // clang-format on
   return k_config_key_table;
 }
 

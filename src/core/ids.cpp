@@ -79,8 +79,7 @@ std::string make(std::string_view prefix) {
 }
 
 bool valid(std::string_view id, std::string_view prefix) {
-  if (id.size() != prefix.size() + k_body_length || id.substr(0, prefix.size()) != prefix)
-    return false;
+  if (id.size() != prefix.size() + k_body_length || id.substr(0, prefix.size()) != prefix) return false;
   for (char c : id.substr(prefix.size()))
     if (k_alphabet.find(c) == std::string_view::npos) return false;
   return true;

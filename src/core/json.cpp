@@ -146,8 +146,7 @@ Error too_deep(const BoundedBuilder& builder, std::string_view what, int max_dep
   const auto& at = builder.too_deep_at();
   std::string message = fmt::format("nests deeper than {} levels", max_depth);
   std::string where = at.empty() ? std::string() : " at " + path_text(at);
-  return Error{ErrorCode::invalid_input, fmt::format("{} {}{}", what, message, where),
-               {{field_of(at, what), message}}};
+  return Error{ErrorCode::invalid_input, fmt::format("{} {}{}", what, message, where), {{field_of(at, what), message}}};
 }
 
 const json* member(const json& object, std::string_view name) {
@@ -157,8 +156,8 @@ const json* member(const json& object, std::string_view name) {
 }
 
 Error member_error(std::string_view name, std::string_view problem) {
-  return Error{ErrorCode::invalid_input, fmt::format("{}: {}", name, problem),
-               {{std::string(name), std::string(problem)}}};
+  return Error{
+      ErrorCode::invalid_input, fmt::format("{}: {}", name, problem), {{std::string(name), std::string(problem)}}};
 }
 
 }  // namespace

@@ -26,7 +26,7 @@ std::atomic<int> g_level{static_cast<int>(Level::info)};
 // Resolved from the format and the output whenever either changes, so a line
 // costs no isatty(2) call.
 std::atomic<bool> g_json{::isatty(STDERR_FILENO) != 1};
-std::mutex g_settings_mutex;  // serialises configure/set_output against each other
+std::mutex g_settings_mutex;          // serialises configure/set_output against each other
 Format g_format = Format::automatic;  // guarded by g_settings_mutex
 bool g_output_is_terminal = false;    // guarded by g_settings_mutex; for g_output only
 std::mutex g_write_mutex;
@@ -45,8 +45,8 @@ std::string now_rfc3339() {
   const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
   std::tm utc{};
   gmtime_r(&seconds, &utc);
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", utc.tm_year + 1900, utc.tm_mon + 1,
-                     utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, ms);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday,
+                     utc.tm_hour, utc.tm_min, utc.tm_sec, ms);
 }
 
 bool reserved_field(const std::string& name) { return name == "time" || name == "level" || name == "msg"; }

@@ -34,8 +34,7 @@ std::string escape_help(std::string_view help) {
 }
 
 // `{a="x",b="y"}`, with `extra` (e.g. le="0.5") appended; empty when no labels.
-std::string label_text(const std::vector<std::string>& names, const LabelValues& values,
-                       std::string_view extra = {}) {
+std::string label_text(const std::vector<std::string>& names, const LabelValues& values, std::string_view extra = {}) {
   std::string out;
   for (std::size_t i = 0; i < names.size(); ++i) {
     out += fmt::format("{}{}=\"{}\"", out.empty() ? "" : ",", names[i], escape_label_value(values[i]));
@@ -83,15 +82,14 @@ Family::Family(std::string name, std::string help, std::vector<std::string> labe
 }
 
 void Family::render(std::string& out) const {
-  fmt::format_to(std::back_inserter(out), "# HELP {} {}\n# TYPE {} {}\n", m_name, escape_help(m_help), m_name,
-                 type());
+  fmt::format_to(std::back_inserter(out), "# HELP {} {}\n# TYPE {} {}\n", m_name, escape_help(m_help), m_name, type());
   render_samples(out);
 }
 
 void Family::check_labels(const LabelValues& labels) const {
   if (labels.size() != m_label_names.size()) {
-    throw std::invalid_argument(fmt::format("{}: {} label values for {} labels", m_name, labels.size(),
-                                            m_label_names.size()));
+    throw std::invalid_argument(
+        fmt::format("{}: {} label values for {} labels", m_name, labels.size(), m_label_names.size()));
   }
 }
 
@@ -242,13 +240,13 @@ Gauge& Registry::gauge(const std::string& name, const std::string& help, std::ve
   return add<Gauge>(name, help, std::move(label_names), Gauge::Callback{});
 }
 
-Gauge& Registry::gauge_callback(const std::string& name, const std::string& help,
-                                std::vector<std::string> label_names, Gauge::Callback callback) {
+Gauge& Registry::gauge_callback(const std::string& name, const std::string& help, std::vector<std::string> label_names,
+                                Gauge::Callback callback) {
   return add<Gauge>(name, help, std::move(label_names), std::move(callback));
 }
 
-Histogram& Registry::histogram(const std::string& name, const std::string& help,
-                               std::vector<std::string> label_names, std::vector<double> buckets) {
+Histogram& Registry::histogram(const std::string& name, const std::string& help, std::vector<std::string> label_names,
+                               std::vector<double> buckets) {
   return add<Histogram>(name, help, std::move(label_names), std::move(buckets));
 }
 

@@ -44,19 +44,44 @@ constexpr std::array k_http_methods{"GET", "HEAD", "POST", "PUT", "PATCH", "DELE
 // SNS message types, then SES notification and event types
 // (https://docs.aws.amazon.com/ses/latest/dg/notification-contents.html,
 // https://docs.aws.amazon.com/ses/latest/dg/event-publishing-retrieving-sns-contents.html).
-constexpr std::array k_sns_types{"Notification", "SubscriptionConfirmation", "UnsubscribeConfirmation",
-                                 "Bounce", "Complaint", "Delivery", "Send", "Reject", "Open", "Click",
-                                 "DeliveryDelay", "Rendering Failure", "Subscription", "unknown"};
+constexpr std::array k_sns_types{"Notification",
+                                 "SubscriptionConfirmation",
+                                 "UnsubscribeConfirmation",
+                                 "Bounce",
+                                 "Complaint",
+                                 "Delivery",
+                                 "Send",
+                                 "Reject",
+                                 "Open",
+                                 "Click",
+                                 "DeliveryDelay",
+                                 "Rendering Failure",
+                                 "Subscription",
+                                 "unknown"};
 // SES v2 and AWS common error types
 // (https://docs.aws.amazon.com/ses/latest/APIReference-V2/CommonErrors.html),
 // plus mailerd's own MalformedResponse and HTTPnnn.
-constexpr std::array k_ses_error_codes{
-    "none", "AccessDeniedException", "AccountSuspendedException", "BadRequestException",
-    "ExpiredTokenException", "IncompleteSignature", "InternalFailure", "InvalidClientTokenId",
-    "InvalidParameterValue", "LimitExceededException", "MailFromDomainNotVerifiedException",
-    "MalformedResponse", "MessageRejected", "NotFoundException", "RequestExpired", "SendingPausedException",
-    "ServiceUnavailable", "SignatureDoesNotMatch", "ThrottlingException", "TooManyRequestsException",
-    "UnrecognizedClientException"};
+constexpr std::array k_ses_error_codes{"none",
+                                       "AccessDeniedException",
+                                       "AccountSuspendedException",
+                                       "BadRequestException",
+                                       "ExpiredTokenException",
+                                       "IncompleteSignature",
+                                       "InternalFailure",
+                                       "InvalidClientTokenId",
+                                       "InvalidParameterValue",
+                                       "LimitExceededException",
+                                       "MailFromDomainNotVerifiedException",
+                                       "MalformedResponse",
+                                       "MessageRejected",
+                                       "NotFoundException",
+                                       "RequestExpired",
+                                       "SendingPausedException",
+                                       "ServiceUnavailable",
+                                       "SignatureDoesNotMatch",
+                                       "ThrottlingException",
+                                       "TooManyRequestsException",
+                                       "UnrecognizedClientException"};
 
 template <std::size_t N>
 std::string known_or_other(std::string_view value, const std::array<const char*, N>& known) {
@@ -74,8 +99,7 @@ std::string ses_code_label(std::string_view code) {
 }
 
 Instruments make_instruments(Registry& registry) {
-  registry.gauge("mailer_build_info", "mailerd build; the value is always 1.", {"version"})
-      .set({MAILER_VERSION}, 1);
+  registry.gauge("mailer_build_info", "mailerd build; the value is always 1.", {"version"}).set({MAILER_VERSION}, 1);
   Instruments instruments{
       registry.counter("mailer_http_requests_total", "HTTP requests answered, by route pattern and status class.",
                        {"method", "route", "status_class"}),
@@ -88,17 +112,16 @@ Instruments make_instruments(Registry& registry) {
       registry.counter("mailer_messages_total",
                        "Message outcomes committed: sent, retry, failed (dead-lettered), suppressed, cancelled.",
                        {"outcome"}),
-      registry.counter("mailer_suppressions_total", "Addresses added to the suppression list, by reason.",
-                       {"reason"}),
-      registry.counter("mailer_sns_notifications_total",
-                       "SNS messages received at /webhooks/ses, by type and verdict.", {"type", "verdict"}),
+      registry.counter("mailer_suppressions_total", "Addresses added to the suppression list, by reason.", {"reason"}),
+      registry.counter("mailer_sns_notifications_total", "SNS messages received at /webhooks/ses, by type and verdict.",
+                       {"type", "verdict"}),
       registry.gauge("mailer_http_connections_open", "HTTP connections open now."),
       registry.counter("mailer_http_connections_closed_early_total",
                        "HTTP connections mailerd closed because a client was too slow or sent too much, "
                        "or refused at server.max_connections.",
                        {"reason"}),
-      registry.counter("mailer_template_cache_total",
-                       "Compiled-template lookups by result: hit, or miss (compiled).", {"result"}),
+      registry.counter("mailer_template_cache_total", "Compiled-template lookups by result: hit, or miss (compiled).",
+                       {"result"}),
       registry.gauge("mailer_sending_on_hold",
                      "1 while the job engine holds sending because SES is unreachable or refuses the credentials.",
                      {"reason"}),
@@ -174,9 +197,7 @@ void count_http_connection_closed_early(std::string_view reason) {
   instruments().http_connections_closed_early.inc({std::string(reason)});
 }
 
-void count_template_cache_lookup(std::string_view result) {
-  instruments().template_cache.inc({std::string(result)});
-}
+void count_template_cache_lookup(std::string_view result) { instruments().template_cache.inc({std::string(result)}); }
 
 void set_sending_hold(std::string_view reason) {
   auto& all = instruments();

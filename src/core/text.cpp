@@ -57,8 +57,10 @@ std::size_t sequence_length(std::string_view text, std::size_t i) {
   std::size_t length = 0;
   unsigned char low = 0x80, high = 0xbf;
   if (lead >= 0xc2 && lead <= 0xdf) length = 2;
-  else if (lead >= 0xe0 && lead <= 0xef) length = 3, low = lead == 0xe0 ? 0xa0 : 0x80, high = lead == 0xed ? 0x9f : 0xbf;
-  else if (lead >= 0xf0 && lead <= 0xf4) length = 4, low = lead == 0xf0 ? 0x90 : 0x80, high = lead == 0xf4 ? 0x8f : 0xbf;
+  else if (lead >= 0xe0 && lead <= 0xef)
+    length = 3, low = lead == 0xe0 ? 0xa0 : 0x80, high = lead == 0xed ? 0x9f : 0xbf;
+  else if (lead >= 0xf0 && lead <= 0xf4)
+    length = 4, low = lead == 0xf0 ? 0x90 : 0x80, high = lead == 0xf4 ? 0x8f : 0xbf;
   else return 0;
   if (i + length > text.size()) return 0;
   if (byte_at(text, i + 1) < low || byte_at(text, i + 1) > high) return 0;

@@ -22,9 +22,8 @@ std::string sha256_hex(std::string_view data) { return hex(sha256(data)); }
 Sha256Digest hmac_sha256(std::string_view key, std::string_view data) {
   Sha256Digest out{};
   unsigned int len = 0;
-  if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-           reinterpret_cast<const unsigned char*>(data.data()), data.size(), out.data(),
-           &len) == nullptr)
+  if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(data.data()),
+           data.size(), out.data(), &len) == nullptr)
     throw std::runtime_error("HMAC-SHA256 failed");
   return out;
 }
@@ -52,8 +51,7 @@ std::string random_bytes(std::size_t count) {
 std::string base64_encode(std::string_view bytes) {
   std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
   int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(bytes.data()),
-                          static_cast<int>(bytes.size()));
+                          reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()));
   out.resize(static_cast<std::size_t>(n));
   return out;
 }
@@ -61,14 +59,13 @@ std::string base64_encode(std::string_view bytes) {
 bool base64_decode(std::string_view text, std::string& out) {
   if (text.size() % 4 != 0) return false;
   for (char c : text) {
-    bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-              c == '+' || c == '/' || c == '=';
+    bool ok =
+        (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/' || c == '=';
     if (!ok) return false;
   }
   out.assign(3 * text.size() / 4 + 1, '\0');
   int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(text.data()),
-                          static_cast<int>(text.size()));
+                          reinterpret_cast<const unsigned char*>(text.data()), static_cast<int>(text.size()));
   if (n < 0) return false;
   std::size_t padding = 0;  // EVP_DecodeBlock counts the bytes '=' stands for
   if (!text.empty() && text.back() == '=') ++padding;

@@ -10,10 +10,10 @@
 #include <openssl/ssl.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <climits>
 #include <cstdlib>
-#include <cctype>
 #include <cstring>
 
 namespace mailer::http {
@@ -29,8 +29,8 @@ using std::chrono::steady_clock;
 void numeric_address(const sockaddr_storage& address, socklen_t length, std::string& ip, int& port) {
   char host[NI_MAXHOST] = "";
   char service[NI_MAXSERV] = "";
-  if (::getnameinfo(reinterpret_cast<const sockaddr*>(&address), length, host, sizeof host, service,
-                    sizeof service, NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
+  if (::getnameinfo(reinterpret_cast<const sockaddr*>(&address), length, host, sizeof host, service, sizeof service,
+                    NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
     return;
   }
   ip = host;
@@ -125,8 +125,8 @@ bool Connection::wait_for(short events) {
   for (;;) {
     auto left = m_deadline - steady_clock::now();
     if (left <= steady_clock::duration::zero()) {
-      m_cut = m_phase == Phase::header ? Cut::header_timeout
-              : m_phase == Phase::body ? Cut::body_timeout
+      m_cut = m_phase == Phase::header     ? Cut::header_timeout
+              : m_phase == Phase::body     ? Cut::body_timeout
               : m_phase == Phase::response ? Cut::response_timeout
                                            : Cut::none;  // idle: an ordinary keep-alive close
       return false;

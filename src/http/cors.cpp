@@ -8,8 +8,7 @@ namespace mailer::http {
 
 bool origin_allowed(const std::vector<std::string>& allowed, std::string_view origin) {
   if (origin.empty()) return false;
-  return std::any_of(allowed.begin(), allowed.end(),
-                     [&](const std::string& a) { return a == "*" || a == origin; });
+  return std::any_of(allowed.begin(), allowed.end(), [&](const std::string& a) { return a == "*" || a == origin; });
 }
 
 HeaderList cors_headers(const std::vector<std::string>& allowed, std::string_view origin) {
@@ -28,8 +27,7 @@ HeaderList preflight_headers(const std::vector<std::string>& allowed, std::strin
   auto headers = cors_headers(allowed, origin);
   if (headers.empty()) return headers;
   headers.emplace_back("Access-Control-Allow-Methods", text::join(methods, ", "));
-  headers.emplace_back("Access-Control-Allow-Headers",
-                       "Authorization, Content-Type, Idempotency-Key, X-Request-Id");
+  headers.emplace_back("Access-Control-Allow-Headers", "Authorization, Content-Type, Idempotency-Key, X-Request-Id");
   headers.emplace_back("Access-Control-Max-Age", "600");
   return headers;
 }

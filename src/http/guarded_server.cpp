@@ -41,12 +41,12 @@ using SslPtr = std::unique_ptr<SSL, SslFree>;
 
 // What a refused client reads: mailerd is full, not broken.
 std::string refusal_response() {
-  auto problem = problem_for_status(
-      503, "too many connections open (server.max_connections); retry in a second");
+  auto problem = problem_for_status(503, "too many connections open (server.max_connections); retry in a second");
   auto body = problem.body.dump();
-  return fmt::format("HTTP/1.1 503 Service Unavailable\r\nContent-Type: {}\r\nContent-Length: {}\r\n"
-                     "Retry-After: 1\r\nConnection: close\r\n\r\n{}",
-                     k_problem_content_type, body.size(), body);
+  return fmt::format(
+      "HTTP/1.1 503 Service Unavailable\r\nContent-Type: {}\r\nContent-Length: {}\r\n"
+      "Retry-After: 1\r\nConnection: close\r\n\r\n{}",
+      k_problem_content_type, body.size(), body);
 }
 
 // cpp-httplib answers headers over the limit with 400 (through the server's
@@ -54,9 +54,10 @@ std::string refusal_response() {
 // fails before there is a request. Say the same in both cases.
 void answer_header_too_large(Connection& connection) {
   auto body = header_too_large_problem().body.dump();
-  auto response = fmt::format("HTTP/1.1 400 Bad Request\r\nContent-Type: {}\r\nContent-Length: {}\r\n"
-                              "Connection: close\r\n\r\n{}",
-                              k_problem_content_type, body.size(), body);
+  auto response = fmt::format(
+      "HTTP/1.1 400 Bad Request\r\nContent-Type: {}\r\nContent-Length: {}\r\n"
+      "Connection: close\r\n\r\n{}",
+      k_problem_content_type, body.size(), body);
   for (std::size_t sent = 0; sent < response.size();) {
     auto n = connection.write(response.data() + sent, response.size() - sent);
     if (n <= 0) return;
@@ -177,8 +178,8 @@ class Guarded final : public Base, public GuardedServer {
     auto now = std::chrono::steady_clock::now();
     if (now - m_last_refusal_log >= std::chrono::seconds(1)) {
       m_last_refusal_log = now;
-      log::warn("HTTP connection refused", {{"reason", "server.max_connections reached"},
-                                            {"max_connections", m_config.max_connections}});
+      log::warn("HTTP connection refused",
+                {{"reason", "server.max_connections reached"}, {"max_connections", m_config.max_connections}});
     }
     if constexpr (!std::is_same_v<Base, httplib::SSLServer>) {
       (void)::send(sock, m_refusal.data(), m_refusal.size(), MSG_DONTWAIT | MSG_NOSIGNAL);

@@ -38,14 +38,14 @@ std::string without_secret(const std::string& body) {
 Status check_idempotency_key(std::string_view key) {
   bool printable = std::all_of(key.begin(), key.end(), [](char c) { return c >= 0x20 && c <= 0x7e; });
   if (key.empty() || key.size() > k_max_idempotency_key_length || !printable) {
-    return Error{ErrorCode::invalid_input, "invalid Idempotency-Key header",
+    return Error{ErrorCode::invalid_input,
+                 "invalid Idempotency-Key header",
                  {{"Idempotency-Key", "must be 1 to 255 printable ASCII characters"}}};
   }
   return {};
 }
 
-void IdempotencyGate::run(const httplib::Request& req, httplib::Response& res, Context& context,
-                          const Route& route) {
+void IdempotencyGate::run(const httplib::Request& req, httplib::Response& res, Context& context, const Route& route) {
   const Handler& handler = route.handler;
   if (!req.has_header("Idempotency-Key") || !context.key) return handler(req, res, context);
   auto key = req.get_header_value("Idempotency-Key");
@@ -61,8 +61,8 @@ void IdempotencyGate::run(const httplib::Request& req, httplib::Response& res, C
   }
   std::string slot = api_key_id + "\n" + key;
   if (!claim(slot)) {
-    return write_problem(res, make_error(ErrorCode::conflict,
-                                         "a request with this Idempotency-Key is still being processed"));
+    return write_problem(
+        res, make_error(ErrorCode::conflict, "a request with this Idempotency-Key is still being processed"));
   }
   struct Release {
     IdempotencyGate& gate;
@@ -78,8 +78,8 @@ void IdempotencyGate::run(const httplib::Request& req, httplib::Response& res, C
   if (!recorded) {
     // NOTE: the request itself succeeded; failing it now would invite a retry
     // that creates a duplicate, which is worse than an unrecorded key.
-    log::warn("idempotency record not stored", {{"request_id", context.request_id},
-                                                  {"error", std::string(to_string(recorded.error().code))}});
+    log::warn("idempotency record not stored",
+              {{"request_id", context.request_id}, {"error", std::string(to_string(recorded.error().code))}});
   }
 }
 

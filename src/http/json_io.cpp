@@ -43,8 +43,7 @@ class Reader {
   std::optional<int> integer(const char* name) {
     const json* value = find(name);
     if (value == nullptr) return std::nullopt;
-    if (!value->is_number_integer() || value->get<std::int64_t>() < 1 ||
-        value->get<std::int64_t>() > 1'000'000'000) {
+    if (!value->is_number_integer() || value->get<std::int64_t>() < 1 || value->get<std::int64_t>() > 1'000'000'000) {
       return fail(name, "must be a whole number from 1 to 1000000000"), std::nullopt;
     }
     return value->get<int>();
@@ -127,8 +126,7 @@ std::optional<std::int64_t> parse_whole(const std::string& text) {
   return value;
 }
 
-void read_recipients(json& recipients, std::vector<service::RecipientInput>& out,
-                     FieldErrors& errors) {
+void read_recipients(json& recipients, std::vector<service::RecipientInput>& out, FieldErrors& errors) {
   if (!recipients.is_array()) {
     errors.push_back({"recipients", "required: an array of {email, variables}"});
     return;
@@ -171,8 +169,9 @@ Status check_single_values(const QueryParams& params) {
     if (params.count(it->first) > 1) errors.push_back({it->first, "given more than once"});
   }
   if (errors.empty()) return {};
-  auto detail = errors.size() == 1 ? "query parameter " + text::quote_outside(errors[0].field) + " is given more than once"
-                                   : std::string("query parameters are given more than once");
+  auto detail = errors.size() == 1
+                    ? "query parameter " + text::quote_outside(errors[0].field) + " is given more than once"
+                    : std::string("query parameters are given more than once");
   return invalid(std::move(detail), std::move(errors));
 }
 
@@ -247,9 +246,8 @@ Result<service::BatchRequest> parse_batch_request(const std::string& body, int m
   }
   FieldErrors errors;
   Reader reader(*object, errors);
-  reader.reject_unknown({"template_id", "template_version", "content", "from", "reply_to", "variables",
-                         "recipients", "metadata", "tags", "configuration_set", "send_at",
-                         "send_before", "skip_invalid"});
+  reader.reject_unknown({"template_id", "template_version", "content", "from", "reply_to", "variables", "recipients",
+                         "metadata", "tags", "configuration_set", "send_at", "send_before", "skip_invalid"});
   service::BatchRequest request;
   request.template_id = reader.string("template_id");
   request.template_version = reader.integer("template_version");
@@ -278,8 +276,8 @@ Result<service::MessageRequest> parse_message_request(const std::string& body) {
   if (!object) return std::move(object).error();
   FieldErrors errors;
   Reader reader(*object, errors);
-  reader.reject_unknown({"from", "to", "template_id", "template_version", "content", "variables",
-                         "reply_to", "tags", "configuration_set"});
+  reader.reject_unknown({"from", "to", "template_id", "template_version", "content", "variables", "reply_to", "tags",
+                         "configuration_set"});
   service::MessageRequest request;
   request.from = reader.string("from", true).value_or("");
   request.to = reader.string("to", true).value_or("");
@@ -379,17 +377,19 @@ json to_json(const service::BatchAccepted& accepted) {
   }
   return {{"id", accepted.id},
           {"status", store::to_string(accepted.status)},
-          {"counts", {{"accepted", accepted.accepted},
-                      {"duplicate", accepted.duplicate},
-                      {"suppressed", accepted.suppressed},
-                      {"invalid", accepted.invalid.size()}}},
+          {"counts",
+           {{"accepted", accepted.accepted},
+            {"duplicate", accepted.duplicate},
+            {"suppressed", accepted.suppressed},
+            {"invalid", accepted.invalid.size()}}},
           {"invalid", std::move(invalid_list)}};
 }
 
 json to_json(const store::Batch& b) {
   json content = nullptr;
   if (!b.template_id) {
-    content = {{"subject", optional_value(b.subject)}, {"html", optional_value(b.html)}, {"text", optional_value(b.text)}};
+    content = {
+        {"subject", optional_value(b.subject)}, {"html", optional_value(b.html)}, {"text", optional_value(b.text)}};
   }
   return {{"id", b.id},
           {"status", store::to_string(b.status)},
@@ -405,10 +405,11 @@ json to_json(const store::Batch& b) {
           {"send_at", json_time(b.send_at_ms)},
           {"send_before", json_time(b.send_before_ms)},
           {"pause_reason", optional_value(b.pause_reason)},
-          {"counts", {{"accepted", b.accepted_count},
-                      {"duplicate", b.duplicate_count},
-                      {"suppressed", b.suppressed_count},
-                      {"invalid", b.invalid_count}}},
+          {"counts",
+           {{"accepted", b.accepted_count},
+            {"duplicate", b.duplicate_count},
+            {"suppressed", b.suppressed_count},
+            {"invalid", b.invalid_count}}},
           {"invalid", stored_json_or_empty(b.invalid_json)},
           {"states", b.state_counts},
           {"events", b.event_counts},

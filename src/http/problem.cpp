@@ -23,12 +23,8 @@ const char* title_for(ErrorCode code) {
   return "Internal error";
 }
 
-nlohmann::json make_body(const std::string& slug, const std::string& title, int status,
-                         const std::string& detail) {
-  return {{"type", k_problem_type_base + slug},
-          {"title", title},
-          {"status", status},
-          {"detail", detail}};
+nlohmann::json make_body(const std::string& slug, const std::string& title, int status, const std::string& detail) {
+  return {{"type", k_problem_type_base + slug}, {"title", title}, {"status", status}, {"detail", detail}};
 }
 
 }  // namespace
@@ -61,8 +57,7 @@ Problem problem_for(const Error& error) {
                            ? "An internal error occurred; the server log has details under this "
                              "request's X-Request-Id."
                            : error.detail;
-  problem.body = make_body(std::string(to_string(error.code)), title_for(error.code),
-                           problem.status, detail);
+  problem.body = make_body(std::string(to_string(error.code)), title_for(error.code), problem.status, detail);
   if (!error.fields.empty()) {
     auto errors = nlohmann::json::array();
     for (const auto& f : error.fields) errors.push_back({{"field", f.field}, {"message", f.message}});
@@ -80,14 +75,38 @@ Problem problem_for_status(int status, std::string detail) {
   const char* slug = "bad_request";
   const char* title = "Bad request";
   switch (status) {
-    case 404: slug = "not_found"; title = "Not found"; break;
-    case 405: slug = "method_not_allowed"; title = "Method not allowed"; break;
-    case 408: slug = "request_timeout"; title = "Request timeout"; break;
-    case 413: slug = "too_large"; title = "Payload too large"; break;
-    case 414: slug = "uri_too_long"; title = "URI too long"; break;
-    case 415: slug = "unsupported_media"; title = "Unsupported media type"; break;
-    case 500: slug = "internal"; title = "Internal error"; break;
-    case 503: slug = "unavailable"; title = "Service unavailable"; break;
+    case 404:
+      slug = "not_found";
+      title = "Not found";
+      break;
+    case 405:
+      slug = "method_not_allowed";
+      title = "Method not allowed";
+      break;
+    case 408:
+      slug = "request_timeout";
+      title = "Request timeout";
+      break;
+    case 413:
+      slug = "too_large";
+      title = "Payload too large";
+      break;
+    case 414:
+      slug = "uri_too_long";
+      title = "URI too long";
+      break;
+    case 415:
+      slug = "unsupported_media";
+      title = "Unsupported media type";
+      break;
+    case 500:
+      slug = "internal";
+      title = "Internal error";
+      break;
+    case 503:
+      slug = "unavailable";
+      title = "Service unavailable";
+      break;
     default: break;
   }
   Problem problem;

@@ -14,10 +14,9 @@ std::int64_t ceil_seconds(double seconds) { return static_cast<std::int64_t>(std
 }  // namespace
 
 std::vector<std::pair<std::string, std::string>> RateDecision::headers() const {
-  std::vector<std::pair<std::string, std::string>> out{
-      {"RateLimit-Limit", std::to_string(limit)},
-      {"RateLimit-Remaining", std::to_string(remaining)},
-      {"RateLimit-Reset", std::to_string(reset_seconds)}};
+  std::vector<std::pair<std::string, std::string>> out{{"RateLimit-Limit", std::to_string(limit)},
+                                                       {"RateLimit-Remaining", std::to_string(remaining)},
+                                                       {"RateLimit-Reset", std::to_string(reset_seconds)}};
   if (!allowed) out.emplace_back("Retry-After", std::to_string(retry_after_seconds));
   return out;
 }

@@ -38,8 +38,7 @@ void write_problem(httplib::Response& res, const Error& error) {
   if (error.code == ErrorCode::internal) {
     // The client sees a fixed text (problem_for); the operator needs the real one,
     // tied to the request id the client was given.
-    log::error("internal error", {{"request_id", res.get_header_value("X-Request-Id")},
-                                  {"detail", error.detail}});
+    log::error("internal error", {{"request_id", res.get_header_value("X-Request-Id")}, {"detail", error.detail}});
   }
   write_problem(res, problem_for(error));
 }

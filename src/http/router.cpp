@@ -45,8 +45,7 @@ std::size_t body_limit(const Route& route, std::size_t server_max_body_bytes) {
   return std::min(route.unkeyed_body_limit, server_max_body_bytes);
 }
 
-std::optional<std::map<std::string, std::string>> match_pattern(std::string_view pattern,
-                                                                std::string_view path) {
+std::optional<std::map<std::string, std::string>> match_pattern(std::string_view pattern, std::string_view path) {
   auto want = split_path(pattern);
   auto have = split_path(path);
   if (want.empty() || want.size() != have.size()) return std::nullopt;

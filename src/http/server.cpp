@@ -10,9 +10,9 @@
 #include <cstdlib>
 #include <mutex>
 #include <optional>
-#include <thread>
 #include <string>
 #include <string_view>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -95,9 +95,7 @@ std::uint64_t declared_length(const httplib::Request& req) {
   return std::strtoull(req.get_header_value("Content-Length").c_str(), nullptr, 10);
 }
 
-bool has_body(const httplib::Request& req) {
-  return req.has_header("Transfer-Encoding") || declared_length(req) > 0;
-}
+bool has_body(const httplib::Request& req) { return req.has_header("Transfer-Encoding") || declared_length(req) > 0; }
 
 // cpp-httplib writes "Connection: close" when the request asked for it.
 void announce_close(const httplib::Request& req) {
@@ -139,7 +137,9 @@ bool is_token(std::string_view name) {
   return true;
 }
 
-Problem framing_error(std::string detail) { return problem_for(make_error(ErrorCode::invalid_input, std::move(detail))); }
+Problem framing_error(std::string detail) {
+  return problem_for(make_error(ErrorCode::invalid_input, std::move(detail)));
+}
 
 // RFC 9112 §6.1 and §6.3 (3, 4): where the body of a chunked request ends.
 std::optional<Problem> transfer_encoding_problem(const httplib::Request& req) {
@@ -160,16 +160,17 @@ std::optional<Problem> transfer_encoding_problem(const httplib::Request& req) {
 // These are unrecoverable framing errors: 400, close.
 std::optional<Problem> framing_problem(const httplib::Request& req) {
   for (const auto& [name, value] : req.headers) {
-    if (!is_token(name)) return framing_error("a header name contains a blank or a character a field name cannot "
-                                              "have (RFC 9112 section 5.1)");
+    if (!is_token(name))
+      return framing_error(
+          "a header name contains a blank or a character a field name cannot "
+          "have (RFC 9112 section 5.1)");
   }
   if (auto problem = transfer_encoding_problem(req)) return problem;
   std::string first;
   auto count = req.get_header_value_count("Content-Length");
   for (std::size_t i = 0; i < count; ++i) {
     std::string value = req.get_header_value("Content-Length", i);
-    bool digits = !value.empty() && value.size() <= 19 &&
-                  value.find_first_not_of("0123456789") == std::string::npos;
+    bool digits = !value.empty() && value.size() <= 19 && value.find_first_not_of("0123456789") == std::string::npos;
     if (!digits || (i > 0 && value != first)) {
       return framing_error("Content-Length: must be one decimal number (RFC 9112 section 6.3)");
     }
@@ -182,11 +183,11 @@ std::optional<Problem> framing_problem(const httplib::Request& req) {
 // an unkeyed route.
 Problem too_large_problem(const RequestState& state, std::size_t max_body_bytes) {
   if (state.body_limit == max_body_bytes || state.match.route == nullptr) {
-    return problem_for_status(413, fmt::format("request body exceeds server.max_body_bytes ({} bytes)",
-                                               max_body_bytes));
+    return problem_for_status(413,
+                              fmt::format("request body exceeds server.max_body_bytes ({} bytes)", max_body_bytes));
   }
-  return problem_for_status(413, fmt::format("request body exceeds {} bytes, the limit of {} {}",
-                                             state.body_limit, state.match.route->method, state.route));
+  return problem_for_status(413, fmt::format("request body exceeds {} bytes, the limit of {} {}", state.body_limit,
+                                             state.match.route->method, state.route));
 }
 
 bool is_preflight(const httplib::Request& req, const RouteMatch& match) {
@@ -248,9 +249,7 @@ struct Server::Impl {
   IdempotencyGate idempotency;
 
   Impl(Deps& d, Router r)
-      : deps(d),
-        router(std::move(r)),
-        limiter(d.config.api.rate_limit_per_second, d.config.api.rate_limit_burst) {}
+      : deps(d), router(std::move(r)), limiter(d.config.api.rate_limit_per_second, d.config.api.rate_limit_burst) {}
 
   void install();
   Problem problem_before_routing(int status) const;
@@ -261,8 +260,7 @@ struct Server::Impl {
   void dispatch(const httplib::Request& req, httplib::Response& res);
   void answer_preflight(const httplib::Request& req, httplib::Response& res, const RouteMatch& match);
   bool check_body(const httplib::Request& req, httplib::Response& res, const Route& route);
-  bool check_key(const httplib::Request& req, httplib::Response& res, const Route& route,
-                 RequestState& state);
+  bool check_key(const httplib::Request& req, httplib::Response& res, const Route& route, RequestState& state);
   bool check_rate(httplib::Response& res, const Context& context);
   void finish_headers(const httplib::Request& req, httplib::Response& res);
   void log_request(const httplib::Request& req, const httplib::Response& res);
@@ -288,8 +286,7 @@ void Server::Impl::dispatch(const httplib::Request& req, httplib::Response& res)
 // an unknown route would otherwise buffer a body nobody wants, and an
 // unauthenticated caller could make mailerd hold server.max_body_bytes per
 // connection.
-httplib::Server::HandlerResponse Server::Impl::before_body(const httplib::Request& req,
-                                                           httplib::Response& res) {
+httplib::Server::HandlerResponse Server::Impl::before_body(const httplib::Request& req, httplib::Response& res) {
   t_request.active = false;
   auto& state = current_request(req);
   if (auto* connection = current_connection()) connection->begin_body();
@@ -327,8 +324,9 @@ bool Server::Impl::check_route(const httplib::Request& req, httplib::Response& r
     return false;
   }
   res.set_header("Allow", text::join(match.allowed_methods, ", "));
-  refuse_body(req, res, problem_for_status(405, fmt::format("{} is not allowed here; use {}", req.method,
-                                                            text::join(match.allowed_methods, ", "))));
+  refuse_body(req, res,
+              problem_for_status(405, fmt::format("{} is not allowed here; use {}", req.method,
+                                                  text::join(match.allowed_methods, ", "))));
   return false;
 }
 
@@ -347,9 +345,8 @@ bool Server::Impl::read_body(const httplib::Request& req, httplib::Response& res
     if (!too_large) body.append(data, length);
     return !too_large;
   };
-  bool complete = req.is_multipart_form_data()
-                      ? reader([](const httplib::MultipartFormData&) { return true; }, receive)
-                      : reader(receive);
+  bool complete = req.is_multipart_form_data() ? reader([](const httplib::MultipartFormData&) { return true; }, receive)
+                                               : reader(receive);
   if (complete) return true;
   auto* connection = current_connection();
   auto cut = connection != nullptr ? connection->cut() : Cut::none;
@@ -358,15 +355,15 @@ bool Server::Impl::read_body(const httplib::Request& req, httplib::Response& res
   } else if (cut == Cut::body_timeout) {
     refuse_body(req, res, problem_for_status(408, detail_for_status(408, deps.config.server.max_body_bytes)));
   } else {
-    refuse_body(req, res, problem_for(make_error(ErrorCode::invalid_input,
-                                                 "the request body could not be read (bad chunked encoding, "
-                                                 "multipart boundary or compression)")));
+    refuse_body(req, res,
+                problem_for(make_error(ErrorCode::invalid_input,
+                                       "the request body could not be read (bad chunked encoding, "
+                                       "multipart boundary or compression)")));
   }
   return false;
 }
 
-void Server::Impl::answer_preflight(const httplib::Request& req, httplib::Response& res,
-                                    const RouteMatch& match) {
+void Server::Impl::answer_preflight(const httplib::Request& req, httplib::Response& res, const RouteMatch& match) {
   auto methods = match.allowed_methods;
   methods.push_back("OPTIONS");
   res.status = 204;
@@ -378,10 +375,8 @@ void Server::Impl::answer_preflight(const httplib::Request& req, httplib::Respon
 }
 
 bool Server::Impl::check_body(const httplib::Request& req, httplib::Response& res, const Route& route) {
-  if (route.body == BodyKind::json && !req.body.empty() &&
-      !is_json_media_type(req.get_header_value("Content-Type"))) {
-    write_problem(res, make_error(ErrorCode::unsupported_media,
-                                  "request body must be application/json"));
+  if (route.body == BodyKind::json && !req.body.empty() && !is_json_media_type(req.get_header_value("Content-Type"))) {
+    write_problem(res, make_error(ErrorCode::unsupported_media, "request body must be application/json"));
     return false;
   }
   return true;
@@ -455,8 +450,9 @@ Problem Server::Impl::problem_before_routing(int status) const {
   auto* connection = current_connection();
   auto cut = connection != nullptr ? connection->cut() : Cut::none;
   if (cut == Cut::header_timeout) {
-    return problem_for_status(408, "the request line and headers did not arrive within "
-                                   "server.header_timeout_seconds");
+    return problem_for_status(408,
+                              "the request line and headers did not arrive within "
+                              "server.header_timeout_seconds");
   }
   if (cut == Cut::header_too_large) {
     return header_too_large_problem();
@@ -475,8 +471,7 @@ void Server::Impl::install() {
   auto handler = [this](const httplib::Request& req, httplib::Response& res) { dispatch(req, res); };
   // Methods with a body take it through a ContentReader, so read_body holds
   // it to the limit while reading (cpp-httplib reads a chunked body whole).
-  auto with_body = [this](const httplib::Request& req, httplib::Response& res,
-                          const httplib::ContentReader& reader) {
+  auto with_body = [this](const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader) {
     if (read_body(req, res, reader)) dispatch(req, res);
   };
   s.Get(".*", handler);
@@ -485,19 +480,18 @@ void Server::Impl::install() {
   s.Patch(".*", with_body);
   s.Delete(".*", with_body);
   s.Options(".*", handler);
-  s.set_error_handler(httplib::Server::HandlerWithResponse(
-      [this](const httplib::Request& req, httplib::Response& res) {
-        auto* connection = current_connection();
-        if (connection != nullptr && connection->closing()) announce_close(req);
-        if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;  // already a problem
-        // cpp-httplib refused the request itself (request line, headers or
-        // body it could not parse): where this request ends is unknown, so
-        // the rest of the stream must never be read as the next request.
-        announce_close(req);
-        if (connection != nullptr) connection->close_after_response();
-        write_problem(res, problem_before_routing(res.status));
-        return httplib::Server::HandlerResponse::Handled;
-      }));
+  s.set_error_handler(httplib::Server::HandlerWithResponse([this](const httplib::Request& req, httplib::Response& res) {
+    auto* connection = current_connection();
+    if (connection != nullptr && connection->closing()) announce_close(req);
+    if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;  // already a problem
+    // cpp-httplib refused the request itself (request line, headers or
+    // body it could not parse): where this request ends is unknown, so
+    // the rest of the stream must never be read as the next request.
+    announce_close(req);
+    if (connection != nullptr) connection->close_after_response();
+    write_problem(res, problem_before_routing(res.status));
+    return httplib::Server::HandlerResponse::Handled;
+  }));
   s.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
     // cpp-httplib's README: without catch (...) an unknown exception ends the process.
     std::string what = "unknown exception";
@@ -526,7 +520,8 @@ Result<int> Server::bind() {
   if (!http.is_valid()) {
     return make_error(ErrorCode::invalid_input,
                       fmt::format("server.tls_cert_file {} / server.tls_key_file {}: cannot load the "
-                                  "certificate and key", cfg.tls_cert_file, cfg.tls_key_file));
+                                  "certificate and key",
+                                  cfg.tls_cert_file, cfg.tls_key_file));
   }
   m_impl->install();
   int port = cfg.port;

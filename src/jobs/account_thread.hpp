@@ -41,10 +41,17 @@ class AccountThread {
 
   /// Every reference must outlive the thread; `config` is read for
   /// ses.max_send_rate only; `clock` stamps AccountHealth's times.
-  AccountThread(const Config& config, const Clock& clock, std::unique_ptr<Sender> sender,
-                std::chrono::seconds refresh, Shared shared)
-      : m_config(config), m_clock(clock), m_sender(std::move(sender)), m_refresh(refresh), m_rate(shared.rate),
-        m_quota(shared.quota), m_hold(shared.hold), m_hand_off(shared.hand_off), m_health(shared.health) {}
+  AccountThread(const Config& config, const Clock& clock, std::unique_ptr<Sender> sender, std::chrono::seconds refresh,
+                Shared shared)
+      : m_config(config),
+        m_clock(clock),
+        m_sender(std::move(sender)),
+        m_refresh(refresh),
+        m_rate(shared.rate),
+        m_quota(shared.quota),
+        m_hold(shared.hold),
+        m_hand_off(shared.hand_off),
+        m_health(shared.health) {}
 
   void start();
   void stop();

@@ -20,9 +20,7 @@ CircuitBreaker::Change CircuitBreaker::on_service_fault(ServiceFault fault, cons
   return Change::none;
 }
 
-bool CircuitBreaker::probe_due(Clock::time_point now) const {
-  return m_state == State::open && now >= m_next_probe;
-}
+bool CircuitBreaker::probe_due(Clock::time_point now) const { return m_state == State::open && now >= m_next_probe; }
 
 CircuitBreaker::Change CircuitBreaker::on_probe(bool answered, ServiceFault fault, const std::string& detail,
                                                 Clock::time_point now) {

@@ -88,8 +88,7 @@ Result<render::CompiledTemplate> Composer::stored_template(const std::string& id
   });
 }
 
-Result<std::shared_ptr<const Composer::BatchContext>> Composer::batch_context(
-    const std::string& batch_id) {
+Result<std::shared_ptr<const Composer::BatchContext>> Composer::batch_context(const std::string& batch_id) {
   if (auto found = m_batches.find(batch_id); found != m_batches.end()) return found->second;
   auto batch = m_batch_repo.get(batch_id);
   if (!batch) return std::move(batch).error();
@@ -100,9 +99,9 @@ Result<std::shared_ptr<const Composer::BatchContext>> Composer::batch_context(
   if (!spec) return std::move(spec).error();
   auto variables = stored_variables(batch->variables_json);
   if (!variables) return std::move(variables).error();
-  auto context = std::make_shared<BatchContext>(BatchContext{
-      *compiled, std::move(*variables), std::move(*spec),
-      batch->configuration_set.value_or(m_config.ses.configuration_set), batch->send_before_ms});
+  auto context = std::make_shared<BatchContext>(
+      BatchContext{*compiled, std::move(*variables), std::move(*spec),
+                   batch->configuration_set.value_or(m_config.ses.configuration_set), batch->send_before_ms});
   if (m_batches.size() >= k_max_cached) m_batches.clear();
   m_batches.emplace(batch_id, context);
   return std::shared_ptr<const BatchContext>(context);
@@ -120,8 +119,7 @@ Result<Composed> Composer::compose(const store::ClaimedMessage& message) {
   if (message.kind == store::MessageKind::bulk) {
     if (!message.batch_id) return make_error(ErrorCode::internal, "bulk message without a batch");
     if (m_config.unsubscribe.secret.empty()) {
-      return make_error(ErrorCode::invalid_input,
-                        "unsubscribe.secret is not set; bulk mail needs unsubscribe links");
+      return make_error(ErrorCode::invalid_input, "unsubscribe.secret is not set; bulk mail needs unsubscribe links");
     }
     auto context = batch_context(*message.batch_id);
     if (!context) return std::move(context).error();
@@ -131,8 +129,7 @@ Result<Composed> Composer::compose(const store::ClaimedMessage& message) {
     for (auto& header : render::list_unsubscribe_headers(url, m_config.unsubscribe.mailto)) {
       request.headers.push_back(std::move(header));
     }
-    auto variables = render::merge_variables(batch.variables, recipient_vars,
-                                             {message.email, url, *message.batch_id});
+    auto variables = render::merge_variables(batch.variables, recipient_vars, {message.email, url, *message.batch_id});
     auto rendered = render::render(batch.compiled, variables);
     if (!rendered) return std::move(rendered).error();
     fill_body(request, std::move(*rendered));
@@ -144,18 +141,16 @@ Result<Composed> Composer::compose(const store::ClaimedMessage& message) {
     return out;
   }
 
-  auto compiled = message.template_id
-                      ? stored_template(*message.template_id, message.template_version.value_or(1))
-                      : compile_inline(message.subject, message.html, message.text);
+  auto compiled = message.template_id ? stored_template(*message.template_id, message.template_version.value_or(1))
+                                      : compile_inline(message.subject, message.html, message.text);
   if (!compiled) return std::move(compiled).error();
-  auto variables = render::merge_variables(nlohmann::json::object(), recipient_vars,
-                                           {message.email, "", ""});
+  auto variables = render::merge_variables(nlohmann::json::object(), recipient_vars, {message.email, "", ""});
   auto rendered = render::render(*compiled, variables);
   if (!rendered) return std::move(rendered).error();
   fill_body(request, std::move(*rendered));
   // Columns NULL only for bulk rows; a transactional row always has them.
-  auto spec = stored_spec({message.from_address.value_or(""), message.reply_to_json.value_or("[]"),
-                           message.tags_json.value_or("{}")});
+  auto spec = stored_spec(
+      {message.from_address.value_or(""), message.reply_to_json.value_or("[]"), message.tags_json.value_or("{}")});
   if (!spec) return std::move(spec).error();
   request.from = std::move(spec->from);
   request.reply_to = std::move(spec->reply_to);

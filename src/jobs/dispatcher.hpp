@@ -46,14 +46,20 @@ struct OutcomeCounts {
 class Dispatcher {
  public:
   struct Timing {
-    std::chrono::milliseconds poll;            // a round at least this often
-    std::chrono::microseconds group_commit;    // how long a round waits for more outcomes
+    std::chrono::milliseconds poll;          // a round at least this often
+    std::chrono::microseconds group_commit;  // how long a round waits for more outcomes
   };
   /// Every reference must outlive the dispatcher; `config` is read for worker.lease.
-  Dispatcher(store::Database& db, const Config& config, const Clock& clock, Timing timing,
-             const DailyQuota& quota, const SendingHold& hold, HandOff& hand_off, StorageHealth& storage)
-      : m_db(db), m_config(config), m_clock(clock), m_timing(timing), m_quota(quota), m_hold(hold),
-        m_hand_off(hand_off), m_storage(storage) {}
+  Dispatcher(store::Database& db, const Config& config, const Clock& clock, Timing timing, const DailyQuota& quota,
+             const SendingHold& hold, HandOff& hand_off, StorageHealth& storage)
+      : m_db(db),
+        m_config(config),
+        m_clock(clock),
+        m_timing(timing),
+        m_quota(quota),
+        m_hold(hold),
+        m_hand_off(hand_off),
+        m_storage(storage) {}
 
   void start();
   /// Stops and joins, after recording what the workers still submit (stop the

@@ -64,7 +64,6 @@
 // - No exception leaves a thread: each loop iteration is guarded, logged and
 //   carried on from; a worker records `internal` on its message.
 
-
 namespace mailer::jobs {
 
 struct Engine::Impl {
@@ -172,8 +171,7 @@ void Engine::Impl::stop(std::chrono::milliseconds grace) {
 
 // ---- Engine ----------------------------------------------------------------------------
 
-Engine::Engine(const Config& config, std::string db_path, const Clock& clock,
-               SenderFactory make_sender)
+Engine::Engine(const Config& config, std::string db_path, const Clock& clock, SenderFactory make_sender)
     : m_impl(std::make_unique<Impl>(config, std::move(db_path), clock, std::move(make_sender))) {}
 
 Engine::~Engine() { stop(std::chrono::milliseconds(0)); }
@@ -186,8 +184,8 @@ Status Engine::start() {
     return opened;
   }
   m_impl->start_threads();
-  log::info("job engine started", {{"workers", m_impl->config.worker.concurrency},
-                                   {"send_rate", m_impl->rate.current_rate()}});
+  log::info("job engine started",
+            {{"workers", m_impl->config.worker.concurrency}, {"send_rate", m_impl->rate.current_rate()}});
   return {};
 }
 

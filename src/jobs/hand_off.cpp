@@ -62,13 +62,11 @@ std::optional<int> HandOff::wait_for_round(std::stop_token stop, std::vector<Sub
                                            const SendingHold& hold, std::chrono::milliseconds poll,
                                            std::chrono::microseconds group_wait) {
   std::unique_lock lock(m_mutex);
-  m_dispatcher_cv.wait_for(lock, stop, poll,
-                           [&] { return !m_pending.empty() || (m_wake && free_slots(hold) > 0); });
+  m_dispatcher_cv.wait_for(lock, stop, poll, [&] { return !m_pending.empty() || (m_wake && free_slots(hold) > 0); });
   if (stop.stop_requested() && m_pending.empty()) return std::nullopt;
   if (!m_pending.empty()) {
     // Give the other busy workers a moment to report: one round for all.
-    m_dispatcher_cv.wait_for(lock, group_wait,
-                             [&] { return static_cast<int>(m_pending.size()) >= m_busy_workers; });
+    m_dispatcher_cv.wait_for(lock, group_wait, [&] { return static_cast<int>(m_pending.size()) >= m_busy_workers; });
   }
   group.swap(m_pending);
   m_wake = false;
@@ -80,8 +78,7 @@ std::optional<int> HandOff::wait_for_round(std::stop_token stop, std::vector<Sub
 
 std::vector<store::MessageRepo::Claim> HandOff::deliver(std::vector<Submission*>& group,
                                                         const std::vector<store::Outcome>& outcomes,
-                                                        std::vector<store::ClaimedMessage> claimed,
-                                                        int capacity) {
+                                                        std::vector<store::ClaimedMessage> claimed, int capacity) {
   std::vector<store::MessageRepo::Claim> to_release;
   std::size_t queued = 0;
   {

@@ -75,9 +75,8 @@ class HandOff {
   /// Waits for outcomes, wake() with free workers, or `poll`; moves the
   /// outcomes into `group` and returns how many messages to claim; nullopt
   /// when stopped with nothing left to record.
-  std::optional<int> wait_for_round(std::stop_token stop, std::vector<Submission*>& group,
-                                    const SendingHold& hold, std::chrono::milliseconds poll,
-                                    std::chrono::microseconds group_wait);
+  std::optional<int> wait_for_round(std::stop_token stop, std::vector<Submission*>& group, const SendingHold& hold,
+                                    std::chrono::milliseconds poll, std::chrono::microseconds group_wait);
   /// Ends the claims of `outcomes`, hands `claimed` out (first one each to
   /// the workers of `group`, the rest to `ready`) and wakes those workers;
   /// returns the claims to release because stop() began meanwhile.
@@ -111,7 +110,7 @@ class HandOff {
     std::int64_t token = 0;
     std::int64_t expires_ms = 0;
   };
-  int free_slots(const SendingHold& hold) const;  // under m_mutex
+  int free_slots(const SendingHold& hold) const;                      // under m_mutex
   void end_claim(const std::string& message_id, std::int64_t token);  // under m_mutex
 
   mutable std::mutex m_mutex;
@@ -119,12 +118,12 @@ class HandOff {
   std::condition_variable_any m_worker_cv;      // `m_ready` has messages
   std::condition_variable_any m_settled_cv;     // `m_claims` became empty
   std::deque<store::ClaimedMessage> m_ready;
-  std::map<std::string, Lease> m_claims;        // every claim not yet recorded, by message id
-  std::vector<Submission*> m_pending;           // outcomes waiting for the next round
+  std::map<std::string, Lease> m_claims;  // every claim not yet recorded, by message id
+  std::vector<Submission*> m_pending;     // outcomes waiting for the next round
   int m_idle_workers = 0;
-  int m_busy_workers = 0;   // took a message and have not finished it
-  bool m_wake = false;      // wake() or a worker freed up while a backlog exists
-  bool m_backlog = false;   // the last claim was full: more work is probably due
+  int m_busy_workers = 0;  // took a message and have not finished it
+  bool m_wake = false;     // wake() or a worker freed up while a backlog exists
+  bool m_backlog = false;  // the last claim was full: more work is probably due
   std::atomic<bool> m_draining{false};
   bool m_abandoned = false;
 };

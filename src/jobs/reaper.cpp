@@ -52,7 +52,8 @@ void Reaper::reap(store::MessageRepo& repo) {
   if (expired && *expired > 0) log::info("cancelled messages past send_before", {{"count", *expired}});
   if (changes) {
     for (const auto& c : *changes) {
-      log::info("batch status changed", {{"batch_id", c.batch_id}, {"from", store::to_string(c.from)}, {"to", store::to_string(c.to)}});
+      log::info("batch status changed",
+                {{"batch_id", c.batch_id}, {"from", store::to_string(c.from)}, {"to", store::to_string(c.to)}});
     }
   }
   if ((requeued && *requeued > 0) || (promoted && *promoted > 0)) m_hand_off.wake();

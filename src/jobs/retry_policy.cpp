@@ -43,14 +43,15 @@ milliseconds with_jitter(milliseconds delay, Rng& rng) {
   return delay + milliseconds(extra);
 }
 
-bool is_retryable(ErrorCode code) {
-  return code == ErrorCode::storage_unavailable || code == ErrorCode::internal;
-}
+bool is_retryable(ErrorCode code) { return code == ErrorCode::storage_unavailable || code == ErrorCode::internal; }
 
 // SES's error types for a request it refused because of who sent it.
-constexpr std::string_view k_credential_errors[] = {
-    "UnrecognizedClientException", "InvalidClientTokenId", "SignatureDoesNotMatch",
-    "IncompleteSignatureException", "MissingAuthenticationTokenException", "AccessDeniedException"};
+constexpr std::string_view k_credential_errors[] = {"UnrecognizedClientException",
+                                                    "InvalidClientTokenId",
+                                                    "SignatureDoesNotMatch",
+                                                    "IncompleteSignatureException",
+                                                    "MissingAuthenticationTokenException",
+                                                    "AccessDeniedException"};
 
 }  // namespace
 
@@ -67,8 +68,7 @@ Decision Decision::dead_letter(std::string reason) {
 }
 
 bool is_daily_quota_error(const Error& error) {
-  return contains_ignoring_case(error.detail, k_daily_quota_text) ||
-         error.upstream_code == k_daily_quota_bulk_status;
+  return contains_ignoring_case(error.detail, k_daily_quota_text) || error.upstream_code == k_daily_quota_bulk_status;
 }
 
 ServiceFault service_fault(const Error& error) {
@@ -97,19 +97,17 @@ RetryPolicy::RetryPolicy(int attempts, milliseconds backoff_base, milliseconds b
       m_backoff_base(std::max(backoff_base, milliseconds(1))),
       m_backoff_max(std::max(backoff_max, m_backoff_base)) {}
 
-Decision RetryPolicy::decide(int attempt, const Error& last_error, Clock::time_point now,
-                             Rng& rng, int throttle_streak) const {
+Decision RetryPolicy::decide(int attempt, const Error& last_error, Clock::time_point now, Rng& rng,
+                             int throttle_streak) const {
   if (is_daily_quota_error(last_error)) return Decision::quota_pause(now + k_quota_recheck);
   if (last_error.code == ErrorCode::upstream_throttled)
     return Decision::retry(now + throttle_delay(throttle_streak, rng), ConsumesAttempt::no);
   if (service_fault(last_error) != ServiceFault::none)
     return Decision::retry(now + backoff_delay(attempt, rng), ConsumesAttempt::no);
   auto code_name = to_string(last_error.code);
-  if (!is_retryable(last_error.code))
-    return Decision::dead_letter(fmt::format("{}: not retryable", code_name));
+  if (!is_retryable(last_error.code)) return Decision::dead_letter(fmt::format("{}: not retryable", code_name));
   if (attempt >= m_attempts)
-    return Decision::dead_letter(
-        fmt::format("{}: {} of {} attempts used", code_name, attempt, m_attempts));
+    return Decision::dead_letter(fmt::format("{}: {} of {} attempts used", code_name, attempt, m_attempts));
   return Decision::retry(now + backoff_delay(attempt, rng), ConsumesAttempt::yes);
 }
 

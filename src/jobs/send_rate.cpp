@@ -106,9 +106,7 @@ void SendRate::set_ceiling(double rate_per_second) {
   change_rate(at_ceiling ? m_ceiling : m_rate, now);
 }
 
-double SendRate::ceiling_from_account(double max_send_rate) {
-  return sane_rate(max_send_rate * k_account_headroom);
-}
+double SendRate::ceiling_from_account(double max_send_rate) { return sane_rate(max_send_rate * k_account_headroom); }
 
 double SendRate::current_rate() const {
   std::scoped_lock lock(m_mutex);

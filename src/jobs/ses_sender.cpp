@@ -2,8 +2,7 @@
 
 namespace mailer::jobs {
 
-Result<SenderFactory> ses_sender_factory(const Config& config,
-                                         std::shared_ptr<aws::CredentialsProvider> credentials) {
+Result<SenderFactory> ses_sender_factory(const Config& config, std::shared_ptr<aws::CredentialsProvider> credentials) {
   aws::SesClientOptions options;
   options.region = config.ses.region;
   auto endpoint = aws::parse_ses_endpoint(aws::resolve_ses_endpoint(config.ses, aws::system_env), config.ses.region);

@@ -22,9 +22,8 @@ void StorageHealth::report(Source source, const Error* error, std::size_t outcom
   m_problems[source] = problem;
   if (had) return;
   m_since[source] = SteadyClock::now();
-  log::error("database not writable; retrying", {{"source", source_name},
-                                                   {"outcomes_held", outcomes_held},
-                                                   {"error", error->detail}});
+  log::error("database not writable; retrying",
+             {{"source", source_name}, {"outcomes_held", outcomes_held}, {"error", error->detail}});
   if (m_problems.size() == 1) metrics::set_storage_hold(true);
 }
 

@@ -26,17 +26,18 @@ void log_attempt(const store::ClaimedMessage& message, const store::Outcome& out
   // more than the send (docs/PERFORMANCE.md); every failure stays at info.
   const auto level = outcome.kind == store::Outcome::Kind::sent ? log::Level::debug : log::Level::info;
   if (!log::enabled(level)) return;
-  log::write(level, "send attempt", {{"message_id", message.id},
-                                     {"batch_id", message.batch_id.value_or("")},
-                                     {"attempt", message.attempts},
-                                     {"outcome", outcome_name(outcome.kind)},
-                                     {"error_code", outcome.error_code}});
+  log::write(level, "send attempt",
+             {{"message_id", message.id},
+              {"batch_id", message.batch_id.value_or("")},
+              {"attempt", message.attempts},
+              {"outcome", outcome_name(outcome.kind)},
+              {"error_code", outcome.error_code}});
 }
 
 }  // namespace
 
-WorkerPool::WorkerPool(const Config& config, const Clock& clock, SendRate& rate, DailyQuota& quota,
-                       SendingHold& hold, HandOff& hand_off)
+WorkerPool::WorkerPool(const Config& config, const Clock& clock, SendRate& rate, DailyQuota& quota, SendingHold& hold,
+                       HandOff& hand_off)
     : m_config(config),
       m_clock(clock),
       m_policy(config.worker.attempts, config.worker.backoff_base, config.worker.backoff_max),
@@ -116,8 +117,7 @@ void WorkerPool::handle(std::stop_token stop, Worker& worker, const store::Claim
   // The dispatcher ends the claim. A stale outcome was logged when fenced
   // off; an unsent one left unrecorded only goes back to the queue.
   if (!m_hand_off.submit(worker.mailbox, std::move(*outcome)) && accepted) {
-    log::warn("sent, but the outcome was not recorded; the message may be sent again",
-              {{"message_id", message.id}});
+    log::warn("sent, but the outcome was not recorded; the message may be sent again", {{"message_id", message.id}});
   }
 }
 
@@ -156,8 +156,7 @@ std::optional<store::Outcome> WorkerPool::process(std::stop_token stop, Worker& 
   return outcome;
 }
 
-store::Outcome WorkerPool::failure_outcome(Worker& worker, const store::ClaimedMessage& message,
-                                           const Error& error) {
+store::Outcome WorkerPool::failure_outcome(Worker& worker, const store::ClaimedMessage& message, const Error& error) {
   int throttle_streak = 1;
   if (error.code == ErrorCode::upstream_throttled && !is_daily_quota_error(error)) {
     throttle_streak = m_rate.on_throttled();
@@ -172,12 +171,10 @@ store::Outcome WorkerPool::failure_outcome(Worker& worker, const store::ClaimedM
     case Decision::Kind::quota_pause:
       outcome.kind = store::Outcome::Kind::retry;
       outcome.run_at_ms = to_ms(decision.retry_at);
-      outcome.attempt_consumed = decision.kind == Decision::Kind::retry &&
-                                 decision.consumes_attempt == ConsumesAttempt::yes;
+      outcome.attempt_consumed =
+          decision.kind == Decision::Kind::retry && decision.consumes_attempt == ConsumesAttempt::yes;
       break;
-    case Decision::Kind::dead_letter:
-      outcome.kind = store::Outcome::Kind::dead_letter;
-      break;
+    case Decision::Kind::dead_letter: outcome.kind = store::Outcome::Kind::dead_letter; break;
   }
   return outcome;
 }

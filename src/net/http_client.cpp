@@ -50,8 +50,7 @@ size_t on_header(char* data, size_t size, size_t count, void* user) {
 
 Error transport_error(const HttpRequest& request, std::string_view reason) {
   Error error = make_error(ErrorCode::upstream_transient,
-                           request.method + " " + redact_url(request.url) + ": " +
-                               std::string(reason));
+                           request.method + " " + redact_url(request.url) + ": " + std::string(reason));
   return error;
 }
 
@@ -77,9 +76,9 @@ std::string redact_url(std::string_view url) {
   if (scheme_end == std::string_view::npos) return "<invalid url>";
   auto authority_start = scheme_end + 3;
   auto authority_end = url.find_first_of("/?#", authority_start);
-  auto authority = url.substr(authority_start, authority_end == std::string_view::npos
-                                                   ? std::string_view::npos
-                                                   : authority_end - authority_start);
+  auto authority =
+      url.substr(authority_start,
+                 authority_end == std::string_view::npos ? std::string_view::npos : authority_end - authority_start);
   if (auto at = authority.rfind('@'); at != std::string_view::npos) {
     authority.remove_prefix(at + 1);  // userinfo may hold a password
   }
@@ -91,8 +90,7 @@ struct HttpClient::Impl {
   char error_buffer[CURL_ERROR_SIZE] = {};
 };
 
-HttpClient::HttpClient(HttpClientOptions options)
-    : m_options(std::move(options)), m_impl(std::make_unique<Impl>()) {
+HttpClient::HttpClient(HttpClientOptions options) : m_options(std::move(options)), m_impl(std::make_unique<Impl>()) {
   m_impl->easy.reset(curl_easy_init());
   if (!m_impl->easy) throw std::runtime_error("curl_easy_init failed");
 }
@@ -129,8 +127,7 @@ void set_method(CURL* easy, const HttpRequest& request) {
     return;
   }
   curl_easy_setopt(easy, CURLOPT_POSTFIELDS, request.body.data());
-  curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE,
-                   static_cast<curl_off_t>(request.body.size()));
+  curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
   if (request.method != "POST") curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, request.method.c_str());
 }
 
@@ -150,8 +147,7 @@ Result<HttpResponse> HttpClient::perform(const HttpRequest& request) {
   curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);  // threads: no SIGALRM for DNS timeouts
   curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 1L);
   curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 2L);
-  curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS,
-                   static_cast<long>(m_options.connect_timeout.count()));
+  curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(m_options.connect_timeout.count()));
   curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(m_options.total_timeout.count()));
   curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
   curl_easy_setopt(easy, CURLOPT_USERAGENT, m_options.user_agent.c_str());
@@ -169,8 +165,7 @@ Result<HttpResponse> HttpClient::perform(const HttpRequest& request) {
   curl_easy_setopt(easy, CURLOPT_HTTPHEADER, nullptr);
   if (rc != CURLE_OK && !(rc == CURLE_WRITE_ERROR && response.body_truncated)) {
     // curl's messages name hosts and reasons, never request headers or bodies.
-    std::string reason = m_impl->error_buffer[0] != '\0' ? m_impl->error_buffer
-                                                          : curl_easy_strerror(rc);
+    std::string reason = m_impl->error_buffer[0] != '\0' ? m_impl->error_buffer : curl_easy_strerror(rc);
     return transport_error(request, reason);
   }
   curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &response.status);

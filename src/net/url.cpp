@@ -49,8 +49,7 @@ Result<UrlParts> parse_url(std::string_view text) {
     return make_error(ErrorCode::invalid_input, "must not contain a NUL byte");
   }
   const std::string copy(text);
-  if (auto code = curl_url_set(url.get(), CURLUPART_URL, copy.c_str(),
-                                 CURLU_NON_SUPPORT_SCHEME | CURLU_PATH_AS_IS);
+  if (auto code = curl_url_set(url.get(), CURLUPART_URL, copy.c_str(), CURLU_NON_SUPPORT_SCHEME | CURLU_PATH_AS_IS);
       code != CURLUE_OK) {
     return make_error(ErrorCode::invalid_input, reason(code));
   }

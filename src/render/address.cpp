@@ -16,10 +16,10 @@ namespace mailer::render {
 
 namespace {
 
-constexpr std::size_t k_max_local_octets = 64;      // RFC 5321 §4.5.3.1.1
-constexpr std::size_t k_max_label_octets = 63;      // RFC 1035 §2.3.4
-constexpr std::size_t k_max_domain_octets = 255;    // RFC 5321 §4.5.3.1.2
-constexpr std::size_t k_max_address_octets = 254;   // RFC 5321 §4.5.3.1.3 path (256) minus < >
+constexpr std::size_t k_max_local_octets = 64;        // RFC 5321 §4.5.3.1.1
+constexpr std::size_t k_max_label_octets = 63;        // RFC 1035 §2.3.4
+constexpr std::size_t k_max_domain_octets = 255;      // RFC 5321 §4.5.3.1.2
+constexpr std::size_t k_max_address_octets = 254;     // RFC 5321 §4.5.3.1.3 path (256) minus < >
 constexpr std::size_t k_max_encoded_word_input = 45;  // 45 bytes -> 60 base64 chars; 60 + 12 <= 75
 
 Error invalid(std::string reason) { return make_error(ErrorCode::invalid_input, std::move(reason)); }
@@ -70,7 +70,8 @@ Result<std::string> to_ascii_domain(std::string_view domain) {
   const int rc = idn2_to_ascii_8z(input.c_str(), &raw, IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL);
   std::unique_ptr<char, FreeIdn2> output(raw);
   // libidn2 reports a label whose A-label would exceed 63 octets as BIG_OUTPUT.
-  if (rc == IDN2_TOO_BIG_LABEL || rc == IDN2_PUNYCODE_BIG_OUTPUT) return invalid("domain label is longer than 63 octets");
+  if (rc == IDN2_TOO_BIG_LABEL || rc == IDN2_PUNYCODE_BIG_OUTPUT)
+    return invalid("domain label is longer than 63 octets");
   if (rc == IDN2_TOO_BIG_DOMAIN) return invalid("domain is longer than 255 octets");
   if (rc == IDN2_HYPHEN_STARTEND) return invalid("domain label must not start or end with a hyphen");
   if (rc != IDN2_OK) {

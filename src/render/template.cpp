@@ -118,9 +118,8 @@ bool parse_delimiters(const std::string& contents, std::string& begin, std::stri
   const auto next = inner.find_first_not_of(' ', space + 1);
   if (next == std::string::npos) return false;
   auto valid = [](std::string_view d) {
-    return std::none_of(d.begin(), d.end(), [](char c) {
-      return c == '=' || std::isspace(static_cast<unsigned char>(c)) != 0;
-    });
+    return std::none_of(d.begin(), d.end(),
+                        [](char c) { return c == '=' || std::isspace(static_cast<unsigned char>(c)) != 0; });
   };
   std::string new_begin = inner.substr(0, space);
   std::string new_end = inner.substr(next);
@@ -219,8 +218,7 @@ std::map<std::string, std::size_t, std::less<>> measure_sections(const std::stri
 }
 
 /// Part `field`: the kainjow template, or the FieldErrors that stop it.
-std::optional<CompiledPart> compile_part(const std::string& field, const std::string& text,
-                                         FieldErrors& errors) {
+std::optional<CompiledPart> compile_part(const std::string& field, const std::string& text, FieldErrors& errors) {
   auto problem = size_problem(field, text);
   if (!problem) problem = find_too_deep_section(text);
   if (problem) {
@@ -297,8 +295,8 @@ void check_subject_characters(const std::string& subject, FieldErrors& errors) {
   auto flaw = find_subject_flaw(subject);
   if (!flaw) return;
   const bool line_break = flaw->what == "a line break";
-  errors.push_back({"subject", (line_break ? std::string("line breaks are") : flaw->what + " is") +
-                                   " not allowed at " + position_of(subject, flaw->offset)});
+  errors.push_back({"subject", (line_break ? std::string("line breaks are") : flaw->what + " is") + " not allowed at " +
+                                   position_of(subject, flaw->offset)});
 }
 
 /// An empty optional part is treated as absent.
@@ -471,9 +469,7 @@ Error too_large_message(std::optional<std::size_t> encoded_bytes) {
 
 /// Error detail and field message of a refused rendered subject: the reason itself,
 /// so that a message that fails at send carries it into its last_error.
-Error invalid_subject(std::string reason) {
-  return Error{ErrorCode::invalid_input, reason, {{"subject", reason}}};
-}
+Error invalid_subject(std::string reason) { return Error{ErrorCode::invalid_input, reason, {{"subject", reason}}}; }
 
 /// The subject rendered with `data` from the shared `remaining` budget, and held to
 /// the subject rules (find_subject_flaw, k_max_subject_bytes).
@@ -514,9 +510,8 @@ Result<CompiledTemplate> compile_template(const TemplateParts& parts) {
   if (!errors.empty()) return Error{ErrorCode::invalid_input, "template is invalid", std::move(errors)};
 
   TemplateParts kept{parts.subject, html, text};
-  auto compiled = std::make_shared<CompiledParts>(
-      CompiledParts{std::move(*subject), std::move(html_part), std::move(text_part), variables_of(kept),
-                    names_of(parts.subject)});
+  auto compiled = std::make_shared<CompiledParts>(CompiledParts{
+      std::move(*subject), std::move(html_part), std::move(text_part), variables_of(kept), names_of(parts.subject)});
   return CompiledTemplate(std::move(compiled));
 }
 

@@ -56,8 +56,7 @@ std::vector<std::pair<std::string, std::string>> list_unsubscribe_headers(std::s
   // RFC 2369 §3.2: several URLs, most preferred first; HTTPS first so that RFC 8058
   // one-click receivers use it.
   if (!mailto.empty()) value += ", <mailto:" + std::string(mailto) + "?subject=unsubscribe>";
-  return {{"List-Unsubscribe", std::move(value)},
-          {"List-Unsubscribe-Post", "List-Unsubscribe=One-Click"}};
+  return {{"List-Unsubscribe", std::move(value)}, {"List-Unsubscribe-Post", "List-Unsubscribe=One-Click"}};
 }
 
 }  // namespace mailer::render

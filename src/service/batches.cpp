@@ -41,8 +41,7 @@ void check_schedule(const BatchRequest& r, std::int64_t now_ms, store::Batch& ba
   if (!batch.send_before_ms) return;
   if (batch.send_at_ms && *batch.send_before_ms <= *batch.send_at_ms)
     errors.push_back({"send_before", "must be after send_at"});
-  else if (*batch.send_before_ms <= now_ms)
-    errors.push_back({"send_before", "must be in the future"});
+  else if (*batch.send_before_ms <= now_ms) errors.push_back({"send_before", "must be in the future"});
 }
 
 struct Recipients {
@@ -74,9 +73,9 @@ SubjectCheck subject_check(const std::optional<detail::ResolvedContent>& content
 std::optional<std::string> subject_problem(const SubjectCheck& check, const nlohmann::json& recipient_variables,
                                            const std::string& email) {
   if (check.compiled == nullptr) return std::nullopt;
-  auto variables = render::merge_variables(
-      check.batch_variables, render::subject_variables_of(*check.compiled, recipient_variables),
-      {email, "", check.batch_id});
+  auto variables =
+      render::merge_variables(check.batch_variables, render::subject_variables_of(*check.compiled, recipient_variables),
+                              {email, "", check.batch_id});
   auto subject = render::render_subject(*check.compiled, variables);
   if (subject) return std::nullopt;
   return std::move(subject).error().detail;
@@ -171,7 +170,11 @@ Result<BatchAccepted> BatchService::accept_batch(const BatchRequest& r, const Ac
   store::BatchRepo repo(m_db, m_clock);
   if (auto stored = repo.insert_batch(batch, recipients.unique); !stored) return stored.error();
   if (m_on_enqueued && batch.accepted_count > 0) m_on_enqueued();
-  return BatchAccepted{batch.id, batch.status, batch.accepted_count, batch.duplicate_count, batch.suppressed_count,
+  return BatchAccepted{batch.id,
+                       batch.status,
+                       batch.accepted_count,
+                       batch.duplicate_count,
+                       batch.suppressed_count,
                        std::move(recipients.invalid)};
 }
 

@@ -18,8 +18,7 @@ Result<store::PageQuery> to_page_query(const PageParams& params, std::string_vie
   FieldErrors fields;
   store::PageQuery query;
   query.limit = params.limit.value_or(k_default_page_limit);
-  if (query.limit < 1 || query.limit > k_max_page_limit)
-    fields.push_back({"limit", "must be between 1 and 1000"});
+  if (query.limit < 1 || query.limit > k_max_page_limit) fields.push_back({"limit", "must be between 1 and 1000"});
   if (params.offset && *params.offset < 0) fields.push_back({"offset", "must not be negative"});
   if (!params.cursor.empty()) {
     bool decoded = crypto::base64url_decode(params.cursor, query.after) && !query.after.empty();

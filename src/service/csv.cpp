@@ -29,7 +29,6 @@ namespace {
 
 constexpr std::string_view k_utf8_bom = "\xEF\xBB\xBF";
 
-
 // Owns an initialised csv_parser; csv_free releases its entry buffer.
 class CsvParser {
  public:
@@ -59,7 +58,7 @@ struct ParseState {
   int line = 0;         // line being fed
   int record_line = 0;  // line where the current record started
   bool record_ended = false;
-  std::string error;    // first problem, without the "source: " prefix
+  std::string error;  // first problem, without the "source: " prefix
 };
 
 void set_error(ParseState& state, std::string message) {
@@ -69,8 +68,8 @@ void set_error(ParseState& state, std::string message) {
 void on_field(void* data, std::size_t size, void* user) {
   auto& state = *static_cast<ParseState*>(user);
   std::string field(static_cast<const char*>(data), data ? size : 0);
-  if (!text::utf8_length(field)) set_error(state, fmt::format("line {}: field {} is not valid UTF-8", state.line,
-                                                       state.record.size() + 1));
+  if (!text::utf8_length(field))
+    set_error(state, fmt::format("line {}: field {} is not valid UTF-8", state.line, state.record.size() + 1));
   state.record.push_back(std::move(field));
 }
 
@@ -79,7 +78,8 @@ void check_header(ParseState& state) {
   const auto& header = state.table.header;
   std::unordered_set<std::string> seen;
   for (std::size_t i = 0; i < header.size(); ++i) {
-    if (header[i].empty()) return set_error(state, fmt::format("line {}: column {} has no name", state.record_line, i + 1));
+    if (header[i].empty())
+      return set_error(state, fmt::format("line {}: column {} has no name", state.record_line, i + 1));
     if (!seen.insert(text::ascii_lower(header[i])).second)
       return set_error(state, fmt::format("line {}: column \"{}\" appears twice", state.record_line, header[i]));
   }
@@ -114,7 +114,8 @@ void feed_line(CsvParser& parser, ParseState& state, std::string_view line, bool
   if (used != line.size()) {
     if (csv_error(parser.get()) == CSV_EPARSE)
       return set_error(state, fmt::format("line {}: stray quote: a quoted field must be the whole field, and "
-                                          "quotes inside it are doubled (\"\")", state.line));
+                                          "quotes inside it are doubled (\"\")",
+                                          state.line));
     return set_error(state, fmt::format("line {}: {}", state.line, csv_strerror(csv_error(parser.get()))));
   }
   // libcsv reports a record's end at its line terminator, the end of this chunk.

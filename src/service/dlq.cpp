@@ -39,11 +39,12 @@ Result<int> DlqService::retry_all() { return store::MessageRepo(m_db, m_clock).r
 
 Result<int> DlqService::purge(const DlqPurgeScope& scope) {
   if (!scope.all && !scope.failed_before_ms)
-    return Error{ErrorCode::invalid_input, "purge needs older_than, or all to purge every failed message",
+    return Error{ErrorCode::invalid_input,
+                 "purge needs older_than, or all to purge every failed message",
                  {{"older_than", "required unless all is given"}}};
   if (scope.all && scope.failed_before_ms)
-    return Error{ErrorCode::invalid_input, "purge takes older_than or all, not both",
-                 {{"older_than", "not allowed with all"}}};
+    return Error{
+        ErrorCode::invalid_input, "purge takes older_than or all, not both", {{"older_than", "not allowed with all"}}};
   // purge_dlq deletes failed_at_ms < cut-off, so the largest value takes every one.
   return store::MessageRepo(m_db, m_clock)
       .purge_dlq(scope.failed_before_ms.value_or(std::numeric_limits<std::int64_t>::max()));

@@ -19,8 +19,7 @@ std::string event_public_id(std::int64_t id) { return "evt_" + std::to_string(id
 Result<ListPage<store::Event>> EventService::list(const EventQuery& q) {
   detail::Errors errors;
   store::EventFilter filter;
-  if (q.type && !store::is_event_type(*q.type))
-    errors.push_back({"type", "must be one of " + type_list()});
+  if (q.type && !store::is_event_type(*q.type)) errors.push_back({"type", "must be one of " + type_list()});
   filter.type = q.type;
   filter.batch_id = q.batch_id;
   filter.message_id = q.message_id;
@@ -32,8 +31,8 @@ Result<ListPage<store::Event>> EventService::list(const EventQuery& q) {
       filter.email = render::suppression_key(*email);
     }
   }
-  for (auto [text, field, out] : {std::tuple{&q.since, "since", &filter.since_ms},
-                                  std::tuple{&q.until, "until", &filter.until_ms}}) {
+  for (auto [text, field, out] :
+       {std::tuple{&q.since, "since", &filter.since_ms}, std::tuple{&q.until, "until", &filter.until_ms}}) {
     if (!*text) continue;
     std::int64_t ms = 0;
     if (parse_rfc3339(**text, ms)) *out = ms;
@@ -42,7 +41,8 @@ Result<ListPage<store::Event>> EventService::list(const EventQuery& q) {
   if (filter.since_ms && filter.until_ms && *filter.until_ms <= *filter.since_ms)
     errors.push_back({"until", "must be after since"});
   auto page = to_page_query(q.page);
-  if (!page) for (const auto& f : page.error().fields) errors.push_back(f);
+  if (!page)
+    for (const auto& f : page.error().fields) errors.push_back(f);
   if (!errors.empty()) return detail::invalid("invalid event query", std::move(errors));
   auto found = store::EventRepo(m_db).list(filter, *page);
   if (!found) return found.error();

@@ -44,8 +44,8 @@ store::FeedbackNotification to_store(const std::string& sns_message_id, const st
   auto effect = effect_of(sns::classify(record));
   bool permanent = record.kind == sns::SesEventKind::bounce && record.bounce_type == "Permanent";
   for (const auto& r : record.recipients) {
-    n.recipients.push_back({address_key(r.email), feedback_detail_json(record, r, sns_message_id, config.events),
-                            effect, permanent});
+    n.recipients.push_back(
+        {address_key(r.email), feedback_detail_json(record, r, sns_message_id, config.events), effect, permanent});
   }
   return n;
 }
@@ -74,8 +74,9 @@ Result<FeedbackOutcome> FeedbackService::apply(const std::string& sns_message_id
     auto paused = check_batch_reputation(m_db, m_clock, m_config.guard, *outcome.stored.batch_id);
     // NOTE: the feedback is stored; a guard that cannot read now looks again
     // on the next bounce, so its failure must not make SNS redeliver.
-    if (!paused) log::error("reputation guard failed", {{"batch_id", *outcome.stored.batch_id},
-                                                       {"detail", paused.error().detail}});
+    if (!paused)
+      log::error("reputation guard failed",
+                 {{"batch_id", *outcome.stored.batch_id}, {"detail", paused.error().detail}});
     else outcome.paused = *paused;
   }
   return outcome;

@@ -40,8 +40,7 @@ std::optional<std::string> guard_pause_reason(const store::BatchReputation& batc
 }
 
 Result<std::optional<std::string>> check_batch_reputation(store::Database& db, const Clock& clock,
-                                                          const GuardConfig& config,
-                                                          const std::string& batch_id) {
+                                                          const GuardConfig& config, const std::string& batch_id) {
   auto figures = store::FeedbackRepo(db, clock).batch_reputation(batch_id);
   if (!figures) return std::move(figures).error();
   if (!is_active(figures->status)) return std::optional<std::string>();
@@ -53,7 +52,9 @@ Result<std::optional<std::string>> check_batch_reputation(store::Database& db, c
     if (paused.error().code == ErrorCode::conflict) return std::optional<std::string>();
     return std::move(paused).error();
   }
-  log::warn("batch paused", {{"batch_id", batch_id}, {"reason", *reason}, {"sent", figures->sent},
+  log::warn("batch paused", {{"batch_id", batch_id},
+                             {"reason", *reason},
+                             {"sent", figures->sent},
                              {"permanent_bounces", figures->permanent_bounces},
                              {"complaints", figures->complaints}});
   return reason;

@@ -34,8 +34,12 @@ std::optional<store::Suppression> to_row(const SuppressionInput& input, const st
     if (!scope) errors.push_back({prefix + "scope", "must be all or bulk"});
   }
   if (errors.size() != before) return std::nullopt;
-  return store::Suppression{*key, *reason, scope.value_or(store::default_scope(*reason)),
-                            input.detail_json.empty() ? "{}" : input.detail_json, 0, 0};
+  return store::Suppression{*key,
+                            *reason,
+                            scope.value_or(store::default_scope(*reason)),
+                            input.detail_json.empty() ? "{}" : input.detail_json,
+                            0,
+                            0};
 }
 
 }  // namespace

@@ -93,8 +93,7 @@ Result<std::vector<store::TemplateVersion>> TemplateService::versions(const std:
 
 Status TemplateService::remove(const std::string& id) { return store::TemplateRepo(m_db, m_clock).remove(id); }
 
-Result<render::RenderedMessage> TemplateService::render_preview(const std::string& id,
-                                                                const nlohmann::json& variables,
+Result<render::RenderedMessage> TemplateService::render_preview(const std::string& id, const nlohmann::json& variables,
                                                                 std::optional<int> version) {
   if (!variables.is_null() && !variables.is_object())
     return detail::invalid("variables must be an object", {{"variables", "must be an object"}});

@@ -82,8 +82,7 @@ void check_configuration_set(const std::optional<std::string>& name, Errors& err
 Result<std::optional<ResolvedContent>> resolve_content(store::Database& db, const Clock& clock,
                                                        const std::optional<std::string>& template_id,
                                                        const std::optional<int>& template_version,
-                                                       const std::optional<ContentInput>& content,
-                                                       Errors& errors) {
+                                                       const std::optional<ContentInput>& content, Errors& errors) {
   using Resolved = std::optional<ResolvedContent>;
   if (template_id && content) {
     errors.push_back({"content", "give either template_id or content, not both"});
@@ -115,8 +114,8 @@ Result<std::optional<ResolvedContent>> resolve_content(store::Database& db, cons
     auto pinned = templates.version(*template_id, *template_version);
     if (!pinned) {
       if (pinned.error().code != ErrorCode::not_found) return Error(pinned.error());
-      errors.push_back({"template_version", fmt::format("template {} has no version {} (current is {})",
-                                                        *template_id, *template_version, found->current_version)});
+      errors.push_back({"template_version", fmt::format("template {} has no version {} (current is {})", *template_id,
+                                                        *template_version, found->current_version)});
       return Resolved{};
     }
     version = pinned->version;

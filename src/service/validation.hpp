@@ -70,9 +70,9 @@ void check_configuration_set(const std::optional<std::string>& name, Errors& err
 /// that now refuses it, "template_id"). nullopt with `errors` appended when invalid;
 /// an Error only for storage failures.
 Result<std::optional<ResolvedContent>> resolve_content(store::Database& db, const Clock& clock,
-                                               const std::optional<std::string>& template_id,
-                                               const std::optional<int>& template_version,
-                                               const std::optional<ContentInput>& content, Errors& errors);
+                                                       const std::optional<std::string>& template_id,
+                                                       const std::optional<int>& template_version,
+                                                       const std::optional<ContentInput>& content, Errors& errors);
 
 Error invalid(std::string detail, Errors errors);
 

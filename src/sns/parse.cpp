@@ -104,7 +104,8 @@ Status read_recipients(const json& event, const char* object_name, const char* l
       r.diagnostic_code = string_at(entry, "diagnosticCode");
     }
     if (r.email.empty()) {
-      return make_error(ErrorCode::invalid_input, std::string(object_name) + "." + list_name + " has an entry without an address");
+      return make_error(ErrorCode::invalid_input,
+                        std::string(object_name) + "." + list_name + " has an entry without an address");
     }
     out.push_back(std::move(r));
   }
@@ -147,8 +148,7 @@ FeedbackAction classify(const SesNotification& n) {
       return FeedbackAction::record_only;
     case SesEventKind::complaint:
       // RFC 5965 "not-spam": the user says the mail is wanted.
-      return n.complaint_feedback_type == "not-spam" ? FeedbackAction::record_only
-                                                     : FeedbackAction::suppress_complaint;
+      return n.complaint_feedback_type == "not-spam" ? FeedbackAction::record_only : FeedbackAction::suppress_complaint;
     case SesEventKind::subscription:
       // The reader left every topic of the contact list: as good as a
       // one-click unsubscribe, so bulk mail stops and transactional goes on.

@@ -54,7 +54,8 @@ Status read_strings(const json& object, std::string_view path,
 // optional), an error when it is something else.
 Result<const json*> kind_object(const json& record, const char* name) {
   const json* value = member(record, name);
-  if (value && !value->is_object()) return make_error(ErrorCode::invalid_input, std::string(name) + " must be an object");
+  if (value && !value->is_object())
+    return make_error(ErrorCode::invalid_input, std::string(name) + " must be an object");
   return value;
 }
 
@@ -84,10 +85,11 @@ Status read_topics(const json& preferences, std::vector<SesTopicPreference>& out
   if (!topics) return {};
   if (!topics->is_array()) return make_error(ErrorCode::invalid_input, std::string(path) + " must be an array");
   for (const auto& entry : *topics) {
-    if (!entry.is_object()) return make_error(ErrorCode::invalid_input, std::string(path) + " has an entry that is not an object");
+    if (!entry.is_object())
+      return make_error(ErrorCode::invalid_input, std::string(path) + " has an entry that is not an object");
     SesTopicPreference topic;
-    if (auto read = read_strings(entry, path, {{"topicName", &topic.topic_name},
-                                               {"subscriptionStatus", &topic.subscription_status}});
+    if (auto read = read_strings(
+            entry, path, {{"topicName", &topic.topic_name}, {"subscriptionStatus", &topic.subscription_status}});
         !read)
       return read;
     out.push_back(std::move(topic));
@@ -96,9 +98,9 @@ Status read_topics(const json& preferences, std::vector<SesTopicPreference>& out
 }
 
 Status read_subscription(const json& subscription, SesEventFields& out) {
-  if (auto read = read_strings(subscription, "subscription", {{"contactList", &out.contact_list},
-                                                              {"timestamp", &out.timestamp},
-                                                              {"source", &out.source}});
+  if (auto read =
+          read_strings(subscription, "subscription",
+                       {{"contactList", &out.contact_list}, {"timestamp", &out.timestamp}, {"source", &out.source}});
       !read)
     return read;
   // Only the new preferences count: they are what the reader chose now.
@@ -115,25 +117,27 @@ Status read_kind_fields(const json& object, SesEventKind kind, SesEventFields& o
   switch (kind) {
     case SesEventKind::reject: return read_strings(object, "reject", {{"reason", &out.reason}});
     case SesEventKind::open:
-      return read_strings(object, "open", {{"ipAddress", &out.ip_address},
-                                           {"userAgent", &out.user_agent},
-                                           {"timestamp", &out.timestamp}});
+      return read_strings(
+          object, "open",
+          {{"ipAddress", &out.ip_address}, {"userAgent", &out.user_agent}, {"timestamp", &out.timestamp}});
     case SesEventKind::click: {
-      auto read = read_strings(object, "click", {{"ipAddress", &out.ip_address},
-                                                 {"userAgent", &out.user_agent},
-                                                 {"timestamp", &out.timestamp},
-                                                 {"link", &out.link}});
+      auto read = read_strings(object, "click",
+                               {{"ipAddress", &out.ip_address},
+                                {"userAgent", &out.user_agent},
+                                {"timestamp", &out.timestamp},
+                                {"link", &out.link}});
       if (!read) return read;
       return read_link_tags(object, out.link_tags);
     }
     case SesEventKind::delivery_delay:
-      return read_strings(object, "deliveryDelay", {{"delayType", &out.delay_type},
-                                                    {"expirationTime", &out.expiration_time},
-                                                    {"reportingMTA", &out.reporting_mta},
-                                                    {"timestamp", &out.timestamp}});
+      return read_strings(object, "deliveryDelay",
+                          {{"delayType", &out.delay_type},
+                           {"expirationTime", &out.expiration_time},
+                           {"reportingMTA", &out.reporting_mta},
+                           {"timestamp", &out.timestamp}});
     case SesEventKind::rendering_failure:
-      return read_strings(object, "failure", {{"errorMessage", &out.error_message},
-                                              {"templateName", &out.template_name}});
+      return read_strings(object, "failure",
+                          {{"errorMessage", &out.error_message}, {"templateName", &out.template_name}});
     case SesEventKind::subscription: return read_subscription(object, out);
     default: return {};
   }

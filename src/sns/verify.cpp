@@ -33,18 +33,30 @@ namespace mailer::sns {
 // ---- OpenSSL owners ----------------------------------------------------------
 
 namespace {
-struct BioFree { void operator()(BIO* b) const noexcept { BIO_free(b); } };
-struct X509Free { void operator()(X509* x) const noexcept { X509_free(x); } };
-struct PkeyFree { void operator()(EVP_PKEY* k) const noexcept { EVP_PKEY_free(k); } };
-struct MdCtxFree { void operator()(EVP_MD_CTX* c) const noexcept { EVP_MD_CTX_free(c); } };
+struct BioFree {
+  void operator()(BIO* b) const noexcept { BIO_free(b); }
+};
+struct X509Free {
+  void operator()(X509* x) const noexcept { X509_free(x); }
+};
+struct PkeyFree {
+  void operator()(EVP_PKEY* k) const noexcept { EVP_PKEY_free(k); }
+};
+struct MdCtxFree {
+  void operator()(EVP_MD_CTX* c) const noexcept { EVP_MD_CTX_free(c); }
+};
 using Bio = std::unique_ptr<BIO, BioFree>;
 using X509Ptr = std::unique_ptr<X509, X509Free>;
 using Pkey = std::unique_ptr<EVP_PKEY, PkeyFree>;
 using MdCtx = std::unique_ptr<EVP_MD_CTX, MdCtxFree>;
 
-struct CurlUrlFree { void operator()(CURLU* u) const noexcept { curl_url_cleanup(u); } };
+struct CurlUrlFree {
+  void operator()(CURLU* u) const noexcept { curl_url_cleanup(u); }
+};
 using CurlUrl = std::unique_ptr<CURLU, CurlUrlFree>;
-struct CurlEasyFree { void operator()(CURL* h) const noexcept { curl_easy_cleanup(h); } };
+struct CurlEasyFree {
+  void operator()(CURL* h) const noexcept { curl_easy_cleanup(h); }
+};
 using CurlEasy = std::unique_ptr<CURL, CurlEasyFree>;
 }  // namespace
 
@@ -106,13 +118,18 @@ Result<Envelope> parse_envelope(std::string_view body) {
   auto type_name = required_string(*json, "Type");
   if (!type_name) return std::move(type_name).error();
   auto type = parse_type(*type_name);
-  if (!type) return make_error(ErrorCode::invalid_input, fmt::format("field Type: unknown message type {}", text::quote_outside(*type_name)));
+  if (!type)
+    return make_error(ErrorCode::invalid_input,
+                      fmt::format("field Type: unknown message type {}", text::quote_outside(*type_name)));
   out.type = *type;
   out.type_name = *type_name;
-  std::vector<std::pair<const char*, std::string*>> fields{
-      {"MessageId", &out.message_id}, {"TopicArn", &out.topic_arn}, {"Message", &out.message},
-      {"Timestamp", &out.timestamp}, {"SignatureVersion", &out.signature_version},
-      {"Signature", &out.signature}, {"SigningCertURL", &out.signing_cert_url}};
+  std::vector<std::pair<const char*, std::string*>> fields{{"MessageId", &out.message_id},
+                                                           {"TopicArn", &out.topic_arn},
+                                                           {"Message", &out.message},
+                                                           {"Timestamp", &out.timestamp},
+                                                           {"SignatureVersion", &out.signature_version},
+                                                           {"Signature", &out.signature},
+                                                           {"SigningCertURL", &out.signing_cert_url}};
   if (out.type == MessageType::notification) {
     // NOTE: a JSON null Subject counts as absent, as AWS's PHP validator does.
     auto subject = json->value("Subject", nlohmann::json());
@@ -214,7 +231,8 @@ std::string url_policy_violation(std::string_view url, const UrlPolicy& policy, 
   auto host = url_part(parsed.get(), CURLUPART_HOST);
   // Before the regex, which recurses once per character (see k_max_host_bytes).
   if (host.size() > k_max_host_bytes) return fmt::format("host is longer than {} bytes", k_max_host_bytes);
-  if (!std::regex_match(host, policy.host_pattern)) return fmt::format("host {} is not an SNS host", text::quote_outside(host));
+  if (!std::regex_match(host, policy.host_pattern))
+    return fmt::format("host {} is not an SNS host", text::quote_outside(host));
   if (kind == UrlKind::signing_cert && !url_part(parsed.get(), CURLUPART_PATH).ends_with(".pem")) {
     return "certificate path must end in .pem";
   }

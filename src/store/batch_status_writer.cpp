@@ -30,8 +30,8 @@ StateCounts state_counts(SQLite::Database& db, const std::string& batch_id) {
   return counts;
 }
 
-bool write_status(SQLite::Database& db, const std::string& id, std::optional<BatchStatus> if_stored,
-                  BatchStatus to, std::int64_t now_ms, PauseReason pause, const std::optional<std::string>& reason) {
+bool write_status(SQLite::Database& db, const std::string& id, std::optional<BatchStatus> if_stored, BatchStatus to,
+                  std::int64_t now_ms, PauseReason pause, const std::optional<std::string>& reason) {
   SQLite::Statement update(db,
                            "UPDATE batches SET status = ?1, updated_at_ms = ?2,"
                            " completed_at_ms = CASE WHEN ?3 THEN coalesce(completed_at_ms, ?2) ELSE NULL END,"

@@ -35,8 +35,8 @@ enum class PauseReason { keep, set };
 /// is not completed any more. With PauseReason::set, pause_reason becomes
 /// `reason`. With `if_stored`, writes only while the stored status is still
 /// that one (a concurrent writer wins). Returns whether a row changed.
-bool write_status(SQLite::Database& db, const std::string& id, std::optional<BatchStatus> if_stored,
-                  BatchStatus to, std::int64_t now_ms, PauseReason pause = PauseReason::keep,
+bool write_status(SQLite::Database& db, const std::string& id, std::optional<BatchStatus> if_stored, BatchStatus to,
+                  std::int64_t now_ms, PauseReason pause = PauseReason::keep,
                   const std::optional<std::string>& reason = std::nullopt);
 
 /// Brings the stored status of batch `id` in line with batch_status() of its

@@ -106,8 +106,7 @@ Error batch_not_found(const std::string& id) {
 }
 
 Error wrong_status(const std::string& id, BatchStatus status, std::string_view action) {
-  return make_error(ErrorCode::conflict,
-                    fmt::format("batch {} is {}; it cannot be {}", id, to_string(status), action));
+  return make_error(ErrorCode::conflict, fmt::format("batch {} is {}; it cannot be {}", id, to_string(status), action));
 }
 
 // Marks which recipients a suppression blocks from bulk mail.
@@ -131,8 +130,7 @@ void insert_batch_row(SQLite::Database& db, const Batch& b) {
   insert.bind(++i, b.id);
   insert.bind(++i, to_string(b.status));
   sql::bind_optional(insert, ++i, b.template_id);
-  sql::bind_optional(insert, ++i, b.template_version ? std::optional<std::int64_t>(*b.template_version)
-                                                     : std::nullopt);
+  sql::bind_optional(insert, ++i, b.template_version ? std::optional<std::int64_t>(*b.template_version) : std::nullopt);
   sql::bind_optional(insert, ++i, b.subject);
   sql::bind_optional(insert, ++i, b.html);
   sql::bind_optional(insert, ++i, b.text);
@@ -387,8 +385,8 @@ Result<Batch> BatchRepo::pause(const std::string& id, const std::string& reason)
     update.bind(1, static_cast<std::int64_t>(now_ms));
     update.bind(2, id);
     update.exec();
-    batch_rows::write_status(m_db.sql(), id, std::nullopt, BatchStatus::paused, now_ms,
-                             batch_rows::PauseReason::set, reason);
+    batch_rows::write_status(m_db.sql(), id, std::nullopt, BatchStatus::paused, now_ms, batch_rows::PauseReason::set,
+                             reason);
     return *find(m_db.sql(), id, now_ms);
   });
 }

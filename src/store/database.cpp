@@ -59,10 +59,9 @@ int latest_version() {
 }
 
 Error newer_schema_error(int current, int latest, std::string_view program = "mailerd") {
-  return make_error(ErrorCode::conflict,
-                    fmt::format("database schema version {} is newer than this {} ({}), written "
-                                "by a newer mailerd; upgrade {}",
-                                current, program, latest, program));
+  return make_error(ErrorCode::conflict, fmt::format("database schema version {} is newer than this {} ({}), written "
+                                                     "by a newer mailerd; upgrade {}",
+                                                     current, program, latest, program));
 }
 
 // Applies one file unless another process applied it meanwhile: the version is
@@ -95,23 +94,19 @@ int schema_version_of(std::string_view file_name) {
 }
 
 Database::Database(std::string path, std::unique_ptr<SQLite::Database> db)
-    : m_path(std::move(path)),
-      m_db(std::move(db)),
-      m_statements(std::make_unique<sql::StatementCache>(*m_db)) {}
+    : m_path(std::move(path)), m_db(std::move(db)), m_statements(std::make_unique<sql::StatementCache>(*m_db)) {}
 
 Database::~Database() = default;
 
-Result<std::unique_ptr<Database>> Database::open(const std::string& path, OpenMode mode,
-                                                 Sync sync) {
+Result<std::unique_ptr<Database>> Database::open(const std::string& path, OpenMode mode, Sync sync) {
   if (mode == OpenMode::existing && !std::filesystem::exists(path))
     return make_error(ErrorCode::not_found, fmt::format("database {}: no such file", path));
   int flags = SQLite::OPEN_READWRITE | (mode == OpenMode::create ? SQLite::OPEN_CREATE : 0);
-  return sql::guard(fmt::format("open database {}", path),
-                    [&]() -> Result<std::unique_ptr<Database>> {
-                      auto db = std::make_unique<SQLite::Database>(path, flags);
-                      configure_connection(*db, sync);
-                      return std::unique_ptr<Database>(new Database(path, std::move(db)));
-                    });
+  return sql::guard(fmt::format("open database {}", path), [&]() -> Result<std::unique_ptr<Database>> {
+    auto db = std::make_unique<SQLite::Database>(path, flags);
+    configure_connection(*db, sync);
+    return std::unique_ptr<Database>(new Database(path, std::move(db)));
+  });
 }
 
 Status Database::checkpoint(CheckpointMode mode) {
@@ -150,9 +145,8 @@ Status require_current_schema(Database& db, std::string_view program, std::strin
     return newer_schema_error(status->current_version, status->latest_version, program);
   if (status->current_version < status->latest_version) {
     return make_error(ErrorCode::conflict,
-                      fmt::format("database schema is at version {}, this {} needs {}{}{}",
-                                  status->current_version, program, status->latest_version,
-                                  to_upgrade.empty() ? "" : "; ", to_upgrade));
+                      fmt::format("database schema is at version {}, this {} needs {}{}{}", status->current_version,
+                                  program, status->latest_version, to_upgrade.empty() ? "" : "; ", to_upgrade));
   }
   return {};
 }

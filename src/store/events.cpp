@@ -72,9 +72,9 @@ int bind_filter(SQLite::Statement& query, const EventFilter& filter, std::int64_
 const std::vector<std::string_view>& event_types() {
   // The CHECK of events.type (schema/0004_event_types.sql) lists the same.
   static const std::vector<std::string_view> types{
-      "SENT",  "DEFERRED", "FAILED", "SUPPRESSED",     "DELIVERY",          "BOUNCE",       "COMPLAINT",
-      "UNSUBSCRIBE", "SEND", "REJECT", "OPEN", "CLICK", "DELIVERY_DELAY", "RENDERING_FAILURE", "SUBSCRIPTION",
-      "OTHER"};
+      "SENT",           "DEFERRED",          "FAILED",       "SUPPRESSED", "DELIVERY", "BOUNCE",
+      "COMPLAINT",      "UNSUBSCRIBE",       "SEND",         "REJECT",     "OPEN",     "CLICK",
+      "DELIVERY_DELAY", "RENDERING_FAILURE", "SUBSCRIPTION", "OTHER"};
   return types;
 }
 
@@ -102,8 +102,13 @@ Result<Page<Event>> EventRepo::list(const EventFilter& filter, const PageQuery& 
 
 Event suppressed_at_acceptance(std::optional<std::string> batch_id, std::string message_id, std::string email,
                                std::int64_t now_ms) {
-  return Event{0, "SUPPRESSED", std::move(batch_id), std::move(message_id), std::move(email),
-               R"({"reason":"suppressed at acceptance"})", now_ms};
+  return Event{0,
+               "SUPPRESSED",
+               std::move(batch_id),
+               std::move(message_id),
+               std::move(email),
+               R"({"reason":"suppressed at acceptance"})",
+               now_ms};
 }
 
 Result<std::vector<Event>> EventRepo::of_message(const std::string& message_id) {

@@ -40,8 +40,8 @@ std::optional<MessageRef> match_message(SQLite::Database& db, const FeedbackNoti
 Status insert_event(Database& db, const std::string& type, const std::optional<MessageRef>& message,
                     const std::string& email, const std::string& detail_json, std::int64_t now_ms) {
   auto inserted = EventRepo(db).insert(Event{0, type, message ? message->batch_id : std::nullopt,
-                                             message ? std::optional<std::string>(message->id) : std::nullopt,
-                                             email, detail_json, now_ms});
+                                             message ? std::optional<std::string>(message->id) : std::nullopt, email,
+                                             detail_json, now_ms});
   if (!inserted) return inserted.error();
   return {};
 }
@@ -57,8 +57,8 @@ void bump_count(SQLite::Database& db, const std::string& batch_id, const char* k
 
 // Adds a scope-`all` suppression as feedback (merged() decides whether it
 // overrides a stored one). Returns true when a row was written.
-bool suppress_all(Database& db, const std::string& email, SuppressionReason reason,
-                  const std::string& detail_json, std::int64_t now_ms) {
+bool suppress_all(Database& db, const std::string& email, SuppressionReason reason, const std::string& detail_json,
+                  std::int64_t now_ms) {
   Suppression s{email, reason, SuppressionScope::all, detail_json};
   return suppression::merge(db.statements(), s, SuppressionSource::feedback, now_ms).has_value();
 }
@@ -75,8 +75,8 @@ std::int64_t soft_bounces(SQLite::Database& db, const std::string& email, std::i
   return count.getColumn(0).getInt64();
 }
 
-bool insert_sns_message(SQLite::Database& db, const std::string& id, const std::string& topic,
-                        const std::string& type, std::int64_t now_ms) {
+bool insert_sns_message(SQLite::Database& db, const std::string& id, const std::string& topic, const std::string& type,
+                        std::int64_t now_ms) {
   SQLite::Statement insert(db,
                            "INSERT OR IGNORE INTO sns_messages(message_id, topic_arn, type, received_at_ms) "
                            "VALUES (?, ?, ?, ?)");
@@ -120,8 +120,8 @@ std::optional<SuppressionReason> reason_of(FeedbackEffect effect) {
 }
 
 // Applies one recipient's effect; returns the suppression written, if any.
-std::optional<SuppressionWritten> apply_effect(Database& db, const FeedbackNotification& n,
-                                               const FeedbackRecipient& r, std::int64_t now_ms) {
+std::optional<SuppressionWritten> apply_effect(Database& db, const FeedbackNotification& n, const FeedbackRecipient& r,
+                                               std::int64_t now_ms) {
   auto reason = reason_of(r.effect);
   if (!reason) return std::nullopt;
   if (r.effect == FeedbackEffect::soft_bounce &&
@@ -182,8 +182,8 @@ Result<UnsubscribeResult> FeedbackRepo::unsubscribe(const UnsubscribeTarget& tar
   std::int64_t now_ms = to_ms(m_clock.now());
   return sql::transaction(m_db, "unsubscribe", [&]() -> Result<UnsubscribeResult> {
     auto detail = nlohmann::json{{"message_id", target.message_id}}.dump();
-    auto already = record_unsubscribe(m_db, MessageRef{target.message_id, target.batch_id, target.email}, key,
-                                      detail, now_ms);
+    auto already =
+        record_unsubscribe(m_db, MessageRef{target.message_id, target.batch_id, target.email}, key, detail, now_ms);
     if (!already) return already.error();
     return UnsubscribeResult{*already};
   });

@@ -4,8 +4,7 @@
 
 namespace mailer::store {
 
-Result<std::optional<StoredResponse>> IdempotencyRepo::lookup(const std::string& api_key_id,
-                                                              const std::string& key,
+Result<std::optional<StoredResponse>> IdempotencyRepo::lookup(const std::string& api_key_id, const std::string& key,
                                                               const std::string& request_hash) {
   using Found = std::optional<StoredResponse>;
   return sql::guard("look up idempotency key", [&]() -> Result<Found> {
@@ -17,15 +16,14 @@ Result<std::optional<StoredResponse>> IdempotencyRepo::lookup(const std::string&
     query.bind(3, static_cast<std::int64_t>(to_ms(m_clock.now()) - k_idempotency_ttl_ms));
     if (!query.executeStep()) return Found{};
     if (query.getColumn(0).getString() != request_hash)
-      return make_error(ErrorCode::conflict,
-                        "Idempotency-Key was already used with a different request");
-    return Found{StoredResponse{query.getColumn(1).getInt(), query.getColumn(2).getString(),
-                                query.getColumn(3).getInt64()}};
+      return make_error(ErrorCode::conflict, "Idempotency-Key was already used with a different request");
+    return Found{
+        StoredResponse{query.getColumn(1).getInt(), query.getColumn(2).getString(), query.getColumn(3).getInt64()}};
   });
 }
 
-Status IdempotencyRepo::store(const std::string& api_key_id, const std::string& key,
-                              const std::string& request_hash, int status, const std::string& body) {
+Status IdempotencyRepo::store(const std::string& api_key_id, const std::string& key, const std::string& request_hash,
+                              int status, const std::string& body) {
   std::int64_t now_ms = to_ms(m_clock.now());
   return sql::transaction(m_db, "store idempotency key", [&]() -> Status {
     // An expired record does not block the key: drop it first.

@@ -66,8 +66,8 @@ std::optional<ApiKey> find_by_id(SQLite::Database& db, const std::string& id) {
   return read_key(query);
 }
 
-void insert_audit(SQLite::Database& db, const std::string& key_id, const char* action,
-                  const std::string& actor, std::int64_t at_ms) {
+void insert_audit(SQLite::Database& db, const std::string& key_id, const char* action, const std::string& actor,
+                  std::int64_t at_ms) {
   SQLite::Statement insert(db,
                            "INSERT INTO api_key_audit(key_id, action, actor, at_ms) "
                            "VALUES (?, ?, ?, ?)");
@@ -215,8 +215,7 @@ Result<ApiKey> KeyRepo::revoke(const std::string& id, const std::string& actor) 
   return sql::transaction(m_db, "revoke API key", [&]() -> Result<ApiKey> {
     auto key = find_by_id(m_db.sql(), id);
     if (!key) return make_error(ErrorCode::not_found, fmt::format("API key {} not found", id));
-    if (key->revoked_at_ms)
-      return make_error(ErrorCode::conflict, fmt::format("API key {} is already revoked", id));
+    if (key->revoked_at_ms) return make_error(ErrorCode::conflict, fmt::format("API key {} is already revoked", id));
     key->revoked_at_ms = to_ms(m_clock.now());
     SQLite::Statement update(m_db.sql(), "UPDATE api_keys SET revoked_at_ms = ? WHERE id = ?");
     update.bind(1, static_cast<std::int64_t>(*key->revoked_at_ms));
@@ -229,17 +228,15 @@ Result<ApiKey> KeyRepo::revoke(const std::string& id, const std::string& actor) 
 
 Result<std::vector<AuditEntry>> KeyRepo::audit(const std::string& id) {
   return sql::guard("read API key audit", [&]() -> Result<std::vector<AuditEntry>> {
-    if (!find_by_id(m_db.sql(), id))
-      return make_error(ErrorCode::not_found, fmt::format("API key {} not found", id));
+    if (!find_by_id(m_db.sql(), id)) return make_error(ErrorCode::not_found, fmt::format("API key {} not found", id));
     SQLite::Statement query(m_db.sql(),
                             "SELECT id, key_id, action, actor, at_ms FROM api_key_audit "
                             "WHERE key_id = ? ORDER BY id");
     query.bind(1, id);
     std::vector<AuditEntry> entries;
     while (query.executeStep()) {
-      entries.push_back({query.getColumn(0).getInt64(), query.getColumn(1).getString(),
-                         query.getColumn(2).getString(), query.getColumn(3).getString(),
-                         query.getColumn(4).getInt64()});
+      entries.push_back({query.getColumn(0).getInt64(), query.getColumn(1).getString(), query.getColumn(2).getString(),
+                         query.getColumn(3).getString(), query.getColumn(4).getInt64()});
     }
     return entries;
   });

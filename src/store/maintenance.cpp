@@ -67,8 +67,7 @@ Result<IntegrityReport> check_integrity(Database& db) {
 Result<BackupReport> backup(Database& db, const std::string& dest_path) {
   std::error_code ec;
   if (std::filesystem::exists(dest_path, ec))
-    return make_error(ErrorCode::conflict,
-                      fmt::format("backup {}: file exists; choose a new name", dest_path));
+    return make_error(ErrorCode::conflict, fmt::format("backup {}: file exists; choose a new name", dest_path));
   std::string tmp_path = dest_path + ".tmp";
   std::filesystem::remove(tmp_path, ec);  // left over from an interrupted backup
   auto report = write_copy(db, tmp_path);
@@ -76,8 +75,7 @@ Result<BackupReport> backup(Database& db, const std::string& dest_path) {
     std::filesystem::rename(tmp_path, dest_path, ec);
     if (!ec) return report;
     report = make_error(ErrorCode::storage_unavailable,
-                        fmt::format("backup: cannot rename {} to {}: {}", tmp_path, dest_path,
-                                    ec.message()));
+                        fmt::format("backup: cannot rename {} to {}: {}", tmp_path, dest_path, ec.message()));
   }
   std::filesystem::remove(tmp_path, ec);
   return report;

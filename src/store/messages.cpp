@@ -72,8 +72,7 @@ ClaimedMessage read_claimed(SQLite::Statement& row) {
   return m;
 }
 
-std::vector<ClaimedMessage> select_due(sql::StatementCache& cache, int max, std::int64_t now_ms,
-                                       ClaimScope scope) {
+std::vector<ClaimedMessage> select_due(sql::StatementCache& cache, int max, std::int64_t now_ms, ClaimScope scope) {
   static const std::string k_all = std::string(k_select_due) + k_claim_order;
   static const std::string k_transactional =
       std::string(k_select_due) + " AND m.kind = 'transactional'" + k_claim_order;
@@ -89,11 +88,11 @@ std::vector<ClaimedMessage> select_due(sql::StatementCache& cache, int max, std:
   return due;
 }
 
-void mark_sending(sql::StatementCache& cache, ClaimedMessage& m, std::int64_t now_ms,
-                  std::int64_t lease_ms) {
-  auto& update = cache.get("UPDATE messages SET state = 'sending', lease_token = ?,"
-                           " lease_expires_ms = ?, attempts = attempts + 1, updated_at_ms = ?"
-                           " WHERE id = ?");
+void mark_sending(sql::StatementCache& cache, ClaimedMessage& m, std::int64_t now_ms, std::int64_t lease_ms) {
+  auto& update = cache.get(
+      "UPDATE messages SET state = 'sending', lease_token = ?,"
+      " lease_expires_ms = ?, attempts = attempts + 1, updated_at_ms = ?"
+      " WHERE id = ?");
   m.lease_token = random_lease_token();
   m.lease_expires_ms = now_ms + lease_ms;
   update.bind(1, static_cast<std::int64_t>(m.lease_token));
@@ -116,20 +115,19 @@ struct Fenced {
 // `bind` binds the set clause's parameters and returns the next index.
 // nullopt when the fence did not match (a stale outcome): nothing changed.
 template <typename Bind>
-std::optional<Fenced> update_fenced(sql::StatementCache& cache, const std::string& set_clause,
-                                    std::int64_t now_ms, const Outcome& o, Bind&& bind) {
+std::optional<Fenced> update_fenced(sql::StatementCache& cache, const std::string& set_clause, std::int64_t now_ms,
+                                    const Outcome& o, Bind&& bind) {
   auto& update = cache.get("UPDATE messages SET " + set_clause +
-                                   ", lease_token = NULL, lease_expires_ms = NULL,"
-                                   " updated_at_ms = ?"
-                                   " WHERE id = ? AND lease_token = ? AND state = 'sending'"
-                                   " RETURNING batch_id, email, attempts");
+                           ", lease_token = NULL, lease_expires_ms = NULL,"
+                           " updated_at_ms = ?"
+                           " WHERE id = ? AND lease_token = ? AND state = 'sending'"
+                           " RETURNING batch_id, email, attempts");
   int next = bind(update);
   update.bind(next, static_cast<std::int64_t>(now_ms));
   update.bind(next + 1, o.message_id);
   update.bind(next + 2, static_cast<std::int64_t>(o.lease_token));
   if (!update.executeStep()) return std::nullopt;
-  Fenced row{sql::optional_text(update.getColumn(0)), update.getColumn(1).getString(),
-             update.getColumn(2).getInt()};
+  Fenced row{sql::optional_text(update.getColumn(0)), update.getColumn(1).getString(), update.getColumn(2).getInt()};
   while (update.executeStep()) {
   }
   return row;
@@ -146,12 +144,12 @@ Result<bool> insert_event(Database& db, const char* type, const Fenced& row, con
 
 Result<bool> record_sent(Database& db, const Outcome& o, std::int64_t now_ms) {
   auto& cache = db.statements();
-  auto row = update_fenced(cache, "state = 'sent', ses_message_id = ?, sent_at_ms = ?", now_ms, o,
-                           [&](SQLite::Statement& s) {
-                             s.bind(1, o.ses_message_id);
-                             s.bind(2, static_cast<std::int64_t>(now_ms));
-                             return 3;
-                           });
+  auto row =
+      update_fenced(cache, "state = 'sent', ses_message_id = ?, sent_at_ms = ?", now_ms, o, [&](SQLite::Statement& s) {
+        s.bind(1, o.ses_message_id);
+        s.bind(2, static_cast<std::int64_t>(now_ms));
+        return 3;
+      });
   if (!row) return false;
   return insert_event(db, "SENT", *row, o.message_id, {{"ses_message_id", o.ses_message_id}}, now_ms);
 }
@@ -171,8 +169,10 @@ Result<bool> record_retry(Database& db, const Outcome& o, std::int64_t now_ms) {
                              return 5;
                            });
   if (!row) return false;
-  nlohmann::json detail = {{"error_code", o.error_code}, {"error", o.error},
-                           {"attempt", row->attempts}, {"retry_at_ms", o.run_at_ms},
+  nlohmann::json detail = {{"error_code", o.error_code},
+                           {"error", o.error},
+                           {"attempt", row->attempts},
+                           {"retry_at_ms", o.run_at_ms},
                            {"attempt_consumed", o.attempt_consumed}};
   return insert_event(db, "DEFERRED", *row, o.message_id, detail, now_ms);
 }
@@ -189,23 +189,21 @@ Result<bool> record_dead_letter(Database& db, const Outcome& o, std::int64_t now
                              return 4;
                            });
   if (!row) return false;
-  nlohmann::json detail = {{"error_code", o.error_code}, {"error", o.error},
-                           {"attempts", row->attempts}};
+  nlohmann::json detail = {{"error_code", o.error_code}, {"error", o.error}, {"attempts", row->attempts}};
   return insert_event(db, "FAILED", *row, o.message_id, detail, now_ms);
 }
 
 Result<bool> record_suppressed(Database& db, const Outcome& o, std::int64_t now_ms) {
   auto& cache = db.statements();
-  auto row = update_fenced(cache, "state = 'suppressed'", now_ms, o,
-                           [](SQLite::Statement&) { return 1; });
+  auto row = update_fenced(cache, "state = 'suppressed'", now_ms, o, [](SQLite::Statement&) { return 1; });
   if (!row) return false;
   return insert_event(db, "SUPPRESSED", *row, o.message_id, {{"reason", o.error}}, now_ms);
 }
 
 Result<bool> record_cancelled(Database& db, const Outcome& o, std::int64_t now_ms) {
   auto& cache = db.statements();
-  auto row = update_fenced(cache, "state = 'cancelled', last_error_code = ?, last_error = ?", now_ms,
-                           o, [&](SQLite::Statement& s) {
+  auto row = update_fenced(cache, "state = 'cancelled', last_error_code = ?, last_error = ?", now_ms, o,
+                           [&](SQLite::Statement& s) {
                              s.bind(1, o.error_code);
                              s.bind(2, o.error);
                              return 3;
@@ -224,8 +222,7 @@ Result<bool> record_one(Database& db, const Outcome& o, std::int64_t now_ms) {
   return false;
 }
 
-Result<std::vector<Recorded>> record_all(Database& db, const std::vector<Outcome>& outcomes,
-                                         std::int64_t now_ms) {
+Result<std::vector<Recorded>> record_all(Database& db, const std::vector<Outcome>& outcomes, std::int64_t now_ms) {
   std::vector<Recorded> recorded;
   recorded.reserve(outcomes.size());
   for (const auto& o : outcomes) {
@@ -236,15 +233,14 @@ Result<std::vector<Recorded>> record_all(Database& db, const std::vector<Outcome
   return recorded;
 }
 
-std::vector<ClaimedMessage> claim_due(sql::StatementCache& cache, int max, std::int64_t now_ms,
-                                      std::int64_t lease_ms, ClaimScope scope) {
+std::vector<ClaimedMessage> claim_due(sql::StatementCache& cache, int max, std::int64_t now_ms, std::int64_t lease_ms,
+                                      ClaimScope scope) {
   auto due = select_due(cache, max, now_ms, scope);
   for (auto& m : due) mark_sending(cache, m, now_ms, lease_ms);
   return due;
 }
 
-int exec_count(SQLite::Database& db, const std::string& query, std::int64_t now_ms,
-               std::int64_t arg) {
+int exec_count(SQLite::Database& db, const std::string& query, std::int64_t now_ms, std::int64_t arg) {
   SQLite::Statement update(db, query);
   update.bind(1, static_cast<std::int64_t>(now_ms));
   update.bind(2, static_cast<std::int64_t>(arg));
@@ -309,8 +305,7 @@ int retry_failed(SQLite::Statement& update, std::set<std::string>& batches) {
 }
 
 // A batch that a DLQ retry gives work again follows its counts.
-void reopen_batches(SQLite::Database& db, const std::set<std::string>& batches,
-                    std::int64_t now_ms) {
+void reopen_batches(SQLite::Database& db, const std::set<std::string>& batches, std::int64_t now_ms) {
   for (const auto& id : batches) batch_rows::settle(db, id, now_ms);
 }
 
@@ -323,12 +318,10 @@ std::string retry_dlq_sql(const char* extra) {
 
 }  // namespace
 
-const char* to_string(MessageKind kind) {
-  return kind == MessageKind::transactional ? "transactional" : "bulk";
-}
+const char* to_string(MessageKind kind) { return kind == MessageKind::transactional ? "transactional" : "bulk"; }
 
-Result<std::vector<ClaimedMessage>> MessageRepo::claim(int max, std::int64_t now_ms,
-                                                       std::int64_t lease_ms, ClaimScope scope) {
+Result<std::vector<ClaimedMessage>> MessageRepo::claim(int max, std::int64_t now_ms, std::int64_t lease_ms,
+                                                       ClaimScope scope) {
   if (max <= 0) return std::vector<ClaimedMessage>{};
   return sql::transaction(m_db, "claim messages", [&]() -> Result<std::vector<ClaimedMessage>> {
     return claim_due(m_db.statements(), max, now_ms, lease_ms, scope);
@@ -337,14 +330,12 @@ Result<std::vector<ClaimedMessage>> MessageRepo::claim(int max, std::int64_t now
 
 Result<std::vector<Recorded>> MessageRepo::record(const std::vector<Outcome>& outcomes) {
   const std::int64_t now_ms = to_ms(m_clock.now());
-  return sql::transaction(m_db, "record outcomes", [&]() -> Result<std::vector<Recorded>> {
-    return record_all(m_db, outcomes, now_ms);
-  });
+  return sql::transaction(m_db, "record outcomes",
+                          [&]() -> Result<std::vector<Recorded>> { return record_all(m_db, outcomes, now_ms); });
 }
 
-Result<MessageRepo::Cycle> MessageRepo::record_and_claim(const std::vector<Outcome>& outcomes,
-                                                         int max, std::int64_t now_ms,
-                                                         std::int64_t lease_ms, ClaimScope scope) {
+Result<MessageRepo::Cycle> MessageRepo::record_and_claim(const std::vector<Outcome>& outcomes, int max,
+                                                         std::int64_t now_ms, std::int64_t lease_ms, ClaimScope scope) {
   return sql::transaction(m_db, "record outcomes and claim", [&]() -> Result<Cycle> {
     Cycle cycle;
     auto recorded = record_all(m_db, outcomes, now_ms);
@@ -439,8 +430,8 @@ Result<DlqPage> MessageRepo::list_dlq(int limit, const std::string& cursor) {
   std::int64_t after_ms = -1;
   std::string after_id;
   if (!cursor.empty() && !parse_cursor(cursor, after_ms, after_id)) {
-    return Error{ErrorCode::invalid_input, "cursor: not a cursor from a previous page",
-                 {{"cursor", "is not a valid cursor"}}};
+    return Error{
+        ErrorCode::invalid_input, "cursor: not a cursor from a previous page", {{"cursor", "is not a valid cursor"}}};
   }
   return sql::guard("list DLQ", [&]() -> Result<DlqPage> {
     SQLite::Statement query(m_db.sql(),
@@ -501,8 +492,7 @@ Result<int> MessageRepo::purge_dlq(std::int64_t older_than_ms) {
                              "  AND failed_at_ms < ?1 AND batch_id IS NOT NULL)");
     counts.bind(1, static_cast<std::int64_t>(older_than_ms));
     counts.exec();
-    SQLite::Statement purge(m_db.sql(),
-                            "DELETE FROM messages WHERE state = 'failed' AND failed_at_ms < ?");
+    SQLite::Statement purge(m_db.sql(), "DELETE FROM messages WHERE state = 'failed' AND failed_at_ms < ?");
     purge.bind(1, static_cast<std::int64_t>(older_than_ms));
     return purge.exec();
   });
@@ -511,8 +501,7 @@ Result<int> MessageRepo::purge_dlq(std::int64_t older_than_ms) {
 Result<CreatedMessage> MessageRepo::insert_message(const NewMessage& m) {
   std::int64_t now_ms = to_ms(m_clock.now());
   return sql::transaction(m_db, "store message", [&]() -> Result<CreatedMessage> {
-    bool suppressed =
-        suppression::blocking_reason(m_db.statements(), m.key, MessageKind::transactional).has_value();
+    bool suppressed = suppression::blocking_reason(m_db.statements(), m.key, MessageKind::transactional).has_value();
     CreatedMessage created{ids::make(ids::k_message), suppressed ? MessageState::suppressed : MessageState::queued};
     SQLite::Statement insert(m_db.sql(),
                              "INSERT INTO messages(id, kind, priority, state, email, variables_json, "
@@ -525,8 +514,7 @@ Result<CreatedMessage> MessageRepo::insert_message(const NewMessage& m) {
     insert.bind(3, m.email);
     insert.bind(4, m.variables_json);
     sql::bind_optional(insert, 5, m.template_id);
-    sql::bind_optional(insert, 6, m.template_version ? std::optional<std::int64_t>(*m.template_version)
-                                                     : std::nullopt);
+    sql::bind_optional(insert, 6, m.template_version ? std::optional<std::int64_t>(*m.template_version) : std::nullopt);
     insert.bind(7, m.subject);
     sql::bind_optional(insert, 8, m.html);
     sql::bind_optional(insert, 9, m.text);

@@ -46,9 +46,9 @@ Result<QueueFigures> queue_figures(Database& db) {
 
 Result<EventSummary> event_summary(Database& db, std::int64_t from_hour_ms, std::int64_t to_hour_ms) {
   if (from_hour_ms % k_hour_ms != 0 || to_hour_ms % k_hour_ms != 0 || from_hour_ms >= to_hour_ms) {
-    return make_error(ErrorCode::invalid_input,
-                      fmt::format("event range {}..{}: bounds must be UTC hour starts, from before to",
-                                  from_hour_ms, to_hour_ms));
+    return make_error(
+        ErrorCode::invalid_input,
+        fmt::format("event range {}..{}: bounds must be UTC hour starts, from before to", from_hour_ms, to_hour_ms));
   }
   return sql::guard("read event counts", [&]() -> Result<EventSummary> {
     EventSummary summary;

@@ -11,10 +11,8 @@ ErrorCode code_for(int result_code) {
   switch (result_code) {
     case SQLITE_CONSTRAINT_UNIQUE:
     case SQLITE_CONSTRAINT_PRIMARYKEY:
-    case SQLITE_CONSTRAINT_FOREIGNKEY:
-      return ErrorCode::conflict;
-    default:
-      break;
+    case SQLITE_CONSTRAINT_FOREIGNKEY: return ErrorCode::conflict;
+    default: break;
   }
   switch (result_code & 0xff) {  // the primary code of an extended one
     case SQLITE_BUSY:
@@ -27,10 +25,8 @@ ErrorCode code_for(int result_code) {
     case SQLITE_CORRUPT:
     case SQLITE_PROTOCOL:
     case SQLITE_NOLFS:
-    case SQLITE_NOMEM:
-      return ErrorCode::storage_unavailable;
-    default:
-      return ErrorCode::internal;
+    case SQLITE_NOMEM: return ErrorCode::storage_unavailable;
+    default: return ErrorCode::internal;
   }
 }
 

@@ -76,12 +76,11 @@ enum class TxMode { deferred, immediate };
 /// it returns a value; rolls back when it returns an Error or throws. SQLite
 /// failures, including at BEGIN and COMMIT, become Errors as in guard().
 template <typename F>
-auto transaction(Database& db, std::string_view action, F&& body,
-                 TxMode mode = TxMode::immediate) -> std::invoke_result_t<F&> {
+auto transaction(Database& db, std::string_view action, F&& body, TxMode mode = TxMode::immediate)
+    -> std::invoke_result_t<F&> {
   return guard(action, [&]() -> std::invoke_result_t<F&> {
-    SQLite::Transaction tx(db.sql(), mode == TxMode::immediate
-                                         ? SQLite::TransactionBehavior::IMMEDIATE
-                                         : SQLite::TransactionBehavior::DEFERRED);
+    SQLite::Transaction tx(db.sql(), mode == TxMode::immediate ? SQLite::TransactionBehavior::IMMEDIATE
+                                                               : SQLite::TransactionBehavior::DEFERRED);
     auto result = body();
     if (result) tx.commit();
     return result;

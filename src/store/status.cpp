@@ -92,8 +92,6 @@ BatchStatus batch_status(BatchStatus stored, const StateCounts& counts, std::int
   return scheduled > 0 ? BatchStatus::scheduled : BatchStatus::queued;
 }
 
-bool is_finished(BatchStatus status) {
-  return status == BatchStatus::completed || status == BatchStatus::cancelled;
-}
+bool is_finished(BatchStatus status) { return status == BatchStatus::completed || status == BatchStatus::cancelled; }
 
 }  // namespace mailer::store

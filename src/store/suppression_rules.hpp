@@ -27,7 +27,7 @@ std::optional<SuppressionReason> blocking_reason(sql::StatementCache& statements
 /// Writes `incoming` (its email a key) merged with the stored row as merged()
 /// says, stamped `now_ms`; returns the row written, or nullopt when the stored
 /// row stays as it is. Throws like SQLiteCpp.
-std::optional<Suppression> merge(sql::StatementCache& statements, const Suppression& incoming,
-                                 SuppressionSource source, std::int64_t now_ms);
+std::optional<Suppression> merge(sql::StatementCache& statements, const Suppression& incoming, SuppressionSource source,
+                                 std::int64_t now_ms);
 
 }  // namespace mailer::store::suppression

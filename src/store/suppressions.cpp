@@ -125,8 +125,8 @@ std::optional<SuppressionReason> blocking_reason(sql::StatementCache& statements
   return reason;
 }
 
-std::optional<Suppression> merge(sql::StatementCache& statements, const Suppression& incoming,
-                                 SuppressionSource source, std::int64_t now_ms) {
+std::optional<Suppression> merge(sql::StatementCache& statements, const Suppression& incoming, SuppressionSource source,
+                                 std::int64_t now_ms) {
   Suppression stamped = incoming;
   stamped.created_at_ms = stamped.updated_at_ms = now_ms;
   auto row = merged(find(statements, incoming.email), stamped, source);
@@ -136,13 +136,11 @@ std::optional<Suppression> merge(sql::StatementCache& statements, const Suppress
 
 }  // namespace suppression
 
-Result<Page<Suppression>> SuppressionRepo::list(const PageQuery& page,
-                                                std::optional<SuppressionReason> reason) {
+Result<Page<Suppression>> SuppressionRepo::list(const PageQuery& page, std::optional<SuppressionReason> reason) {
   return sql::guard("list suppressions", [&]() -> Result<Page<Suppression>> {
-    SQLite::Statement query(m_db.sql(),
-                            std::string(k_select) +
-                                " WHERE email > ?1 AND (?2 IS NULL OR reason = ?2) "
-                                "ORDER BY email LIMIT ?3 OFFSET ?4");
+    SQLite::Statement query(m_db.sql(), std::string(k_select) +
+                                            " WHERE email > ?1 AND (?2 IS NULL OR reason = ?2) "
+                                            "ORDER BY email LIMIT ?3 OFFSET ?4");
     query.bind(1, page.after);
     sql::bind_optional(query, 2, reason ? std::optional<std::string>(to_string(*reason)) : std::nullopt);
     sql::bind_page(query, 3, page);
@@ -188,7 +186,8 @@ Result<bool> SuppressionRepo::is_suppressed(const std::string& key, MessageKind 
 Result<std::int64_t> SuppressionRepo::import(const std::vector<Suppression>& rows) {
   return sql::transaction(m_db, "import suppressions", [&]() -> Result<std::int64_t> {
     std::int64_t now_ms = to_ms(m_clock.now());
-    for (const auto& row : rows) suppression::merge(m_db.statements(), row, SuppressionSource::operator_request, now_ms);
+    for (const auto& row : rows)
+      suppression::merge(m_db.statements(), row, SuppressionSource::operator_request, now_ms);
     return static_cast<std::int64_t>(rows.size());
   });
 }

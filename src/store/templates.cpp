@@ -59,7 +59,8 @@ Error not_found(const std::string& id) {
 }
 
 Error name_taken(const std::string& name) {
-  return Error{ErrorCode::conflict, fmt::format("a template named \"{}\" already exists", name),
+  return Error{ErrorCode::conflict,
+               fmt::format("a template named \"{}\" already exists", name),
                {{"name", "is already used by another template"}}};
 }
 
@@ -70,8 +71,8 @@ bool name_used_by_other(SQLite::Database& db, const std::string& name, const std
   return query.executeStep();
 }
 
-void insert_version(SQLite::Database& db, const std::string& id, int version,
-                    const TemplateSource& content, std::int64_t now_ms) {
+void insert_version(SQLite::Database& db, const std::string& id, int version, const TemplateSource& content,
+                    std::int64_t now_ms) {
   SQLite::Statement insert(db,
                            "INSERT INTO template_versions(template_id, version, subject, html, text, "
                            "variables_json, created_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?)");
@@ -115,8 +116,7 @@ Result<Template> TemplateRepo::get(const std::string& id) {
 
 Result<Page<Template>> TemplateRepo::list(const PageQuery& page) {
   return sql::guard("list templates", [&]() -> Result<Page<Template>> {
-    SQLite::Statement query(m_db.sql(),
-                            std::string(k_select) + " WHERE t.id > ? ORDER BY t.id LIMIT ? OFFSET ?");
+    SQLite::Statement query(m_db.sql(), std::string(k_select) + " WHERE t.id > ? ORDER BY t.id LIMIT ? OFFSET ?");
     query.bind(1, page.after);
     sql::bind_page(query, 2, page);
     return sql::read_page(query, page, read_template, [](const Template& t) { return t.id; });

@@ -43,8 +43,7 @@ double cache_lookups(MailerdFixture& mailerd, const std::string& result) {
 
 }  // namespace
 
-TEST_CASE("templates: 20,000 nested sections are 400 with line and column, at once",
-          "[integration][api][templates]") {
+TEST_CASE("templates: 20,000 nested sections are 400 with line and column, at once", "[integration][api][templates]") {
   MailerdFixture mailerd(api_options());
   auto client = mailerd.client();
   auto sender = mailerd.create_key("app", "send");
@@ -68,8 +67,7 @@ TEST_CASE("templates: 20,000 nested sections are 400 with line and column, at on
 
 // 8 MiB stands for any size past the 1 MiB part limit (the service test
 // uses 64 MiB); larger bodies only slow this test under ASan on a busy machine.
-TEST_CASE("messages: an 8 MiB message is 400 naming the field, and nothing is stored",
-          "[integration][api][messages]") {
+TEST_CASE("messages: an 8 MiB message is 400 naming the field, and nothing is stored", "[integration][api][messages]") {
   // The body limit is raised so that the request reaches validation.
   MailerdFixture mailerd(api_options({{"MAILER_SERVER_MAX_BODY_BYTES", std::to_string(16 << 20)}}));
   auto client = mailerd.client();
@@ -183,9 +181,10 @@ TEST_CASE("batches: a recipient whose variables make the subject unsendable is 4
   auto sender = mailerd.create_key("app", "send");
   auto created = post_json(*client, "/v1/templates", sender.key, simple_template("hi"));
   REQUIRE(created->status == 201);
-  json batch = {{"template_id", body_of(created)["id"]},
-                {"from", "a@example.com"},
-                {"recipients", {{{"email", "b@example.com"}, {"variables", {{"first_name", std::string(5000, 'x')}}}}}}};
+  json batch = {
+      {"template_id", body_of(created)["id"]},
+      {"from", "a@example.com"},
+      {"recipients", {{{"email", "b@example.com"}, {"variables", {{"first_name", std::string(5000, 'x')}}}}}}};
   auto problem = require_problem(post_json(*client, "/v1/batches", sender.key, batch), 400, "invalid_input");
   // Was 202, then the message went to the DLQ as "rendered subject is invalid".
   CHECK(error_for(problem, "recipients[0].variables") ==
@@ -198,15 +197,17 @@ TEST_CASE("subjects with control characters are 400 wherever they come from", "[
   auto client = mailerd.client();
   auto sender = mailerd.create_key("app", "send");
   auto message = post_json(*client, "/v1/messages", sender.key,
-                           {{"from", "a@example.com"}, {"to", "b@example.com"},
+                           {{"from", "a@example.com"},
+                            {"to", "b@example.com"},
                             {"content", {{"subject", std::string("a\0b", 3)}, {"text", "t"}}}});
   CHECK(error_for(require_problem(message, 400, "invalid_input"), "content.subject") ==
         "control character U+0000 is not allowed at line 1, column 2");
-  auto tmpl = post_json(*client, "/v1/templates", sender.key,
-                        {{"name", "esc"}, {"subject", "Sale \u001b[31m"}, {"text", "t"}});
+  auto tmpl =
+      post_json(*client, "/v1/templates", sender.key, {{"name", "esc"}, {"subject", "Sale \u001b[31m"}, {"text", "t"}});
   CHECK(has_field(require_problem(tmpl, 400, "invalid_input"), "subject"));
   auto rendered = post_json(*client, "/v1/messages", sender.key,
-                            {{"from", "a@example.com"}, {"to", "b@example.com"},
+                            {{"from", "a@example.com"},
+                             {"to", "b@example.com"},
                              {"content", {{"subject", "Hi {{name}}"}, {"text", "t"}}},
                              {"variables", {{"name", "Ana\u0085"}}}});
   CHECK(error_for(require_problem(rendered, 400, "invalid_input"), "variables") ==

@@ -40,28 +40,29 @@ TEST_CASE("admin dlq: list, retry, purge", "[integration][api][admin]") {
   auto admin = mailerd.create_key("ops", "admin");
   auto old_id = queue_message(*client, sender.key, "old@example.com");
   auto new_id = queue_message(*client, sender.key, "new@example.com");
-  fail_message(mailerd, old_id, 1'000'000);              // 1970: far older than any age
-  fail_message(mailerd, new_id, 4'000'000'000'000);      // 2096
+  fail_message(mailerd, old_id, 1'000'000);          // 1970: far older than any age
+  fail_message(mailerd, new_id, 4'000'000'000'000);  // 2096
 
   auto first = body_of(get(*client, "/v1/admin/dlq?limit=1", admin.key));
   REQUIRE(first["data"].size() == 1);
   CHECK(first["data"][0]["id"] == old_id);
   CHECK(first["data"][0]["last_error_code"] == "MessageRejected");
   REQUIRE(first["next_cursor"].is_string());
-  auto second = body_of(get(*client, "/v1/admin/dlq?limit=1&cursor=" + first["next_cursor"].get<std::string>(),
-                            admin.key));
+  auto second =
+      body_of(get(*client, "/v1/admin/dlq?limit=1&cursor=" + first["next_cursor"].get<std::string>(), admin.key));
   REQUIRE(second["data"].size() == 1);
   CHECK(second["data"][0]["id"] == new_id);
   require_problem(get(*client, "/v1/admin/dlq?offset=1", admin.key), 400, "invalid_input");
 
   SECTION("retry puts one back in the queue") {
-    auto res = client->Post(("/v1/admin/dlq/" + new_id + "/retry").c_str(), with_key(admin.key), "", "application/json");
+    auto res =
+        client->Post(("/v1/admin/dlq/" + new_id + "/retry").c_str(), with_key(admin.key), "", "application/json");
     REQUIRE(res);
     CHECK(res->status == 200);
     CHECK(body_of(get(*client, "/v1/messages/" + new_id, admin.key))["status"] != "failed");
-    require_problem(client->Post(("/v1/admin/dlq/" + new_id + "/retry").c_str(), with_key(admin.key), "",
-                                 "application/json"),
-                    404, "not_found");
+    require_problem(
+        client->Post(("/v1/admin/dlq/" + new_id + "/retry").c_str(), with_key(admin.key), "", "application/json"), 404,
+        "not_found");
     CHECK(body_of(get(*client, "/v1/admin/dlq", admin.key))["data"].size() == 1);
   }
   SECTION("purge removes entries older than the age") {
@@ -85,8 +86,8 @@ TEST_CASE("admin dlq: list, retry, purge", "[integration][api][admin]") {
     CHECK(body_of(by_time)["older_than"] == "2000-01-01T00:00:00.000Z");
   }
   SECTION("purge names the largest age") {
-    auto problem = require_problem(client->Delete("/v1/admin/dlq?older_than=36501d", with_key(admin.key)), 400,
-                                   "invalid_input");
+    auto problem =
+        require_problem(client->Delete("/v1/admin/dlq?older_than=36501d", with_key(admin.key)), 400, "invalid_input");
     REQUIRE(problem["errors"].size() == 1);
     CHECK(problem["errors"][0]["field"] == "older_than");
     CHECK(problem["errors"][0]["message"] == "must be at most 36500d (100 years)");
@@ -115,9 +116,9 @@ TEST_CASE("admin dlq: list, retry, purge", "[integration][api][admin]") {
     CHECK_THAT(problem["detail"].get<std::string>(), Catch::EndsWith("\u2026: not found"));
   }
   SECTION("retry names why an id was not retried, as mailerctl does") {
-    auto problem = require_problem(client->Post("/v1/admin/dlq/msg_doesnotexist/retry", with_key(admin.key), "",
-                                                "application/json"),
-                                   404, "not_found");
+    auto problem = require_problem(
+        client->Post("/v1/admin/dlq/msg_doesnotexist/retry", with_key(admin.key), "", "application/json"), 404,
+        "not_found");
     CHECK(problem["detail"] == "msg_doesnotexist: not found");
     CHECK(has_field(problem, "msg_doesnotexist"));
   }
@@ -131,15 +132,14 @@ TEST_CASE("admin dlq: list, retry, purge", "[integration][api][admin]") {
     auto both = require_problem(client->Delete("/v1/admin/dlq?all=true&older_than=30d", with_key(admin.key)), 400,
                                 "invalid_input");
     CHECK(has_field(both, "older_than"));
-    CHECK(has_field(require_problem(client->Delete("/v1/admin/dlq?all=yes", with_key(admin.key)), 400,
-                                    "invalid_input"),
+    CHECK(has_field(require_problem(client->Delete("/v1/admin/dlq?all=yes", with_key(admin.key)), 400, "invalid_input"),
                     "all"));
     CHECK(body_of(get(*client, "/v1/admin/dlq", admin.key))["data"].size() == 2);
   }
   SECTION("purge needs a valid older_than") {
     require_problem(client->Delete("/v1/admin/dlq", with_key(admin.key)), 400, "invalid_input");
-    auto problem = require_problem(client->Delete("/v1/admin/dlq?older_than=soon", with_key(admin.key)), 400,
-                                   "invalid_input");
+    auto problem =
+        require_problem(client->Delete("/v1/admin/dlq?older_than=soon", with_key(admin.key)), 400, "invalid_input");
     CHECK(has_field(problem, "older_than"));
   }
 }

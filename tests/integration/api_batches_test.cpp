@@ -90,20 +90,20 @@ TEST_CASE("batches: address validation table", "[integration][api][batches]") {
   auto sender = mailerd.create_key("app", "send");
   // index: address -> expectation
   std::vector<std::string> emails{
-      "ana@example.com",        // 0 valid
-      "not-an-address",         // 1 invalid: no @
-      "ana@bücher.example",     // 2 IDN: valid, stored as Punycode
-      "Ana@Example.com",        // 3 duplicate of 0 (case-insensitive)
-      "bo@@example.com",        // 4 invalid: two @
-      "  cy@example.com ",      // 5 valid, trimmed
-      "dee@localhost",          // 6 invalid: no dot in the domain
-      "ANA@BÜCHER.EXAMPLE",     // 7 duplicate of 2 (IDN and case)
-      "a..b@example.com",       // 8 invalid: double dot
+      "ana@example.com",     // 0 valid
+      "not-an-address",      // 1 invalid: no @
+      "ana@bücher.example",  // 2 IDN: valid, stored as Punycode
+      "Ana@Example.com",     // 3 duplicate of 0 (case-insensitive)
+      "bo@@example.com",     // 4 invalid: two @
+      "  cy@example.com ",   // 5 valid, trimmed
+      "dee@localhost",       // 6 invalid: no dot in the domain
+      "ANA@BÜCHER.EXAMPLE",  // 7 duplicate of 2 (IDN and case)
+      "a..b@example.com",    // 8 invalid: double dot
   };
 
   SECTION("skip_invalid false: rejected whole, every invalid index listed, nothing stored") {
-    auto problem = require_problem(post_json(*client, "/v1/batches", sender.key, scheduled_batch(emails)), 400,
-                                   "invalid_input");
+    auto problem =
+        require_problem(post_json(*client, "/v1/batches", sender.key, scheduled_batch(emails)), 400, "invalid_input");
     for (int index : {1, 4, 6, 8}) {
       CHECK(has_field(problem, "recipients[" + std::to_string(index) + "].email"));
     }
@@ -121,8 +121,8 @@ TEST_CASE("batches: address validation table", "[integration][api][batches]") {
     for (const auto& item : accepted["invalid"]) invalid_indexes.push_back(item["index"]);
     CHECK(invalid_indexes == std::vector<int>{1, 4, 6, 8});
     CHECK(accepted["invalid"][0]["address"] == "not-an-address");
-    auto recipients = body_of(get(*client, "/v1/batches/" + accepted["id"].get<std::string>() + "/recipients",
-                                  sender.key))["data"];
+    auto recipients =
+        body_of(get(*client, "/v1/batches/" + accepted["id"].get<std::string>() + "/recipients", sender.key))["data"];
     REQUIRE(recipients.size() == 3);
     CHECK(recipients[0]["email"] == "ana@example.com");
     CHECK(recipients[1]["email"] == "ana@xn--bcher-kva.example");
@@ -157,8 +157,8 @@ TEST_CASE("batches: request errors", "[integration][api][batches]") {
     MailerdFixture mailerd(api_options());
     auto sender = mailerd.create_key("app", "send");
     json batch{{"from", 7}, {"recipients", json::array({json{{"email", 1}}, "ok@example.com"})}, {"skip_invalid", "x"}};
-    auto problem = require_problem(post_json(*mailerd.client(), "/v1/batches", sender.key, batch), 400,
-                                   "invalid_input");
+    auto problem =
+        require_problem(post_json(*mailerd.client(), "/v1/batches", sender.key, batch), 400, "invalid_input");
     CHECK(has_field(problem, "from"));
     CHECK(has_field(problem, "recipients[0].email"));
     CHECK(has_field(problem, "skip_invalid"));
@@ -169,8 +169,8 @@ TEST_CASE("batches: request errors", "[integration][api][batches]") {
     auto batch = scheduled_batch({"a@example.com"});
     batch.erase("content");
     batch["template_id"] = "tmpl_missing";
-    auto problem = require_problem(post_json(*mailerd.client(), "/v1/batches", sender.key, batch), 400,
-                                   "invalid_input");
+    auto problem =
+        require_problem(post_json(*mailerd.client(), "/v1/batches", sender.key, batch), 400, "invalid_input");
     CHECK(has_field(problem, "template_id"));
   }
 }

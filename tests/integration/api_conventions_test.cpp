@@ -98,7 +98,8 @@ TEST_CASE("pagination: keyset pages have no gaps or repeats while rows are added
   std::string cursor;
   int pages = 0;
   do {
-    auto page = body_of(get(*client, "/v1/templates?limit=3" + (cursor.empty() ? "" : "&cursor=" + cursor), sender.key));
+    auto page =
+        body_of(get(*client, "/v1/templates?limit=3" + (cursor.empty() ? "" : "&cursor=" + cursor), sender.key));
     REQUIRE(page["data"].size() <= 3);
     for (const auto& t : page["data"]) seen.push_back(t["id"]);
     cursor = page["next_cursor"].is_null() ? "" : page["next_cursor"].get<std::string>();
@@ -132,7 +133,8 @@ TEST_CASE("pagination: keyset pages have no gaps or repeats while rows are added
 }
 
 TEST_CASE("rate limit: 429 with Retry-After and RateLimit headers per key", "[integration][api][rate_limit]") {
-  MailerdFixture mailerd(api_options({{"MAILER_API_RATE_LIMIT_PER_SECOND", "1"}, {"MAILER_API_RATE_LIMIT_BURST", "2"}}));
+  MailerdFixture mailerd(
+      api_options({{"MAILER_API_RATE_LIMIT_PER_SECOND", "1"}, {"MAILER_API_RATE_LIMIT_BURST", "2"}}));
   auto client = mailerd.client();
   auto reader = mailerd.create_key("dash", "read");
   auto first = get(*client, "/v1/templates", reader.key);
@@ -168,13 +170,13 @@ TEST_CASE("new routes keep CORS, preflight and X-Request-Id", "[integration][api
   MailerdFixture mailerd(options);
   auto client = mailerd.client();
   auto reader = mailerd.create_key("dash", "read");
-  auto preflight = client->Options("/v1/batches/bat_1/pause", {{"Origin", "https://app.example.com"},
-                                                               {"Access-Control-Request-Method", "POST"}});
+  auto preflight = client->Options("/v1/batches/bat_1/pause",
+                                   {{"Origin", "https://app.example.com"}, {"Access-Control-Request-Method", "POST"}});
   REQUIRE(preflight);
   CHECK(preflight->status == 204);
   CHECK(preflight->get_header_value("Access-Control-Allow-Methods").find("POST") != std::string::npos);
-  auto res = client->Get("/v1/events", with_key(reader.key, {{"Origin", "https://app.example.com"},
-                                                             {"X-Request-Id", "trace-42"}}));
+  auto res = client->Get("/v1/events",
+                         with_key(reader.key, {{"Origin", "https://app.example.com"}, {"X-Request-Id", "trace-42"}}));
   REQUIRE(res);
   CHECK(res->status == 200);
   CHECK(res->get_header_value("X-Request-Id") == "trace-42");
@@ -186,10 +188,9 @@ TEST_CASE("a query parameter given more than once is refused, naming it", "[inte
   MailerdFixture mailerd(api_options());
   auto client = mailerd.client();
   auto sender = mailerd.create_key("app", "send");
-  const std::vector<std::pair<std::string, std::string>> cases{
-      {"/v1/templates?limit=1&limit=2", "limit"},
-      {"/v1/batches?status=queued&status=done", "status"},
-      {"/v1/events?limit=5&type=SENT&type=BOUNCE", "type"}};
+  const std::vector<std::pair<std::string, std::string>> cases{{"/v1/templates?limit=1&limit=2", "limit"},
+                                                               {"/v1/batches?status=queued&status=done", "status"},
+                                                               {"/v1/events?limit=5&type=SENT&type=BOUNCE", "type"}};
   for (const auto& [path, field] : cases) {
     INFO(path);
     auto problem = require_problem(get(*client, path, sender.key), 400, "invalid_input");

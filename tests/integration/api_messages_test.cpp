@@ -41,9 +41,9 @@ TEST_CASE("messages: 202 with id and status, then readable", "[integration][api]
     CHECK(events[0]["id"].get<std::string>().rfind("evt_", 0) == 0);
   }
   SECTION("invalid requests list every field") {
-    auto problem = require_problem(
-        post_json(*client, "/v1/messages", sender.key, {{"from", "nobody"}, {"to", "also nobody"}}), 400,
-        "invalid_input");
+    auto problem =
+        require_problem(post_json(*client, "/v1/messages", sender.key, {{"from", "nobody"}, {"to", "also nobody"}}),
+                        400, "invalid_input");
     CHECK(has_field(problem, "from"));
     CHECK(has_field(problem, "to"));
     problem = require_problem(post_json(*client, "/v1/messages", sender.key, {{"to", 3}, {"tags", "x"}, {"cc", 1}}),

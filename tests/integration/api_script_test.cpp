@@ -40,8 +40,7 @@ TEST_CASE("examples/api-tests.sh passes against mailerd with an admin key", "[in
   CHECK_THAT(result.output, Catch::Contains("api-tests: OK"));
 }
 
-TEST_CASE("examples/api-tests.sh fails, naming the step, when the key lacks a scope",
-          "[integration][api-script]") {
+TEST_CASE("examples/api-tests.sh fails, naming the step, when the key lacks a scope", "[integration][api-script]") {
   MailerdFixture fixture(options_with_secret());
   auto key = fixture.create_key("reader", "read");
   auto result = run_script(fixture, key.key);

@@ -69,7 +69,9 @@ inline bool has_field(const json& problem, const std::string& field) {
 }
 
 inline json simple_template(const std::string& name) {
-  return {{"name", name}, {"subject", "Hello {{first_name}}"}, {"html", "<p>Hi {{first_name}}</p>"},
+  return {{"name", name},
+          {"subject", "Hello {{first_name}}"},
+          {"html", "<p>Hi {{first_name}}</p>"},
           {"text", "Hi {{first_name}}"}};
 }
 

@@ -79,7 +79,8 @@ TEST_CASE("templates: invalid input is 400 with per-field errors", "[integration
     require_problem(res, 409, "conflict");
   }
   SECTION("updating or rendering an unknown template is 404") {
-    require_problem(put_json(*client, "/v1/templates/tmpl_missing", sender.key, simple_template("x")), 404, "not_found");
+    require_problem(put_json(*client, "/v1/templates/tmpl_missing", sender.key, simple_template("x")), 404,
+                    "not_found");
     require_problem(post_json(*client, "/v1/templates/tmpl_missing/render", sender.key, json::object()), 404,
                     "not_found");
     require_problem(get(*client, "/v1/templates/tmpl_missing/versions", sender.key), 404, "not_found");
@@ -121,7 +122,8 @@ TEST_CASE("templates: render preview escapes HTML only, as a send would", "[inte
 
   SECTION("an earlier version renders on request") {
     REQUIRE(put_json(*client, "/v1/templates/" + t["id"].get<std::string>(), sender.key,
-                     {{"subject", "v2"}, {"text", "v2"}})->status == 200);
+                     {{"subject", "v2"}, {"text", "v2"}})
+                ->status == 200);
     CHECK(body_of(post_json(*client, path, reader.key, {{"version", 1}, {"variables", variables}}))["subject"] ==
           "Tom & Jerry <tj@example.com>");
     CHECK(body_of(post_json(*client, path, reader.key, json::object()))["subject"] == "v2");

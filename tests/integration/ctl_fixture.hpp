@@ -55,7 +55,7 @@ struct Ctl {
   }
   // Sends the CSV at `path` with template "news"; extra args appended.
   mailer::test::CommandResult send(const std::string& path, std::vector<std::string> extra = {}) {
-    std::vector<std::string> args{"send", "--template", "news", "--from", "Shop <news@example.com>",
+    std::vector<std::string> args{"send",         "--template", "news", "--from", "Shop <news@example.com>",
                                   "--recipients", path};
     args.insert(args.end(), extra.begin(), extra.end());
     return run(args);

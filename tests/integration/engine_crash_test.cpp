@@ -12,8 +12,7 @@ TEST_CASE("kill -9 mid-batch then restart: nothing lost, duplicates at most work
   constexpr int k_recipients = 5000;
   constexpr int k_concurrency = 16;
   // 1,000/s: the batch takes ~5 s, so the kill lands in the middle of it.
-  Stack stack(Env{{"MAILER_WORKER_CONCURRENCY", std::to_string(k_concurrency)},
-                  {"MAILER_SES_MAX_SEND_RATE", "1000"}});
+  Stack stack(Env{{"MAILER_WORKER_CONCURRENCY", std::to_string(k_concurrency)}, {"MAILER_SES_MAX_SEND_RATE", "1000"}});
   auto emails = addresses(k_recipients);
   const std::string id = stack.post_batch(batch_body(emails)).at("id");
   REQUIRE(wait_until([&] { return stack.fake.stats().accepted >= 1000; }, std::chrono::seconds(30)));
@@ -27,13 +26,15 @@ TEST_CASE("kill -9 mid-batch then restart: nothing lost, duplicates at most work
   auto env = stack.mailerd->env();
   MailerdFixture restarted(MailerdOptions{env, {}});
   json done;
-  REQUIRE(wait_until([&] {
-    auto client = restarted.client();
-    auto res = client->Get(("/v1/batches/" + id).c_str(), bearer(stack.key));
-    if (!res || res->status != 200) return false;
-    done = json::parse(res->body);
-    return done.value("status", "") == "completed";
-  }, std::chrono::seconds(60)));
+  REQUIRE(wait_until(
+      [&] {
+        auto client = restarted.client();
+        auto res = client->Get(("/v1/batches/" + id).c_str(), bearer(stack.key));
+        if (!res || res->status != 200) return false;
+        done = json::parse(res->body);
+        return done.value("status", "") == "completed";
+      },
+      std::chrono::seconds(60)));
   CHECK(state_count(done, "sent") == k_recipients);
 
   auto counts = count_by_recipient(stack.fake.stored_messages());

@@ -8,8 +8,8 @@
 #include <chrono>
 #include <functional>
 #include <map>
-#include <set>
 #include <memory>
+#include <set>
 #include <string>
 #include <thread>
 
@@ -57,9 +57,10 @@ inline std::vector<std::string> addresses(int count, const std::string& domain =
 /// A POST /v1/batches body with inline content and one variable per recipient.
 inline json batch_body(const std::vector<std::string>& emails) {
   json body = {{"from", "Shop <news@example.com>"},
-               {"content", {{"subject", "Hello {{name}}"},
-                            {"html", "<p>Hi {{name}}</p><a href=\"{{unsubscribe_url}}\">unsubscribe</a>"},
-                            {"text", "Hi {{name}}\nUnsubscribe: {{unsubscribe_url}}"}}},
+               {"content",
+                {{"subject", "Hello {{name}}"},
+                 {"html", "<p>Hi {{name}}</p><a href=\"{{unsubscribe_url}}\">unsubscribe</a>"},
+                 {"text", "Hi {{name}}\nUnsubscribe: {{unsubscribe_url}}"}}},
                {"recipients", json::array()}};
   for (std::size_t i = 0; i < emails.size(); ++i) {
     body["recipients"].push_back({{"email", emails[i]}, {"variables", {{"name", fmt::format("N{}", i)}}}});
@@ -99,20 +100,20 @@ struct Stack {
   int batch_action(const std::string& id, const std::string& action) const {
     auto client = mailerd->client();
     std::string body = action == "pause" ? "{}" : "";
-    auto res = client->Post(("/v1/batches/" + id + "/" + action).c_str(), bearer(key), body,
-                            "application/json");
+    auto res = client->Post(("/v1/batches/" + id + "/" + action).c_str(), bearer(key), body, "application/json");
     REQUIRE(res);
     INFO(res->body);
     return res->status;
   }
   /// Waits until the batch is `completed` (or `cancelled`); returns its last view.
-  json wait_for_status(const std::string& id, const std::string& status,
-                       std::chrono::milliseconds timeout) const {
+  json wait_for_status(const std::string& id, const std::string& status, std::chrono::milliseconds timeout) const {
     json last;
-    wait_until([&] {
-      last = batch(id);
-      return last.value("status", "") == status;
-    }, timeout);
+    wait_until(
+        [&] {
+          last = batch(id);
+          return last.value("status", "") == status;
+        },
+        timeout);
     return last;
   }
 

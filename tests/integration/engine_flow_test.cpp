@@ -15,8 +15,7 @@ const std::map<std::string, std::string> k_rate_50{{"MAILER_SES_MAX_SEND_RATE", 
 std::uint64_t accepted(const Stack& stack) { return stack.fake.stats().accepted; }
 
 // Waits until the fake's accepted count has not changed for `quiet`; returns it.
-std::uint64_t settled_accepted(const Stack& stack, std::chrono::milliseconds quiet,
-                               std::chrono::milliseconds timeout) {
+std::uint64_t settled_accepted(const Stack& stack, std::chrono::milliseconds quiet, std::chrono::milliseconds timeout) {
   auto last = accepted(stack);
   auto last_change = SteadyClock::now();
   const auto deadline = SteadyClock::now() + timeout;
@@ -46,8 +45,7 @@ std::string rfc3339(std::time_t seconds) {
 // loaded machine too: any window of w seconds holds at most the burst (1 s of
 // tokens) plus rate * w sends, plus a little for network jitter. A stall lets
 // the bucket refill, so a fixed per-second count is not an invariant.
-TEST_CASE("The measured send rate never exceeds ses.max_send_rate beyond its burst",
-          "[engine][e2e][integration]") {
+TEST_CASE("The measured send rate never exceeds ses.max_send_rate beyond its burst", "[engine][e2e][integration]") {
   constexpr double k_rate = 50.0;
   constexpr double k_burst = 50.0;
   constexpr double k_jitter = 10.0;
@@ -116,10 +114,12 @@ TEST_CASE("Cancelling a batch cancels what has not been sent", "[engine][e2e][in
   auto settled = settled_accepted(stack, std::chrono::milliseconds(1000), std::chrono::seconds(5));
   CHECK(settled < 300);
   json view;
-  REQUIRE(wait_until([&] {
-    view = stack.batch(id);
-    return state_count(view, "sending") == 0 && state_count(view, "queued") == 0;
-  }, std::chrono::seconds(5)));
+  REQUIRE(wait_until(
+      [&] {
+        view = stack.batch(id);
+        return state_count(view, "sending") == 0 && state_count(view, "queued") == 0;
+      },
+      std::chrono::seconds(5)));
   CHECK(view.value("status", "") == "cancelled");
   CHECK(state_count(view, "sent") == static_cast<std::int64_t>(settled));
   CHECK(state_count(view, "sent") + state_count(view, "cancelled") == 300);
@@ -144,8 +144,8 @@ TEST_CASE("A batch scheduled 2 s ahead sends nothing before send_at and everythi
 
   const auto send_at_ms = static_cast<std::int64_t>(send_at) * 1000;
   auto now_ms = [] {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch()).count();
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
   };
   while (now_ms() < send_at_ms - 100) {
     REQUIRE(accepted(stack) == 0);

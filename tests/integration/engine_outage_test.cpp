@@ -41,11 +41,13 @@ bool has_reason(const Ready& answer, const std::string& text) {
 
 // Polls /ready until it answers 503 with a reason containing each of `texts`.
 bool not_ready_for(const Stack& stack, const std::vector<std::string>& texts, std::chrono::milliseconds timeout) {
-  return wait_until([&] {
-    auto answer = ready(stack);
-    return answer.status == 503 &&
-           std::all_of(texts.begin(), texts.end(), [&](const auto& text) { return has_reason(answer, text); });
-  }, timeout);
+  return wait_until(
+      [&] {
+        auto answer = ready(stack);
+        return answer.status == 503 &&
+               std::all_of(texts.begin(), texts.end(), [&](const auto& text) { return has_reason(answer, text); });
+      },
+      timeout);
 }
 
 double metric(const Stack& stack, const std::string& series) {
@@ -109,8 +111,7 @@ TEST_CASE("A message SES rejects still uses its attempts during normal sending",
   CHECK(json_log_lines(stack.mailerd->log(), "sending on hold; probing SES with GetAccount").empty());
 }
 
-TEST_CASE("A locked database holds outcomes, nothing is sent twice and /ready recovers",
-          "[engine][e2e][integration]") {
+TEST_CASE("A locked database holds outcomes, nothing is sent twice and /ready recovers", "[engine][e2e][integration]") {
   // Slow answers keep sends going when the lock is taken; the 5 s lease (the
   // smallest allowed) runs out while the lock is held for 9 s, so a reaper
   // that requeued expired leases would hand the held messages out again. The
@@ -141,8 +142,7 @@ TEST_CASE("A locked database holds outcomes, nothing is sent twice and /ready re
   CHECK(json_log_lines(stack.mailerd->log(), "outcome fenced off: the lease had moved on").empty());
 }
 
-TEST_CASE("A database that refuses outcomes (disk full) holds them until it takes them",
-          "[engine][e2e][integration]") {
+TEST_CASE("A database that refuses outcomes (disk full) holds them until it takes them", "[engine][e2e][integration]") {
   // A trigger that fails every record of a send stands in for a full disk:
   // SQLite answers at once instead of waiting for a lock, and reads go on.
   Stack stack(Env{{"MAILER_WORKER_CONCURRENCY", "2"}, {"MAILER_WORKER_LEASE_SECONDS", "5"}});

@@ -31,8 +31,8 @@ const net::CurlGlobal& curl_global() {
 
 struct Fake {
   explicit Fake(std::vector<std::string> extra = {}) {
-    std::vector<std::string> argv{FAKE_SES_BIN, "--port", "0", "--out-dir", (dir / "out").string(),
-                                  "--region", "us-east-1"};
+    std::vector<std::string> argv{FAKE_SES_BIN,           "--port",   "0",        "--out-dir",
+                                  (dir / "out").string(), "--region", "us-east-1"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     child = std::make_unique<test::ChildProcess>(argv, dir / "fake.log");
     auto bound = child->wait_for_port();
@@ -50,8 +50,8 @@ net::HttpResponse signed_call(const Fake& fake, const std::string& method, const
   std::string host = fake.url.substr(7);
   std::vector<aws::Header> headers{{"Host", host}, {"Content-Type", "application/json"}};
   aws::add_signature_headers(headers, method, path, "", body,
-                             {aws::format_amz_date(std::chrono::system_clock::now()), region, "ses"},
-                             k_key_id, k_secret, "");
+                             {aws::format_amz_date(std::chrono::system_clock::now()), region, "ses"}, k_key_id,
+                             k_secret, "");
   auto response = http.perform({method, fake.url + path, headers, body});
   REQUIRE(response);
   return std::move(*response);
@@ -98,8 +98,8 @@ TEST_CASE("mailer-fake-ses rejects unsigned and mis-scoped requests", "[fake_ses
   std::string body = valid_body().dump();
   std::vector<aws::Header> headers{{"Host", fake.url.substr(7)}, {"Content-Type", "application/json"}};
   aws::add_signature_headers(headers, "POST", "/v2/email/outbound-emails", "", body,
-                             {aws::format_amz_date(std::chrono::system_clock::now()), "us-east-1", "ses"},
-                             k_key_id, k_secret, "");
+                             {aws::format_amz_date(std::chrono::system_clock::now()), "us-east-1", "ses"}, k_key_id,
+                             k_secret, "");
   auto tampered = http.perform({"POST", fake.url + "/v2/email/outbound-emails", headers, body + " "});
   REQUIRE(tampered);
   CHECK(tampered->status == 403);
@@ -107,10 +107,10 @@ TEST_CASE("mailer-fake-ses rejects unsigned and mis-scoped requests", "[fake_ses
 
   // Signed correctly, but 20 minutes ago.
   std::vector<aws::Header> old_headers{{"Host", fake.url.substr(7)}};
-  aws::add_signature_headers(old_headers, "GET", "/v2/email/account", "", "",
-                             {aws::format_amz_date(std::chrono::system_clock::now() - std::chrono::minutes(20)),
-                              "us-east-1", "ses"},
-                             k_key_id, k_secret, "");
+  aws::add_signature_headers(
+      old_headers, "GET", "/v2/email/account", "", "",
+      {aws::format_amz_date(std::chrono::system_clock::now() - std::chrono::minutes(20)), "us-east-1", "ses"}, k_key_id,
+      k_secret, "");
   auto stale = http.perform({"GET", fake.url + "/v2/email/account", old_headers, ""});
   REQUIRE(stale);
   CHECK(stale->status == 400);
@@ -153,8 +153,7 @@ TEST_CASE("mailer-fake-ses validates SendEmail and names the field", "[fake_ses]
   CHECK(message(signed_call(fake, "POST", "/v2/email/outbound-emails", "{not json")) == "body: not valid JSON");
 }
 
-TEST_CASE("mailer-fake-ses stores a text-only message and folds long subjects",
-          "[fake_ses][integration]") {
+TEST_CASE("mailer-fake-ses stores a text-only message and folds long subjects", "[fake_ses][integration]") {
   (void)curl_global();
   Fake fake;
   auto body = valid_body();

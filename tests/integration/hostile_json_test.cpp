@@ -47,9 +47,12 @@ TEST_CASE("mailerd answers 400 to deeply nested JSON and stays up", "[integratio
   };
   const std::string content = R"("content":{"subject":"s","text":"t"})";
   std::vector<Case> cases{
-      {"/v1/batches", R"({"from":"a@example.com",)" + content + R"(,"recipients":[{"email":"b@example.com","variables":)" + k_deep + "}]}",
+      {"/v1/batches",
+       R"({"from":"a@example.com",)" + content + R"(,"recipients":[{"email":"b@example.com","variables":)" + k_deep +
+           "}]}",
        "recipients[0].variables"},
-      {"/v1/batches", R"({"from":"a@example.com",)" + content + R"(,"recipients":["b@example.com"],"metadata":)" + k_deep + "}",
+      {"/v1/batches",
+       R"({"from":"a@example.com",)" + content + R"(,"recipients":["b@example.com"],"metadata":)" + k_deep + "}",
        "metadata"},
       {"/v1/messages", R"({"from":"a@example.com","to":"b@example.com",)" + content + R"(,"variables":)" + k_deep + "}",
        "variables"},
@@ -88,9 +91,8 @@ TEST_CASE("mailerd answers 400 to deeply nested JSON and stays up", "[integratio
 
 TEST_CASE("a GetAccount answer with wrong types leaves mailerd sending", "[integration][json][ses]") {
   FakeSesFixture fake({false, {}});
-  fake.set_faults({{"account_body",
-                    R"({"SendQuota":{"Max24HourSend":200,"MaxSendRate":"fast","SentLast24Hours":0},)"
-                    R"("SendingEnabled":"yes","ProductionAccessEnabled":true})"}});
+  fake.set_faults({{"account_body", R"({"SendQuota":{"Max24HourSend":200,"MaxSendRate":"fast","SentLast24Hours":0},)"
+                                    R"("SendingEnabled":"yes","ProductionAccessEnabled":true})"}});
   auto env = fake.mailerd_env();
   env["MAILER_UNSUBSCRIBE_SECRET"] = "hostile-json-secret-0123456789abcdef";  // ses.max_send_rate stays "auto"
   MailerdFixture mailerd({env, {}});

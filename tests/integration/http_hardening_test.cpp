@@ -203,8 +203,9 @@ TEST_CASE("mailerd answers 408 to a body that trickles past server.body_timeout_
           "[integration][http][hardening]") {
   MailerdFixture mailerd(with_env({{"MAILER_SERVER_BODY_TIMEOUT_SECONDS", "2"}}));
   Socket socket(mailerd.port());
-  REQUIRE(socket.send("POST /webhooks/ses HTTP/1.1\r\nHost: mailerd\r\nContent-Type: text/plain\r\n"
-                      "Content-Length: 1000\r\n\r\n"));
+  REQUIRE(
+      socket.send("POST /webhooks/ses HTTP/1.1\r\nHost: mailerd\r\nContent-Type: text/plain\r\n"
+                  "Content-Length: 1000\r\n\r\n"));
   auto started = steady_clock::now();
   std::atomic<bool> trickling{true};
   std::thread trickler([&] {
@@ -261,8 +262,7 @@ TEST_CASE("mailerd stops reading a chunked body at server.max_body_bytes", "[int
   CHECK(seconds_since(started) < 1.0);
 }
 
-TEST_CASE("mailerd answers a path with invalid UTF-8 with a 404 problem, not 500",
-          "[integration][http][hardening]") {
+TEST_CASE("mailerd answers a path with invalid UTF-8 with a 404 problem, not 500", "[integration][http][hardening]") {
   MailerdFixture mailerd;
   for (std::string path : {"/v1/%FF", "/v1/\xff\xfe", "/%C3%28", "/v1/batches%FF"}) {
     INFO(path);
@@ -334,8 +334,8 @@ TEST_CASE("A request mailerd cannot parse ends its connection, so its body is ne
   for (std::string method : {"FOO", "PROPFIND"}) {
     INFO(method);
     Socket socket(mailerd.port());
-    REQUIRE(socket.send(method + " / HTTP/1.1\r\nHost: mailerd\r\nContent-Length: " +
-                        std::to_string(smuggled.size()) + "\r\n\r\n" + smuggled));
+    REQUIRE(socket.send(method + " / HTTP/1.1\r\nHost: mailerd\r\nContent-Length: " + std::to_string(smuggled.size()) +
+                        "\r\n\r\n" + smuggled));
     auto answers = socket.receive(seconds(8));  // until mailerd closes
     CHECK(status_line(answers) == "HTTP/1.1 400 Bad Request");
     CHECK(answers.find("Connection: close\r\n") != std::string::npos);
@@ -356,11 +356,13 @@ TEST_CASE("A body mailerd leaves unread or cannot frame is never answered as a r
       {"OPTIONS on the webhook", "OPTIONS /webhooks/ses HTTP/1.1\r\nHost: x\r\nContent-Length: " + length + "\r\n\r\n"},
       {"GET with a body", "GET /health HTTP/1.1\r\nHost: x\r\nContent-Length: " + length + "\r\n\r\n"},
       {"blank before the colon", "GET /health HTTP/1.1\r\nHost: x\r\nContent-Length : " + length + "\r\n\r\n"},
-      {"chunked and a length", "POST /webhooks/ses HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
-                               "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n"},
+      {"chunked and a length",
+       "POST /webhooks/ses HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+       "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n"},
       {"a coding other than chunked", "POST /webhooks/ses HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n"},
-      {"blank before the coding's colon", "POST /webhooks/ses HTTP/1.1\r\nHost: x\r\nTransfer-Encoding : chunked\r\n\r\n"
-                                          "0\r\n\r\n"},
+      {"blank before the coding's colon",
+       "POST /webhooks/ses HTTP/1.1\r\nHost: x\r\nTransfer-Encoding : chunked\r\n\r\n"
+       "0\r\n\r\n"},
   };
   for (const auto& [name, head] : requests) {
     INFO(name);
@@ -383,8 +385,7 @@ TEST_CASE("A body mailerd leaves unread or cannot frame is never answered as a r
   }
 }
 
-TEST_CASE("mailerd over TLS keeps connections alive and cuts a silent handshake",
-          "[integration][http][hardening]") {
+TEST_CASE("mailerd over TLS keeps connections alive and cuts a silent handshake", "[integration][http][hardening]") {
   mailer::test::TempDir certs;
   auto [cert, key] = mailer::test::make_self_signed_certificate(certs);
   MailerdFixture mailerd(with_env({{"MAILER_SERVER_TLS_CERT_FILE", cert},
@@ -454,8 +455,9 @@ TEST_CASE("mailerd refuses a body unread when the route or the key is wrong", "[
       mailerd.port(), "POST /v1/batches HTTP/1.1\r\nHost: m\r\nAuthorization: Bearer " + reader.key + "\r\n" + big);
   CHECK(status_line(low_scope) == "HTTP/1.1 403 Forbidden");
 
-  auto chunked = answer_without_body(mailerd.port(), "POST /v1/batches HTTP/1.1\r\nHost: m\r\n"
-                                                     "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n");
+  auto chunked = answer_without_body(mailerd.port(),
+                                     "POST /v1/batches HTTP/1.1\r\nHost: m\r\n"
+                                     "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n");
   CHECK(status_line(chunked) == "HTTP/1.1 401 Unauthorized");
   CHECK(has_header(chunked, "Connection: close"));
 
@@ -470,16 +472,18 @@ TEST_CASE("mailerd refuses a body unread when the route or the key is wrong", "[
 TEST_CASE("mailerd holds the public webhook and unsubscribe bodies to their own bounds",
           "[integration][http][hardening]") {
   MailerdFixture mailerd;
-  auto webhook = answer_without_body(mailerd.port(), "POST /webhooks/ses HTTP/1.1\r\nHost: m\r\n"
-                                                     "Content-Type: text/plain\r\nContent-Length: 2097152\r\n\r\n");
+  auto webhook = answer_without_body(mailerd.port(),
+                                     "POST /webhooks/ses HTTP/1.1\r\nHost: m\r\n"
+                                     "Content-Type: text/plain\r\nContent-Length: 2097152\r\n\r\n");
   CHECK(status_line(webhook) == "HTTP/1.1 413 Payload Too Large");
   CHECK(has_header(webhook, "Connection: close"));
   CHECK(problem_detail(webhook) == "request body exceeds 524288 bytes, the limit of POST /webhooks/ses");
 
   // Chunked, the length is learned while reading: the 413 comes at 512 KiB.
   Socket socket(mailerd.port());
-  REQUIRE(socket.send("POST /webhooks/ses HTTP/1.1\r\nHost: m\r\nContent-Type: text/plain\r\n"
-                      "Transfer-Encoding: chunked\r\n\r\n"));
+  REQUIRE(
+      socket.send("POST /webhooks/ses HTTP/1.1\r\nHost: m\r\nContent-Type: text/plain\r\n"
+                  "Transfer-Encoding: chunked\r\n\r\n"));
   std::atomic<bool> sending{true};
   std::thread sender([&] {
     const std::string chunk = "10000\r\n" + std::string(0x10000, 'x') + "\r\n";
@@ -492,9 +496,10 @@ TEST_CASE("mailerd holds the public webhook and unsubscribe bodies to their own 
   CHECK(status_line(chunked) == "HTTP/1.1 413 Payload Too Large");
   CHECK(problem_detail(chunked) == "request body exceeds 524288 bytes, the limit of POST /webhooks/ses");
 
-  auto unsubscribe = answer_without_body(mailerd.port(), "POST /u/some-token HTTP/1.1\r\nHost: m\r\n"
-                                                         "Content-Type: application/x-www-form-urlencoded\r\n"
-                                                         "Content-Length: 65536\r\n\r\n");
+  auto unsubscribe = answer_without_body(mailerd.port(),
+                                         "POST /u/some-token HTTP/1.1\r\nHost: m\r\n"
+                                         "Content-Type: application/x-www-form-urlencoded\r\n"
+                                         "Content-Length: 65536\r\n\r\n");
   CHECK(status_line(unsubscribe) == "HTTP/1.1 413 Payload Too Large");
   CHECK(problem_detail(unsubscribe) == "request body exceeds 4096 bytes, the limit of POST /u/{token}");
 }
@@ -528,8 +533,10 @@ TEST_CASE("mailerd answers differing Content-Length headers with 400 and closes"
   MailerdFixture mailerd;
   for (std::string lengths : {"Content-Length: 2\r\nContent-Length: 40\r\n", "Content-Length: 2, 40\r\n"}) {
     INFO(lengths);
-    auto response = answer_without_body(mailerd.port(), "POST /v1/batches HTTP/1.1\r\nHost: m\r\n"
-                                                        "Content-Type: application/json\r\n" + lengths + "\r\n{}");
+    auto response = answer_without_body(mailerd.port(),
+                                        "POST /v1/batches HTTP/1.1\r\nHost: m\r\n"
+                                        "Content-Type: application/json\r\n" +
+                                            lengths + "\r\n{}");
     CHECK(status_line(response) == "HTTP/1.1 400 Bad Request");
     CHECK(has_header(response, "Connection: close"));
     CHECK(problem_detail(response).starts_with("Content-Length: "));

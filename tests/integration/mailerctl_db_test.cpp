@@ -61,8 +61,7 @@ TEST_CASE("mailerctl refuses a database newer than itself", "[mailerctl]") {
   }
   auto keys = ctl.run({"keys", "list"});
   CHECK(keys.exit_code == 78);  // was 1: a schema mailerctl cannot use exits like a bad configuration
-  CHECK_THAT(keys.errors, Catch::Contains("version 999 is newer") &&
-                              Catch::Contains("written by a newer mailerd"));
+  CHECK_THAT(keys.errors, Catch::Contains("version 999 is newer") && Catch::Contains("written by a newer mailerd"));
 }
 
 namespace {
@@ -75,8 +74,9 @@ void make_version_1_database(const std::string& path) {
   std::stringstream init_sql;
   init_sql << init_file.rdbuf();
   SQLite::Database conn(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
-  conn.exec("CREATE TABLE schema_migrations ("
-            " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at_ms INTEGER NOT NULL)");
+  conn.exec(
+      "CREATE TABLE schema_migrations ("
+      " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at_ms INTEGER NOT NULL)");
   conn.exec(init_sql.str());
   conn.exec("INSERT INTO schema_migrations VALUES (1, '0001_init.sql', 0)");
 }
@@ -99,16 +99,20 @@ TEST_CASE("mailerctl commands other than migrate refuse an older schema and leav
   REQUIRE(latest > 1);
   make_version_1_database(ctl.db);
 
-  const std::vector<std::vector<std::string>> commands{
-      {"keys", "list"}, {"keys", "create", "--name", "x", "--scope", "admin"}, {"templates", "list"},
-      {"suppressions", "list"}, {"dlq", "list"}, {"batches", "list"}, {"seed"}};
+  const std::vector<std::vector<std::string>> commands{{"keys", "list"},
+                                                       {"keys", "create", "--name", "x", "--scope", "admin"},
+                                                       {"templates", "list"},
+                                                       {"suppressions", "list"},
+                                                       {"dlq", "list"},
+                                                       {"batches", "list"},
+                                                       {"seed"}};
   for (const auto& args : commands) {
     INFO(args.front() << " " << args.back());
     auto r = ctl.run(args);
     CHECK(r.exit_code == 78);
-    CHECK_THAT(r.errors, Catch::Contains("database schema is at version 1, this mailerctl needs " +
-                                         std::to_string(latest)) &&
-                             Catch::Contains("stop mailerd, then run `mailerctl migrate`"));
+    CHECK_THAT(r.errors,
+               Catch::Contains("database schema is at version 1, this mailerctl needs " + std::to_string(latest)) &&
+                   Catch::Contains("stop mailerd, then run `mailerctl migrate`"));
     CHECK(schema_version(ctl.db) == 1);
   }
 
@@ -134,8 +138,9 @@ TEST_CASE("mailerctl db check", "[mailerctl]") {
   }
   SECTION("a dangling reference fails") {
     ctl.require_ok({"migrate"});
-    ctl.sql("INSERT INTO template_versions(template_id, version, subject, created_at_ms) "
-            "VALUES ('tmpl_gone', 1, 's', 0)");  // this connection has foreign keys off
+    ctl.sql(
+        "INSERT INTO template_versions(template_id, version, subject, created_at_ms) "
+        "VALUES ('tmpl_gone', 1, 's', 0)");  // this connection has foreign keys off
     auto r = ctl.run({"db", "check"});
     CHECK(r.exit_code == 1);
     CHECK_THAT(r.output, Catch::Contains("1 violations") && Catch::Contains("NOT OK"));
@@ -176,8 +181,8 @@ TEST_CASE("mailerctl db backup writes a checked copy holding the keys", "[mailer
   {
     SQLite::Database conn(copy, SQLite::OPEN_READONLY);
     CHECK(conn.execAndGet("PRAGMA integrity_check").getString() == "ok");
-    CHECK(conn.execAndGet("SELECT group_concat(name) FROM (SELECT name FROM api_keys ORDER BY id)")
-              .getString() == "a,b");
+    CHECK(conn.execAndGet("SELECT group_concat(name) FROM (SELECT name FROM api_keys ORDER BY id)").getString() ==
+          "a,b");
   }
   auto check = run_command({MAILERCTL_BIN, "--db", copy, "db", "check"});
   CHECK(check.exit_code == 0);

@@ -156,9 +156,7 @@ TEST_CASE("mailerctl dlq purge deletes failures older than the duration", "[mail
     CHECK(result.exit_code == 0);
     CHECK_THAT(result.output, Catch::Contains("Purged 2 failed message(s)"));
   }
-  SECTION("combined units: 1d2h") {
-    CHECK(f.ctl.json({"dlq", "purge", "--older-than", "1d2h"})["purged"] == 1);
-  }
+  SECTION("combined units: 1d2h") { CHECK(f.ctl.json({"dlq", "purge", "--older-than", "1d2h"})["purged"] == 1); }
 }
 
 TEST_CASE("mailerctl dlq exits 2 on bad usage", "[mailerctl]") {

@@ -95,12 +95,10 @@ TEST_CASE("mailerctl keys list shows keys but never the secret", "[mailerctl]") 
 
   auto table = ctl.run({"keys", "list"});
   REQUIRE(table.exit_code == 0);
-  CHECK_THAT(table.output, Catch::StartsWith("ID") && Catch::Contains("LAST USED") &&
-                               Catch::Contains("REVOKED"));
+  CHECK_THAT(table.output, Catch::StartsWith("ID") && Catch::Contains("LAST USED") && Catch::Contains("REVOKED"));
   CHECK_THAT(table.output, Catch::Contains(std::string(a["id"])) && Catch::Contains("alpha") &&
                                Catch::Contains(std::string(b["prefix"])) && Catch::Contains("admin"));
-  CHECK_THAT(table.output, !Catch::Contains(std::string(a["key"])) &&
-                               !Catch::Contains(std::string(b["key"])));
+  CHECK_THAT(table.output, !Catch::Contains(std::string(a["key"])) && !Catch::Contains(std::string(b["key"])));
 
   auto list = ctl.json({"keys", "list"});
   REQUIRE(list.size() == 2);

@@ -11,13 +11,13 @@ namespace {
 // 7 data rows: 3 unique valid, 1 duplicate (domain case), 2 invalid, 1 suppressed.
 const std::string k_mixed_csv =
     "email,first_name,city\r\n"
-    "ana@example.com,Ana,München\r\n"             // line 2
-    "not-an-email,Nobody,Nowhere\r\n"             // line 3, invalid
+    "ana@example.com,Ana,München\r\n"                     // line 2
+    "not-an-email,Nobody,Nowhere\r\n"                     // line 3, invalid
     "\"jose@example.net\",José,\"Washington, D.C.\"\r\n"  // line 4
-    "ANA@EXAMPLE.COM,Ana again,Berlin\r\n"        // line 5, duplicate
-    "ü@example.com,Ü,Köln\r\n"                    // line 6, invalid
-    "blocked@example.org,Blocked,Oslo\r\n"        // line 7, suppressed
-    "zoe@example.org,Zoë,Zürich\r\n";             // line 8
+    "ANA@EXAMPLE.COM,Ana again,Berlin\r\n"                // line 5, duplicate
+    "ü@example.com,Ü,Köln\r\n"                            // line 6, invalid
+    "blocked@example.org,Blocked,Oslo\r\n"                // line 7, suppressed
+    "zoe@example.org,Zoë,Zürich\r\n";                     // line 8
 
 }  // namespace
 
@@ -76,9 +76,9 @@ TEST_CASE("mailerctl send sends the example recipients with the example newslett
   auto created = ctl.json({"templates", "create", "--name", "newsletter", "--subject-file", dir + "subject.txt",
                            "--html-file", dir + "newsletter.html", "--text-file", dir + "newsletter.txt"});
   CHECK(created["variables"] == nlohmann::json({"city", "first_name", "plan", "unsubscribe_url"}));
-  auto accepted = ctl.json({"send", "--template", "newsletter", "--from", "Example Manufaktur <news@example.com>",
-                            "--recipients", std::string(MAILER_SOURCE_DIR) + "/examples/recipients.csv",
-                            "--skip-invalid"});
+  auto accepted =
+      ctl.json({"send", "--template", "newsletter", "--from", "Example Manufaktur <news@example.com>", "--recipients",
+                std::string(MAILER_SOURCE_DIR) + "/examples/recipients.csv", "--skip-invalid"});
   // examples/gen_recipients.py: 1000 unique (3 seeded suppressions), 6 duplicates, 4 invalid.
   CHECK(accepted["recipients"] == 1010);
   CHECK(accepted["accepted"] == 997);
@@ -125,9 +125,7 @@ TEST_CASE("mailerctl send fails clearly", "[mailerctl]") {
     CHECK(result.exit_code == 1);
     CHECK_THAT(result.errors, Catch::Contains("separated by commas"));
   }
-  SECTION("missing file") {
-    CHECK(ctl.send((ctl.dir / "missing.csv").string()).exit_code == 1);
-  }
+  SECTION("missing file") { CHECK(ctl.send((ctl.dir / "missing.csv").string()).exit_code == 1); }
   SECTION("bad send_at") {
     auto result = ctl.send(good, {"--send-at", "tomorrow"});
     CHECK(result.exit_code == 1);

@@ -64,8 +64,9 @@ TEST_CASE("mailerctl suppressions add, list and remove", "[mailerctl]") {
 TEST_CASE("mailerctl suppressions import is all or nothing", "[mailerctl]") {
   Ctl ctl;
   SECTION("good file") {
-    auto path = ctl.file("s.csv", "email,reason,scope\r\nana@example.com,bounce,\r\nbo@example.net,,bulk\r\n"
-                                  "\"cy@example.org\",complaint,all\r\n");
+    auto path = ctl.file("s.csv",
+                         "email,reason,scope\r\nana@example.com,bounce,\r\nbo@example.net,,bulk\r\n"
+                         "\"cy@example.org\",complaint,all\r\n");
     CHECK(ctl.json({"suppressions", "import", path})["imported"] == 3);
     auto page = ctl.json({"suppressions", "list"});
     REQUIRE(page["data"].size() == 3);
@@ -114,14 +115,16 @@ TEST_CASE("mailerctl suppressions export round-trips through import", "[mailerct
   Ctl source;
   source.json({"suppressions", "add", "ana@example.com", "--reason", "bounce"});
   source.json({"suppressions", "add", "bo@example.net", "--reason", "unsubscribe"});
-  auto imported = source.file("in.csv", "email,reason,detail\n\"comma,quote\"\"@example.org\",complaint,"
-                                        "\"{\"\"feedback\"\":\"\"abuse, spam\"\"}\"\n");
+  auto imported = source.file("in.csv",
+                              "email,reason,detail\n\"comma,quote\"\"@example.org\",complaint,"
+                              "\"{\"\"feedback\"\":\"\"abuse, spam\"\"}\"\n");
   auto quoted = source.run({"suppressions", "import", imported});
   // A quoted local part is not accepted: the import is refused as a whole.
   CHECK(quoted.exit_code == 1);
   source.json({"suppressions", "import",
-               source.file("ok.csv", "email,reason,detail\ncy@example.org,complaint,"
-                                     "\"{\"\"feedback\"\":\"\"abuse, spam\"\"}\"\n")});
+               source.file("ok.csv",
+                           "email,reason,detail\ncy@example.org,complaint,"
+                           "\"{\"\"feedback\"\":\"\"abuse, spam\"\"}\"\n")});
 
   auto stdout_export = source.run({"suppressions", "export"});
   REQUIRE(stdout_export.exit_code == 0);

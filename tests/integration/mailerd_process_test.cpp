@@ -51,8 +51,7 @@ TEST_CASE("a second mailerd on a symlink to the database is refused", "[integrat
   REQUIRE(code);
   CHECK(*code == 1);
   const auto expected = "database " + link.string() + " (the file " +
-                        std::filesystem::canonical(first.db_path()).string() +
-                        ") is in use by another mailerd";
+                        std::filesystem::canonical(first.db_path()).string() + ") is in use by another mailerd";
   CHECK(second.log().find(expected) != std::string::npos);
   CHECK(first.client()->Get("/health")->status == 200);  // the first one is unharmed
 }

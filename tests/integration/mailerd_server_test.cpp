@@ -92,9 +92,7 @@ TEST_CASE("admin routes need an admin key", "[integration][http]") {
   SECTION("unknown key: 401") {
     check_problem(client->Get("/v1/admin/keys", bearer("mk_not_a_real_key")), 401, "unauthorized");
   }
-  SECTION("read key: 403") {
-    check_problem(client->Get("/v1/admin/keys", bearer(reader.key)), 403, "forbidden");
-  }
+  SECTION("read key: 403") { check_problem(client->Get("/v1/admin/keys", bearer(reader.key)), 403, "forbidden"); }
   SECTION("admin key: 200, keys listed without secrets") {
     auto res = client->Get("/v1/admin/keys", bearer(admin.key));
     REQUIRE(res);
@@ -138,8 +136,7 @@ TEST_CASE("POST /v1/admin/keys creates a key shown once", "[integration][http]")
   auto admin = mailerd.create_key("ops", "admin");
 
   SECTION("valid request: 201 and the new key works") {
-    auto res = client->Post("/v1/admin/keys", bearer(admin.key), R"({"name":"ci","scope":"send"})",
-                            "application/json");
+    auto res = client->Post("/v1/admin/keys", bearer(admin.key), R"({"name":"ci","scope":"send"})", "application/json");
     REQUIRE(res);
     CHECK(res->status == 201);
     auto created = body_of(res);
@@ -167,16 +164,13 @@ TEST_CASE("POST /v1/admin/keys creates a key shown once", "[integration][http]")
     CHECK(body_of(client->Get("/v1/admin/keys", bearer(admin.key)))["data"].size() == 1);
   }
   SECTION("malformed JSON: 400") {
-    check_problem(client->Post("/v1/admin/keys", bearer(admin.key), "{", "application/json"), 400,
-                  "invalid_input");
+    check_problem(client->Post("/v1/admin/keys", bearer(admin.key), "{", "application/json"), 400, "invalid_input");
   }
   SECTION("not JSON: 415") {
-    check_problem(client->Post("/v1/admin/keys", bearer(admin.key), "name=ci", "text/plain"), 415,
-                  "unsupported_media");
+    check_problem(client->Post("/v1/admin/keys", bearer(admin.key), "name=ci", "text/plain"), 415, "unsupported_media");
   }
   SECTION("unknown key id: 404 on revoke") {
-    check_problem(client->Delete("/v1/admin/keys/key_00000000000000000000", bearer(admin.key)), 404,
-                  "not_found");
+    check_problem(client->Delete("/v1/admin/keys/key_00000000000000000000", bearer(admin.key)), 404, "not_found");
   }
 }
 
@@ -199,8 +193,7 @@ TEST_CASE("mailerd refuses bodies over server.max_body_bytes with 413", "[integr
   auto res = client->Post("/v1/admin/keys", bearer(admin.key), big, "application/json");
   check_problem(res, 413, "too_large");
   // The limit is the only reason: the same request under it succeeds.
-  auto small = client->Post("/v1/admin/keys", bearer(admin.key), R"({"name":"ok","scope":"read"})",
-                            "application/json");
+  auto small = client->Post("/v1/admin/keys", bearer(admin.key), R"({"name":"ok","scope":"read"})", "application/json");
   REQUIRE(small);
   CHECK(small->status == 201);
 }
@@ -257,8 +250,8 @@ TEST_CASE("mailerd answers CORS preflights for configured origins", "[integratio
   std::ofstream(config_path) << "[server]\ncors_origins = [\"https://app.example.com\"]\n";
   MailerdFixture mailerd({.args = {"--config", config_path.string()}});
   auto client = mailerd.client();
-  auto preflight = client->Options("/v1/admin/keys", {{"Origin", "https://app.example.com"},
-                                                      {"Access-Control-Request-Method", "POST"}});
+  auto preflight = client->Options("/v1/admin/keys",
+                                   {{"Origin", "https://app.example.com"}, {"Access-Control-Request-Method", "POST"}});
   REQUIRE(preflight);
   CHECK(preflight->status == 204);
   CHECK(preflight->get_header_value("Access-Control-Allow-Origin") == "https://app.example.com");

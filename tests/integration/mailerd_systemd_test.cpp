@@ -57,8 +57,7 @@ class NotifySocket {
 TEST_CASE("mailerd notifies systemd: READY, watchdog pings, STOPPING", "[integration][systemd]") {
   mailer::test::TempDir dir;
   NotifySocket systemd((dir / "notify.sock").string());
-  MailerdFixture mailerd(MailerdOptions{.env = {{"NOTIFY_SOCKET", systemd.path()},
-                                                {"WATCHDOG_USEC", "400000"}}});
+  MailerdFixture mailerd(MailerdOptions{.env = {{"NOTIFY_SOCKET", systemd.path()}, {"WATCHDOG_USEC", "400000"}}});
   CHECK(systemd.wait_for("READY=1", std::chrono::seconds(10)));
   CHECK(systemd.wait_for("WATCHDOG=1", std::chrono::seconds(10)));
   REQUIRE(mailerd.process().stop(SIGTERM) == 0);

@@ -58,8 +58,9 @@ void require_promtool_accepts(const std::string& text) {
 
 struct FakeSes {
   explicit FakeSes(std::vector<std::string> extra = {}) {
-    std::vector<std::string> argv{FAKE_SES_BIN, "--port", "0", "--out-dir", (dir / "out").string(),
-                                  "--access-key-id", k_ses_key_id, "--secret-access-key", k_ses_secret};
+    std::vector<std::string> argv{
+        FAKE_SES_BIN,          "--port",    "0", "--out-dir", (dir / "out").string(), "--access-key-id", k_ses_key_id,
+        "--secret-access-key", k_ses_secret};
     argv.insert(argv.end(), extra.begin(), extra.end());
     child = std::make_unique<ChildProcess>(argv, dir / "fake.log");
     auto bound = child->wait_for_port();
@@ -80,11 +81,11 @@ TEST_CASE("GET /metrics passes promtool check metrics", "[integration][metrics]"
   REQUIRE(mailerd.client()->Get("/health"));
   REQUIRE(mailerd.client()->Get("/no/such/route"));
   auto text = scrape(mailerd);
-  for (const char* name : {"mailer_http_requests_total", "mailer_http_request_duration_seconds",
-                           "mailer_ses_requests_total", "mailer_ses_request_duration_seconds",
-                           "mailer_messages_total", "mailer_suppressions_total", "mailer_sns_notifications_total",
-                           "mailer_queue_depth", "mailer_dlq_messages", "mailer_in_flight_sends",
-                           "mailer_send_rate_limit_per_second", "mailer_ses_quota_used_24h", "mailer_build_info"}) {
+  for (const char* name :
+       {"mailer_http_requests_total", "mailer_http_request_duration_seconds", "mailer_ses_requests_total",
+        "mailer_ses_request_duration_seconds", "mailer_messages_total", "mailer_suppressions_total",
+        "mailer_sns_notifications_total", "mailer_queue_depth", "mailer_dlq_messages", "mailer_in_flight_sends",
+        "mailer_send_rate_limit_per_second", "mailer_ses_quota_used_24h", "mailer_build_info"}) {
     INFO(name);
     CHECK(text.find(std::string("# TYPE ") + name + " ") != std::string::npos);
   }
@@ -112,8 +113,8 @@ TEST_CASE("HTTP request counters and durations move with traffic", "[integration
 
   REQUIRE(mailerd.client()->Get("/health"));
   scrape_until(mailerd, health, 4);
-  auto second = scrape_until(
-      mailerd, "mailer_http_requests_total{method=\"GET\",route=\"/metrics\",status_class=\"2xx\"}", 1);
+  auto second =
+      scrape_until(mailerd, "mailer_http_requests_total{method=\"GET\",route=\"/metrics\",status_class=\"2xx\"}", 1);
   CHECK(value_of(second, health) == 4);
   // The first scrape itself was counted once its response was written.
   CHECK(value_of(second, "mailer_http_requests_total{method=\"GET\",route=\"/metrics\",status_class=\"2xx\"}") >= 1);
@@ -121,15 +122,16 @@ TEST_CASE("HTTP request counters and durations move with traffic", "[integration
 
 TEST_CASE("Message and SES counters move after sends, and gauges follow the queue", "[integration][metrics]") {
   FakeSes ses({"--reject-address", "bounce@example.com"});
-  MailerdFixture mailerd(MailerdOptions{.env = {{"MAILER_SES_ENDPOINT", ses.url}, {"MAILER_SES_MAX_SEND_RATE", "100"}}});
+  MailerdFixture mailerd(
+      MailerdOptions{.env = {{"MAILER_SES_ENDPOINT", ses.url}, {"MAILER_SES_MAX_SEND_RATE", "100"}}});
   {
     auto db = store::Database::open(mailerd.db_path().string());
     REQUIRE(db);
     insert_message(**db, {.email = "ana@example.com"}, now_ms());
     insert_message(**db, {.email = "bounce@example.com"}, now_ms());
     // Waiting work: scheduled far ahead, and a paused batch's queued message.
-    insert_message(**db, {.state = "scheduled", .email = "later@example.com",
-                          .run_at_ms = now_ms() + 86'400'000}, now_ms());
+    insert_message(**db, {.state = "scheduled", .email = "later@example.com", .run_at_ms = now_ms() + 86'400'000},
+                   now_ms());
     auto batch = insert_batch(**db, {.status = "paused"}, now_ms());
     insert_message(**db, {.batch_id = batch, .paused = 1, .email = "held@example.com"}, now_ms());
   }
@@ -138,8 +140,9 @@ TEST_CASE("Message and SES counters move after sends, and gauges follow the queu
   CHECK(value_of(text, "mailer_messages_total{outcome=\"sent\"}") == 1);
   CHECK(value_of(text, "mailer_messages_total{outcome=\"failed\"}") == 1);
   CHECK(value_of(text, "mailer_ses_requests_total{operation=\"SendEmail\",result=\"ok\",code=\"none\"}") == 1);
-  CHECK(value_of(text, "mailer_ses_requests_total{operation=\"SendEmail\",result=\"upstream_permanent\","
-                       "code=\"MessageRejected\"}") == 1);
+  CHECK(value_of(text,
+                 "mailer_ses_requests_total{operation=\"SendEmail\",result=\"upstream_permanent\","
+                 "code=\"MessageRejected\"}") == 1);
   CHECK(value_of(text, "mailer_ses_request_duration_seconds_count{operation=\"SendEmail\"}") == 2);
   CHECK(value_of(text, "mailer_dlq_messages") == 1);
   CHECK(value_of(text, "mailer_queue_depth{state=\"scheduled\"}") == 1);

@@ -48,12 +48,13 @@ TEST_CASE("A full run logs no secret and no API key", "[integration][metrics][lo
                     fake_dir / "fake.log");
   auto fake_port = fake.wait_for_port();
   REQUIRE(fake_port);
-  MailerdFixture mailerd(MailerdOptions{.env = {{"MAILER_SES_ENDPOINT", "http://127.0.0.1:" + std::to_string(*fake_port)},
-                           {"MAILER_SES_ACCESS_KEY_ID", k_ses_key_id},
-                           {"MAILER_SES_SECRET_ACCESS_KEY", k_ses_secret},
-                           {"MAILER_UNSUBSCRIBE_SECRET", k_unsubscribe_secret},
-                           {"MAILER_METRICS_PUBLIC", "false"},
-                           {"MAILER_LOG_LEVEL", "debug"}}});
+  MailerdFixture mailerd(
+      MailerdOptions{.env = {{"MAILER_SES_ENDPOINT", "http://127.0.0.1:" + std::to_string(*fake_port)},
+                             {"MAILER_SES_ACCESS_KEY_ID", k_ses_key_id},
+                             {"MAILER_SES_SECRET_ACCESS_KEY", k_ses_secret},
+                             {"MAILER_UNSUBSCRIBE_SECRET", k_unsubscribe_secret},
+                             {"MAILER_METRICS_PUBLIC", "false"},
+                             {"MAILER_LOG_LEVEL", "debug"}}});
   auto admin = mailerd.create_key("ops", "admin");
   auto reader = mailerd.create_key("viewer", "read");
   const std::string wrong_key = "mk_ThisKeyDoesNotExist0123456789abcdef";
@@ -69,13 +70,13 @@ TEST_CASE("A full run logs no secret and no API key", "[integration][metrics][lo
   REQUIRE(client->Get("/v1/admin/metrics", bearer(admin.key)));
   REQUIRE(client->Get("/v1/admin/keys", bearer(admin.key)));
   REQUIRE(client->Get("/v1/admin/keys", bearer(reader.key)));  // 403
-  REQUIRE(client->Get("/metrics", bearer(wrong_key)));          // 401
+  REQUIRE(client->Get("/metrics", bearer(wrong_key)));         // 401
   REQUIRE(client->Get("/v1/admin/metrics", {{"Authorization", "Basic " + k_ses_secret}}));
   REQUIRE(client->Get("/ready"));
   REQUIRE(mailerd.process().stop(SIGTERM) == 0);
 
   auto log = mailerd.log();
-  REQUIRE(json_log_lines(log, "request").size() >= 6);  // the run really was logged
+  REQUIRE(json_log_lines(log, "request").size() >= 6);        // the run really was logged
   REQUIRE(log.find("MessageRejected") != std::string::npos);  // and the SES error with its code
   for (const auto& secret : {k_ses_secret, k_unsubscribe_secret, admin.key, reader.key, wrong_key}) {
     INFO("secret: " << secret);

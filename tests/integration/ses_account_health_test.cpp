@@ -39,10 +39,12 @@ TEST_CASE("a failing GetAccount makes /ready degraded, shows in /metrics and rec
 
   int status = 0;
   json body;
-  REQUIRE(wait_until([&] {
-    body = ready_body(mailerd, status);
-    return body.value("status", "") == "degraded";
-  }, std::chrono::seconds(60)));
+  REQUIRE(wait_until(
+      [&] {
+        body = ready_body(mailerd, status);
+        return body.value("status", "") == "degraded";
+      },
+      std::chrono::seconds(60)));
   CHECK(status == 200);
   REQUIRE(body["reasons"].size() == 1);
   const auto reason = body["reasons"][0].get<std::string>();
@@ -57,17 +59,19 @@ TEST_CASE("a failing GetAccount makes /ready degraded, shows in /metrics and rec
 
   // Mail still goes out while degraded.
   auto key = mailerd.create_key("ops", "admin").key;
-  auto accepted = mailerd.client()->Post("/v1/batches", bearer(key), batch_body({"a@example.com"}).dump(),
-                                         "application/json");
+  auto accepted =
+      mailerd.client()->Post("/v1/batches", bearer(key), batch_body({"a@example.com"}).dump(), "application/json");
   REQUIRE(accepted);
   CHECK(accepted->status == 202);
   CHECK(wait_until([&] { return fake.stats().accepted == 1; }, std::chrono::seconds(30)));
 
   fake.set_faults({{"account_body", ""}});
-  REQUIRE(wait_until([&] {
-    body = ready_body(mailerd, status);
-    return status == 200 && body.value("status", "") == "ready";
-  }, std::chrono::seconds(60)));
+  REQUIRE(wait_until(
+      [&] {
+        body = ready_body(mailerd, status);
+        return status == 200 && body.value("status", "") == "ready";
+      },
+      std::chrono::seconds(60)));
   CHECK(metric(mailerd, "mailer_ses_account_consecutive_failures") == 0);
   CHECK(metric(mailerd, "mailer_ses_account_last_success_timestamp_seconds") > 1.7e9);
   CHECK(metric(mailerd, "mailer_ready_degraded") == 0);
@@ -85,18 +89,19 @@ TEST_CASE("a fixed send rate: a failing GetAccount degrades /ready for the quota
   MailerdFixture mailerd({env, {}});
   int status = 0;
   json body;
-  REQUIRE(wait_until([&] {
-    body = ready_body(mailerd, status);
-    return body.value("status", "") == "degraded";
-  }, std::chrono::seconds(60)));
+  REQUIRE(wait_until(
+      [&] {
+        body = ready_body(mailerd, status);
+        return body.value("status", "") == "degraded";
+      },
+      std::chrono::seconds(60)));
   CHECK(status == 200);
   CHECK(body["reasons"][0].get<std::string>().find(
             "sending at 50 msg/s (fixed by ses.max_send_rate; only the daily quota is not being refreshed)") !=
         std::string::npos);
 }
 
-TEST_CASE("mailerd warns at start about a non-https public_url for one-click unsubscribe",
-          "[integration][config]") {
+TEST_CASE("mailerd warns at start about a non-https public_url for one-click unsubscribe", "[integration][config]") {
   FakeSesFixture fake({false, {}});
   auto env = base_env(fake);  // sets unsubscribe.secret: bulk mail carries List-Unsubscribe-Post
   // MailerdFixture returns once mailerd logged "listening", after the warnings.

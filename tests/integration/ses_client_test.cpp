@@ -36,9 +36,10 @@ std::string slurp(const std::filesystem::path& path) {
 
 struct FakeSes {
   explicit FakeSes(std::vector<std::string> extra = {}) {
-    std::vector<std::string> argv{FAKE_SES_BIN, "--port", "0", "--access-key-id", k_key_id,
-                                  "--secret-access-key", k_secret, "--out-dir",
-                                  (dir / "out").string(), "--threads", "4", "--log-requests"};
+    std::vector<std::string> argv{FAKE_SES_BIN,      "--port",    "0",
+                                  "--access-key-id", k_key_id,    "--secret-access-key",
+                                  k_secret,          "--out-dir", (dir / "out").string(),
+                                  "--threads",       "4",         "--log-requests"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     child = std::make_unique<test::ChildProcess>(argv, dir / "fake-ses.log");
     auto bound = child->wait_for_port();
@@ -52,7 +53,8 @@ struct FakeSes {
     options.explicit_config.access_key_id = k_key_id;
     options.explicit_config.secret_access_key = secret;
     options.env = [](const char*) { return std::optional<std::string>(); };
-    return SesClient({"us-east-1", *parse_ses_endpoint(url(), "us-east-1"), {}}, std::make_shared<CredentialsProvider>(options));
+    return SesClient({"us-east-1", *parse_ses_endpoint(url(), "us-east-1"), {}},
+                     std::make_shared<CredentialsProvider>(options));
   }
 
   json control(const std::string& method, const std::string& path, const std::string& body = "") {
@@ -101,8 +103,7 @@ std::string decode_subject(const std::string& eml) {
 
 }  // namespace
 
-TEST_CASE("SesClient sends a UTF-8 message with List-Unsubscribe through mailer-fake-ses",
-          "[ses][integration]") {
+TEST_CASE("SesClient sends a UTF-8 message with List-Unsubscribe through mailer-fake-ses", "[ses][integration]") {
   (void)curl_global();
   FakeSes fake;
   auto client = fake.client();
@@ -120,8 +121,7 @@ TEST_CASE("SesClient sends a UTF-8 message with List-Unsubscribe through mailer-
   CHECK(request["ConfigurationSetName"] == "mailerd-test");
 
   auto eml = slurp(fake.dir / "out" / (*id + ".eml"));
-  CHECK(eml.find("List-Unsubscribe: <https://example.com/u/abc>, <mailto:u@example.com>\r\n") !=
-        std::string::npos);
+  CHECK(eml.find("List-Unsubscribe: <https://example.com/u/abc>, <mailto:u@example.com>\r\n") != std::string::npos);
   CHECK(eml.find("Subject: =?UTF-8?B?") != std::string::npos);
   CHECK(decode_subject(eml) == "Grüße — ünïcödé ✓");
   CHECK(eml.find("Content-Type: multipart/alternative") != std::string::npos);
@@ -233,8 +233,7 @@ TEST_CASE("no secret appears in client errors or the fake-ses log", "[ses][integ
   }
 }
 
-TEST_CASE("mailer-fake-ses refuses bad fault patches and verifies a session token",
-          "[ses][integration]") {
+TEST_CASE("mailer-fake-ses refuses bad fault patches and verifies a session token", "[ses][integration]") {
   (void)curl_global();
   FakeSes fake({"--session-token", "required-token"});
   net::HttpClient http;
@@ -254,6 +253,7 @@ TEST_CASE("mailer-fake-ses refuses bad fault patches and verifies a session toke
   options.explicit_config.access_key_id = k_key_id;
   options.explicit_config.secret_access_key = k_secret;
   options.explicit_config.session_token = "required-token";
-  SesClient with({"us-east-1", *parse_ses_endpoint(fake.url(), "us-east-1"), {}}, std::make_shared<CredentialsProvider>(options));
+  SesClient with({"us-east-1", *parse_ses_endpoint(fake.url(), "us-east-1"), {}},
+                 std::make_shared<CredentialsProvider>(options));
   REQUIRE(with.get_account());
 }

@@ -48,9 +48,9 @@ TEST_CASE("webhook gives every SNS fixture its manifest verdict", "[integration]
   CertServer certs;
   // Confirmations of an allowed topic are only logged: the SubscribeURL is a
   // real AWS host, which a test must never call.
-  MailerdFixture mailerd(sns_options({{"MAILER_SNS_AUTO_CONFIRM", "false"},
-                                      {"MAILER_SNS_CERT_HOST_PATTERN",
-                                       R"(^(127\.0\.0\.1|sns\.[a-z0-9-]+\.amazonaws\.com)$)"}}));
+  MailerdFixture mailerd(
+      sns_options({{"MAILER_SNS_AUTO_CONFIRM", "false"},
+                   {"MAILER_SNS_CERT_HOST_PATTERN", R"(^(127\.0\.0\.1|sns\.[a-z0-9-]+\.amazonaws\.com)$)"}}));
   auto all = manifest();
   for (const auto& fixture : all["fixtures"]) {
     auto file = fixture["file"].get<std::string>();
@@ -82,15 +82,18 @@ TEST_CASE("webhook applies a permanent bounce to the batch message once", "[inte
     auto db = store::Database::open(mailerd.db_path().string());
     REQUIRE(db);
     auto batch = insert_batch(**db, BatchRow{.status = "sending"}, 0);
-    message = insert_message(**db, MessageRow{.batch_id = batch, .state = "sent", .email = "no-such-user@example.net"}, 0);
-    (*db)->sql().exec("UPDATE messages SET ses_message_id = "
-                      "'01004421969b1c73-20622da6-0131-4b23-b216-15eba6c12047-000000'");
+    message =
+        insert_message(**db, MessageRow{.batch_id = batch, .state = "sent", .email = "no-such-user@example.net"}, 0);
+    (*db)->sql().exec(
+        "UPDATE messages SET ses_message_id = "
+        "'01004421969b1c73-20622da6-0131-4b23-b216-15eba6c12047-000000'");
   }
   auto first = post_fixture(mailerd, "envelopes/id-bounce-permanent-general-v2.json", certs.port());
   REQUIRE(first);
   CHECK(first->status == 200);
-  CHECK(count(mailerd, "SELECT count(*) FROM suppressions WHERE email = 'no-such-user@example.net' "
-                       "AND reason = 'bounce' AND scope = 'all'") == 1);
+  CHECK(count(mailerd,
+              "SELECT count(*) FROM suppressions WHERE email = 'no-such-user@example.net' "
+              "AND reason = 'bounce' AND scope = 'all'") == 1);
   CHECK(count(mailerd, "SELECT count(*) FROM events WHERE type = 'BOUNCE' AND message_id = '" + message + "'") == 1);
 
   auto again = post_fixture(mailerd, "envelopes/id-bounce-permanent-general-v2.json", certs.port());
@@ -161,8 +164,13 @@ TEST_CASE("webhook refuses an over-long certificate host and keeps serving", "[i
   MailerdOptions options;
   options.env = {{"MAILER_SNS_TOPIC_ARNS", topic}};  // production URL policy
   MailerdFixture mailerd(options);
-  nlohmann::json body{{"Type", "Notification"}, {"MessageId", "m"}, {"TopicArn", topic}, {"Message", "{}"},
-                      {"Timestamp", "2026-12-05T00:00:00Z"}, {"SignatureVersion", "2"}, {"Signature", "eA=="},
+  nlohmann::json body{{"Type", "Notification"},
+                      {"MessageId", "m"},
+                      {"TopicArn", topic},
+                      {"Message", "{}"},
+                      {"Timestamp", "2026-12-05T00:00:00Z"},
+                      {"SignatureVersion", "2"},
+                      {"Signature", "eA=="},
                       {"SigningCertURL", "https://sns." + std::string(50'000, 'a') + ".amazonaws.com/x.pem"}};
   auto res = mailerd.client()->Post("/webhooks/ses", body.dump(), "text/plain; charset=UTF-8");
   REQUIRE(res);
@@ -195,8 +203,13 @@ TEST_CASE("webhook echoes an attacker's long values shortened, in the answer and
     REQUIRE(mailerd.process().wait_for_log("SNS message rejected"));
   }
   SECTION("a 400 KB TopicArn outside the allowlist") {
-    nlohmann::json body{{"Type", "Notification"}, {"MessageId", "m"}, {"TopicArn", huge}, {"Message", "{}"},
-                        {"Timestamp", "2026-12-05T00:00:00Z"}, {"SignatureVersion", "2"}, {"Signature", "eA=="},
+    nlohmann::json body{{"Type", "Notification"},
+                        {"MessageId", "m"},
+                        {"TopicArn", huge},
+                        {"Message", "{}"},
+                        {"Timestamp", "2026-12-05T00:00:00Z"},
+                        {"SignatureVersion", "2"},
+                        {"Signature", "eA=="},
                         {"SigningCertURL", "https://sns.us-east-1.amazonaws.com/x.pem"}};
     auto res = mailerd.client()->Post("/webhooks/ses", body.dump(), "text/plain");
     REQUIRE(res);

@@ -32,8 +32,9 @@ struct Setup {
     token = render::make_unsubscribe_token(k_secret, message);
   }
   std::int64_t suppressed() {
-    return count(mailerd, "SELECT count(*) FROM suppressions WHERE email = 'ana@example.com' "
-                          "AND reason = 'unsubscribe' AND scope = 'bulk'");
+    return count(mailerd,
+                 "SELECT count(*) FROM suppressions WHERE email = 'ana@example.com' "
+                 "AND reason = 'unsubscribe' AND scope = 'bulk'");
   }
 };
 
@@ -52,15 +53,15 @@ TEST_CASE("GET /u/{token} shows a form and changes nothing", "[integration][unsu
 
 TEST_CASE("POST /u/{token} one-click unsubscribes from bulk mail, once", "[integration][unsubscribe]") {
   Setup s;
-  auto res = s.mailerd.client()->Post("/u/" + s.token, "List-Unsubscribe=One-Click",
-                                      "application/x-www-form-urlencoded");
+  auto res =
+      s.mailerd.client()->Post("/u/" + s.token, "List-Unsubscribe=One-Click", "application/x-www-form-urlencoded");
   REQUIRE(res);
   CHECK(res->status == 200);
   CHECK(s.suppressed() == 1);
   CHECK(count(s.mailerd, "SELECT count(*) FROM events WHERE type = 'UNSUBSCRIBE'") == 1);
   SECTION("again: 200, nothing new") {
-    auto again = s.mailerd.client()->Post("/u/" + s.token, "List-Unsubscribe=One-Click",
-                                          "application/x-www-form-urlencoded");
+    auto again =
+        s.mailerd.client()->Post("/u/" + s.token, "List-Unsubscribe=One-Click", "application/x-www-form-urlencoded");
     REQUIRE(again);
     CHECK(again->status == 200);
     CHECK(count(s.mailerd, "SELECT count(*) FROM events WHERE type = 'UNSUBSCRIBE'") == 1);
@@ -81,8 +82,8 @@ TEST_CASE("POST /u/{token} refuses forged and altered tokens", "[integration][un
   auto altered = s.token;
   altered.back() = altered.back() == 'A' ? 'B' : 'A';
   for (const auto& token : {render::make_unsubscribe_token("some-other-secret-value", s.message), altered}) {
-    auto res = s.mailerd.client()->Post("/u/" + token, "List-Unsubscribe=One-Click",
-                                        "application/x-www-form-urlencoded");
+    auto res =
+        s.mailerd.client()->Post("/u/" + token, "List-Unsubscribe=One-Click", "application/x-www-form-urlencoded");
     REQUIRE(res);
     CHECK(res->status == 404);
     CHECK(res->get_header_value("Content-Type") == "application/problem+json");

@@ -39,8 +39,8 @@ std::vector<char*> c_array(std::vector<std::string>& strings) {
   return out;
 }
 
-int spawn(std::vector<std::string> argv, const std::map<std::string, std::string>& env,
-          int stdin_fd, int stdout_fd, int stderr_fd) {
+int spawn(std::vector<std::string> argv, const std::map<std::string, std::string>& env, int stdin_fd, int stdout_fd,
+          int stderr_fd) {
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   if (stdin_fd >= 0) posix_spawn_file_actions_adddup2(&actions, stdin_fd, 0);
@@ -148,8 +148,7 @@ std::optional<int> ChildProcess::wait_for_port(std::chrono::milliseconds timeout
   return std::nullopt;
 }
 
-CommandResult run_command(const std::vector<std::string>& argv,
-                          const std::map<std::string, std::string>& env,
+CommandResult run_command(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
                           const std::string& stdin_text) {
   char out_path[] = "/tmp/mailer-cmd-out-XXXXXX";
   char err_path[] = "/tmp/mailer-cmd-err-XXXXXX";

@@ -28,8 +28,7 @@ class ChildProcess {
   /// "listening" line) and returns N; nullopt if the child exits or time runs out.
   std::optional<int> wait_for_port(std::chrono::milliseconds timeout = std::chrono::seconds(20));
   /// Waits until the log contains `needle`; false on timeout.
-  bool wait_for_log(const std::string& needle,
-                    std::chrono::milliseconds timeout = std::chrono::seconds(20));
+  bool wait_for_log(const std::string& needle, std::chrono::milliseconds timeout = std::chrono::seconds(20));
   /// Sends `signal` and waits for exit; returns the exit code (128+N when killed by N),
   /// or nullopt on timeout.
   std::optional<int> stop(int signal, std::chrono::milliseconds timeout = std::chrono::seconds(20));
@@ -47,11 +46,10 @@ class ChildProcess {
 /// Runs a command to completion, returning its exit code and combined output.
 struct CommandResult {
   int exit_code = -1;
-  std::string output;   // stdout
-  std::string errors;   // stderr
+  std::string output;  // stdout
+  std::string errors;  // stderr
 };
-CommandResult run_command(const std::vector<std::string>& argv,
-                          const std::map<std::string, std::string>& env = {},
+CommandResult run_command(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env = {},
                           const std::string& stdin_text = "");
 
 }  // namespace mailer::test

@@ -1,7 +1,7 @@
 #include "support/fake_metadata.hpp"
 
-#include <nlohmann/json.hpp>
 #include <chrono>
+#include <nlohmann/json.hpp>
 #include <stdexcept>
 
 namespace mailer::test {
@@ -59,12 +59,11 @@ FakeMetadataServer::FakeMetadataServer() {
   m_http.start();
 }
 
-void FakeMetadataServer::set_credentials(const std::string& access_key_id,
-                                         const std::string& secret, const std::string& token,
-                                         const std::string& expiration) {
-  nlohmann::json body = {{"Code", "Success"},          {"LastUpdated", "2026-01-01T00:00:00Z"},
-                         {"Type", "AWS-HMAC"},         {"AccessKeyId", access_key_id},
-                         {"SecretAccessKey", secret},  {"Token", token},
+void FakeMetadataServer::set_credentials(const std::string& access_key_id, const std::string& secret,
+                                         const std::string& token, const std::string& expiration) {
+  nlohmann::json body = {{"Code", "Success"},         {"LastUpdated", "2026-01-01T00:00:00Z"},
+                         {"Type", "AWS-HMAC"},        {"AccessKeyId", access_key_id},
+                         {"SecretAccessKey", secret}, {"Token", token},
                          {"Expiration", expiration}};
   std::scoped_lock lock(m_mutex);
   m_credentials_json = body.dump();

@@ -43,8 +43,8 @@ class FakeMetadataServer {
   std::string url() const { return m_http.url(); }
 
   /// Credentials served next; `expiration` is RFC 3339 ("2026-01-01T00:00:00Z").
-  void set_credentials(const std::string& access_key_id, const std::string& secret,
-                       const std::string& token, const std::string& expiration);
+  void set_credentials(const std::string& access_key_id, const std::string& secret, const std::string& token,
+                       const std::string& expiration);
   void set_fail_token(bool fail) { m_fail_token = fail; }
   int token_requests() const { return m_token_requests; }
   int credential_requests() const { return m_credential_requests; }

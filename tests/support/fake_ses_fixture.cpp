@@ -55,10 +55,14 @@ std::optional<StoredMessage> read_stored(const std::filesystem::path& path) {
 
 FakeSesFixture::FakeSesFixture(FakeSesOptions options) : m_out_dir(m_dir / "out") {
   std::filesystem::create_directories(m_out_dir);
-  std::vector<std::string> argv{FAKE_SES_BIN,       "--port",
-                                "0",                "--out-dir",
-                                m_out_dir.string(), "--access-key-id",
-                                k_access_key_id,    "--secret-access-key",
+  std::vector<std::string> argv{FAKE_SES_BIN,
+                                "--port",
+                                "0",
+                                "--out-dir",
+                                m_out_dir.string(),
+                                "--access-key-id",
+                                k_access_key_id,
+                                "--secret-access-key",
                                 k_secret_access_key};
   // NOTE: the fake serves each keep-alive connection on one thread while it
   // stays busy; mailerd holds worker.concurrency + 1 of them, so fewer threads

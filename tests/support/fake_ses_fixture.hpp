@@ -30,16 +30,16 @@ struct FakeSesStats {
 /// One accepted SendEmail, read back from `<out>/<MessageId>.json`.
 struct StoredMessage {
   std::string ses_message_id;
-  std::int64_t received_ms = 0;            // from the MessageId (ms since the epoch)
-  std::vector<std::string> to;             // Destination.ToAddresses as sent
+  std::int64_t received_ms = 0;  // from the MessageId (ms since the epoch)
+  std::vector<std::string> to;   // Destination.ToAddresses as sent
   std::string subject;
   std::map<std::string, std::string> headers;  // Content.Simple.Headers, Name -> Value
-  nlohmann::json request;                  // the exact SendEmail body
+  nlohmann::json request;                      // the exact SendEmail body
 };
 
 struct FakeSesOptions {
-  bool store = true;                       // false: --no-store
-  std::vector<std::string> args;           // more flags, e.g. {"--latency-ms", "20"}
+  bool store = true;              // false: --no-store
+  std::vector<std::string> args;  // more flags, e.g. {"--latency-ms", "20"}
 };
 
 class FakeSesFixture {

@@ -58,9 +58,8 @@ std::string insert_message(store::Database& db, MessageRow row, std::int64_t now
   return row.id;
 }
 
-void insert_template_version(store::Database& db, const std::string& template_id,
-                             std::int64_t version, const std::string& subject,
-                             const std::string& text, std::int64_t now_ms) {
+void insert_template_version(store::Database& db, const std::string& template_id, std::int64_t version,
+                             const std::string& subject, const std::string& text, std::int64_t now_ms) {
   SQLite::Statement tmpl(db.sql(),
                          "INSERT INTO templates(id, name, current_version, created_at_ms,"
                          " updated_at_ms) VALUES (?1, ?1, ?2, ?3, ?3)"

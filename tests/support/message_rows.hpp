@@ -44,9 +44,8 @@ struct MessageRow {
 /// Inserts `row` and returns its id. Throws SQLite::Exception on failure.
 std::string insert_batch(store::Database& db, BatchRow row, std::int64_t now_ms);
 std::string insert_message(store::Database& db, MessageRow row, std::int64_t now_ms);
-void insert_template_version(store::Database& db, const std::string& template_id,
-                             std::int64_t version, const std::string& subject,
-                             const std::string& text, std::int64_t now_ms);
+void insert_template_version(store::Database& db, const std::string& template_id, std::int64_t version,
+                             const std::string& subject, const std::string& text, std::int64_t now_ms);
 void insert_suppression(store::Database& db, const std::string& email, const std::string& reason,
                         const std::string& scope, std::int64_t now_ms);
 

@@ -2,8 +2,8 @@
 // Reading Prometheus text exposition output in tests: one sample's value, and
 // `promtool check metrics` (Debian package prometheus) as the format's judge.
 
-#include <optional>
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -20,9 +20,9 @@ std::size_t sample_count(const std::string& text, std::string_view prefix = "");
 
 /// What `promtool check metrics` said about `text`.
 struct PromtoolVerdict {
-  bool found = false;    // false: promtool is not installed
-  int exit_code = -1;    // 0: valid and lint-clean
-  std::string output;    // its complaints
+  bool found = false;  // false: promtool is not installed
+  int exit_code = -1;  // 0: valid and lint-clean
+  std::string output;  // its complaints
 };
 PromtoolVerdict promtool_check(const std::string& text);
 

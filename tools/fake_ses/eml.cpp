@@ -38,8 +38,7 @@ std::string text_of(const json& simple_body, const char* key) {
 }
 
 std::string part(const std::string& type, const std::string& data) {
-  return "Content-Type: " + type + "; charset=UTF-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n" +
-         data + "\r\n";
+  return "Content-Type: " + type + "; charset=UTF-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n" + data + "\r\n";
 }
 
 }  // namespace

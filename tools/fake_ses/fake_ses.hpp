@@ -19,12 +19,12 @@ namespace mailer::fake_ses {
 
 /// Faults, settable by flags and at runtime (POST /_fake/faults).
 struct Faults {
-  double error_rate = 0;       // share of requests answered 500 InternalFailure
-  double throttle_rate = 0;    // share answered 429 TooManyRequestsException
-  int latency_ms = 0;          // added before every SES route answers
-  double max_send_rate = 0;    // recipients/s over which SendEmail gets 429; 0 = no limit
+  double error_rate = 0;                   // share of requests answered 500 InternalFailure
+  double throttle_rate = 0;                // share answered 429 TooManyRequestsException
+  int latency_ms = 0;                      // added before every SES route answers
+  double max_send_rate = 0;                // recipients/s over which SendEmail gets 429; 0 = no limit
   std::set<std::string> reject_addresses;  // lower-cased; -> 400 MessageRejected
-  std::string account_body;    // when set, GetAccount answers 200 with this text as is
+  std::string account_body;                // when set, GetAccount answers 200 with this text as is
 };
 nlohmann::json to_json(const Faults& faults);
 /// Applies the keys present in `patch`; false (and `faults` untouched) when a
@@ -40,7 +40,7 @@ struct Options {
   std::string region;         // when set, the credential scope must name it
   std::filesystem::path out_dir = "fake-ses-out";
   bool store = true;
-  int threads = 64;  // one per keep-alive connection: mailerd holds one per worker plus one
+  int threads = 64;            // one per keep-alive connection: mailerd holds one per worker plus one
   int keep_alive_seconds = 2;  // idle keep-alive; also bounds how long SIGTERM waits
   double quota_max_send_rate = 14;
   double quota_max_24h_send = 50000;
@@ -71,8 +71,7 @@ class Service {
   bool inject_faults(httplib::Response& res);
   bool take_send_tokens(double recipients, double rate);
   void store_message(const std::string& id, const nlohmann::json& body);
-  void respond_error(httplib::Response& res, int status, const std::string& type,
-                     const std::string& message);
+  void respond_error(httplib::Response& res, int status, const std::string& type, const std::string& message);
   Faults faults_snapshot();
 
   Options m_options;
@@ -82,8 +81,7 @@ class Service {
   double m_bucket_tokens = 1e300;  // starts full: min(rate, ...) caps it on first use
   std::chrono::steady_clock::time_point m_bucket_time = std::chrono::steady_clock::now();
   std::atomic<std::uint64_t> m_sequence{0};
-  std::atomic<std::uint64_t> m_accepted{0}, m_rejected{0}, m_throttled{0}, m_errors{0},
-      m_total{0};
+  std::atomic<std::uint64_t> m_accepted{0}, m_rejected{0}, m_throttled{0}, m_errors{0}, m_total{0};
 };
 
 }  // namespace mailer::fake_ses

@@ -1,8 +1,8 @@
 // mailer-fake-ses: see docs/FAKE_SES.md. Parses flags, binds, logs the bound
 // port as {"msg":"listening","port":N} (tests read it), serves until SIGTERM/SIGINT.
+#include <pthread.h>
 #include <csignal>
 #include <iostream>
-#include <pthread.h>
 #include <thread>
 
 // NOTE: g++ 12 reports a false -Wnull-dereference inside CLI11's inlined
@@ -30,7 +30,8 @@ void add_flags(CLI::App& app, Options& o, std::vector<std::string>& rejects) {
   app.add_flag("--no-store{false}", o.store, "do not write messages (benchmarks)");
   app.add_option("--threads", o.threads, "worker threads")->capture_default_str()->check(CLI::Range(1, 1024));
   app.add_option("--keep-alive-seconds", o.keep_alive_seconds, "idle keep-alive timeout")
-      ->capture_default_str()->check(CLI::Range(1, 3600));
+      ->capture_default_str()
+      ->check(CLI::Range(1, 3600));
   app.add_option("--max-send-rate", o.quota_max_send_rate, "GetAccount SendQuota.MaxSendRate")->capture_default_str();
   app.add_option("--max-24h-send", o.quota_max_24h_send, "GetAccount SendQuota.Max24HourSend")->capture_default_str();
   app.add_flag("--log-requests", o.log_requests, "one JSON line per SES request");
@@ -38,7 +39,8 @@ void add_flags(CLI::App& app, Options& o, std::vector<std::string>& rejects) {
   app.add_option("--throttle-rate", o.faults.throttle_rate, "share answered 429")->check(CLI::Range(0.0, 1.0));
   app.add_option("--latency-ms", o.faults.latency_ms, "delay before answering")->check(CLI::Range(0, 600000));
   app.add_option("--fault-max-send-rate", o.faults.max_send_rate,
-                 "recipients/s above which SendEmail gets 429 (0 = unlimited)")->check(CLI::NonNegativeNumber);
+                 "recipients/s above which SendEmail gets 429 (0 = unlimited)")
+      ->check(CLI::NonNegativeNumber);
   app.add_option("--reject-address", rejects, "recipient answered 400 MessageRejected (repeatable)");
 }
 
@@ -70,7 +72,9 @@ int main(int argc, char** argv) {
     int port = options.port == 0 ? server.bind_to_any_port(options.listen)
                                  : (server.bind_to_port(options.listen, options.port) ? options.port : -1);
     if (port <= 0) {
-      log_line({{"msg", "cannot bind"}, {"listen", options.listen}, {"port", options.port},
+      log_line({{"msg", "cannot bind"},
+                {"listen", options.listen},
+                {"port", options.port},
                 {"reason", mailer::net::bind_failure_reason(options.listen, options.port)}});
       return 1;
     }
@@ -79,8 +83,11 @@ int main(int argc, char** argv) {
       sigwait(&stop_signals, &signal);
       server.stop();
     });
-    log_line({{"msg", "listening"}, {"listen", options.listen}, {"port", port},
-              {"store", options.store}, {"out_dir", options.out_dir.string()}});
+    log_line({{"msg", "listening"},
+              {"listen", options.listen},
+              {"port", port},
+              {"store", options.store},
+              {"out_dir", options.out_dir.string()}});
     server.listen_after_bind();
     // If listen ended for another reason, wake the waiter so it can be joined.
     pthread_kill(waiter.native_handle(), SIGTERM);

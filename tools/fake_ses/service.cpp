@@ -30,15 +30,15 @@ double random_unit() {
 
 // SES-like: 0100 + ms timestamp, a random UUID-shaped middle, -000000.
 std::string new_message_id(std::uint64_t sequence) {
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                std::chrono::system_clock::now().time_since_epoch()).count();
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+                .count();
   std::string r = crypto::hex(crypto::random_bytes(14));
   char head[32];
   std::snprintf(head, sizeof head, "0100%012llx", static_cast<unsigned long long>(ms));
   char tail[16];
   std::snprintf(tail, sizeof tail, "%06llx", static_cast<unsigned long long>(sequence & 0xFFFFFF));
-  return std::string(head) + "-" + r.substr(0, 8) + "-" + r.substr(8, 4) + "-" + r.substr(12, 4) +
-         "-" + r.substr(16, 12) + "-" + tail;
+  return std::string(head) + "-" + r.substr(0, 8) + "-" + r.substr(8, 4) + "-" + r.substr(12, 4) + "-" +
+         r.substr(16, 12) + "-" + tail;
 }
 
 struct FieldProblem {
@@ -47,8 +47,7 @@ struct FieldProblem {
 };
 
 bool is_string_array(const json& value) {
-  return value.is_array() && std::all_of(value.begin(), value.end(),
-                                         [](const json& v) { return v.is_string(); });
+  return value.is_array() && std::all_of(value.begin(), value.end(), [](const json& v) { return v.is_string(); });
 }
 
 std::optional<FieldProblem> check_text(const json& parent, const char* key, const std::string& path) {
@@ -74,16 +73,15 @@ struct Pattern {
   }
 };
 
-std::optional<FieldProblem> check_name_values(const json& list, const std::string& path,
-                                              const Pattern& name_re, const Pattern& value_re,
-                                              size_t max_items) {
+std::optional<FieldProblem> check_name_values(const json& list, const std::string& path, const Pattern& name_re,
+                                              const Pattern& value_re, size_t max_items) {
   if (!list.is_array()) return FieldProblem{path, "must be an array"};
   if (list.size() > max_items) return FieldProblem{path, "at most " + std::to_string(max_items) + " entries"};
   for (size_t i = 0; i < list.size(); ++i) {
     std::string at = path + "[" + std::to_string(i) + "]";
     const auto& item = list[i];
-    if (!item.is_object() || !item.contains("Name") || !item["Name"].is_string() ||
-        !item.contains("Value") || !item["Value"].is_string()) {
+    if (!item.is_object() || !item.contains("Name") || !item["Name"].is_string() || !item.contains("Value") ||
+        !item["Value"].is_string()) {
       return FieldProblem{at, "needs string Name and Value"};
     }
     if (!name_re.matches(item["Name"].get<std::string>())) return FieldProblem{at + ".Name", "invalid"};
@@ -119,8 +117,8 @@ std::optional<FieldProblem> validate_send(const json& body) {
   if (body.contains("ReplyToAddresses") && !is_string_array(body["ReplyToAddresses"])) {
     return FieldProblem{"ReplyToAddresses", "must be an array of strings"};
   }
-  if (!body.contains("Content") || !body["Content"].is_object() ||
-      !body["Content"].contains("Simple") || !body["Content"]["Simple"].is_object()) {
+  if (!body.contains("Content") || !body["Content"].is_object() || !body["Content"].contains("Simple") ||
+      !body["Content"]["Simple"].is_object()) {
     return FieldProblem{"Content.Simple", "is required (this fake accepts Simple content only)"};
   }
   const auto& simple = body["Content"]["Simple"];
@@ -134,8 +132,7 @@ std::optional<FieldProblem> validate_send(const json& body) {
     if (auto p = check_text(simple["Body"], key, "Content.Simple.Body")) return p;
   }
   if (simple.contains("Headers")) {
-    if (auto p = check_name_values(simple["Headers"], "Content.Simple.Headers", k_header_name,
-                                   k_header_value, 15)) {
+    if (auto p = check_name_values(simple["Headers"], "Content.Simple.Headers", k_header_name, k_header_value, 15)) {
       return p;
     }
   }
@@ -243,8 +240,7 @@ Faults Service::faults_snapshot() {
   return m_faults;
 }
 
-void Service::respond_error(httplib::Response& res, int status, const std::string& type,
-                            const std::string& message) {
+void Service::respond_error(httplib::Response& res, int status, const std::string& type, const std::string& message) {
   res.status = status;
   res.set_header("x-amzn-ErrorType", type);
   res.set_header("x-amzn-RequestId", crypto::hex(crypto::random_bytes(8)));
@@ -280,8 +276,7 @@ bool Service::verify_signature(const httplib::Request& req, httplib::Response& r
     respond_error(res, 400, "RequestExpired", "Signature expired: request time is too far from server time");
     return false;
   }
-  if (!m_options.session_token.empty() &&
-      req.get_header_value("X-Amz-Security-Token") != m_options.session_token) {
+  if (!m_options.session_token.empty() && req.get_header_value("X-Amz-Security-Token") != m_options.session_token) {
     respond_error(res, 403, "UnrecognizedClientException", "The security token included in the request is invalid.");
     return false;
   }
@@ -299,8 +294,8 @@ bool Service::verify_signature(const httplib::Request& req, httplib::Response& r
     for (size_t i = 0; i < count; ++i) signing.headers.emplace_back(name, req.get_header_value(name, i));
   }
   signing.body = req.body;
-  auto expected = aws::sign(signing, {amz_date, auth.region, auth.service}, m_options.access_key_id,
-                            m_options.secret_access_key);
+  auto expected =
+      aws::sign(signing, {amz_date, auth.region, auth.service}, m_options.access_key_id, m_options.secret_access_key);
   if (!crypto::constant_time_equal(expected.signature, auth.signature)) {
     respond_error(res, 403, "SignatureDoesNotMatch",
                   "The request signature we calculated does not match the signature you provided. "
@@ -337,9 +332,7 @@ bool Service::take_send_tokens(double recipients, double rate) {
 
 void Service::store_message(const std::string& id, const json& body) {
   auto received = std::chrono::system_clock::now();
-  json record = {{"MessageId", id},
-                 {"ReceivedAt", aws::format_amz_date(received)},
-                 {"Request", body}};
+  json record = {{"MessageId", id}, {"ReceivedAt", aws::format_amz_date(received)}, {"Request", body}};
   auto base = m_options.out_dir / id;
   std::ofstream(base.string() + ".json", std::ios::binary)
       << record.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
@@ -359,8 +352,7 @@ void Service::handle_send(const httplib::Request& req, httplib::Response& res) {
   }
   auto recipients = all_recipients(body);
   auto faults = faults_snapshot();
-  if (faults.max_send_rate > 0 &&
-      !take_send_tokens(static_cast<double>(recipients.size()), faults.max_send_rate)) {
+  if (faults.max_send_rate > 0 && !take_send_tokens(static_cast<double>(recipients.size()), faults.max_send_rate)) {
     respond_error(res, 429, "TooManyRequestsException", "Maximum sending rate exceeded.");
     return;
   }
@@ -416,8 +408,11 @@ void Service::install(httplib::Server& server) {
       if (latency > 0) std::this_thread::sleep_until(arrived + std::chrono::milliseconds(latency));
       if (verified && !inject_faults(res)) (this->*operation)(req, res);
       if (m_options.log_requests) {
-        log_line({{"msg", "request"}, {"method", req.method}, {"path", req.path},
-                  {"status", res.status}, {"error", res.get_header_value("x-amzn-ErrorType")}});
+        log_line({{"msg", "request"},
+                  {"method", req.method},
+                  {"path", req.path},
+                  {"status", res.status},
+                  {"error", res.get_header_value("x-amzn-ErrorType")}});
       }
     };
   };
@@ -425,8 +420,10 @@ void Service::install(httplib::Server& server) {
   server.Get("/v2/email/account", gate(&Service::handle_account));
 
   server.Get("/_fake/stats", [this](const httplib::Request&, httplib::Response& res) {
-    json stats = {{"accepted", m_accepted.load()}, {"rejected", m_rejected.load()},
-                  {"throttled", m_throttled.load()}, {"errors", m_errors.load()},
+    json stats = {{"accepted", m_accepted.load()},
+                  {"rejected", m_rejected.load()},
+                  {"throttled", m_throttled.load()},
+                  {"errors", m_errors.load()},
                   {"total_requests", m_total.load()}};
     res.set_content(stats.dump(), "application/json");
   });
@@ -445,8 +442,7 @@ void Service::install(httplib::Server& server) {
     }
     res.set_content(to_json(m_faults).dump(), "application/json");
   });
-  server.set_exception_handler([this](const httplib::Request&, httplib::Response& res,
-                                      std::exception_ptr) {
+  server.set_exception_handler([this](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
     respond_error(res, 500, "InternalFailure", "fake-ses internal error");
   });
 }

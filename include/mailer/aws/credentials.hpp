@@ -28,9 +28,9 @@ namespace mailer::aws {
 struct Credentials {
   std::string access_key_id;
   std::string secret_access_key;
-  std::string session_token;                          // empty for long-term keys
-  std::optional<Clock::time_point> expiration;        // nullopt: does not expire
-  std::string source;                                 // "config", "env", "file:<profile>", "imds"
+  std::string session_token;                    // empty for long-term keys
+  std::optional<Clock::time_point> expiration;  // nullopt: does not expire
+  std::string source;                           // "config", "env", "file:<profile>", "imds"
 };
 
 /// Environment lookup, injectable for tests; nullopt when unset.
@@ -83,9 +83,9 @@ bool parse_iso8601_utc(const std::string& text, Clock::time_point& out);
 class CredentialsProvider {
  public:
   struct Options {
-    SesConfig explicit_config;                    // only the key fields are read
+    SesConfig explicit_config;  // only the key fields are read
     EnvGetter env = system_env;
-    const Clock* clock = nullptr;                 // nullptr: system clock
+    const Clock* clock = nullptr;  // nullptr: system clock
     std::chrono::seconds refresh_window{300};
     std::chrono::milliseconds imds_timeout{1000};
   };

@@ -23,21 +23,21 @@ namespace mailer::aws {
 /// One SendEmail call. Addresses are used as given (ASCII local parts, punycode
 /// domains, RFC 2047 display names: the caller's job, see ses-v2.md §8).
 struct SendRequest {
-  std::string from;                      // FromEmailAddress, may be "Name <addr>"
-  std::vector<std::string> to;           // Destination.ToAddresses (1..50)
-  std::vector<std::string> reply_to;     // ReplyToAddresses
-  std::string subject;                   // UTF-8; sent with Charset UTF-8
-  std::string html;                      // Body.Html when non-empty
-  std::string text;                      // Body.Text when non-empty
+  std::string from;                                          // FromEmailAddress, may be "Name <addr>"
+  std::vector<std::string> to;                               // Destination.ToAddresses (1..50)
+  std::vector<std::string> reply_to;                         // ReplyToAddresses
+  std::string subject;                                       // UTF-8; sent with Charset UTF-8
+  std::string html;                                          // Body.Html when non-empty
+  std::string text;                                          // Body.Text when non-empty
   std::vector<std::pair<std::string, std::string>> headers;  // Content.Simple.Headers, e.g. List-Unsubscribe
   std::vector<std::pair<std::string, std::string>> tags;     // EmailTags {Name, Value}
-  std::string configuration_set;         // ConfigurationSetName; empty = none
+  std::string configuration_set;                             // ConfigurationSetName; empty = none
 };
 
 /// GetAccount's SendQuota plus the sending switch. -1 in max_24_hour_send = unlimited.
 struct AccountQuota {
   double max_24_hour_send = 0;
-  double max_send_rate = 0;       // recipients per second
+  double max_send_rate = 0;  // recipients per second
   double sent_last_24_hours = 0;
   bool sending_enabled = false;
   bool production_access_enabled = false;
@@ -126,8 +126,7 @@ class SesClient {
   Result<AccountQuota> get_account();
 
  private:
-  Result<net::HttpResponse> call(const std::string& method, const std::string& path,
-                                 const std::string& body);
+  Result<net::HttpResponse> call(const std::string& method, const std::string& path, const std::string& body);
 
   SesClientOptions m_options;
   std::shared_ptr<CredentialsProvider> m_credentials;

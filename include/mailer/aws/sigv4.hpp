@@ -35,12 +35,12 @@ using Header = std::pair<std::string, std::string>;  // name as sent, value as s
 
 /// The parts of an HTTP request that enter the signature.
 struct SigningRequest {
-  std::string method;              // "GET", "POST", ...
-  std::string path;                // wire path, already percent-encoded, e.g. "/v2/email/account"
-  std::string query;               // raw query without '?', may be empty
-  std::vector<Header> headers;     // every header to sign, in arrival order (must include Host
-                                   // and X-Amz-Date; X-Amz-Security-Token when a token is used)
-  std::string_view body;           // exact body bytes
+  std::string method;           // "GET", "POST", ...
+  std::string path;             // wire path, already percent-encoded, e.g. "/v2/email/account"
+  std::string query;            // raw query without '?', may be empty
+  std::vector<Header> headers;  // every header to sign, in arrival order (must include Host
+                                // and X-Amz-Date; X-Amz-Security-Token when a token is used)
+  std::string_view body;        // exact body bytes
 };
 
 /// Credential scope inputs. `amz_date` is ISO 8601 basic UTC, "20150830T123600Z";
@@ -100,8 +100,8 @@ struct Signature {
 };
 
 /// Signs `request` as given (adds nothing to it).
-Signature sign(const SigningRequest& request, const SigningScope& scope,
-               std::string_view access_key_id, std::string_view secret_access_key);
+Signature sign(const SigningRequest& request, const SigningScope& scope, std::string_view access_key_id,
+               std::string_view secret_access_key);
 
 /// `t` as "YYYYMMDDTHHMMSSZ" (UTC).
 std::string format_amz_date(std::chrono::system_clock::time_point t);
@@ -110,9 +110,8 @@ std::string format_amz_date(std::chrono::system_clock::time_point t);
 /// X-Amz-Security-Token when `session_token` is non-empty, to `headers`, signs
 /// (the token is a signed header, as the SDKs do for SES), then appends the
 /// Authorization header. `headers` must already contain Host.
-void add_signature_headers(std::vector<Header>& headers, std::string_view method,
-                           std::string_view wire_path, std::string_view raw_query,
-                           std::string_view body, const SigningScope& scope,
+void add_signature_headers(std::vector<Header>& headers, std::string_view method, std::string_view wire_path,
+                           std::string_view raw_query, std::string_view body, const SigningScope& scope,
                            std::string_view access_key_id, std::string_view secret_access_key,
                            std::string_view session_token);
 

@@ -27,9 +27,7 @@ class SystemClock final : public Clock {
 inline std::int64_t to_ms(Clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
 }
-inline Clock::time_point from_ms(std::int64_t ms) {
-  return Clock::time_point(std::chrono::milliseconds(ms));
-}
+inline Clock::time_point from_ms(std::int64_t ms) { return Clock::time_point(std::chrono::milliseconds(ms)); }
 
 /// RFC 3339 UTC with milliseconds, e.g. "2026-12-01T09:00:00.000Z".
 std::string format_rfc3339(std::int64_t ms);

@@ -54,7 +54,7 @@ struct WorkerConfig {
 
 struct SesConfig {
   std::string region = "us-east-1";
-  std::string endpoint;  // empty: https://email.<region>.amazonaws.com (or AWS_ENDPOINT_URL*)
+  std::string endpoint;       // empty: https://email.<region>.amazonaws.com (or AWS_ENDPOINT_URL*)
   std::string access_key_id;  // empty: the AWS credential chain
   std::string secret_access_key;
   std::string session_token;
@@ -129,11 +129,11 @@ enum class ConfigSource { default_value, file, env };
 
 /// One row of the effective configuration, for `mailerctl config check`.
 struct ConfigEntry {
-  std::string key;        // "worker.concurrency"
-  std::string value;      // TOML literal ("16", "\"auto\"", "[]"); "********" when secret
-                          // and set; "(unset)" when an optional string is empty
+  std::string key;    // "worker.concurrency"
+  std::string value;  // TOML literal ("16", "\"auto\"", "[]"); "********" when secret
+                      // and set; "(unset)" when an optional string is empty
   ConfigSource source;
-  std::string env_name;   // the variable that set it, when source == env
+  std::string env_name;  // the variable that set it, when source == env
   // The same value as JSON text: 16, "auto", [], null when unset; bytes that
   // are not UTF-8 shown as U+FFFD.
   std::string value_json{};
@@ -214,8 +214,8 @@ struct ConfigAlias {
 };
 
 struct ConfigKey {
-  std::string_view key;           // "worker.concurrency"
-  std::string_view env_name;      // "MAILER_WORKER_CONCURRENCY"
+  std::string_view key;              // "worker.concurrency"
+  std::string_view env_name;         // "MAILER_WORKER_CONCURRENCY"
   std::vector<ConfigAlias> aliases;  // earlier aliases win over later ones
   ConfigType type;
   std::string_view default_toml;  // TOML literal of the default, as in examples/mailerd.toml

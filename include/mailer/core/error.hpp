@@ -16,9 +16,9 @@
 namespace mailer {
 
 enum class ErrorCode {
-  invalid_input,        // the caller sent something malformed: fix and resend
-  unauthorized,         // no key, unknown key or revoked key
-  forbidden,            // key lacks the scope
+  invalid_input,  // the caller sent something malformed: fix and resend
+  unauthorized,   // no key, unknown key or revoked key
+  forbidden,      // key lacks the scope
   not_found,
   conflict,             // state forbids it now (unique name, idempotency key reuse, busy template)
   too_large,            // body or recipient count over a configured limit
@@ -94,9 +94,9 @@ class FieldErrors {
 
 struct [[nodiscard]] Error {
   ErrorCode code = ErrorCode::internal;
-  std::string detail;                // human sentence, never a secret, SQL or stack trace
-  FieldErrors fields{};              // per-field validation problems, may be empty
-  std::string upstream_code{};       // e.g. SES "MessageRejected"; empty when not from upstream
+  std::string detail;           // human sentence, never a secret, SQL or stack trace
+  FieldErrors fields{};         // per-field validation problems, may be empty
+  std::string upstream_code{};  // e.g. SES "MessageRejected"; empty when not from upstream
 };
 
 inline Error make_error(ErrorCode code, std::string detail) { return Error{code, std::move(detail)}; }
@@ -106,23 +106,38 @@ inline Error make_error(ErrorCode code, std::string detail) { return Error{code,
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : m_data(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : m_data(std::in_place_index<0>, std::move(value)) {}      // NOLINT: implicit by design
   Result(Error error) : m_data(std::in_place_index<1>, std::move(error)) {}  // NOLINT
 
   bool has_value() const noexcept { return m_data.index() == 0; }
   explicit operator bool() const noexcept { return has_value(); }
 
-  T& value() & { assert(has_value()); return std::get<0>(m_data); }
-  const T& value() const& { assert(has_value()); return std::get<0>(m_data); }
-  T&& value() && { assert(has_value()); return std::get<0>(std::move(m_data)); }
+  T& value() & {
+    assert(has_value());
+    return std::get<0>(m_data);
+  }
+  const T& value() const& {
+    assert(has_value());
+    return std::get<0>(m_data);
+  }
+  T&& value() && {
+    assert(has_value());
+    return std::get<0>(std::move(m_data));
+  }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
   T&& operator*() && { return std::move(*this).value(); }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
 
-  const Error& error() const& { assert(!has_value()); return std::get<1>(m_data); }
-  Error&& error() && { assert(!has_value()); return std::get<1>(std::move(m_data)); }
+  const Error& error() const& {
+    assert(!has_value());
+    return std::get<1>(m_data);
+  }
+  Error&& error() && {
+    assert(!has_value());
+    return std::get<1>(std::move(m_data));
+  }
 
  private:
   std::variant<T, Error> m_data;
@@ -136,8 +151,14 @@ class [[nodiscard]] Result<void> {
   Result(Error error) : m_error(std::move(error)), m_ok(false) {}  // NOLINT: implicit by design
   bool has_value() const noexcept { return m_ok; }
   explicit operator bool() const noexcept { return m_ok; }
-  const Error& error() const& { assert(!m_ok); return m_error; }
-  Error&& error() && { assert(!m_ok); return std::move(m_error); }
+  const Error& error() const& {
+    assert(!m_ok);
+    return m_error;
+  }
+  Error&& error() && {
+    assert(!m_ok);
+    return std::move(m_error);
+  }
 
  private:
   Error m_error{};

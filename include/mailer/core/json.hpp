@@ -37,8 +37,8 @@ inline constexpr std::size_t k_max_upstream_json_bytes = 1024 * 1024;
 inline constexpr std::size_t k_size_checked_elsewhere = std::numeric_limits<std::size_t>::max();
 
 struct JsonLimits {
-  int max_depth = k_max_json_depth;                      // >= 1
-  std::size_t max_bytes = k_max_upstream_json_bytes;     // of the text, before parsing
+  int max_depth = k_max_json_depth;                   // >= 1
+  std::size_t max_bytes = k_max_upstream_json_bytes;  // of the text, before parsing
 };
 
 /// Parses `text` (RFC 8259, strict: one value, UTF-8, no comments) under `limits`.

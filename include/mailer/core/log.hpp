@@ -39,9 +39,17 @@ void set_output(std::ostream* out, bool is_terminal = false);
 std::string redact_url(std::string_view url);
 
 void write(Level level, std::string_view msg, const std::vector<Field>& fields);
-inline void debug(std::string_view m, const std::vector<Field>& f = {}) { if (enabled(Level::debug)) write(Level::debug, m, f); }
-inline void info(std::string_view m, const std::vector<Field>& f = {}) { if (enabled(Level::info)) write(Level::info, m, f); }
-inline void warn(std::string_view m, const std::vector<Field>& f = {}) { if (enabled(Level::warn)) write(Level::warn, m, f); }
-inline void error(std::string_view m, const std::vector<Field>& f = {}) { if (enabled(Level::error)) write(Level::error, m, f); }
+inline void debug(std::string_view m, const std::vector<Field>& f = {}) {
+  if (enabled(Level::debug)) write(Level::debug, m, f);
+}
+inline void info(std::string_view m, const std::vector<Field>& f = {}) {
+  if (enabled(Level::info)) write(Level::info, m, f);
+}
+inline void warn(std::string_view m, const std::vector<Field>& f = {}) {
+  if (enabled(Level::warn)) write(Level::warn, m, f);
+}
+inline void error(std::string_view m, const std::vector<Field>& f = {}) {
+  if (enabled(Level::error)) write(Level::error, m, f);
+}
 
 }  // namespace mailer::log

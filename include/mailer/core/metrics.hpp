@@ -42,8 +42,7 @@ struct Sample {
 };
 
 /// Buckets (upper bounds, seconds) for request durations: 5 ms to 10 s.
-inline const std::vector<double> k_duration_buckets_seconds{0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
-                                                            0.5,   1,    2.5,   5,    10};
+inline const std::vector<double> k_duration_buckets_seconds{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
 
 class Family {
  public:
@@ -110,13 +109,10 @@ class Histogram final : public Family {
  public:
   /// `buckets`: strictly increasing finite upper bounds; "+Inf" is implied.
   /// Throws std::invalid_argument otherwise.
-  Histogram(std::string name, std::string help, std::vector<std::string> label_names,
-            std::vector<double> buckets);
+  Histogram(std::string name, std::string help, std::vector<std::string> label_names, std::vector<double> buckets);
   std::string_view type() const override { return "histogram"; }
   void observe(const LabelValues& labels, double value);
-  void observe(const LabelValues& labels, std::chrono::duration<double> elapsed) {
-    observe(labels, elapsed.count());
-  }
+  void observe(const LabelValues& labels, std::chrono::duration<double> elapsed) { observe(labels, elapsed.count()); }
   /// How many observations `labels` has; 0 when none.
   std::uint64_t count(const LabelValues& labels = {}) const;
   double sum(const LabelValues& labels = {}) const;
@@ -147,8 +143,8 @@ class Registry {
   Gauge& gauge(const std::string& name, const std::string& help, std::vector<std::string> label_names = {});
   /// A gauge whose samples come from `callback` at each render (called
   /// without the registry's lock held on other families).
-  Gauge& gauge_callback(const std::string& name, const std::string& help,
-                        std::vector<std::string> label_names, Gauge::Callback callback);
+  Gauge& gauge_callback(const std::string& name, const std::string& help, std::vector<std::string> label_names,
+                        Gauge::Callback callback);
   Histogram& histogram(const std::string& name, const std::string& help, std::vector<std::string> label_names,
                        std::vector<double> buckets = k_duration_buckets_seconds);
 

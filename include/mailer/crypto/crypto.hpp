@@ -26,9 +26,7 @@ std::string hex(std::string_view bytes);
 inline std::string hex(const Sha256Digest& d) {
   return hex(std::string_view(reinterpret_cast<const char*>(d.data()), d.size()));
 }
-inline std::string_view as_bytes(const Sha256Digest& d) {
-  return {reinterpret_cast<const char*>(d.data()), d.size()};
-}
+inline std::string_view as_bytes(const Sha256Digest& d) { return {reinterpret_cast<const char*>(d.data()), d.size()}; }
 
 /// `count` bytes from OpenSSL's CSPRNG (RAND_bytes). Throws std::runtime_error if
 /// the generator fails, which only happens when the system has no entropy source.

@@ -11,7 +11,9 @@
 #include "mailer/http/router.hpp"
 #include "mailer/store/keys.hpp"
 
-namespace mailer::store { class Database; }
+namespace mailer::store {
+class Database;
+}
 
 namespace mailer::http {
 
@@ -26,7 +28,7 @@ std::optional<store::Scope> required_scope(Access access);
 /// Checks the caller for a route needing `access`. Errors: unauthorized (no,
 /// malformed, unknown or revoked key); forbidden (scope too low, naming both);
 /// storage_unavailable from the store. Records the key's last use.
-Result<store::ApiKey> authenticate(std::string_view authorization_header, Access access,
-                                   store::Database& db, const Clock& clock);
+Result<store::ApiKey> authenticate(std::string_view authorization_header, Access access, store::Database& db,
+                                   const Clock& clock);
 
 }  // namespace mailer::http

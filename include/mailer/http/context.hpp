@@ -16,8 +16,12 @@
 #include "mailer/core/error.hpp"
 #include "mailer/store/keys.hpp"
 
-namespace mailer::jobs { class Engine; }
-namespace mailer::render { class TemplateCache; }
+namespace mailer::jobs {
+class Engine;
+}
+namespace mailer::render {
+class TemplateCache;
+}
 
 namespace mailer::http {
 

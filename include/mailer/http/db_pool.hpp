@@ -17,8 +17,7 @@ namespace mailer::http {
 
 class DbPool {
  public:
-  explicit DbPool(std::string path, std::size_t max_idle = 16)
-      : m_path(std::move(path)), m_max_idle(max_idle) {}
+  explicit DbPool(std::string path, std::size_t max_idle = 16) : m_path(std::move(path)), m_max_idle(max_idle) {}
 
   /// One connection for the holder's use only; returned to the pool on destruction.
   class Lease {

@@ -19,9 +19,9 @@ namespace mailer::http {
 
 struct RateDecision {
   bool allowed = true;
-  std::int64_t limit = 0;        // RateLimit-Limit: the burst (whole tokens)
-  std::int64_t remaining = 0;    // RateLimit-Remaining: whole tokens left after this request
-  std::int64_t reset_seconds = 0;  // RateLimit-Reset: seconds until the bucket is full again
+  std::int64_t limit = 0;                // RateLimit-Limit: the burst (whole tokens)
+  std::int64_t remaining = 0;            // RateLimit-Remaining: whole tokens left after this request
+  std::int64_t reset_seconds = 0;        // RateLimit-Reset: seconds until the bucket is full again
   std::int64_t retry_after_seconds = 0;  // Retry-After when !allowed: seconds until one token (>= 1)
 
   /// The RateLimit-* headers, plus Retry-After when refused.

@@ -9,7 +9,9 @@
 #include "mailer/core/error.hpp"
 #include "mailer/http/problem.hpp"
 
-namespace httplib { struct Response; }
+namespace httplib {
+struct Response;
+}
 
 namespace mailer::http {
 

@@ -56,10 +56,10 @@ struct Route {
 };
 
 struct RouteMatch {
-  const Route* route = nullptr;                // null: no route for this method
-  std::string pattern;                         // the best pattern matching the path, any method
-  std::map<std::string, std::string> params;   // {"id": "key_..."}
-  std::vector<std::string> allowed_methods;    // methods whose pattern matches the path
+  const Route* route = nullptr;               // null: no route for this method
+  std::string pattern;                        // the best pattern matching the path, any method
+  std::map<std::string, std::string> params;  // {"id": "key_..."}
+  std::vector<std::string> allowed_methods;   // methods whose pattern matches the path
 };
 
 class Router {
@@ -87,7 +87,6 @@ class Router {
 std::size_t body_limit(const Route& route, std::size_t server_max_body_bytes);
 
 /// `params` for `pattern` against `path`, or nullopt when it does not match.
-std::optional<std::map<std::string, std::string>> match_pattern(std::string_view pattern,
-                                                                std::string_view path);
+std::optional<std::map<std::string, std::string>> match_pattern(std::string_view pattern, std::string_view path);
 
 }  // namespace mailer::http

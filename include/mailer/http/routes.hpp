@@ -7,7 +7,9 @@
 
 #include "mailer/http/router.hpp"
 
-namespace mailer::sns { class CertificateCache; }
+namespace mailer::sns {
+class CertificateCache;
+}
 
 namespace mailer::http {
 

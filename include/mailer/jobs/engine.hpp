@@ -40,27 +40,28 @@ namespace mailer::jobs {
 
 /// A snapshot for /metrics and readiness.
 struct EngineStats {
-  int workers = 0;             // worker.concurrency
-  int in_flight = 0;           // claimed and not yet recorded (handed over or sending)
-  double send_rate = 0;        // current token bucket rate, recipients per second
-  bool alive = false;          // started, not stopped, and the reaper ticked within 15 s
-  bool bulk_held = false;      // bulk claiming held back by the SES daily quota
-  bool stopping = false;       // stop() began: nothing more is claimed
+  int workers = 0;               // worker.concurrency
+  int in_flight = 0;             // claimed and not yet recorded (handed over or sending)
+  double send_rate = 0;          // current token bucket rate, recipients per second
+  bool alive = false;            // started, not stopped, and the reaper ticked within 15 s
+  bool bulk_held = false;        // bulk claiming held back by the SES daily quota
+  bool stopping = false;         // stop() began: nothing more is claimed
   bool sending_on_hold = false;  // the CircuitBreaker holds sending: SES down or refusing us
-  std::string hold_reason;     // while on hold: "ses_unavailable: <SES's words>" (or ses_credentials)
-  std::string storage_problem; // while the engine cannot write: "database not writable: <detail>[ (N outcomes held in memory)]"
+  std::string hold_reason;       // while on hold: "ses_unavailable: <SES's words>" (or ses_credentials)
+  /// While the engine cannot write: "database not writable: <detail>[ (N outcomes held in memory)]".
+  std::string storage_problem;
   /// From the 3rd failed SES GetAccount in a row until the next success:
   /// "SES GetAccount failing (N times since <RFC 3339>): <detail>; sending at
   /// <rate> msg/s (<why>)". Sending goes on: /ready reports it as degraded.
   std::string account_problem;
   double account_last_success_seconds = 0;  // Unix time of the last GetAccount answer; 0 before any
   int account_failures = 0;                 // GetAccount calls failed in a row (probes included)
-  std::uint64_t sent = 0;      // outcomes applied since start, by kind
+  std::uint64_t sent = 0;                   // outcomes applied since start, by kind
   std::uint64_t retried = 0;
   std::uint64_t dead_lettered = 0;
   std::uint64_t suppressed = 0;
   std::uint64_t cancelled = 0;
-  std::uint64_t stale = 0;     // outcomes fenced off (the lease had moved on)
+  std::uint64_t stale = 0;         // outcomes fenced off (the lease had moved on)
   std::uint64_t claim_rounds = 0;  // dispatcher claim transactions, for tests
   std::uint64_t reaper_ticks = 0;
 };

@@ -26,9 +26,9 @@ struct Decision {
     dead_letter,  // terminal: state `failed`, event FAILED with `reason`
   };
   Kind kind = Kind::dead_letter;
-  Clock::time_point retry_at{};                       // retry and quota_pause only
+  Clock::time_point retry_at{};                             // retry and quota_pause only
   ConsumesAttempt consumes_attempt = ConsumesAttempt::yes;  // retry only; never for a pause
-  std::string reason;                                 // dead_letter only
+  std::string reason;                                       // dead_letter only
 
   static Decision retry(Clock::time_point at, ConsumesAttempt consumes);
   static Decision quota_pause(Clock::time_point at);
@@ -72,8 +72,7 @@ class RetryPolicy {
   /// and `backoff_max`: first delay and cap. Config validation rejects bad
   /// values first; here attempts < 1 becomes 1, base < 1 ms becomes 1 ms and
   /// max < base becomes base, so no input yields a zero or negative delay.
-  RetryPolicy(int attempts, std::chrono::milliseconds backoff_base,
-              std::chrono::milliseconds backoff_max);
+  RetryPolicy(int attempts, std::chrono::milliseconds backoff_base, std::chrono::milliseconds backoff_max);
 
   /// What to do after try number `attempt` (1-based, counting only tries that
   /// consumed an attempt, this one included) failed with `last_error` at `now`.
@@ -98,8 +97,7 @@ class RetryPolicy {
   /// one included (SendRate::throttle_streak()); used only for throttling.
   /// Example: base 1 s, max 1 h, attempts 5, internal, attempt 3, rng 0.5
   /// -> retry at `now` + 4.4 s, consuming an attempt.
-  Decision decide(int attempt, const Error& last_error, Clock::time_point now, Rng& rng,
-                  int throttle_streak = 1) const;
+  Decision decide(int attempt, const Error& last_error, Clock::time_point now, Rng& rng, int throttle_streak = 1) const;
 
   /// Retry delay after failed try `attempt` (1-based): d = backoff_base *
   /// 2^(attempt-1) capped at backoff_max, plus jitter d * u / 5 for u = rng()

@@ -56,7 +56,6 @@ class SesSender final : public Sender {
 /// endpoint variables), all drawing on `credentials`. The endpoint is parsed
 /// here, once for every sender; errors: aws::parse_ses_endpoint's, a
 /// configuration error to report before anything starts.
-Result<SenderFactory> ses_sender_factory(const Config& config,
-                                         std::shared_ptr<aws::CredentialsProvider> credentials);
+Result<SenderFactory> ses_sender_factory(const Config& config, std::shared_ptr<aws::CredentialsProvider> credentials);
 
 }  // namespace mailer::jobs

@@ -36,16 +36,16 @@ class CurlGlobal {
 using HttpHeader = std::pair<std::string, std::string>;
 
 struct HttpRequest {
-  std::string method = "GET";     // any verb; the body is sent whenever non-empty or method != GET
-  std::string url;                // absolute http:// or https:// URL, path already percent-encoded
+  std::string method = "GET";  // any verb; the body is sent whenever non-empty or method != GET
+  std::string url;             // absolute http:// or https:// URL, path already percent-encoded
   std::vector<HttpHeader> headers;
   std::string body;
 };
 
 struct HttpResponse {
-  long status = 0;                   // HTTP status code, e.g. 200
-  std::vector<HttpHeader> headers;   // of the final response, names as received
-  std::string body;                  // at most HttpClientOptions::max_response_bytes + 1 bytes
+  long status = 0;                  // HTTP status code, e.g. 200
+  std::vector<HttpHeader> headers;  // of the final response, names as received
+  std::string body;                 // at most HttpClientOptions::max_response_bytes + 1 bytes
   /// The server sent more than max_response_bytes: reading stopped there and
   /// `body` holds the first max_response_bytes + 1 bytes, so a size check by
   /// the caller sees that it is too long.

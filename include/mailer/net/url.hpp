@@ -10,12 +10,12 @@
 namespace mailer::net {
 
 struct UrlParts {
-  std::string scheme;  // lower case, e.g. "https"
-  std::string user;    // "user" or "user:password"; "" when the URL has no user info
-  std::string host;    // as written; an IPv6 literal keeps its brackets
-  std::string port;    // "" when the URL names none
-  std::string path;    // "/" at least; as written (no dot-segment removal)
-  std::string query;   // without '?'
+  std::string scheme;    // lower case, e.g. "https"
+  std::string user;      // "user" or "user:password"; "" when the URL has no user info
+  std::string host;      // as written; an IPv6 literal keeps its brackets
+  std::string port;      // "" when the URL names none
+  std::string path;      // "/" at least; as written (no dot-segment removal)
+  std::string query;     // without '?'
   std::string fragment;  // without '#'
 };
 

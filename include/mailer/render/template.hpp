@@ -84,8 +84,7 @@ class CompiledTemplate {
 
  private:
   friend Result<CompiledTemplate> compile_template(const TemplateParts& parts);
-  friend Result<RenderedMessage> render(const CompiledTemplate& compiled,
-                                        const nlohmann::json& variables);
+  friend Result<RenderedMessage> render(const CompiledTemplate& compiled, const nlohmann::json& variables);
   friend Result<std::string> render_subject(const CompiledTemplate& compiled, const nlohmann::json& variables);
   friend nlohmann::json subject_variables_of(const CompiledTemplate& compiled, const nlohmann::json& variables);
   explicit CompiledTemplate(std::shared_ptr<CompiledParts> parts) : m_parts(std::move(parts)) {}
@@ -168,7 +167,6 @@ struct BuiltIns {
 /// key; a recipient null removes a batch value), then the three built-ins set last.
 /// A non-object `batch` or `recipient` counts as {}. Both should have passed
 /// check_variables (the merge recurses over nested objects).
-nlohmann::json merge_variables(const nlohmann::json& batch, const nlohmann::json& recipient,
-                               const BuiltIns& built_ins);
+nlohmann::json merge_variables(const nlohmann::json& batch, const nlohmann::json& recipient, const BuiltIns& built_ins);
 
 }  // namespace mailer::render

@@ -27,7 +27,7 @@ struct ContentInput {
 
 struct RecipientInput {
   std::string email;
-  nlohmann::json variables;      // object, or null for none
+  nlohmann::json variables;  // object, or null for none
 };
 
 /// POST /v1/batches, field for field. JSON values stay JSON where their shape
@@ -35,41 +35,41 @@ struct RecipientInput {
 /// reported at once; the caller only maps JSON types onto this struct.
 struct BatchRequest {
   std::optional<std::string> template_id;
-  std::optional<int> template_version;   // default: the template's current version
-  std::optional<ContentInput> content;   // instead of template_id
-  std::string from;                      // "Name <addr>" or "addr"
+  std::optional<int> template_version;  // default: the template's current version
+  std::optional<ContentInput> content;  // instead of template_id
+  std::string from;                     // "Name <addr>" or "addr"
   std::vector<std::string> reply_to;
-  nlohmann::json variables;              // object or null; per-recipient ones override
+  nlohmann::json variables;  // object or null; per-recipient ones override
   std::vector<RecipientInput> recipients;
-  nlohmann::json metadata;               // object or null; stored, never sent
-  nlohmann::json tags;                   // object of SES tag name -> value, or null
+  nlohmann::json metadata;  // object or null; stored, never sent
+  nlohmann::json tags;      // object of SES tag name -> value, or null
   std::optional<std::string> configuration_set;
-  std::optional<std::string> send_at;    // RFC 3339
+  std::optional<std::string> send_at;      // RFC 3339
   std::optional<std::string> send_before;  // RFC 3339, after send_at (and after now)
   bool skip_invalid = false;
 };
 
 struct AcceptOptions {
-  int max_recipients = 100000;           // limits.max_recipients
-  bool unsubscribe_secret_set = false;   // unsubscribe.secret configured
-  std::optional<std::string> api_key_id; // recorded on the batch
+  int max_recipients = 100000;            // limits.max_recipients
+  bool unsubscribe_secret_set = false;    // unsubscribe.secret configured
+  std::optional<std::string> api_key_id;  // recorded on the batch
 };
 
 struct InvalidRecipient {
   int index = 0;
-  std::string address;                   // as given
-  std::string reason;                    // render::normalize_address's detail
+  std::string address;  // as given
+  std::string reason;   // render::normalize_address's detail
 };
 
 /// The 202 body. Every recipient index is counted exactly once:
 /// recipients = accepted + suppressed + duplicate + invalid.size().
 struct BatchAccepted {
-  std::string id;                        // "bat_…"
+  std::string id;                                          // "bat_…"
   store::BatchStatus status = store::BatchStatus::queued;  // queued | scheduled | completed (nothing to send)
-  std::int64_t accepted = 0;             // messages that will be sent
-  std::int64_t duplicate = 0;            // later repeats of an address (same suppression key)
-  std::int64_t suppressed = 0;           // on the suppression list (stored, SUPPRESSED event)
-  std::vector<InvalidRecipient> invalid; // skipped (skip_invalid: true)
+  std::int64_t accepted = 0;                               // messages that will be sent
+  std::int64_t duplicate = 0;                              // later repeats of an address (same suppression key)
+  std::int64_t suppressed = 0;                             // on the suppression list (stored, SUPPRESSED event)
+  std::vector<InvalidRecipient> invalid;                   // skipped (skip_invalid: true)
 };
 
 /// The one rule on a batch's size: at most `max_recipients` (limits.max_recipients)

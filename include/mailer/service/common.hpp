@@ -25,7 +25,7 @@ inline constexpr int k_max_page_limit = 1000;
 /// either `cursor` (opaque, from a previous next_cursor) or `offset` (≥ 0).
 struct PageParams {
   std::optional<int> limit;
-  std::string cursor;                   // "" = first page
+  std::string cursor;  // "" = first page
   std::optional<std::int64_t> offset;
 };
 

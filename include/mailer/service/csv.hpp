@@ -15,14 +15,14 @@
 namespace mailer::service {
 
 struct CsvRow {
-  int line = 0;                      // 1-based physical line where the record starts
-  std::vector<std::string> fields;   // exactly CsvTable::header.size() of them
+  int line = 0;                     // 1-based physical line where the record starts
+  std::vector<std::string> fields;  // exactly CsvTable::header.size() of them
 };
 
 /// A CSV file whose first record names the columns.
 struct CsvTable {
   std::vector<std::string> header;
-  std::vector<CsvRow> rows;          // data records in file order; empty lines skipped
+  std::vector<CsvRow> rows;  // data records in file order; empty lines skipped
 
   /// Index of the column named `name` (ASCII case-insensitive), if any.
   std::optional<std::size_t> column(std::string_view name) const;

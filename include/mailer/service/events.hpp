@@ -15,12 +15,12 @@
 namespace mailer::service {
 
 struct EventQuery {
-  std::optional<std::string> type;       // SENT, DEFERRED, … (exact, upper case)
+  std::optional<std::string> type;  // SENT, DEFERRED, … (exact, upper case)
   std::optional<std::string> batch_id;
   std::optional<std::string> message_id;
-  std::optional<std::string> email;      // any spelling; matched after normalization
-  std::optional<std::string> since;      // RFC 3339, inclusive
-  std::optional<std::string> until;      // RFC 3339, exclusive
+  std::optional<std::string> email;  // any spelling; matched after normalization
+  std::optional<std::string> since;  // RFC 3339, inclusive
+  std::optional<std::string> until;  // RFC 3339, exclusive
   PageParams page;
 };
 

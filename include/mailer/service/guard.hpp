@@ -28,7 +28,6 @@ std::optional<std::string> guard_pause_reason(const store::BatchReputation& batc
 /// paused the batch now, nullopt otherwise. Logs a pause at warn level.
 /// Errors: storage_unavailable; not_found.
 Result<std::optional<std::string>> check_batch_reputation(store::Database& db, const Clock& clock,
-                                                          const GuardConfig& config,
-                                                          const std::string& batch_id);
+                                                          const GuardConfig& config, const std::string& batch_id);
 
 }  // namespace mailer::service

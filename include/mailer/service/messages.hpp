@@ -22,13 +22,13 @@ namespace mailer::service {
 
 struct MessageRequest {
   std::string from;
-  std::string to;                        // exactly one address
+  std::string to;  // exactly one address
   std::optional<std::string> template_id;
-  std::optional<int> template_version;   // default: current
-  std::optional<ContentInput> content;   // instead of template_id
-  nlohmann::json variables;              // object or null
+  std::optional<int> template_version;  // default: current
+  std::optional<ContentInput> content;  // instead of template_id
+  nlohmann::json variables;             // object or null
   std::vector<std::string> reply_to;
-  nlohmann::json tags;                   // object of SES tag name -> value, or null
+  nlohmann::json tags;  // object of SES tag name -> value, or null
   std::optional<std::string> configuration_set;
 };
 

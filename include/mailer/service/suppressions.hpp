@@ -21,8 +21,8 @@ namespace mailer::service {
 /// POST /v1/suppressions body, or one imported row.
 struct SuppressionInput {
   std::string email;
-  std::optional<std::string> reason;     // bounce | complaint | unsubscribe | manual (default) | soft_bounce
-  std::optional<std::string> scope;      // all | bulk; default: bulk for unsubscribe, else all
+  std::optional<std::string> reason;  // bounce | complaint | unsubscribe | manual (default) | soft_bounce
+  std::optional<std::string> scope;   // all | bulk; default: bulk for unsubscribe, else all
   std::string detail_json = "{}";
 };
 

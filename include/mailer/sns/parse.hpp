@@ -22,8 +22,19 @@ enum class Flavour { notification_type, event_type };
 /// delivery; event publishing adds the rest, spelt by SES "Send", "Reject",
 /// "Open", "Click", "DeliveryDelay", "Rendering Failure" (with a space) and
 /// "Subscription". A type mailerd does not know is `other` (type_name keeps it).
-enum class SesEventKind { bounce, complaint, delivery, send, reject, open, click, delivery_delay,
-                          rendering_failure, subscription, other };
+enum class SesEventKind {
+  bounce,
+  complaint,
+  delivery,
+  send,
+  reject,
+  open,
+  click,
+  delivery_delay,
+  rendering_failure,
+  subscription,
+  other
+};
 
 /// One affected recipient. Fields other than `email` are empty when SES left them out.
 struct SesRecipient {
@@ -43,20 +54,20 @@ struct SesTopicPreference {
 /// them out or the kind has none). Strings are as SES wrote them, unbounded
 /// here (the SNS message is at most 256 KiB); whoever stores them bounds them.
 struct SesEventFields {
-  std::string reason;           // reject.reason
-  std::string ip_address;       // open / click .ipAddress (the reader's address)
-  std::string user_agent;       // open / click .userAgent
-  std::string timestamp;        // open / click / deliveryDelay / subscription .timestamp
-  std::string link;             // click.link
+  std::string reason;                                         // reject.reason
+  std::string ip_address;                                     // open / click .ipAddress (the reader's address)
+  std::string user_agent;                                     // open / click .userAgent
+  std::string timestamp;                                      // open / click / deliveryDelay / subscription .timestamp
+  std::string link;                                           // click.link
   std::map<std::string, std::vector<std::string>> link_tags;  // click.linkTags
-  std::string delay_type;       // deliveryDelay.delayType, e.g. "MailboxFull"
-  std::string expiration_time;  // deliveryDelay.expirationTime
-  std::string reporting_mta;    // deliveryDelay.reportingMTA
-  std::string error_message;    // failure.errorMessage (Rendering Failure)
-  std::string template_name;    // failure.templateName
-  std::string contact_list;     // subscription.contactList
-  std::string source;           // subscription.source, e.g. "UnsubscribeHeader"
-  bool unsubscribe_all = false; // subscription.newTopicPreferences.unsubscribeAll
+  std::string delay_type;                                     // deliveryDelay.delayType, e.g. "MailboxFull"
+  std::string expiration_time;                                // deliveryDelay.expirationTime
+  std::string reporting_mta;                                  // deliveryDelay.reportingMTA
+  std::string error_message;                                  // failure.errorMessage (Rendering Failure)
+  std::string template_name;                                  // failure.templateName
+  std::string contact_list;                                   // subscription.contactList
+  std::string source;                                         // subscription.source, e.g. "UnsubscribeHeader"
+  bool unsubscribe_all = false;                               // subscription.newTopicPreferences.unsubscribeAll
   std::vector<SesTopicPreference> topics;  // subscription.newTopicPreferences.topicSubscriptionStatus
 };
 
@@ -64,18 +75,18 @@ struct SesNotification {
   Flavour flavour = Flavour::notification_type;
   std::string type_name;  // the value of notificationType / eventType, e.g. "Bounce"
   SesEventKind kind = SesEventKind::other;
-  std::string ses_message_id;                     // mail.messageId: what SendEmail returned
-  std::optional<std::string> mailer_message_id;   // mail.headers X-Mailer-Message-Id, if included
+  std::string ses_message_id;                            // mail.messageId: what SendEmail returned
+  std::optional<std::string> mailer_message_id;          // mail.headers X-Mailer-Message-Id, if included
   std::map<std::string, std::vector<std::string>> tags;  // mail.tags (event publishing)
-  std::string bounce_type;                // "Permanent" | "Transient" | "Undetermined"
-  std::string bounce_subtype;             // "General", "Suppressed", "OnAccountSuppressionList", ...
-  std::string complaint_feedback_type;    // "abuse", "not-spam", ... or empty
-  std::string complaint_subtype;          // "OnAccountSuppressionList" or empty
+  std::string bounce_type;                               // "Permanent" | "Transient" | "Undetermined"
+  std::string bounce_subtype;                            // "General", "Suppressed", "OnAccountSuppressionList", ...
+  std::string complaint_feedback_type;                   // "abuse", "not-spam", ... or empty
+  std::string complaint_subtype;                         // "OnAccountSuppressionList" or empty
   /// Who the record is about: bouncedRecipients / complainedRecipients /
   /// delivery.recipients / deliveryDelay.delayedRecipients; for every other
   /// kind (other included) mail.destination. Never empty after parsing.
   std::vector<SesRecipient> recipients;
-  SesEventFields event;                   // kinds other than bounce, complaint, delivery
+  SesEventFields event;  // kinds other than bounce, complaint, delivery
 };
 
 /// `message` (an SNS Notification's Message) as a SES record. Unknown fields are

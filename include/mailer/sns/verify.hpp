@@ -43,11 +43,11 @@ struct Envelope {
   std::optional<std::string> subject;  // Notification only; absent or JSON null -> nullopt
   std::string timestamp;
   std::string signature_version;
-  std::string signature;               // base64
+  std::string signature;  // base64
   std::string signing_cert_url;
-  std::string subscribe_url;           // confirmations only
-  std::string token;                   // confirmations only
-  std::string unsubscribe_url;         // Notification only; never fetched
+  std::string subscribe_url;    // confirmations only
+  std::string token;            // confirmations only
+  std::string unsubscribe_url;  // Notification only; never fetched
 };
 
 /// The body as an Envelope. Errors: invalid_input naming the problem ("body is not
@@ -168,15 +168,24 @@ Result<std::shared_ptr<const PublicKey>> load_certificate_key(std::string_view p
 /// True when base64 `signature` is a valid RSA PKCS#1 v1.5 signature by `key` over
 /// `data` with SHA-1 (`signature_version` "1") or SHA-256 ("2"). False for any
 /// other version, bad base64 or a mismatch.
-bool verify_signature(const PublicKey& key, std::string_view signature_version,
-                      std::string_view signature, std::string_view data);
+bool verify_signature(const PublicKey& key, std::string_view signature_version, std::string_view signature,
+                      std::string_view data);
 
 /// Where a message was stopped; `ok` means accepted. Names as in
 /// shared/testdata/sns/manifest.json ("signature-version", "cert-url", ...);
 /// `certificate` is a fetch failure (ours, not the sender's); `headers` an
 /// x-amz-sns-* header contradicting the body.
-enum class Stage { ok, parse, signature_version, cert_url, certificate, signature, topic_allowlist,
-                   subscribe_url, headers };
+enum class Stage {
+  ok,
+  parse,
+  signature_version,
+  cert_url,
+  certificate,
+  signature,
+  topic_allowlist,
+  subscribe_url,
+  headers
+};
 std::string_view to_string(Stage stage);
 
 struct Verdict {

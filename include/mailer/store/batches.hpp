@@ -26,14 +26,14 @@ namespace mailer::store {
 /// and `event_counts` an event type ("SENT", "BOUNCE", …) to its count; both
 /// are filled by get() and list() from batch_counts, zero counts omitted.
 struct Batch {
-  std::string id;                                // "bat_…"
-  BatchStatus status = BatchStatus::queued;      // see batch_status() in status.hpp
-  std::optional<std::string> template_id;        // set, or the inline subject/html/text
+  std::string id;                            // "bat_…"
+  BatchStatus status = BatchStatus::queued;  // see batch_status() in status.hpp
+  std::optional<std::string> template_id;    // set, or the inline subject/html/text
   std::optional<int> template_version;
   std::optional<std::string> subject;
   std::optional<std::string> html;
   std::optional<std::string> text;
-  std::string from_address;                      // as given (display name kept)
+  std::string from_address;  // as given (display name kept)
   std::string reply_to_json = "[]";
   std::string variables_json = "{}";
   std::string metadata_json = "{}";
@@ -42,11 +42,11 @@ struct Batch {
   std::optional<std::int64_t> send_at_ms;
   std::optional<std::int64_t> send_before_ms;
   std::optional<std::string> pause_reason;
-  std::int64_t accepted_count = 0;               // messages to send (not suppressed)
+  std::int64_t accepted_count = 0;  // messages to send (not suppressed)
   std::int64_t invalid_count = 0;
   std::int64_t duplicate_count = 0;
-  std::int64_t suppressed_count = 0;             // suppressed at accept time
-  std::string invalid_json = "[]";               // [{index, address, reason}] skipped
+  std::int64_t suppressed_count = 0;  // suppressed at accept time
+  std::string invalid_json = "[]";    // [{index, address, reason}] skipped
   std::optional<std::string> api_key_id;
   std::int64_t created_at_ms = 0;
   std::int64_t updated_at_ms = 0;
@@ -57,10 +57,10 @@ struct Batch {
 
 /// One unique, valid recipient of a new batch, in request order.
 struct NewRecipient {
-  int index = 0;                 // position in the request's recipients array
-  std::string email;             // normalized address (render::normalize_address)
-  std::string key;               // render::suppression_key(email)
-  std::string variables_json;    // the recipient's own variables ("{}" when none)
+  int index = 0;               // position in the request's recipients array
+  std::string email;           // normalized address (render::normalize_address)
+  std::string key;             // render::suppression_key(email)
+  std::string variables_json;  // the recipient's own variables ("{}" when none)
 };
 
 /// A recipient's message row, for GET /v1/batches/{id}/recipients.
@@ -77,7 +77,6 @@ struct Recipient {
   std::optional<std::int64_t> sent_at_ms;
   std::int64_t updated_at_ms = 0;
 };
-
 
 class BatchRepo {
  public:
@@ -106,8 +105,7 @@ class BatchRepo {
   Result<Page<Batch>> list(const PageQuery& page, std::optional<BatchStatus> status);
   /// Messages of batch `id` in id (= request) order; `state` filters.
   /// Errors: not_found for an unknown batch.
-  Result<Page<Recipient>> recipients(const std::string& id, const PageQuery& page,
-                                     std::optional<MessageState> state);
+  Result<Page<Recipient>> recipients(const std::string& id, const PageQuery& page, std::optional<MessageState> state);
 
   /// Stops claiming: status paused with `reason`, paused=1 on its queued and
   /// scheduled messages (in-flight sends finish). Errors: not_found; conflict

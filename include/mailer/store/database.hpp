@@ -10,8 +10,12 @@
 
 #include "mailer/core/error.hpp"
 
-namespace SQLite { class Database; }
-namespace mailer::store::sql { class StatementCache; }
+namespace SQLite {
+class Database;
+}
+namespace mailer::store::sql {
+class StatementCache;
+}
 
 namespace mailer::store {
 
@@ -41,8 +45,7 @@ class Database {
   /// says (default `full`: SPEC §3, 202 means on disk). Errors: storage_unavailable
   /// (cannot open/create, or not a database), not_found (mode `existing` and no
   /// such file); the detail names the path.
-  static Result<std::unique_ptr<Database>> open(const std::string& path,
-                                                OpenMode mode = OpenMode::create,
+  static Result<std::unique_ptr<Database>> open(const std::string& path, OpenMode mode = OpenMode::create,
                                                 Sync sync = Sync::full);
   ~Database();
   SQLite::Database& sql() { return *m_db; }
@@ -75,8 +78,8 @@ class Database {
 };
 
 struct MigrationStatus {
-  int current_version = 0;   // highest applied migration, 0 on a fresh file
-  int latest_version = 0;    // highest embedded migration
+  int current_version = 0;               // highest applied migration, 0 on a fresh file
+  int latest_version = 0;                // highest embedded migration
   std::vector<std::string> applied_now;  // file names applied by this call
 };
 

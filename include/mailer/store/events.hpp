@@ -23,11 +23,11 @@ const std::vector<std::string_view>& event_types();
 bool is_event_type(std::string_view type);
 
 struct Event {
-  std::int64_t id = 0;                  // shown as "evt_<id>"
-  std::string type;                     // one of event_types()
+  std::int64_t id = 0;  // shown as "evt_<id>"
+  std::string type;     // one of event_types()
   std::optional<std::string> batch_id;
   std::optional<std::string> message_id;
-  std::string email;                    // normalized address, stored ASCII lower case
+  std::string email;  // normalized address, stored ASCII lower case
   std::string detail_json = "{}";
   std::int64_t occurred_at_ms = 0;
 };
@@ -41,9 +41,9 @@ struct EventFilter {
   std::optional<std::string> type;
   std::optional<std::string> batch_id;
   std::optional<std::string> message_id;
-  std::optional<std::string> email;     // an address in any case (compared lower-cased)
-  std::optional<std::int64_t> since_ms; // occurred_at_ms >= since
-  std::optional<std::int64_t> until_ms; // occurred_at_ms < until
+  std::optional<std::string> email;      // an address in any case (compared lower-cased)
+  std::optional<std::int64_t> since_ms;  // occurred_at_ms >= since
+  std::optional<std::int64_t> until_ms;  // occurred_at_ms < until
 };
 
 class EventRepo {

@@ -71,9 +71,9 @@ struct FeedbackResult {
 struct BatchReputation {
   std::string batch_id;
   BatchStatus status = BatchStatus::queued;  // as stored
-  std::int64_t sent = 0;                // batch_counts state:sent
-  std::int64_t permanent_bounces = 0;   // feedback:bounce_permanent
-  std::int64_t complaints = 0;          // event:COMPLAINT
+  std::int64_t sent = 0;                     // batch_counts state:sent
+  std::int64_t permanent_bounces = 0;        // feedback:bounce_permanent
+  std::int64_t complaints = 0;               // event:COMPLAINT
 };
 
 /// Account-wide figures since a time (admin metrics: SES reviews accounts over

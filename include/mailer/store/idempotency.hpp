@@ -16,8 +16,8 @@ namespace mailer::store {
 inline constexpr std::int64_t k_idempotency_ttl_ms = 24LL * 3600 * 1000;
 
 struct StoredResponse {
-  int status = 0;              // HTTP status of the first response, e.g. 202
-  std::string body;            // its body, byte for byte
+  int status = 0;    // HTTP status of the first response, e.g. 202
+  std::string body;  // its body, byte for byte
   std::int64_t created_at_ms = 0;
 };
 
@@ -39,8 +39,8 @@ class IdempotencyRepo {
   /// record is replaced. Errors: conflict when a live record exists (two
   /// requests with the same key raced; the loser should lookup() again);
   /// storage_unavailable.
-  Status store(const std::string& api_key_id, const std::string& key, const std::string& request_hash,
-               int status, const std::string& body);
+  Status store(const std::string& api_key_id, const std::string& key, const std::string& request_hash, int status,
+               const std::string& body);
 
   /// Deletes records older than 24 h; returns how many. Errors: storage_unavailable.
   Result<std::int64_t> purge_expired();

@@ -21,10 +21,10 @@ std::optional<Scope> parse_scope(std::string_view text);
 inline bool allows(Scope have, Scope need) { return static_cast<int>(have) >= static_cast<int>(need); }
 
 struct ApiKey {
-  std::string id;       // "key_…"
+  std::string id;  // "key_…"
   std::string name;
   Scope scope = Scope::read;
-  std::string prefix;   // first characters of the key, shown in lists
+  std::string prefix;  // first characters of the key, shown in lists
   std::int64_t created_at_ms = 0;
   std::optional<std::int64_t> revoked_at_ms;
   std::optional<std::int64_t> last_used_at_ms;

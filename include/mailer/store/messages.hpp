@@ -1,8 +1,8 @@
 #pragma once
 // The durable job table (schema `messages`): storing and reading single
 // messages (transactional sends; bulk rows are created with their batch by
-// store/batches.hpp), claiming due messages under a lease, recording outcomes with a fencing token, the reaper's periodic
-// sweeps, and the dead-letter queue (SPEC §4, docs/ARCHITECTURE.md).
+// store/batches.hpp), claiming due messages under a lease, recording outcomes with a fencing token, the reaper's
+// periodic sweeps, and the dead-letter queue (SPEC §4, docs/ARCHITECTURE.md).
 //
 // Every state change goes through SQL UPDATEs, so the batch_counts triggers
 // keep per-batch counts exact in the same transaction. One MessageRepo per
@@ -17,8 +17,8 @@
 #include "mailer/core/clock.hpp"
 #include "mailer/core/error.hpp"
 #include "mailer/store/database.hpp"
-#include "mailer/store/status.hpp"
 #include "mailer/store/events.hpp"
+#include "mailer/store/status.hpp"
 
 namespace mailer::store {
 
@@ -34,8 +34,8 @@ const char* to_string(MessageKind kind);
 /// (also when it came from a template, whose id and version are kept for
 /// reference), so deleting the template later cannot break the send.
 struct NewMessage {
-  std::string email;             // normalized
-  std::string key;               // suppression key
+  std::string email;  // normalized
+  std::string key;    // suppression key
   std::string variables_json = "{}";
   std::optional<std::string> template_id;
   std::optional<int> template_version;
@@ -73,7 +73,7 @@ struct Message {
   std::int64_t updated_at_ms = 0;
   std::optional<std::int64_t> sent_at_ms;
   std::optional<std::int64_t> failed_at_ms;
-  std::vector<Event> events;     // oldest first
+  std::vector<Event> events;  // oldest first
 };
 
 /// Which messages claim() may take. `transactional_only` while bulk sending is
@@ -86,9 +86,9 @@ struct ClaimedMessage {
   std::string id;                       // "msg_…"
   std::optional<std::string> batch_id;  // bulk only
   MessageKind kind = MessageKind::bulk;
-  std::string email;                    // normalized address
-  std::string variables_json = "{}";    // recipient (bulk) or message (transactional) variables
-  int attempts = 0;                     // tries so far, this one included (1 = first try)
+  std::string email;                  // normalized address
+  std::string variables_json = "{}";  // recipient (bulk) or message (transactional) variables
+  int attempts = 0;                   // tries so far, this one included (1 = first try)
   std::int64_t lease_token = 0;
   std::int64_t lease_expires_ms = 0;
   // The message's own content and options (transactional; NULL for bulk, which
@@ -119,14 +119,14 @@ struct Outcome {
   };
   Kind kind = Kind::sent;
   std::string message_id;
-  std::int64_t lease_token = 0;   // the claim's token: the fence
-  std::string ses_message_id;     // sent
-  std::int64_t run_at_ms = 0;     // retry
+  std::int64_t lease_token = 0;  // the claim's token: the fence
+  std::string ses_message_id;    // sent
+  std::int64_t run_at_ms = 0;    // retry
   /// retry only: false when this try must not count (throttling, daily quota),
   /// so attempts goes back down by one.
   bool attempt_consumed = true;
-  std::string error_code;         // retry/dead_letter: SES code or ErrorCode name
-  std::string error;              // retry/dead_letter: human detail; suppressed: the reason
+  std::string error_code;  // retry/dead_letter: SES code or ErrorCode name
+  std::string error;       // retry/dead_letter: human detail; suppressed: the reason
 };
 
 /// Whether an outcome changed its message: `stale` when the message no longer
@@ -193,9 +193,8 @@ class MessageRepo {
   /// engine's round, one commit where two would take turns at the write lock.
   /// Outcomes are stamped `now_ms`. `max` <= 0 claims nothing. Errors:
   /// storage_unavailable (nothing applied, nothing claimed); internal.
-  Result<Cycle> record_and_claim(const std::vector<Outcome>& outcomes, int max,
-                                 std::int64_t now_ms, std::int64_t lease_ms,
-                                 ClaimScope scope = ClaimScope::all);
+  Result<Cycle> record_and_claim(const std::vector<Outcome>& outcomes, int max, std::int64_t now_ms,
+                                 std::int64_t lease_ms, ClaimScope scope = ClaimScope::all);
 
   /// Returns messages stuck in `sending` with lease_expires_ms < `now_ms` (a
   /// crash, a hung worker) to `queued`, lease cleared. Returns how many.

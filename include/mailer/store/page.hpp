@@ -11,15 +11,15 @@
 namespace mailer::store {
 
 struct PageQuery {
-  int limit = 50;            // rows wanted, 1..1000 (checked by the service)
-  std::string after;         // sort key of the last row of the previous page; "" = from the start
-  std::int64_t offset = 0;   // rows to skip; only used when `after` is empty
+  int limit = 50;           // rows wanted, 1..1000 (checked by the service)
+  std::string after;        // sort key of the last row of the previous page; "" = from the start
+  std::int64_t offset = 0;  // rows to skip; only used when `after` is empty
 };
 
 template <typename T>
 struct Page {
   std::vector<T> items;
-  std::string next_after;    // sort key of the last item when more rows follow, else ""
+  std::string next_after;  // sort key of the last item when more rows follow, else ""
 };
 
 }  // namespace mailer::store

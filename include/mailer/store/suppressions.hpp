@@ -29,10 +29,10 @@ std::optional<SuppressionScope> parse_suppression_scope(std::string_view text);
 SuppressionScope default_scope(SuppressionReason reason);
 
 struct Suppression {
-  std::string email;                 // suppression key (lowercase normalized address)
+  std::string email;  // suppression key (lowercase normalized address)
   SuppressionReason reason = SuppressionReason::manual;
   SuppressionScope scope = SuppressionScope::all;
-  std::string detail_json = "{}";    // e.g. {"bounce_type":"Permanent"}
+  std::string detail_json = "{}";  // e.g. {"bounce_type":"Permanent"}
   std::int64_t created_at_ms = 0;
   std::int64_t updated_at_ms = 0;
 };
@@ -69,8 +69,7 @@ class SuppressionRepo {
   SuppressionRepo(Database& db, const Clock& clock) : m_db(db), m_clock(clock) {}
 
   /// Page ordered by email; `after` is the last email seen. `reason` filters.
-  Result<Page<Suppression>> list(const PageQuery& page,
-                                 std::optional<SuppressionReason> reason = std::nullopt);
+  Result<Page<Suppression>> list(const PageQuery& page, std::optional<SuppressionReason> reason = std::nullopt);
   /// Errors: not_found naming the address.
   Result<Suppression> get(const std::string& key);
   /// Adds or updates `s.email` (a suppression key; created/updated times are

@@ -30,12 +30,12 @@ struct TemplateVersion {
 };
 
 struct Template {
-  std::string id;                      // "tmpl_…"
+  std::string id;  // "tmpl_…"
   std::string name;
   int current_version = 0;
   std::int64_t created_at_ms = 0;
   std::int64_t updated_at_ms = 0;
-  TemplateVersion current;             // content of current_version
+  TemplateVersion current;  // content of current_version
 };
 
 class TemplateRepo {
@@ -51,8 +51,7 @@ class TemplateRepo {
   Result<Page<Template>> list(const PageQuery& page);
   /// Adds version current+1 with `content` and renames to `name` when given.
   /// Errors: not_found; conflict when the new name is taken.
-  Result<Template> update(const std::string& id, const std::optional<std::string>& name,
-                          const TemplateSource& content);
+  Result<Template> update(const std::string& id, const std::optional<std::string>& name, const TemplateSource& content);
   /// Every version, oldest first. Errors: not_found.
   Result<std::vector<TemplateVersion>> versions(const std::string& id);
   /// One version. Errors: not_found naming the id and version.

@@ -23,7 +23,8 @@ void list_dlq(const httplib::Request& req, httplib::Response& res, Context& cont
   if (!page) return write_problem(res, page.error());
   if (page->offset) {
     // NOTE: the DLQ shrinks as entries are retried, so offsets would skip rows.
-    return write_problem(res, Error{ErrorCode::invalid_input, "invalid paging parameters",
+    return write_problem(res, Error{ErrorCode::invalid_input,
+                                    "invalid paging parameters",
                                     {{"offset", "not supported on the DLQ; use cursor"}}});
   }
   auto db = context.deps.db.acquire();
@@ -54,8 +55,7 @@ void retry_dlq(const httplib::Request&, httplib::Response& res, Context& context
 Result<service::DlqPurgeScope> parse_purge_scope(const httplib::Request& req, std::int64_t now_ms) {
   service::DlqPurgeScope scope;
   if (auto all = json_io::query_value(req.params, "all")) {
-    if (*all != "true")
-      return Error{ErrorCode::invalid_input, "invalid all", {{"all", "must be true when given"}}};
+    if (*all != "true") return Error{ErrorCode::invalid_input, "invalid all", {{"all", "must be true when given"}}};
     scope.all = true;
   }
   if (auto older_than = json_io::query_value(req.params, "older_than")) {

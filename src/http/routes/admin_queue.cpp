@@ -30,11 +30,11 @@ void queue_status(const httplib::Request&, httplib::Response& res, Context& cont
   auto depth = store::MessageRepo(**db, context.deps.clock).count_by_state();
   if (!depth) return write_problem(res, depth.error());
   auto engine = engine_json(context.deps.engine);
-  nlohmann::json body{{"depth", *depth},
-                      {"in_flight", engine.is_null() ? nlohmann::json(nullptr) : engine["in_flight"]},
-                      {"send_rate_per_second",
-                       engine.is_null() ? nlohmann::json(nullptr) : engine["send_rate_per_second"]},
-                      {"engine", engine}};
+  nlohmann::json body{
+      {"depth", *depth},
+      {"in_flight", engine.is_null() ? nlohmann::json(nullptr) : engine["in_flight"]},
+      {"send_rate_per_second", engine.is_null() ? nlohmann::json(nullptr) : engine["send_rate_per_second"]},
+      {"engine", engine}};
   write_json(res, 200, body);
 }
 

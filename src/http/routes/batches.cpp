@@ -59,7 +59,8 @@ void batch_recipients(const httplib::Request& req, httplib::Response& res, Conte
   if (!page) return write_problem(res, page.error());
   auto db = context.deps.db.acquire();
   if (!db) return write_problem(res, db.error());
-  auto listed = batches(**db, context).recipients(context.param("id"), *page, json_io::query_value(req.params, "state"));
+  auto listed =
+      batches(**db, context).recipients(context.param("id"), *page, json_io::query_value(req.params, "state"));
   if (!listed) return write_problem(res, listed.error());
   write_json(res, 200, json_io::page_json(listed->data, listed->next_cursor));
 }
@@ -119,10 +120,10 @@ void register_batch_routes(Router& router) {
   router.add({"GET", "/v1/batches/{id}/recipients", Access::read, BodyKind::none, batch_recipients});
   router.add({"GET", "/v1/batches/{id}/events", Access::read, BodyKind::none, batch_events});
   router.add({"POST", "/v1/batches/{id}/pause", Access::send, BodyKind::json, pause_batch});
-  router.add({"POST", "/v1/batches/{id}/resume", Access::send, BodyKind::none,
-              batch_action(&service::BatchService::resume)});
-  router.add({"POST", "/v1/batches/{id}/cancel", Access::send, BodyKind::none,
-              batch_action(&service::BatchService::cancel)});
+  router.add(
+      {"POST", "/v1/batches/{id}/resume", Access::send, BodyKind::none, batch_action(&service::BatchService::resume)});
+  router.add(
+      {"POST", "/v1/batches/{id}/cancel", Access::send, BodyKind::none, batch_action(&service::BatchService::cancel)});
 }
 
 }  // namespace mailer::http

@@ -21,9 +21,7 @@ namespace mailer::http {
 
 namespace {
 
-void get_health(const httplib::Request&, httplib::Response& res, Context&) {
-  write_json(res, 200, {{"status", "ok"}});
-}
+void get_health(const httplib::Request&, httplib::Response& res, Context&) { write_json(res, 200, {{"status", "ok"}}); }
 
 // FIXME: store/ should own this SQL (STYLE §2: only store/ touches SQLite);
 // move it to a store::check_writable(Database&) once that exists.
@@ -37,8 +35,7 @@ std::optional<std::string> database_problem(DbPool& pool) {
   } catch (const std::exception& e) {
     return std::string("database not writable: ") + e.what();
   }
-  if (auto schema = store::require_current_schema(**db, "mailerd", ""); !schema)
-    return schema.error().detail;
+  if (auto schema = store::require_current_schema(**db, "mailerd", ""); !schema) return schema.error().detail;
   return std::nullopt;
 }
 

@@ -45,8 +45,9 @@ void add_engine_gauges(metrics::Registry& scrape, const jobs::Engine* engine) {
   scrape.gauge("mailer_workers", "Sending threads (worker.concurrency); 0 when the engine is not running.")
       .set(engine ? stats.workers : 0);
   scrape.gauge("mailer_engine_alive", "1 while the job engine runs and its reaper ticks.").set(stats.alive ? 1 : 0);
-  scrape.gauge("mailer_ses_account_last_success_timestamp_seconds",
-               "Unix time of the last SES GetAccount answer; 0 before any.")
+  scrape
+      .gauge("mailer_ses_account_last_success_timestamp_seconds",
+             "Unix time of the last SES GetAccount answer; 0 before any.")
       .set(stats.account_last_success_seconds);
   scrape.gauge("mailer_ses_account_consecutive_failures", "SES GetAccount calls failed in a row.")
       .set(stats.account_failures);

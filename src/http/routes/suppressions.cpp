@@ -19,7 +19,8 @@ void list_suppressions(const httplib::Request& req, httplib::Response& res, Cont
   if (!page) return write_problem(res, page.error());
   auto db = context.deps.db.acquire();
   if (!db) return write_problem(res, db.error());
-  auto listed = service::SuppressionService(**db, context.deps.clock).list(*page, json_io::query_value(req.params, "reason"));
+  auto listed =
+      service::SuppressionService(**db, context.deps.clock).list(*page, json_io::query_value(req.params, "reason"));
   if (!listed) return write_problem(res, listed.error());
   write_json(res, 200, json_io::page_json(listed->data, listed->next_cursor));
 }

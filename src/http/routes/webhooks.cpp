@@ -46,8 +46,7 @@ void refuse(httplib::Response& res, const sns::Verdict& verdict) {
     case sns::Stage::certificate:
       // Our fetch failed, not the sender: a 5xx makes SNS deliver again later.
       return write_problem(res, make_error(ErrorCode::upstream_transient, "SNS signing certificate unavailable"));
-    default:
-      return write_problem(res, make_error(ErrorCode::forbidden, "SNS message refused: " + verdict.reason));
+    default: return write_problem(res, make_error(ErrorCode::forbidden, "SNS message refused: " + verdict.reason));
   }
 }
 
@@ -100,14 +99,16 @@ void receive_sns(const httplib::Request& req, httplib::Response& res, Context& c
   const auto& config = context.deps.config.sns;
   if (config.topic_arns.empty()) {
     log::warn("SNS webhook is disabled: set sns.topic_arns to accept SES feedback");
-    return write_problem(res, make_error(ErrorCode::not_found, "the SES webhook is disabled (sns.topic_arns is empty)"));
+    return write_problem(res,
+                         make_error(ErrorCode::not_found, "the SES webhook is disabled (sns.topic_arns is empty)"));
   }
   if (is_raw_delivery(req)) {
-    log::warn("SNS raw message delivery is on: turn RawMessageDelivery off for this subscription; "
-              "raw messages carry no signature and are refused",
-              {{"topic_arn", text::shorten(header(req, "x-amz-sns-topic-arn"))}});
-    return write_problem(res, make_error(ErrorCode::invalid_input,
-                                         "raw message delivery is not accepted; disable RawMessageDelivery"));
+    log::warn(
+        "SNS raw message delivery is on: turn RawMessageDelivery off for this subscription; "
+        "raw messages carry no signature and are refused",
+        {{"topic_arn", text::shorten(header(req, "x-amz-sns-topic-arn"))}});
+    return write_problem(
+        res, make_error(ErrorCode::invalid_input, "raw message delivery is not accepted; disable RawMessageDelivery"));
   }
   sns::DeliveryHeaders headers{header(req, "x-amz-sns-message-type"), header(req, "x-amz-sns-topic-arn")};
   auto verdict = sns::verify_message(req.body, config, certificates, headers);

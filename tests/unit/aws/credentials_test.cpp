@@ -35,9 +35,7 @@ const net::CurlGlobal& curl_global() {
   return guard;
 }
 
-void write_file(const std::filesystem::path& path, const std::string& text) {
-  std::ofstream(path) << text;
-}
+void write_file(const std::filesystem::path& path, const std::string& text) { std::ofstream(path) << text; }
 
 const char* const k_two_profiles = R"(# shared credentials
 [default]
@@ -66,8 +64,8 @@ TEST_CASE("parse_ini reads sections and reports the malformed line", "[aws][cred
 
 TEST_CASE("credentials_from_env", "[aws][credentials]") {
   SECTION("both keys and a token") {
-    auto c = credentials_from_env(env_of(
-        {{"AWS_ACCESS_KEY_ID", "AKIDENV"}, {"AWS_SECRET_ACCESS_KEY", "s3cr3t"}, {"AWS_SESSION_TOKEN", "tok"}}));
+    auto c = credentials_from_env(
+        env_of({{"AWS_ACCESS_KEY_ID", "AKIDENV"}, {"AWS_SECRET_ACCESS_KEY", "s3cr3t"}, {"AWS_SESSION_TOKEN", "tok"}}));
     REQUIRE(c);
     REQUIRE(*c);
     CHECK((*c)->access_key_id == "AKIDENV");
@@ -101,8 +99,7 @@ TEST_CASE("credentials_from_shared_file with two profiles", "[aws][credentials]"
     CHECK((*c)->source == "file:default");
   }
   SECTION("AWS_PROFILE selects another") {
-    auto c = credentials_from_shared_file(
-        env_of({{"AWS_SHARED_CREDENTIALS_FILE", path}, {"AWS_PROFILE", "work"}}));
+    auto c = credentials_from_shared_file(env_of({{"AWS_SHARED_CREDENTIALS_FILE", path}, {"AWS_PROFILE", "work"}}));
     REQUIRE(c);
     REQUIRE(*c);
     CHECK((*c)->access_key_id == "AKIDWORK");
@@ -110,8 +107,7 @@ TEST_CASE("credentials_from_shared_file with two profiles", "[aws][credentials]"
     CHECK((*c)->session_token == "work-token");
   }
   SECTION("a missing named profile is an error") {
-    auto c = credentials_from_shared_file(
-        env_of({{"AWS_SHARED_CREDENTIALS_FILE", path}, {"AWS_PROFILE", "nope"}}));
+    auto c = credentials_from_shared_file(env_of({{"AWS_SHARED_CREDENTIALS_FILE", path}, {"AWS_PROFILE", "nope"}}));
     REQUIRE_FALSE(c);
     CHECK(c.error().detail.find("[nope]") != std::string::npos);
   }
@@ -124,8 +120,7 @@ TEST_CASE("credentials_from_shared_file with two profiles", "[aws][credentials]"
     CHECK((*c)->access_key_id == "AKIDDEFAULT");
   }
   SECTION("a missing file means not here") {
-    auto c = credentials_from_shared_file(
-        env_of({{"AWS_SHARED_CREDENTIALS_FILE", (dir / "absent").string()}}));
+    auto c = credentials_from_shared_file(env_of({{"AWS_SHARED_CREDENTIALS_FILE", (dir / "absent").string()}}));
     REQUIRE(c);
     CHECK_FALSE(*c);
   }
@@ -161,10 +156,9 @@ TEST_CASE("CredentialsProvider follows the chain in order", "[aws][credentials]"
   (void)curl_global();
   test::TempDir dir;
   write_file(dir / "credentials", k_two_profiles);
-  std::map<std::string, std::string> vars{
-      {"AWS_SHARED_CREDENTIALS_FILE", (dir / "credentials").string()},
-      {"AWS_ACCESS_KEY_ID", "AKIDENV"},
-      {"AWS_SECRET_ACCESS_KEY", "envsecret"}};
+  std::map<std::string, std::string> vars{{"AWS_SHARED_CREDENTIALS_FILE", (dir / "credentials").string()},
+                                          {"AWS_ACCESS_KEY_ID", "AKIDENV"},
+                                          {"AWS_SECRET_ACCESS_KEY", "envsecret"}};
   SECTION("explicit config beats everything") {
     CredentialsProvider::Options options;
     options.explicit_config.access_key_id = "AKIDCONF";
@@ -198,8 +192,7 @@ TEST_CASE("CredentialsProvider follows the chain in order", "[aws][credentials]"
     CHECK(c->source == "file:default");
   }
   SECTION("nothing anywhere and IMDS disabled is unauthorized") {
-    CredentialsProvider provider(
-        {{}, env_of({{"HOME", dir.path().string()}, {"AWS_EC2_METADATA_DISABLED", "true"}})});
+    CredentialsProvider provider({{}, env_of({{"HOME", dir.path().string()}, {"AWS_EC2_METADATA_DISABLED", "true"}})});
     auto c = provider.get();
     REQUIRE_FALSE(c);
     CHECK(c.error().code == ErrorCode::unauthorized);
@@ -265,16 +258,18 @@ TEST_CASE("IMDS failures are transient and name no secret", "[aws][credentials]"
     test::LoopbackServer closed;
     int port = closed.start();
     closed.stop();
-    auto c = credentials_from_imds(
-        {"http://127.0.0.1:" + std::to_string(port), std::chrono::milliseconds(300), 60});
+    auto c = credentials_from_imds({"http://127.0.0.1:" + std::to_string(port), std::chrono::milliseconds(300), 60});
     REQUIRE_FALSE(c);
     CHECK(c.error().code == ErrorCode::upstream_transient);
   }
 }
 
 TEST_CASE("parse_imds_credentials reads every field without throwing or naming a secret", "[aws][credentials]") {
-  const nlohmann::json good = {{"Code", "Success"}, {"AccessKeyId", "ASIAX"}, {"SecretAccessKey", "secret-value"},
-                               {"Token", "token-value"}, {"Expiration", "2026-01-01T00:00:00Z"}};
+  const nlohmann::json good = {{"Code", "Success"},
+                               {"AccessKeyId", "ASIAX"},
+                               {"SecretAccessKey", "secret-value"},
+                               {"Token", "token-value"},
+                               {"Expiration", "2026-01-01T00:00:00Z"}};
   REQUIRE(parse_imds_credentials(good.dump()));
   auto with = [&good](const char* name, const nlohmann::json& value) {
     auto body = good;
@@ -294,8 +289,7 @@ TEST_CASE("parse_imds_credentials reads every field without throwing or naming a
       {with("AccessKeyId", 5), ErrorCode::invalid_input, "IMDS: role credentials AccessKeyId: must be a string"},
       {with("SecretAccessKey", nullptr), ErrorCode::invalid_input, "IMDS: role credentials SecretAccessKey: missing"},
       {with("Token", ""), ErrorCode::invalid_input, "IMDS: role credentials Token: empty"},
-      {with("Expiration", 1767225600), ErrorCode::invalid_input,
-       "IMDS: role credentials Expiration: must be a string"},
+      {with("Expiration", 1767225600), ErrorCode::invalid_input, "IMDS: role credentials Expiration: must be a string"},
       {with("Expiration", "soon"), ErrorCode::invalid_input,
        "IMDS: role credentials Expiration: not an ISO 8601 UTC time"},
       {"secret-value", ErrorCode::invalid_input, "IMDS: role credentials is not valid JSON (at byte 1)"},
@@ -318,12 +312,10 @@ TEST_CASE("credentials_from_imds refuses a token or role name it cannot pass on"
   (void)curl_global();
   test::LoopbackServer imds;
   std::string token = "tok", role = "role";
-  imds.server().Put("/latest/api/token", [&](const httplib::Request&, httplib::Response& res) {
-    res.set_content(token, "text/plain");
-  });
-  imds.server().Get("/latest/meta-data/iam/security-credentials/", [&](const httplib::Request&, httplib::Response& res) {
-    res.set_content(role, "text/plain");
-  });
+  imds.server().Put("/latest/api/token",
+                    [&](const httplib::Request&, httplib::Response& res) { res.set_content(token, "text/plain"); });
+  imds.server().Get("/latest/meta-data/iam/security-credentials/",
+                    [&](const httplib::Request&, httplib::Response& res) { res.set_content(role, "text/plain"); });
   imds.start();
   ImdsOptions options{imds.url(), std::chrono::milliseconds(1000), 60};
   SECTION("a token with a header line in it") {

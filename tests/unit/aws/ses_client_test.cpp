@@ -20,12 +20,12 @@ TEST_CASE("classify_ses_error follows the ses-v2.md table", "[aws][ses]") {
   };
   std::vector<Row> rows{
       {429, "", R"({"message":"Maximum sending rate exceeded."})", ErrorCode::upstream_throttled, "HTTP429"},
-      {429, "TooManyRequestsException:http://internal.amazon.com/coral/x", "{}",
-       ErrorCode::upstream_throttled, "TooManyRequestsException"},
+      {429, "TooManyRequestsException:http://internal.amazon.com/coral/x", "{}", ErrorCode::upstream_throttled,
+       "TooManyRequestsException"},
       {400, "", R"({"__type":"com.amazonaws#ThrottlingException","message":"Rate exceeded"})",
        ErrorCode::upstream_throttled, "ThrottlingException"},
-      {400, "LimitExceededException", R"({"message":"Daily message quota exceeded."})",
-       ErrorCode::upstream_throttled, "LimitExceededException"},
+      {400, "LimitExceededException", R"({"message":"Daily message quota exceeded."})", ErrorCode::upstream_throttled,
+       "LimitExceededException"},
       {400, "SendingPausedException", "{}", ErrorCode::upstream_throttled, "SendingPausedException"},
       {500, "InternalFailure", "", ErrorCode::upstream_transient, "InternalFailure"},
       {503, "", "<html>", ErrorCode::upstream_transient, "HTTP503"},
@@ -49,9 +49,15 @@ TEST_CASE("classify_ses_error follows the ses-v2.md table", "[aws][ses]") {
 }
 
 TEST_CASE("send_email_body builds Simple content with UTF-8 charsets", "[aws][ses]") {
-  SendRequest request{"Shop <news@example.com>", {"a@example.net"}, {"support@example.com"},
-                      "Grüße", "<p>hi</p>", "hi", {{"List-Unsubscribe", "<https://u>"}},
-                      {{"campaign", "spring"}}, "prod"};
+  SendRequest request{"Shop <news@example.com>",
+                      {"a@example.net"},
+                      {"support@example.com"},
+                      "Grüße",
+                      "<p>hi</p>",
+                      "hi",
+                      {{"List-Unsubscribe", "<https://u>"}},
+                      {{"campaign", "spring"}},
+                      "prod"};
   auto body = nlohmann::json::parse(send_email_body(request));
   CHECK(body["FromEmailAddress"] == "Shop <news@example.com>");
   CHECK(body["Destination"]["ToAddresses"] == nlohmann::json::array({"a@example.net"}));
@@ -136,9 +142,7 @@ TEST_CASE("parse_ses_endpoint names why a malformed endpoint is refused", "[aws]
   SECTION("port not a number") {
     CHECK(refusal("http://h:abc") == "ses.endpoint http://h:abc: port \"abc\" is not a number in 1-65535");
   }
-  SECTION("percent escape in the host") {
-    CHECK(refusal("http://h%00x").starts_with("ses.endpoint http://h%00x: "));
-  }
+  SECTION("percent escape in the host") { CHECK(refusal("http://h%00x").starts_with("ses.endpoint http://h%00x: ")); }
   SECTION("host longer than 253 bytes, shown truncated") {
     auto detail = refusal("http://" + std::string(5000, 'a'));
     CHECK(detail.starts_with("ses.endpoint http://aaaa"));
@@ -152,7 +156,8 @@ TEST_CASE("parse_ses_endpoint names why a malformed endpoint is refused", "[aws]
 }
 
 TEST_CASE("parse_ses_endpoint accepts ports, IPv6 literals and prefixes", "[aws][ses]") {
-  CHECK(*parse_ses_endpoint("http://[::1]:4566/p/", "us-east-1") == SesEndpoint{"http://[::1]:4566", "[::1]:4566", "/p"});
+  CHECK(*parse_ses_endpoint("http://[::1]:4566/p/", "us-east-1") ==
+        SesEndpoint{"http://[::1]:4566", "[::1]:4566", "/p"});
   CHECK(*parse_ses_endpoint("http://h:65535", "us-east-1") == SesEndpoint{"http://h:65535", "h:65535", ""});
   CHECK((*parse_ses_endpoint("http://" + std::string(63, 'a') + ".example", "us-east-1")).host.size() == 71);
 }
@@ -170,8 +175,7 @@ TEST_CASE("SesClient drops cached credentials after ExpiredTokenException", "[aw
     seen_host = req.get_header_value("Host");
     res.status = 403;
     res.set_header("x-amzn-ErrorType", "ExpiredTokenException");
-    res.set_content(R"({"message":"The security token included in the request is expired"})",
-                    "application/json");
+    res.set_content(R"({"message":"The security token included in the request is expired"})", "application/json");
   });
   ses.start();
   CredentialsProvider::Options options;
@@ -229,14 +233,14 @@ TEST_CASE("SesClient keeps an endpoint path prefix and parses GetAccount", "[aws
 TEST_CASE("SesClient treats a 2xx SendEmail without MessageId as permanent", "[aws][ses]") {
   static net::CurlGlobal curl;
   test::LoopbackServer ses;
-  ses.server().Post("/v2/email/outbound-emails", [](const httplib::Request&, httplib::Response& res) {
-    res.set_content("{}", "application/json");
-  });
+  ses.server().Post("/v2/email/outbound-emails",
+                    [](const httplib::Request&, httplib::Response& res) { res.set_content("{}", "application/json"); });
   ses.start();
   CredentialsProvider::Options options;
   options.explicit_config.access_key_id = "AKID";
   options.explicit_config.secret_access_key = "secret";
-  SesClient client({"us-east-1", *parse_ses_endpoint(ses.url(), "us-east-1"), {}}, std::make_shared<CredentialsProvider>(options));
+  SesClient client({"us-east-1", *parse_ses_endpoint(ses.url(), "us-east-1"), {}},
+                   std::make_shared<CredentialsProvider>(options));
   auto id = client.send_email({"a@b.c", {"d@e.f"}, {}, "s", "", "t", {}, {}, ""});
   REQUIRE_FALSE(id);
   CHECK(id.error().code == ErrorCode::upstream_permanent);
@@ -302,8 +306,7 @@ TEST_CASE("parse_account refuses numbers that cannot be a quota", "[aws][ses]") 
       {"SendQuota.MaxSendRate", -5, "SendQuota.MaxSendRate: -5: must be a positive number"},
       {"SendQuota.MaxSendRate", 0, "SendQuota.MaxSendRate: 0: must be a positive number"},
       {"SendQuota.Max24HourSend", -2, "SendQuota.Max24HourSend: -2: must be -1 (unlimited) or a number, 0 or more"},
-      {"SendQuota.Max24HourSend", -0.5,
-       "SendQuota.Max24HourSend: -0.5: must be -1 (unlimited) or a number, 0 or more"},
+      {"SendQuota.Max24HourSend", -0.5, "SendQuota.Max24HourSend: -0.5: must be -1 (unlimited) or a number, 0 or more"},
       {"SendQuota.SentLast24Hours", -1, "SendQuota.SentLast24Hours: -1: must be a number, 0 or more"},
   };
   for (const auto& row : rows) {
@@ -323,8 +326,8 @@ TEST_CASE("parse_account refuses numbers that cannot be a quota", "[aws][ses]") 
 
 TEST_CASE("parse_send_email_answer wants a non-empty string MessageId", "[aws][ses]") {
   CHECK(parse_send_email_answer(R"({"MessageId":"0100-abc"})").value() == "0100-abc");
-  const std::vector<std::string> bodies{"{}", R"({"MessageId":""})", R"({"MessageId":7})", "[]", "", "<html>",
-                                        R"({"MessageId":)" + k_deep + "}"};
+  const std::vector<std::string> bodies{
+      "{}", R"({"MessageId":""})", R"({"MessageId":7})", "[]", "", "<html>", R"({"MessageId":)" + k_deep + "}"};
   for (const auto& body : bodies) {
     INFO(body.substr(0, 40));
     auto id = parse_send_email_answer(body);
@@ -349,11 +352,12 @@ TEST_CASE("SesClient turns malformed 2xx answers into errors of the call", "[aws
   CredentialsProvider::Options options;
   options.explicit_config.access_key_id = "AKID";
   options.explicit_config.secret_access_key = "secret";
-  SesClient client({"us-east-1", *parse_ses_endpoint(ses.url(), "us-east-1"), {}}, std::make_shared<CredentialsProvider>(options));
+  SesClient client({"us-east-1", *parse_ses_endpoint(ses.url(), "us-east-1"), {}},
+                   std::make_shared<CredentialsProvider>(options));
   SECTION("GetAccount") {
-    for (std::string body : {account_with("SendQuota.MaxSendRate", "fast"), account_with("SendingEnabled", "yes"),
-                             std::string("not json"), R"({"SendQuota":)" + k_deep + "}",
-                             R"({"x":")" + std::string(2 * 1024 * 1024, 'x') + R"("})"}) {
+    for (std::string body :
+         {account_with("SendQuota.MaxSendRate", "fast"), account_with("SendingEnabled", "yes"), std::string("not json"),
+          R"({"SendQuota":)" + k_deep + "}", R"({"x":")" + std::string(2 * 1024 * 1024, 'x') + R"("})"}) {
       INFO(body.substr(0, 80));
       answer = body;
       Result<AccountQuota> quota = make_error(ErrorCode::internal, "not run");
@@ -367,8 +371,8 @@ TEST_CASE("SesClient turns malformed 2xx answers into errors of the call", "[aws
     CHECK(client.get_account().error().detail == "GetAccount: SendQuota.MaxSendRate: must be a number");
   }
   SECTION("SendEmail") {
-    for (std::string body : {std::string(R"({"MessageId":42})"), std::string(R"({"MessageId":""})"),
-                             std::string("[]"), std::string("not json"), R"({"MessageId":)" + k_deep + "}"}) {
+    for (std::string body : {std::string(R"({"MessageId":42})"), std::string(R"({"MessageId":""})"), std::string("[]"),
+                             std::string("not json"), R"({"MessageId":)" + k_deep + "}"}) {
       INFO(body.substr(0, 80));
       answer = body;
       Result<std::string> id = make_error(ErrorCode::internal, "not run");

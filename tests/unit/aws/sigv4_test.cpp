@@ -106,8 +106,8 @@ TEST_CASE("sigv4 passes every case of the official AWS test suite", "[aws][sigv4
   std::set<std::string> listed;
   int ran = 0;
   for (const auto& entry : suite.at("cases")) {
-    SuiteCase c{root / entry.at("name").get<std::string>(), scope,
-                entry.at("assert").get<std::vector<std::string>>(), ""};
+    SuiteCase c{root / entry.at("name").get<std::string>(), scope, entry.at("assert").get<std::vector<std::string>>(),
+                ""};
     if (entry.at("name") == "post-sts-header-after") c.token_after = suite.at("session_token");
     listed.insert(entry.at("name").get<std::string>());
     run_case(c);
@@ -127,8 +127,10 @@ TEST_CASE("sigv4 passes every SES-derived case", "[aws][sigv4]") {
     if (!dir.is_directory()) continue;
     auto ctx = nlohmann::json::parse(slurp(dir.path() / "context.json"));
     REQUIRE(ctx.at("service") == "ses");
-    SuiteCase c{dir.path(), SigningScope{ctx.at("x_amz_date"), ctx.at("region"), ctx.at("service")},
-                {"creq", "sts", "authz", "sreq"}, ""};
+    SuiteCase c{dir.path(),
+                SigningScope{ctx.at("x_amz_date"), ctx.at("region"), ctx.at("service")},
+                {"creq", "sts", "authz", "sreq"},
+                ""};
     run_case(c);
     ++ran;
   }
@@ -136,8 +138,7 @@ TEST_CASE("sigv4 passes every SES-derived case", "[aws][sigv4]") {
 }
 
 TEST_CASE("sigv4 canonical URI double-encodes the wire path", "[aws][sigv4]") {
-  CHECK(canonical_uri("/v2/email/identities/user%40example.com") ==
-        "/v2/email/identities/user%2540example.com");
+  CHECK(canonical_uri("/v2/email/identities/user%40example.com") == "/v2/email/identities/user%2540example.com");
   CHECK(canonical_uri("/a b/") == "/a%20b/");
   CHECK(normalize_path("//a/./b/../") == "/a/");
   CHECK(normalize_path("/example/..") == "/");
@@ -152,15 +153,12 @@ TEST_CASE("sigv4 canonical query decodes once and encodes once", "[aws][sigv4]")
   CHECK(canonical_query("a=x+y") == "a=x%2By");
 }
 
-TEST_CASE("sigv4 add_signature_headers signs an SES SendEmail with and without token",
-          "[aws][sigv4]") {
+TEST_CASE("sigv4 add_signature_headers signs an SES SendEmail with and without token", "[aws][sigv4]") {
   std::string body = R"({"FromEmailAddress":"a@example.com"})";
   SigningScope scope{"20150830T123600Z", "us-east-1", "ses"};
   SECTION("without a session token") {
-    std::vector<Header> headers{{"Host", "email.us-east-1.amazonaws.com"},
-                                {"Content-Type", "application/json"}};
-    add_signature_headers(headers, "POST", "/v2/email/outbound-emails", "", body, scope,
-                          k_access_key, k_secret, "");
+    std::vector<Header> headers{{"Host", "email.us-east-1.amazonaws.com"}, {"Content-Type", "application/json"}};
+    add_signature_headers(headers, "POST", "/v2/email/outbound-emails", "", body, scope, k_access_key, k_secret, "");
     REQUIRE(headers.size() == 4);
     CHECK(headers[2].first == "X-Amz-Date");
     CHECK(headers[3].first == "Authorization");
@@ -171,20 +169,17 @@ TEST_CASE("sigv4 add_signature_headers signs an SES SendEmail with and without t
     CHECK(parsed.signed_headers == std::vector<std::string>{"content-type", "host", "x-amz-date"});
   }
   SECTION("with a session token it is a signed header") {
-    std::vector<Header> headers{{"Host", "email.us-east-1.amazonaws.com"},
-                                {"Content-Type", "application/json"}};
-    add_signature_headers(headers, "POST", "/v2/email/outbound-emails", "", body, scope,
-                          k_access_key, k_secret, "TOKEN");
+    std::vector<Header> headers{{"Host", "email.us-east-1.amazonaws.com"}, {"Content-Type", "application/json"}};
+    add_signature_headers(headers, "POST", "/v2/email/outbound-emails", "", body, scope, k_access_key, k_secret,
+                          "TOKEN");
     REQUIRE(headers.size() == 5);
     CHECK(headers[3] == Header{"X-Amz-Security-Token", "TOKEN"});
     auto parsed = parse_authorization(headers[4].second);
     REQUIRE(parsed.ok);
     CHECK(parsed.signed_headers.back() == "x-amz-security-token");
     // The token changes the signature.
-    std::vector<Header> plain{{"Host", "email.us-east-1.amazonaws.com"},
-                              {"Content-Type", "application/json"}};
-    add_signature_headers(plain, "POST", "/v2/email/outbound-emails", "", body, scope,
-                          k_access_key, k_secret, "");
+    std::vector<Header> plain{{"Host", "email.us-east-1.amazonaws.com"}, {"Content-Type", "application/json"}};
+    add_signature_headers(plain, "POST", "/v2/email/outbound-emails", "", body, scope, k_access_key, k_secret, "");
     CHECK(parse_authorization(plain[3].second).signature != parsed.signature);
   }
 }
@@ -192,6 +187,5 @@ TEST_CASE("sigv4 add_signature_headers signs an SES SendEmail with and without t
 TEST_CASE("sigv4 parse_authorization rejects malformed values", "[aws][sigv4]") {
   CHECK_FALSE(parse_authorization("Basic abc").ok);
   CHECK_FALSE(parse_authorization("AWS4-HMAC-SHA256 Credential=A/B, Signature=x").ok);
-  CHECK(format_amz_date(std::chrono::system_clock::from_time_t(1440938160)) ==
-        "20150830T123600Z");
+  CHECK(format_amz_date(std::chrono::system_clock::from_time_t(1440938160)) == "20150830T123600Z");
 }

@@ -77,7 +77,8 @@ TEST_CASE("config check masks secrets", "[cli][config]") {
   SECTION("table") {
     auto run = check("", false, k_secrets);
     REQUIRE(run.exit_code == 0);
-    CHECK(line_of(run.out, "ses.secret_access_key") == "ses.secret_access_key ******** env MAILER_SES_SECRET_ACCESS_KEY");
+    CHECK(line_of(run.out, "ses.secret_access_key") ==
+          "ses.secret_access_key ******** env MAILER_SES_SECRET_ACCESS_KEY");
     CHECK(line_of(run.out, "ses.access_key_id") == "ses.access_key_id ********MPLE env MAILER_SES_ACCESS_KEY_ID");
     CHECK(line_of(run.out, "unsubscribe.secret") == "unsubscribe.secret ******** env MAILER_UNSUBSCRIBE_SECRET");
     for (const auto& [name, value] : k_secrets) CHECK(run.out.find(value) == std::string::npos);
@@ -115,7 +116,8 @@ TEST_CASE("config check reports several errors at once and exits 78", "[cli][con
     CHECK_THAT(run.err, Catch::StartsWith("invalid configuration (4 problems):\n"));
     CHECK_THAT(run.err, Catch::Contains("  server.prot: unknown key; did you mean server.port?\n"));
     CHECK_THAT(run.err, Catch::Contains("  worker.concurrency: 0: must be at least 1\n"));
-    CHECK_THAT(run.err, Catch::Contains("  log.format: \"xml\": must be one of auto, json, pretty (from MAILER_LOG_FORMAT)\n"));
+    CHECK_THAT(run.err,
+               Catch::Contains("  log.format: \"xml\": must be one of auto, json, pretty (from MAILER_LOG_FORMAT)\n"));
     CHECK_THAT(run.err, Catch::Contains("  unsubscribe.secret: ********: must be at least 16"));
     CHECK(run.err.find("short-secret") == std::string::npos);
   }
@@ -182,8 +184,9 @@ TEST_CASE("config check warns about a non-https public_url when bulk mail can go
     CHECK(report["warnings"][0]["key"] == "server.public_url");
   }
   SECTION("https: no warning") {
-    auto run = check("", true, {{"MAILER_SERVER_PUBLIC_URL", "HTTPS://mail.example.com"},
-                                {"MAILER_UNSUBSCRIBE_SECRET", "0123456789abcdef-unsub"}});
+    auto run = check("", true,
+                     {{"MAILER_SERVER_PUBLIC_URL", "HTTPS://mail.example.com"},
+                      {"MAILER_UNSUBSCRIBE_SECRET", "0123456789abcdef-unsub"}});
     CHECK(nlohmann::json::parse(run.out)["warnings"].empty());
   }
   SECTION("no unsubscribe secret: no bulk mail, no warning") {

@@ -40,9 +40,7 @@ Result<LoadedConfig> load_env(Env vars) { return load("", std::move(vars)); }
 struct TomlFile {
   mailer::test::TempDir dir;
   std::string path;
-  explicit TomlFile(const std::string& text) : path((dir / "mailerd.toml").string()) {
-    std::ofstream(path) << text;
-  }
+  explicit TomlFile(const std::string& text) : path((dir / "mailerd.toml").string()) { std::ofstream(path) << text; }
 };
 
 Result<LoadedConfig> load_toml(const std::string& text, Env vars = {}) {
@@ -120,17 +118,44 @@ TEST_CASE("config key table is consistent", "[core][config]") {
 }
 
 TEST_CASE("config key table has every SPEC key", "[core][config]") {
-  for (const char* key : {"server.listen", "server.port", "server.public_url", "server.tls_cert_file",
-                          "server.tls_key_file", "server.cors_origins", "server.max_body_bytes", "db.path",
-                          "db.auto_migrate", "worker.concurrency", "worker.attempts", "worker.backoff_base_ms",
-                          "worker.backoff_max_ms", "worker.lease_seconds", "worker.shutdown_grace_seconds",
-                          "ses.region", "ses.endpoint", "ses.access_key_id", "ses.secret_access_key",
-                          "ses.session_token", "ses.configuration_set", "ses.max_send_rate", "sns.topic_arns",
-                          "sns.auto_confirm", "sns.cert_host_pattern", "sns.allow_http", "unsubscribe.secret",
-                          "unsubscribe.mailto", "suppression.soft_bounce_limit",
-                          "suppression.soft_bounce_window_hours", "guard.max_bounce_rate",
-                          "guard.max_complaint_rate", "guard.min_sample", "api.rate_limit_per_second",
-                          "api.rate_limit_burst", "limits.max_recipients", "metrics.public", "log.level",
+  for (const char* key : {"server.listen",
+                          "server.port",
+                          "server.public_url",
+                          "server.tls_cert_file",
+                          "server.tls_key_file",
+                          "server.cors_origins",
+                          "server.max_body_bytes",
+                          "db.path",
+                          "db.auto_migrate",
+                          "worker.concurrency",
+                          "worker.attempts",
+                          "worker.backoff_base_ms",
+                          "worker.backoff_max_ms",
+                          "worker.lease_seconds",
+                          "worker.shutdown_grace_seconds",
+                          "ses.region",
+                          "ses.endpoint",
+                          "ses.access_key_id",
+                          "ses.secret_access_key",
+                          "ses.session_token",
+                          "ses.configuration_set",
+                          "ses.max_send_rate",
+                          "sns.topic_arns",
+                          "sns.auto_confirm",
+                          "sns.cert_host_pattern",
+                          "sns.allow_http",
+                          "unsubscribe.secret",
+                          "unsubscribe.mailto",
+                          "suppression.soft_bounce_limit",
+                          "suppression.soft_bounce_window_hours",
+                          "guard.max_bounce_rate",
+                          "guard.max_complaint_rate",
+                          "guard.min_sample",
+                          "api.rate_limit_per_second",
+                          "api.rate_limit_burst",
+                          "limits.max_recipients",
+                          "metrics.public",
+                          "log.level",
                           "log.format"}) {
     INFO(key);
     CHECK(mailer::find_config_key(key) != nullptr);
@@ -150,7 +175,8 @@ TEST_CASE("examples/mailerd.toml and the key table agree", "[core][config]") {
     std::set<std::string> in_file;
     for (const auto& [section, node] : table) {
       REQUIRE(node.is_table());
-      for (const auto& [name, value] : *node.as_table()) in_file.insert(std::string(section.str()) + "." + std::string(name.str()));
+      for (const auto& [name, value] : *node.as_table())
+        in_file.insert(std::string(section.str()) + "." + std::string(name.str()));
     }
     std::set<std::string> in_table;
     for (const auto& row : mailer::config_keys()) in_table.insert(std::string(row.key));
@@ -254,8 +280,11 @@ TEST_CASE("load_config precedence: env over file over default", "[core][config]"
 
 TEST_CASE("load_config honours the seed's aliases", "[core][config]") {
   SECTION("simple aliases") {
-    auto loaded = load_env({{"PORT", "3000"}, {"WORKER_CONCURRENCY", "4"}, {"JOB_ATTEMPTS", "7"},
-                            {"JOB_BACKOFF_DELAY", "500"}, {"AWS_REGION", "eu-west-1"}});
+    auto loaded = load_env({{"PORT", "3000"},
+                            {"WORKER_CONCURRENCY", "4"},
+                            {"JOB_ATTEMPTS", "7"},
+                            {"JOB_BACKOFF_DELAY", "500"},
+                            {"AWS_REGION", "eu-west-1"}});
     REQUIRE(loaded);
     const auto& c = loaded->config;
     CHECK(c.server.port == 3000);
@@ -266,7 +295,8 @@ TEST_CASE("load_config honours the seed's aliases", "[core][config]") {
     CHECK(entry(*loaded, "worker.attempts").env_name == "JOB_ATTEMPTS");
   }
   SECTION("AWS endpoint variables, the SES-specific one first") {
-    auto both = load_env({{"AWS_ENDPOINT_URL", "http://127.0.0.1:1"}, {"AWS_ENDPOINT_URL_SESV2", "http://127.0.0.1:2"}});
+    auto both =
+        load_env({{"AWS_ENDPOINT_URL", "http://127.0.0.1:1"}, {"AWS_ENDPOINT_URL_SESV2", "http://127.0.0.1:2"}});
     REQUIRE(both);
     CHECK(both->config.ses.endpoint == "http://127.0.0.1:2");
     auto general = load_env({{"AWS_ENDPOINT_URL", "http://127.0.0.1:1"}});
@@ -318,7 +348,8 @@ TEST_CASE("load_config parses environment values by type", "[core][config]") {
           "metrics.public: \"yes\": must be true, false, 1 or 0 (from MAILER_METRICS_PUBLIC)");
   }
   SECTION("integers and numbers") {
-    auto loaded = load_env({{"MAILER_WORKER_CONCURRENCY", " 8 "}, {"MAILER_GUARD_MAX_COMPLAINT_RATE", "0.002"},
+    auto loaded = load_env({{"MAILER_WORKER_CONCURRENCY", " 8 "},
+                            {"MAILER_GUARD_MAX_COMPLAINT_RATE", "0.002"},
                             {"MAILER_SES_MAX_SEND_RATE", "12.5"}});
     REQUIRE(loaded);
     CHECK(loaded->config.worker.concurrency == 8);
@@ -343,7 +374,8 @@ TEST_CASE("load_config parses environment values by type", "[core][config]") {
   SECTION("string lists: comma-separated or TOML array") {
     auto commas = load_env({{"MAILER_SERVER_CORS_ORIGINS", "https://a.example.com, https://b.example.com,"}});
     REQUIRE(commas);
-    CHECK(commas->config.server.cors_origins == std::vector<std::string>{"https://a.example.com", "https://b.example.com"});
+    CHECK(commas->config.server.cors_origins ==
+          std::vector<std::string>{"https://a.example.com", "https://b.example.com"});
     auto array = load_env({{"MAILER_SNS_TOPIC_ARNS", R"(["arn:aws:sns:us-east-1:123456789012:ses-events"])"}});
     REQUIRE(array);
     CHECK(array->config.sns.topic_arns == std::vector<std::string>{"arn:aws:sns:us-east-1:123456789012:ses-events"});
@@ -351,7 +383,8 @@ TEST_CASE("load_config parses environment values by type", "[core][config]") {
     REQUIRE(empty);
     CHECK(empty->config.server.cors_origins.empty());
     CHECK(only_problem(load_env({{"MAILER_SNS_TOPIC_ARNS", "[1, 2"}})) ==
-          "sns.topic_arns: \"[1, 2\": must be a comma-separated list or a TOML array of strings (from MAILER_SNS_TOPIC_ARNS)");
+          "sns.topic_arns: \"[1, 2\": must be a comma-separated list or a TOML array of strings (from "
+          "MAILER_SNS_TOPIC_ARNS)");
     CHECK(only_problem(load_env({{"MAILER_SNS_TOPIC_ARNS", "[1, 2]"}})) ==
           "sns.topic_arns: \"[1, 2]\": must be an array of strings (from MAILER_SNS_TOPIC_ARNS)");
   }
@@ -365,7 +398,8 @@ TEST_CASE("load_config reports file problems", "[core][config]") {
   }
   SECTION("a directory") {
     mailer::test::TempDir dir;
-    CHECK(only_problem(load(dir.path().string())) == "config: " + dir.path().string() + ": cannot read: is a directory");
+    CHECK(only_problem(load(dir.path().string())) ==
+          "config: " + dir.path().string() + ": cannot read: is a directory");
   }
   SECTION("TOML syntax error with line and column") {
     TomlFile file("[server]\nport = 80\nlisten = \n");
@@ -393,12 +427,14 @@ TEST_CASE("load_config reports file problems", "[core][config]") {
   SECTION("wrong types") {
     CHECK(only_problem(load_toml("[server]\nport = \"80\"\n")) == "server.port: \"80\": must be an integer");
     CHECK(only_problem(load_toml("[worker]\nconcurrency = 2.5\n")) == "worker.concurrency: 2.5: must be an integer");
-    CHECK(only_problem(load_toml("[db]\nauto_migrate = \"yes\"\n")) == "db.auto_migrate: \"yes\": must be true or false");
+    CHECK(only_problem(load_toml("[db]\nauto_migrate = \"yes\"\n")) ==
+          "db.auto_migrate: \"yes\": must be true or false");
     CHECK(only_problem(load_toml("[db]\npath = 5\n")) == "db.path: 5: must be a string");
     CHECK(only_problem(load_toml("[guard]\nmin_sample = true\n")) == "guard.min_sample: true: must be an integer");
     CHECK(only_problem(load_toml("[guard]\nmax_bounce_rate = \"x\"\n")) ==
           "guard.max_bounce_rate: \"x\": must be a number");
-    CHECK(only_problem(load_toml("[sns]\ntopic_arns = \"arn\"\n")) == "sns.topic_arns: \"arn\": must be an array of strings");
+    CHECK(only_problem(load_toml("[sns]\ntopic_arns = \"arn\"\n")) ==
+          "sns.topic_arns: \"arn\": must be an array of strings");
     CHECK(only_problem(load_toml("[sns]\ntopic_arns = [1]\n")) == "sns.topic_arns: [ 1 ]: must be an array of strings");
     CHECK(only_problem(load_toml("[ses]\nmax_send_rate = \"fast\"\n")) ==
           "ses.max_send_rate: \"fast\": must be a number or \"auto\"");
@@ -415,9 +451,11 @@ TEST_CASE("load_config validates each key", "[core][config]") {
        "server.listen: \"not an ip\": must be an IPv4 or IPv6 address such as 127.0.0.1, 0.0.0.0 or ::"},
       {"[server]\nport = 65536", "server.port: 65536: must be at most 65535"},
       {"[server]\npublic_url = \"ftp://x\"", "server.public_url: \"ftp://x\": must be an http:// or https:// URL"},
-      {"[server]\npublic_url = \"example.com\"", "server.public_url: \"example.com\": must be an http:// or https:// URL"},
+      {"[server]\npublic_url = \"example.com\"",
+       "server.public_url: \"example.com\": must be an http:// or https:// URL"},
       {"[server]\ncors_origins = [\"https://a.com/path\"]",
-       "server.cors_origins: [\"https://a.com/path\"]: \"https://a.com/path\" is not \"*\" or an origin such as https://app.example.com"},
+       "server.cors_origins: [\"https://a.com/path\"]: \"https://a.com/path\" is not \"*\" or an origin such as "
+       "https://app.example.com"},
       {"[server]\nmax_body_bytes = 10", "server.max_body_bytes: 10: must be at least 1024"},
       {"[server]\nheader_timeout_seconds = 0", "server.header_timeout_seconds: 0: must be at least 1"},
       {"[server]\nbody_timeout_seconds = 86401", "server.body_timeout_seconds: 86401: must be at most 86400"},
@@ -440,7 +478,8 @@ TEST_CASE("load_config validates each key", "[core][config]") {
       {"[unsubscribe]\nmailto = \"not an address\"",
        "unsubscribe.mailto: \"not an address\": must be an address such as unsubscribe@example.com"},
       {"[suppression]\nsoft_bounce_limit = 0", "suppression.soft_bounce_limit: 0: must be at least 1"},
-      {"[suppression]\nsoft_bounce_window_hours = 9000", "suppression.soft_bounce_window_hours: 9000: must be at most 8760"},
+      {"[suppression]\nsoft_bounce_window_hours = 9000",
+       "suppression.soft_bounce_window_hours: 9000: must be at most 8760"},
       {"[guard]\nmax_bounce_rate = 1.5", "guard.max_bounce_rate: 1.5: must be greater than 0 and at most 1"},
       {"[guard]\nmax_complaint_rate = 0", "guard.max_complaint_rate: 0: must be greater than 0 and at most 1"},
       {"[guard]\nmin_sample = 0", "guard.min_sample: 0: must be at least 1"},

@@ -154,12 +154,12 @@ TEST_CASE("Counter::inc is thread-safe", "[core][metrics]") {
 
 TEST_CASE("mailerd's instruments register every family on global()", "[core][metrics]") {
   auto text = global().render();
-  for (const char* name : {"mailer_build_info", "mailer_http_requests_total", "mailer_http_request_duration_seconds",
-                           "mailer_ses_requests_total", "mailer_ses_request_duration_seconds", "mailer_messages_total",
-                           "mailer_suppressions_total", "mailer_sns_notifications_total",
-                           "mailer_http_connections_open", "mailer_http_connections_closed_early_total",
-                           "mailer_sending_on_hold", "mailer_sending_holds_total", "mailer_storage_on_hold",
-                           "mailer_storage_holds_total"}) {
+  for (const char* name :
+       {"mailer_build_info", "mailer_http_requests_total", "mailer_http_request_duration_seconds",
+        "mailer_ses_requests_total", "mailer_ses_request_duration_seconds", "mailer_messages_total",
+        "mailer_suppressions_total", "mailer_sns_notifications_total", "mailer_http_connections_open",
+        "mailer_http_connections_closed_early_total", "mailer_sending_on_hold", "mailer_sending_holds_total",
+        "mailer_storage_on_hold", "mailer_storage_holds_total"}) {
     INFO(name);
     CHECK(text.find(std::string("# TYPE ") + name + " ") != std::string::npos);
   }

@@ -33,13 +33,13 @@ TEST_CASE("utf8_length counts code points of well-formed UTF-8 only", "[core]") 
   CHECK(utf8_length("abc") == 3u);
   CHECK(utf8_length("Zoë") == 3u);
   CHECK(utf8_length("€") == 1u);
-  CHECK(utf8_length("\xf0\x9f\x98\x80") == 1u);            // U+1F600
-  CHECK_FALSE(utf8_length("\xc3"));                        // truncated
-  CHECK_FALSE(utf8_length("\xc0\xaf"));                    // overlong '/'
-  CHECK_FALSE(utf8_length("\xe0\x80\xaf"));                // overlong
-  CHECK_FALSE(utf8_length("\xed\xa0\x80"));                // surrogate U+D800
-  CHECK_FALSE(utf8_length("\xf4\x90\x80\x80"));            // past U+10FFFF
-  CHECK_FALSE(utf8_length("\x80"));                        // lone continuation
+  CHECK(utf8_length("\xf0\x9f\x98\x80") == 1u);  // U+1F600
+  CHECK_FALSE(utf8_length("\xc3"));              // truncated
+  CHECK_FALSE(utf8_length("\xc0\xaf"));          // overlong '/'
+  CHECK_FALSE(utf8_length("\xe0\x80\xaf"));      // overlong
+  CHECK_FALSE(utf8_length("\xed\xa0\x80"));      // surrogate U+D800
+  CHECK_FALSE(utf8_length("\xf4\x90\x80\x80"));  // past U+10FFFF
+  CHECK_FALSE(utf8_length("\x80"));              // lone continuation
   CHECK(name_problem("a\xff", 10) == "must be UTF-8");
 }
 
@@ -77,8 +77,12 @@ TEST_CASE("truncate_utf8 cuts at a byte bound without splitting a character", "[
   CHECK(truncate_utf8("", 0).empty());
   // "é" is 2 bytes and "€" 3: a cut inside either drops it whole.
   CHECK(truncate_utf8("a\xC3\xA9", 2) == "a");
-  CHECK(truncate_utf8("a\xE2\x82\xAC" "b", 3) == "a");
-  CHECK(truncate_utf8("a\xE2\x82\xAC" "b", 4) == "a\xE2\x82\xAC");
+  CHECK(truncate_utf8("a\xE2\x82\xAC"
+                      "b",
+                      3) == "a");
+  CHECK(truncate_utf8("a\xE2\x82\xAC"
+                      "b",
+                      4) == "a\xE2\x82\xAC");
   CHECK(mailer::text::utf8_length(truncate_utf8("\xE2\x82\xAC\xE2\x82\xAC", 5)) == std::optional<std::size_t>(1));
 }
 

@@ -5,10 +5,8 @@
 namespace crypto = mailer::crypto;
 
 TEST_CASE("crypto::sha256_hex matches FIPS 180-4 examples", "[crypto]") {
-  CHECK(crypto::sha256_hex("") ==
-        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-  CHECK(crypto::sha256_hex("abc") ==
-        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  CHECK(crypto::sha256_hex("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  CHECK(crypto::sha256_hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
 TEST_CASE("crypto::hmac_sha256 matches RFC 4231 test case 2", "[crypto]") {

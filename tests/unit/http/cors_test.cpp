@@ -6,7 +6,8 @@ using namespace mailer::http;
 
 namespace {
 std::string header(const HeaderList& headers, const std::string& name) {
-  for (const auto& [n, v] : headers) if (n == name) return v;
+  for (const auto& [n, v] : headers)
+    if (n == name) return v;
   return "";
 }
 }  // namespace
@@ -24,9 +25,7 @@ TEST_CASE("cors_headers answers only allowed origins", "[http]") {
     CHECK(cors_headers(allowed, "").empty());
     CHECK(cors_headers({}, "https://app.example.com").empty());
   }
-  SECTION("wildcard allows any origin") {
-    CHECK(origin_allowed({"*"}, "https://x.example"));
-  }
+  SECTION("wildcard allows any origin") { CHECK(origin_allowed({"*"}, "https://x.example")); }
 }
 
 TEST_CASE("preflight_headers lists methods and request headers", "[http]") {

@@ -74,7 +74,10 @@ TEST_CASE("/ready answers 200 degraded while only SES GetAccount fails", "[http]
 }
 
 TEST_CASE("/ready answers 503 with every reason when a problem and a degradation meet", "[http][ready]") {
-  ReadyServer server({{}, {}, [] { return std::optional<std::string>("ses_unavailable: down"); }, none,
+  ReadyServer server({{},
+                      {},
+                      [] { return std::optional<std::string>("ses_unavailable: down"); },
+                      none,
                       [] { return std::optional<std::string>("SES GetAccount failing (3)"); }});
   auto [status, body] = server.ready();
   CHECK(status == 503);

@@ -64,12 +64,11 @@ TEST_CASE("json_io::parse_batch_request maps fields and reports every wrong type
   SECTION("a template_version out of range names the range") {
     for (const char* version : {"0", "999999999999", "9223372036854775808"}) {
       INFO(version);
-      auto parsed = parse_batch(std::string(R"({"from":"a@b.c","recipients":["x@y.z"],"template_version":)") +
-                                version + "}");
+      auto parsed =
+          parse_batch(std::string(R"({"from":"a@b.c","recipients":["x@y.z"],"template_version":)") + version + "}");
       REQUIRE_FALSE(parsed);
       REQUIRE(parsed.error().fields.size() == 1);
-      CHECK(parsed.error().fields[0] ==
-            FieldError{"template_version", "must be a whole number from 1 to 1000000000"});
+      CHECK(parsed.error().fields[0] == FieldError{"template_version", "must be a whole number from 1 to 1000000000"});
     }
   }
   SECTION("not an object") {
@@ -133,8 +132,7 @@ TEST_CASE("json_io::check_single_values refuses a query parameter given more tha
   CHECK(twice.error().detail == "query parameter 'all' is given more than once");
   auto both = json_io::check_single_values({{"a", "1"}, {"a", "1"}, {"b", ""}, {"b", ""}, {"b", ""}});
   REQUIRE_FALSE(both);
-  CHECK(both.error().fields ==
-        std::vector<FieldError>{{"a", "given more than once"}, {"b", "given more than once"}});
+  CHECK(both.error().fields == std::vector<FieldError>{{"a", "given more than once"}, {"b", "given more than once"}});
 }
 
 TEST_CASE("json_io::parse_template_input and parse_message_request", "[http][json_io]") {
@@ -155,8 +153,7 @@ TEST_CASE("json_io parsers refuse deep nesting and name the field", "[http][json
   // Each of these was a SIGSEGV once: the deep value was copied recursively.
   const std::string deep = std::string(100'000, '[') + std::string(100'000, ']');
   SECTION("a recipient's variables") {
-    auto parsed = parse_batch(R"({"from":"a@b.c","recipients":[{"email":"x@y.z","variables":)" +
-                                               deep + "}]}");
+    auto parsed = parse_batch(R"({"from":"a@b.c","recipients":[{"email":"x@y.z","variables":)" + deep + "}]}");
     REQUIRE_FALSE(parsed);
     CHECK(parsed.error().code == ErrorCode::invalid_input);
     CHECK(has_field(parsed.error(), "recipients[0].variables"));

@@ -51,8 +51,10 @@ TEST_CASE("docs/openapi.yaml documents exactly the router's routes", "[http][ope
   REQUIRE(documented.size() > 10);  // the scan found the paths section
   std::set<std::string> undocumented;
   std::set<std::string> unserved;
-  for (const auto& op : served) if (!documented.contains(op)) undocumented.insert(op);
-  for (const auto& op : documented) if (!served.contains(op)) unserved.insert(op);
+  for (const auto& op : served)
+    if (!documented.contains(op)) undocumented.insert(op);
+  for (const auto& op : documented)
+    if (!served.contains(op)) unserved.insert(op);
   CHECK(undocumented == std::set<std::string>{});
   CHECK(unserved == std::set<std::string>{});
 }

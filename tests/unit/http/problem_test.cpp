@@ -10,12 +10,10 @@ using mailer::http::problem_for;
 
 TEST_CASE("problem_for maps every ErrorCode to its status and type", "[http]") {
   const std::map<ErrorCode, int> expected{
-      {ErrorCode::invalid_input, 400},      {ErrorCode::unauthorized, 401},
-      {ErrorCode::forbidden, 403},          {ErrorCode::not_found, 404},
-      {ErrorCode::conflict, 409},           {ErrorCode::too_large, 413},
-      {ErrorCode::unsupported_media, 415},  {ErrorCode::rate_limited, 429},
-      {ErrorCode::upstream_throttled, 502}, {ErrorCode::upstream_transient, 502},
-      {ErrorCode::upstream_permanent, 502}, {ErrorCode::storage_unavailable, 503},
+      {ErrorCode::invalid_input, 400},      {ErrorCode::unauthorized, 401},       {ErrorCode::forbidden, 403},
+      {ErrorCode::not_found, 404},          {ErrorCode::conflict, 409},           {ErrorCode::too_large, 413},
+      {ErrorCode::unsupported_media, 415},  {ErrorCode::rate_limited, 429},       {ErrorCode::upstream_throttled, 502},
+      {ErrorCode::upstream_transient, 502}, {ErrorCode::upstream_permanent, 502}, {ErrorCode::storage_unavailable, 503},
       {ErrorCode::internal, 500},
   };
   // A new ErrorCode must be added to the table above (and to problem_for).
@@ -25,8 +23,7 @@ TEST_CASE("problem_for maps every ErrorCode to its status and type", "[http]") {
     INFO(mailer::to_string(code));
     CHECK(problem.status == status);
     CHECK(problem.body["status"] == status);
-    CHECK(problem.body["type"] ==
-          "https://mailerd.dev/problems/" + std::string(mailer::to_string(code)));
+    CHECK(problem.body["type"] == "https://mailerd.dev/problems/" + std::string(mailer::to_string(code)));
     CHECK_FALSE(problem.body["title"].get<std::string>().empty());
     CHECK((problem.body["title"] != "Internal error" || code == ErrorCode::internal));
   }
@@ -34,8 +31,8 @@ TEST_CASE("problem_for maps every ErrorCode to its status and type", "[http]") {
 
 TEST_CASE("problem_for fills detail and errors[]", "[http]") {
   SECTION("validation errors list each field") {
-    auto problem = problem_for(Error{ErrorCode::invalid_input, "bad batch",
-                                     {{"recipients[3].email", "not an address"}}});
+    auto problem =
+        problem_for(Error{ErrorCode::invalid_input, "bad batch", {{"recipients[3].email", "not an address"}}});
     CHECK(problem.body["detail"] == "bad batch");
     REQUIRE(problem.body["errors"].size() == 1);
     CHECK(problem.body["errors"][0]["field"] == "recipients[3].email");

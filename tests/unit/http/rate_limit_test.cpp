@@ -28,9 +28,7 @@ TEST_CASE("RateLimiter::take allows the burst, then refuses until refilled", "[h
     CHECK(limiter.take("key_a", t0 + 1s).allowed);
     CHECK_FALSE(limiter.take("key_a", t0 + 1100ms).allowed);
   }
-  SECTION("other keys have their own bucket") {
-    CHECK(limiter.take("key_b", t0).allowed);
-  }
+  SECTION("other keys have their own bucket") { CHECK(limiter.take("key_b", t0).allowed); }
   SECTION("the bucket never holds more than the burst") {
     auto later = limiter.take("key_a", t0 + 3600s);
     CHECK(later.allowed);

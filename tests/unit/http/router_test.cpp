@@ -50,9 +50,7 @@ TEST_CASE("Router::match tells 404 from 405", "[http]") {
     CHECK(m.route == nullptr);
     CHECK(m.allowed_methods == std::vector<std::string>{"GET", "POST"});
   }
-  SECTION("HEAD uses GET routes") {
-    CHECK(router.match("HEAD", "/v1/admin/keys").route != nullptr);
-  }
+  SECTION("HEAD uses GET routes") { CHECK(router.match("HEAD", "/v1/admin/keys").route != nullptr); }
   SECTION("a literal segment beats a parameter") {
     auto m = router.match("GET", "/v1/admin/dlq/purge");
     REQUIRE(m.route != nullptr);

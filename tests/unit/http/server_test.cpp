@@ -67,8 +67,7 @@ class RunningServer {
 
 Router throwing_router() {
   Router router;
-  router.add({"GET", "/std", Access::none, BodyKind::none,
-              [](const httplib::Request&, httplib::Response&, Context&) {
+  router.add({"GET", "/std", Access::none, BodyKind::none, [](const httplib::Request&, httplib::Response&, Context&) {
                 throw std::runtime_error("secret detail /var/lib/x.db");
               }});
   router.add({"GET", "/other", Access::none, BodyKind::none,
@@ -108,21 +107,23 @@ TEST_CASE("Server refuses a chunked body over max_body_bytes", "[http]") {
   RunningServer server(throwing_router(), 1024);
   auto client = server.client();
   std::string big(4096, 'x');
-  auto res = client.Post("/echo", big.size(),
-                         [&](std::size_t offset, std::size_t length, httplib::DataSink& sink) {
-                           sink.write(big.data() + offset, length);
-                           return true;
-                         },
-                         "application/json");
+  auto res = client.Post(
+      "/echo", big.size(),
+      [&](std::size_t offset, std::size_t length, httplib::DataSink& sink) {
+        sink.write(big.data() + offset, length);
+        return true;
+      },
+      "application/json");
   REQUIRE(res);
   CHECK(res->status == 413);
-  auto chunked = client.Post("/echo",
-                             [&](std::size_t offset, httplib::DataSink& sink) {
-                               if (offset < big.size()) sink.write(big.data() + offset, 512);
-                               else sink.done();
-                               return true;
-                             },
-                             "application/json");
+  auto chunked = client.Post(
+      "/echo",
+      [&](std::size_t offset, httplib::DataSink& sink) {
+        if (offset < big.size()) sink.write(big.data() + offset, 512);
+        else sink.done();
+        return true;
+      },
+      "application/json");
   REQUIRE(chunked);
   CHECK(chunked->status == 413);
   auto small = client.Post("/echo", "{}", "application/json");
@@ -166,8 +167,8 @@ TEST_CASE("Server treats a PUT without Content-Length as bodiless", "[http]") {
 TEST_CASE("Server answers a path with invalid UTF-8 with a 404 problem", "[http]") {
   // The 404 detail names the path; serializing its 0xFF used to throw (500).
   RunningServer server(throwing_router());
-  auto answer = raw_exchange(server.port(), "GET /v1/%FF HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
-                             Read::until_close);
+  auto answer =
+      raw_exchange(server.port(), "GET /v1/%FF HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", Read::until_close);
   CHECK(answer.rfind("HTTP/1.1 404", 0) == 0);
   auto body = nlohmann::json::parse(answer.substr(answer.find("\r\n\r\n") + 4), nullptr, false);
   REQUIRE_FALSE(body.is_discarded());

@@ -44,8 +44,7 @@ TEST_CASE("CircuitBreaker holds after k_trip_after service faults in a row", "[j
   SECTION("the third starts the hold, with its reason and the first probe 1 s later") {
     (void)breaker.on_service_fault(ServiceFault::unavailable, "503", k_now);
     (void)breaker.on_service_fault(ServiceFault::credentials, "bad key", k_now);
-    CHECK(breaker.on_service_fault(ServiceFault::unavailable, "connection refused", k_now) ==
-          Change::hold_started);
+    CHECK(breaker.on_service_fault(ServiceFault::unavailable, "connection refused", k_now) == Change::hold_started);
     CHECK(breaker.on_hold());
     CHECK(breaker.fault() == ServiceFault::unavailable);
     CHECK(breaker.detail() == "connection refused");

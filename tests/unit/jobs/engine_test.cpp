@@ -48,16 +48,37 @@ struct FakeSes {
   std::optional<Error> outage;  // every call fails with it (SES down)
   bool account_throws = false;
 
-  void close_gate() { std::scoped_lock lock(mutex); gate_open = false; }
+  void close_gate() {
+    std::scoped_lock lock(mutex);
+    gate_open = false;
+  }
   void open_gate() {
-    { std::scoped_lock lock(mutex); gate_open = true; }
+    {
+      std::scoped_lock lock(mutex);
+      gate_open = true;
+    }
     gate_cv.notify_all();
   }
-  int held() { std::scoped_lock lock(mutex); return waiting_at_gate; }
-  int account_count() { std::scoped_lock lock(mutex); return account_calls; }
-  std::size_t accepted_count() { std::scoped_lock lock(mutex); return accepted.size(); }
-  int send_count() { std::scoped_lock lock(mutex); return send_calls; }
-  void set_outage(std::optional<Error> e) { std::scoped_lock lock(mutex); outage = std::move(e); }
+  int held() {
+    std::scoped_lock lock(mutex);
+    return waiting_at_gate;
+  }
+  int account_count() {
+    std::scoped_lock lock(mutex);
+    return account_calls;
+  }
+  std::size_t accepted_count() {
+    std::scoped_lock lock(mutex);
+    return accepted.size();
+  }
+  int send_count() {
+    std::scoped_lock lock(mutex);
+    return send_calls;
+  }
+  void set_outage(std::optional<Error> e) {
+    std::scoped_lock lock(mutex);
+    outage = std::move(e);
+  }
 };
 
 // Stands in for aws::SesClient (the network) in engine tests.
@@ -186,8 +207,7 @@ TEST_CASE("Engine sends every due message exactly once", "[jobs][engine]") {
   std::set<std::string> ids;
   for (int i = 0; i < 40; ++i) {
     auto vars = i == 0 ? std::string(R"({"name":"Ana"})") : std::string("{}");
-    ids.insert(f.message({.batch_id = b, .email = "r" + std::to_string(i) + "@example.com",
-                          .variables_json = vars}));
+    ids.insert(f.message({.batch_id = b, .email = "r" + std::to_string(i) + "@example.com", .variables_json = vars}));
   }
   auto tx = f.message({.email = "tx@example.com", .variables_json = R"({"code":"123"})"});
   ids.insert(tx);
@@ -216,11 +236,13 @@ TEST_CASE("Engine sends every due message exactly once", "[jobs][engine]") {
   }
   CHECK(f.text_column(tx, "ses_message_id").rfind("ses-", 0) == 0);
   SECTION("the reaper completes the batch") {
-    REQUIRE(eventually([&] {
-      SQLite::Statement q(f.t.db().sql(), "SELECT status FROM batches WHERE id = ?");
-      q.bind(1, b);
-      return q.executeStep() && q.getColumn(0).getString() == "completed";
-    }, 5s));
+    REQUIRE(eventually(
+        [&] {
+          SQLite::Statement q(f.t.db().sql(), "SELECT status FROM batches WHERE id = ?");
+          q.bind(1, b);
+          return q.executeStep() && q.getColumn(0).getString() == "completed";
+        },
+        5s));
   }
 }
 
@@ -263,7 +285,7 @@ TEST_CASE("Engine puts sending on hold while SES is down and dead-letters nothin
   const int tried = f.ses.send_count();
   CHECK(tried >= mailer::jobs::CircuitBreaker::k_trip_after);
   CHECK(tried <= mailer::jobs::CircuitBreaker::k_trip_after + 2);  // the workers' sends in flight
-  std::this_thread::sleep_for(600ms);  // dispatcher polls and account ticks
+  std::this_thread::sleep_for(600ms);                              // dispatcher polls and account ticks
   CHECK(f.ses.send_count() == tried);
   CHECK(f.t.count_rows("messages WHERE attempts <> 0") == 0);
 
@@ -290,8 +312,8 @@ TEST_CASE("Engine holds sending when SES refuses the credentials", "[jobs][engin
   EngineFixture f(1);
   auto id = f.message({.email = "a@example.com"});
   for (int i = 0; i < 2; ++i) f.message({.email = "b" + std::to_string(i) + "@example.com"});
-  f.ses.set_outage(ses_error(ErrorCode::upstream_permanent, "The security token is invalid.",
-                             "UnrecognizedClientException"));
+  f.ses.set_outage(
+      ses_error(ErrorCode::upstream_permanent, "The security token is invalid.", "UnrecognizedClientException"));
   f.start();
   REQUIRE(eventually([&] { return f.engine->stats().sending_on_hold; }));
   CHECK_THAT(f.engine->stats().hold_reason, Catch::StartsWith("ses_credentials: UnrecognizedClientException"));
@@ -370,8 +392,7 @@ TEST_CASE("Engine returns the daily quota slot of a send that throws", "[jobs][e
 
 TEST_CASE("Engine does not use attempts on throttling and slows down", "[jobs][engine]") {
   EngineFixture f;
-  auto e = ses_error(ErrorCode::upstream_throttled, "Maximum sending rate exceeded.",
-                     "TooManyRequestsException");
+  auto e = ses_error(ErrorCode::upstream_throttled, "Maximum sending rate exceeded.", "TooManyRequestsException");
   f.ses.failures["a@example.com"] = {e, e, e, e};  // more than worker.attempts
   auto id = f.message({.email = "a@example.com"});
   f.start();
@@ -468,8 +489,7 @@ TEST_CASE("Engine::stop gives unfinished claims back", "[jobs][engine]") {
 TEST_CASE("Engine::start returns orphaned claims to the queue", "[jobs][engine]") {
   EngineFixture f;
   auto id = f.message({.state = "sending", .email = "o@example.com"});
-  f.t.db().sql().exec("UPDATE messages SET lease_token = 7, lease_expires_ms = " +
-                      std::to_string(f.now() + 60000));
+  f.t.db().sql().exec("UPDATE messages SET lease_token = 7, lease_expires_ms = " + std::to_string(f.now() + 60000));
   f.start();
   REQUIRE(eventually([&] { return f.state(id) == "sent"; }));
   CHECK(f.engine->stats().alive);

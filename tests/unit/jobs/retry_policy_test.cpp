@@ -43,9 +43,7 @@ TEST_CASE("RetryPolicy::backoff_delay caps at backoff_max", "[jobs]") {
   CHECK(policy.backoff_delay(3, no_jitter) == 4000ms);
   CHECK(policy.backoff_delay(4, no_jitter) == 5000ms);
   CHECK(policy.backoff_delay(50, no_jitter) == 5000ms);
-  SECTION("a huge attempt number does not overflow") {
-    CHECK(policy.backoff_delay(1'000'000, no_jitter) == 5000ms);
-  }
+  SECTION("a huge attempt number does not overflow") { CHECK(policy.backoff_delay(1'000'000, no_jitter) == 5000ms); }
 }
 
 TEST_CASE("RetryPolicy::backoff_delay adds up to 20% jitter", "[jobs]") {
@@ -87,8 +85,7 @@ TEST_CASE("RetryPolicy::decide retries our own failures until attempts run out",
   }
 }
 
-TEST_CASE("RetryPolicy::decide never spends an attempt on an SES outage or refused credentials",
-          "[jobs]") {
+TEST_CASE("RetryPolicy::decide never spends an attempt on an SES outage or refused credentials", "[jobs]") {
   auto policy = default_policy();
   Rng rng = fixed_rng(0.5);
   SECTION("transport error or 5xx, even past the last attempt") {
@@ -118,15 +115,12 @@ TEST_CASE("service_fault tells an SES outage from an answer about the message", 
   using mailer::jobs::ServiceFault;
   CHECK(service_fault(error_of(ErrorCode::upstream_transient, "POST ...: connection refused")) ==
         ServiceFault::unavailable);
-  CHECK(service_fault(error_of(ErrorCode::upstream_transient, "x", "InternalFailure")) ==
-        ServiceFault::unavailable);
+  CHECK(service_fault(error_of(ErrorCode::upstream_transient, "x", "InternalFailure")) == ServiceFault::unavailable);
   CHECK(service_fault(error_of(ErrorCode::upstream_permanent, "x", "SignatureDoesNotMatch")) ==
         ServiceFault::credentials);
   CHECK(service_fault(error_of(ErrorCode::upstream_permanent, "x", "MessageRejected")) == ServiceFault::none);
-  CHECK(service_fault(error_of(ErrorCode::upstream_permanent, "x", "BadRequestException")) ==
-        ServiceFault::none);
-  CHECK(service_fault(error_of(ErrorCode::upstream_throttled, "x", "TooManyRequestsException")) ==
-        ServiceFault::none);
+  CHECK(service_fault(error_of(ErrorCode::upstream_permanent, "x", "BadRequestException")) == ServiceFault::none);
+  CHECK(service_fault(error_of(ErrorCode::upstream_throttled, "x", "TooManyRequestsException")) == ServiceFault::none);
   CHECK(service_fault(error_of(ErrorCode::internal)) == ServiceFault::none);
   CHECK(std::string(mailer::jobs::to_string(ServiceFault::unavailable)) == "ses_unavailable");
   CHECK(std::string(mailer::jobs::to_string(ServiceFault::credentials)) == "ses_credentials");
@@ -136,8 +130,7 @@ TEST_CASE("RetryPolicy::decide sends permanent errors to the DLQ at once", "[job
   auto policy = default_policy();
   Rng rng = fixed_rng(0.5);
   SECTION("message rejected") {
-    auto d = policy.decide(1, error_of(ErrorCode::upstream_permanent, "rejected",
-                                       "MessageRejected"), k_now, rng);
+    auto d = policy.decide(1, error_of(ErrorCode::upstream_permanent, "rejected", "MessageRejected"), k_now, rng);
     CHECK(d.kind == Decision::Kind::dead_letter);
     CHECK(d.reason == "upstream_permanent: not retryable");
   }
@@ -155,8 +148,8 @@ TEST_CASE("RetryPolicy::decide sends permanent errors to the DLQ at once", "[job
 TEST_CASE("RetryPolicy::decide never uses an attempt on throttling", "[jobs]") {
   auto policy = RetryPolicy(1, 1000ms, 3'600'000ms);
   Rng rng = fixed_rng(0.0);
-  auto throttled = error_of(ErrorCode::upstream_throttled, "Maximum sending rate exceeded.",
-                            "TooManyRequestsException");
+  auto throttled =
+      error_of(ErrorCode::upstream_throttled, "Maximum sending rate exceeded.", "TooManyRequestsException");
   SECTION("even on the last attempt it retries") {
     auto d = policy.decide(1, throttled, k_now, rng);
     CHECK(d.kind == Decision::Kind::retry);
@@ -179,8 +172,7 @@ TEST_CASE("RetryPolicy::decide never uses an attempt on throttling", "[jobs]") {
 TEST_CASE("RetryPolicy::decide pauses on the daily quota", "[jobs]") {
   auto policy = RetryPolicy(1, 1000ms, 3'600'000ms);
   Rng rng = fixed_rng(0.5);
-  auto quota = error_of(ErrorCode::upstream_permanent, "Daily message quota exceeded.",
-                        "LimitExceededException");
+  auto quota = error_of(ErrorCode::upstream_permanent, "Daily message quota exceeded.", "LimitExceededException");
   auto d = policy.decide(1, quota, k_now, rng);
   CHECK(d.kind == Decision::Kind::quota_pause);
   CHECK(d.consumes_attempt == ConsumesAttempt::no);
@@ -189,16 +181,13 @@ TEST_CASE("RetryPolicy::decide pauses on the daily quota", "[jobs]") {
 
 TEST_CASE("is_daily_quota_error reads the SES message and bulk status", "[jobs]") {
   using mailer::jobs::is_daily_quota_error;
-  CHECK(is_daily_quota_error(error_of(ErrorCode::upstream_throttled,
-                                      "SES Throttling: Daily message quota exceeded.")));
+  CHECK(is_daily_quota_error(error_of(ErrorCode::upstream_throttled, "SES Throttling: Daily message quota exceeded.")));
   CHECK(is_daily_quota_error(error_of(ErrorCode::upstream_permanent, "DAILY MESSAGE QUOTA EXCEEDED")));
-  CHECK(is_daily_quota_error(error_of(ErrorCode::upstream_throttled, "",
-                                      "ACCOUNT_DAILY_QUOTA_EXCEEDED")));
-  CHECK_FALSE(is_daily_quota_error(error_of(ErrorCode::upstream_throttled,
-                                            "Maximum sending rate exceeded.",
-                                            "TooManyRequestsException")));
-  CHECK_FALSE(is_daily_quota_error(error_of(ErrorCode::upstream_permanent, "Daily message quota",
-                                            "LimitExceededException")));
+  CHECK(is_daily_quota_error(error_of(ErrorCode::upstream_throttled, "", "ACCOUNT_DAILY_QUOTA_EXCEEDED")));
+  CHECK_FALSE(is_daily_quota_error(
+      error_of(ErrorCode::upstream_throttled, "Maximum sending rate exceeded.", "TooManyRequestsException")));
+  CHECK_FALSE(
+      is_daily_quota_error(error_of(ErrorCode::upstream_permanent, "Daily message quota", "LimitExceededException")));
 }
 
 TEST_CASE("RetryPolicy normalises out-of-range settings", "[jobs]") {

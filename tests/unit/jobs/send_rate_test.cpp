@@ -45,9 +45,7 @@ std::chrono::nanoseconds send_all(SendRate& rate, ManualClock& clock, int count)
 TEST_CASE("SendRate::reserve paces sends at the rate after the burst", "[jobs]") {
   ManualClock clock;
   SendRate rate(10, clock);
-  SECTION("the first second's worth goes at once") {
-    CHECK(send_all(rate, clock, 10) == 0ns);
-  }
+  SECTION("the first second's worth goes at once") { CHECK(send_all(rate, clock, 10) == 0ns); }
   SECTION("N sends at R take about (N - burst) / R") {
     auto took = send_all(rate, clock, 110);
     CHECK(std::chrono::duration<double>(took).count() == Approx(10.0).margin(1e-6));
@@ -58,9 +56,7 @@ TEST_CASE("SendRate::reserve paces sends at the rate after the burst", "[jobs]")
     CHECK(rate.reserve(1) == 200ms);
     CHECK(rate.reserve(5) == 700ms);
   }
-  SECTION("a message to many recipients costs many tokens") {
-    CHECK(rate.reserve(30) == 2s);
-  }
+  SECTION("a message to many recipients costs many tokens") { CHECK(rate.reserve(30) == 2s); }
   SECTION("an idle bucket saves at most one second's worth") {
     send_all(rate, clock, 10);
     clock.advance(1h);

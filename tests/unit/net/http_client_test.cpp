@@ -70,11 +70,11 @@ TEST_CASE("HttpClient maps network failures to upstream_transient without secret
     int port = http.start();
     http.stop();  // the port is now closed
     net::HttpClient client;
-    auto response = client.perform({"POST",
-                                     "http://user:hunter2secret@127.0.0.1:" + std::to_string(port) +
-                                         "/v2/path?X-Amz-Signature=querysecret",
-                                     {{"Authorization", "AWS4 headersecret"}},
-                                     "bodysecret"});
+    auto response = client.perform(
+        {"POST",
+         "http://user:hunter2secret@127.0.0.1:" + std::to_string(port) + "/v2/path?X-Amz-Signature=querysecret",
+         {{"Authorization", "AWS4 headersecret"}},
+         "bodysecret"});
     REQUIRE_FALSE(response);
     CHECK(response.error().code == ErrorCode::upstream_transient);
     const auto& detail = response.error().detail;

@@ -106,7 +106,8 @@ TEST_CASE("render::parse_mailbox reads bare addresses and name-addr forms", "[re
   CHECK(*render::parse_mailbox("<news@example.com>") == Mailbox{"", "news@example.com"});
   CHECK(*render::parse_mailbox(" Shop <news@example.com> ") == Mailbox{"Shop", "news@example.com"});
   CHECK(*render::parse_mailbox("\"Name, Inc.\" <news@example.com>") == Mailbox{"Name, Inc.", "news@example.com"});
-  CHECK(*render::parse_mailbox("\"Say \\\"hi\\\" \\\\o/\" <a@example.com>") == Mailbox{"Say \"hi\" \\o/", "a@example.com"});
+  CHECK(*render::parse_mailbox("\"Say \\\"hi\\\" \\\\o/\" <a@example.com>") ==
+        Mailbox{"Say \"hi\" \\o/", "a@example.com"});
   CHECK(*render::parse_mailbox("Zoë Müller <news@bücher.example>") ==
         Mailbox{"Zoë Müller", "news@xn--bcher-kva.example"});
   CHECK(*render::parse_mailbox("Shop, Inc. <a@example.com>") == Mailbox{"Shop, Inc.", "a@example.com"});

@@ -26,8 +26,9 @@ std::string newsletter_html() {
       "</td></tr></table>\n<h1>{{issue.title}}</h1>\n"
       "<p>{{#first_name}}Hello {{first_name}},{{/first_name}}{{^first_name}}Hello,{{/first_name}}</p>\n";
   for (int i = 0; i < 6; ++i) {
-    html += "<p>Our editors picked these for you this week. Lorem ipsum dolor sit amet, consectetur "
-            "adipiscing elit, sed do eiusmod tempor incididunt ut labore et dolore magna aliqua.</p>\n";
+    html +=
+        "<p>Our editors picked these for you this week. Lorem ipsum dolor sit amet, consectetur "
+        "adipiscing elit, sed do eiusmod tempor incididunt ut labore et dolore magna aliqua.</p>\n";
   }
   html +=
       "{{#products}}<div class=\"item\"><a href=\"{{{url}}}?utm_source=newsletter&amp;utm_campaign={{campaign}}\">"
@@ -41,10 +42,12 @@ std::string newsletter_html() {
 }
 
 std::string newsletter_text() {
-  std::string text = "{{issue.title}}\n\n{{#first_name}}Hello {{first_name}},{{/first_name}}{{^first_name}}Hello,{{/first_name}}\n\n";
+  std::string text =
+      "{{issue.title}}\n\n{{#first_name}}Hello {{first_name}},{{/first_name}}{{^first_name}}Hello,{{/first_name}}\n\n";
   for (int i = 0; i < 6; ++i) text += "Our editors picked these for you this week. Lorem ipsum dolor sit amet.\n";
-  text += "{{#products}}\n* {{name}} — {{price}} {{currency}}{{#sale}} (SALE){{/sale}}\n  {{url}}\n{{/products}}\n"
-          "--\n{{shop.name}}, {{shop.address}}\nUnsubscribe: {{unsubscribe_url}}\n";
+  text +=
+      "{{#products}}\n* {{name}} — {{price}} {{currency}}{{#sale}} (SALE){{/sale}}\n  {{url}}\n{{/products}}\n"
+      "--\n{{shop.name}}, {{shop.address}}\nUnsubscribe: {{unsubscribe_url}}\n";
   return text;
 }
 
@@ -58,8 +61,10 @@ json batch_variables() {
                         {"image", "https://cdn.shop.example/i/" + std::to_string(i) + ".jpg"},
                         {"sale", i % 2 == 0}});
   }
-  return {{"shop", {{"name", "Example Shop"}, {"logo", "https://cdn.shop.example/logo.png"},
-                    {"address", "1 Main St, Springfield"}}},
+  return {{"shop",
+           {{"name", "Example Shop"},
+            {"logo", "https://cdn.shop.example/logo.png"},
+            {"address", "1 Main St, Springfield"}}},
           {"issue", {{"title", "Weekly picks — Grüße"}}},
           {"campaign", "2026-12"},
           {"currency", "EUR"},
@@ -69,8 +74,8 @@ json batch_variables() {
 }  // namespace
 
 TEST_CASE("render::render speed on a realistic newsletter", "[.][benchmark][render]") {
-  auto compiled = render::compile_template({"{{first_name}}, this week at {{shop.name}}", newsletter_html(),
-                                            newsletter_text()});
+  auto compiled =
+      render::compile_template({"{{first_name}}, this week at {{shop.name}}", newsletter_html(), newsletter_text()});
   REQUIRE(compiled);
   const json batch = batch_variables();
   constexpr int k_messages = 5000;

@@ -69,8 +69,7 @@ TEST_CASE("render::render sections, inverted sections and value types", "[render
               {"flag", true},
               {"nothing", nullptr},
               {"tags", {"a", "b"}}};
-    CHECK(*render_ok(t, v).text ==
-          "[Pen:1.5][Ink:12]|VIP|Hi Ana|Example|https://shop.example|0|||a,b,");
+    CHECK(*render_ok(t, v).text == "[Pen:1.5][Ink:12]|VIP|Hi Ana|Example|https://shop.example|0|||a,b,");
   }
   SECTION("empty or missing") {
     json v = {{"items", json::array()}, {"vip", false}, {"first_name", ""}};
@@ -146,10 +145,15 @@ TEST_CASE("render::compile_template lists the variables used", "[render]") {
   auto t = compile("{{shop.name}} news for {{first_name}}",
                    "{{! comment }}{{#items}}{{title}}{{/items}}{{{raw}}}{{&amp}}<a href=\"{{unsubscribe_url}}\">",
                    "{{=<% %>=}}<%email%> <%^vip%>x<%/vip%> {{not_a_tag}} <%.%>");
-  CHECK(t.variables() == std::vector<render::TemplateVariable>{
-                             {"amp", false}, {"email", true}, {"first_name", false}, {"items", false},
-                             {"raw", false}, {"shop", false}, {"title", false},
-                             {"unsubscribe_url", true}, {"vip", false}});
+  CHECK(t.variables() == std::vector<render::TemplateVariable>{{"amp", false},
+                                                               {"email", true},
+                                                               {"first_name", false},
+                                                               {"items", false},
+                                                               {"raw", false},
+                                                               {"shop", false},
+                                                               {"title", false},
+                                                               {"unsubscribe_url", true},
+                                                               {"vip", false}});
   CHECK(t.has_html());
   CHECK(t.has_text());
   CHECK_FALSE(compile("s", "", "t").has_html());
@@ -215,7 +219,8 @@ TEST_CASE("render::check_variables and render bound the nesting depth", "[render
   CHECK(*render_ok(t, nested(3)).text == "leaf");
   auto rendered = render::render(t, nested(100000));
   REQUIRE_FALSE(rendered);
-  CHECK(rendered.error().fields == std::vector<FieldError>{{"variables", "variables are nested deeper than 32 levels"}});
+  CHECK(rendered.error().fields ==
+        std::vector<FieldError>{{"variables", "variables are nested deeper than 32 levels"}});
 }
 
 namespace {
@@ -236,9 +241,9 @@ TEST_CASE("render::compile_template bounds section nesting before parsing", "[re
   SECTION("one more is refused at the opening tag, in every part") {
     const std::string deep = nested_sections(render::k_max_section_depth + 1);
     auto errors = compile_errors("s", deep, "x\n" + deep);
-    CHECK(errors == std::vector<FieldError>{
-                        {"html", "sections are nested deeper than 32 levels at line 33, column 1"},
-                        {"text", "sections are nested deeper than 32 levels at line 34, column 1"}});
+    CHECK(errors ==
+          std::vector<FieldError>{{"html", "sections are nested deeper than 32 levels at line 33, column 1"},
+                                  {"text", "sections are nested deeper than 32 levels at line 34, column 1"}});
   }
   SECTION("inverted sections count too") {
     std::string text;
@@ -258,8 +263,8 @@ TEST_CASE("render::compile_template bounds section nesting before parsing", "[re
 }
 
 TEST_CASE("render::compile_template bounds the size of each part", "[render]") {
-  CHECK(render::compile_template({std::string(render::k_max_subject_bytes, 's'), std::nullopt,
-                                  std::string(render::k_max_body_part_bytes, 't')}));
+  CHECK(render::compile_template(
+      {std::string(render::k_max_subject_bytes, 's'), std::nullopt, std::string(render::k_max_body_part_bytes, 't')}));
   CHECK(compile_errors(std::string(render::k_max_subject_bytes + 1, 's'),
                        std::string(render::k_max_body_part_bytes + 1, 'h'),
                        std::string(render::k_max_body_part_bytes + 2, 't')) ==
@@ -291,8 +296,9 @@ TEST_CASE("render::render refuses a message SES would refuse for its size", "[re
   SECTION("a repeated section charges its own body, not the largest one") {
     // 10,000 items of a 20-byte section next to a 200 KB block: 400 KB of output,
     // far below the bound, though 10,000 x 200 KB would not be.
-    auto t = compile("s", std::nullopt,
-                     "{{#promo}}" + std::string(200000, 'p') + "{{/promo}}{{#items}}[{{#name}}{{.}}{{/name}}]{{/items}}");
+    auto t =
+        compile("s", std::nullopt,
+                "{{#promo}}" + std::string(200000, 'p') + "{{/promo}}{{#items}}[{{#name}}{{.}}{{/name}}]{{/items}}");
     json items = json::array();
     for (int i = 0; i < 10000; ++i) items.push_back({{"name", "n" + std::to_string(i)}});
     auto m = render_ok(t, {{"promo", true}, {"items", items}});
@@ -312,8 +318,8 @@ TEST_CASE("subjects refuse control characters as templates and rendered", "[rend
   SECTION("in the template, with the position") {
     CHECK(compile_errors("Hi\x01 there", std::nullopt, "t") ==
           std::vector<FieldError>{{"subject", "control character U+0001 is not allowed at line 1, column 3"}});
-    for (std::string bad : {std::string("a\0b", 3), std::string("a\tb"), std::string("a\x1b[1mb"),
-                            std::string("a\x7f"), std::string("\xc2\x85next line")}) {
+    for (std::string bad : {std::string("a\0b", 3), std::string("a\tb"), std::string("a\x1b[1mb"), std::string("a\x7f"),
+                            std::string("\xc2\x85next line")}) {
       INFO(bad);
       auto errors = compile_errors(bad, std::nullopt, "t");
       REQUIRE(errors.size() == 1);

@@ -258,9 +258,9 @@ TEST_CASE("BatchService::accept_batch refuses what can never be sent", "[service
     auto rejected = batches.accept_batch(r, k_options);
     REQUIRE_FALSE(rejected);
     CHECK(rejected.error().fields ==
-          std::vector<mailer::FieldError>{{"variables", "is 1048577 bytes of JSON; at most 1048576 are allowed"},
-                                          {"recipients[2].variables",
-                                           "is 1048577 bytes of JSON; at most 1048576 are allowed"}});
+          std::vector<mailer::FieldError>{
+              {"variables", "is 1048577 bytes of JSON; at most 1048576 are allowed"},
+              {"recipients[2].variables", "is 1048577 bytes of JSON; at most 1048576 are allowed"}});
     CHECK(t.count_rows("batches") == 0);
   }
   SECTION("recipient variables nested too deep") {

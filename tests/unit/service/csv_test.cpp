@@ -70,7 +70,9 @@ TEST_CASE("read_csv accepts CRLF, a BOM, no final newline and empty lines", "[se
     CHECK(table.rows.at(0).fields == std::vector<std::string>{"ana@example.com", "Ana"});
   }
   SECTION("UTF-8 byte order mark is dropped") {
-    auto table = parse_ok("\xEF\xBB\xBF" "email\nana@example.com\n");
+    auto table = parse_ok(
+        "\xEF\xBB\xBF"
+        "email\nana@example.com\n");
     CHECK(table.header.at(0) == "email");
     CHECK(table.column("email") == 0u);
   }
@@ -137,8 +139,7 @@ TEST_CASE("csv_record quotes what RFC 4180 requires and reads back", "[service][
 }
 
 // Found by fuzz/csv.cpp: both records below read back differently before.
-TEST_CASE("csv_record output reads back when a field looks like a BOM or a record is empty",
-          "[service][csv]") {
+TEST_CASE("csv_record output reads back when a field looks like a BOM or a record is empty", "[service][csv]") {
   SECTION("a first field starting with U+FEFF is quoted, not dropped as a byte order mark") {
     const std::string bom_name = "\xEF\xBB\xBF\temail";
     CHECK(csv_record({bom_name, "x"}) == "\"" + bom_name + "\",x\r\n");

@@ -21,9 +21,9 @@ void add(mailer::test::TestDb& t, std::string type, std::string email, std::int6
 
 TEST_CASE("EventService::list filters by normalized email and RFC 3339 times", "[service]") {
   mailer::test::TestDb t;
-  add(t, "SENT", "Ana@example.com", 1767225600000);      // 2026-01-01T00:00:00Z
-  add(t, "BOUNCE", "ana@example.com", 1767229200000);    // 01:00
-  add(t, "SENT", "bo@example.com", 1767232800000);       // 02:00
+  add(t, "SENT", "Ana@example.com", 1767225600000);    // 2026-01-01T00:00:00Z
+  add(t, "BOUNCE", "ana@example.com", 1767229200000);  // 01:00
+  add(t, "SENT", "bo@example.com", 1767232800000);     // 02:00
   EventService events(t.db());
   // Events store the lower-case address, so every spelling finds both.
   CHECK(events.list({.email = "ANA@EXAMPLE.COM"})->data.size() == 2);

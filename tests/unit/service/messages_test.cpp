@@ -123,7 +123,8 @@ TEST_CASE("MessageService::enqueue_message refuses a message SES would refuse", 
     r.content = ContentInput{"Re: {{topic}}", std::nullopt, "t"};
     r.variables = {{"topic", std::string(1000, 't')}};
     CHECK(messages.enqueue_message(r).error().fields ==
-          std::vector<mailer::FieldError>{{"variables", "rendered subject is 1004 bytes; at most 989 fit a header line"}});
+          std::vector<mailer::FieldError>{
+              {"variables", "rendered subject is 1004 bytes; at most 989 fit a header line"}});
     r.variables = {{"topic", "a\r\nBcc: x@example.com"}};
     CHECK(messages.enqueue_message(r).error().fields ==
           std::vector<mailer::FieldError>{{"variables", "rendered subject contains a line break"}});

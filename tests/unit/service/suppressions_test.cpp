@@ -40,12 +40,14 @@ TEST_CASE("SuppressionService validates reason and scope", "[service]") {
 TEST_CASE("SuppressionService::import is all or nothing and export returns it", "[service]") {
   mailer::test::TestDb t;
   SuppressionService s(t.db(), t.clock());
-  auto rejected = s.import({{"a@example.com", std::nullopt, std::nullopt}, {"bad", std::nullopt, std::nullopt},
+  auto rejected = s.import({{"a@example.com", std::nullopt, std::nullopt},
+                            {"bad", std::nullopt, std::nullopt},
                             {"c@example.com", "nope", std::nullopt}});
   REQUIRE_FALSE(rejected);
   CHECK(fields_of(rejected.error()) == std::vector<std::string>{"rows[1].email", "rows[2].reason"});
   CHECK(t.count_rows("suppressions") == 0);
-  auto imported = s.import({{"a@example.com", std::nullopt, std::nullopt}, {"B@example.com", "complaint", std::nullopt}});
+  auto imported =
+      s.import({{"a@example.com", std::nullopt, std::nullopt}, {"B@example.com", "complaint", std::nullopt}});
   REQUIRE(imported);
   CHECK(imported->stored == 2);
   CHECK(imported->duplicates == 0);

@@ -40,8 +40,8 @@ json detail_of(TestDb& t, const std::string& type) {
 // A sent bulk message to k_recipient carrying k_ses_id; returns {batch, message}.
 std::pair<std::string, std::string> sent_message(TestDb& t, const std::string& ses_id = k_ses_id) {
   auto batch = insert_batch(t.db(), BatchRow{.status = "sending"}, t.clock().now_ms());
-  auto id = insert_message(t.db(), MessageRow{.batch_id = batch, .state = "sent", .email = k_recipient},
-                           t.clock().now_ms());
+  auto id =
+      insert_message(t.db(), MessageRow{.batch_id = batch, .state = "sent", .email = k_recipient}, t.clock().now_ms());
   SQLite::Statement set(t.db().sql(), "UPDATE messages SET ses_message_id = ? WHERE id = ?");
   set.bind(1, ses_id);
   set.bind(2, id);
@@ -56,15 +56,14 @@ TEST_CASE("FeedbackService::apply stores every SES event type linked to the mess
   Config config;
   auto [batch, message] = sent_message(t);
   service::FeedbackService feedback(t.db(), t.clock(), config);
-  std::vector<std::pair<json, std::string>> cases{
-      {send_event(), "SEND"},
-      {reject_event(), "REJECT"},
-      {open_event(), "OPEN"},
-      {click_event(), "CLICK"},
-      {delivery_delay_event(), "DELIVERY_DELAY"},
-      {rendering_failure_event(), "RENDERING_FAILURE"},
-      {subscription_event(false), "SUBSCRIPTION"},
-      {record("Teleport", "", json()), "OTHER"}};
+  std::vector<std::pair<json, std::string>> cases{{send_event(), "SEND"},
+                                                  {reject_event(), "REJECT"},
+                                                  {open_event(), "OPEN"},
+                                                  {click_event(), "CLICK"},
+                                                  {delivery_delay_event(), "DELIVERY_DELAY"},
+                                                  {rendering_failure_event(), "RENDERING_FAILURE"},
+                                                  {subscription_event(false), "SUBSCRIPTION"},
+                                                  {record("Teleport", "", json()), "OTHER"}};
   int n = 0;
   for (const auto& [ses_record, type] : cases) {
     INFO(type);
@@ -81,7 +80,8 @@ TEST_CASE("FeedbackService::apply stores every SES event type linked to the mess
   }
   CHECK(t.count_rows("events") == static_cast<std::int64_t>(cases.size()));
   CHECK(t.count_rows("suppressions") == 0);
-  CHECK(query_text(t, "SELECT state FROM messages WHERE id = '" + message + "'") == "sent");  // a Reject changes no state
+  CHECK(query_text(t, "SELECT state FROM messages WHERE id = '" + message + "'") ==
+        "sent");  // a Reject changes no state
   CHECK(detail_of(t, "REJECT")["reason"] == "Bad content");
   CHECK(detail_of(t, "OTHER")["ses_type"] == "Teleport");
   auto delay = detail_of(t, "DELIVERY_DELAY");
@@ -98,8 +98,7 @@ TEST_CASE("FeedbackService::apply stores every SES event type linked to the mess
   CHECK(subscription["topics"] == json::array({json{{"topic", "news"}, {"status", "OptOut"}}}));
 }
 
-TEST_CASE("FeedbackService::apply keeps OPEN and CLICK details without the IP address by default",
-          "[sns][feedback]") {
+TEST_CASE("FeedbackService::apply keeps OPEN and CLICK details without the IP address by default", "[sns][feedback]") {
   TestDb t;
   Config config;
   sent_message(t);
@@ -112,7 +111,8 @@ TEST_CASE("FeedbackService::apply keeps OPEN and CLICK details without the IP ad
   CHECK_FALSE(open.contains("ip_address"));
   auto click = detail_of(t, "CLICK");
   CHECK(click["link"] == "https://shop.example.com/offer?id=7");
-  CHECK(click["link_tags"] == json{{"campaign", json::array({"spring"})}, {"samplekey0", json::array({"samplevalue0"})}});
+  CHECK(click["link_tags"] ==
+        json{{"campaign", json::array({"spring"})}, {"samplekey0", json::array({"samplevalue0"})}});
   CHECK(click["user_agent"] == "Mozilla/5.0 (Macintosh) Mail/2.0");
   CHECK(click["timestamp"] == "2025-03-14T10:01:00.000Z");
   CHECK_FALSE(click.contains("ip_address"));

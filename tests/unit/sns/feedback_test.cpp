@@ -221,7 +221,8 @@ TEST_CASE("FeedbackService::apply pauses a batch past the bounce limit, and resu
   config.guard.min_sample = 20;
   auto batch = insert_batch(t.db(), BatchRow{.status = "sending"}, 0);
   auto first = sent_message(t, "no-such-user@example.net", k_permanent_ses_id, batch).second;
-  for (int i = 1; i < 20; ++i) sent_message(t, "r" + std::to_string(i) + "@example.com", "ses-" + std::to_string(i), batch);
+  for (int i = 1; i < 20; ++i)
+    sent_message(t, "r" + std::to_string(i) + "@example.com", "ses-" + std::to_string(i), batch);
   auto queued = insert_message(t.db(), MessageRow{.batch_id = batch, .state = "queued", .email = "q@example.com"}, 0);
   service::FeedbackService feedback(t.db(), t.clock(), config);
 

@@ -138,9 +138,7 @@ TEST_CASE("sns::parse_ses_notification names a field of the wrong type", "[sns]"
     click["click"]["linkTags"]["campaign"] = json::array({1});
     CHECK(error_of(click) == "click.linkTags.campaign must be an array of strings");
   }
-  SECTION("the kind's object") {
-    CHECK(error_of(record("Open", "open", "yesterday")) == "open must be an object");
-  }
+  SECTION("the kind's object") { CHECK(error_of(record("Open", "open", "yesterday")) == "open must be an object"); }
   SECTION("unsubscribeAll") {
     auto s = subscription_event(true);
     s["subscription"]["newTopicPreferences"]["unsubscribeAll"] = "true";

@@ -83,14 +83,14 @@ TEST_CASE("sns::parse_ses_notification names what is wrong", "[sns]") {
   CHECK(sns::parse_ses_notification(R"({"eventType":"Bounce"})").error().detail == "mail object is missing");
   CHECK(sns::parse_ses_notification(R"({"eventType":"Bounce","mail":{}})").error().detail ==
         "mail.messageId is missing");
-  CHECK(sns::parse_ses_notification(R"({"eventType":"Bounce","mail":{"messageId":"m"},"bounce":{}})")
-            .error()
-            .detail == "bounce.bouncedRecipients is missing");
+  CHECK(sns::parse_ses_notification(R"({"eventType":"Bounce","mail":{"messageId":"m"},"bounce":{}})").error().detail ==
+        "bounce.bouncedRecipients is missing");
   // Every kind needs someone it is about: an Open without mail.destination
   // could only be dropped.
   CHECK(sns::parse_ses_notification(R"({"eventType":"Open","mail":{"messageId":"m"}})").error().detail ==
         "mail.destination is missing");
-  auto open = sns::parse_ses_notification(R"({"eventType":"Open","mail":{"messageId":"m","destination":["a@x.example"]}})");
+  auto open =
+      sns::parse_ses_notification(R"({"eventType":"Open","mail":{"messageId":"m","destination":["a@x.example"]}})");
   REQUIRE(open);
   CHECK(open->kind == sns::SesEventKind::open);
 }

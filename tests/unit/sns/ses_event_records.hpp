@@ -41,16 +41,18 @@ inline json record(const std::string& type, const std::string& key, json object,
 inline json send_event() { return record("Send", "send", json::object()); }
 inline json reject_event() { return record("Reject", "reject", {{"reason", "Bad content"}}); }
 inline json open_event() {
-  return record("Open", "open", {{"ipAddress", "192.0.2.1"},
-                                 {"timestamp", "2025-03-14T10:00:00.000Z"},
-                                 {"userAgent", "Mozilla/5.0 (Windows NT 10.0) Mail/1.0"}});
+  return record("Open", "open",
+                {{"ipAddress", "192.0.2.1"},
+                 {"timestamp", "2025-03-14T10:00:00.000Z"},
+                 {"userAgent", "Mozilla/5.0 (Windows NT 10.0) Mail/1.0"}});
 }
 inline json click_event(const std::string& link = "https://shop.example.com/offer?id=7") {
-  return record("Click", "click", {{"ipAddress", "192.0.2.1"},
-                                   {"link", link},
-                                   {"linkTags", {{"campaign", json::array({"spring"})}, {"samplekey0", json::array({"samplevalue0"})}}},
-                                   {"timestamp", "2025-03-14T10:01:00.000Z"},
-                                   {"userAgent", "Mozilla/5.0 (Macintosh) Mail/2.0"}});
+  return record("Click", "click",
+                {{"ipAddress", "192.0.2.1"},
+                 {"link", link},
+                 {"linkTags", {{"campaign", json::array({"spring"})}, {"samplekey0", json::array({"samplevalue0"})}}},
+                 {"timestamp", "2025-03-14T10:01:00.000Z"},
+                 {"userAgent", "Mozilla/5.0 (Macintosh) Mail/2.0"}});
 }
 inline json delivery_delay_event() {
   return record("DeliveryDelay", "deliveryDelay",
@@ -63,20 +65,21 @@ inline json delivery_delay_event() {
                  {"reportingMTA", "a1-2.smtp-out.us-east-1.amazonses.com"}});
 }
 inline json rendering_failure_event() {
-  return record("Rendering Failure", "failure",
-                {{"errorMessage", "Attribute 'name' is not present in the rendering data."},
-                 {"templateName", "welcome"}});
+  return record(
+      "Rendering Failure", "failure",
+      {{"errorMessage", "Attribute 'name' is not present in the rendering data."}, {"templateName", "welcome"}});
 }
 inline json subscription_event(bool unsubscribe_all) {
   json topics = json::array({json{{"topicName", "news"}, {"subscriptionStatus", "OptOut"}}});
-  return record("Subscription", "subscription",
-                {{"contactList", "customers"},
-                 {"timestamp", "2025-03-14T12:00:00.000Z"},
-                 {"source", "UnsubscribeHeader"},
-                 {"newTopicPreferences", {{"unsubscribeAll", unsubscribe_all}, {"topicSubscriptionStatus", topics}}},
-                 {"oldTopicPreferences",
-                  {{"unsubscribeAll", false},
-                   {"topicSubscriptionStatus", json::array({json{{"topicName", "news"}, {"subscriptionStatus", "OptIn"}}})}}}});
+  return record(
+      "Subscription", "subscription",
+      {{"contactList", "customers"},
+       {"timestamp", "2025-03-14T12:00:00.000Z"},
+       {"source", "UnsubscribeHeader"},
+       {"newTopicPreferences", {{"unsubscribeAll", unsubscribe_all}, {"topicSubscriptionStatus", topics}}},
+       {"oldTopicPreferences",
+        {{"unsubscribeAll", false},
+         {"topicSubscriptionStatus", json::array({json{{"topicName", "news"}, {"subscriptionStatus", "OptIn"}}})}}}});
 }
 
 }  // namespace mailer::test::ses_records

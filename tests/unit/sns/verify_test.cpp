@@ -30,8 +30,13 @@ class FailingFetcher final : public sns::UrlFetcher {
 
 // A notification for `topic` whose certificate URL passes the production policy.
 std::string unsigned_notification(const std::string& topic, const std::string& cert_url) {
-  return nlohmann::json{{"Type", "Notification"}, {"MessageId", "m"}, {"TopicArn", topic}, {"Message", "{}"},
-                        {"Timestamp", "2026-12-05T00:00:00Z"}, {"SignatureVersion", "2"}, {"Signature", "eA=="},
+  return nlohmann::json{{"Type", "Notification"},
+                        {"MessageId", "m"},
+                        {"TopicArn", topic},
+                        {"Message", "{}"},
+                        {"Timestamp", "2026-12-05T00:00:00Z"},
+                        {"SignatureVersion", "2"},
+                        {"Signature", "eA=="},
                         {"SigningCertURL", cert_url}}
       .dump();
 }
@@ -65,8 +70,8 @@ TEST_CASE("sns::verify_message fetches a certificate once per URL", "[sns]") {
   CertServer server;
   sns::CertificateCache cache(sns::make_curl_fetcher());
   auto config = test_sns_config();
-  for (const char* file : {"envelopes/id-delivery-v1.json", "envelopes/id-delivery-v2.json",
-                           "envelopes/ev-complaint-abuse-v2.json"}) {
+  for (const char* file :
+       {"envelopes/id-delivery-v1.json", "envelopes/id-delivery-v2.json", "envelopes/ev-complaint-abuse-v2.json"}) {
     CHECK(sns::verify_message(body(file, server.port()), config, cache).accepted());
   }
   CHECK(server.request_count() == 1);
@@ -145,7 +150,9 @@ TEST_CASE("sns::url_policy_violation follows the production URL table", "[sns]")
 }
 
 TEST_CASE("sns::parse_envelope requires the fields of its type", "[sns]") {
-  SECTION("not JSON") { CHECK(sns::parse_envelope("nope").error().detail.starts_with("body is not valid JSON (at byte ")); }
+  SECTION("not JSON") {
+    CHECK(sns::parse_envelope("nope").error().detail.starts_with("body is not valid JSON (at byte "));
+  }
   SECTION("not an object") { CHECK(sns::parse_envelope("[]").error().detail == "body is not a JSON object"); }
   SECTION("unknown type") {
     CHECK(sns::parse_envelope(R"({"Type":"Other"})").error().detail == "field Type: unknown message type 'Other'");
@@ -213,8 +220,8 @@ TEST_CASE("sns::verify_message fetches nothing for a message failing a check wit
   config.topic_arns = {topic};
   const std::string cert = "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-0123456789abcdef.pem";
   SECTION("topic not allowed") {
-    auto verdict = sns::verify_message(unsigned_notification("arn:aws:sns:us-east-1:999999999999:x", cert), config,
-                                       cache);
+    auto verdict =
+        sns::verify_message(unsigned_notification("arn:aws:sns:us-east-1:999999999999:x", cert), config, cache);
     CHECK(verdict.stage == sns::Stage::topic_allowlist);
   }
   SECTION("SubscribeURL not an SNS URL") {
@@ -232,8 +239,8 @@ TEST_CASE("sns::verify_message fetches nothing for a message failing a check wit
   }
 #ifndef MAILER_PRE_FIX_CHECK
   SECTION("x-amz-sns-* header contradicting the body") {
-    auto verdict = sns::verify_message(unsigned_notification(topic, cert), config, cache,
-                                       {"SubscriptionConfirmation", ""});
+    auto verdict =
+        sns::verify_message(unsigned_notification(topic, cert), config, cache, {"SubscriptionConfirmation", ""});
     CHECK(verdict.stage == sns::Stage::headers);
     verdict = sns::verify_message(unsigned_notification(topic, cert), config, cache, {"", topic + "-other"});
     CHECK(verdict.stage == sns::Stage::headers);

@@ -98,8 +98,8 @@ TEST_CASE("BatchRepo::insert_batch stores large batches in request order", "[sto
   std::vector<Suppression> blocked;
   for (int i = 0; i < 150; ++i)
     if (i % 2 == 0 || i == 63)
-      blocked.push_back({"r" + std::to_string(i) + "@example.com", SuppressionReason::manual, SuppressionScope::all,
-                         "{}", 0, 0});
+      blocked.push_back(
+          {"r" + std::to_string(i) + "@example.com", SuppressionReason::manual, SuppressionScope::all, "{}", 0, 0});
   REQUIRE(*suppressions.import(blocked) == 76);
   BatchRepo repo(t.db(), t.clock());
   Batch b = new_batch();
@@ -113,14 +113,17 @@ TEST_CASE("BatchRepo::insert_batch stores large batches in request order", "[sto
   CHECK(sql.execAndGet("SELECT count(*) FROM events e JOIN messages m ON m.id = e.message_id "
                        "WHERE e.type = 'SUPPRESSED' AND e.batch_id = m.batch_id AND e.email = m.email "
                        "AND m.state = 'suppressed' AND (m.recipient_index % 2 = 0 OR m.recipient_index = 63) "
-                       "AND e.occurred_at_ms = " + std::to_string(t.clock().now_ms())).getInt() == 76);
+                       "AND e.occurred_at_ms = " +
+                       std::to_string(t.clock().now_ms()))
+            .getInt() == 76);
   CHECK(sql.execAndGet("SELECT count(*) FROM events").getInt() == 76);
   CHECK(sql.execAndGet("SELECT variables_json FROM messages WHERE recipient_index = 5").getString() ==
         R"({"first_name":"Ana"})");
   CHECK(sql.execAndGet("SELECT email FROM messages WHERE recipient_index = 77").getString() == "r77@example.com");
   // Ids follow request order, so paging recipients by id pages them in request order.
   CHECK(sql.execAndGet("SELECT count(*) FROM messages a JOIN messages b ON a.recipient_index < b.recipient_index "
-                       "AND a.id > b.id").getInt() == 0);
+                       "AND a.id > b.id")
+            .getInt() == 0);
   auto got = repo.get(b.id);
   CHECK(state_count(*got, "queued") == 74);
   CHECK(got->event_counts.at("SUPPRESSED") == 76);

@@ -1,9 +1,9 @@
 #include <catch2/catch.hpp>
 
 #include <sys/wait.h>
+#include <unistd.h>
 #include <filesystem>
 #include <fstream>
-#include <unistd.h>
 
 #include <SQLiteCpp/Database.h>
 
@@ -13,16 +13,14 @@
 #include "support/test_db.hpp"
 
 using mailer::ErrorCode;
-using mailer::store::Database;
 using mailer::store::DaemonLock;
+using mailer::store::Database;
 using mailer::store::OpenMode;
 namespace store = mailer::store;
 
 namespace {
 
-std::string pragma(Database& db, const std::string& name) {
-  return db.sql().execAndGet("PRAGMA " + name).getString();
-}
+std::string pragma(Database& db, const std::string& name) { return db.sql().execAndGet("PRAGMA " + name).getString(); }
 
 std::unique_ptr<Database> open_ok(const std::filesystem::path& path) {
   auto db = Database::open(path.string());
@@ -78,9 +76,9 @@ TEST_CASE("migrate creates every table on a fresh database and records the versi
   CHECK(status->current_version == status->latest_version);
   REQUIRE(status->applied_now.size() == store::schema_files().size());
   CHECK(status->applied_now.front() == "0001_init.sql");
-  for (const char* table : {"templates", "template_versions", "batches", "messages", "events",
-                            "batch_counts", "event_counts_hourly", "suppressions", "api_keys",
-                            "api_key_audit", "idempotency_keys", "sns_messages"}) {
+  for (const char* table :
+       {"templates", "template_versions", "batches", "messages", "events", "batch_counts", "event_counts_hourly",
+        "suppressions", "api_keys", "api_key_audit", "idempotency_keys", "sns_messages"}) {
     INFO(table);
     CHECK(db->sql().tableExists(table));
   }
@@ -132,18 +130,21 @@ TEST_CASE("migration 0004 keeps every event and accepts the new types", "[store]
   mailer::test::TempDir dir;
   auto db = open_ok(dir / "a.db");
   // A database as version 3 left it, with events written through its triggers.
-  db->sql().exec("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
-                 "applied_at_ms INTEGER NOT NULL)");
+  db->sql().exec(
+      "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+      "applied_at_ms INTEGER NOT NULL)");
   for (const auto& file : store::schema_files()) {
     int version = store::schema_version_of(file.name);
     if (version > 3) continue;
     db->sql().exec(std::string(file.sql));
-    db->sql().exec("INSERT INTO schema_migrations VALUES (" + std::to_string(version) + ", '" + std::string(file.name) + "', 1)");
+    db->sql().exec("INSERT INTO schema_migrations VALUES (" + std::to_string(version) + ", '" + std::string(file.name) +
+                   "', 1)");
   }
-  db->sql().exec("INSERT INTO events(id, type, batch_id, message_id, email, detail_json, occurred_at_ms) VALUES "
-                 "(7, 'SENT', 'bat_1', 'msg_1', 'ana@example.com', '{}', 3600000), "
-                 "(9, 'BOUNCE', 'bat_1', 'msg_1', 'ana@example.com', '{\"bounce_type\":\"Permanent\"}', 3600001), "
-                 "(12, 'UNSUBSCRIBE', NULL, NULL, 'bo@example.com', '{}', 7200000)");
+  db->sql().exec(
+      "INSERT INTO events(id, type, batch_id, message_id, email, detail_json, occurred_at_ms) VALUES "
+      "(7, 'SENT', 'bat_1', 'msg_1', 'ana@example.com', '{}', 3600000), "
+      "(9, 'BOUNCE', 'bat_1', 'msg_1', 'ana@example.com', '{\"bounce_type\":\"Permanent\"}', 3600001), "
+      "(12, 'UNSUBSCRIBE', NULL, NULL, 'bo@example.com', '{}', 7200000)");
   auto dump = [&db](const std::string& sql) {
     std::vector<std::string> rows;
     SQLite::Statement q(db->sql(), sql);
@@ -168,7 +169,9 @@ TEST_CASE("migration 0004 keeps every event and accepts the new types", "[store]
                                                           "events_by_type", "events_count_insert",
                                                           "events_hourly_insert"});
   // The new types are accepted, and the triggers count them as before.
-  db->sql().exec("INSERT INTO events(type, batch_id, email, occurred_at_ms) VALUES ('CLICK', 'bat_1', 'ana@example.com', 3600002)");
+  db->sql().exec(
+      "INSERT INTO events(type, batch_id, email, occurred_at_ms) VALUES ('CLICK', 'bat_1', 'ana@example.com', "
+      "3600002)");
   CHECK(dump("SELECT n FROM batch_counts WHERE key = 'event:CLICK'") == std::vector<std::string>{"1"});
   CHECK(dump("SELECT n FROM event_counts_hourly WHERE hour_ms = 3600000 AND type = 'CLICK'") ==
         std::vector<std::string>{"1"});
@@ -200,8 +203,8 @@ TEST_CASE("DaemonLock allows one holder per database file", "[store]") {
     auto second = DaemonLock::acquire(link);
     REQUIRE_FALSE(second);
     CHECK(second.error().code == ErrorCode::conflict);
-    CHECK_THAT(second.error().detail, Catch::Contains(link + " (the file " +
-                                                      std::filesystem::canonical(db_path).string() + ")"));
+    CHECK_THAT(second.error().detail,
+               Catch::Contains(link + " (the file " + std::filesystem::canonical(db_path).string() + ")"));
   }
   SECTION("a hard link to the same file conflicts") {
     const auto link = (dir / "hard.db").string();

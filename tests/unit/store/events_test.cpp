@@ -68,7 +68,8 @@ TEST_CASE("EventRepo::insert stores the address lower-cased, found in any spelli
   CHECK(repo.list({.email = "ANA.B@EXAMPLE.COM"}, PageQuery{})->items.size() == 1);
   CHECK(repo.list({.email = "ana.b@example.com"}, PageQuery{})->items.size() == 1);
   SECTION("several at once") {
-    REQUIRE(repo.insert(std::vector<Event>{make("SUPPRESSED", "Bo@example.com", 2000), make("SENT", "CY@example.com", 3000)}));
+    REQUIRE(repo.insert(
+        std::vector<Event>{make("SUPPRESSED", "Bo@example.com", 2000), make("SENT", "CY@example.com", 3000)}));
     CHECK(repo.list({.email = "bo@example.com"}, PageQuery{})->items.size() == 1);
     CHECK(repo.list({.email = "cy@example.com"}, PageQuery{})->items.size() == 1);
   }
@@ -77,8 +78,9 @@ TEST_CASE("EventRepo::insert stores the address lower-cased, found in any spelli
 TEST_CASE("migration 0003 lowers the addresses of existing events", "[store]") {
   mailer::test::TestDb t;
   // Rows as older versions wrote them, past EventRepo.
-  t.db().sql().exec("INSERT INTO events(type, email, occurred_at_ms) VALUES ('SENT', 'Ana@example.com', 1), "
-                    "('BOUNCE', 'ana@example.com', 2)");
+  t.db().sql().exec(
+      "INSERT INTO events(type, email, occurred_at_ms) VALUES ('SENT', 'Ana@example.com', 1), "
+      "('BOUNCE', 'ana@example.com', 2)");
   const mailer::store::SchemaFile* file = nullptr;
   for (const auto& f : mailer::store::schema_files())
     if (f.name == "0003_event_addresses.sql") file = &f;

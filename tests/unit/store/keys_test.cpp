@@ -66,8 +66,8 @@ TEST_CASE("KeyRepo::create refuses control characters in the name", "[store]") {
   // garbled mailerctl keys list and the audit the same way.
   mailer::test::TestDb t;
   KeyRepo keys(t.db(), t.clock());
-  for (std::string name : {std::string("a\0b", 3), std::string("two\nlines"), std::string("tab\there"),
-                           std::string("del\x7f")}) {
+  for (std::string name :
+       {std::string("a\0b", 3), std::string("two\nlines"), std::string("tab\there"), std::string("del\x7f")}) {
     INFO(name);
     auto created = keys.create(name, Scope::read, "mailerctl");
     REQUIRE_FALSE(created);
@@ -95,8 +95,8 @@ TEST_CASE("KeyRepo::authenticate accepts only the active key itself", "[store]")
   SECTION("a wrong, malformed or empty key") {
     std::string wrong = secret;
     wrong.back() = wrong.back() == 'A' ? 'B' : 'A';
-    for (const std::string& bad : {wrong, secret.substr(0, 45), secret + "x", std::string(),
-                                   "xx" + secret.substr(2), "mk_" + std::string(43, '*')}) {
+    for (const std::string& bad : {wrong, secret.substr(0, 45), secret + "x", std::string(), "xx" + secret.substr(2),
+                                   "mk_" + std::string(43, '*')}) {
       auto key = keys.authenticate(bad);
       REQUIRE_FALSE(key);
       CHECK(key.error().code == ErrorCode::unauthorized);

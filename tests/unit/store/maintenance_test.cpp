@@ -9,16 +9,16 @@
 using mailer::ErrorCode;
 namespace store = mailer::store;
 
-TEST_CASE("check_integrity passes a healthy database and counts foreign key violations",
-          "[store]") {
+TEST_CASE("check_integrity passes a healthy database and counts foreign key violations", "[store]") {
   mailer::test::TestDb t;
   auto report = store::check_integrity(t.db());
   REQUIRE(report);
   CHECK(report->ok());
 
   t.db().sql().exec("PRAGMA foreign_keys = OFF");
-  t.db().sql().exec("INSERT INTO template_versions(template_id, version, subject, created_at_ms) "
-                    "VALUES ('tmpl_missing', 1, 's', 0)");
+  t.db().sql().exec(
+      "INSERT INTO template_versions(template_id, version, subject, created_at_ms) "
+      "VALUES ('tmpl_missing', 1, 's', 0)");
   report = store::check_integrity(t.db());
   REQUIRE(report);
   CHECK(report->foreign_key_violations == 1);

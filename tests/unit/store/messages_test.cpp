@@ -35,9 +35,7 @@ struct Fixture {
     return test::insert_message(t.db(), std::move(row), now());
   }
   std::string state(const std::string& id) { return test::message_state(t.db(), id); }
-  std::int64_t column(const std::string& id, const char* name) {
-    return test::message_int(t.db(), id, name);
-  }
+  std::int64_t column(const std::string& id, const char* name) { return test::message_int(t.db(), id, name); }
   std::string batch_status(const std::string& id) {
     SQLite::Statement q(t.db().sql(), "SELECT status FROM batches WHERE id = ?");
     q.bind(1, id);
@@ -76,7 +74,7 @@ TEST_CASE("MessageRepo::claim takes transactional first, then oldest run_at", "[
   auto tx = f.message({.run_at_ms = f.now()});
   f.message({.batch_id = b, .run_at_ms = f.now() + 1000});  // not due
   f.message({.batch_id = b, .paused = 1});                  // paused
-  f.message({.batch_id = b, .state = "scheduled"});          // not queued
+  f.message({.batch_id = b, .state = "scheduled"});         // not queued
 
   auto claimed = f.claim(10);
   REQUIRE(claimed.size() == 3);
@@ -260,8 +258,8 @@ TEST_CASE("MessageRepo::release gives claims back uncounted", "[store][jobs]") {
   f.message({.batch_id = b});
   f.message({.batch_id = b});
   auto claimed = f.claim(2);
-  auto released = f.repo.release({{claimed[0].id, claimed[0].lease_token},
-                                   {claimed[1].id, claimed[1].lease_token + 1}});
+  auto released =
+      f.repo.release({{claimed[0].id, claimed[0].lease_token}, {claimed[1].id, claimed[1].lease_token + 1}});
   REQUIRE(released);
   CHECK(*released == 1);
   CHECK(f.state(claimed[0].id) == "queued");

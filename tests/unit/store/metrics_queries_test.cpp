@@ -76,8 +76,8 @@ TEST_CASE("event_summary sums event_counts_hourly over whole hours", "[store][me
     CHECK(summary->sent_per_hour[1].count == 2);
   }
   SECTION("bounds that are not hour starts, or reversed, are invalid input") {
-    for (auto [from, to] : {std::pair{hour + 1, hour + k_hour_ms}, std::pair{hour, hour + 5},
-                            std::pair{hour, hour}, std::pair{hour + k_hour_ms, hour}}) {
+    for (auto [from, to] : {std::pair{hour + 1, hour + k_hour_ms}, std::pair{hour, hour + 5}, std::pair{hour, hour},
+                            std::pair{hour + k_hour_ms, hour}}) {
       auto summary = event_summary(t.db(), from, to);
       REQUIRE_FALSE(summary);
       CHECK(summary.error().code == ErrorCode::invalid_input);
@@ -90,9 +90,9 @@ TEST_CASE("sent_last_24h counts SENT in hours overlapping the last 24 h", "[stor
   const std::int64_t hour = 1'767'225'600'000;
   const std::int64_t now = hour + 30 * 60'000;  // half past
   insert_event(t.db(), "SENT", now - 1);
-  insert_event(t.db(), "SENT", now - 24 * k_hour_ms + 1);       // in the hour holding now - 24 h
-  insert_event(t.db(), "SENT", hour - 24 * k_hour_ms - 1);      // the hour before that: out
-  insert_event(t.db(), "DELIVERY", now - 1);                    // not a send
+  insert_event(t.db(), "SENT", now - 24 * k_hour_ms + 1);   // in the hour holding now - 24 h
+  insert_event(t.db(), "SENT", hour - 24 * k_hour_ms - 1);  // the hour before that: out
+  insert_event(t.db(), "DELIVERY", now - 1);                // not a send
   auto sent = sent_last_24h(t.db(), now);
   REQUIRE(sent);
   CHECK(*sent == 2);

@@ -61,17 +61,21 @@ TEST_CASE("sql::transaction commits values and rolls back errors", "[store]") {
   auto insert = [&](const char* id) {
     t.db().sql().exec(std::string("INSERT INTO sns_messages VALUES ('") + id + "', 't', 'n', 0)");
   };
-  Result<int> ok = sql::transaction(t.db(), "a", [&]() -> Result<int> { insert("m1"); return 1; });
+  Result<int> ok = sql::transaction(t.db(), "a", [&]() -> Result<int> {
+    insert("m1");
+    return 1;
+  });
   CHECK(ok);
   Result<int> refused = sql::transaction(t.db(), "b", [&]() -> Result<int> {
     insert("m2");
     return mailer::make_error(ErrorCode::invalid_input, "no");
   });
   CHECK_FALSE(refused);
-  CHECK_THROWS_AS(sql::transaction(t.db(), "c", [&]() -> Result<int> {
-                    insert("m3");
-                    throw std::logic_error("bug");
-                  }),
+  CHECK_THROWS_AS(sql::transaction(t.db(), "c",
+                                   [&]() -> Result<int> {
+                                     insert("m3");
+                                     throw std::logic_error("bug");
+                                   }),
                   std::logic_error);
   CHECK(t.count_rows("sns_messages") == 1);
 }

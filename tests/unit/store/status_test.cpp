@@ -29,8 +29,8 @@ TEST_CASE("parse refuses unknown text instead of defaulting", "[store]") {
     CHECK_FALSE(parse_message_state(text));
     CHECK_FALSE(parse_batch_status(text));
   }
-  CHECK_FALSE(parse_message_state("paused"));    // a batch status, not a message state
-  CHECK_FALSE(parse_batch_status("sent"));       // a message state, not a batch status
+  CHECK_FALSE(parse_message_state("paused"));  // a batch status, not a message state
+  CHECK_FALSE(parse_batch_status("sent"));     // a message state, not a batch status
 }
 
 TEST_CASE("batch_status derives a batch's status from its counts", "[store]") {

@@ -99,8 +99,8 @@ TEST_CASE("Suppression block rule gives every path today's answer per reason and
 
 TEST_CASE("merged keeps today's merge of a new suppression with a stored one", "[store]") {
   auto row = [](SuppressionReason reason, SuppressionScope scope, std::int64_t at_ms) {
-    return Suppression{"a@example.com", reason, scope, std::string("{\"r\":\"") + to_string(reason) + "\"}", at_ms,
-                       at_ms};
+    return Suppression{"a@example.com", reason, scope, std::string("{\"r\":\"") + to_string(reason) + "\"}",
+                       at_ms,           at_ms};
   };
   const auto bounce = row(SuppressionReason::bounce, SuppressionScope::all, 1);
   const auto unsubscribe = row(SuppressionReason::unsubscribe, SuppressionScope::bulk, 1);
@@ -124,8 +124,8 @@ TEST_CASE("merged keeps today's merge of a new suppression with a stored one", "
     CHECK(out->updated_at_ms == 5);
   }
   SECTION("operator: all over all, or anything over bulk, replaces") {
-    auto manual = merged(bounce, row(SuppressionReason::manual, SuppressionScope::all, 5),
-                         SuppressionSource::operator_request);
+    auto manual =
+        merged(bounce, row(SuppressionReason::manual, SuppressionScope::all, 5), SuppressionSource::operator_request);
     REQUIRE(manual);
     CHECK(manual->reason == SuppressionReason::manual);
     CHECK(manual->created_at_ms == 1);
@@ -136,8 +136,8 @@ TEST_CASE("merged keeps today's merge of a new suppression with a stored one", "
     CHECK(bulk->scope == SuppressionScope::bulk);
   }
   SECTION("feedback: widens bulk to all and hardens a soft bounce") {
-    auto widened = merged(unsubscribe, row(SuppressionReason::complaint, SuppressionScope::all, 5),
-                          SuppressionSource::feedback);
+    auto widened =
+        merged(unsubscribe, row(SuppressionReason::complaint, SuppressionScope::all, 5), SuppressionSource::feedback);
     REQUIRE(widened);
     CHECK(widened->reason == SuppressionReason::complaint);
     CHECK(widened->scope == SuppressionScope::all);
@@ -147,8 +147,10 @@ TEST_CASE("merged keeps today's merge of a new suppression with a stored one", "
     CHECK(hardened->reason == SuppressionReason::bounce);
   }
   SECTION("feedback: otherwise the stored row stays") {
-    CHECK_FALSE(merged(bounce, row(SuppressionReason::complaint, SuppressionScope::all, 5), SuppressionSource::feedback));
-    CHECK_FALSE(merged(soft, row(SuppressionReason::soft_bounce, SuppressionScope::all, 5), SuppressionSource::feedback));
+    CHECK_FALSE(
+        merged(bounce, row(SuppressionReason::complaint, SuppressionScope::all, 5), SuppressionSource::feedback));
+    CHECK_FALSE(
+        merged(soft, row(SuppressionReason::soft_bounce, SuppressionScope::all, 5), SuppressionSource::feedback));
     CHECK_FALSE(merged(soft, unsubscribe, SuppressionSource::feedback));
     CHECK_FALSE(merged(unsubscribe, unsubscribe, SuppressionSource::feedback));
     CHECK_FALSE(merged(bounce, unsubscribe, SuppressionSource::feedback));
@@ -188,7 +190,8 @@ TEST_CASE("SuppressionRepo get, remove, list pages, import and export", "[store]
   mailer::test::TestDb t;
   SuppressionRepo repo(t.db(), t.clock());
   std::vector<Suppression> rows;
-  for (char c = 'a'; c <= 'e'; ++c) rows.push_back(entry(std::string(1, c) + "@example.com", SuppressionReason::manual));
+  for (char c = 'a'; c <= 'e'; ++c)
+    rows.push_back(entry(std::string(1, c) + "@example.com", SuppressionReason::manual));
   rows[4].reason = SuppressionReason::complaint;
   REQUIRE(*repo.import(rows) == 5);
   CHECK(repo.get("c@example.com")->reason == SuppressionReason::manual);

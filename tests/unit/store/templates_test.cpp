@@ -52,16 +52,20 @@ TEST_CASE("TemplateRepo::remove refuses while an unfinished batch uses it", "[st
   mailer::test::TestDb t;
   TemplateRepo repo(t.db(), t.clock());
   auto created = repo.create("welcome", content("v1"));
-  t.db().sql().exec("INSERT INTO batches(id, status, template_id, template_version, from_address, "
-                    "created_at_ms, updated_at_ms) VALUES ('bat_1', 'sending', '" + created->id + "', 1, 'a@b.c', 0, 0)");
+  t.db().sql().exec(
+      "INSERT INTO batches(id, status, template_id, template_version, from_address, "
+      "created_at_ms, updated_at_ms) VALUES ('bat_1', 'sending', '" +
+      created->id + "', 1, 'a@b.c', 0, 0)");
   auto refused = repo.remove(created->id);
   REQUIRE_FALSE(refused);
   CHECK(refused.error().code == ErrorCode::conflict);
   CHECK(refused.error().detail.find("bat_1") != std::string::npos);
   t.db().sql().exec("UPDATE batches SET status = 'completed'");
-  t.db().sql().exec("INSERT INTO messages(id, kind, priority, state, email, template_id, template_version, "
-                    "run_at_ms, created_at_ms, updated_at_ms) VALUES ('msg_1', 'transactional', 0, 'queued', "
-                    "'a@b.c', '" + created->id + "', 1, 0, 0, 0)");
+  t.db().sql().exec(
+      "INSERT INTO messages(id, kind, priority, state, email, template_id, template_version, "
+      "run_at_ms, created_at_ms, updated_at_ms) VALUES ('msg_1', 'transactional', 0, 'queued', "
+      "'a@b.c', '" +
+      created->id + "', 1, 0, 0, 0)");
   auto queued = repo.remove(created->id);
   REQUIRE_FALSE(queued);
   CHECK(queued.error().code == ErrorCode::conflict);
