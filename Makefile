@@ -21,7 +21,7 @@ TEST_PACKAGES = prometheus
 # `make fuzz` only: clang and its runtime libraries (libFuzzer, ASan, UBSan).
 FUZZ_PACKAGES = clang-14 libclang-rt-14-dev
 
-.PHONY: deps install-packages build test test-asan fuzz demo bench package clean
+.PHONY: deps install-packages build test test-asan fuzz demo bench package format clean
 
 deps:
 	@$(MAKE) --no-print-directory install-packages PACKAGES="$(DEB_PACKAGES) $(TEST_PACKAGES)"
@@ -65,6 +65,11 @@ bench: build
 
 package: build
 	cd $(BUILD) && cpack -G DEB
+
+# Rewrites the C++ sources to .clang-format (the vendored CLI11 header aside).
+format:
+	@$(MAKE) --no-print-directory install-packages PACKAGES="clang-format"
+	git ls-files '*.cpp' '*.hpp' ':!src/cli/cli11.hpp' | xargs clang-format -i --style=file
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
