@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
 
 namespace mailer::test {
 
@@ -22,6 +23,16 @@ std::unique_ptr<store::Database> TestDb::open_connection() const {
 
 std::int64_t TestDb::count_rows(const std::string& table) {
   return m_db->sql().execAndGet("SELECT count(*) FROM " + table).getInt64();
+}
+
+std::string TestDb::query_text(const std::string& sql) {
+  SQLite::Statement q(m_db->sql(), sql);
+  return q.executeStep() && !q.getColumn(0).isNull() ? q.getColumn(0).getString() : std::string("<none>");
+}
+
+std::int64_t TestDb::query_int(const std::string& sql) {
+  SQLite::Statement q(m_db->sql(), sql);
+  return q.executeStep() ? q.getColumn(0).getInt64() : -1;
 }
 
 }  // namespace mailer::test

@@ -5,8 +5,10 @@
 //   mailer::store::KeyRepo keys(t.db(), t.clock());
 //   auto other = t.open_connection();              // a second connection, as another thread
 
+#include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <string>
 
 #include "fake_clock.hpp"
 #include "mailer/store/database.hpp"
@@ -29,6 +31,11 @@ class TestDb {
   std::unique_ptr<store::Database> open_connection() const;
   /// Row count of `table` (a literal table name from the test).
   std::int64_t count_rows(const std::string& table);
+  /// The first column of the first row of `sql` as text; "<none>" when there
+  /// is no row or the value is NULL.
+  std::string query_text(const std::string& sql);
+  /// The first column of the first row of `sql` as an integer; -1 when there is no row.
+  std::int64_t query_int(const std::string& sql);
 
  private:
   TempDir m_dir;

@@ -23,18 +23,8 @@ sns::SesNotification parsed(const json& record) {
   return *result;
 }
 
-std::string query_text(TestDb& t, const std::string& sql) {
-  SQLite::Statement q(t.db().sql(), sql);
-  return q.executeStep() && !q.getColumn(0).isNull() ? q.getColumn(0).getString() : std::string("<none>");
-}
-
-std::int64_t query_int(TestDb& t, const std::string& sql) {
-  SQLite::Statement q(t.db().sql(), sql);
-  return q.executeStep() ? q.getColumn(0).getInt64() : -1;
-}
-
 json detail_of(TestDb& t, const std::string& type) {
-  return json::parse(query_text(t, "SELECT detail_json FROM events WHERE type = '" + type + "'"));
+  return json::parse(t.query_text("SELECT detail_json FROM events WHERE type = '" + type + "'"));
 }
 
 // A sent bulk message to k_recipient carrying k_ses_id; returns {batch, message}.
@@ -71,16 +61,16 @@ TEST_CASE("FeedbackService::apply stores every SES event type linked to the mess
     REQUIRE(applied);
     CHECK_FALSE(applied->stored.duplicate);
     CHECK(applied->stored.message_id == std::optional<std::string>(message));
-    CHECK(query_text(t, "SELECT message_id || '|' || batch_id || '|' || email FROM events WHERE type = '" + type +
-                            "'") == message + "|" + batch + "|reader@example.com");
-    CHECK(query_int(t, "SELECT n FROM batch_counts WHERE key = 'event:" + type + "'") == 1);
+    CHECK(t.query_text("SELECT message_id || '|' || batch_id || '|' || email FROM events WHERE type = '" + type +
+                       "'") == message + "|" + batch + "|reader@example.com");
+    CHECK(t.query_int("SELECT n FROM batch_counts WHERE key = 'event:" + type + "'") == 1);
     auto detail = detail_of(t, type);
     CHECK(detail["ses_message_id"] == k_ses_id);
     CHECK(detail["sns_message_id"] == "sns-" + std::to_string(n));
   }
   CHECK(t.count_rows("events") == static_cast<std::int64_t>(cases.size()));
   CHECK(t.count_rows("suppressions") == 0);
-  CHECK(query_text(t, "SELECT state FROM messages WHERE id = '" + message + "'") ==
+  CHECK(t.query_text("SELECT state FROM messages WHERE id = '" + message + "'") ==
         "sent");  // a Reject changes no state
   CHECK(detail_of(t, "REJECT")["reason"] == "Bad content");
   CHECK(detail_of(t, "OTHER")["ses_type"] == "Teleport");
@@ -116,13 +106,13 @@ TEST_CASE("FeedbackService::apply keeps OPEN and CLICK details without the IP ad
   CHECK(click["user_agent"] == "Mozilla/5.0 (Macintosh) Mail/2.0");
   CHECK(click["timestamp"] == "2025-03-14T10:01:00.000Z");
   CHECK_FALSE(click.contains("ip_address"));
-  CHECK(query_text(t, "SELECT count(*) FROM events WHERE detail_json LIKE '%192.0.2.1%'") == "0");
+  CHECK(t.query_text("SELECT count(*) FROM events WHERE detail_json LIKE '%192.0.2.1%'") == "0");
 
   SECTION("events.store_client_ip keeps it") {
     config.events.store_client_ip = true;
     REQUIRE(feedback.apply("sns-o2", "arn:topic", parsed(open_event())));
     REQUIRE(feedback.apply("sns-c2", "arn:topic", parsed(click_event())));
-    CHECK(query_int(t, "SELECT count(*) FROM events WHERE json_extract(detail_json, '$.ip_address') = '192.0.2.1'") ==
+    CHECK(t.query_int("SELECT count(*) FROM events WHERE json_extract(detail_json, '$.ip_address') = '192.0.2.1'") ==
           2);
   }
 }
@@ -141,7 +131,7 @@ TEST_CASE("FeedbackService::apply bounds what it stores from outside", "[sns][fe
   CHECK(detail["link_tags"].size() == service::k_max_detail_entries);
   REQUIRE(feedback.apply("sns-other", "arn:topic", parsed(record(std::string(300, 'T'), "", json()))));
   CHECK(detail_of(t, "OTHER")["ses_type"] == std::string(64, 'T'));
-  CHECK(query_text(t, "SELECT message_id FROM events WHERE type = 'OTHER'") == "<none>");  // unknown SES id
+  CHECK(t.query_text("SELECT message_id FROM events WHERE type = 'OTHER'") == "<none>");  // unknown SES id
 }
 
 TEST_CASE("FeedbackService::apply finds an engagement event's message by X-Mailer-Message-Id", "[sns][feedback]") {
@@ -152,7 +142,7 @@ TEST_CASE("FeedbackService::apply finds an engagement event's message by X-Maile
   auto open = open_event();
   open["mail"] = mail(k_ses_id, {k_recipient}, message);
   REQUIRE(feedback.apply("sns-h", "arn:topic", parsed(open)));
-  CHECK(query_text(t, "SELECT message_id FROM events WHERE type = 'OPEN'") == message);
+  CHECK(t.query_text("SELECT message_id FROM events WHERE type = 'OPEN'") == message);
 }
 
 TEST_CASE("FeedbackService::apply unsubscribes from bulk mail on Subscription unsubscribeAll",
@@ -166,22 +156,22 @@ TEST_CASE("FeedbackService::apply unsubscribes from bulk mail on Subscription un
   SECTION("unsubscribeAll false changes no suppression") {
     REQUIRE(feedback.apply("sns-keep", "arn:topic", parsed(subscription_event(false))));
     CHECK(t.count_rows("suppressions") == 0);
-    CHECK(query_int(t, "SELECT count(*) FROM events WHERE type = 'UNSUBSCRIBE'") == 0);
+    CHECK(t.query_int("SELECT count(*) FROM events WHERE type = 'UNSUBSCRIBE'") == 0);
   }
   SECTION("unsubscribeAll true: bulk only, once per message, like the one-click link") {
     auto applied = feedback.apply("sns-leave", "arn:topic", parsed(subscription_event(true)));
     REQUIRE(applied);
     REQUIRE(applied->stored.suppressed.size() == 1);
     CHECK(applied->stored.suppressed[0].reason == store::SuppressionReason::unsubscribe);
-    CHECK(query_text(t, "SELECT reason || '/' || scope FROM suppressions WHERE email = 'reader@example.com'") ==
+    CHECK(t.query_text("SELECT reason || '/' || scope FROM suppressions WHERE email = 'reader@example.com'") ==
           "unsubscribe/bulk");
     auto stored = store::SuppressionRepo(t.db(), t.clock()).get("reader@example.com");
     REQUIRE(stored);
     CHECK(store::blocks(stored->scope, store::MessageKind::bulk));
     CHECK_FALSE(store::blocks(stored->scope, store::MessageKind::transactional));
-    CHECK(query_text(t, "SELECT message_id || '|' || batch_id FROM events WHERE type = 'UNSUBSCRIBE'") ==
+    CHECK(t.query_text("SELECT message_id || '|' || batch_id FROM events WHERE type = 'UNSUBSCRIBE'") ==
           message + "|" + batch);
-    CHECK(query_int(t, "SELECT count(*) FROM events WHERE type = 'SUBSCRIPTION'") == 1);
+    CHECK(t.query_int("SELECT count(*) FROM events WHERE type = 'SUBSCRIPTION'") == 1);
 
     // The same reader then uses the List-Unsubscribe link: already done.
     auto one_click = feedback.unsubscribe(render::make_unsubscribe_token(config.unsubscribe.secret, message));
@@ -191,13 +181,13 @@ TEST_CASE("FeedbackService::apply unsubscribes from bulk mail on Subscription un
     auto again = feedback.apply("sns-leave-2", "arn:topic", parsed(subscription_event(true)));
     REQUIRE(again);
     CHECK(again->stored.suppressed.empty());
-    CHECK(query_int(t, "SELECT count(*) FROM events WHERE type = 'UNSUBSCRIBE'") == 1);
-    CHECK(query_int(t, "SELECT count(*) FROM events WHERE type = 'SUBSCRIPTION'") == 2);
+    CHECK(t.query_int("SELECT count(*) FROM events WHERE type = 'UNSUBSCRIBE'") == 1);
+    CHECK(t.query_int("SELECT count(*) FROM events WHERE type = 'SUBSCRIPTION'") == 2);
   }
   SECTION("a bounce suppression is not narrowed") {
     insert_suppression(t.db(), "reader@example.com", "bounce", "all", 0);
     REQUIRE(feedback.apply("sns-leave", "arn:topic", parsed(subscription_event(true))));
-    CHECK(query_text(t, "SELECT reason || '/' || scope FROM suppressions WHERE email = 'reader@example.com'") ==
+    CHECK(t.query_text("SELECT reason || '/' || scope FROM suppressions WHERE email = 'reader@example.com'") ==
           "bounce/all");
   }
 }

@@ -28,18 +28,8 @@ sns::SesNotification record_of(const std::string& file) {
   return *record;
 }
 
-std::string query_text(TestDb& t, const std::string& sql) {
-  SQLite::Statement q(t.db().sql(), sql);
-  return q.executeStep() && !q.getColumn(0).isNull() ? q.getColumn(0).getString() : std::string("<none>");
-}
-
-std::int64_t query_int(TestDb& t, const std::string& sql) {
-  SQLite::Statement q(t.db().sql(), sql);
-  return q.executeStep() ? q.getColumn(0).getInt64() : -1;
-}
-
 std::string suppression(TestDb& t, const std::string& email) {
-  return query_text(t, "SELECT reason || '/' || scope FROM suppressions WHERE email = '" + email + "'");
+  return t.query_text("SELECT reason || '/' || scope FROM suppressions WHERE email = '" + email + "'");
 }
 
 // A sent bulk message carrying `ses_id`, in a new batch; returns {batch, message}.
@@ -71,23 +61,23 @@ TEST_CASE("FeedbackService::apply suppresses a permanent bounce of a batch messa
   CHECK(applied->stored.message_id == std::optional<std::string>(message));
   CHECK(applied->stored.batch_id == std::optional<std::string>(batch));
   CHECK(suppression(t, "no-such-user@example.net") == "bounce/all");
-  CHECK(query_text(t, "SELECT message_id || '|' || batch_id FROM events WHERE type = 'BOUNCE'") ==
+  CHECK(t.query_text("SELECT message_id || '|' || batch_id FROM events WHERE type = 'BOUNCE'") ==
         message + "|" + batch);
-  auto detail = nlohmann::json::parse(query_text(t, "SELECT detail_json FROM events WHERE type = 'BOUNCE'"));
+  auto detail = nlohmann::json::parse(t.query_text("SELECT detail_json FROM events WHERE type = 'BOUNCE'"));
   CHECK(detail["bounce_type"] == "Permanent");
   CHECK(detail["bounce_subtype"] == "General");
   CHECK(detail["ses_message_id"] == k_permanent_ses_id);
   CHECK(detail["sns_message_id"] == "sns-1");
   CHECK_THAT(detail["diagnostic_code"].get<std::string>(), Catch::StartsWith("smtp; 550"));
-  CHECK(query_int(t, "SELECT n FROM batch_counts WHERE key = 'feedback:bounce_permanent'") == 1);
-  CHECK(query_int(t, "SELECT n FROM batch_counts WHERE key = 'event:BOUNCE'") == 1);
+  CHECK(t.query_int("SELECT n FROM batch_counts WHERE key = 'feedback:bounce_permanent'") == 1);
+  CHECK(t.query_int("SELECT n FROM batch_counts WHERE key = 'event:BOUNCE'") == 1);
 
   SECTION("the same SNS MessageId again changes nothing") {
     auto again = feedback.apply("sns-1", "arn:topic", record_of(k_permanent));
     REQUIRE(again);
     CHECK(again->stored.duplicate);
     CHECK(t.count_rows("events") == 1);
-    CHECK(query_int(t, "SELECT n FROM batch_counts WHERE key = 'feedback:bounce_permanent'") == 1);
+    CHECK(t.query_int("SELECT n FROM batch_counts WHERE key = 'feedback:bounce_permanent'") == 1);
   }
 }
 
@@ -97,8 +87,8 @@ TEST_CASE("FeedbackService::apply acts on feedback for unknown SES ids", "[sns][
   service::FeedbackService feedback(t.db(), t.clock(), config);
   REQUIRE(feedback.apply("sns-c", "arn:topic", record_of("envelopes/ev-complaint-abuse-v2.json")));
   CHECK(suppression(t, "annoyed.reader@example.net") == "complaint/all");
-  CHECK(query_text(t, "SELECT message_id FROM events WHERE type = 'COMPLAINT'") == "<none>");
-  CHECK(query_text(t, "SELECT json_extract(detail_json, '$.feedback_type') FROM events") == "abuse");
+  CHECK(t.query_text("SELECT message_id FROM events WHERE type = 'COMPLAINT'") == "<none>");
+  CHECK(t.query_text("SELECT json_extract(detail_json, '$.feedback_type') FROM events") == "abuse");
 }
 
 TEST_CASE("FeedbackService::apply finds the message by X-Mailer-Message-Id", "[sns][feedback]") {
@@ -146,7 +136,7 @@ TEST_CASE("FeedbackService::apply records undetermined bounces and deliveries on
   REQUIRE(feedback.apply("sns-u", "arn:topic", record_of("envelopes/ev-bounce-undetermined-v1.json")));
   REQUIRE(feedback.apply("sns-d", "arn:topic", record_of("envelopes/id-delivery-v1.json")));
   CHECK(t.count_rows("suppressions") == 0);
-  CHECK(query_int(t, "SELECT count(*) FROM events WHERE type IN ('BOUNCE', 'DELIVERY')") == 2);
+  CHECK(t.query_int("SELECT count(*) FROM events WHERE type IN ('BOUNCE', 'DELIVERY')") == 2);
 }
 
 TEST_CASE("FeedbackService::apply never narrows a suppression", "[sns][feedback]") {
@@ -176,11 +166,11 @@ TEST_CASE("FeedbackService::unsubscribe suppresses bulk mail once per message", 
   REQUIRE(done);
   CHECK_FALSE(done->already);
   CHECK(suppression(t, "ana@example.com") == "unsubscribe/bulk");
-  CHECK(query_text(t, "SELECT batch_id FROM events WHERE type = 'UNSUBSCRIBE'") == batch);
+  CHECK(t.query_text("SELECT batch_id FROM events WHERE type = 'UNSUBSCRIBE'") == batch);
   auto again = feedback.unsubscribe(token);
   REQUIRE(again);
   CHECK(again->already);
-  CHECK(query_int(t, "SELECT count(*) FROM events WHERE type = 'UNSUBSCRIBE'") == 1);
+  CHECK(t.query_int("SELECT count(*) FROM events WHERE type = 'UNSUBSCRIBE'") == 1);
 
   SECTION("forged or altered tokens change nothing") {
     auto forged = render::make_unsubscribe_token("another-secret", message);
@@ -190,7 +180,7 @@ TEST_CASE("FeedbackService::unsubscribe suppresses bulk mail once per message", 
     CHECK(feedback.unsubscribe(altered).error().code == ErrorCode::not_found);
     auto unknown = render::make_unsubscribe_token(config.unsubscribe.secret, "msg_gone");
     CHECK(feedback.unsubscribe(unknown).error().code == ErrorCode::not_found);
-    CHECK(query_int(t, "SELECT count(*) FROM events WHERE type = 'UNSUBSCRIBE'") == 1);
+    CHECK(t.query_int("SELECT count(*) FROM events WHERE type = 'UNSUBSCRIBE'") == 1);
   }
   SECTION("an unsubscribe does not lift a bounce") {
     auto [b2, m2] = sent_message(t, "bob@example.com", "ses-b", batch);
@@ -235,20 +225,20 @@ TEST_CASE("FeedbackService::apply pauses a batch past the bounce limit, and resu
   auto two = feedback.apply("sns-2", "arn:topic", record);  // 2/20 = 10 %
   REQUIRE(two);
   CHECK(two->paused == std::optional<std::string>("reputation guard: bounce rate 10.0% > 5.0% after 20 sends"));
-  CHECK(query_text(t, "SELECT status || '|' || pause_reason FROM batches") ==
+  CHECK(t.query_text("SELECT status || '|' || pause_reason FROM batches") ==
         "paused|reputation guard: bounce rate 10.0% > 5.0% after 20 sends");
   CHECK(message_int(t.db(), queued, "paused") == 1);
   (void)first;
 
   auto resumed = store::BatchRepo(t.db(), t.clock()).resume(batch);
   REQUIRE(resumed);
-  CHECK(query_text(t, "SELECT pause_reason FROM batches") == "<none>");
+  CHECK(t.query_text("SELECT pause_reason FROM batches") == "<none>");
   record.ses_message_id = "ses-2";
   record.recipients[0].email = "r2@example.com";
   auto three = feedback.apply("sns-3", "arn:topic", record);
   REQUIRE(three);
   CHECK(three->paused);
-  CHECK(query_text(t, "SELECT status FROM batches") == "paused");
+  CHECK(t.query_text("SELECT status FROM batches") == "paused");
 }
 
 TEST_CASE("FeedbackRepo::account_reputation counts hard bounces and complaints since a time", "[sns][guard]") {
