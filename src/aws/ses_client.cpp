@@ -242,7 +242,7 @@ std::string send_email_body(const SendRequest& request) {
   if (!request.tags.empty()) body["EmailTags"] = name_values(request.tags);
   if (!request.configuration_set.empty()) body["ConfigurationSetName"] = request.configuration_set;
   // Invalid UTF-8 is replaced rather than thrown: SES would refuse it anyway.
-  return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return dump_json(body);
 }
 
 Error classify_ses_error(long status, const std::string& error_type_header, const std::string& body) {

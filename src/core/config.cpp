@@ -26,6 +26,7 @@
 #include <toml++/toml.h>
 #include <nlohmann/json.hpp>
 
+#include "mailer/core/json.hpp"
 #include "mailer/core/log.hpp"
 #include "mailer/core/text.hpp"
 
@@ -39,9 +40,7 @@ constexpr std::string_view k_unset = "(unset)";
 
 // ---- showing values ---------------------------------------------------------
 
-std::string json_quoted(std::string_view text) {
-  return nlohmann::json(text).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
+std::string json_quoted(std::string_view text) { return dump_json(nlohmann::json(text)); }
 
 nlohmann::json to_json(const ConfigValue& value) {
   return std::visit([](const auto& v) { return nlohmann::json(v); }, value);
@@ -69,7 +68,7 @@ std::string shown_json(const ConfigKey& row, const ConfigValue& value) {
   if (is_empty_string(value)) return "null";
   if (row.secret != Secret::no) return json_quoted(mask(row, std::get<std::string>(value)));
   // A path may hold any byte but NUL; the JSON shown for it stays valid UTF-8.
-  return to_json(value).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return dump_json(to_json(value));
 }
 
 std::string shown_raw(const ConfigKey& row, std::string_view raw) {

@@ -17,6 +17,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "mailer/core/json.hpp"
+
 namespace mailer::log {
 namespace {
 
@@ -61,15 +63,15 @@ std::string json_line(std::string_view time, Level level, std::string_view msg, 
     line[reserved_field(name) ? "field_" + name : name] = value;
   }
   // Replace invalid UTF-8 rather than throw: a log call must never fail.
-  return line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  return dump_json(line) + "\n";
 }
 
 // Strings print bare unless quoting is needed to read the line back unambiguously.
 std::string pretty_value(const nlohmann::json& value) {
-  if (!value.is_string()) return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  if (!value.is_string()) return dump_json(value);
   const auto& text = value.get_ref<const std::string&>();
   const bool needs_quotes = text.empty() || text.find_first_of(" \t\n\r\"=") != std::string::npos;
-  return needs_quotes ? value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) : text;
+  return needs_quotes ? dump_json(value) : text;
 }
 
 std::string pretty_line(std::string_view time, Level level, std::string_view msg, const std::vector<Field>& fields) {

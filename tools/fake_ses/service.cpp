@@ -178,7 +178,7 @@ bool within_skew(const std::string& amz_date) {
 
 void log_line(const json& fields) {
   static std::mutex mutex;
-  std::string line = fields.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+  std::string line = dump_json(fields) + "\n";
   std::scoped_lock lock(mutex);
   std::cerr << line << std::flush;
 }
@@ -334,8 +334,7 @@ void Service::store_message(const std::string& id, const json& body) {
   auto received = std::chrono::system_clock::now();
   json record = {{"MessageId", id}, {"ReceivedAt", aws::format_amz_date(received)}, {"Request", body}};
   auto base = m_options.out_dir / id;
-  std::ofstream(base.string() + ".json", std::ios::binary)
-      << record.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
+  std::ofstream(base.string() + ".json", std::ios::binary) << dump_json(record, 2) << "\n";
   std::ofstream(base.string() + ".eml", std::ios::binary) << render_eml(body, id, received);
 }
 
