@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "mailer/core/clock.hpp"
+#include "mailer/core/text.hpp"
 
 namespace mailer {
 namespace {
@@ -38,8 +39,16 @@ class BoundedBuilder {
   bool start_array(std::size_t) { return open(json::array()); }
   bool end_object() { return close(); }
   bool end_array() { return close(); }
+  // A member named twice is refused, not resolved: parsers disagree on which
+  // value wins (first, last, error), so a body checked by one reader could mean
+  // something else to the next (RFC 8259 §4, RFC 7493 §2.3).
   bool key(json::string_t& name) {
-    m_stack.back().key = std::move(name);
+    Frame& top = m_stack.back();
+    top.key = std::move(name);
+    if (top.container->contains(top.key)) {
+      m_duplicate_at = path();
+      return false;
+    }
     return true;
   }
   bool parse_error(std::size_t position, const std::string&, const json::exception&) {
@@ -50,6 +59,8 @@ class BoundedBuilder {
   json& root() { return m_root; }
   bool too_deep() const { return !m_too_deep_at.empty() || m_too_deep_at_top; }
   const std::vector<Segment>& too_deep_at() const { return m_too_deep_at; }
+  // The path of the member named twice (its second occurrence), empty when none.
+  const std::vector<Segment>& duplicate_at() const { return m_duplicate_at; }
   std::size_t error_position() const { return m_error_position; }
 
  private:
@@ -104,6 +115,7 @@ class BoundedBuilder {
   json m_root;
   std::vector<Frame> m_stack;
   std::vector<Segment> m_too_deep_at;
+  std::vector<Segment> m_duplicate_at;
   bool m_too_deep_at_top = false;
   std::size_t m_error_position = 0;
 };
@@ -149,6 +161,14 @@ Error too_deep(const BoundedBuilder& builder, std::string_view what, int max_dep
   return Error{ErrorCode::invalid_input, fmt::format("{} {}{}", what, message, where), {{field_of(at, what), message}}};
 }
 
+Error duplicate(const BoundedBuilder& builder, std::string_view what) {
+  const auto& at = builder.duplicate_at();
+  std::string message = fmt::format("has the member {} twice", text::quote_outside(at.back().text));
+  return Error{ErrorCode::invalid_input,
+               fmt::format("{} {} at {}", what, message, path_text(at)),
+               {{field_of(at, what), message}}};
+}
+
 const json* member(const json& object, std::string_view name) {
   if (!object.is_object()) return nullptr;
   auto it = object.find(name);
@@ -169,6 +189,7 @@ Result<json> parse_json(std::string_view text, std::string_view what, const Json
   BoundedBuilder builder(limits.max_depth);
   if (json::sax_parse(text.begin(), text.end(), &builder)) return std::move(builder.root());
   if (builder.too_deep()) return too_deep(builder, what, limits.max_depth);
+  if (!builder.duplicate_at().empty()) return duplicate(builder, what);
   return make_error(ErrorCode::invalid_input,
                     fmt::format("{} is not valid JSON (at byte {})", what, builder.error_position()));
 }

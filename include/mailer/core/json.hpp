@@ -55,6 +55,9 @@ struct JsonLimits {
 ///    elements to their members, e.g. "recipients[0].variables", "metadata",
 ///    "Subject" for "Subject[0][0]..." (`what` when the top level is too deep).
 ///    Parsing stops at that point, so a 100,000-level body costs microseconds.
+///  - invalid_input: "<what> has the member 'name' twice at <path>" (RFC 8259
+///    §4 leaves duplicates undefined; RFC 7493 §2.3 forbids them), with one
+///    FieldError {field, "has the member 'name' twice"}; `field` as above.
 /// Example: parse_json(R"({"a":[[1]]})", "body", {.max_depth = 2}) fails at
 /// path "a[0]", field "a".
 Result<nlohmann::json> parse_json(std::string_view text, std::string_view what, const JsonLimits& limits = {});

@@ -123,3 +123,29 @@ TEST_CASE("stored_json_or_empty reads stored text and falls back to an empty obj
   CHECK(mailer::stored_json_or_empty("not json") == nlohmann::json::object());
   CHECK(mailer::stored_json_or_empty(std::string(100, '[') + std::string(100, ']')) == nlohmann::json::object());
 }
+
+TEST_CASE("parse_json refuses a member named twice and names where", "[core][json]") {
+  SECTION("at the top level") {
+    auto twice = parse_json(R"({"to":"a@b.c","subject":"x","to":"evil@x.y"})", "request body");
+    REQUIRE_FALSE(twice);
+    CHECK(twice.error().code == ErrorCode::invalid_input);
+    CHECK(twice.error().detail == "request body has the member 'to' twice at to");
+    REQUIRE(twice.error().fields.size() == 1);
+    CHECK(twice.error().fields[0].field == "to");
+  }
+  SECTION("inside a recipient") {
+    auto twice = parse_json(R"({"recipients":[{"email":"a@b.c"},{"email":"d@e.f","email":"g@h.i"}]})", "body");
+    REQUIRE_FALSE(twice);
+    CHECK(twice.error().detail == "body has the member 'email' twice at recipients[1].email");
+    CHECK(twice.error().fields[0].field == "recipients[1].email");
+  }
+  SECTION("a long name is shortened") {
+    std::string key(5000, 'k');
+    auto twice = parse_json(R"({")" + key + R"(":1,")" + key + R"(":2})", "body");
+    REQUIRE_FALSE(twice);
+    CHECK(twice.error().detail.size() < 400);
+  }
+  SECTION("the same name in different objects is fine") {
+    CHECK(parse_json(R"({"a":{"x":1},"b":{"x":2},"c":[{"x":1},{"x":2}]})", "body"));
+  }
+}
