@@ -13,6 +13,7 @@
 #include <ctime>
 #include <mutex>
 #include <ostream>
+#include <utility>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -165,6 +166,25 @@ std::string redact_url(std::string_view url) {
   const auto at = url.rfind('@', authority_end - 1);
   if (at == std::string_view::npos || at < authority_start) return std::string(url);
   return std::string(url.substr(0, authority_start)) + std::string(url.substr(at + 1));
+}
+
+bool Throttle::admit(std::uint64_t& held_back, std::chrono::steady_clock::time_point now) {
+  std::lock_guard lock(m_mutex);
+  if (m_last && now - *m_last < m_interval) {
+    ++m_held_back;
+    return false;
+  }
+  m_last = now;
+  held_back = std::exchange(m_held_back, 0);
+  return true;
+}
+
+void warn_throttled(Throttle& throttle, std::string_view m, std::vector<Field> f) {
+  if (!enabled(Level::warn)) return;
+  std::uint64_t held_back = 0;
+  if (!throttle.admit(held_back)) return;
+  if (held_back > 0) f.push_back({"suppressed_since_last", held_back});
+  write(Level::warn, m, f);
 }
 
 }  // namespace mailer::log

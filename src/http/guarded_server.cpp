@@ -73,11 +73,13 @@ void log_cut(const Connection& connection, const ServerConfig& config) {
                       : cut == Cut::header_too_large ? "64 KiB of request line and headers"
                       : cut == Cut::body_too_large   ? "server.max_body_bytes"
                                                      : "server.body_timeout_seconds";
-  log::warn("HTTP connection closed early", {{"reason", std::string(to_string(cut))},
-                                             {"limit", limit},
-                                             {"remote_address", connection.remote_address()},
-                                             {"header_timeout_seconds", config.header_timeout.count()},
-                                             {"body_timeout_seconds", config.body_timeout.count()}});
+  static log::Throttle throttle;
+  log::warn_throttled(throttle, "HTTP connection closed early",
+                      {{"reason", std::string(to_string(cut))},
+                       {"limit", limit},
+                       {"remote_address", connection.remote_address()},
+                       {"header_timeout_seconds", config.header_timeout.count()},
+                       {"body_timeout_seconds", config.body_timeout.count()}});
 }
 
 template <class Base>
@@ -175,12 +177,8 @@ class Guarded final : public Base, public GuardedServer {
   // Runs on the accept thread, so nothing here may wait.
   void refuse(int sock) {
     metrics::count_http_connection_closed_early("refused");
-    auto now = std::chrono::steady_clock::now();
-    if (now - m_last_refusal_log >= std::chrono::seconds(1)) {
-      m_last_refusal_log = now;
-      log::warn("HTTP connection refused",
-                {{"reason", "server.max_connections reached"}, {"max_connections", m_config.max_connections}});
-    }
+    log::warn_throttled(m_refusal_throttle, "HTTP connection refused",
+                        {{"reason", "server.max_connections reached"}, {"max_connections", m_config.max_connections}});
     if constexpr (!std::is_same_v<Base, httplib::SSLServer>) {
       (void)::send(sock, m_refusal.data(), m_refusal.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
       // Unread request bytes would turn close() into a reset that can
@@ -197,7 +195,7 @@ class Guarded final : public Base, public GuardedServer {
   ConnectionLimits m_limits;
   int m_stop_fd;
   std::string m_refusal;
-  std::chrono::steady_clock::time_point m_last_refusal_log{};
+  log::Throttle m_refusal_throttle;
 };
 
 }  // namespace

@@ -4,7 +4,11 @@
 // "json"; readable "time LEVEL msg key=value" lines on a terminal. Callers must
 // never pass secrets; the level is checked before any formatting.
 
+#include <chrono>
+#include <cstdint>
 #include <iosfwd>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -51,5 +55,30 @@ inline void warn(std::string_view m, const std::vector<Field>& f = {}) {
 inline void error(std::string_view m, const std::vector<Field>& f = {}) {
   if (enabled(Level::error)) write(Level::error, m, f);
 }
+
+/// One line per `interval` for a warning that outside traffic can repeat at
+/// will (a refused SNS post, a connection cut at a deadline): a flood must
+/// neither fill the disk nor drown the other lines, while metrics still count
+/// every occurrence. One throttle per call site (a function-local static);
+/// thread-safe.
+class Throttle {
+ public:
+  explicit Throttle(std::chrono::milliseconds interval = std::chrono::seconds(1)) : m_interval(interval) {}
+
+  /// Whether to write the line at `now`. When it says yes, `held_back` is how
+  /// many lines it refused since the last one it let through (0 the first
+  /// time), to log as the field "suppressed_since_last".
+  bool admit(std::uint64_t& held_back, std::chrono::steady_clock::time_point now = std::chrono::steady_clock::now());
+
+ private:
+  std::mutex m_mutex;
+  const std::chrono::milliseconds m_interval;
+  std::optional<std::chrono::steady_clock::time_point> m_last;
+  std::uint64_t m_held_back = 0;
+};
+
+/// warn(m, f) through `throttle`, with "suppressed_since_last" added when
+/// lines were held back.
+void warn_throttled(Throttle& throttle, std::string_view m, std::vector<Field> f = {});
 
 }  // namespace mailer::log

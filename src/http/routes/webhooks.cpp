@@ -35,11 +35,14 @@ bool is_raw_delivery(const httplib::Request& req) {
 void refuse(httplib::Response& res, const sns::Verdict& verdict) {
   metrics::count_sns_notification(verdict.envelope.type_name.empty() ? "unknown" : verdict.envelope.type_name,
                                   "rejected");
-  log::warn("SNS message rejected", {{"stage", std::string(sns::to_string(verdict.stage))},
-                                     {"reason", verdict.reason},
-                                     // Unverified sender's values: shortened, as in the reason.
-                                     {"sns_message_id", text::shorten(verdict.envelope.message_id)},
-                                     {"topic_arn", text::shorten(verdict.envelope.topic_arn)}});
+  // Anyone can post here: a flood of forgeries must not flood the log too.
+  static log::Throttle throttle;
+  log::warn_throttled(throttle, "SNS message rejected",
+                      {{"stage", std::string(sns::to_string(verdict.stage))},
+                       {"reason", verdict.reason},
+                       // Unverified sender's values: shortened, as in the reason.
+                       {"sns_message_id", text::shorten(verdict.envelope.message_id)},
+                       {"topic_arn", text::shorten(verdict.envelope.topic_arn)}});
   switch (verdict.stage) {
     case sns::Stage::parse:
       return write_problem(res, make_error(ErrorCode::invalid_input, "not an SNS message: " + verdict.reason));
@@ -71,8 +74,10 @@ void confirm_subscription(httplib::Response& res, Context& context, sns::Certifi
 void record_notification(httplib::Response& res, Context& context, const sns::Envelope& e) {
   auto record = sns::parse_ses_notification(e.message);
   if (!record) {
-    log::warn("SNS notification is not a SES record",
-              {{"sns_message_id", e.message_id}, {"topic_arn", e.topic_arn}, {"detail", record.error().detail}});
+    static log::Throttle throttle;
+    log::warn_throttled(
+        throttle, "SNS notification is not a SES record",
+        {{"sns_message_id", e.message_id}, {"topic_arn", e.topic_arn}, {"detail", record.error().detail}});
     return write_problem(res, make_error(ErrorCode::invalid_input, "Message: " + record.error().detail));
   }
   auto db = context.deps.db.acquire();
@@ -98,15 +103,17 @@ void receive_sns(const httplib::Request& req, httplib::Response& res, Context& c
                  sns::CertificateCache& certificates) {
   const auto& config = context.deps.config.sns;
   if (config.topic_arns.empty()) {
-    log::warn("SNS webhook is disabled: set sns.topic_arns to accept SES feedback");
+    static log::Throttle throttle;
+    log::warn_throttled(throttle, "SNS webhook is disabled: set sns.topic_arns to accept SES feedback");
     return write_problem(res,
                          make_error(ErrorCode::not_found, "the SES webhook is disabled (sns.topic_arns is empty)"));
   }
   if (is_raw_delivery(req)) {
-    log::warn(
-        "SNS raw message delivery is on: turn RawMessageDelivery off for this subscription; "
-        "raw messages carry no signature and are refused",
-        {{"topic_arn", text::shorten(header(req, "x-amz-sns-topic-arn"))}});
+    static log::Throttle throttle;
+    log::warn_throttled(throttle,
+                        "SNS raw message delivery is on: turn RawMessageDelivery off for this subscription; "
+                        "raw messages carry no signature and are refused",
+                        {{"topic_arn", text::shorten(header(req, "x-amz-sns-topic-arn"))}});
     return write_problem(
         res, make_error(ErrorCode::invalid_input, "raw message delivery is not accepted; disable RawMessageDelivery"));
   }

@@ -138,3 +138,28 @@ TEST_CASE("redact_url drops userinfo, query and fragment", "[core][log]") {
   CHECK(mlog::redact_url("mailer.db?mode=ro") == "mailer.db");
   CHECK(mlog::redact_url("") == "");
 }
+
+TEST_CASE("log::Throttle lets one line through per interval and counts the rest", "[core][log]") {
+  mlog::Throttle throttle(std::chrono::seconds(1));
+  const auto start = std::chrono::steady_clock::time_point{} + std::chrono::hours(1);
+  std::uint64_t held_back = 99;
+  CHECK(throttle.admit(held_back, start));
+  CHECK(held_back == 0);
+  for (int i = 1; i <= 5; ++i) CHECK_FALSE(throttle.admit(held_back, start + std::chrono::milliseconds(100 * i)));
+  CHECK(throttle.admit(held_back, start + std::chrono::seconds(1)));
+  CHECK(held_back == 5);
+  CHECK_FALSE(throttle.admit(held_back, start + std::chrono::milliseconds(1999)));
+  CHECK(throttle.admit(held_back, start + std::chrono::seconds(5)));
+  CHECK(held_back == 1);
+}
+
+TEST_CASE("log::warn_throttled writes one line for a flood and says how many it held back", "[core][log]") {
+  CapturedLog captured(mlog::Level::info, "json");
+  mlog::Throttle throttle(std::chrono::hours(1));
+  for (int i = 0; i < 1000; ++i) mlog::warn_throttled(throttle, "SNS message rejected", {{"i", i}});
+  auto lines = captured.lines();
+  REQUIRE(lines.size() == 1);
+  auto line = nlohmann::json::parse(lines[0]);
+  CHECK(line["i"] == 0);
+  CHECK_FALSE(line.contains("suppressed_since_last"));
+}
