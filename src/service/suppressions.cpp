@@ -33,6 +33,10 @@ std::optional<store::Suppression> to_row(const SuppressionInput& input, const st
     scope = store::parse_suppression_scope(*input.scope);
     if (!scope) errors.push_back({prefix + "scope", "must be all or bulk"});
   }
+  if (input.detail_json.size() > k_max_suppression_detail_bytes) {
+    errors.push_back({prefix + "detail", fmt::format("must be at most {} bytes as compact JSON (is {})",
+                                                     k_max_suppression_detail_bytes, input.detail_json.size())});
+  }
   if (errors.size() != before) return std::nullopt;
   return store::Suppression{*key,
                             *reason,

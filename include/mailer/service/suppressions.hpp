@@ -18,12 +18,17 @@
 
 namespace mailer::service {
 
+/// Bytes the `detail` object of a suppression added by hand or imported may
+/// take as compact JSON: room for a ticket reference and a note, not a
+/// document (it is shown on every listing of the address).
+inline constexpr std::size_t k_max_suppression_detail_bytes = 4096;
+
 /// POST /v1/suppressions body, or one imported row.
 struct SuppressionInput {
   std::string email;
   std::optional<std::string> reason;  // bounce | complaint | unsubscribe | manual (default) | soft_bounce
   std::optional<std::string> scope;   // all | bulk; default: bulk for unsubscribe, else all
-  std::string detail_json = "{}";
+  std::string detail_json = "{}";     // a JSON object, at most k_max_suppression_detail_bytes
 };
 
 /// What an import stored: rows naming the same address in any spelling

@@ -37,6 +37,20 @@ TEST_CASE("SuppressionService validates reason and scope", "[service]") {
   CHECK(s.list({}, std::string("unsubscribe"))->data.size() == 1);
 }
 
+TEST_CASE("SuppressionService bounds the detail an operator attaches", "[service]") {
+  mailer::test::TestDb t;
+  SuppressionService s(t.db(), t.clock());
+  const std::string at_limit = R"({"note":")" + std::string(k_max_suppression_detail_bytes - 11, 'n') + R"("})";
+  REQUIRE(at_limit.size() == k_max_suppression_detail_bytes);
+  CHECK(s.add({"fits@example.com", std::nullopt, std::nullopt, at_limit}));
+  auto large =
+      s.add({"large@example.com", std::nullopt, std::nullopt, R"({"note":")" + std::string(900'000, 'n') + R"("})"});
+  REQUIRE_FALSE(large);
+  CHECK(fields_of(large.error()) == std::vector<std::string>{"detail"});
+  CHECK(large.error().fields[0].message == "must be at most 4096 bytes as compact JSON (is 900011)");
+  CHECK(s.get("large@example.com").error().code == ErrorCode::not_found);
+}
+
 TEST_CASE("SuppressionService::import is all or nothing and export returns it", "[service]") {
   mailer::test::TestDb t;
   SuppressionService s(t.db(), t.clock());
