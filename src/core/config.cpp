@@ -430,6 +430,11 @@ void Loader::check_cross_key_rules() {
   require_pair("server.tls_key_file", server.tls_key_file, "server.tls_cert_file", server.tls_cert_file);
   require_file(*find_config_key("server.tls_cert_file"), server.tls_cert_file);
   require_file(*find_config_key("server.tls_key_file"), server.tls_key_file);
+  if (server.max_body_bytes_in_flight != 0 && server.max_body_bytes_in_flight < server.max_body_bytes) {
+    add_error("server.max_body_bytes_in_flight",
+              fmt::format("{}: must be at least server.max_body_bytes ({}), or a body of that size is never accepted",
+                          server.max_body_bytes_in_flight, server.max_body_bytes));
+  }
 
   const auto& ses = m_config.ses;
   require_pair("ses.access_key_id", ses.access_key_id, "ses.secret_access_key", ses.secret_access_key);

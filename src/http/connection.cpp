@@ -3,6 +3,8 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
 
@@ -79,6 +81,11 @@ ConnectionLimits ConnectionLimits::from(const ServerConfig& server) {
 Connection::Connection(int fd, SSL* ssl, const ConnectionLimits& limits, int stop_fd)
     : m_fd(fd), m_ssl(ssl), m_limits(limits), m_stop_fd(stop_fd) {
   ::fcntl(m_fd, F_SETFL, ::fcntl(m_fd, F_GETFL) | O_NONBLOCK);
+  // cpp-httplib writes a response's headers and body in separate sends; with
+  // Nagle's algorithm the body waited for the client's delayed ACK, ~40 ms
+  // per answer on a kept-alive connection (SNS reuses its connections).
+  const int on = 1;
+  ::setsockopt(m_fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
   if (m_ssl != nullptr) SSL_set_fd(m_ssl, m_fd);
   sockaddr_storage address{};
   socklen_t length = sizeof address;

@@ -41,6 +41,8 @@
 
 #include "mailer/core/config.hpp"
 
+#include "http/body_budget.hpp"
+
 namespace mailer::http {
 
 /// Request line plus headers, in bytes; more closes the connection. Ample for
@@ -113,6 +115,9 @@ class Connection final : public httplib::Stream {
   /// Why the last read or write failed on a deadline or limit, else Cut::none.
   Cut cut() const { return m_cut; }
   const std::string& remote_address() const { return m_remote_address; }
+  /// The current request's share of the server's BodyBudget; returned when
+  /// the connection ends, whatever way it ends.
+  BodyReservation& body_reservation() { return m_body_reservation; }
 
   // httplib::Stream
   bool is_readable() const override;
@@ -153,6 +158,7 @@ class Connection final : public httplib::Stream {
   bool m_close = false;
   std::string m_remote_address;
   int m_remote_port = 0;
+  BodyReservation m_body_reservation;
   char m_buffer[16 * 1024];
   std::size_t m_buffer_begin = 0;
   std::size_t m_buffer_end = 0;

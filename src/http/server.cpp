@@ -31,6 +31,7 @@
 #include "mailer/http/response.hpp"
 #include "mailer/net/listen.hpp"
 
+#include "http/body_budget.hpp"
 #include "http/connection.hpp"
 #include "http/guarded_server.hpp"
 
@@ -190,6 +191,14 @@ Problem too_large_problem(const RequestState& state, std::size_t max_body_bytes)
                                              state.match.route->method, state.route));
 }
 
+// The 503 for a body that does not fit in server.max_body_bytes_in_flight now;
+// the caller adds Retry-After.
+Problem busy_problem(std::size_t max_in_flight) {
+  return problem_for_status(503, fmt::format("other large request bodies fill server.max_body_bytes_in_flight ({} "
+                                             "bytes) now; retry in a second",
+                                             max_in_flight));
+}
+
 bool is_preflight(const httplib::Request& req, const RouteMatch& match) {
   return req.method == "OPTIONS" && !match.allowed_methods.empty();
 }
@@ -247,15 +256,20 @@ struct Server::Impl {
   bool stop_requested = false;
   RateLimiter limiter;
   IdempotencyGate idempotency;
+  BodyBudget body_budget;
 
   Impl(Deps& d, Router r)
-      : deps(d), router(std::move(r)), limiter(d.config.api.rate_limit_per_second, d.config.api.rate_limit_burst) {}
+      : deps(d),
+        router(std::move(r)),
+        limiter(d.config.api.rate_limit_per_second, d.config.api.rate_limit_burst),
+        body_budget(static_cast<std::size_t>(body_bytes_in_flight(d.config.server))) {}
 
   void install();
   Problem problem_before_routing(int status) const;
   httplib::Server::HandlerResponse before_body(const httplib::Request& req, httplib::Response& res);
   bool admit(const httplib::Request& req, httplib::Response& res, RequestState& state);
   bool check_route(const httplib::Request& req, httplib::Response& res, const RouteMatch& match);
+  bool reserve_body(std::size_t total);
   bool read_body(const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader);
   void dispatch(const httplib::Request& req, httplib::Response& res);
   void answer_preflight(const httplib::Request& req, httplib::Response& res, const RouteMatch& match);
@@ -289,7 +303,10 @@ void Server::Impl::dispatch(const httplib::Request& req, httplib::Response& res)
 httplib::Server::HandlerResponse Server::Impl::before_body(const httplib::Request& req, httplib::Response& res) {
   t_request.active = false;
   auto& state = current_request(req);
-  if (auto* connection = current_connection()) connection->begin_body();
+  if (auto* connection = current_connection()) {
+    connection->begin_body();
+    connection->body_reservation().reset();  // the previous request's, if its log line never ran
+  }
   declare_empty_body(req);
   return admit(req, res, state) ? httplib::Server::HandlerResponse::Unhandled
                                 : httplib::Server::HandlerResponse::Handled;
@@ -312,9 +329,20 @@ bool Server::Impl::admit(const httplib::Request& req, httplib::Response& res, Re
   if (!check_key(req, res, route, state)) return false;
   const auto max_body_bytes = static_cast<std::size_t>(deps.config.server.max_body_bytes);
   state.body_limit = body_limit(route, max_body_bytes);
-  if (declared_length(req) <= state.body_limit) return true;
-  refuse_body(req, res, too_large_problem(state, max_body_bytes));
+  if (declared_length(req) > state.body_limit) {
+    refuse_body(req, res, too_large_problem(state, max_body_bytes));
+    return false;
+  }
+  if (reserve_body(declared_length(req))) return true;
+  refuse_body(req, res, busy_problem(body_budget.max_bytes()));
+  res.set_header("Retry-After", "1");
   return false;
+}
+
+// Holds `total` body bytes of this request against server.max_body_bytes_in_flight.
+bool Server::Impl::reserve_body(std::size_t total) {
+  auto* connection = current_connection();
+  return connection == nullptr || connection->body_reservation().grow_to(body_budget, total);
 }
 
 bool Server::Impl::check_route(const httplib::Request& req, httplib::Response& res, const RouteMatch& match) {
@@ -340,17 +368,23 @@ bool Server::Impl::read_body(const httplib::Request& req, httplib::Response& res
   const auto& state = current_request(req);
   const auto max = state.body_limit;
   bool too_large = false;
+  bool over_budget = false;
   auto receive = [&](const char* data, std::size_t length) {
     too_large = length > max - body.size();
-    if (!too_large) body.append(data, length);
-    return !too_large;
+    over_budget = !too_large && !reserve_body(body.size() + length);  // chunked: the length was unknown
+    if (too_large || over_budget) return false;
+    body.append(data, length);
+    return true;
   };
   bool complete = req.is_multipart_form_data() ? reader([](const httplib::MultipartFormData&) { return true; }, receive)
                                                : reader(receive);
   if (complete) return true;
   auto* connection = current_connection();
   auto cut = connection != nullptr ? connection->cut() : Cut::none;
-  if (too_large || cut == Cut::body_too_large) {
+  if (over_budget) {
+    refuse_body(req, res, busy_problem(body_budget.max_bytes()));
+    res.set_header("Retry-After", "1");
+  } else if (too_large || cut == Cut::body_too_large) {
     refuse_body(req, res, too_large_problem(state, static_cast<std::size_t>(deps.config.server.max_body_bytes)));
   } else if (cut == Cut::body_timeout) {
     refuse_body(req, res, problem_for_status(408, detail_for_status(408, deps.config.server.max_body_bytes)));
@@ -426,6 +460,7 @@ void Server::Impl::finish_headers(const httplib::Request& req, httplib::Response
 }
 
 void Server::Impl::log_request(const httplib::Request& req, const httplib::Response& res) {
+  if (auto* connection = current_connection()) connection->body_reservation().reset();
   auto& state = current_request(req);
   if (state.route == "-") {
     // Rejected before routing (413): name the route it was meant for anyway.

@@ -557,3 +557,53 @@ TEST_CASE("mailerd answers a request line or headers over 64 KiB with 400 and cl
     CHECK(problem_detail(response) == "the request line and headers exceed 65536 bytes");
   }
 }
+
+TEST_CASE("Large bodies beyond server.max_body_bytes_in_flight wait with a 503; small ones never do",
+          "[integration][http][hardening]") {
+  // Two 2 MiB bodies at most at once; each may be 2 MiB.
+  MailerdFixture mailerd(
+      with_env({{"MAILER_SERVER_MAX_BODY_BYTES", "2097152"}, {"MAILER_SERVER_MAX_BODY_BYTES_IN_FLIGHT", "4194304"}}));
+  auto key = mailerd.create_key("sender", "send");
+  const std::string head =
+      "POST /v1/batches HTTP/1.1\r\nHost: mailerd\r\nContent-Type: application/json\r\n"
+      "Authorization: Bearer " +
+      key.key + "\r\n";
+  const std::string two_mib = head + "Content-Length: 2097152\r\n\r\n";
+
+  // Two uploads under way hold the whole budget while their bodies trickle.
+  Socket first(mailerd.port());
+  Socket second(mailerd.port());
+  REQUIRE(first.send(two_mib + "{"));
+  REQUIRE(second.send(two_mib + "{"));
+  std::this_thread::sleep_for(milliseconds(300));
+
+  // A third is refused from its headers alone, before a body byte is read.
+  Socket third(mailerd.port());
+  REQUIRE(third.send(two_mib));
+  auto refused = third.receive(seconds(3), "}");
+  CHECK(status_line(refused) == "HTTP/1.1 503 Service Unavailable");
+  CHECK(refused.find("Retry-After: 1\r\n") != std::string::npos);
+  CHECK(refused.find("server.max_body_bytes_in_flight (4194304 bytes)") != std::string::npos);
+
+  // A chunked one is cut once it passes 1 MiB.
+  Socket chunked(mailerd.port());
+  REQUIRE(chunked.send(head + "Transfer-Encoding: chunked\r\n\r\n"));
+  const std::string chunk = "10000\r\n" + std::string(0x10000, ' ') + "\r\n";
+  for (int i = 0; i < 24 && chunked.send(chunk); ++i) {
+  }
+  CHECK(status_line(chunked.receive(seconds(3), "}")) == "HTTP/1.1 503 Service Unavailable");
+
+  // A small body is not counted: a single message is answered as usual.
+  auto message =
+      mailerd.client()->Post("/v1/messages", {{"Authorization", "Bearer " + key.key}}, "{}", "application/json");
+  REQUIRE(message);
+  CHECK(message->status == 400);
+
+  // Once an upload ends, its share is free again.
+  first.close();
+  std::this_thread::sleep_for(milliseconds(300));
+  Socket again(mailerd.port());
+  REQUIRE(again.send(two_mib));
+  REQUIRE(again.send(std::string(2097152, ' ')));
+  CHECK(status_line(again.receive(seconds(5), "}")) == "HTTP/1.1 400 Bad Request");
+}

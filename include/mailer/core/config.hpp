@@ -29,6 +29,9 @@ struct ServerConfig {
   std::string tls_key_file;
   std::vector<std::string> cors_origins;
   long long max_body_bytes = 64LL * 1024 * 1024;
+  // Bodies over 1 MiB held at once, across connections (src/http/body_budget.hpp);
+  // 0: twice max_body_bytes. See body_bytes_in_flight().
+  long long max_body_bytes_in_flight = 0;
   // Deadlines per phase of a request (src/http/connection.hpp): from the
   // connection or the first byte of a request to the end of its headers; for
   // the whole body, and again for the whole response; idle between requests.
@@ -37,6 +40,11 @@ struct ServerConfig {
   std::chrono::seconds keep_alive_timeout{5};
   int max_connections = 512;  // open at once; one more is refused with 503
 };
+
+/// server.max_body_bytes_in_flight in bytes, its default (0) resolved.
+inline long long body_bytes_in_flight(const ServerConfig& server) {
+  return server.max_body_bytes_in_flight > 0 ? server.max_body_bytes_in_flight : 2 * server.max_body_bytes;
+}
 
 struct DbConfig {
   std::string path = "mailer.db";
