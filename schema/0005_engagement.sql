@@ -12,8 +12,11 @@
 --   'feedback:bounce_permanent' BOUNCE events whose detail says bounce_type
 --                               Permanent (hard bounces, what SES's bounce
 --                               rate counts)
--- "First" means no earlier event of that type on the same message (found
--- through events_by_message). An event with no message (SES named a message
+-- "First" means no other event of that type on the same message, looked up
+-- INDEXED BY events_by_message: a message has a handful of events, so the
+-- check costs the same on any database size (never a scan of events_by_type).
+-- A later migration that rebuilds `events` drops these triggers with it and
+-- must create them again. An event with no message (SES named a message
 -- mailerd does not know) counts in 'event:…' only: nothing tells whether its
 -- reader opened before. NOTE: once retention deletes a message's events, a
 -- later open of that message is counted as a first one again.
@@ -37,7 +40,7 @@ CREATE INDEX batch_links_top ON batch_links(batch_id, unique_clicks DESC, clicks
 
 CREATE TRIGGER events_unique_engagement AFTER INSERT ON events
   WHEN NEW.type IN ('OPEN', 'CLICK') AND NEW.message_id IS NOT NULL
-   AND NOT EXISTS (SELECT 1 FROM events e
+   AND NOT EXISTS (SELECT 1 FROM events e INDEXED BY events_by_message
                     WHERE e.message_id = NEW.message_id AND e.type = NEW.type AND e.id <> NEW.id)
 BEGIN
   INSERT INTO event_counts_hourly(hour_ms, type, n)
@@ -62,7 +65,7 @@ CREATE TRIGGER events_click_link AFTER INSERT ON events
 BEGIN
   INSERT INTO batch_links(batch_id, link, clicks, unique_clicks)
     SELECT NEW.batch_id, c.link, 1,
-           NOT EXISTS (SELECT 1 FROM events e
+           NOT EXISTS (SELECT 1 FROM events e INDEXED BY events_by_message
                         WHERE e.message_id = NEW.message_id AND e.type = 'CLICK' AND e.id <> NEW.id
                           AND (CASE WHEN json_valid(e.detail_json)
                                     THEN substr(json_extract(e.detail_json, '$.link'), 1, 2048) END) = c.link)
