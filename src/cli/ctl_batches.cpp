@@ -10,7 +10,9 @@
 
 #include "cli/ctl_common.hpp"
 #include "mailer/core/json.hpp"
+#include "mailer/core/text.hpp"
 #include "mailer/service/batches.hpp"
+#include "mailer/service/engagement.hpp"
 
 namespace mailer::cli {
 namespace {
@@ -37,6 +39,7 @@ nlohmann::json batch_json(const store::Batch& b) {
           {"invalid", stored_json_or_empty(b.invalid_json)},
           {"state_counts", b.state_counts},
           {"event_counts", b.event_counts},
+          {"engagement", service::engagement_json(b.engagement, b.top_links)},
           {"created_at", format_rfc3339(b.created_at_ms)},
           {"updated_at", format_rfc3339(b.updated_at_ms)},
           {"completed_at", json_time(b.completed_at_ms)}};
@@ -81,6 +84,42 @@ void print_counts(const char* title, const std::map<std::string, std::int64_t>& 
   print_table({title, "COUNT"}, rows);
 }
 
+// "66.7%", or "-" for a rate with nothing to divide by.
+std::string percent(const std::optional<double>& rate) {
+  return rate ? fmt::format("{:.1f}%", *rate * 100.0) : std::string("-");
+}
+
+// A clicked link for a terminal: it came from outside (a SES click event), so
+// control characters (an escape sequence) print as '?', and a long one is cut.
+std::string printable_link(const std::string& link) {
+  std::string out = text::shorten(link, 100);
+  for (char& c : out)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+  return out;
+}
+
+void print_engagement(const store::Batch& b) {
+  const auto& c = b.engagement;
+  auto rates = service::engagement_rates(c);
+  std::cout << "\n";
+  print_table({"ENGAGEMENT", "COUNT", "RATE"},
+              {{"sent", std::to_string(c.sent), ""},
+               {"delivered", std::to_string(c.delivered), ""},
+               {"opened (unique)", std::to_string(c.unique_opens), percent(rates.open_rate)},
+               {"opens", std::to_string(c.opens), ""},
+               {"clicked (unique)", std::to_string(c.unique_clicks), percent(rates.click_rate)},
+               {"clicks", std::to_string(c.clicks), ""},
+               {"hard bounces", std::to_string(c.hard_bounces), percent(rates.bounce_rate)},
+               {"bounces", std::to_string(c.bounces), ""},
+               {"complaints", std::to_string(c.complaints), percent(rates.complaint_rate)}});
+  if (b.top_links.empty()) return;
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& l : b.top_links)
+    rows.push_back({printable_link(l.link), std::to_string(l.unique_clicks), std::to_string(l.clicks)});
+  std::cout << "\n";
+  print_table({"TOP LINK", "UNIQUE", "CLICKS"}, rows);
+}
+
 void print_batch(const store::Batch& b) {
   bool paused = b.pause_reason && b.status == store::BatchStatus::paused;
   std::string status = store::to_string(b.status) + (paused ? " (" + *b.pause_reason + ")" : std::string());
@@ -100,6 +139,7 @@ void print_batch(const store::Batch& b) {
                                    {"completed", format_time(b.completed_at_ms)}});
   print_counts("STATE", b.state_counts);
   print_counts("EVENT", b.event_counts);
+  print_engagement(b);
 }
 
 void show_batch(CtlContext& ctx, const std::string& id) {

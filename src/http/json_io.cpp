@@ -8,6 +8,7 @@
 #include "mailer/core/json.hpp"
 #include "mailer/core/text.hpp"
 #include "mailer/http/response.hpp"
+#include "mailer/service/engagement.hpp"
 
 namespace mailer::http::json_io {
 
@@ -413,6 +414,7 @@ json to_json(const store::Batch& b) {
           {"invalid", stored_json_or_empty(b.invalid_json)},
           {"states", b.state_counts},
           {"events", b.event_counts},
+          {"engagement", service::engagement_json(b.engagement, b.top_links)},
           {"api_key_id", optional_value(b.api_key_id)},
           {"created_at", format_rfc3339(b.created_at_ms)},
           {"updated_at", format_rfc3339(b.updated_at_ms)},

@@ -4,6 +4,7 @@
 
 #include "mailer/core/ids.hpp"
 #include "store/batch_status_writer.hpp"
+#include "store/engagement_rows.hpp"
 #include "store/sql_util.hpp"
 #include "store/suppression_rules.hpp"
 
@@ -65,6 +66,7 @@ void read_counts(SQLite::Database& db, Batch& b) {
     std::int64_t n = query.getColumn(1).getInt64();
     if (key.starts_with("state:")) b.state_counts[key.substr(6)] = n;
     else if (key.starts_with("event:")) b.event_counts[key.substr(6)] = n;
+    engagement_rows::add_count(b.engagement, key, n, "event:");
   }
 }
 
@@ -98,6 +100,7 @@ std::optional<Batch> find(SQLite::Database& db, const std::string& id, std::int6
   BatchStatus stored = b.status;
   derive_status(db, b);
   store_lagging_status(db, b, stored, now_ms);
+  b.top_links = engagement_rows::top_links(db, b.id, k_top_links);
   return b;
 }
 
@@ -349,7 +352,10 @@ Result<Page<Batch>> BatchRepo::list(const PageQuery& page, std::optional<BatchSt
   std::int64_t now_ms = to_ms(m_clock.now());
   return sql::guard("list batches", [&]() -> Result<Page<Batch>> {
     auto result = select_page(m_db.sql(), page, status);
-    for (auto& [b, stored] : result.items) store_lagging_status(m_db.sql(), b, stored, now_ms);
+    for (auto& [b, stored] : result.items) {
+      store_lagging_status(m_db.sql(), b, stored, now_ms);
+      b.top_links = engagement_rows::top_links(m_db.sql(), b.id, k_top_links);
+    }
     return to_batches(std::move(result));
   });
 }

@@ -4,6 +4,7 @@
 
 #include "mailer/store/events.hpp"
 #include "mailer/store/status.hpp"
+#include "store/engagement_rows.hpp"
 #include "store/sql_util.hpp"
 
 namespace mailer::store {
@@ -63,7 +64,8 @@ Result<EventSummary> event_summary(Database& db, std::int64_t from_hour_ms, std:
       auto hour = query.getColumn(0).getInt64();
       auto type = query.getColumn(1).getString();
       auto n = query.getColumn(2).getInt64();
-      summary.counts[type] += n;
+      if (is_event_type(type)) summary.counts[type] += n;
+      engagement_rows::add_count(summary.engagement, type, n, "");
       if (type == "SENT") summary.sent_per_hour[static_cast<std::size_t>((hour - from_hour_ms) / k_hour_ms)].count += n;
     }
     return summary;

@@ -20,12 +20,16 @@ namespace {
 
 constexpr std::int64_t k_hour = 3'600'000;
 constexpr std::int64_t k_day = 24 * k_hour;
+constexpr const char* k_hard_bounce = R"({"bounce_type":"Permanent"})";
 
-void insert_events(store::Database& db, const std::string& type, int count, std::int64_t at_ms) {
-  SQLite::Statement insert(db.sql(), "INSERT INTO events(type, email, occurred_at_ms) VALUES (?, 'a@example.com', ?)");
+void insert_events(store::Database& db, const std::string& type, int count, std::int64_t at_ms,
+                   const std::string& detail_json = "{}") {
+  SQLite::Statement insert(
+      db.sql(), "INSERT INTO events(type, email, occurred_at_ms, detail_json) VALUES (?, 'a@example.com', ?, ?)");
   for (int i = 0; i < count; ++i) {
     insert.bind(1, type);
     insert.bind(2, at_ms);
+    insert.bind(3, detail_json);
     insert.exec();
     insert.reset();
   }
@@ -55,10 +59,12 @@ struct Seeded {
     insert_events(**db, "SENT", 5, hour + 10);
     insert_events(**db, "DELIVERY", 4, hour + 20);
     insert_events(**db, "SENT", 10, hour - k_hour + 5);
-    insert_events(**db, "BOUNCE", 1, hour - k_hour + 6);
+    // Rates count hard bounces only, as SES does: the soft one is in counts alone.
+    insert_events(**db, "BOUNCE", 1, hour - k_hour + 6, k_hard_bounce);
+    insert_events(**db, "BOUNCE", 1, hour - k_hour + 7, R"({"bounce_type":"Transient"})");
     insert_events(**db, "COMPLAINT", 1, hour - 2 * k_hour);
     insert_events(**db, "SENT", 100, hour - 3 * k_day);
-    insert_events(**db, "BOUNCE", 2, hour - 3 * k_day + 1);
+    insert_events(**db, "BOUNCE", 2, hour - 3 * k_day + 1, k_hard_bounce);
     insert_events(**db, "SENT", 7, hour - 40 * k_day);
   }
   MailerdFixture mailerd;
@@ -76,8 +82,12 @@ TEST_CASE("GET /v1/admin/metrics counts events per period", "[integration][metri
     CHECK(body["period"] == "24h");
     CHECK(body["counts"]["SENT"] == 15);
     CHECK(body["counts"]["DELIVERY"] == 4);
-    CHECK(body["counts"]["BOUNCE"] == 1);
+    CHECK(body["counts"]["BOUNCE"] == 2);
     CHECK(body["counts"]["COMPLAINT"] == 1);
+    CHECK(body["engagement"]["bounces"] == 2);
+    CHECK(body["engagement"]["hard_bounces"] == 1);
+    CHECK(body["engagement"]["delivered"] == 4);
+    CHECK(body["engagement"]["open_rate"].get<double>() == 0.0);
     CHECK(body["counts"]["UNSUBSCRIBE"] == 0);
     CHECK(body["bounce_rate"].get<double>() == Approx(1.0 / 15));
     CHECK(body["complaint_rate"].get<double>() == Approx(1.0 / 15));
@@ -89,7 +99,8 @@ TEST_CASE("GET /v1/admin/metrics counts events per period", "[integration][metri
   SECTION("7d reaches back three days") {
     auto body = get_json(seeded.mailerd, seeded.admin, "/v1/admin/metrics?period=7d", 200);
     CHECK(body["counts"]["SENT"] == 115);
-    CHECK(body["counts"]["BOUNCE"] == 3);
+    CHECK(body["counts"]["BOUNCE"] == 4);
+    CHECK(body["bounce_rate"].get<double>() == Approx(3.0 / 115));
     CHECK(body["sent_per_hour"].size() == 24 * 7);
     CHECK(sent_in_hour(body, seeded.hour - 3 * k_day) == 100);
   }

@@ -16,6 +16,7 @@
 #include "mailer/core/clock.hpp"
 #include "mailer/core/error.hpp"
 #include "mailer/store/database.hpp"
+#include "mailer/store/engagement.hpp"
 #include "mailer/store/events.hpp"
 #include "mailer/store/page.hpp"
 #include "mailer/store/status.hpp"
@@ -25,6 +26,9 @@ namespace mailer::store {
 /// A batch as stored. `state_counts` maps a message state ("queued", "sent", …)
 /// and `event_counts` an event type ("SENT", "BOUNCE", …) to its count; both
 /// are filled by get() and list() from batch_counts, zero counts omitted.
+/// `engagement` (from batch_counts too) and `top_links` (its k_top_links most
+/// clicked links, from batch_links) are filled by every read that returns a
+/// Batch: get(), list(), pause(), resume(), cancel().
 struct Batch {
   std::string id;                            // "bat_…"
   BatchStatus status = BatchStatus::queued;  // see batch_status() in status.hpp
@@ -53,6 +57,8 @@ struct Batch {
   std::optional<std::int64_t> completed_at_ms;
   StateCounts state_counts;
   std::map<std::string, std::int64_t> event_counts;
+  EngagementCounts engagement;  // sent = messages in state sent
+  std::vector<LinkClicks> top_links;
 };
 
 /// One unique, valid recipient of a new batch, in request order.

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "mailer/core/error.hpp"
+#include "mailer/store/engagement.hpp"
 
 namespace mailer::store {
 
@@ -42,6 +43,10 @@ struct HourCount {
 struct EventSummary {
   std::map<std::string, std::int64_t> counts;  // every type of store::event_types(), zeros included
   std::vector<HourCount> sent_per_hour;        // one entry per hour in the range, oldest first
+  /// The same hours' engagement figures: sent = SENT events. A message's
+  /// unique open (click) falls in the hour of its first OPEN (CLICK), so over a
+  /// range it counts the messages first opened within it.
+  EngagementCounts engagement;
 };
 
 /// Reads event_counts_hourly: O(hours in range x event types). Errors:

@@ -1,7 +1,8 @@
 // GET /v1/admin/metrics (SPEC §3 Admin): event counts, bounce and complaint
-// rates and sent-per-hour buckets over `period` (24h, 7d, 30d) or `from`/`to`
-// (RFC 3339), plus the account's last 24 h rates beside the thresholds at which
-// SES reviews an account. Everything comes from event_counts_hourly, which a
+// rates, engagement figures (service::engagement_rates) and sent-per-hour
+// buckets over `period` (24h, 7d, 30d) or `from`/`to` (RFC 3339), plus the
+// account's last 24 h rates beside the thresholds at which SES reviews an
+// account. Everything comes from event_counts_hourly, which a
 // trigger keeps per hour and type, so the answer never counts event rows.
 //
 // Ranges are widened to whole UTC hours (the aggregates' grain): `from` down
@@ -14,6 +15,7 @@
 #include "mailer/http/db_pool.hpp"
 #include "mailer/http/response.hpp"
 #include "mailer/http/routes.hpp"
+#include "mailer/service/engagement.hpp"
 #include "mailer/store/metrics_queries.hpp"
 
 namespace mailer::http {
@@ -87,39 +89,36 @@ Result<Range> requested_range(const httplib::Request& req, std::int64_t now_ms) 
   return period_range(has_period ? req.get_param_value("period") : "24h", now_ms);
 }
 
-// Rates per send, as SES computes them; null before anything was sent.
-nlohmann::json rate(std::int64_t part, std::int64_t sent) {
-  if (sent == 0) return nullptr;
-  return static_cast<double>(part) / static_cast<double>(sent);
+nlohmann::json rate_json(const std::optional<double>& rate) {
+  return rate ? nlohmann::json(*rate) : nlohmann::json(nullptr);
 }
 
 nlohmann::json summary_json(const store::EventSummary& summary) {
-  auto sent = summary.counts.at("SENT");
+  auto rates = service::engagement_rates(summary.engagement);
   nlohmann::json hours = nlohmann::json::array();
   for (const auto& hour : summary.sent_per_hour) {
     hours.push_back({{"hour", format_rfc3339(hour.hour_ms)}, {"sent", hour.count}});
   }
   return {{"counts", summary.counts},
-          {"bounce_rate", rate(summary.counts.at("BOUNCE"), sent)},
-          {"complaint_rate", rate(summary.counts.at("COMPLAINT"), sent)},
+          {"bounce_rate", rate_json(rates.bounce_rate)},
+          {"complaint_rate", rate_json(rates.complaint_rate)},
+          {"engagement", service::engagement_json(summary.engagement)},
           {"sent_per_hour", hours}};
 }
 
 nlohmann::json account_json(const store::EventSummary& last_day) {
-  auto sent = last_day.counts.at("SENT");
-  auto bounce = rate(last_day.counts.at("BOUNCE"), sent);
-  auto complaint = rate(last_day.counts.at("COMPLAINT"), sent);
-  auto status = [](const nlohmann::json& value, double threshold) {
-    return value.is_number() && value.get<double>() >= threshold ? "over" : "ok";
+  auto rates = service::engagement_rates(last_day.engagement);
+  auto status = [](const std::optional<double>& value, double threshold) {
+    return value && *value >= threshold ? "over" : "ok";
   };
   return {{"window", "24h"},
-          {"sent", sent},
-          {"bounce_rate", bounce},
-          {"complaint_rate", complaint},
+          {"sent", last_day.engagement.sent},
+          {"bounce_rate", rate_json(rates.bounce_rate)},
+          {"complaint_rate", rate_json(rates.complaint_rate)},
           {"ses_bounce_review_rate", k_ses_bounce_review_rate},
           {"ses_complaint_review_rate", k_ses_complaint_review_rate},
-          {"bounce_status", status(bounce, k_ses_bounce_review_rate)},
-          {"complaint_status", status(complaint, k_ses_complaint_review_rate)}};
+          {"bounce_status", status(rates.bounce_rate, k_ses_bounce_review_rate)},
+          {"complaint_status", status(rates.complaint_rate, k_ses_complaint_review_rate)}};
 }
 
 void get_admin_metrics(const httplib::Request& req, httplib::Response& res, Context& context) {

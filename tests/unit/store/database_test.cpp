@@ -2,6 +2,7 @@
 
 #include <sys/wait.h>
 #include <unistd.h>
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -161,13 +162,17 @@ TEST_CASE("migration 0004 keeps every event and accepts the new types", "[store]
 
   auto status = store::migrate(*db);
   REQUIRE(status);
-  CHECK(status->applied_now == std::vector<std::string>{"0004_event_types.sql"});
+  REQUIRE_FALSE(status->applied_now.empty());
+  CHECK(status->applied_now.front() == "0004_event_types.sql");
   CHECK(dump("SELECT * FROM events ORDER BY id") == events_before);
   CHECK(dump("SELECT * FROM batch_counts ORDER BY key") == counts_before);  // the copy counted nothing twice
-  CHECK(dump("SELECT name FROM sqlite_master WHERE tbl_name = 'events' AND type IN ('index', 'trigger') "
-             "ORDER BY name") == std::vector<std::string>{"events_by_batch", "events_by_email", "events_by_message",
-                                                          "events_by_type", "events_count_insert",
-                                                          "events_hourly_insert"});
+  // Later migrations add triggers of their own (0005: engagement); these stay.
+  auto objects = dump("SELECT name FROM sqlite_master WHERE tbl_name = 'events' AND type IN ('index', 'trigger')");
+  for (const char* name : {"events_by_batch", "events_by_email", "events_by_message", "events_by_type",
+                           "events_count_insert", "events_hourly_insert"}) {
+    INFO(name);
+    CHECK(std::count(objects.begin(), objects.end(), name) == 1);
+  }
   // The new types are accepted, and the triggers count them as before.
   db->sql().exec(
       "INSERT INTO events(type, batch_id, email, occurred_at_ms) VALUES ('CLICK', 'bat_1', 'ana@example.com', "
@@ -177,6 +182,79 @@ TEST_CASE("migration 0004 keeps every event and accepts the new types", "[store]
         std::vector<std::string>{"1"});
   CHECK(dump("SELECT max(id) FROM events") == std::vector<std::string>{"13"});
   CHECK_THROWS(db->sql().exec("INSERT INTO events(type, email, occurred_at_ms) VALUES ('NOPE', 'a@example.com', 1)"));
+}
+
+TEST_CASE("the engagement migration backfills unique opens, clicks, links and hard bounces", "[store]") {
+  // The engagement file, whatever number it ends up with.
+  auto found = std::find_if(store::schema_files().begin(), store::schema_files().end(),
+                            [](const store::SchemaFile& f) { return f.name.ends_with("_engagement.sql"); });
+  REQUIRE(found != store::schema_files().end());
+  const int engagement_version = store::schema_version_of(found->name);
+
+  // A database as the version before left it, events written through its triggers.
+  auto build = [&](const std::filesystem::path& path, bool events_before_migration) {
+    auto db = open_ok(path);
+    db->sql().exec(
+        "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+        "applied_at_ms INTEGER NOT NULL)");
+    auto events = [&db] {
+      db->sql().exec(
+          "INSERT INTO events(type, batch_id, message_id, email, detail_json, occurred_at_ms) VALUES "
+          "('OPEN', 'bat_1', 'msg_1', 'a@example.com', '{}', 3600000), "
+          "('OPEN', 'bat_1', 'msg_1', 'a@example.com', '{}', 7200000), "
+          "('OPEN', 'bat_1', 'msg_2', 'b@example.com', '{}', 7200001), "
+          "('OPEN', NULL, NULL, 'c@example.com', '{}', 7200002), "
+          "('CLICK', 'bat_1', 'msg_1', 'a@example.com', '{\"link\":\"https://x.example/1\"}', 3600001), "
+          "('CLICK', 'bat_1', 'msg_1', 'a@example.com', '{\"link\":\"https://x.example/1\"}', 3600002), "
+          "('CLICK', 'bat_1', 'msg_2', 'b@example.com', '{\"link\":\"https://x.example/1\"}', 7200003), "
+          "('CLICK', 'bat_1', 'msg_2', 'b@example.com', '{\"link\":\"https://x.example/2\"}', 7200004), "
+          "('CLICK', 'bat_2', 'msg_3', 'c@example.com', '{\"link_tags\":{}}', 7200005), "
+          "('BOUNCE', 'bat_1', 'msg_3', 'c@example.com', '{\"bounce_type\":\"Permanent\"}', 3600003), "
+          "('BOUNCE', 'bat_1', 'msg_3', 'c@example.com', '{\"bounce_type\":\"Transient\"}', 3600004)");
+    };
+    for (const auto& file : store::schema_files()) {
+      int version = store::schema_version_of(file.name);
+      if (version >= engagement_version) break;
+      db->sql().exec(std::string(file.sql));
+      db->sql().exec("INSERT INTO schema_migrations VALUES (" + std::to_string(version) + ", '" +
+                     std::string(file.name) + "', 1)");
+    }
+    if (events_before_migration) events();
+    auto status = store::migrate(*db);
+    REQUIRE(status);
+    CHECK(status->applied_now.front() == found->name);
+    if (!events_before_migration) events();
+    return db;
+  };
+  mailer::test::TempDir dir;
+  auto backfilled = build(dir / "old.db", true);
+  auto live = build(dir / "new.db", false);  // the same events through the new triggers
+  auto dump = [](Database& db, const std::string& sql) {
+    std::vector<std::string> rows;
+    SQLite::Statement q(db.sql(), sql);
+    while (q.executeStep()) {
+      std::string row;
+      for (int i = 0; i < q.getColumnCount(); ++i) row += (i ? "|" : "") + q.getColumn(i).getString();
+      rows.push_back(row);
+    }
+    return rows;
+  };
+  const std::string counts = "SELECT * FROM batch_counts WHERE key LIKE 'unique:%' ORDER BY batch_id, key";
+  const std::string hourly =
+      "SELECT * FROM event_counts_hourly WHERE type IN ('unique:OPEN', 'unique:CLICK', "
+      "'feedback:bounce_permanent') ORDER BY hour_ms, type";
+  const std::string links = "SELECT * FROM batch_links ORDER BY batch_id, link";
+  CHECK(dump(*backfilled, counts) ==
+        std::vector<std::string>{"bat_1|unique:CLICK|2", "bat_1|unique:OPEN|2", "bat_2|unique:CLICK|1"});
+  CHECK(dump(*backfilled, hourly) == std::vector<std::string>{"3600000|feedback:bounce_permanent|1",
+                                                              "3600000|unique:CLICK|1", "3600000|unique:OPEN|1",
+                                                              "7200000|unique:CLICK|2", "7200000|unique:OPEN|1"});
+  CHECK(dump(*backfilled, links) ==
+        std::vector<std::string>{"bat_1|https://x.example/1|3|2", "bat_1|https://x.example/2|1|1"});
+  // The backfill and the triggers agree.
+  CHECK(dump(*live, counts) == dump(*backfilled, counts));
+  CHECK(dump(*live, hourly) == dump(*backfilled, hourly));
+  CHECK(dump(*live, links) == dump(*backfilled, links));
 }
 
 TEST_CASE("schema_version_of reads the leading number", "[store]") {
