@@ -12,6 +12,7 @@
 #include "integration/engine_e2e.hpp"
 #include "mailer/aws/sigv4.hpp"
 #include "mailer/net/http_client.hpp"
+#include "mailer/sns/verify.hpp"
 
 using namespace mailer;
 using namespace mailer::test;
@@ -274,4 +275,31 @@ TEST_CASE("mailer-fake-ses drops what its SNS queue cannot hold and stops while 
     CHECK(SteadyClock::now() - started < 5s);
     CHECK(capture.arrived() == 1);
   }
+}
+
+TEST_CASE("mailer-fake-ses checks its SNS options and serves its certificate", "[fake_ses][integration][sns]") {
+  FakeSesFixture fake;
+  httplib::Client client("127.0.0.1", fake.port());
+  for (const char* bad :
+       {R"({"endpoint":"https://127.0.0.1:1/webhooks/ses"})", R"({"endpoint":"http:///x"})", R"({"open_rate":1.5})",
+        R"({"flavour":"raw"})", R"({"delay_ms":-1})", R"({"nope":1})", "[]"}) {
+    INFO(bad);
+    auto res = client.Post("/_fake/sns", bad, "application/json");
+    REQUIRE(res);
+    CHECK(res->status == 400);
+  }
+  fake.set_sns({{"flavour", "notification"}, {"click_rate", 0.5}, {"seed", 9}, {"subscribe", false}});
+  auto options = json::parse(client.Get("/_fake/sns")->body);
+  CHECK(options["flavour"] == "notification");
+  CHECK(options["click_rate"] == 0.5);
+  CHECK(options["endpoint"] == "");
+  CHECK(fake.sns_stats()["subscription"] == "none");
+
+  auto pem = client.Get("/_fake/sns-cert.pem");
+  REQUIRE(pem);
+  CHECK(pem->status == 200);
+  CHECK(sns::load_certificate_key(pem->body));  // an X.509 certificate with its public key
+  auto confirm = client.Get("/_fake/sns-confirm?Token=guess");
+  REQUIRE(confirm);
+  CHECK(confirm->status == 400);
 }

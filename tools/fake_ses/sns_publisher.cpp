@@ -119,8 +119,8 @@ void SnsPublisher::run(std::stop_token stop) {
       std::unique_lock lock(m_mutex);
       m_in_flight = false;
       if (!m_wake.wait(lock, stop, [this] { return !m_queue.empty(); })) return;
-      if (m_queue.front().due > std::chrono::steady_clock::now()) {
-        m_wake.wait_until(lock, stop, m_queue.front().due, [] { return false; });
+      if (auto due = m_queue.front().due; due > std::chrono::steady_clock::now()) {
+        m_wake.wait_until(lock, stop, due, [] { return false; });
         continue;
       }
       item = std::move(m_queue.front());
