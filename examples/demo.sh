@@ -3,8 +3,12 @@
 # endpoint) and mailerd on loopback with a fresh database, the health checks,
 # an admin key from mailerctl, the newsletter template of examples/newsletter/,
 # examples/recipients.csv sent as one batch, the batch followed to completion,
-# its summary, and a clean shutdown of both. The rendered messages are kept
-# under demo-out/ (or $DEMO_OUT) and their path is printed.
+# its summary, then examples/simulator.csv sent to the SES mailbox simulator;
+# the fake publishes the feedback (deliveries, opens, clicks, bounces, a
+# complaint) as signed SNS notifications to mailerd's webhook, and the demo
+# shows the events by type and the suppressions they caused. Ends with a
+# clean shutdown of both. The rendered messages are kept under demo-out/ (or
+# $DEMO_OUT) and their path is printed.
 # Run by `make demo` (which builds first); usage: examples/demo.sh BUILD_DIR
 set -euo pipefail
 
@@ -16,7 +20,8 @@ fake_ses="$build_dir/mailer-fake-ses"
 for bin in "$mailerd" "$mailerctl" "$fake_ses"; do
   [[ -x $bin ]] || { echo "demo: $bin not built (run make build)" >&2; exit 1; }
 done
-for input in newsletter/subject.txt newsletter/newsletter.html newsletter/newsletter.txt recipients.csv; do
+for input in newsletter/subject.txt newsletter/newsletter.html newsletter/newsletter.txt recipients.csv \
+  simulator.csv; do
   [[ -f $examples/$input ]] || { echo "demo: examples/$input is missing" >&2; exit 1; }
 done
 
@@ -47,6 +52,22 @@ json_field() {  # json_field NAME: the first "NAME":value of stdin (compact JSON
 count_of() {  # count_of NAME JSON: a number inside "states"/"counts", 0 when absent
   printf '%s' "$2" | tr -d ' \n' | grep -o "\"$1\":[0-9]*" | head -1 | cut -d: -f2 | grep . || echo 0
 }
+events_of() {  # events_of JSON: the "events" object of a batch, compact
+  printf '%s' "$1" | tr -d ' \n' | grep -o '"events":{[^}]*}' | head -1 | sed 's/^"events"://'
+}
+wait_batch() {  # wait_batch ID: polls GET /v1/batches/ID until completed (120 s); sets $batch
+  local batch_status=""
+  batch=""
+  for _ in $(seq 1 1200); do
+    batch=$(curl -fsS "${auth[@]}" "$base/v1/batches/$1") || fail "GET /v1/batches/$1"
+    batch_status=$(printf '%s' "$batch" | json_field status)
+    [[ -t 1 ]] && printf '\r  status %-10s sent %5s' "$batch_status" "$(count_of sent "$batch")"
+    [[ $batch_status == completed ]] && break
+    sleep 0.1
+  done
+  echo
+  [[ $batch_status == completed ]] || fail "batch $1 still $batch_status after 120 s"
+}
 
 # Demo credentials for the local endpoint only; never real AWS keys.
 access_key=AKIDMAILERDEMO
@@ -54,19 +75,39 @@ secret_key=demo-secret-$RANDOM$RANDOM
 export MAILER_DB_PATH="$work/mailer.db" MAILER_LOG_FORMAT=json
 export MAILER_UNSUBSCRIBE_SECRET="demo-unsubscribe-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
 
+# The fake's SNS topic; mailerd accepts feedback from it alone.
+topic_arn=arn:aws:sns:us-east-1:123456789012:mailer-demo-feedback
+
 step "starting mailer-fake-ses (the local SES v2 endpoint), messages go to $out/messages"
+# Event publishing flavour: a Send per message, then Delivery (or Bounce,
+# Complaint), and for 30% of the delivered messages an Open, 10% a Click.
 "$fake_ses" --port 0 --out-dir "$out/messages" --access-key-id "$access_key" --secret-access-key "$secret_key" \
-  --max-send-rate 200 2>"$work/fake-ses.log" &
+  --max-send-rate 200 --sns-topic-arn "$topic_arn" --sns-flavour event --open-rate 0.3 --click-rate 0.1 \
+  --seed 7 2>"$work/fake-ses.log" &
 fake_pid=$!
 mkdir -p "$out/messages"
 fake_port=$(wait_port "$work/fake-ses.log" "$fake_pid" mailer-fake-ses) || fail "mailer-fake-ses did not start"
 echo "mailer-fake-ses listens on 127.0.0.1:$fake_port (GetAccount MaxSendRate 200/s)"
 
 step "starting mailerd on a free port (also its public_url) with a fresh database in $work"
-MAILER_SES_ENDPOINT="http://127.0.0.1:$fake_port" \
+# The webhook trusts the fake's topic and its certificate on loopback over
+# http: settings for this demo only, never for a mailerd facing real SNS.
+MAILER_SNS_TOPIC_ARNS="$topic_arn" MAILER_SNS_CERT_HOST_PATTERN='^127\.0\.0\.1$' MAILER_SNS_ALLOW_HTTP=true \
+  MAILER_SES_ENDPOINT="http://127.0.0.1:$fake_port" \
   MAILER_SES_ACCESS_KEY_ID="$access_key" MAILER_SES_SECRET_ACCESS_KEY="$secret_key" \
   AWS_EC2_METADATA_DISABLED=true start_mailerd "$mailerd" "$work/mailerd.log" || fail "mailerd did not start"
 echo "mailerd listens on $base (pid $mailerd_pid)"
+
+step "subscribing mailerd's webhook to the fake's SNS topic (POST /_fake/sns)"
+fake="http://127.0.0.1:$fake_port"
+curl -fsS -o /dev/null -X POST "$fake/_fake/sns" -d "{\"endpoint\":\"$base/webhooks/ses\"}" \
+  || fail "POST /_fake/sns"
+for _ in $(seq 1 50); do  # the fake POSTs a SubscriptionConfirmation; mailerd GETs its SubscribeURL
+  curl -fsS "$fake/_fake/stats" | grep -q '"subscription":"confirmed"' && break
+  sleep 0.1
+done
+curl -fsS "$fake/_fake/stats" | grep -q '"subscription":"confirmed"' || fail "mailerd did not confirm the subscription"
+echo "mailerd confirmed the subscription to $topic_arn"
 
 step "GET /health and GET /ready"
 curl -fsS "$base/health" || fail "/health"
@@ -102,17 +143,8 @@ batch_id=$(printf '%s' "$send_json" | tr -d '\n' | json_field id)
 echo "batch $batch_id accepted"
 
 step "waiting for the batch to complete (GET /v1/batches/$batch_id)"
-batch=""
 started=$SECONDS
-for _ in $(seq 1 1200); do  # up to 120 s
-  batch=$(curl -fsS "${auth[@]}" "$base/v1/batches/$batch_id") || fail "GET /v1/batches/$batch_id"
-  batch_status=$(printf '%s' "$batch" | json_field status)
-  [[ -t 1 ]] && printf '\r  status %-10s sent %5s' "$batch_status" "$(count_of sent "$batch")"
-  [[ $batch_status == completed ]] && break
-  sleep 0.1
-done
-echo
-[[ $batch_status == completed ]] || fail "batch still $batch_status after 120 s"
+wait_batch "$batch_id"
 
 sent=$(count_of sent "$batch") failed=$(count_of failed "$batch")
 invalid=$(printf '%s' "$send_json" | tr -d ' \n' | grep -o '"index":' | wc -l)
@@ -143,6 +175,50 @@ status=$(curl -sS -o /dev/null -w '%{http_code}' "$unsubscribe_url")  # GET show
 [[ $status == 200 ]] || fail "GET $unsubscribe_url answered $status, not 200"
 echo "  GET $unsubscribe_url: 200 (the confirmation page)"
 
+step "sending examples/simulator.csv to the SES mailbox simulator (success, bounce, complaint, ooto, ...)"
+sim_json=$("$mailerctl" --db "$MAILER_DB_PATH" --json send --template newsletter \
+  --from "Example Shop <news@example.com>" --recipients "$examples/simulator.csv") \
+  || fail "mailerctl send: $sim_json"
+sim_id=$(printf '%s' "$sim_json" | tr -d '\n' | json_field id)
+[[ $sim_id == bat_* ]] || fail "no batch id in: $sim_json"
+echo "batch $sim_id accepted"
+wait_batch "$sim_id"
+
+step "waiting for the SES feedback: signed SNS notifications to $base/webhooks/ses"
+for _ in $(seq 1 600); do  # up to 60 s
+  stats=$(curl -fsS "$fake/_fake/stats") || fail "GET /_fake/stats"
+  [[ $(count_of pending "$stats") == 0 ]] && break
+  sleep 0.1
+done
+sns=$(printf '%s' "$stats" | tr -d ' \n' | grep -o '"sns":{[^}]*}')
+echo "  mailer-fake-ses: $sns"
+[[ $(count_of pending "$stats") == 0 ]] || fail "notifications still pending after 60 s"
+[[ $(count_of publish_failed "$stats") == 0 && $(count_of dropped "$stats") == 0 ]] \
+  || fail "some notifications were not delivered: $sns"
+
+step "events by type (GET /v1/batches/{id}: \"events\")"
+batch=$(curl -fsS "${auth[@]}" "$base/v1/batches/$batch_id") || fail "GET /v1/batches/$batch_id"
+sim_batch=$(curl -fsS "${auth[@]}" "$base/v1/batches/$sim_id") || fail "GET /v1/batches/$sim_id"
+echo "  SENT is mailerd's own record of SendEmail; the others came back from SES over SNS"
+printf '  %-10s %10s %10s\n' type newsletter simulator
+for type in SENT SEND DELIVERY OPEN CLICK BOUNCE COMPLAINT; do
+  printf '  %-10s %10s %10s\n' "$type" "$(count_of "$type" "$(events_of "$batch")")" \
+    "$(count_of "$type" "$(events_of "$sim_batch")")"
+done
+for type in SEND DELIVERY OPEN CLICK; do
+  [[ $(count_of "$type" "$(events_of "$batch")") -gt 0 ]] || fail "no $type events for $batch_id"
+done
+for type in BOUNCE COMPLAINT; do
+  [[ $(count_of "$type" "$(events_of "$sim_batch")") -gt 0 ]] || fail "no $type event for $sim_id"
+done
+
+step "suppressions the feedback caused (mailerctl suppressions list)"
+suppressions=$("$mailerctl" --db "$MAILER_DB_PATH" suppressions list) || fail "mailerctl suppressions list"
+printf '%s\n' "$suppressions" | sed 's/^/  /'
+for address in bounce complaint suppressionlist; do
+  grep -q "^$address@simulator.amazonses.com " <<<"$suppressions" || fail "$address@ is not suppressed"
+done
+
 step "stopping mailerd and mailer-fake-ses with SIGTERM"
 stop_child "$mailerd_pid"; mailerd_pid=""
 [[ $stopped_code == 0 ]] || fail "mailerd exited with $stopped_code"
@@ -150,4 +226,5 @@ stop_child "$fake_pid"; fake_pid=""
 [[ $stopped_code == 0 ]] || fail "mailer-fake-ses exited with $stopped_code"
 echo "both exited 0"
 
-printf '\ndemo: OK — %s messages sent; rendered messages (.eml and .json) in %s/messages\n' "$sent" "$out"
+printf '\ndemo: OK — %s + %s messages sent, their feedback recorded; rendered messages (.eml and .json) in %s/messages\n' \
+  "$sent" "$(count_of sent "$sim_batch")" "$out"

@@ -102,6 +102,21 @@ void FakeSesFixture::set_faults(const nlohmann::json& patch) const {
   }
 }
 
+void FakeSesFixture::set_sns(const nlohmann::json& patch) const {
+  auto client = make_client(m_port);
+  auto res = client.Post("/_fake/sns", patch.dump(), "application/json");
+  if (!res || res->status != 200) {
+    throw std::runtime_error("POST /_fake/sns failed: " + (res ? res->body : std::string("no answer")));
+  }
+}
+
+nlohmann::json FakeSesFixture::sns_stats() const {
+  auto client = make_client(m_port);
+  auto res = client.Get("/_fake/stats");
+  if (!res || res->status != 200) throw std::runtime_error("GET /_fake/stats failed");
+  return nlohmann::json::parse(res->body).value("sns", nlohmann::json::object());
+}
+
 std::vector<StoredMessage> FakeSesFixture::stored_messages() const {
   std::vector<StoredMessage> messages;
   for (const auto& entry : std::filesystem::directory_iterator(m_out_dir)) {

@@ -60,6 +60,12 @@ class FakeSesFixture {
   /// POST /_fake/faults with `patch` (e.g. {"error_rate": 0.3}); throws
   /// std::runtime_error unless the fake answers 200.
   void set_faults(const nlohmann::json& patch) const;
+  /// POST /_fake/sns with `patch` (e.g. {"endpoint": "http://127.0.0.1:N/webhooks/ses"});
+  /// throws std::runtime_error unless the fake answers 200.
+  void set_sns(const nlohmann::json& patch) const;
+  /// The "sns" object of GET /_fake/stats (published, publish_failed, dropped,
+  /// retried, pending, subscription).
+  nlohmann::json sns_stats() const;
   /// Every stored message, oldest first (by MessageId time, then name). Files
   /// being written at the moment of the call are skipped, not half-read.
   std::vector<StoredMessage> stored_messages() const;

@@ -19,6 +19,26 @@ using namespace mailer::fake_ses;
 
 namespace {
 
+void add_sns_flags(CLI::App& app, Options& o, std::string& endpoint, std::string& flavour) {
+  app.add_option("--sns-endpoint", endpoint, "POST feedback as SNS envelopes here (mailerd's /webhooks/ses, http)");
+  app.add_option("--sns-topic-arn", o.sns.topic_arn, "TopicArn of the envelopes")->capture_default_str();
+  app.add_option("--sns-flavour", flavour, "event (event publishing) or notification (identity notifications)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"event", "notification"}));
+  app.add_option("--open-rate", o.sns.open_rate, "share of delivered messages opened (event flavour)")
+      ->check(CLI::Range(0.0, 1.0));
+  app.add_option("--click-rate", o.sns.click_rate, "share of delivered messages clicked (event flavour)")
+      ->check(CLI::Range(0.0, 1.0));
+  app.add_option("--seed", o.sns.seed, "picks which recipients open and click")->capture_default_str();
+  app.add_option("--sns-delay-ms", o.sns.delay_ms, "from a send to its notifications")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 600000));
+  app.add_option("--sns-queue-limit", o.sns_queue_limit, "notifications waiting before more are dropped")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 10000000));
+  app.add_flag("--no-sns-subscribe{false}", o.sns.subscribe, "do not POST a SubscriptionConfirmation first");
+}
+
 void add_flags(CLI::App& app, Options& o, std::vector<std::string>& rejects) {
   app.add_option("--listen", o.listen, "address to bind")->capture_default_str();
   app.add_option("--port", o.port, "port; 0 picks a free one")->capture_default_str();
@@ -50,11 +70,15 @@ int main(int argc, char** argv) {
   try {
     Options options;
     std::vector<std::string> rejects;
+    std::string endpoint, flavour = "event";
     CLI::App app{"mailer-fake-ses: a local Amazon SES v2 endpoint for tests"};
     add_flags(app, options, rejects);
+    add_sns_flags(app, options, endpoint, flavour);
     CLI11_PARSE(app, argc, argv);
     std::string error;
     if (!apply_patch(options.faults, {{"reject_addresses", rejects}}, error)) throw std::runtime_error(error);
+    if (!apply_patch(options.sns, {{"endpoint", endpoint}, {"flavour", flavour}}, error))
+      throw std::runtime_error("--sns-" + error);
 
     // Block the stop signals in every thread; one thread waits for them.
     sigset_t stop_signals;
@@ -83,6 +107,7 @@ int main(int argc, char** argv) {
       sigwait(&stop_signals, &signal);
       server.stop();
     });
+    service.start_publishing(options.listen, port);
     log_line({{"msg", "listening"},
               {"listen", options.listen},
               {"port", port},
@@ -91,6 +116,7 @@ int main(int argc, char** argv) {
     server.listen_after_bind();
     // If listen ended for another reason, wake the waiter so it can be joined.
     pthread_kill(waiter.native_handle(), SIGTERM);
+    service.stop_publishing();
     log_line({{"msg", "stopped"}});
     return 0;
   } catch (const std::exception& e) {

@@ -145,26 +145,6 @@ std::optional<FieldProblem> validate_send(const json& body) {
   return std::nullopt;
 }
 
-std::vector<std::string> all_recipients(const json& body) {
-  std::vector<std::string> out;
-  for (const char* key : {"ToAddresses", "CcAddresses", "BccAddresses"}) {
-    if (body["Destination"].contains(key)) {
-      for (const auto& a : body["Destination"][key]) out.push_back(a.get<std::string>());
-    }
-  }
-  return out;
-}
-
-// "Name <addr>" -> "addr", lower-cased, for matching reject_addresses.
-std::string bare_address(const std::string& address) {
-  auto open = address.rfind('<');
-  auto close = address.rfind('>');
-  if (open != std::string::npos && close != std::string::npos && close > open) {
-    return text::ascii_lower(address.substr(open + 1, close - open - 1));
-  }
-  return text::ascii_lower(address);
-}
-
 // X-Amz-Date ("20150830T123600Z") within 15 minutes of now.
 bool within_skew(const std::string& amz_date) {
   std::tm parts{};
@@ -175,6 +155,36 @@ bool within_skew(const std::string& amz_date) {
 }
 
 }  // namespace
+
+std::vector<std::string> all_recipients(const json& body) {
+  std::vector<std::string> out;
+  for (const char* key : {"ToAddresses", "CcAddresses", "BccAddresses"}) {
+    if (body["Destination"].contains(key)) {
+      for (const auto& a : body["Destination"][key]) out.push_back(a.get<std::string>());
+    }
+  }
+  return out;
+}
+
+std::string bare_address(const std::string& address) {
+  auto open = address.rfind('<');
+  auto close = address.rfind('>');
+  if (open != std::string::npos && close != std::string::npos && close > open) {
+    return text::ascii_lower(address.substr(open + 1, close - open - 1));
+  }
+  return text::ascii_lower(address);
+}
+
+std::string iso_time(std::chrono::system_clock::time_point t) {
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+  std::time_t seconds = static_cast<std::time_t>(ms / 1000);
+  std::tm parts{};
+  gmtime_r(&seconds, &parts);
+  char buffer[96];  // room for any int, which the compiler cannot rule out
+  std::snprintf(buffer, sizeof buffer, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", parts.tm_year + 1900, parts.tm_mon + 1,
+                parts.tm_mday, parts.tm_hour, parts.tm_min, parts.tm_sec, static_cast<int>(ms % 1000));
+  return buffer;
+}
 
 void log_line(const json& fields) {
   static std::mutex mutex;
@@ -231,7 +241,11 @@ bool apply_patch(Faults& faults, const json& patch, std::string& error) {
   return true;
 }
 
-Service::Service(Options options) : m_options(std::move(options)), m_faults(m_options.faults) {
+Service::Service(Options options)
+    : m_options(std::move(options)),
+      m_faults(m_options.faults),
+      m_sns(m_options.sns),
+      m_publisher(m_options.sns_queue_limit) {
   if (m_options.store) std::filesystem::create_directories(m_options.out_dir);
 }
 
@@ -365,6 +379,9 @@ void Service::handle_send(const httplib::Request& req, httplib::Response& res) {
   auto id = new_message_id(++m_sequence);
   if (m_options.store) store_message(id, body);
   ++m_accepted;
+  if (auto sns = sns_snapshot(); !sns.endpoint.empty()) {
+    m_publisher.publish(simulate_feedback(body, id, std::chrono::system_clock::now(), sns), sns);
+  }
   res.set_content(json{{"MessageId", id}}.dump(), "application/json");
 }
 
@@ -419,11 +436,19 @@ void Service::install(httplib::Server& server) {
   server.Get("/v2/email/account", gate(&Service::handle_account));
 
   server.Get("/_fake/stats", [this](const httplib::Request&, httplib::Response& res) {
+    auto sns = m_publisher.stats();
     json stats = {{"accepted", m_accepted.load()},
                   {"rejected", m_rejected.load()},
                   {"throttled", m_throttled.load()},
                   {"errors", m_errors.load()},
-                  {"total_requests", m_total.load()}};
+                  {"total_requests", m_total.load()},
+                  {"sns",
+                   {{"published", sns.published},
+                    {"publish_failed", sns.publish_failed},
+                    {"dropped", sns.dropped},
+                    {"retried", sns.retried},
+                    {"pending", sns.pending},
+                    {"subscription", sns.subscription}}}};
     res.set_content(stats.dump(), "application/json");
   });
   server.Get("/_fake/faults", [this](const httplib::Request&, httplib::Response& res) {
@@ -441,6 +466,7 @@ void Service::install(httplib::Server& server) {
     }
     res.set_content(to_json(m_faults).dump(), "application/json");
   });
+  install_sns_routes(server);
   server.set_exception_handler([this](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
     respond_error(res, 500, "InternalFailure", "fake-ses internal error");
   });
