@@ -161,7 +161,9 @@ TEST_CASE("migration 0004 keeps every event and accepts the new types", "[store]
 
   auto status = store::migrate(*db);
   REQUIRE(status);
-  CHECK(status->applied_now == std::vector<std::string>{"0004_event_types.sql"});
+  // Later migrations follow it; this test is about 0004 alone.
+  REQUIRE_FALSE(status->applied_now.empty());
+  CHECK(status->applied_now.front() == "0004_event_types.sql");
   CHECK(dump("SELECT * FROM events ORDER BY id") == events_before);
   CHECK(dump("SELECT * FROM batch_counts ORDER BY key") == counts_before);  // the copy counted nothing twice
   CHECK(dump("SELECT name FROM sqlite_master WHERE tbl_name = 'events' AND type IN ('index', 'trigger') "
