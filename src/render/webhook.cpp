@@ -1,6 +1,7 @@
 #include "mailer/render/webhook.hpp"
 
 #include <charconv>
+#include <unordered_map>
 
 #include <nlohmann/json.hpp>
 
@@ -22,7 +23,17 @@ nlohmann::ordered_json optional_text(const std::optional<std::string>& text) {
 // it as JSON, not as a string.
 nlohmann::ordered_json stored(std::string_view text) { return nlohmann::ordered_json(stored_json_or_empty(text)); }
 
-nlohmann::ordered_json event_json(const WebhookEvent& e) {
+// Parsed stored JSON by its text: the events of one body mostly share their
+// batch's tags and metadata, which are then read once, not once per event.
+using ParsedByText = std::unordered_map<std::string_view, nlohmann::ordered_json>;
+
+const nlohmann::ordered_json& stored_cached(std::string_view text, ParsedByText& cache) {
+  auto it = cache.find(text);
+  if (it == cache.end()) it = cache.emplace(text, stored(text)).first;
+  return it->second;
+}
+
+nlohmann::ordered_json event_json(const WebhookEvent& e, ParsedByText& cache) {
   nlohmann::ordered_json out;
   out["id"] = "evt_" + std::to_string(e.id);
   out["type"] = e.type;
@@ -30,8 +41,8 @@ nlohmann::ordered_json event_json(const WebhookEvent& e) {
   out["message_id"] = optional_text(e.message_id);
   out["batch_id"] = optional_text(e.batch_id);
   out["email"] = e.email;
-  out["tags"] = stored(e.tags_json);
-  out["metadata"] = e.metadata_json ? stored(*e.metadata_json) : nlohmann::ordered_json(nullptr);
+  out["tags"] = stored_cached(e.tags_json, cache);
+  out["metadata"] = e.metadata_json ? stored_cached(*e.metadata_json, cache) : nlohmann::ordered_json(nullptr);
   out["detail"] = stored(e.detail_json);
   return out;
 }
@@ -49,7 +60,8 @@ nlohmann::ordered_json envelope(std::string_view type, std::int64_t now_ms) {
 
 std::string webhook_events_body(const std::vector<WebhookEvent>& events, std::int64_t now_ms) {
   auto body = envelope("mailer.events", now_ms);
-  for (const auto& e : events) body["data"].push_back(event_json(e));
+  ParsedByText cache;  // keys view into `events`, which outlive it
+  for (const auto& e : events) body["data"].push_back(event_json(e, cache));
   return dump_json(body);
 }
 
