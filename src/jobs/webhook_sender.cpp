@@ -85,6 +85,19 @@ class EndpointThread {
   std::chrono::milliseconds step(const std::stop_token& stop);
   std::chrono::milliseconds attempt(const store::WebhookEndpoint& endpoint, const store::WebhookDelivery& delivery,
                                     const std::stop_token& stop);
+  // What to do with the events after the cursor: a delivery to write with
+  // the cursor moved to cursor_to, a move over filtered-out events alone
+  // (cursor_to past the cursor), or nothing yet (come back after `wait`).
+  struct Plan {
+    std::optional<store::WebhookRepo::NewDelivery> delivery;
+    std::int64_t cursor_to = 0;
+    std::chrono::milliseconds wait{0};
+    bool failed = false;  // the database refused the read
+  };
+  // `wait_for_age`: a delivery that is not full waits for max_batch_age;
+  // `full_only`: only a full delivery, nothing else (planned with a record).
+  enum class Batching { wait_for_age, full_only };
+  Plan plan(const store::WebhookEndpoint& endpoint, Batching batching);
   std::chrono::milliseconds gather(const store::WebhookEndpoint& endpoint);
   std::int64_t now_ms() const { return to_ms(m_clock.now()); }
 
@@ -147,28 +160,35 @@ std::chrono::milliseconds EndpointThread::step(const std::stop_token& stop) {
   return gather(*endpoint);
 }
 
-std::chrono::milliseconds EndpointThread::gather(const store::WebhookEndpoint& endpoint) {
-  store::WebhookRepo repo(*m_db);
+EndpointThread::Plan EndpointThread::plan(const store::WebhookEndpoint& endpoint, Batching batching) {
+  Plan out;
   const int limit = m_config.webhooks.max_events_per_delivery;
-  auto scan = repo.events_after(endpoint, limit, k_scan_rows);
-  if (!scan) return k_storage_retry;
+  auto scan = store::WebhookRepo(*m_db).events_after(endpoint, limit, k_scan_rows);
+  if (!scan) {
+    out.failed = true;
+    return out;
+  }
   const bool full = static_cast<int>(scan->events.size()) >= limit;
+  if (batching == Batching::full_only && !full) return out;
   std::vector<render::WebhookEvent> kept;
   for (auto& row : scan->events)
     if (tags_match(endpoint.tags, row.tags_json)) kept.push_back(to_render(std::move(row)));
+  out.cursor_to = scan->scanned_to;
   if (kept.empty()) {
-    m_waiting_since.reset();
-    if (scan->scanned_to > endpoint.last_event_id) {
-      if (!repo.advance_cursor(m_endpoint_id, endpoint.last_event_id, scan->scanned_to)) return k_storage_retry;
-      m_wrote = true;
-    }
-    return scan->reached_end ? k_tick : std::chrono::milliseconds(0);
+    if (batching == Batching::full_only) out.cursor_to = endpoint.last_event_id;  // left to gather()
+    else m_waiting_since.reset();
+    out.wait = scan->reached_end ? k_tick : std::chrono::milliseconds(0);
+    return out;
   }
-  if (!full && scan->reached_end) {
+  if (batching == Batching::wait_for_age && !full && scan->reached_end) {
     const auto now = SteadyClock::now();
     if (!m_waiting_since) m_waiting_since = now;
     const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(now - *m_waiting_since);
-    if (waited < m_config.webhooks.max_batch_age) return std::min(k_tick, m_config.webhooks.max_batch_age - waited);
+    if (waited < m_config.webhooks.max_batch_age) {
+      out.cursor_to = endpoint.last_event_id;
+      out.wait = std::min(k_tick, m_config.webhooks.max_batch_age - waited);
+      return out;
+    }
   }
   m_waiting_since.reset();
   const auto now = now_ms();
@@ -179,10 +199,23 @@ std::chrono::milliseconds EndpointThread::gather(const store::WebhookEndpoint& e
   delivery.body = render::webhook_events_body(kept, now);
   delivery.now_ms = now;
   delivery.retry_until_ms = now + std::chrono::milliseconds(m_config.webhooks.retry_for).count();
-  auto created = repo.create_delivery(m_endpoint_id, endpoint.last_event_id, scan->scanned_to, delivery);
-  if (!created) return k_storage_retry;
-  m_wrote = true;
-  return std::chrono::milliseconds(0);
+  out.delivery = std::move(delivery);
+  return out;
+}
+
+std::chrono::milliseconds EndpointThread::gather(const store::WebhookEndpoint& endpoint) {
+  auto next = plan(endpoint, Batching::wait_for_age);
+  if (next.failed) return k_storage_retry;
+  store::WebhookRepo repo(*m_db);
+  if (next.delivery) {
+    if (!repo.create_delivery(m_endpoint_id, endpoint.last_event_id, next.cursor_to, *next.delivery))
+      return k_storage_retry;
+    m_wrote = true;
+  } else if (next.cursor_to > endpoint.last_event_id) {
+    if (!repo.advance_cursor(m_endpoint_id, endpoint.last_event_id, next.cursor_to)) return k_storage_retry;
+    m_wrote = true;
+  }
+  return next.wait;
 }
 
 std::chrono::milliseconds EndpointThread::attempt(const store::WebhookEndpoint& endpoint,
@@ -232,7 +265,14 @@ std::chrono::milliseconds EndpointThread::attempt(const store::WebhookEndpoint& 
   record.disable_if_failing_since_ms = finished_ms - std::chrono::milliseconds(m_config.webhooks.disable_after).count();
   const char* outcome = record.delivered ? "delivered" : (record.next_attempt_at_ms ? "retry" : "failed");
   metrics::count_webhook_attempt(m_endpoint_id, outcome, elapsed);
-  auto effect = store::WebhookRepo(*m_db).record_attempt(m_endpoint_id, record);
+  // While events stream, the next full delivery is written with this record.
+  std::optional<store::WebhookRepo::NextDelivery> next;
+  if (record.delivered && delivery.kind == "events") {
+    auto planned = plan(endpoint, Batching::full_only);
+    if (planned.delivery)
+      next = store::WebhookRepo::NextDelivery{endpoint.last_event_id, planned.cursor_to, std::move(*planned.delivery)};
+  }
+  auto effect = store::WebhookRepo(*m_db).record_attempt(m_endpoint_id, record, next ? &*next : nullptr);
   if (!effect) {
     // Not recorded: the delivery stays pending and goes again (at-least-once).
     log::warn("webhook attempt not recorded",

@@ -128,6 +128,20 @@ std::int64_t insert_delivery(Database& db, const std::string& endpoint_id, const
   return db.sql().getLastInsertRowid();
 }
 
+// The cursor's compare-and-set and the delivery it covers (inside the caller's
+// transaction); nullopt when the cursor moved or the endpoint is disabled.
+std::optional<std::int64_t> move_cursor_and_insert(Database& db, const std::string& endpoint_id,
+                                                   std::int64_t cursor_was, std::int64_t cursor_to,
+                                                   const WebhookRepo::NewDelivery& delivery) {
+  auto& move = db.statements().get(
+      "UPDATE webhook_endpoints SET last_event_id = ? WHERE id = ? AND last_event_id = ? AND enabled = 1");
+  move.bind(1, static_cast<std::int64_t>(cursor_to));
+  move.bind(2, endpoint_id);
+  move.bind(3, static_cast<std::int64_t>(cursor_was));
+  if (move.exec() == 0) return std::nullopt;
+  return insert_delivery(db, endpoint_id, delivery);
+}
+
 Result<std::int64_t> parse_after(const std::string& after) {
   std::int64_t id = 0;
   if (after.empty()) return id;
@@ -336,13 +350,7 @@ Result<std::optional<std::int64_t>> WebhookRepo::create_delivery(const std::stri
                                                                  std::int64_t cursor_was, std::int64_t cursor_to,
                                                                  const NewDelivery& delivery) {
   return sql::transaction(m_db, "create webhook delivery", [&]() -> Result<std::optional<std::int64_t>> {
-    auto& move = m_db.statements().get(
-        "UPDATE webhook_endpoints SET last_event_id = ? WHERE id = ? AND last_event_id = ? AND enabled = 1");
-    move.bind(1, static_cast<std::int64_t>(cursor_to));
-    move.bind(2, endpoint_id);
-    move.bind(3, static_cast<std::int64_t>(cursor_was));
-    if (move.exec() == 0) return std::optional<std::int64_t>();
-    return std::optional<std::int64_t>(insert_delivery(m_db, endpoint_id, delivery));
+    return move_cursor_and_insert(m_db, endpoint_id, cursor_was, cursor_to, delivery);
   });
 }
 
@@ -366,7 +374,8 @@ Result<WebhookDelivery> WebhookRepo::add_test_delivery(const std::string& endpoi
   });
 }
 
-Result<AttemptEffect> WebhookRepo::record_attempt(const std::string& endpoint_id, const AttemptRecord& r) {
+Result<AttemptEffect> WebhookRepo::record_attempt(const std::string& endpoint_id, const AttemptRecord& r,
+                                                  const NextDelivery* next) {
   return sql::transaction(m_db, "record webhook attempt", [&]() -> Result<AttemptEffect> {
     auto& attempt = m_db.statements().get(
         "INSERT INTO webhook_attempts(delivery_id, attempted_at_ms, status_code, error, latency_ms, response) "
@@ -400,6 +409,7 @@ Result<AttemptEffect> WebhookRepo::record_attempt(const std::string& endpoint_id
       ok.bind(1, static_cast<std::int64_t>(r.attempted_at_ms));
       ok.bind(2, endpoint_id);
       ok.exec();
+      if (next) move_cursor_and_insert(m_db, endpoint_id, next->cursor_was, next->cursor_to, next->delivery);
       return effect;
     }
     auto& failing = m_db.statements().get(

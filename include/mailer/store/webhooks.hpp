@@ -191,11 +191,21 @@ class WebhookRepo {
   Result<bool> advance_cursor(const std::string& endpoint_id, std::int64_t cursor_was, std::int64_t cursor_to);
   /// A test delivery (kind "test"), pending now. Errors: not_found.
   Result<WebhookDelivery> add_test_delivery(const std::string& endpoint_id, const NewDelivery& delivery);
+  /// The delivery to create with a successful attempt's record, as
+  /// create_delivery() would (cursor compare-and-set included).
+  struct NextDelivery {
+    std::int64_t cursor_was = 0;
+    std::int64_t cursor_to = 0;
+    NewDelivery delivery;
+  };
   /// Records one attempt: the attempt row, the delivery's new state, and on
   /// the endpoint the failure clock (cleared by a success, started by the
   /// first failure) and, past `disable_if_failing_since_ms`, disabled with a
-  /// reason. One transaction.
-  Result<AttemptEffect> record_attempt(const std::string& endpoint_id, const AttemptRecord& record);
+  /// reason. With `next` and a delivered attempt, also creates the next
+  /// delivery: one commit instead of two per delivery while events stream,
+  /// which is what the job engine's writer feels. One transaction.
+  Result<AttemptEffect> record_attempt(const std::string& endpoint_id, const AttemptRecord& record,
+                                       const NextDelivery* next = nullptr);
 
   /// Deliveries of `endpoint_id`, newest first, optionally of one status;
   /// bodies left out. `page.after` is the decimal id of the last one seen.

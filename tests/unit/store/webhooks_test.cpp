@@ -136,6 +136,25 @@ TEST_CASE("WebhookRepo::record_attempt keeps the failure clock and disables an e
     CHECK(after->last_success_at_ms == std::optional<std::int64_t>(2000));
     CHECK_FALSE(repo.next_pending(created->id).value());
   }
+  SECTION("a success can create the next delivery in the same commit") {
+    REQUIRE(events.insert(event("SENT")));
+    auto endpoint_now = repo.get(created->id);
+    auto more = repo.events_after(*endpoint_now, 100, 5000);
+    REQUIRE(more);
+    REQUIRE(more->events.size() == 1);
+    AttemptRecord ok;
+    ok.delivery_id = **id;
+    ok.attempted_at_ms = 2000;
+    ok.status_code = 200;
+    ok.delivered = true;
+    WebhookRepo::NextDelivery next{endpoint_now->last_event_id, more->scanned_to, delivery_of(*more, 2000)};
+    REQUIRE(repo.record_attempt(created->id, ok, &next));
+    auto pending = repo.next_pending(created->id);
+    REQUIRE(pending);
+    REQUIRE(*pending);
+    CHECK((*pending)->first_event_id == more->events[0].id);
+    CHECK(repo.get(created->id)->last_event_id == more->scanned_to);
+  }
   SECTION("failing since the disable cut-off disables it, with a reason") {
     auto later = fail(5000, 1000);
     REQUIRE(later);
