@@ -3,15 +3,19 @@
 # through a real mailerd to mailer-fake-ses --no-store, on loopback.
 #   case "instant":   the fake answers at once, worker.concurrency 16
 #   case "latency20": the fake waits 20 ms per request, worker.concurrency 64
+#   case "webhooks":  "instant" with one webhook endpoint subscribed to SENT
+#                     and DELIVERY (tests/webhooks/receiver.js, verifying every
+#                     request); prints the receiver's count and the latency
+#                     from each event's occurred_at to its arrival
 # then the fake's own capacity (the fake_ses [bench] test). Each case gets a
 # fresh data dir; mailerd is stopped with SIGTERM and must exit 0.
-# Usage: bench/run.sh BUILD_DIR   (env: BENCH_RECIPIENTS=100000, BENCH_CASES="instant latency20 fake",
+# Usage: bench/run.sh BUILD_DIR   (env: BENCH_RECIPIENTS=100000, BENCH_CASES="instant webhooks latency20 fake",
 #        BENCH_LOG_LEVEL=info)
 set -euo pipefail
 
 build_dir=${1:?usage: run.sh BUILD_DIR}
 recipients=${BENCH_RECIPIENTS:-100000}
-cases=${BENCH_CASES:-"instant latency20 fake"}
+cases=${BENCH_CASES:-"instant webhooks latency20 fake"}
 log_level=${BENCH_LOG_LEVEL:-info}
 mailerd="$build_dir/mailerd"
 mailerctl="$build_dir/mailerctl"
@@ -24,8 +28,9 @@ done
 work=$(mktemp -d "${TMPDIR:-/tmp}/mailerd-bench.XXXXXX")
 # shellcheck source=examples/lib.sh
 source "$(cd "$(dirname "$0")/.." && pwd)/examples/lib.sh"  # wait_port, stop_child, start_mailerd
-fake_pid="" mailerd_pid=""
+fake_pid="" mailerd_pid="" receiver_pid=""
 cleanup() {
+  [[ -n $receiver_pid ]] && kill "$receiver_pid" 2>/dev/null
   [[ -n $mailerd_pid ]] && stop_child "$mailerd_pid"
   [[ -n $fake_pid ]] && stop_child "$fake_pid"
   cp -r "$work" /tmp/benchwork 2>/dev/null; rm -rf "$work"
@@ -57,12 +62,13 @@ run_case() {  # run_case NAME CONCURRENCY FAKE_ARGS...
   MAILER_SES_ENDPOINT="http://127.0.0.1:$fake_port" MAILER_SES_ACCESS_KEY_ID=AKIDBENCH \
   MAILER_SES_SECRET_ACCESS_KEY=bench-secret MAILER_SES_MAX_SEND_RATE=1000000 AWS_EC2_METADATA_DISABLED=true \
   MAILER_UNSUBSCRIBE_SECRET=bench-unsubscribe-secret MAILER_WORKER_CONCURRENCY="$concurrency" \
-  MAILER_API_RATE_LIMIT_PER_SECOND=1000 \
+  MAILER_API_RATE_LIMIT_PER_SECOND=1000 MAILER_WEBHOOKS_ALLOW_HTTP=true MAILER_WEBHOOKS_ALLOW_PRIVATE_TARGETS=true \
     start_mailerd "$mailerd" "$dir/mailerd.log" || no_port "$dir/mailerd.log"
   local port=$mailerd_port
   local key
   key=$("$mailerctl" --db "$dir/mailer.db" keys create --name bench --scope admin | tail -1)
 
+  [[ $name == webhooks ]] && add_webhook_receiver "$dir"
   echo "== $name: $recipients recipients, worker.concurrency $concurrency, fake $*"
   local result fake_ticks_before fake_ticks_after
   fake_ticks_before=$(cpu_ticks "$fake_pid")
@@ -71,16 +77,48 @@ run_case() {  # run_case NAME CONCURRENCY FAKE_ARGS...
   echo "$result"
   fake_ticks_after=$(cpu_ticks "$fake_pid")
   echo "   mailer-fake-ses CPU during the run: $(( (fake_ticks_after - fake_ticks_before) * 1000 / $(getconf CLK_TCK) )) ms"
+  [[ $name == webhooks ]] && report_webhook_receiver
   stop_child "$mailerd_pid"; mailerd_pid=""
   [[ $stopped_code == 0 ]] || { echo "bench: mailerd exited $stopped_code" >&2; exit 1; }
   stop_child "$fake_pid"; fake_pid=""
   echo "   mailerd log: $(wc -l <"$dir/mailerd.log") lines, $(du -k "$dir/mailerd.log" | cut -f1) kB; exit 0 after SIGTERM"
 }
 
+# add_webhook_receiver DIR: starts the test receiver and subscribes it to SENT
+# and DELIVERY through mailerctl (uses $mailerctl, sets receiver_pid/_port).
+add_webhook_receiver() {
+  local dir=$1 source_dir secret
+  source_dir="$(cd "$(dirname "$0")/.." && pwd)"
+  sh "$source_dir/tests/webhooks/install.sh" "$build_dir/tests/webhooks" >/dev/null
+  node "$build_dir/tests/webhooks/receiver.js" >"$dir/receiver.log" 2>&1 &
+  receiver_pid=$!
+  for _ in $(seq 1 100); do
+    receiver_port=$(grep -o 'port=[0-9]*' "$dir/receiver.log" | cut -d= -f2 || true)
+    [[ -n $receiver_port ]] && break
+    sleep 0.1
+  done
+  secret=$(MAILER_WEBHOOKS_ALLOW_HTTP=true MAILER_WEBHOOKS_ALLOW_PRIVATE_TARGETS=true "$mailerctl" --db "$dir/mailer.db" \
+    webhooks add --url "http://127.0.0.1:$receiver_port/hook" --event-type SENT --event-type DELIVERY | tail -1)
+  curl -s -X POST "http://127.0.0.1:$receiver_port/_control" -d "{\"secret\":\"$secret\"}" >/dev/null
+}
+
+# report_webhook_receiver: waits (up to 60 s) for every SENT event at the receiver, prints its figures.
+report_webhook_receiver() {
+  local stats=""
+  for _ in $(seq 1 600); do
+    stats=$(curl -s "http://127.0.0.1:$receiver_port/_stats")
+    [[ $(echo "$stats" | grep -o '"unique_events":[0-9]*' | cut -d: -f2) -ge $recipients ]] && break
+    sleep 0.1
+  done
+  echo "   webhooks: $(echo "$stats" | grep -o '"requests":[0-9]*\|"rejected":[0-9]*\|"unique_events":[0-9]*\|"duplicates":[0-9]*\|"latency_ms":{[^}]*}' | tr '\n' ' ')"
+  kill "$receiver_pid" 2>/dev/null; receiver_pid=""
+}
+
 machine
 for c in $cases; do
   case $c in
     instant) run_case instant 16 --threads 32 ;;
+    webhooks) run_case webhooks 16 --threads 32 ;;
     latency20) run_case latency20 64 --threads 80 --latency-ms 20 ;;
     fake)
       echo "== fake: mailer-fake-ses alone (4 client threads, signed SendEmail, --no-store --threads 8)"

@@ -21,10 +21,11 @@ struct CommandGroup {
 };
 
 constexpr CommandGroup k_command_groups[] = {
-    {"keys", add_keys_commands},     {"db", add_db_commands},  // also "migrate"
-    {"config", add_config_commands}, {"send", add_send_commands},       {"templates", add_templates_commands},
-    {"dlq", add_dlq_commands},       {"batches", add_batches_commands}, {"suppressions", add_suppressions_commands},
-    {"seed", add_seed_commands},
+    {"keys", add_keys_commands},           {"db", add_db_commands},  // also "migrate"
+    {"config", add_config_commands},       {"send", add_send_commands},
+    {"templates", add_templates_commands}, {"dlq", add_dlq_commands},
+    {"batches", add_batches_commands},     {"suppressions", add_suppressions_commands},
+    {"seed", add_seed_commands},           {"webhooks", add_webhooks_commands},
 };
 
 std::size_t edit_distance(const std::string& a, const std::string& b) {

@@ -203,6 +203,7 @@ int run(const Config& config) {
   http::DbPool pool(config.db.path);
   http::Deps deps{config, pool, clock};
   deps.on_enqueued = [&engine] { engine.notify(); };
+  deps.on_webhooks_changed = [&engine] { engine.notify_webhooks(); };
   deps.engine = &engine;
   render::TemplateCache preview_templates;
   deps.templates = &preview_templates;

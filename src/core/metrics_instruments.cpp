@@ -27,6 +27,9 @@ struct Instruments {
   Counter& sending_holds;
   Gauge& storage_on_hold;
   Counter& storage_holds;
+  Counter& webhook_deliveries;
+  Histogram& webhook_duration;
+  Counter& webhook_disabled;
 };
 
 constexpr std::array k_outcomes{"sent", "retry", "failed", "suppressed", "cancelled"};
@@ -129,6 +132,14 @@ Instruments make_instruments(Registry& registry) {
       registry.gauge("mailer_storage_on_hold",
                      "1 while the job engine cannot commit to the database and holds outcomes in memory."),
       registry.counter("mailer_storage_holds_total", "Times the job engine could not commit to the database."),
+      registry.counter("mailer_webhook_deliveries_total",
+                       "Webhook attempts by endpoint and outcome: delivered, retry (failed, tried again), "
+                       "failed (given up).",
+                       {"endpoint", "outcome"}),
+      registry.histogram("mailer_webhook_request_duration_seconds", "Duration of webhook requests.", {"endpoint"}),
+      registry.counter("mailer_webhook_endpoints_disabled_total",
+                       "Webhook endpoints disabled because every attempt failed for webhooks.disable_after_hours.",
+                       {"endpoint"}),
   };
   for (const char* outcome : k_outcomes) instruments.messages.inc({outcome}, 0);
   for (const char* reason : k_suppression_reasons) instruments.suppressions.inc({reason}, 0);
@@ -203,6 +214,16 @@ void set_sending_hold(std::string_view reason) {
   auto& all = instruments();
   for (const char* known : k_hold_reasons) all.sending_on_hold.set({known}, reason == known ? 1 : 0);
   if (!reason.empty()) all.sending_holds.inc({std::string(reason)});
+}
+
+void count_webhook_attempt(std::string_view endpoint, std::string_view outcome, std::chrono::duration<double> elapsed) {
+  auto& all = instruments();
+  all.webhook_deliveries.inc({std::string(endpoint), std::string(outcome)});
+  all.webhook_duration.observe({std::string(endpoint)}, elapsed);
+}
+
+void count_webhook_endpoint_disabled(std::string_view endpoint) {
+  instruments().webhook_disabled.inc({std::string(endpoint)});
 }
 
 void set_storage_hold(bool on_hold) {

@@ -28,8 +28,9 @@ void replay(httplib::Response& res, const store::StoredResponse& stored) {
 
 std::string without_secret(const std::string& body) {
   auto json = parse_json(body, "response body", {.max_bytes = k_size_checked_elsewhere});
-  if (!json || !json->is_object() || !json->contains("key")) return body;
-  (*json)["key"] = nullptr;
+  if (!json || !json->is_object() || (!json->contains("key") && !json->contains("secret"))) return body;
+  for (const char* member : {"key", "secret"})
+    if (json->contains(member)) (*json)[member] = nullptr;
   return json->dump();
 }
 

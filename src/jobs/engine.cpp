@@ -10,6 +10,7 @@
 #include "jobs/reaper.hpp"
 #include "jobs/sending_hold.hpp"
 #include "jobs/storage_health.hpp"
+#include "jobs/webhook_sender.hpp"
 #include "jobs/worker_pool.hpp"
 #include "mailer/core/log.hpp"
 #include "mailer/jobs/send_rate.hpp"
@@ -29,6 +30,9 @@
 //   account_health.cpp whether GetAccount answers, for /ready and /metrics
 //   sending_hold.cpp   the circuit breaker as the threads read it
 //   storage_health.cpp whether the database can be written, for /ready
+//   webhook_sender.cpp outgoing webhooks: a supervisor and one thread per
+//                      endpoint, reading events after each endpoint's cursor;
+//                      they share nothing with the roles above but the file
 //
 // How the engine keeps its promises (docs/ARCHITECTURE.md):
 //
@@ -99,6 +103,7 @@ struct Engine::Impl {
   std::unique_ptr<Dispatcher> dispatcher;
   std::unique_ptr<Reaper> reaper;
   std::unique_ptr<AccountThread> account;
+  std::unique_ptr<WebhookSender> webhooks;
 
   std::atomic<bool> running{false};
   bool started = false;
@@ -126,6 +131,7 @@ Status Engine::Impl::open() {
                                             Dispatcher::Timing{k_poll_interval, k_group_commit_wait}, quota, hold,
                                             hand_off, storage);
   reaper = std::make_unique<Reaper>(*reaper_db, clock, k_reaper_interval, hand_off, storage);
+  webhooks = std::make_unique<WebhookSender>(config, db_path, clock);
   return requeue_orphans();
 }
 
@@ -147,10 +153,14 @@ void Engine::Impl::start_threads() {
   reaper->start();
   account->start();
   dispatcher->start();
+  // Webhooks never stop mail: a failure here is logged and mail goes on.
+  if (auto sender = webhooks->start(); !sender)
+    log::error("webhook sender not started", {{"error", sender.error().detail}});
 }
 
 void Engine::Impl::stop(std::chrono::milliseconds grace) {
   const auto deadline = SteadyClock::now() + grace;
+  if (webhooks) webhooks->stop();  // a request in progress is cancelled; its delivery stays pending
   auto not_started = hand_off.begin_drain();
   reaper->stop();
   account->stop();
@@ -190,6 +200,10 @@ Status Engine::start() {
 }
 
 void Engine::notify() { m_impl->hand_off.wake(); }
+
+void Engine::notify_webhooks() {
+  if (m_impl->webhooks) m_impl->webhooks->notify();
+}
 
 void Engine::stop(std::chrono::milliseconds grace) {
   if (!m_impl->started || m_impl->stopped) return;

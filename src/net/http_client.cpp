@@ -7,7 +7,12 @@
 #include <cctype>
 #include <stdexcept>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include "mailer/core/text.hpp"
+#include "mailer/net/address_guard.hpp"
 #include "net/curl_handles.hpp"
 
 namespace mailer::net {
@@ -85,9 +90,47 @@ std::string redact_url(std::string_view url) {
   return std::string(url.substr(0, authority_start)) + std::string(authority);
 }
 
+namespace {
+
+// What the socket and progress callbacks of one client share with perform().
+struct CallbackState {
+  std::string refused;  // why the guard refused the last connection, "" when it did not
+  const HttpClientOptions* options = nullptr;
+};
+
+// CURLOPT_OPENSOCKETFUNCTION: the last moment before connect(), with the
+// address curl resolved. Refusing here (not only at endpoint creation) is what
+// defeats DNS rebinding.
+curl_socket_t open_guarded_socket(void* user, curlsocktype purpose, curl_sockaddr* address) {
+  auto* impl = static_cast<CallbackState*>(user);
+  if (purpose == CURLSOCKTYPE_IPCXN) {
+    char text[INET6_ADDRSTRLEN] = {};
+    const void* raw = nullptr;
+    if (address->family == AF_INET) raw = &reinterpret_cast<const sockaddr_in*>(&address->addr)->sin_addr;
+    if (address->family == AF_INET6) raw = &reinterpret_cast<const sockaddr_in6*>(&address->addr)->sin6_addr;
+    if (raw == nullptr || inet_ntop(address->family, raw, text, sizeof text) == nullptr) {
+      impl->refused = "refused to connect to an address that is not IPv4 or IPv6";
+      return CURL_SOCKET_BAD;
+    }
+    if (auto reason = refused_address_reason(text)) {
+      impl->refused = "refused to connect to " + std::string(text) + " (" + *reason + ")";
+      return CURL_SOCKET_BAD;
+    }
+  }
+  return socket(address->family, address->socktype, address->protocol);
+}
+
+int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  auto* impl = static_cast<CallbackState*>(user);
+  return impl->options->cancelled && impl->options->cancelled() ? 1 : 0;
+}
+
+}  // namespace
+
 struct HttpClient::Impl {
   CurlEasy easy;
   char error_buffer[CURL_ERROR_SIZE] = {};
+  CallbackState callbacks;
 };
 
 HttpClient::HttpClient(HttpClientOptions options) : m_options(std::move(options)), m_impl(std::make_unique<Impl>()) {
@@ -158,6 +201,18 @@ Result<HttpResponse> HttpClient::perform(const HttpRequest& request) {
   curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, on_header);
   curl_easy_setopt(easy, CURLOPT_HEADERDATA, &response.headers);
   set_method(easy, request);
+  m_impl->callbacks.refused.clear();
+  m_impl->callbacks.options = &m_options;
+  if (m_options.public_addresses_only) {
+    curl_easy_setopt(easy, CURLOPT_OPENSOCKETFUNCTION, open_guarded_socket);
+    curl_easy_setopt(easy, CURLOPT_OPENSOCKETDATA, &m_impl->callbacks);
+    curl_easy_setopt(easy, CURLOPT_PROXY, "");
+  }
+  if (m_options.cancelled) {
+    curl_easy_setopt(easy, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(easy, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(easy, CURLOPT_XFERINFODATA, &m_impl->callbacks);
+  }
 
   CURLcode rc = curl_easy_perform(easy);
   // The handle keeps a pointer to the list until the next reset; clear it now
@@ -166,6 +221,8 @@ Result<HttpResponse> HttpClient::perform(const HttpRequest& request) {
   if (rc != CURLE_OK && !(rc == CURLE_WRITE_ERROR && response.body_truncated)) {
     // curl's messages name hosts and reasons, never request headers or bodies.
     std::string reason = m_impl->error_buffer[0] != '\0' ? m_impl->error_buffer : curl_easy_strerror(rc);
+    if (!m_impl->callbacks.refused.empty()) reason = m_impl->callbacks.refused;
+    if (rc == CURLE_ABORTED_BY_CALLBACK) reason = "cancelled";
     return transport_error(request, reason);
   }
   curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &response.status);

@@ -120,8 +120,10 @@ Status Database::checkpoint(CheckpointMode mode) {
     // A checkpoint that the wait cut short still synced and copied what it
     // could, so its (busy, log, checkpointed) row is not an error.
     Status done = sql::guard("checkpoint", [&]() -> Status {
-      sql::query_int64(*m_db, mode == CheckpointMode::truncate ? "PRAGMA wal_checkpoint(TRUNCATE)"
-                                                               : "PRAGMA wal_checkpoint(RESTART)");
+      const char* pragma = mode == CheckpointMode::truncate  ? "PRAGMA wal_checkpoint(TRUNCATE)"
+                           : mode == CheckpointMode::passive ? "PRAGMA wal_checkpoint(PASSIVE)"
+                                                             : "PRAGMA wal_checkpoint(RESTART)";
+      sql::query_int64(*m_db, pragma);
       return {};
     });
     m_db->setBusyTimeout(k_busy_timeout_ms);

@@ -57,6 +57,17 @@ const std::vector<Row>& rows() {
       {"DELETE", "/v1/admin/keys/{id}", "/v1/admin/keys/key_x", "", "admin", 404},
       {"GET", "/v1/admin/keys/{id}/audit", "/v1/admin/keys/key_x/audit", "", "admin", 404},
       {"GET", "/v1/admin/metrics", "/v1/admin/metrics?period=24h", "", "admin", 200},
+      {"GET", "/v1/admin/webhooks", "/v1/admin/webhooks", "", "admin", 200},
+      {"POST", "/v1/admin/webhooks", "/v1/admin/webhooks", "{}", "admin", 400},
+      {"GET", "/v1/admin/webhooks/{id}", "/v1/admin/webhooks/whk_x", "", "admin", 404},
+      {"PATCH", "/v1/admin/webhooks/{id}", "/v1/admin/webhooks/whk_x", "{}", "admin", 404},
+      {"DELETE", "/v1/admin/webhooks/{id}", "/v1/admin/webhooks/whk_x", "", "admin", 404},
+      {"POST", "/v1/admin/webhooks/{id}/test", "/v1/admin/webhooks/whk_x/test", "", "admin", 404},
+      {"GET", "/v1/admin/webhooks/{id}/deliveries", "/v1/admin/webhooks/whk_x/deliveries", "", "admin", 404},
+      {"GET", "/v1/admin/webhooks/{id}/deliveries/{delivery_id}", "/v1/admin/webhooks/whk_x/deliveries/whd_1", "",
+       "admin", 404},
+      {"POST", "/v1/admin/webhooks/{id}/deliveries/{delivery_id}/replay",
+       "/v1/admin/webhooks/whk_x/deliveries/whd_1/replay", "", "admin", 404},
   };
   return k_rows;
 }
@@ -67,6 +78,7 @@ httplib::Result call(httplib::Client& client, const Row& row, const httplib::Hea
   if (row.method == "GET") return client.Get(row.path.c_str(), headers);
   if (row.method == "DELETE") return client.Delete(row.path.c_str(), headers);
   if (row.method == "PUT") return client.Put(row.path.c_str(), headers, row.body, "application/json");
+  if (row.method == "PATCH") return client.Patch(row.path.c_str(), headers, row.body, "application/json");
   return client.Post(row.path.c_str(), headers, row.body, "application/json");
 }
 

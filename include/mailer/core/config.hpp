@@ -93,6 +93,20 @@ struct EventsConfig {
   bool store_client_ip = false;
 };
 
+// Outgoing webhooks (docs/API.md "Webhooks").
+struct WebhooksConfig {
+  bool allow_http = false;             // http:// endpoint URLs (else https only)
+  bool allow_private_targets = false;  // loopback, private, link-local targets (tests)
+  int max_events_per_delivery = 100;
+  std::chrono::milliseconds max_batch_age{1000};  // an event waits at most this for others
+  std::chrono::milliseconds backoff_base{5000};
+  std::chrono::milliseconds backoff_max{3600000};
+  std::chrono::hours retry_for{24};      // a delivery is retried this long, then given up
+  std::chrono::hours disable_after{72};  // an endpoint failing this long is disabled
+  std::chrono::milliseconds connect_timeout{5000};
+  std::chrono::milliseconds timeout{10000};  // whole request
+};
+
 struct GuardConfig {
   double max_bounce_rate = 0.05;
   double max_complaint_rate = 0.001;
@@ -126,6 +140,7 @@ struct Config {
   UnsubscribeConfig unsubscribe;
   SuppressionConfig suppression;
   EventsConfig events;
+  WebhooksConfig webhooks;
   GuardConfig guard;
   ApiConfig api;
   LimitsConfig limits;

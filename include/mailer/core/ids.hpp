@@ -13,6 +13,7 @@ inline constexpr std::string_view k_batch = "bat_";
 inline constexpr std::string_view k_message = "msg_";
 inline constexpr std::string_view k_key = "key_";
 inline constexpr std::string_view k_event = "evt_";
+inline constexpr std::string_view k_webhook = "whk_";
 
 /// A new id, e.g. make(k_batch) -> "bat_01JD3K8Q2X7M9P4R5T6V".
 std::string make(std::string_view prefix);

@@ -190,6 +190,9 @@ bool valid_label_name(std::string_view name);
 //   mailer_sending_holds_total{reason}                           counter
 //   mailer_storage_on_hold                                       gauge, 1 while on hold
 //   mailer_storage_holds_total                                   counter
+//   mailer_webhook_deliveries_total{endpoint,outcome}            counter
+//   mailer_webhook_request_duration_seconds{endpoint}            histogram
+//   mailer_webhook_endpoints_disabled_total{endpoint}            counter
 // Gauges read at scrape time (queue depth, DLQ, in flight, send rate, 24 h
 // quota used) are rendered by the /metrics route (src/http/routes/metrics.cpp).
 
@@ -250,6 +253,14 @@ void set_sending_hold(std::string_view reason);
 /// The job engine could not commit outcomes and holds them in memory (true),
 /// or recorded them (false). Call on changes only: each hold is counted once.
 void set_storage_hold(bool on_hold);
+
+/// One webhook attempt to endpoint `endpoint` (an id "whk_…": endpoints are
+/// few, created by an admin) with `outcome` "delivered", "retry" (failed, to
+/// be tried again) or "failed" (given up), taking `elapsed`.
+void count_webhook_attempt(std::string_view endpoint, std::string_view outcome, std::chrono::duration<double> elapsed);
+
+/// Endpoint `endpoint` was disabled because its attempts kept failing.
+void count_webhook_endpoint_disabled(std::string_view endpoint);
 
 /// "2xx" for 200..299 and so on; "other" outside 100..599.
 std::string status_class(int status);

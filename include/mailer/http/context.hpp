@@ -54,6 +54,9 @@ struct Deps {
   /// Called after a commit that queued messages, so idle workers start at once
   /// (jobs::Engine::notify); empty when no engine runs (tests of routes alone).
   std::function<void()> on_enqueued{};
+  /// Called after a webhook endpoint was created or changed, or a delivery
+  /// queued (jobs::Engine::notify_webhooks); may be empty.
+  std::function<void()> on_webhooks_changed{};
   /// The running job engine, for queue and rate figures; null when none runs.
   const jobs::Engine* engine = nullptr;
   /// Compiled templates for the render preview route; null: compile on every call.

@@ -35,9 +35,10 @@ enum class BodyKind { none, json };
 
 /// Whether an `Idempotency-Key` header makes the route replayable (SPEC §3:
 /// POSTs that create things). See http/idempotency.hpp. `keyed_no_secret`:
-/// the response's one-time "key" member (a new API key's secret) is stored as
-/// null, because SPEC §7 keeps keys only as hashes; a replay shows the record
-/// without the secret.
+/// the response's one-time "key" member (a new API key's secret) or "secret"
+/// member (a new webhook endpoint's signing secret) is stored as null, because
+/// keys are kept only as hashes and a secret is shown once; a replay shows
+/// the record without the secret.
 enum class Idempotency { none, keyed, keyed_no_secret };
 
 using Handler = std::function<void(const httplib::Request&, httplib::Response&, Context&)>;

@@ -17,6 +17,9 @@ namespace mailer::http {
 void register_health_routes(Router& router);
 /// GET/POST /v1/admin/keys, DELETE /v1/admin/keys/{id}, GET /v1/admin/keys/{id}/audit (admin).
 void register_admin_key_routes(Router& router);
+/// /v1/admin/webhooks… (admin): outgoing webhook endpoints, their test
+/// deliveries, deliveries and replays.
+void register_admin_webhook_routes(Router& router);
 /// POST /webhooks/ses (no key; SNS signature). The overload takes the
 /// certificate cache (and through it the fetcher), for tests; the plain one
 /// fetches with libcurl.

@@ -20,6 +20,8 @@
 //   reaper      every second: requeue expired leases (never one this process
 //               still holds), promote scheduled messages, cancel past
 //               send_before, update batch statuses
+//   webhooks    a supervisor and one thread per enabled webhook endpoint
+//               (src/jobs/webhook_sender.hpp): signed deliveries of events
 //   account     every 60 s GetAccount for the send rate (ses.max_send_rate
 //               "auto") and the daily quota; while sending is on hold, the
 //               CircuitBreaker's probes (circuit_breaker.hpp)
@@ -94,6 +96,9 @@ class Engine {
 
   /// Wakes the dispatcher now (call after enqueueing work). Thread-safe.
   void notify();
+  /// Makes the webhook sender re-read its endpoints now (call after one was
+  /// created, changed, tested or replayed). Thread-safe.
+  void notify_webhooks();
 
   /// Graceful stop (SPEC §8): stop claiming, give back handed-over messages
   /// not yet started, wait up to `grace` for sends in progress and their

@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -62,6 +63,16 @@ struct HttpClientOptions {
   /// Body bytes read before the transfer is stopped (1 MiB: the largest SES
   /// or instance-metadata answer mailerd reads is a few KiB).
   std::size_t max_response_bytes = 1024 * 1024;
+  /// The SSRF guard (net/address_guard.hpp): connect only to addresses
+  /// refused_address_reason() accepts, checked on the address curl is about
+  /// to connect to, so DNS rebinding cannot get around it; proxies from the
+  /// environment are ignored (the guard would only see the proxy). A refused
+  /// address fails the request with "refused to connect to ADDRESS (REASON)".
+  bool public_addresses_only = false;
+  /// Polled while a transfer runs (about every second, and on progress);
+  /// returning true aborts it with "cancelled". Lets a stopping thread leave
+  /// a hanging request before total_timeout.
+  std::function<bool()> cancelled;
 };
 
 class HttpClient {

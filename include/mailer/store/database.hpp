@@ -65,9 +65,13 @@ class Database {
   /// - `truncate` (PRAGMA wal_checkpoint(TRUNCATE), waiting up to the busy
   ///   timeout): also empties the WAL file, so a stopped mailerd leaves one
   ///   self-contained database file.
+  /// - `passive` (PRAGMA wal_checkpoint(PASSIVE)): syncs the WAL and copies
+  ///   what it can without waiting for anyone, so it never delays the job
+  ///   engine; the webhook thread uses it to make its own `deferred` commits
+  ///   durable while no mail is sent.
   /// A checkpoint the busy timeout cut short is not an error: it synced what it
   /// could. Errors: storage_unavailable (e.g. called inside a transaction).
-  enum class CheckpointMode { restart, truncate };
+  enum class CheckpointMode { restart, truncate, passive };
   Status checkpoint(CheckpointMode mode = CheckpointMode::restart);
 
  private:

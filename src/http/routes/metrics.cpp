@@ -16,6 +16,7 @@
 #include "mailer/http/routes.hpp"
 #include "mailer/jobs/engine.hpp"
 #include "mailer/store/metrics_queries.hpp"
+#include "mailer/store/webhooks.hpp"
 
 namespace mailer::http {
 
@@ -34,6 +35,33 @@ Status add_store_gauges(metrics::Registry& scrape, store::Database& db, const Cl
       .set(static_cast<double>(figures->dead_lettered));
   scrape.gauge("mailer_ses_quota_used_24h", "Messages sent in the rolling 24 hours SES counts against its quota.")
       .set(static_cast<double>(*sent));
+  return {};
+}
+
+// Per webhook endpoint (at most service::k_max_webhook_endpoints series each).
+Status add_webhook_gauges(metrics::Registry& scrape, store::Database& db, const Clock& clock) {
+  auto figures = store::WebhookRepo(db).figures();
+  if (!figures) return figures.error();
+  const auto now_ms = to_ms(clock.now());
+  auto& enabled =
+      scrape.gauge("mailer_webhook_endpoint_enabled", "1 while a webhook endpoint is enabled.", {"endpoint"});
+  auto& pending = scrape.gauge("mailer_webhook_pending_deliveries",
+                               "Webhook deliveries waiting for their (next) attempt.", {"endpoint"});
+  auto& waiting = scrape.gauge("mailer_webhook_events_waiting",
+                               "Events recorded after the endpoint's cursor, not yet in a delivery (before "
+                               "its filters).",
+                               {"endpoint"});
+  auto& oldest = scrape.gauge("mailer_webhook_oldest_pending_age_seconds",
+                              "Age of the oldest undelivered work of an endpoint: its oldest pending delivery or "
+                              "the first event after its cursor; 0 when none.",
+                              {"endpoint"});
+  for (const auto& f : *figures) {
+    enabled.set({f.endpoint_id}, f.enabled ? 1 : 0);
+    pending.set({f.endpoint_id}, static_cast<double>(f.pending_deliveries));
+    waiting.set({f.endpoint_id}, static_cast<double>(f.events_after_cursor));
+    const auto age_ms = f.oldest_pending_ms ? std::max<std::int64_t>(0, now_ms - *f.oldest_pending_ms) : 0;
+    oldest.set({f.endpoint_id}, static_cast<double>(age_ms) / 1000.0);
+  }
   return {};
 }
 
@@ -69,6 +97,9 @@ void get_metrics(const httplib::Request& req, httplib::Response& res, Context& c
   }
   metrics::Registry scrape;
   if (auto added = add_store_gauges(scrape, **db, context.deps.clock); !added) {
+    return write_problem(res, added.error());
+  }
+  if (auto added = add_webhook_gauges(scrape, **db, context.deps.clock); !added) {
     return write_problem(res, added.error());
   }
   add_engine_gauges(scrape, context.deps.engine);

@@ -159,7 +159,8 @@ TEST_CASE("mailerd's instruments register every family on global()", "[core][met
         "mailer_ses_requests_total", "mailer_ses_request_duration_seconds", "mailer_messages_total",
         "mailer_suppressions_total", "mailer_sns_notifications_total", "mailer_http_connections_open",
         "mailer_http_connections_closed_early_total", "mailer_sending_on_hold", "mailer_sending_holds_total",
-        "mailer_storage_on_hold", "mailer_storage_holds_total"}) {
+        "mailer_storage_on_hold", "mailer_storage_holds_total", "mailer_webhook_deliveries_total",
+        "mailer_webhook_request_duration_seconds", "mailer_webhook_endpoints_disabled_total"}) {
     INFO(name);
     CHECK(text.find(std::string("# TYPE ") + name + " ") != std::string::npos);
   }
@@ -186,6 +187,17 @@ TEST_CASE("observe_* and count_* label the series they move", "[core][metrics]")
   auto sent_before = messages.value({"sent"});
   count_message("sent");
   CHECK(messages.value({"sent"}) == sent_before + 1);
+}
+
+TEST_CASE("count_webhook_attempt counts by endpoint and outcome", "[core][metrics][webhooks]") {
+  auto& registry = mailer::metrics::global();
+  auto& deliveries = registry.counter("mailer_webhook_deliveries_total", "", {"endpoint", "outcome"});
+  auto& disabled = registry.counter("mailer_webhook_endpoints_disabled_total", "", {"endpoint"});
+  const double before = deliveries.value({"whk_metrics_test", "retry"});
+  mailer::metrics::count_webhook_attempt("whk_metrics_test", "retry", std::chrono::milliseconds(5));
+  mailer::metrics::count_webhook_endpoint_disabled("whk_metrics_test");
+  CHECK(deliveries.value({"whk_metrics_test", "retry"}) == before + 1);
+  CHECK(disabled.value({"whk_metrics_test"}) >= 1);
 }
 
 TEST_CASE("set_sending_hold and set_storage_hold show a hold and count it once", "[core][metrics]") {

@@ -162,6 +162,7 @@ TEST_CASE("migration 0004 keeps every event and accepts the new types", "[store]
 
   auto status = store::migrate(*db);
   REQUIRE(status);
+  // Later migrations follow it; this test is about 0004 alone.
   REQUIRE_FALSE(status->applied_now.empty());
   CHECK(status->applied_now.front() == "0004_event_types.sql");
   CHECK(dump("SELECT * FROM events ORDER BY id") == events_before);
