@@ -18,6 +18,8 @@ DEB_PACKAGES = build-essential cmake ninja-build pkg-config git ca-certificates 
 # Needed by tests only, so the Docker build stage (which runs none) leaves them
 # out: prometheus provides promtool, which checks the /metrics output (issue #7).
 TEST_PACKAGES = prometheus
+# `make demo` only: its webhook receiver (examples/webhook_receiver.py).
+DEMO_PACKAGES = python3
 # `make fuzz` only: clang and its runtime libraries (libFuzzer, ASan, UBSan).
 FUZZ_PACKAGES = clang-14 libclang-rt-14-dev
 
@@ -58,6 +60,7 @@ fuzz: deps
 	FUZZ_JOBS=$(JOBS) ./fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
 
 demo: build
+	@$(MAKE) --no-print-directory install-packages PACKAGES="$(DEMO_PACKAGES)"
 	./examples/demo.sh $(BUILD)
 
 bench: build

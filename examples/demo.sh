@@ -6,7 +6,10 @@
 # its summary, then examples/simulator.csv sent to the SES mailbox simulator;
 # the fake publishes the feedback (deliveries, opens, clicks, bounces, a
 # complaint) as signed SNS notifications to mailerd's webhook, and the demo
-# shows the events by type and the suppressions they caused. Ends with a
+# shows the events by type and the suppressions they caused; a local receiver
+# (examples/webhook_receiver.py), subscribed with `mailerctl webhooks add`,
+# checks the signature of every outgoing webhook delivery and counts the
+# events it got by type. Ends with a
 # clean shutdown of both. The rendered messages are kept under demo-out/ (or
 # $DEMO_OUT) and their path is printed.
 # Run by `make demo` (which builds first); usage: examples/demo.sh BUILD_DIR
@@ -31,9 +34,10 @@ mkdir -p "$out_root"
 out=$(mktemp -d "$out_root/run-$(date +%Y%m%d-%H%M%S).XXXX")  # kept
 # shellcheck source=examples/lib.sh
 source "$examples/lib.sh"  # wait_port, stop_child, start_mailerd
-mailerd_pid="" fake_pid=""
+mailerd_pid="" fake_pid="" receiver_pid=""
 cleanup() {
   [[ -n $mailerd_pid ]] && stop_child "$mailerd_pid"
+  [[ -n $receiver_pid ]] && stop_child "$receiver_pid"
   [[ -n $fake_pid ]] && stop_child "$fake_pid"
   cp "$work"/*.log "$out/" 2>/dev/null || true
   rm -rf "$work"
@@ -89,7 +93,21 @@ mkdir -p "$out/messages"
 fake_port=$(wait_port "$work/fake-ses.log" "$fake_pid" mailer-fake-ses) || fail "mailer-fake-ses did not start"
 echo "mailer-fake-ses listens on 127.0.0.1:$fake_port (GetAccount MaxSendRate 200/s)"
 
+step "starting a webhook receiver on loopback (examples/webhook_receiver.py)"
+# It checks each delivery's Standard Webhooks signature with the endpoint's
+# secret (read once the endpoint exists) and counts the events by type.
+python3 "$examples/webhook_receiver.py" "$work/receiver.port" "$work/receiver.secret" "$work/receiver.json" \
+  2>"$work/receiver.log" &
+receiver_pid=$!
+for _ in $(seq 1 50); do [[ -s $work/receiver.port ]] && break; sleep 0.1; done
+[[ -s $work/receiver.port ]] || fail "the webhook receiver did not start"
+receiver_url="http://127.0.0.1:$(cat "$work/receiver.port")/mailerd-events"
+echo "receiver listens at $receiver_url"
+
 step "starting mailerd on a free port (also its public_url) with a fresh database in $work"
+# Outgoing webhooks to http:// on loopback are allowed for this demo only:
+# a real endpoint is https:// on a public address.
+export MAILER_WEBHOOKS_ALLOW_HTTP=true MAILER_WEBHOOKS_ALLOW_PRIVATE_TARGETS=true
 # The webhook trusts the fake's topic and its certificate on loopback over
 # http: settings for this demo only, never for a mailerd facing real SNS.
 MAILER_SNS_TOPIC_ARNS="$topic_arn" MAILER_SNS_CERT_HOST_PATTERN='^127\.0\.0\.1$' MAILER_SNS_ALLOW_HTTP=true \
@@ -128,6 +146,14 @@ echo "admin key (shown once): ${key:0:12}…"
 auth=(-H "Authorization: Bearer $key")
 status=$(curl -sS -o /dev/null -w '%{http_code}' "$base/v1/admin/keys")
 [[ $status == 401 ]] || fail "GET /v1/admin/keys without a key answered $status, not 401"
+
+step "subscribing the receiver to every event (mailerctl webhooks add)"
+hook_json=$("$mailerctl" --db "$MAILER_DB_PATH" --json webhooks add --url "$receiver_url" \
+  --description "demo receiver") || fail "mailerctl webhooks add: $hook_json"
+printf '%s' "$hook_json" | tr -d ' \n' | grep -o '"secret":"whsec_[^"]*"' | cut -d'"' -f4 >"$work/receiver.secret"
+[[ -s $work/receiver.secret ]] || fail "no secret in: $hook_json"
+hook_id=$(printf '%s' "$hook_json" | tr -d '\n' | json_field id)
+echo "endpoint $hook_id; its signing secret (shown once) went to the receiver"
 
 step "creating the template 'newsletter' from examples/newsletter/"
 "$mailerctl" --db "$MAILER_DB_PATH" templates create --name newsletter \
@@ -218,6 +244,28 @@ printf '%s\n' "$suppressions" | sed 's/^/  /'
 for address in bounce complaint suppressionlist; do
   grep -q "^$address@simulator.amazonses.com " <<<"$suppressions" || fail "$address@ is not suppressed"
 done
+
+step "events the webhook receiver got, signature checked (every event of both batches)"
+total_events=0
+for type in SENT SEND DELIVERY OPEN CLICK BOUNCE COMPLAINT; do
+  total_events=$((total_events + $(count_of "$type" "$(events_of "$batch")") + $(count_of "$type" "$(events_of "$sim_batch")")))
+done
+received=0
+for _ in $(seq 1 300); do  # up to 30 s for the last delivery
+  [[ -s $work/receiver.json ]] && received=$(tr -d ' ' <"$work/receiver.json" | grep -o '"events":{[^}]*}' \
+    | grep -o ':[0-9]*' | tr -d ':' | awk '{n += $1} END {print n + 0}')
+  [[ ${received:-0} -ge $total_events ]] && break
+  sleep 0.1
+done
+counts=$(tr -d ' ' <"$work/receiver.json")
+printf '  %-10s %10s\n' type received
+for type in SENT SEND DELIVERY OPEN CLICK BOUNCE COMPLAINT; do
+  printf '  %-10s %10s\n' "$type" "$(count_of "$type" "$counts")"
+done
+echo "  deliveries $(count_of deliveries "$counts"), refused signatures $(count_of rejected "$counts")," \
+  "duplicates $(count_of duplicates "$counts")"
+[[ $(count_of rejected "$counts") == 0 ]] || fail "the receiver refused a signature"
+[[ ${received:-0} -ge $total_events ]] || fail "the receiver got $received of $total_events events"
 
 step "stopping mailerd and mailer-fake-ses with SIGTERM"
 stop_child "$mailerd_pid"; mailerd_pid=""
