@@ -52,7 +52,10 @@ Result<QueueFigures> queue_figures(Database& db) {
         figures.depth_by_kind[kind][state] += n;
       }
     }
-    figures.dead_lettered = sql::query_int64(db.sql(), "SELECT count(*) FROM messages WHERE state = 'failed'");
+    // NOTE: INDEXED BY: left to itself SQLite counts by scanning all of
+    // messages_by_batch (batch_id, state), every message; 7.6 ms at 100,000.
+    figures.dead_lettered =
+        sql::query_int64(db.sql(), "SELECT count(*) FROM messages INDEXED BY messages_dlq WHERE state = 'failed'");
     return figures;
   });
 }

@@ -94,6 +94,15 @@ TEST_CASE("oldest_due_run_at seeks the claim index", "[store][metrics]") {
   CHECK(detail.find("INDEX messages_claim (priority=? AND run_at_ms<?)") != std::string::npos);
 }
 
+TEST_CASE("queue_figures counts the DLQ on its partial index, not every message", "[store][metrics]") {
+  TestDb t;
+  SQLite::Statement plan(t.db().sql(),
+                         "EXPLAIN QUERY PLAN SELECT count(*) FROM messages INDEXED BY messages_dlq"
+                         " WHERE state = 'failed'");
+  REQUIRE(plan.executeStep());
+  CHECK(plan.getColumn(3).getString() == "SCAN messages USING INDEX messages_dlq");
+}
+
 TEST_CASE("event_totals sums every hour by event type", "[store][metrics]") {
   TestDb t;
   const std::int64_t hour = 1'767'225'600'000;
