@@ -47,8 +47,10 @@ Result<std::map<std::string, std::optional<std::int64_t>>> oldest_due_run_at(Dat
 /// Every event recorded, by type: each type of store::event_types() (zeros
 /// included) summed over all hours of event_counts_hourly. The aggregates
 /// survive pruning, so the totals only grow. O(hours of history x types
-/// recorded): about 9,000 rows per year of hourly activity per type, never
-/// the event rows. Errors: storage_unavailable.
+/// recorded), never the event rows: 0.6 ms for 2,900 rows (100,000 messages
+/// over 60 days), 60 ms for 158,000 (3 years of 6 types every hour).
+/// FIXME(#18): keep the totals of past hours in memory so only recent hours
+/// are read. Errors: storage_unavailable.
 Result<std::map<std::string, std::int64_t>> event_totals(Database& db);
 
 /// The pause reason of every paused batch ("" when none was given), on the
