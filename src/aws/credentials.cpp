@@ -255,6 +255,12 @@ void CredentialsProvider::invalidate() {
   m_cached.reset();
 }
 
+std::optional<Clock::time_point> CredentialsProvider::cached_expiration() const {
+  std::scoped_lock lock(m_mutex);
+  if (!m_cached) return std::nullopt;
+  return m_cached->expiration;
+}
+
 Result<Credentials> CredentialsProvider::resolve() {
   const auto& config = m_options.explicit_config;
   if (!config.access_key_id.empty() || !config.secret_access_key.empty()) {

@@ -211,6 +211,7 @@ int run(const Config& config) {
   deps.readiness.sending_hold = [&engine] { return engine_problem(engine.stats().hold_reason); };
   deps.readiness.storage_problem = [&engine] { return engine_problem(engine.stats().storage_problem); };
   deps.readiness.ses_account = [&engine] { return engine_problem(engine.stats().account_problem); };
+  deps.credentials_expiry = [credentials] { return credentials->cached_expiration(); };
   deps.readiness.ses_credentials = [credentials]() -> Status {
     auto resolved = credentials->get();
     if (!resolved) return std::move(resolved).error();

@@ -16,6 +16,7 @@ struct Instruments {
   Counter& http_requests;
   Histogram& http_duration;
   Counter& ses_requests;
+  Counter& ses_errors;
   Histogram& ses_duration;
   Counter& messages;
   Counter& suppressions;
@@ -30,6 +31,8 @@ struct Instruments {
   Counter& webhook_deliveries;
   Histogram& webhook_duration;
   Counter& webhook_disabled;
+  Counter& http_rate_limited;
+  Counter& guard_pauses;
 };
 
 constexpr std::array k_outcomes{"sent", "retry", "failed", "suppressed", "cancelled"};
@@ -63,8 +66,9 @@ constexpr std::array k_sns_types{"Notification",
                                  "unknown"};
 // SES v2 and AWS common error types
 // (https://docs.aws.amazon.com/ses/latest/APIReference-V2/CommonErrors.html),
-// plus mailerd's own MalformedResponse and HTTPnnn.
-constexpr std::array k_ses_error_codes{"none",
+// plus mailerd's own MalformedResponse and HTTPnnn, and no_answer for a call
+// that failed before SES answered (network, timeout, credentials).
+constexpr std::array k_ses_error_codes{"no_answer",
                                        "AccessDeniedException",
                                        "AccountSuspendedException",
                                        "BadRequestException",
@@ -108,9 +112,11 @@ Instruments make_instruments(Registry& registry) {
                        {"method", "route", "status_class"}),
       registry.histogram("mailer_http_request_duration_seconds",
                          "Time from reading an HTTP request to writing its response.", {"method", "route"}),
-      registry.counter("mailer_ses_requests_total",
-                       "SES API calls by operation, result (ok or mailerd error code) and SES error code.",
-                       {"operation", "result", "code"}),
+      registry.counter("mailer_ses_requests_total", "SES API calls by operation and result (ok or mailerd error code).",
+                       {"operation", "result"}),
+      registry.counter("mailer_ses_errors_total",
+                       "Failed SES API calls by operation and SES error type (no_answer: SES did not answer).",
+                       {"operation", "code"}),
       registry.histogram("mailer_ses_request_duration_seconds", "Duration of SES API calls.", {"operation"}),
       registry.counter("mailer_messages_total",
                        "Message outcomes committed: sent, retry, failed (dead-lettered), suppressed, cancelled.",
@@ -140,6 +146,9 @@ Instruments make_instruments(Registry& registry) {
       registry.counter("mailer_webhook_endpoints_disabled_total",
                        "Webhook endpoints disabled because every attempt failed for webhooks.disable_after_hours.",
                        {"endpoint"}),
+      registry.counter("mailer_http_rate_limited_total",
+                       "API requests refused with 429 because their key passed api.rate_limit_per_second."),
+      registry.counter("mailer_guard_pauses_total", "Batches the reputation guard paused since mailerd started."),
   };
   for (const char* outcome : k_outcomes) instruments.messages.inc({outcome}, 0);
   for (const char* reason : k_suppression_reasons) instruments.suppressions.inc({reason}, 0);
@@ -152,6 +161,8 @@ Instruments make_instruments(Registry& registry) {
   }
   instruments.storage_on_hold.set(0);
   instruments.storage_holds.inc({}, 0);
+  instruments.http_rate_limited.inc({}, 0);
+  instruments.guard_pauses.inc({}, 0);
   return instruments;
 }
 
@@ -188,9 +199,12 @@ void observe_http_request(std::string_view method, std::string_view route, int s
 
 void observe_ses_request(std::string_view operation, const Error* error, std::chrono::duration<double> elapsed) {
   std::string result = error ? std::string(to_string(error->code)) : "ok";
-  std::string code = ses_code_label(error && !error->upstream_code.empty() ? error->upstream_code : "none");
   auto& all = instruments();
-  all.ses_requests.inc({std::string(operation), result, code});
+  all.ses_requests.inc({std::string(operation), result});
+  if (error) {
+    all.ses_errors.inc(
+        {std::string(operation), ses_code_label(error->upstream_code.empty() ? "no_answer" : error->upstream_code)});
+  }
   all.ses_duration.observe({std::string(operation)}, elapsed);
 }
 
@@ -225,6 +239,10 @@ void count_webhook_attempt(std::string_view endpoint, std::string_view outcome, 
 void count_webhook_endpoint_disabled(std::string_view endpoint) {
   instruments().webhook_disabled.inc({std::string(endpoint)});
 }
+
+void count_http_rate_limited() { instruments().http_rate_limited.inc(); }
+
+void count_guard_pause() { instruments().guard_pauses.inc(); }
 
 void set_storage_hold(bool on_hold) {
   auto& all = instruments();

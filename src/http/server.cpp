@@ -441,6 +441,7 @@ bool Server::Impl::check_rate(httplib::Response& res, const Context& context) {
   auto decision = limiter.take(context.key->id, std::chrono::steady_clock::now());
   for (const auto& [name, value] : decision.headers()) res.set_header(name, value);
   if (decision.allowed) return true;
+  metrics::count_http_rate_limited();
   write_problem(res, make_error(ErrorCode::rate_limited,
                                 fmt::format("rate limit of {} requests per second (burst {}) exceeded for this key; "
                                             "retry after {} s",

@@ -21,7 +21,7 @@ std::string rfc3339(Clock::time_point t) { return format_rfc3339(to_ms(t)); }
 AccountHealth::AccountHealth(std::optional<double> fixed_rate, double start_rate)
     : m_fixed_rate(fixed_rate), m_rate(fixed_rate.value_or(start_rate)) {}
 
-AccountHealth::Change AccountHealth::on_success(Clock::time_point now, double max_send_rate) {
+AccountHealth::Change AccountHealth::on_success(Clock::time_point now, double max_send_rate, double max_24_hour_send) {
   std::scoped_lock lock(m_mutex);
   const bool first = !m_last_success;
   const bool was_failing = m_failures > 0;
@@ -31,6 +31,7 @@ AccountHealth::Change AccountHealth::on_success(Clock::time_point now, double ma
   m_last_error.clear();
   m_last_logged.reset();
   m_account_max_send_rate = max_send_rate;
+  m_account_max_24_hour_send = max_24_hour_send;
   if (!m_fixed_rate) m_rate = SendRate::ceiling_from_account(max_send_rate);
   if (was_failing) return Change::recovered;
   return first ? Change::first_success : Change::none;
@@ -64,7 +65,8 @@ std::string AccountHealth::why_locked() const {
 
 AccountHealth::Snapshot AccountHealth::snapshot() const {
   std::scoped_lock lock(m_mutex);
-  return {m_last_success, m_failures, m_failing_since, m_last_error, m_rate, why_locked()};
+  return {m_last_success, m_failures,   m_failing_since,         m_last_error,
+          m_rate,         why_locked(), m_account_max_send_rate, m_account_max_24_hour_send};
 }
 
 std::string AccountHealth::degraded_reason() const {

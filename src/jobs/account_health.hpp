@@ -43,15 +43,19 @@ class AccountHealth {
     std::string last_error;                          // empty after a success
     double rate = 0;                                 // the send rate ceiling in force, msg/s
     std::string why;                                 // where `rate` comes from
+    /// SendQuota of the last answer (msg/s; messages, -1 = unlimited); 0 before any.
+    double account_max_send_rate = 0;
+    double account_max_24_hour_send = 0;
   };
 
   /// `fixed_rate`: ses.max_send_rate (nullopt: "auto"); `start_rate`: the
   /// rate used under "auto" until GetAccount answers (msg/s).
   AccountHealth(std::optional<double> fixed_rate, double start_rate);
 
-  /// GetAccount answered with SendQuota.MaxSendRate `max_send_rate` (msg/s);
-  /// under "auto" the rate becomes SendRate::ceiling_from_account of it.
-  Change on_success(Clock::time_point now, double max_send_rate);
+  /// GetAccount answered with SendQuota.MaxSendRate `max_send_rate` (msg/s)
+  /// and Max24HourSend `max_24_hour_send` (-1: unlimited); under "auto" the
+  /// rate becomes SendRate::ceiling_from_account of `max_send_rate`.
+  Change on_success(Clock::time_point now, double max_send_rate, double max_24_hour_send);
   /// GetAccount failed with `detail`. `steady_now` paces the repeated log line.
   Change on_failure(Clock::time_point now, SteadyClock::time_point steady_now, std::string_view detail);
 
@@ -70,6 +74,7 @@ class AccountHealth {
   mutable std::mutex m_mutex;
   double m_rate;
   double m_account_max_send_rate = 0;  // the last MaxSendRate GetAccount gave
+  double m_account_max_24_hour_send = 0;
   std::optional<Clock::time_point> m_last_success;
   std::optional<Clock::time_point> m_failing_since;
   std::optional<SteadyClock::time_point> m_last_logged;

@@ -70,7 +70,7 @@ Status AccountThread::refresh_account() {
   }
   if (!m_config.ses.max_send_rate) m_rate.set_ceiling(SendRate::ceiling_from_account(account->max_send_rate));
   m_quota.refresh(account->max_24_hour_send, account->sent_last_24_hours);
-  auto change = m_health.on_success(m_clock.now(), account->max_send_rate);
+  auto change = m_health.on_success(m_clock.now(), account->max_send_rate, account->max_24_hour_send);
   log_change(change, m_health.snapshot());
   return {};
 }

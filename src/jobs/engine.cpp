@@ -225,7 +225,12 @@ EngineStats Engine::stats() const {
   s.storage_problem = impl.storage.problem();
   s.account_problem = impl.account_health.degraded_reason();
   s.account_last_success_seconds = impl.account_health.last_success_seconds();
-  s.account_failures = impl.account_health.snapshot().consecutive_failures;
+  auto account = impl.account_health.snapshot();
+  s.account_failures = account.consecutive_failures;
+  if (account.last_success) {
+    s.account_max_send_rate = account.account_max_send_rate;
+    s.account_max_24_hour_send = account.account_max_24_hour_send;
+  }
   if (impl.dispatcher) {
     const auto& counts = impl.dispatcher->counts();
     s.sent = counts.sent;

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "mailer/core/log.hpp"
+#include "mailer/core/metrics.hpp"
 #include "mailer/store/batches.hpp"
 
 namespace mailer::service {
@@ -21,19 +22,26 @@ bool is_active(store::BatchStatus status) {
 
 }  // namespace
 
-std::optional<std::string> guard_pause_reason(const store::BatchReputation& batch, const GuardConfig& config) {
-  if (batch.sent <= 0 || batch.sent < config.min_sample) return std::nullopt;
+GuardRates guard_rates(const store::BatchReputation& batch, const GuardConfig& config) {
+  if (batch.sent <= 0) return {};
   double sent = static_cast<double>(batch.sent);
-  double bounce_rate = static_cast<double>(batch.permanent_bounces) / sent;
+  return {static_cast<double>(batch.permanent_bounces) / sent, static_cast<double>(batch.complaints) / sent,
+          batch.sent >= config.min_sample};
+}
+
+bool is_guard_pause_reason(std::string_view reason) { return reason.starts_with(k_guard_reason_prefix); }
+
+std::optional<std::string> guard_pause_reason(const store::BatchReputation& batch, const GuardConfig& config) {
+  auto [bounce_rate, complaint_rate, judged] = guard_rates(batch, config);
+  if (!judged) return std::nullopt;
   if (bounce_rate > config.max_bounce_rate) {
     int d = decimals_for(config.max_bounce_rate);
-    return fmt::format("reputation guard: bounce rate {} > {} after {} sends", percent(bounce_rate, d),
+    return fmt::format("{} bounce rate {} > {} after {} sends", k_guard_reason_prefix, percent(bounce_rate, d),
                        percent(config.max_bounce_rate, d), batch.sent);
   }
-  double complaint_rate = static_cast<double>(batch.complaints) / sent;
   if (complaint_rate > config.max_complaint_rate) {
     int d = decimals_for(config.max_complaint_rate);
-    return fmt::format("reputation guard: complaint rate {} > {} after {} sends", percent(complaint_rate, d),
+    return fmt::format("{} complaint rate {} > {} after {} sends", k_guard_reason_prefix, percent(complaint_rate, d),
                        percent(config.max_complaint_rate, d), batch.sent);
   }
   return std::nullopt;
@@ -52,6 +60,7 @@ Result<std::optional<std::string>> check_batch_reputation(store::Database& db, c
     if (paused.error().code == ErrorCode::conflict) return std::optional<std::string>();
     return std::move(paused).error();
   }
+  metrics::count_guard_pause();
   log::warn("batch paused", {{"batch_id", batch_id},
                              {"reason", *reason},
                              {"sent", figures->sent},

@@ -189,6 +189,26 @@ Result<UnsubscribeResult> FeedbackRepo::unsubscribe(const UnsubscribeTarget& tar
   });
 }
 
+namespace {
+
+// Fills `out`'s counts from batch_counts (primary key lookups).
+void read_reputation_counts(SQLite::Database& db, BatchReputation& out) {
+  SQLite::Statement counts(db,
+                           "SELECT key, n FROM batch_counts WHERE batch_id = ? AND key IN "
+                           "('state:sent', 'event:COMPLAINT', ?)");
+  counts.bind(1, out.batch_id);
+  counts.bind(2, k_count_bounce_permanent);
+  while (counts.executeStep()) {
+    auto key = counts.getColumn(0).getString();
+    auto n = counts.getColumn(1).getInt64();
+    if (key == "state:sent") out.sent = n;
+    else if (key == "event:COMPLAINT") out.complaints = n;
+    else out.permanent_bounces = n;
+  }
+}
+
+}  // namespace
+
 Result<BatchReputation> FeedbackRepo::batch_reputation(const std::string& batch_id) {
   return sql::guard("read batch reputation", [&]() -> Result<BatchReputation> {
     auto& db = m_db.sql();
@@ -196,18 +216,20 @@ Result<BatchReputation> FeedbackRepo::batch_reputation(const std::string& batch_
     batch.bind(1, batch_id);
     if (!batch.executeStep()) return make_error(ErrorCode::not_found, fmt::format("batch {} not found", batch_id));
     BatchReputation out{batch_id, batch_rows::stored_status(batch.getColumn(0).getString())};
-    SQLite::Statement counts(db,
-                             "SELECT key, n FROM batch_counts WHERE batch_id = ? AND key IN "
-                             "('state:sent', 'event:COMPLAINT', ?)");
-    counts.bind(1, batch_id);
-    counts.bind(2, k_count_bounce_permanent);
-    while (counts.executeStep()) {
-      auto key = counts.getColumn(0).getString();
-      auto n = counts.getColumn(1).getInt64();
-      if (key == "state:sent") out.sent = n;
-      else if (key == "event:COMPLAINT") out.complaints = n;
-      else out.permanent_bounces = n;
+    read_reputation_counts(db, out);
+    return out;
+  });
+}
+
+Result<std::vector<BatchReputation>> FeedbackRepo::active_batch_reputations() {
+  return sql::guard("read active batch reputations", [&]() -> Result<std::vector<BatchReputation>> {
+    auto& db = m_db.sql();
+    std::vector<BatchReputation> out;
+    SQLite::Statement batches(db, "SELECT id, status FROM batches WHERE status IN ('scheduled', 'queued', 'sending')");
+    while (batches.executeStep()) {
+      out.push_back({batches.getColumn(0).getString(), batch_rows::stored_status(batches.getColumn(1).getString())});
     }
+    for (auto& batch : out) read_reputation_counts(db, batch);
     return out;
   });
 }

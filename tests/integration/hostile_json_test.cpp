@@ -108,6 +108,8 @@ TEST_CASE("a GetAccount answer with wrong types leaves mailerd sending", "[integ
   REQUIRE(metrics);
   // The initial "auto" rate is kept: the malformed answer changed nothing.
   CHECK(metrics->body.find("mailer_send_rate_limit_per_second 1\n") != std::string::npos);
-  CHECK(metrics->body.find(R"(operation="GetAccount",result="upstream_transient",code="MalformedResponse")") !=
+  CHECK(metrics->body.find(R"(mailer_ses_requests_total{operation="GetAccount",result="upstream_transient"})") !=
+        std::string::npos);
+  CHECK(metrics->body.find(R"(mailer_ses_errors_total{operation="GetAccount",code="MalformedResponse"})") !=
         std::string::npos);
 }

@@ -99,13 +99,17 @@ class CredentialsProvider {
   /// Drops the cache, e.g. after SES answered ExpiredTokenException.
   void invalidate();
 
+  /// When the cached credentials expire; nullopt when none are cached or
+  /// they do not expire (static keys). Never resolves: cheap, for /metrics.
+  std::optional<Clock::time_point> cached_expiration() const;
+
  private:
   Result<Credentials> resolve();
   bool fresh(const Credentials& credentials) const;
 
   Options m_options;
   SystemClock m_system_clock;
-  std::mutex m_mutex;
+  mutable std::mutex m_mutex;
   std::optional<Credentials> m_cached;
 };
 

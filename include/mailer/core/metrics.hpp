@@ -178,7 +178,8 @@ bool valid_label_name(std::string_view name);
 //   mailer_build_info{version}                                   gauge, always 1
 //   mailer_http_requests_total{method,route,status_class}        counter
 //   mailer_http_request_duration_seconds{method,route}           histogram
-//   mailer_ses_requests_total{operation,result,code}             counter
+//   mailer_ses_requests_total{operation,result}                  counter
+//   mailer_ses_errors_total{operation,code}                      counter
 //   mailer_ses_request_duration_seconds{operation}               histogram
 //   mailer_messages_total{outcome}                               counter
 //   mailer_suppressions_total{reason}                            counter
@@ -193,8 +194,11 @@ bool valid_label_name(std::string_view name);
 //   mailer_webhook_deliveries_total{endpoint,outcome}            counter
 //   mailer_webhook_request_duration_seconds{endpoint}            histogram
 //   mailer_webhook_endpoints_disabled_total{endpoint}            counter
-// Gauges read at scrape time (queue depth, DLQ, in flight, send rate, 24 h
-// quota used) are rendered by the /metrics route (src/http/routes/metrics.cpp).
+//   mailer_http_rate_limited_total                               counter
+//   mailer_guard_pauses_total                                    counter
+// Gauges read at scrape time (queue, DLQ, in flight, send rate, SES account,
+// guard, events, database files, process_*) are rendered by the /metrics
+// route (src/http/routes/metrics.cpp, src/http/routes/metrics_gauges.cpp).
 
 /// The process-wide registry holding mailerd's instruments (registered on
 /// first use, with the known label values of outcomes and reasons at 0).
@@ -208,11 +212,11 @@ void observe_http_request(std::string_view method, std::string_view route, int s
                           std::chrono::duration<double> elapsed);
 
 /// One SES API call. `operation`: "SendEmail", "GetAccount"; `error`: null on
-/// success (result "ok", code "none"), else result is to_string(error->code)
-/// and code is SES's error type (error->upstream_code), or "none" when the
-/// call failed before SES answered. An error type outside the documented SES
-/// and AWS common errors (and mailerd's "HTTPnnn", "MalformedResponse") is
-/// recorded as "other".
+/// success (result "ok"), else result is to_string(error->code) and the call
+/// is also counted in mailer_ses_errors_total with code SES's error type
+/// (error->upstream_code), or "no_answer" when the call failed before SES
+/// answered. An error type outside the documented SES and AWS common errors
+/// (and mailerd's "HTTPnnn", "MalformedResponse") is recorded as "other".
 void observe_ses_request(std::string_view operation, const Error* error, std::chrono::duration<double> elapsed);
 
 /// One message outcome committed: "sent", "retry", "failed" (DLQ),
@@ -261,6 +265,19 @@ void count_webhook_attempt(std::string_view endpoint, std::string_view outcome, 
 
 /// Endpoint `endpoint` was disabled because its attempts kept failing.
 void count_webhook_endpoint_disabled(std::string_view endpoint);
+
+/// One API request refused with 429 by the per-key rate limit.
+void count_http_rate_limited();
+
+/// The reputation guard paused a batch.
+void count_guard_pause();
+
+/// Adds the standard process metrics of the running process to `registry`
+/// (meant for a per-scrape registry): process_cpu_seconds_total,
+/// process_resident_memory_bytes, process_virtual_memory_bytes,
+/// process_open_fds, process_max_fds, process_start_time_seconds, read from
+/// /proc/self (Linux). A figure that cannot be read is 0; never throws.
+void add_process_metrics(Registry& registry);
 
 /// "2xx" for 200..299 and so on; "other" outside 100..599.
 std::string status_class(int status);

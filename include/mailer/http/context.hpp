@@ -61,6 +61,9 @@ struct Deps {
   const jobs::Engine* engine = nullptr;
   /// Compiled templates for the render preview route; null: compile on every call.
   render::TemplateCache* templates = nullptr;
+  /// When the SES credentials in use expire; nullopt when they do not
+  /// (static keys) or none were resolved yet. Empty: not exported.
+  std::function<std::optional<Clock::time_point>()> credentials_expiry{};
 };
 
 struct Context {

@@ -31,6 +31,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "mailer/core/clock.hpp"
@@ -58,7 +59,11 @@ struct EngineStats {
   std::string account_problem;
   double account_last_success_seconds = 0;  // Unix time of the last GetAccount answer; 0 before any
   int account_failures = 0;                 // GetAccount calls failed in a row (probes included)
-  std::uint64_t sent = 0;                   // outcomes applied since start, by kind
+  /// The last GetAccount SendQuota: MaxSendRate (msg/s) and Max24HourSend
+  /// (-1: unlimited); nullopt before any answer.
+  std::optional<double> account_max_send_rate;
+  std::optional<double> account_max_24_hour_send;
+  std::uint64_t sent = 0;  // outcomes applied since start, by kind
   std::uint64_t retried = 0;
   std::uint64_t dead_lettered = 0;
   std::uint64_t suppressed = 0;

@@ -8,6 +8,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "mailer/core/clock.hpp"
 #include "mailer/core/config.hpp"
@@ -16,6 +17,23 @@
 #include "mailer/store/feedback.hpp"
 
 namespace mailer::service {
+
+/// What the guard judges a batch by: hard-bounce rate = permanent_bounces /
+/// sent, complaint rate = complaints / sent (fractions, 0 when nothing was
+/// sent); `judged` is false below `min_sample` sends, where the guard never
+/// pauses. The one place these rates are computed for the guard.
+struct GuardRates {
+  double bounce_rate = 0;
+  double complaint_rate = 0;
+  bool judged = false;
+};
+GuardRates guard_rates(const store::BatchReputation& batch, const GuardConfig& config);
+
+/// The prefix of every reason the guard pauses a batch with.
+inline constexpr std::string_view k_guard_reason_prefix = "reputation guard:";
+
+/// True when a batch's pause reason was written by the guard.
+bool is_guard_pause_reason(std::string_view reason);
 
 /// The pause reason when `batch` is over a limit of `config`, else nullopt.
 /// Hard-bounce rate = permanent_bounces / sent, complaint rate = complaints /

@@ -126,6 +126,11 @@ class FeedbackRepo {
   /// Errors: not_found.
   Result<BatchReputation> batch_reputation(const std::string& batch_id);
 
+  /// The figures of every batch the guard may still pause (scheduled, queued,
+  /// sending), on batches_by_status and the batch_counts key: O(active
+  /// batches), for /metrics. Errors: storage_unavailable.
+  Result<std::vector<BatchReputation>> active_batch_reputations();
+
   /// Figures over events with occurred_at_ms >= `since_ms`.
   Result<AccountReputation> account_reputation(std::int64_t since_ms);
 

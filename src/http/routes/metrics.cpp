@@ -1,6 +1,7 @@
 // GET /metrics: Prometheus text format 0.0.4. The process-wide counters and
 // histograms (metrics::global()) plus gauges read at scrape time from the
-// store's maintained counts and the engine's stats, so a scrape costs a few
+// store's maintained counts and the engine's stats (here and in
+// metrics_gauges.cpp), and the process_* figures, so a scrape costs a few
 // index lookups however large the queue or event history is.
 //
 // metrics.public=false asks for a key of any scope (read is the lowest): the
@@ -18,6 +19,8 @@
 #include "mailer/store/metrics_queries.hpp"
 #include "mailer/store/webhooks.hpp"
 
+#include "http/routes/metrics_gauges.hpp"
+
 namespace mailer::http {
 
 namespace {
@@ -29,8 +32,11 @@ Status add_store_gauges(metrics::Registry& scrape, store::Database& db, const Cl
   if (!figures) return figures.error();
   auto sent = store::sent_last_24h(db, to_ms(clock.now()));
   if (!sent) return sent.error();
-  auto& depth = scrape.gauge("mailer_queue_depth", "Messages waiting or being sent, by state.", {"state"});
-  for (const auto& [state, count] : figures->depth) depth.set({state}, static_cast<double>(count));
+  auto& depth =
+      scrape.gauge("mailer_queue_depth", "Messages waiting or being sent, by state and kind.", {"state", "kind"});
+  for (const auto& [kind, states] : figures->depth_by_kind) {
+    for (const auto& [state, count] : states) depth.set({state, kind}, static_cast<double>(count));
+  }
   scrape.gauge("mailer_dlq_messages", "Messages in the dead-letter queue (state failed).")
       .set(static_cast<double>(figures->dead_lettered));
   scrape.gauge("mailer_ses_quota_used_24h", "Messages sent in the rolling 24 hours SES counts against its quota.")
@@ -65,8 +71,7 @@ Status add_webhook_gauges(metrics::Registry& scrape, store::Database& db, const 
   return {};
 }
 
-void add_engine_gauges(metrics::Registry& scrape, const jobs::Engine* engine) {
-  auto stats = engine ? engine->stats() : jobs::EngineStats{};
+void add_engine_gauges(metrics::Registry& scrape, const jobs::Engine* engine, const jobs::EngineStats& stats) {
   scrape.gauge("mailer_in_flight_sends", "Messages claimed by workers and not yet recorded.").set(stats.in_flight);
   scrape.gauge("mailer_send_rate_limit_per_second", "The current SES send rate limit, messages per second.")
       .set(stats.send_rate);
@@ -95,15 +100,19 @@ void get_metrics(const httplib::Request& req, httplib::Response& res, Context& c
     auto key = authenticate(req.get_header_value("Authorization"), Access::read, **db, context.deps.clock);
     if (!key) return write_problem(res, key.error());
   }
+  const auto& deps = context.deps;
   metrics::Registry scrape;
-  if (auto added = add_store_gauges(scrape, **db, context.deps.clock); !added) {
-    return write_problem(res, added.error());
+  for (auto added : {add_store_gauges(scrape, **db, deps.clock), add_queue_age_gauges(scrape, **db, deps.clock),
+                     add_guard_gauges(scrape, **db, deps), add_event_counters(scrape, **db),
+                     add_webhook_gauges(scrape, **db, deps.clock)}) {
+    if (!added) return write_problem(res, added.error());
   }
-  if (auto added = add_webhook_gauges(scrape, **db, context.deps.clock); !added) {
-    return write_problem(res, added.error());
-  }
-  add_engine_gauges(scrape, context.deps.engine);
-  add_readiness_gauges(scrape, context.deps.readiness);
+  auto stats = deps.engine ? deps.engine->stats() : jobs::EngineStats{};
+  add_engine_gauges(scrape, deps.engine, stats);
+  add_account_gauges(scrape, stats, deps);
+  add_readiness_gauges(scrape, deps.readiness);
+  add_database_gauges(scrape, deps.config.db.path);
+  metrics::add_process_metrics(scrape);
   res.status = 200;
   res.set_content(metrics::global().render() + scrape.render(), metrics::k_content_type);
 }

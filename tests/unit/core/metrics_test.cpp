@@ -154,13 +154,26 @@ TEST_CASE("Counter::inc is thread-safe", "[core][metrics]") {
 
 TEST_CASE("mailerd's instruments register every family on global()", "[core][metrics]") {
   auto text = global().render();
-  for (const char* name :
-       {"mailer_build_info", "mailer_http_requests_total", "mailer_http_request_duration_seconds",
-        "mailer_ses_requests_total", "mailer_ses_request_duration_seconds", "mailer_messages_total",
-        "mailer_suppressions_total", "mailer_sns_notifications_total", "mailer_http_connections_open",
-        "mailer_http_connections_closed_early_total", "mailer_sending_on_hold", "mailer_sending_holds_total",
-        "mailer_storage_on_hold", "mailer_storage_holds_total", "mailer_webhook_deliveries_total",
-        "mailer_webhook_request_duration_seconds", "mailer_webhook_endpoints_disabled_total"}) {
+  for (const char* name : {"mailer_build_info",
+                           "mailer_http_requests_total",
+                           "mailer_http_request_duration_seconds",
+                           "mailer_ses_requests_total",
+                           "mailer_ses_request_duration_seconds",
+                           "mailer_messages_total",
+                           "mailer_suppressions_total",
+                           "mailer_sns_notifications_total",
+                           "mailer_http_connections_open",
+                           "mailer_http_connections_closed_early_total",
+                           "mailer_sending_on_hold",
+                           "mailer_sending_holds_total",
+                           "mailer_storage_on_hold",
+                           "mailer_storage_holds_total",
+                           "mailer_ses_errors_total",
+                           "mailer_http_rate_limited_total",
+                           "mailer_guard_pauses_total",
+                           "mailer_webhook_deliveries_total",
+                           "mailer_webhook_request_duration_seconds",
+                           "mailer_webhook_endpoints_disabled_total"}) {
     INFO(name);
     CHECK(text.find(std::string("# TYPE ") + name + " ") != std::string::npos);
   }
@@ -175,13 +188,31 @@ TEST_CASE("observe_* and count_* label the series they move", "[core][metrics]")
   observe_http_request("GET", "", 404, std::chrono::milliseconds(2));
   CHECK(http.value({"GET", "unmatched", "4xx"}) == before + 1);
 
-  auto& ses = registry.counter("mailer_ses_requests_total", "", {"operation", "result", "code"});
+  auto& ses = registry.counter("mailer_ses_requests_total", "", {"operation", "result"});
+  auto& ses_errors = registry.counter("mailer_ses_errors_total", "", {"operation", "code"});
   Error throttled{ErrorCode::upstream_throttled, "slow down", {}, "TooManyRequestsException"};
-  auto ses_before = ses.value({"SendEmail", "upstream_throttled", "TooManyRequestsException"});
+  Error unanswered{ErrorCode::upstream_transient, "connection refused", {}, ""};
+  auto ses_before = ses.value({"SendEmail", "upstream_throttled"});
+  auto ok_before = ses.value({"SendEmail", "ok"});
+  auto errors_before = ses_errors.value({"SendEmail", "TooManyRequestsException"});
+  auto unanswered_before = ses_errors.value({"SendEmail", "no_answer"});
   observe_ses_request("SendEmail", &throttled, std::chrono::milliseconds(5));
+  observe_ses_request("SendEmail", &unanswered, std::chrono::milliseconds(5));
   observe_ses_request("SendEmail", nullptr, std::chrono::milliseconds(5));
-  CHECK(ses.value({"SendEmail", "upstream_throttled", "TooManyRequestsException"}) == ses_before + 1);
-  CHECK(ses.value({"SendEmail", "ok", "none"}) >= 1);
+  CHECK(ses.value({"SendEmail", "upstream_throttled"}) == ses_before + 1);
+  CHECK(ses.value({"SendEmail", "ok"}) == ok_before + 1);
+  CHECK(ses_errors.value({"SendEmail", "TooManyRequestsException"}) == errors_before + 1);
+  CHECK(ses_errors.value({"SendEmail", "no_answer"}) == unanswered_before + 1);
+  CHECK(registry.render().find("code=\"none\"") == std::string::npos);  // successes carry no code
+
+  auto& limited = registry.counter("mailer_http_rate_limited_total", "");
+  auto limited_before = limited.value();
+  count_http_rate_limited();
+  CHECK(limited.value() == limited_before + 1);
+  auto& pauses = registry.counter("mailer_guard_pauses_total", "");
+  auto pauses_before = pauses.value();
+  count_guard_pause();
+  CHECK(pauses.value() == pauses_before + 1);
 
   auto& messages = registry.counter("mailer_messages_total", "", {"outcome"});
   auto sent_before = messages.value({"sent"});
@@ -261,13 +292,34 @@ TEST_CASE("Known label values are recorded as they are", "[core][metrics]") {
   auto before = http.value({"PATCH", "unmatched", "4xx"});
   observe_http_request("PATCH", "", 405, std::chrono::milliseconds(1));
   CHECK(http.value({"PATCH", "unmatched", "4xx"}) == before + 1);
-  auto& ses = registry.counter("mailer_ses_requests_total", "", {"operation", "result", "code"});
+  auto& ses = registry.counter("mailer_ses_errors_total", "", {"operation", "code"});
   Error status_only{ErrorCode::upstream_transient, "bad gateway", {}, "HTTP502"};
-  auto ses_before = ses.value({"SendEmail", "upstream_transient", "HTTP502"});
+  auto ses_before = ses.value({"SendEmail", "HTTP502"});
   observe_ses_request("SendEmail", &status_only, std::chrono::milliseconds(1));
-  CHECK(ses.value({"SendEmail", "upstream_transient", "HTTP502"}) == ses_before + 1);
+  CHECK(ses.value({"SendEmail", "HTTP502"}) == ses_before + 1);
   auto& sns = registry.counter("mailer_sns_notifications_total", "", {"type", "verdict"});
   auto sns_before = sns.value({"Rendering Failure", "accepted"});
   count_sns_notification("Rendering Failure", "accepted");
   CHECK(sns.value({"Rendering Failure", "accepted"}) == sns_before + 1);
+}
+
+TEST_CASE("add_process_metrics reads the running process from /proc/self", "[core][metrics]") {
+  Registry registry;
+  add_process_metrics(registry);
+  auto text = registry.render();
+  auto value = [&](const std::string& name) {
+    auto found = mailer::test::sample_value(text, name);
+    INFO(name << " in:\n" << text);
+    REQUIRE(found);
+    return *found;
+  };
+  CHECK(text.find("# TYPE process_cpu_seconds_total counter\n") != std::string::npos);
+  CHECK(value("process_cpu_seconds_total") >= 0);
+  CHECK(value("process_resident_memory_bytes") > 1024 * 1024);
+  CHECK(value("process_virtual_memory_bytes") >= value("process_resident_memory_bytes"));
+  CHECK(value("process_open_fds") >= 3);
+  CHECK(value("process_max_fds") >= value("process_open_fds"));
+  auto now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  CHECK(value("process_start_time_seconds") > now - 3600);
+  CHECK(value("process_start_time_seconds") <= now + 1);
 }

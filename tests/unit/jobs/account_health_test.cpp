@@ -32,7 +32,7 @@ TEST_CASE("AccountHealth under auto: degraded after three failures, recovered by
         "SES GetAccount failing (3 times since 2026-01-01T00:00:00.000Z): AccessDeniedException: not allowed; "
         "sending at 1 msg/s (start-up rate: GetAccount has not answered yet)");
 
-  CHECK(health.on_success(at(15), 14) == Change::recovered);
+  CHECK(health.on_success(at(15), 14, 50000) == Change::recovered);
   CHECK(health.degraded_reason().empty());
   CHECK(health.snapshot().consecutive_failures == 0);
   CHECK(health.snapshot().last_error.empty());
@@ -43,8 +43,10 @@ TEST_CASE("AccountHealth under auto: degraded after three failures, recovered by
 
 TEST_CASE("AccountHealth keeps the last known rate while failing after a success", "[jobs][account]") {
   AccountHealth health(std::nullopt, 1.0);
-  CHECK(health.on_success(at(0), 14) == Change::first_success);
-  CHECK(health.on_success(at(60), 14) == Change::none);
+  CHECK(health.on_success(at(0), 14, 50000) == Change::first_success);
+  CHECK(health.on_success(at(60), 14, 50000) == Change::none);
+  CHECK(health.snapshot().account_max_send_rate == 14);
+  CHECK(health.snapshot().account_max_24_hour_send == 50000);
   for (int i = 0; i < 3; ++i) health.on_failure(at(100 + 5 * i), steady(100 + 5 * i), "HTTP500: boom");
   CHECK(health.degraded_reason() ==
         "SES GetAccount failing (3 times since 2026-01-01T00:01:40.000Z): HTTP500: boom; sending at 12.6 msg/s "
@@ -55,7 +57,7 @@ TEST_CASE("AccountHealth keeps the last known rate while failing after a success
 TEST_CASE("AccountHealth with a fixed rate reports only the quota as stale", "[jobs][account]") {
   AccountHealth health(50.0, 1.0);
   CHECK(health.snapshot().rate == 50);
-  CHECK(health.on_success(at(0), 14) == Change::first_success);
+  CHECK(health.on_success(at(0), 14, 50000) == Change::first_success);
   CHECK(health.snapshot().rate == 50);  // GetAccount's rate is not used
   for (int i = 0; i < 3; ++i) health.on_failure(at(10 + i), steady(10 + i), "boom");
   auto reason = health.degraded_reason();
@@ -69,7 +71,7 @@ TEST_CASE("AccountHealth repeats the failing log line at most once a minute", "[
   int lines = 0;
   for (int s = 5; s <= 180; s += 5) lines += health.on_failure(at(s), steady(s), "x") == Change::still_failing;
   CHECK(lines == 3);  // at 60, 120 and 180 s
-  CHECK(health.on_success(at(181), 14) == Change::recovered);
+  CHECK(health.on_success(at(181), 14, 50000) == Change::recovered);
   // A new run of failures logs its first one again.
   CHECK(health.on_failure(at(190), steady(190), "x") == Change::first_failure);
 }

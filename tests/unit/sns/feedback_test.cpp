@@ -205,6 +205,36 @@ TEST_CASE("guard_pause_reason judges rates after the minimum sample", "[sns][gua
   CHECK_FALSE(service::guard_pause_reason(batch, config));
 }
 
+TEST_CASE("guard_rates gives the rates the guard judges, and whether it judges", "[sns][guard]") {
+  GuardConfig config;  // 5 %, 0.1 %, 200
+  auto rates = service::guard_rates({"bat_x", store::BatchStatus::sending, 400, 30, 2}, config);
+  CHECK(rates.bounce_rate == Approx(0.075));
+  CHECK(rates.complaint_rate == Approx(0.005));
+  CHECK(rates.judged);
+  CHECK_FALSE(service::guard_rates({"bat_x", store::BatchStatus::sending, 199, 30, 2}, config).judged);
+  auto none = service::guard_rates({"bat_x", store::BatchStatus::sending, 0, 0, 0}, config);
+  CHECK(none.bounce_rate == 0);
+  CHECK_FALSE(none.judged);
+  CHECK(service::is_guard_pause_reason(*service::guard_pause_reason({"b", {}, 400, 30, 0}, config)));
+  CHECK_FALSE(service::is_guard_pause_reason("paused by operator"));
+}
+
+TEST_CASE("FeedbackRepo::active_batch_reputations reads every batch the guard may pause", "[sns][guard]") {
+  TestDb t;
+  auto sending = insert_batch(t.db(), BatchRow{.status = "sending"}, 0);
+  sent_message(t, "a@example.com", "ses-a", sending);
+  sent_message(t, "b@example.com", "ses-b", sending);
+  insert_batch(t.db(), BatchRow{.status = "paused"}, 0);
+  insert_batch(t.db(), BatchRow{.status = "completed"}, 0);
+  auto queued = insert_batch(t.db(), BatchRow{.status = "queued"}, 0);
+  auto active = store::FeedbackRepo(t.db(), t.clock()).active_batch_reputations();
+  REQUIRE(active);
+  REQUIRE(active->size() == 2);
+  std::map<std::string, std::int64_t> sent;
+  for (const auto& batch : *active) sent[batch.batch_id] = batch.sent;
+  CHECK(sent == std::map<std::string, std::int64_t>{{sending, 2}, {queued, 0}});
+}
+
 TEST_CASE("FeedbackService::apply pauses a batch past the bounce limit, and resume re-arms", "[sns][guard]") {
   TestDb t;
   Config config;

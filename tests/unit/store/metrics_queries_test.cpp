@@ -2,6 +2,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 #include <SQLiteCpp/SQLiteCpp.h>
 
 #include "mailer/store/events.hpp"
@@ -42,6 +44,10 @@ TEST_CASE("queue_figures counts waiting work from batch_counts and the transacti
   auto figures = queue_figures(t.db());
   REQUIRE(figures);
   CHECK(figures->depth == std::map<std::string, std::int64_t>{{"scheduled", 1}, {"queued", 3}, {"sending", 1}});
+  CHECK(figures->depth_by_kind.at("bulk") ==
+        std::map<std::string, std::int64_t>{{"scheduled", 0}, {"queued", 2}, {"sending", 1}});
+  CHECK(figures->depth_by_kind.at("transactional") ==
+        std::map<std::string, std::int64_t>{{"scheduled", 1}, {"queued", 1}, {"sending", 0}});
   CHECK(figures->dead_lettered == 2);
 }
 
@@ -51,6 +57,78 @@ TEST_CASE("queue_figures shows every state at zero on an empty database", "[stor
   REQUIRE(figures);
   CHECK(figures->depth == std::map<std::string, std::int64_t>{{"scheduled", 0}, {"queued", 0}, {"sending", 0}});
   CHECK(figures->dead_lettered == 0);
+}
+
+TEST_CASE("oldest_due_run_at finds the longest-waiting due message per kind", "[store][metrics]") {
+  TestDb t;
+  const std::int64_t now = 1'767'225'600'000;
+  SECTION("nothing due: nullopt for both kinds") {
+    insert_message(t.db(), {.state = "queued", .run_at_ms = now + 5000}, now);  // a retry not due yet
+    insert_message(t.db(), {.state = "scheduled", .run_at_ms = now - 9000}, now);
+    auto oldest = oldest_due_run_at(t.db(), now);
+    REQUIRE(oldest);
+    CHECK(*oldest ==
+          std::map<std::string, std::optional<std::int64_t>>{{"bulk", std::nullopt}, {"transactional", std::nullopt}});
+  }
+  SECTION("due queued messages, paused ones left out") {
+    auto batch = insert_batch(t.db(), {.status = "sending"}, now);
+    insert_message(t.db(), {.batch_id = batch, .state = "queued", .run_at_ms = now - 3000}, now);
+    insert_message(t.db(), {.batch_id = batch, .state = "queued", .run_at_ms = now - 1000}, now);
+    insert_message(t.db(), {.batch_id = batch, .state = "queued", .paused = 1, .run_at_ms = now - 60000}, now);
+    insert_message(t.db(), {.state = "queued", .run_at_ms = now - 2000}, now);
+    insert_message(t.db(), {.state = "sent", .run_at_ms = now - 90000}, now);
+    auto oldest = oldest_due_run_at(t.db(), now);
+    REQUIRE(oldest);
+    CHECK(oldest->at("bulk") == now - 3000);
+    CHECK(oldest->at("transactional") == now - 2000);
+  }
+}
+
+TEST_CASE("oldest_due_run_at seeks the claim index", "[store][metrics]") {
+  TestDb t;
+  SQLite::Statement plan(t.db().sql(),
+                         "EXPLAIN QUERY PLAN SELECT min(run_at_ms) FROM messages INDEXED BY messages_claim"
+                         " WHERE state = 'queued' AND paused = 0 AND priority = 1 AND run_at_ms <= 5");
+  std::string detail;
+  while (plan.executeStep()) detail += plan.getColumn(3).getString() + "\n";
+  CHECK(detail.find("INDEX messages_claim (priority=? AND run_at_ms<?)") != std::string::npos);
+}
+
+TEST_CASE("queue_figures counts the DLQ on its partial index, not every message", "[store][metrics]") {
+  TestDb t;
+  SQLite::Statement plan(t.db().sql(),
+                         "EXPLAIN QUERY PLAN SELECT count(*) FROM messages INDEXED BY messages_dlq"
+                         " WHERE state = 'failed'");
+  REQUIRE(plan.executeStep());
+  CHECK(plan.getColumn(3).getString() == "SCAN messages USING INDEX messages_dlq");
+}
+
+TEST_CASE("event_totals sums every hour by event type", "[store][metrics]") {
+  TestDb t;
+  const std::int64_t hour = 1'767'225'600'000;
+  insert_event(t.db(), "SENT", hour + 5);
+  insert_event(t.db(), "SENT", hour + 100 * k_hour_ms);
+  insert_event(t.db(), "OPEN", hour + 7);
+  auto totals = event_totals(t.db());
+  REQUIRE(totals);
+  CHECK(totals->size() == event_types().size());  // derived keys such as unique:OPEN left out
+  CHECK(totals->at("SENT") == 2);
+  CHECK(totals->at("OPEN") == 1);
+  CHECK(totals->at("BOUNCE") == 0);
+}
+
+TEST_CASE("paused_batch_reasons lists the reason of each paused batch", "[store][metrics]") {
+  TestDb t;
+  auto paused = insert_batch(t.db(), {.status = "paused"}, 0);
+  insert_batch(t.db(), {.status = "paused"}, 0);
+  insert_batch(t.db(), {.status = "sending"}, 0);
+  SQLite::Statement reason(t.db().sql(), "UPDATE batches SET pause_reason = 'reputation guard: x' WHERE id = ?");
+  reason.bind(1, paused);
+  reason.exec();
+  auto reasons = paused_batch_reasons(t.db());
+  REQUIRE(reasons);
+  std::sort(reasons->begin(), reasons->end());
+  CHECK(*reasons == std::vector<std::string>{"", "reputation guard: x"});
 }
 
 TEST_CASE("event_summary sums event_counts_hourly over whole hours", "[store][metrics]") {
