@@ -52,6 +52,7 @@ std::string count(const store::Batch& b, store::MessageState state) {
 struct ListOptions {
   std::string status;
   int limit = 50;
+  std::string cursor;
 };
 
 void list_batches(CtlContext& ctx, const ListOptions& options) {
@@ -60,13 +61,10 @@ void list_batches(CtlContext& ctx, const ListOptions& options) {
   SystemClock clock;
   std::optional<std::string> status;
   if (!options.status.empty()) status = options.status;
-  auto page = service::BatchService(*db, clock).list({options.limit, {}, {}}, status);
-  if (!page) return ctx.fail(page.error());
-  if (ctx.json) {
-    auto data = nlohmann::json::array();
-    for (const auto& b : page->data) data.push_back(batch_json(b));
-    return print_json(data);
-  }
+  auto page = service::BatchService(*db, clock).list({options.limit, options.cursor, {}}, status);
+  if (!page)
+    return ctx.fail(page.error(), page.error().code == ErrorCode::invalid_input ? k_exit_usage : k_exit_failure);
+  if (ctx.json) return print_page(page->data, batch_json, page->next_cursor);
   std::vector<std::vector<std::string>> rows;
   for (const auto& b : page->data)
     rows.push_back({b.id, store::to_string(b.status), std::to_string(b.accepted_count),
@@ -74,6 +72,7 @@ void list_batches(CtlContext& ctx, const ListOptions& options) {
                     count(b, store::MessageState::failed), std::to_string(b.suppressed_count),
                     format_rfc3339(b.created_at_ms)});
   print_table({"ID", "STATUS", "ACCEPTED", "QUEUED", "SENT", "FAILED", "SUPPRESSED", "CREATED"}, rows);
+  print_more("batches list", page->next_cursor);
 }
 
 void print_counts(const char* title, const std::map<std::string, std::int64_t>& counts) {
@@ -191,6 +190,7 @@ void add_batches_commands(CLI::App& app, CtlContext& ctx) {
   list->add_option("--status", options->status, "Only batches with this status")
       ->check(CLI::IsMember(store::batch_status_names()));
   list->add_option("--limit", options->limit, "At most this many (1-1000, default 50)")->check(CLI::Range(1, 1000));
+  list->add_option("--cursor", options->cursor, "Continue from a previous page's next_cursor");
   list->callback([&ctx, options] { list_batches(ctx, *options); });
 
   auto show_id = std::make_shared<std::string>();

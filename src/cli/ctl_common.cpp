@@ -31,7 +31,9 @@ bool CtlContext::resolve() {
 }
 
 void CtlContext::fail(const Error& error, int exit_code_to_use) {
-  if (exit_code_to_use == k_exit_config) {
+  if (json) {
+    print_json_error(error, exit_code_to_use);
+  } else if (exit_code_to_use == k_exit_config) {
     print_config_errors(error, std::cerr);
   } else {
     std::cerr << "mailerctl: " << error.detail << "\n";
@@ -65,6 +67,8 @@ std::unique_ptr<store::Database> open_database(CtlContext& ctx, SchemaCheck sche
       // configuration) but one sentence, not fail()'s list of config fields.
       if (schema.error().code != ErrorCode::conflict) {
         ctx.fail(schema.error());
+      } else if (ctx.json) {
+        ctx.fail(schema.error(), k_exit_config);
       } else {
         std::cerr << "mailerctl: " << schema.error().detail << "\n";
         ctx.exit_code = k_exit_config;
@@ -78,6 +82,34 @@ std::unique_ptr<store::Database> open_database(CtlContext& ctx, SchemaCheck sche
 std::string format_time(std::optional<std::int64_t> ms) { return ms ? format_rfc3339(*ms) : std::string("-"); }
 
 void print_json(const nlohmann::json& value) { std::cout << dump_json(value, 2) << "\n"; }
+
+nlohmann::json page_json(nlohmann::json data, const std::string& next_cursor) {
+  return {{"data", std::move(data)},
+          {"next_cursor", next_cursor.empty() ? nlohmann::json(nullptr) : nlohmann::json(next_cursor)}};
+}
+
+void print_more(const std::string& command, const std::string& next_cursor) {
+  if (!next_cursor.empty()) std::cout << "more: mailerctl " << command << " --cursor " << next_cursor << "\n";
+}
+
+nlohmann::json error_json(const Error& error, int exit_code) {
+  const std::string code(to_string(error.code));
+  nlohmann::json body = {{"type", "https://mailerd.dev/problems/" + code},
+                         {"code", code},
+                         {"detail", error.detail},
+                         {"exit_code", exit_code}};
+  if (!error.fields.empty()) {
+    auto errors = nlohmann::json::array();
+    for (const auto& f : error.fields) errors.push_back({{"field", f.field}, {"message", f.message}});
+    if (auto note = error.fields.omitted_note()) errors.push_back({{"field", note->field}, {"message", note->message}});
+    body["errors"] = std::move(errors);
+  }
+  return {{"error", std::move(body)}};
+}
+
+void print_json_error(const Error& error, int exit_code) {
+  std::cerr << dump_json(error_json(error, exit_code), 2) << "\n";
+}
 
 void print_table(const std::vector<std::string>& headers, const std::vector<std::vector<std::string>>& rows) {
   std::vector<std::size_t> widths;

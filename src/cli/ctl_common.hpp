@@ -12,13 +12,19 @@
 //   2. Declare the function below and add {"dlq", add_dlq_commands} to
 //      k_command_groups in mailerctl_main.cpp.
 //
-// Exit codes (SPEC §8, sysexits.h): 0 ok, 1 failure, 2 usage, 78 configuration
+// Exit codes (sysexits.h): 0 ok, 1 failure, 2 usage, 78 configuration
 // (including a database schema this mailerctl cannot use as it is).
+//
+// --json output: a command's result is one JSON document on stdout; every list
+// is a page, {"data": [...], "next_cursor": null|"..."} (print_page), as in the
+// HTTP API. An error is one JSON document on stderr (print_json_error), stdout
+// stays empty, and the exit code is the same as without --json.
 
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -49,8 +55,9 @@ struct CtlContext {
   /// Loads the configuration once (see resolve_config); on failure prints every
   /// problem, sets exit_code to 78 and returns false.
   bool resolve();
-  /// Prints "mailerctl: <detail>" (and field problems) to stderr and sets
-  /// exit_code to `exit_code_to_use`.
+  /// Prints "mailerctl: <detail>" (and field problems) to stderr, or under
+  /// --json the error document (print_json_error), and sets exit_code to
+  /// `exit_code_to_use`.
   void fail(const Error& error, int exit_code_to_use = k_exit_failure);
 
  private:
@@ -86,6 +93,35 @@ std::string format_time(std::optional<std::int64_t> ms);
 /// Writes `value` to stdout, indented, with a final newline; invalid UTF-8
 /// (an address or detail stored from outside) prints as U+FFFD (dump_json).
 void print_json(const nlohmann::json& value);
+/// One list page, the API's shape: {"data": data, "next_cursor": null, or the
+/// cursor when `next_cursor` is not empty}. Every list command prints its
+/// --json output through this (print_page), with extra members added by the
+/// caller when the page belongs to something (`keys audit`: "key").
+nlohmann::json page_json(nlohmann::json data, const std::string& next_cursor);
+/// page_json of `items` each turned into JSON by `to_json`.
+template <typename Items, typename ToJson>
+nlohmann::json page_json(const Items& items, ToJson&& to_json, const std::string& next_cursor) {
+  auto data = nlohmann::json::array();
+  for (const auto& item : items) data.push_back(to_json(item));
+  return page_json(std::move(data), next_cursor);
+}
+/// print_json(page_json(items, to_json, next_cursor)).
+template <typename Items, typename ToJson>
+void print_page(const Items& items, ToJson&& to_json, const std::string& next_cursor) {
+  print_json(page_json(items, std::forward<ToJson>(to_json), next_cursor));
+}
+/// Text output's pointer to the next page, when there is one:
+/// "more: mailerctl <command> --cursor <cursor>".
+void print_more(const std::string& command, const std::string& next_cursor);
+
+/// The --json error document, on stderr:
+///   {"error": {"type": "https://mailerd.dev/problems/<code>", "code": "<code>",
+///              "detail": "...", "errors": [{"field", "message"}] (when any),
+///              "exit_code": N}}
+/// type, detail and errors are the API's problem+json members for the same error.
+nlohmann::json error_json(const Error& error, int exit_code);
+void print_json_error(const Error& error, int exit_code);
+
 /// Writes a left-aligned text table with a header row to stdout.
 void print_table(const std::vector<std::string>& headers, const std::vector<std::vector<std::string>>& rows);
 

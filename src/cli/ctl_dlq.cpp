@@ -29,17 +29,15 @@ void list_dlq(CtlContext& ctx, const ListOptions& options) {
   auto page = service::DlqService(*db, clock).list(options.limit, options.cursor);
   if (!page)
     return ctx.fail(page.error(), page.error().code == ErrorCode::invalid_input ? k_exit_usage : k_exit_failure);
-  if (ctx.json) {
-    auto data = nlohmann::json::array();
-    for (const auto& e : page->entries) data.push_back(service::to_json(e));
-    return print_json({{"data", data}, {"next_cursor", page->next_cursor}});
-  }
+  if (ctx.json)
+    return print_page(
+        page->entries, [](const auto& x) { return service::to_json(x); }, page->next_cursor);
   std::vector<std::vector<std::string>> rows;
   for (const auto& e : page->entries)
     rows.push_back({e.id, e.batch_id.value_or("-"), e.email, std::to_string(e.attempts), format_rfc3339(e.failed_at_ms),
                     e.last_error_code, e.last_error});
   print_table({"ID", "BATCH", "EMAIL", "ATTEMPTS", "FAILED", "CODE", "ERROR"}, rows);
-  if (!page->next_cursor.empty()) std::cout << "more: mailerctl dlq list --cursor " << page->next_cursor << "\n";
+  print_more("dlq list", page->next_cursor);
 }
 
 void retry_dlq(CtlContext& ctx, const std::vector<std::string>& ids, bool all) {

@@ -46,11 +46,8 @@ void list_keys(CtlContext& ctx) {
   SystemClock clock;
   auto keys = service::KeyService(*db, clock).list();
   if (!keys) return ctx.fail(keys.error());
-  if (ctx.json) {
-    auto out = nlohmann::json::array();
-    for (const auto& key : *keys) out.push_back(service::to_json(key));
-    return print_json(out);
-  }
+  if (ctx.json)
+    return print_page(*keys, [](const auto& x) { return service::to_json(x); }, {});  // every key on one page
   std::vector<std::vector<std::string>> rows;
   for (const auto& key : *keys) {
     rows.push_back({key.id, key.name, store::to_string(key.scope), key.prefix, format_time(key.created_at_ms),
@@ -78,10 +75,10 @@ void audit_key(CtlContext& ctx, const std::string& id) {
   if (!audit) return ctx.fail(audit.error());
   const auto& key = audit->key;
   const auto& entries = audit->entries;
-  if (ctx.json) {
-    auto out = nlohmann::json::array();
-    for (const auto& entry : entries) out.push_back(service::to_json(entry));
-    return print_json({{"key", service::to_json(key)}, {"entries", out}});
+  if (ctx.json) {  // as GET /v1/admin/keys/{id}/audit: the key, then its history as one page
+    auto out = page_json(entries, [](const auto& x) { return service::to_json(x); }, {});
+    out["key"] = service::to_json(key);
+    return print_json(out);
   }
   std::cout << "Key " << key.id << " (\"" << key.name << "\"): last used " << format_time(key.last_used_at_ms) << ", "
             << key.use_count << " uses\n";

@@ -42,17 +42,14 @@ void list_suppressions(CtlContext& ctx, const ListOptions& options) {
   auto page = service::SuppressionService(*db, clock).list({options.limit, options.cursor, {}}, reason);
   if (!page)
     return ctx.fail(page.error(), page.error().code == ErrorCode::invalid_input ? k_exit_usage : k_exit_failure);
-  if (ctx.json) {
-    auto data = nlohmann::json::array();
-    for (const auto& s : page->data) data.push_back(service::to_json(s));
-    return print_json({{"data", data}, {"next_cursor", page->next_cursor}});
-  }
+  if (ctx.json)
+    return print_page(
+        page->data, [](const auto& x) { return service::to_json(x); }, page->next_cursor);
   std::vector<std::vector<std::string>> rows;
   for (const auto& s : page->data)
     rows.push_back({s.email, store::to_string(s.reason), store::to_string(s.scope), format_rfc3339(s.created_at_ms)});
   print_table({"EMAIL", "REASON", "SCOPE", "CREATED"}, rows);
-  if (!page->next_cursor.empty())
-    std::cout << "more: mailerctl suppressions list --cursor " << page->next_cursor << "\n";
+  print_more("suppressions list", page->next_cursor);
 }
 
 struct AddOptions {

@@ -101,11 +101,7 @@ void list_templates(CtlContext& ctx) {
     for (auto& t : found->data) all.push_back(std::move(t));
     page.cursor = found->next_cursor;
   } while (!page.cursor.empty());
-  if (ctx.json) {
-    auto out = nlohmann::json::array();
-    for (const auto& t : all) out.push_back(template_json(t));
-    return print_json(out);
-  }
+  if (ctx.json) return print_page(all, template_json, {});  // every page read above
   std::vector<std::vector<std::string>> rows;
   for (const auto& t : all)
     rows.push_back({t.id, t.name, std::to_string(t.current_version), joined(t.current.content.variables),

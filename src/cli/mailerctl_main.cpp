@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <exception>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -63,16 +64,45 @@ std::optional<std::string> suggestion(const CLI::App& app, const std::string& wo
   return best;
 }
 
-// CLI11 reports help and version as "errors" too; those exit 0, the rest 2.
-int usage_error(CLI::App& app, const CLI::ParseError& error) {
-  int code = app.exit(error);
-  if (code == 0) return k_exit_ok;
-  for (const auto& word : app.remaining()) {
-    if (auto name = suggestion(app, word)) {
-      std::cerr << "Did you mean '" << *name << "'?\n";
-      break;
-    }
+// The command named by the first word CLI11 could not place, when that word
+// stands where a command is expected: "bogus" in `mailerctl bogus`, "keys
+// bogus" in `mailerctl keys bogus`. Options and their values are left to CLI11.
+std::optional<std::string> unknown_command(CLI::App& app) {
+  auto remaining = app.remaining();
+  if (remaining.empty() || remaining.front().empty() || remaining.front().front() == '-') return std::nullopt;
+  std::string path;
+  CLI::App* command = &app;
+  while (true) {
+    auto chosen = command->get_subcommands();
+    if (chosen.empty()) break;
+    command = chosen.front();
+    path += command->get_name() + " ";
   }
+  if (command->get_subcommands([](const CLI::App*) { return true; }).empty()) return std::nullopt;
+  return path + remaining.front();
+}
+
+// CLI11 reports help and version as "errors" too; those exit 0, the rest 2.
+// Under --json a usage error is the same error document as any other failure.
+int usage_error(CLI::App& app, const CLI::ParseError& error, bool json) {
+  if (error.get_exit_code() == 0) return app.exit(error) == 0 ? k_exit_ok : k_exit_usage;
+  auto unknown = unknown_command(app);
+  std::optional<std::string> hint;
+  for (const auto& word : app.remaining()) {
+    if ((hint = suggestion(app, word))) break;
+  }
+  std::string detail = unknown ? "unknown command '" + *unknown + "'" : std::string(error.what());
+  if (json) {
+    if (hint) detail += "; did you mean '" + *hint + "'?";
+    print_json_error(Error{ErrorCode::invalid_input, detail + "; see mailerctl --help"}, k_exit_usage);
+    return k_exit_usage;
+  }
+  if (unknown) {
+    std::cerr << "mailerctl: " << detail << "\nRun 'mailerctl --help' for the list of commands.\n";
+  } else {
+    app.exit(error);
+  }
+  if (hint) std::cerr << "Did you mean '" << *hint << "'?\n";
   return k_exit_usage;
 }
 
@@ -81,15 +111,17 @@ int run(int argc, char** argv) {
   CLI::App app{"mailerctl: administer a mailerd database", "mailerctl"};
   app.fallthrough();  // global options may follow the command: `keys list --json`
   app.require_subcommand(1);
-  app.set_version_flag("--version", MAILER_VERSION);
+  app.set_version_flag("--version", std::string("mailerctl ") + MAILER_VERSION, "Print the version and exit");
   app.add_option("--config", ctx.config_path, "mailerd TOML configuration file");
   app.add_option("--db", ctx.db_path, "Database file (overrides db.path and DATABASE_URL)");
-  app.add_flag("--json", ctx.json, "Machine-readable JSON output");
+  app.add_flag("--json", ctx.json,
+               "Machine-readable output: one JSON document on stdout (lists as {\"data\", \"next_cursor\"}); "
+               "errors as {\"error\": {...}} on stderr, same exit codes");
   for (const auto& group : k_command_groups) group.add(app, ctx);
   try {
     app.parse(argc, argv);  // runs the chosen command's callback
   } catch (const CLI::ParseError& error) {
-    return usage_error(app, error);
+    return usage_error(app, error, ctx.json || std::find(argv, argv + argc, std::string("--json")) != argv + argc);
   }
   return ctx.exit_code;
 }

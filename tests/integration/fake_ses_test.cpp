@@ -12,6 +12,7 @@
 
 #include "mailer/aws/ses_client.hpp"
 #include "mailer/aws/sigv4.hpp"
+#include "mailer/crypto/crypto.hpp"
 #include "mailer/net/http_client.hpp"
 #include "support/child_process.hpp"
 #include "support/temp_dir.hpp"
@@ -237,4 +238,146 @@ TEST_CASE("mailer-fake-ses refuses a port another fake listens on", "[fake_ses][
   CHECK(exit_code == 1);
   CHECK(second.log().find("cannot bind") != std::string::npos);
   CHECK(second.log().find("Address already in use") != std::string::npos);
+}
+
+TEST_CASE("mailer-fake-ses logs each request's real status", "[fake_ses][integration]") {
+  // The log read res.status before httplib set it: every success logged -1.
+  (void)curl_global();
+  Fake fake({"--log-requests"});
+  REQUIRE(signed_call(fake, "POST", "/v2/email/outbound-emails", valid_body().dump()).status == 200);
+  REQUIRE(signed_call(fake, "GET", "/v2/email/account", "").status == 200);
+  auto bad = valid_body();
+  bad.erase("FromEmailAddress");
+  REQUIRE(signed_call(fake, "POST", "/v2/email/outbound-emails", bad.dump()).status == 400);
+  std::vector<json> requests;
+  for (int tries = 0; tries < 100 && requests.size() < 3; ++tries) {
+    requests.clear();
+    std::istringstream lines(fake.child->log());
+    for (std::string line; std::getline(lines, line);) {
+      auto parsed = json::parse(line, nullptr, false);
+      if (parsed.is_object() && parsed.value("msg", "") == "request") requests.push_back(parsed);
+    }
+    if (requests.size() < 3) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  INFO(fake.child->log());
+  REQUIRE(requests.size() == 3);
+  CHECK(requests[0]["status"] == 200);
+  CHECK(requests[0]["error"] == "");
+  CHECK(requests[1]["status"] == 200);
+  CHECK(requests[2]["status"] == 400);
+  CHECK(requests[2]["error"] == "BadRequestException");
+}
+
+TEST_CASE("mailer-fake-ses answers operations it does not implement with a typed SES error",
+          "[fake_ses][integration]") {
+  (void)curl_global();
+  Fake fake;
+  SECTION("Raw and Template content") {
+    for (const char* kind : {"Raw", "Template"}) {
+      INFO(kind);
+      auto body = valid_body();
+      body["Content"] = {{kind, {{"Data", "TUlNRQ=="}}}};
+      auto r = signed_call(fake, "POST", "/v2/email/outbound-emails", body.dump());
+      CHECK(r.status == 400);
+      CHECK(error_type(r) == "BadRequestException");
+      CHECK(message(r) ==
+            std::string("Content.") + kind + ": not implemented by mailer-fake-ses; it accepts Simple content only");
+      // mailerd's SES client reads it as a typed, permanent error.
+      auto error = aws::classify_ses_error(r.status, error_type(r), r.body);
+      CHECK(error.code == ErrorCode::upstream_permanent);
+      CHECK(error.upstream_code == "BadRequestException");
+    }
+  }
+  SECTION("SendBulkEmail and other routes") {
+    auto bulk = signed_call(fake, "POST", "/v2/email/outbound-bulk-emails", "{}");
+    CHECK(bulk.status == 400);
+    CHECK(error_type(bulk) == "BadRequestException");
+    CHECK(message(bulk) == "SendBulkEmail is not implemented by mailer-fake-ses (it serves SendEmail and GetAccount)");
+    auto templates = signed_call(fake, "GET", "/v2/email/templates", "");
+    CHECK(templates.status == 400);
+    CHECK(error_type(templates) == "BadRequestException");
+    CHECK(message(templates).find("GET /v2/email/templates is not implemented") == 0);
+  }
+  SECTION("still signed: an unsigned call to an unknown operation is refused first") {
+    net::HttpClient http;
+    auto r = http.perform({"POST", fake.url + "/v2/email/outbound-bulk-emails", {}, "{}"});
+    REQUIRE(r);
+    CHECK(r->status == 403);
+  }
+}
+
+TEST_CASE("mailer-fake-ses writes attachments into the .eml", "[fake_ses][integration]") {
+  (void)curl_global();
+  Fake fake;
+  std::string pdf = "%PDF-1.4 fake\n";
+  for (int i = 0; i < 20; ++i) pdf += "binary \x01\x02\xff line\n";
+  auto body = valid_body();
+  body["Content"]["Simple"]["Body"]["Html"] = {{"Data", "<p>see <img src=\"cid:logo\"></p>"}};
+  body["Content"]["Simple"]["Attachments"] = json::array({{{"RawContent", crypto::base64_encode(pdf)},
+                                                           {"FileName", "invoice \"march\".pdf"},
+                                                           {"ContentType", "application/pdf"}},
+                                                          {{"RawContent", crypto::base64_encode("PNG")},
+                                                           {"FileName", "logo.png"},
+                                                           {"ContentType", "image/png"},
+                                                           {"ContentDisposition", "INLINE"},
+                                                           {"ContentId", "logo"}}});
+  auto r = signed_call(fake, "POST", "/v2/email/outbound-emails", body.dump());
+  INFO(r.body);
+  REQUIRE(r.status == 200);
+  std::string id = json::parse(r.body)["MessageId"];
+  std::ifstream in(fake.dir / "out" / (id + ".eml"), std::ios::binary);
+  std::stringstream read;
+  read << in.rdbuf();
+  const std::string eml = read.str();
+  INFO(eml);
+  CHECK(eml.find("Content-Type: multipart/mixed; boundary=") != std::string::npos);
+  CHECK(eml.find("Content-Type: multipart/alternative; boundary=") != std::string::npos);
+  CHECK(eml.find("Content-Type: application/pdf; name=\"invoice \\\"march\\\".pdf\"\r\n"
+                 "Content-Disposition: attachment; filename=\"invoice \\\"march\\\".pdf\"\r\n"
+                 "Content-Transfer-Encoding: base64\r\n") != std::string::npos);
+  CHECK(eml.find("Content-Disposition: inline; filename=\"logo.png\"\r\nContent-ID: <logo>\r\n") != std::string::npos);
+  // The attachment's bytes come back from its base64 lines, each at most 76 characters.
+  auto start = eml.find("base64\r\n\r\n") + 10;
+  auto end = eml.find("--", start);
+  std::string encoded, line;
+  std::istringstream lines(eml.substr(start, end - start));
+  while (std::getline(lines, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    CHECK(line.size() <= 76);
+    encoded += line;
+  }
+  std::string decoded;
+  REQUIRE(crypto::base64_decode(encoded, decoded));
+  CHECK(decoded == pdf);
+
+  SECTION("bounded and validated") {
+    auto bad = valid_body();
+    bad["Content"]["Simple"]["Attachments"] = json::array({{{"RawContent", "not base64!"}, {"FileName", "a"}}});
+    CHECK(message(signed_call(fake, "POST", "/v2/email/outbound-emails", bad.dump())) ==
+          "Content.Simple.Attachments[0].RawContent: must be base64");
+    bad["Content"]["Simple"]["Attachments"] =
+        json::array({{{"RawContent", "QQ=="}, {"FileName", "a\r\nBcc: x@example.net"}}});
+    CHECK(message(signed_call(fake, "POST", "/v2/email/outbound-emails", bad.dump())) ==
+          "Content.Simple.Attachments[0].FileName: must be a one-line string");
+    auto many = json::array();
+    for (int i = 0; i < 51; ++i) many.push_back({{"RawContent", "QQ=="}, {"FileName", "a"}});
+    bad["Content"]["Simple"]["Attachments"] = many;
+    CHECK(message(signed_call(fake, "POST", "/v2/email/outbound-emails", bad.dump())) ==
+          "Content.Simple.Attachments: at most 50 attachments");
+  }
+}
+
+TEST_CASE("mailer-fake-ses --version and exit codes 0/1/2", "[fake_ses][integration]") {
+  auto version = test::run_command({FAKE_SES_BIN, "--version"});
+  CHECK(version.exit_code == 0);
+  CHECK(version.output == std::string("mailer-fake-ses ") + MAILER_VERSION + "\n");
+  CHECK(test::run_command({FAKE_SES_BIN, "--help"}).exit_code == 0);
+  auto unknown = test::run_command({FAKE_SES_BIN, "--bogus"});
+  CHECK(unknown.exit_code == 2);
+  CHECK(unknown.errors.find("--bogus") != std::string::npos);
+  CHECK(test::run_command({FAKE_SES_BIN, "--threads", "0"}).exit_code == 2);
+  auto bad_endpoint = test::run_command({FAKE_SES_BIN, "--sns-endpoint", "ftp://x"});
+  CHECK(bad_endpoint.exit_code == 2);
+  CHECK(bad_endpoint.errors.find("--sns-endpoint") != std::string::npos);
+  // 1 for a runtime failure: "mailer-fake-ses refuses a port another fake listens on".
 }

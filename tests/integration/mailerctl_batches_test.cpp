@@ -43,8 +43,8 @@ TEST_CASE("mailerctl batches pause, resume and cancel change the batch", "[maile
   auto paused = ctl.json({"batches", "pause", id, "--reason", "checking a typo"});
   CHECK(paused["status"] == "paused");
   CHECK(ctl.json({"batches", "show", id})["pause_reason"] == "checking a typo");
-  CHECK(ctl.json({"batches", "list", "--status", "paused"}).size() == 1);
-  CHECK(ctl.json({"batches", "list", "--status", "queued"}).empty());
+  CHECK(ctl.json({"batches", "list", "--status", "paused"})["data"].size() == 1);
+  CHECK(ctl.json({"batches", "list", "--status", "queued"})["data"].empty());
   CHECK(ctl.run({"batches", "pause", id}).exit_code == 1);  // already paused
 
   CHECK(ctl.json({"batches", "resume", id})["status"] == "queued");
@@ -64,11 +64,20 @@ TEST_CASE("mailerctl batches list shows newest first", "[mailerctl]") {
   ctl.create_template();
   std::string first = send_three(ctl);
   std::string second = send_three(ctl);
-  auto list = ctl.json({"batches", "list"});
+  auto page = ctl.json({"batches", "list"});
+  CHECK(page["next_cursor"].is_null());
+  auto list = page["data"];
   REQUIRE(list.size() == 2);
   CHECK(list[0]["id"] == second);
   CHECK(list[1]["id"] == first);
-  CHECK(ctl.json({"batches", "list", "--limit", "1"}).size() == 1);
+  auto one = ctl.json({"batches", "list", "--limit", "1"});
+  REQUIRE(one["data"].size() == 1);
+  REQUIRE(one["next_cursor"].is_string());
+  auto rest = ctl.json({"batches", "list", "--limit", "1", "--cursor", one["next_cursor"]});
+  REQUIRE(rest["data"].size() == 1);
+  CHECK(rest["data"][0]["id"] == first);
+  CHECK_THAT(ctl.run({"batches", "list", "--limit", "1"}).output,
+             Catch::Contains("more: mailerctl batches list --cursor " + std::string(one["next_cursor"])));
   auto table = ctl.run({"batches", "list"});
   CHECK_THAT(table.output, Catch::StartsWith("ID") && Catch::Contains(first));
 }

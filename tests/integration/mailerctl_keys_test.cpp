@@ -100,7 +100,9 @@ TEST_CASE("mailerctl keys list shows keys but never the secret", "[mailerctl]") 
                                Catch::Contains(std::string(b["prefix"])) && Catch::Contains("admin"));
   CHECK_THAT(table.output, !Catch::Contains(std::string(a["key"])) && !Catch::Contains(std::string(b["key"])));
 
-  auto list = ctl.json({"keys", "list"});
+  auto page = ctl.json({"keys", "list"});
+  CHECK(page["next_cursor"].is_null());  // every key on one page
+  auto list = page["data"];
   REQUIRE(list.size() == 2);
   CHECK(list[0]["id"] == a["id"]);
   CHECK(list[1]["scope"] == "admin");
@@ -119,7 +121,7 @@ TEST_CASE("mailerctl keys revoke stops a key and is audited", "[mailerctl]") {
   REQUIRE(revoked.exit_code == 0);
   CHECK_THAT(revoked.output, Catch::Contains("Revoked key " + id));
   CHECK_FALSE(authenticates(ctl.db, created["key"]));
-  CHECK(ctl.json({"keys", "list"})[0]["revoked_at"].is_string());
+  CHECK(ctl.json({"keys", "list"})["data"][0]["revoked_at"].is_string());
 
   auto again = ctl.run({"keys", "revoke", id, "--json"});
   CHECK(again.exit_code == 1);
@@ -129,10 +131,13 @@ TEST_CASE("mailerctl keys revoke stops a key and is audited", "[mailerctl]") {
   CHECK_THAT(unknown.errors, Catch::Contains("not found"));
 
   auto audit = ctl.json({"keys", "audit", id});
-  REQUIRE(audit["entries"].size() == 2);
-  CHECK(audit["entries"][0]["action"] == "created");
-  CHECK(audit["entries"][1]["action"] == "revoked");
-  CHECK(audit["entries"][1]["actor"] == "mailerctl");
+  // As GET /v1/admin/keys/{id}/audit: the key, then its history as a page.
+  CHECK(audit["key"]["id"] == id);
+  CHECK(audit["next_cursor"].is_null());
+  REQUIRE(audit["data"].size() == 2);
+  CHECK(audit["data"][0]["action"] == "created");
+  CHECK(audit["data"][1]["action"] == "revoked");
+  CHECK(audit["data"][1]["actor"] == "mailerctl");
   auto human = ctl.run({"keys", "audit", id});
   CHECK(human.exit_code == 0);
   CHECK_THAT(human.output, Catch::Contains("created") && Catch::Contains("revoked"));

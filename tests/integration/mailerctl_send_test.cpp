@@ -29,7 +29,7 @@ TEST_CASE("mailerctl send rejects a CSV with invalid rows, listing each, storing
   CHECK(result.exit_code == 1);
   CHECK_THAT(result.errors, Catch::Contains("line 3 (recipient 1): email: \"not-an-email\""));
   CHECK_THAT(result.errors, Catch::Contains("line 6 (recipient 4): email: \"ü@example.com\": non-ASCII local part"));
-  CHECK(ctl.json({"batches", "list"}).empty());
+  CHECK(ctl.json({"batches", "list"})["data"].empty());
 }
 
 TEST_CASE("mailerctl send --skip-invalid reports exact counts", "[mailerctl]") {
@@ -131,7 +131,7 @@ TEST_CASE("mailerctl send fails clearly", "[mailerctl]") {
     CHECK(result.exit_code == 1);
     CHECK_THAT(result.errors, Catch::Contains("send_at"));
   }
-  CHECK(ctl.json({"batches", "list"}).empty());
+  CHECK(ctl.json({"batches", "list"})["data"].empty());
 }
 
 TEST_CASE("mailerctl send and templates exit 2 on bad usage", "[mailerctl]") {
@@ -155,7 +155,9 @@ TEST_CASE("mailerctl templates create reports syntax errors and lists templates"
   CHECK(result.exit_code == 1);
   CHECK_THAT(result.errors, Catch::Contains("text"));
   ctl.create_template("one");
-  auto list = ctl.json({"templates", "list"});
+  auto page = ctl.json({"templates", "list"});
+  CHECK(page["next_cursor"].is_null());  // every page read
+  auto list = page["data"];
   REQUIRE(list.size() == 1);
   CHECK(list[0]["name"] == "one");
   CHECK(ctl.run({"templates", "create", "--name", "one", "--subject", "s", "--text-file", bad}).exit_code == 1);
@@ -168,6 +170,6 @@ TEST_CASE("mailerctl seed is idempotent", "[mailerctl]") {
   for (const auto& item : first) CHECK(item["created"] == true);
   auto second = ctl.json({"seed"});
   for (const auto& item : second) CHECK(item["created"] == false);
-  CHECK(ctl.json({"templates", "list"}).size() == 1);
+  CHECK(ctl.json({"templates", "list"})["data"].size() == 1);
   CHECK(ctl.json({"suppressions", "list"})["data"].size() == 3);
 }

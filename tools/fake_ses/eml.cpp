@@ -41,6 +41,37 @@ std::string part(const std::string& type, const std::string& data) {
   return "Content-Type: " + type + "; charset=UTF-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n" + data + "\r\n";
 }
 
+// A MIME parameter value: quoted, with `"` and `\` escaped; non-ASCII as
+// encoded-words, which mail clients read in filenames.
+std::string mime_quoted(const std::string& text) {
+  std::string out = "\"";
+  for (char c : encode_rfc2047(text)) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+// An attachment's part: its bytes base64 in lines of 76 (RFC 2045 §6.8).
+std::string attachment_part(const json& attachment) {
+  std::string bytes;
+  crypto::base64_decode(attachment["RawContent"].get<std::string>(), bytes);  // validated before
+  std::string encoded = crypto::base64_encode(bytes);
+  std::string name = attachment["FileName"].get<std::string>();
+  std::string type = attachment.value("ContentType", std::string("application/octet-stream"));
+  bool is_inline = attachment.value("ContentDisposition", std::string("ATTACHMENT")) == "INLINE";
+  std::string out = "Content-Type: " + type + "; name=" + mime_quoted(name) + "\r\n";
+  out += "Content-Disposition: " + std::string(is_inline ? "inline" : "attachment") +
+         "; filename=" + mime_quoted(name) + "\r\n";
+  if (attachment.contains("ContentId")) out += "Content-ID: <" + attachment["ContentId"].get<std::string>() + ">\r\n";
+  if (attachment.contains("ContentDescription")) {
+    out += "Content-Description: " + encode_rfc2047(attachment["ContentDescription"].get<std::string>()) + "\r\n";
+  }
+  out += "Content-Transfer-Encoding: base64\r\n\r\n";
+  for (size_t at = 0; at < encoded.size(); at += 76) out += encoded.substr(at, 76) + "\r\n";
+  return out;
+}
+
 }  // namespace
 
 // RFC 2047 §2: each encoded-word at most 75 characters, so the UTF-8 text is
@@ -92,15 +123,22 @@ std::string render_eml(const json& body, const std::string& message_id,
   std::string html = text_of(simple["Body"], "Html");
   bool has_text = simple["Body"].contains("Text");
   bool has_html = simple["Body"].contains("Html");
+  std::string content;  // the body's headers, blank line, content
   if (has_text && has_html) {
     std::string boundary = "=_fake_ses_" + message_id;
-    out += "Content-Type: multipart/alternative; boundary=\"" + boundary + "\"\r\n\r\n";
-    out += "--" + boundary + "\r\n" + part("text/plain", text);
-    out += "--" + boundary + "\r\n" + part("text/html", html);
-    out += "--" + boundary + "--\r\n";
+    content += "Content-Type: multipart/alternative; boundary=\"" + boundary + "\"\r\n\r\n";
+    content += "--" + boundary + "\r\n" + part("text/plain", text);
+    content += "--" + boundary + "\r\n" + part("text/html", html);
+    content += "--" + boundary + "--\r\n";
   } else {
-    out += part(has_html ? "text/html" : "text/plain", has_html ? html : text);
+    content += part(has_html ? "text/html" : "text/plain", has_html ? html : text);
   }
+  if (!simple.contains("Attachments") || simple["Attachments"].empty()) return out + content;
+  std::string boundary = "=_fake_ses_mixed_" + message_id;
+  out += "Content-Type: multipart/mixed; boundary=\"" + boundary + "\"\r\n\r\n";
+  out += "--" + boundary + "\r\n" + content;
+  for (const auto& attachment : simple["Attachments"]) out += "--" + boundary + "\r\n" + attachment_part(attachment);
+  out += "--" + boundary + "--\r\n";
   return out;
 }
 

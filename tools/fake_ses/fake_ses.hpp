@@ -83,7 +83,13 @@ struct Options {
 /// Writes one JSON line to stderr under a lock (the fake must not link core/log).
 void log_line(const nlohmann::json& fields);
 
-/// RFC 5322 rendering of an accepted SendEmail body (readable, 8bit parts).
+/// Content.Simple.Attachments bounds: how many, and their decoded bytes in all
+/// (SES's 40 MB message limit counts the base64 text; this is below it).
+inline constexpr std::size_t k_max_attachments = 50;
+inline constexpr std::size_t k_max_attachment_bytes = 25u * 1024 * 1024;
+
+/// RFC 5322 rendering of an accepted SendEmail body (readable, 8bit parts;
+/// attachments as base64 parts of a multipart/mixed).
 std::string render_eml(const nlohmann::json& body, const std::string& message_id,
                        std::chrono::system_clock::time_point received);
 /// RFC 2047 B encoded-words for non-ASCII `text`; ASCII text is returned as is.
@@ -211,6 +217,7 @@ class Service {
   struct Outcome;
   void handle_send(const httplib::Request& req, httplib::Response& res);
   void handle_account(const httplib::Request& req, httplib::Response& res);
+  void handle_not_implemented(const httplib::Request& req, httplib::Response& res);
   bool verify_signature(const httplib::Request& req, httplib::Response& res);
   bool inject_faults(httplib::Response& res);
   bool take_send_tokens(double recipients, double rate);

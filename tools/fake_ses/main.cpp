@@ -1,5 +1,7 @@
 // mailer-fake-ses: see docs/FAKE_SES.md. Parses flags, binds, logs the bound
 // port as {"msg":"listening","port":N} (tests read it), serves until SIGTERM/SIGINT.
+// Exit codes, as mailerd's and mailerctl's: 0 ok (also --help, --version),
+// 1 runtime failure (cannot bind, ...), 2 usage error (unknown or invalid flag).
 #include <pthread.h>
 #include <csignal>
 #include <iostream>
@@ -18,6 +20,10 @@
 using namespace mailer::fake_ses;
 
 namespace {
+
+constexpr int k_exit_ok = 0;
+constexpr int k_exit_failure = 1;
+constexpr int k_exit_usage = 2;
 
 void add_sns_flags(CLI::App& app, Options& o, std::string& endpoint, std::string& flavour) {
   app.add_option("--sns-endpoint", endpoint, "POST feedback as SNS envelopes here (mailerd's /webhooks/ses, http)");
@@ -71,14 +77,25 @@ int main(int argc, char** argv) {
     Options options;
     std::vector<std::string> rejects;
     std::string endpoint, flavour = "event";
-    CLI::App app{"mailer-fake-ses: a local Amazon SES v2 endpoint for tests"};
+    CLI::App app{"mailer-fake-ses: a local Amazon SES v2 endpoint for tests", "mailer-fake-ses"};
+    app.set_version_flag("--version", std::string("mailer-fake-ses ") + MAILER_VERSION, "Print the version and exit");
     add_flags(app, options, rejects);
     add_sns_flags(app, options, endpoint, flavour);
-    CLI11_PARSE(app, argc, argv);
+    try {
+      app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+      return app.exit(e) == 0 ? k_exit_ok : k_exit_usage;  // help and version are "errors" too
+    }
     std::string error;
-    if (!apply_patch(options.faults, {{"reject_addresses", rejects}}, error)) throw std::runtime_error(error);
-    if (!apply_patch(options.sns, {{"endpoint", endpoint}, {"flavour", flavour}}, error))
-      throw std::runtime_error("--sns-" + error);
+    bool valid = apply_patch(options.faults, {{"reject_addresses", rejects}}, error);
+    if (valid && !apply_patch(options.sns, {{"endpoint", endpoint}, {"flavour", flavour}}, error)) {
+      error = "--sns-" + error;
+      valid = false;
+    }
+    if (!valid) {
+      std::cerr << "mailer-fake-ses: " << error << "\nRun with --help for more information.\n";
+      return k_exit_usage;
+    }
 
     // Block the stop signals in every thread; one thread waits for them.
     sigset_t stop_signals;
@@ -100,7 +117,7 @@ int main(int argc, char** argv) {
                 {"listen", options.listen},
                 {"port", options.port},
                 {"reason", mailer::net::bind_failure_reason(options.listen, options.port)}});
-      return 1;
+      return k_exit_failure;
     }
     std::jthread waiter([&server, stop_signals] {
       int signal = 0;
@@ -118,9 +135,9 @@ int main(int argc, char** argv) {
     pthread_kill(waiter.native_handle(), SIGTERM);
     service.stop_publishing();
     log_line({{"msg", "stopped"}});
-    return 0;
+    return k_exit_ok;
   } catch (const std::exception& e) {
     log_line({{"msg", "fatal"}, {"error", e.what()}});
-    return 1;
+    return k_exit_failure;
   }
 }

@@ -90,6 +90,55 @@ std::optional<FieldProblem> check_name_values(const json& list, const std::strin
   return std::nullopt;
 }
 
+bool is_header_safe(const std::string& text) {
+  return std::none_of(text.begin(), text.end(), [](char c) { return c == '\r' || c == '\n' || c == '\0'; });
+}
+
+std::optional<FieldProblem> check_optional_string(const json& item, const char* key, const std::string& path) {
+  if (!item.contains(key)) return std::nullopt;
+  if (!item[key].is_string() || !is_header_safe(item[key].get<std::string>())) {
+    return FieldProblem{path + "." + key, "must be a one-line string"};
+  }
+  return std::nullopt;
+}
+
+// Content.Simple.Attachments (SES v2 Attachment): RawContent (base64) and
+// FileName required; at most k_max_attachments, k_max_attachment_bytes decoded in all.
+std::optional<FieldProblem> check_attachments(const json& list) {
+  const std::string path = "Content.Simple.Attachments";
+  if (!list.is_array()) return FieldProblem{path, "must be an array"};
+  if (list.size() > k_max_attachments) {
+    return FieldProblem{path, "at most " + std::to_string(k_max_attachments) + " attachments"};
+  }
+  size_t total = 0;
+  for (size_t i = 0; i < list.size(); ++i) {
+    std::string at = path + "[" + std::to_string(i) + "]";
+    const auto& item = list[i];
+    if (!item.is_object()) return FieldProblem{at, "must be an object"};
+    std::string decoded;
+    if (!item.contains("RawContent") || !item["RawContent"].is_string() ||
+        !crypto::base64_decode(item["RawContent"].get<std::string>(), decoded)) {
+      return FieldProblem{at + ".RawContent", "must be base64"};
+    }
+    total += decoded.size();
+    if (!item.contains("FileName") || !item["FileName"].is_string() || item["FileName"].get<std::string>().empty()) {
+      return FieldProblem{at + ".FileName", "is required"};
+    }
+    for (const char* key : {"FileName", "ContentType", "ContentId", "ContentDescription"}) {
+      if (auto p = check_optional_string(item, key, at)) return p;
+    }
+    if (item.contains("ContentDisposition") &&
+        (!item["ContentDisposition"].is_string() ||
+         (item["ContentDisposition"] != "ATTACHMENT" && item["ContentDisposition"] != "INLINE"))) {
+      return FieldProblem{at + ".ContentDisposition", "must be ATTACHMENT or INLINE"};
+    }
+  }
+  if (total > k_max_attachment_bytes) {
+    return FieldProblem{path, "at most " + std::to_string(k_max_attachment_bytes) + " bytes in all"};
+  }
+  return std::nullopt;
+}
+
 // The model's constraints that SES enforces synchronously (ses-v2.md §2, §7).
 std::optional<FieldProblem> validate_send(const json& body) {
   // Model patterns: name ^[!-9;-@A-~]+$ (1-126), value [ -~]* (1-870), tags [A-Za-z0-9_-] (1-256).
@@ -123,6 +172,9 @@ std::optional<FieldProblem> validate_send(const json& body) {
   }
   const auto& simple = body["Content"]["Simple"];
   if (!simple.contains("Subject")) return FieldProblem{"Content.Simple.Subject", "is required"};
+  if (simple.contains("Attachments")) {
+    if (auto p = check_attachments(simple["Attachments"])) return p;
+  }
   if (auto p = check_text(simple, "Subject", "Content.Simple")) return p;
   if (!simple.contains("Body") || !simple["Body"].is_object() ||
       (!simple["Body"].contains("Text") && !simple["Body"].contains("Html"))) {
@@ -359,6 +411,17 @@ void Service::handle_send(const httplib::Request& req, httplib::Response& res) {
     return;
   }
   const json& body = *parsed;
+  if (body.is_object() && body.contains("Content") && body["Content"].is_object() &&
+      !body["Content"].contains("Simple")) {
+    for (const char* kind : {"Raw", "Template"}) {
+      if (body["Content"].contains(kind)) {
+        respond_error(
+            res, 400, "BadRequestException",
+            std::string("Content.") + kind + ": not implemented by mailer-fake-ses; it accepts Simple content only");
+        return;
+      }
+    }
+  }
   if (auto problem = validate_send(body)) {
     respond_error(res, 400, "BadRequestException", problem->field + ": " + problem->reason);
     return;
@@ -383,6 +446,12 @@ void Service::handle_send(const httplib::Request& req, httplib::Response& res) {
     m_publisher.publish(simulate_feedback(body, id, std::chrono::system_clock::now(), sns), sns);
   }
   res.set_content(json{{"MessageId", id}}.dump(), "application/json");
+}
+
+void Service::handle_not_implemented(const httplib::Request& req, httplib::Response& res) {
+  std::string operation = req.path == "/v2/email/outbound-bulk-emails" ? "SendBulkEmail" : req.method + " " + req.path;
+  respond_error(res, 400, "BadRequestException",
+                operation + " is not implemented by mailer-fake-ses (it serves SendEmail and GetAccount)");
 }
 
 void Service::handle_account(const httplib::Request&, httplib::Response& res) {
@@ -423,6 +492,8 @@ void Service::install(httplib::Server& server) {
       auto latency = faults_snapshot().latency_ms;
       if (latency > 0) std::this_thread::sleep_until(arrived + std::chrono::milliseconds(latency));
       if (verified && !inject_faults(res)) (this->*operation)(req, res);
+      // httplib sets 200 only after the handler returns; log the real status.
+      if (res.status == -1) res.status = 200;
       if (m_options.log_requests) {
         log_line({{"msg", "request"},
                   {"method", req.method},
@@ -434,6 +505,14 @@ void Service::install(httplib::Server& server) {
   };
   server.Post("/v2/email/outbound-emails", gate(&Service::handle_send));
   server.Get("/v2/email/account", gate(&Service::handle_account));
+  // Every other SES v2 operation (SendBulkEmail, templates, identities...):
+  // a typed SES error a client reads as permanent, not a bare 404.
+  server.Post("/v2/email/outbound-bulk-emails", gate(&Service::handle_not_implemented));
+  server.Get("/v2/.*", gate(&Service::handle_not_implemented));
+  server.Post("/v2/.*", gate(&Service::handle_not_implemented));
+  server.Put("/v2/.*", gate(&Service::handle_not_implemented));
+  server.Patch("/v2/.*", gate(&Service::handle_not_implemented));
+  server.Delete("/v2/.*", gate(&Service::handle_not_implemented));
 
   server.Get("/_fake/stats", [this](const httplib::Request&, httplib::Response& res) {
     auto sns = m_publisher.stats();
