@@ -108,11 +108,9 @@ void list_endpoints(CtlContext& ctx) {
   SystemClock clock;
   auto listed = webhooks(*db, ctx, clock).list();
   if (!listed) return ctx.fail(listed.error());
-  if (ctx.json) {
-    auto data = nlohmann::json::array();
-    for (const auto& e : *listed) data.push_back(service::to_json(e));
-    return print_json({{"data", data}, {"next_cursor", nullptr}});
-  }
+  if (ctx.json)
+    return print_page(
+        *listed, [](const auto& e) { return service::to_json(e); }, "");
   std::vector<std::vector<std::string>> rows;
   for (const auto& e : *listed) {
     rows.push_back({e.id, e.url, filters_text(e), e.enabled ? "yes" : "no: " + e.disabled_reason.value_or(""),
@@ -160,13 +158,9 @@ void list_deliveries(CtlContext& ctx, const DeliveriesOptions& options) {
   auto status = options.status.empty() ? std::nullopt : std::optional<std::string>(options.status);
   auto listed = webhooks(*db, ctx, clock).deliveries(options.id, status, paging);
   if (!listed) return ctx.fail(listed.error());
-  if (ctx.json) {
-    auto data = nlohmann::json::array();
-    for (const auto& d : listed->data) data.push_back(service::to_json(d));
-    return print_json(
-        {{"data", data},
-         {"next_cursor", listed->next_cursor.empty() ? nlohmann::json(nullptr) : nlohmann::json(listed->next_cursor)}});
-  }
+  if (ctx.json)
+    return print_page(
+        listed->data, [](const auto& d) { return service::to_json(d); }, listed->next_cursor);
   std::vector<std::vector<std::string>> rows;
   for (const auto& d : listed->data) {
     rows.push_back({"whd_" + std::to_string(d.id), d.kind, store::to_string(d.status), std::to_string(d.event_count),
@@ -175,7 +169,7 @@ void list_deliveries(CtlContext& ctx, const DeliveriesOptions& options) {
                     format_time(d.created_at_ms)});
   }
   print_table({"ID", "KIND", "STATUS", "EVENTS", "ATTEMPTS", "LAST ANSWER", "CREATED"}, rows);
-  if (!listed->next_cursor.empty()) std::cout << "More: --cursor " << listed->next_cursor << "\n";
+  print_more("webhooks deliveries " + options.id, listed->next_cursor);
 }
 
 void replay_delivery(CtlContext& ctx, const std::string& id, const std::string& delivery_id) {
