@@ -128,6 +128,7 @@ void print_table(const std::vector<std::string>& headers, const std::vector<std:
 // One registration function per ctl_<group>.cpp.
 void add_keys_commands(CLI::App& app, CtlContext& ctx);          // keys create|list|revoke|audit
 void add_db_commands(CLI::App& app, CtlContext& ctx);            // migrate, db check|backup
+void add_db_space_commands(CLI::App& db, CtlContext& ctx);       // db stats|prune|compact (children of `db`)
 void add_config_commands(CLI::App& app, CtlContext& ctx);        // config check
 void add_send_commands(CLI::App& app, CtlContext& ctx);          // send (batch from CSV)
 void add_templates_commands(CLI::App& app, CtlContext& ctx);     // templates create|list

@@ -78,7 +78,7 @@ void add_db_commands(CLI::App& app, CtlContext& ctx) {
     run_migrate(ctx);
   });
 
-  auto* db = app.add_subcommand("db", "Create/upgrade, check or back up the database file");
+  auto* db = app.add_subcommand("db", "Create/upgrade, check, back up, measure, prune or compact the database file");
   db->require_subcommand(1);
   // `db migrate` sits next to `db check` where operators look for it; same as `migrate`.
   db->add_subcommand("migrate", "Create the file if missing and apply pending schema migrations")->callback([&ctx] {
@@ -92,6 +92,7 @@ void add_db_commands(CLI::App& app, CtlContext& ctx) {
   auto* backup = db->add_subcommand("backup", "Online copy to a new FILE, safe while mailerd runs");
   backup->add_option("FILE", *dest, "Destination (must not exist)")->required();
   backup->callback([&ctx, dest] { run_backup(ctx, *dest); });
+  add_db_space_commands(*db, ctx);
 }
 
 }  // namespace mailer::cli

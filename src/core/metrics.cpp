@@ -132,6 +132,12 @@ void Gauge::add(const LabelValues& labels, double delta) {
   m_values[labels] += delta;
 }
 
+void Gauge::set_all(std::map<LabelValues, double> values) {
+  for (const auto& [labels, value] : values) check_labels(labels);
+  std::scoped_lock lock(m_mutex);
+  m_values = std::move(values);
+}
+
 double Gauge::value(const LabelValues& labels) const {
   std::scoped_lock lock(m_mutex);
   auto found = m_values.find(labels);

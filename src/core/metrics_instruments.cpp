@@ -4,6 +4,7 @@
 // series at 0 (rate() over a series that appears late misses its first step).
 
 #include <array>
+#include <map>
 #include <string>
 
 #include "mailer/core/metrics.hpp"
@@ -33,6 +34,12 @@ struct Instruments {
   Counter& webhook_disabled;
   Counter& http_rate_limited;
   Counter& guard_pauses;
+  Counter& pruned_rows;
+  Gauge& prune_last;
+  Counter& vacuumed_bytes;
+  Gauge& table_rows;
+  Gauge& oldest_row;
+  Gauge& stats_time;
 };
 
 constexpr std::array k_outcomes{"sent", "retry", "failed", "suppressed", "cancelled"};
@@ -41,6 +48,9 @@ constexpr std::array k_suppression_reasons{"bounce", "complaint", "unsubscribe",
 constexpr std::array k_connection_cut_reasons{"header_timeout", "header_too_large", "body_timeout",
                                               "body_too_large", "response_timeout", "refused"};
 constexpr std::array k_template_cache_results{"hit", "miss"};
+// store::prune_kinds(), by name (core sees no store type).
+constexpr std::array k_prune_kinds{"message_content", "messages",        "dlq", "events", "api_key_audit",
+                                   "sns_messages",    "idempotency_keys"};
 
 // Labels copied from outside (a request's method, an unauthenticated SNS
 // envelope's Type, an SES error type) are mapped onto known sets: a label
@@ -149,6 +159,20 @@ Instruments make_instruments(Registry& registry) {
       registry.counter("mailer_http_rate_limited_total",
                        "API requests refused with 429 because their key passed api.rate_limit_per_second."),
       registry.counter("mailer_guard_pauses_total", "Batches the reputation guard paused since mailerd started."),
+      registry.counter("mailer_db_pruned_rows_total",
+                       "Rows removed by retention, by kind (message_content: messages whose content was cleared).",
+                       {"kind"}),
+      registry.gauge("mailer_db_prune_last_timestamp_seconds", "Unix time the last prune pass finished; 0 before any."),
+      registry.counter("mailer_db_vacuumed_bytes_total",
+                       "Bytes of free pages incremental vacuum returned to the filesystem."),
+      registry.gauge("mailer_db_rows", "Rows per table, as counted at mailer_db_stats_timestamp_seconds.", {"table"}),
+      registry.gauge("mailer_db_oldest_row_timestamp_seconds",
+                     "Unix time of the oldest row of each kind retention prunes, as read at "
+                     "mailer_db_stats_timestamp_seconds; absent when the kind has no row.",
+                     {"kind"}),
+      registry.gauge("mailer_db_stats_timestamp_seconds",
+                     "Unix time mailer_db_rows and mailer_db_oldest_row_timestamp_seconds were read; 0 before "
+                     "the first read."),
   };
   for (const char* outcome : k_outcomes) instruments.messages.inc({outcome}, 0);
   for (const char* reason : k_suppression_reasons) instruments.suppressions.inc({reason}, 0);
@@ -163,6 +187,10 @@ Instruments make_instruments(Registry& registry) {
   instruments.storage_holds.inc({}, 0);
   instruments.http_rate_limited.inc({}, 0);
   instruments.guard_pauses.inc({}, 0);
+  for (const char* kind : k_prune_kinds) instruments.pruned_rows.inc({kind}, 0);
+  instruments.prune_last.set(0);
+  instruments.vacuumed_bytes.inc({}, 0);
+  instruments.stats_time.set(0);
   return instruments;
 }
 
@@ -248,6 +276,27 @@ void set_storage_hold(bool on_hold) {
   auto& all = instruments();
   all.storage_on_hold.set(on_hold ? 1 : 0);
   if (on_hold) all.storage_holds.inc();
+}
+
+void count_pruned(std::string_view kind, std::int64_t rows) {
+  instruments().pruned_rows.inc({known_or_other(kind, k_prune_kinds)}, static_cast<double>(rows));
+}
+
+void set_prune_finished(double unix_seconds) { instruments().prune_last.set(unix_seconds); }
+
+void count_vacuumed(double bytes) { instruments().vacuumed_bytes.inc({}, bytes); }
+
+void set_table_stats(const std::map<std::string, double>& rows, const std::map<std::string, double>& oldest,
+                     double read_at_seconds) {
+  auto by_label = [](const std::map<std::string, double>& values) {
+    std::map<LabelValues, double> out;
+    for (const auto& [label, value] : values) out[{label}] = value;
+    return out;
+  };
+  auto& all = instruments();
+  all.table_rows.set_all(by_label(rows));
+  all.oldest_row.set_all(by_label(oldest));
+  all.stats_time.set(read_at_seconds);
 }
 
 }  // namespace mailer::metrics

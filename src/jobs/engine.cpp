@@ -7,6 +7,7 @@
 #include "jobs/dispatcher.hpp"
 #include "jobs/engine_support.hpp"
 #include "jobs/hand_off.hpp"
+#include "jobs/pruner.hpp"
 #include "jobs/reaper.hpp"
 #include "jobs/sending_hold.hpp"
 #include "jobs/storage_health.hpp"
@@ -33,6 +34,8 @@
 //   webhook_sender.cpp outgoing webhooks: a supervisor and one thread per
 //                      endpoint, reading events after each endpoint's cursor;
 //                      they share nothing with the roles above but the file
+//   pruner.cpp         retention: old rows removed in small chunks, free
+//                      pages returned, table row counts for /metrics
 //
 // How the engine keeps its promises (docs/ARCHITECTURE.md):
 //
@@ -97,6 +100,7 @@ struct Engine::Impl {
   StorageHealth storage;
   std::unique_ptr<store::Database> dispatcher_db;
   std::unique_ptr<store::Database> reaper_db;
+  std::unique_ptr<store::Database> pruner_db;
   // The roles, made by open(). Declared after everything they refer to, so
   // that they (and their threads) go first.
   std::unique_ptr<WorkerPool> workers;
@@ -104,6 +108,7 @@ struct Engine::Impl {
   std::unique_ptr<Reaper> reaper;
   std::unique_ptr<AccountThread> account;
   std::unique_ptr<WebhookSender> webhooks;
+  std::unique_ptr<Pruner> pruner;
 
   std::atomic<bool> running{false};
   bool started = false;
@@ -121,6 +126,7 @@ Status Engine::Impl::open() {
   };
   if (auto opened = open_one(dispatcher_db, store::Sync::deferred); !opened) return opened;
   if (auto opened = open_one(reaper_db, store::Sync::full); !opened) return opened;
+  if (auto opened = open_one(pruner_db, store::Sync::full); !opened) return opened;
   workers = std::make_unique<WorkerPool>(config, clock, rate, quota, hold, hand_off);
   if (auto opened = workers->open(db_path, make_sender); !opened) return opened;
   auto account_sender = make_sender();
@@ -132,6 +138,7 @@ Status Engine::Impl::open() {
                                             hand_off, storage);
   reaper = std::make_unique<Reaper>(*reaper_db, clock, k_reaper_interval, hand_off, storage);
   webhooks = std::make_unique<WebhookSender>(config, db_path, clock);
+  pruner = std::make_unique<Pruner>(*pruner_db, config, clock);
   return requeue_orphans();
 }
 
@@ -153,6 +160,7 @@ void Engine::Impl::start_threads() {
   reaper->start();
   account->start();
   dispatcher->start();
+  pruner->start();
   // Webhooks never stop mail: a failure here is logged and mail goes on.
   if (auto sender = webhooks->start(); !sender)
     log::error("webhook sender not started", {{"error", sender.error().detail}});
@@ -161,6 +169,7 @@ void Engine::Impl::start_threads() {
 void Engine::Impl::stop(std::chrono::milliseconds grace) {
   const auto deadline = SteadyClock::now() + grace;
   if (webhooks) webhooks->stop();  // a request in progress is cancelled; its delivery stays pending
+  pruner->stop();                  // between two chunks: nothing half-done
   auto not_started = hand_off.begin_drain();
   reaper->stop();
   account->stop();

@@ -30,6 +30,12 @@ constexpr int k_restart_wait_ms = 50;  // Database::checkpoint(restart)
 // a checkpoint let it start over, or a burst would leave it gigabytes long.
 void configure_connection(SQLite::Database& db, Sync sync) {
   db.setBusyTimeout(k_busy_timeout_ms);
+  // A new file gets auto_vacuum = INCREMENTAL, so that pages freed by pruning
+  // can be returned to the filesystem (store::incremental_vacuum). It must come
+  // before anything writes the file's header, journal_mode = WAL included:
+  // later it only takes effect through a VACUUM (`mailerctl db compact`).
+  // https://www.sqlite.org/pragma.html#pragma_auto_vacuum
+  if (sql::query_int64(db, "PRAGMA page_count") == 0) db.exec("PRAGMA auto_vacuum = INCREMENTAL");
   db.exec("PRAGMA journal_mode = WAL");
   db.exec("PRAGMA journal_size_limit = 67108864");
   if (sync == Sync::full) {

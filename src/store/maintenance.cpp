@@ -1,9 +1,11 @@
 #include "mailer/store/maintenance.hpp"
 
 #include <sqlite3.h>
+#include <sys/statvfs.h>
 
 #include <chrono>
 #include <filesystem>
+#include <optional>
 #include <system_error>
 #include <thread>
 
@@ -48,7 +50,59 @@ Result<BackupReport> write_copy(Database& db, const std::string& tmp_path) {
   });
 }
 
+std::int64_t file_bytes(const std::string& path) {
+  std::error_code error;
+  auto size = std::filesystem::file_size(path, error);
+  return error ? 0 : static_cast<std::int64_t>(size);
+}
+
+// Bytes an unprivileged process may still write on the filesystem of `path`.
+std::optional<std::int64_t> free_bytes_near(const std::string& path) {
+  auto dir = std::filesystem::absolute(path).parent_path();
+  struct statvfs fs {};
+  if (::statvfs(dir.c_str(), &fs) != 0) return std::nullopt;
+  return static_cast<std::int64_t>(fs.f_bavail) * static_cast<std::int64_t>(fs.f_frsize);
+}
+
+Status check_room_for_vacuum(const std::string& path) {
+  const auto needed = file_bytes(path) + file_bytes(path + "-wal");
+  const auto available = free_bytes_near(path);
+  if (available && *available >= needed) return {};
+  return make_error(ErrorCode::storage_unavailable,
+                    available ? fmt::format("compact {}: not enough free space: {} bytes free, {} needed (the "
+                                            "file's size; VACUUM writes a full copy)",
+                                            path, *available, needed)
+                              : fmt::format("compact {}: cannot read the free space of its filesystem", path));
+}
+
 }  // namespace
+
+Result<std::int64_t> incremental_vacuum(Database& db, int max_pages) {
+  if (max_pages < 1)
+    return make_error(ErrorCode::invalid_input,
+                      fmt::format("incremental vacuum: {} pages: must be at least 1", max_pages));
+  return sql::guard("incremental vacuum", [&]() -> Result<std::int64_t> {
+    if (sql::query_int64(db.sql(), "PRAGMA auto_vacuum") != 2) return 0;
+    const auto before = sql::query_int64(db.sql(), "PRAGMA freelist_count");
+    if (before == 0) return 0;
+    db.sql().exec(fmt::format("PRAGMA incremental_vacuum({})", max_pages));
+    return before - sql::query_int64(db.sql(), "PRAGMA freelist_count");
+  });
+}
+
+Result<CompactReport> compact(Database& db) {
+  if (auto room = check_room_for_vacuum(db.path()); !room) return room.error();
+  CompactReport report{file_bytes(db.path()), 0};
+  auto vacuumed = sql::guard("compact", [&]() -> Status {
+    db.sql().exec("PRAGMA auto_vacuum = INCREMENTAL");
+    db.sql().exec("VACUUM");
+    return {};
+  });
+  if (!vacuumed) return vacuumed.error();
+  if (auto truncated = db.checkpoint(Database::CheckpointMode::truncate); !truncated) return truncated.error();
+  report.bytes_after = file_bytes(db.path());
+  return report;
+}
 
 Result<IntegrityReport> check_integrity(Database& db) {
   return sql::guard("check database integrity", [&]() -> Result<IntegrityReport> {

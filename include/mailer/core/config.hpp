@@ -107,6 +107,18 @@ struct WebhooksConfig {
   std::chrono::milliseconds timeout{10000};  // whole request
 };
 
+// How long each kind of row is kept (docs/API.md "Retention"); 0 keeps it
+// forever. Days count from the time a message finished (sent, suppressed,
+// cancelled; failed for the DLQ) or an event occurred.
+struct RetentionConfig {
+  int message_content_days = 30;  // variables and inline content of finished messages
+  int messages_days = 180;        // finished messages (not the DLQ)
+  int dlq_days = 90;              // failed messages, unless retried or purged first
+  int events_days = 180;
+  int audit_days = 365;  // API key "used" audit rows; created/revoked are kept
+  std::chrono::seconds prune_interval{3600};
+};
+
 struct GuardConfig {
   double max_bounce_rate = 0.05;
   double max_complaint_rate = 0.001;
@@ -141,6 +153,7 @@ struct Config {
   SuppressionConfig suppression;
   EventsConfig events;
   WebhooksConfig webhooks;
+  RetentionConfig retention;
   GuardConfig guard;
   ApiConfig api;
   LimitsConfig limits;

@@ -95,6 +95,9 @@ class Gauge final : public Family {
   void set(const LabelValues& labels, double value);
   void set(double value) { set({}, value); }
   void add(const LabelValues& labels, double delta);
+  /// Replaces every series at once with `values`, so a scrape sees the old
+  /// set or the new one, never half of each.
+  void set_all(std::map<LabelValues, double> values);
   /// The stored value of `labels` (callbacks are not consulted); 0 when unset.
   double value(const LabelValues& labels = {}) const;
 
@@ -196,6 +199,12 @@ bool valid_label_name(std::string_view name);
 //   mailer_webhook_endpoints_disabled_total{endpoint}            counter
 //   mailer_http_rate_limited_total                               counter
 //   mailer_guard_pauses_total                                    counter
+//   mailer_db_pruned_rows_total{kind}                            counter
+//   mailer_db_prune_last_timestamp_seconds                       gauge
+//   mailer_db_vacuumed_bytes_total                               counter
+//   mailer_db_rows{table}                                        gauge, cached
+//   mailer_db_oldest_row_timestamp_seconds{kind}                 gauge, cached
+//   mailer_db_stats_timestamp_seconds                            gauge
 // Gauges read at scrape time (queue, DLQ, in flight, send rate, SES account,
 // guard, events, database files, process_*) are rendered by the /metrics
 // route (src/http/routes/metrics.cpp, src/http/routes/metrics_gauges.cpp).
@@ -271,6 +280,24 @@ void count_http_rate_limited();
 
 /// The reputation guard paused a batch.
 void count_guard_pause();
+
+/// `rows` rows of prune kind `kind` ("message_content", "messages", "dlq",
+/// "events", "api_key_audit", "sns_messages", "idempotency_keys"; anything
+/// else is "other") were removed (content: cleared).
+void count_pruned(std::string_view kind, std::int64_t rows);
+
+/// A prune pass finished at `unix_seconds`.
+void set_prune_finished(double unix_seconds);
+
+/// Incremental vacuum gave `bytes` back to the filesystem.
+void count_vacuumed(double bytes);
+
+/// The row count of each table and the Unix time (seconds) of the oldest row
+/// of each prune kind that has one, as read at `read_at_seconds`: counting
+/// rows costs O(rows), so the pruner reads them after each pass and /metrics
+/// shows this copy with its age. Replaces the previous figures.
+void set_table_stats(const std::map<std::string, double>& rows, const std::map<std::string, double>& oldest,
+                     double read_at_seconds);
 
 /// Adds the standard process metrics of the running process to `registry`
 /// (meant for a per-scrape registry): process_cpu_seconds_total,

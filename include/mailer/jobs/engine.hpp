@@ -22,6 +22,8 @@
 //               send_before, update batch statuses
 //   webhooks    a supervisor and one thread per enabled webhook endpoint
 //               (src/jobs/webhook_sender.hpp): signed deliveries of events
+//   pruner      a retention pass every retention.prune_interval_seconds
+//               (src/jobs/pruner.hpp)
 //   account     every 60 s GetAccount for the send rate (ses.max_send_rate
 //               "auto") and the daily quota; while sending is on hold, the
 //               CircuitBreaker's probes (circuit_breaker.hpp)

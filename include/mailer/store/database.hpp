@@ -41,10 +41,9 @@ enum class Sync { full, deferred };
 class Database {
  public:
   /// Opens (creating if absent, unless `mode` is `existing`) `path` in WAL mode
-  /// with foreign keys on, a busy timeout of 5 s and commits synced as `sync`
-  /// says (default `full`: SPEC §3, 202 means on disk). Errors: storage_unavailable
-  /// (cannot open/create, or not a database), not_found (mode `existing` and no
-  /// such file); the detail names the path.
+  /// (a new, empty file also in auto_vacuum = INCREMENTAL mode) with foreign keys on, a busy timeout of 5 s and commits
+  /// synced as `sync` says (default `full`: SPEC §3, 202 means on disk). Errors: storage_unavailable (cannot
+  /// open/create, or not a database), not_found (mode `existing` and no such file); the detail names the path.
   static Result<std::unique_ptr<Database>> open(const std::string& path, OpenMode mode = OpenMode::create,
                                                 Sync sync = Sync::full);
   ~Database();

@@ -104,7 +104,7 @@ void get_metrics(const httplib::Request& req, httplib::Response& res, Context& c
   metrics::Registry scrape;
   for (auto added : {add_store_gauges(scrape, **db, deps.clock), add_queue_age_gauges(scrape, **db, deps.clock),
                      add_guard_gauges(scrape, **db, deps), add_event_counters(scrape, **db),
-                     add_webhook_gauges(scrape, **db, deps.clock)}) {
+                     add_webhook_gauges(scrape, **db, deps.clock), add_free_page_gauge(scrape, **db)}) {
     if (!added) return write_problem(res, added.error());
   }
   auto stats = deps.engine ? deps.engine->stats() : jobs::EngineStats{};

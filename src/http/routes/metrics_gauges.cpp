@@ -5,6 +5,7 @@
 
 #include "mailer/jobs/engine.hpp"
 #include "mailer/service/guard.hpp"
+#include "mailer/store/db_stats.hpp"
 #include "mailer/store/feedback.hpp"
 #include "mailer/store/metrics_queries.hpp"
 
@@ -105,6 +106,17 @@ Status add_event_counters(metrics::Registry& scrape, store::Database& db) {
   if (!totals) return totals.error();
   auto& events = scrape.counter("mailer_events_total", "Events recorded in the database, by type.", {"type"});
   for (const auto& [type, n] : *totals) events.inc({type}, static_cast<double>(n));
+  return {};
+}
+
+Status add_free_page_gauge(metrics::Registry& scrape, store::Database& db) {
+  auto pages = store::page_figures(db);
+  if (!pages) return pages.error();
+  scrape
+      .gauge("mailer_db_free_bytes",
+             "Bytes of free pages inside the database file: reused by new rows, and returned to the filesystem "
+             "by incremental vacuum when the file allows it (mailerctl db stats).")
+      .set(static_cast<double>(pages->freelist_pages * pages->page_size));
   return {};
 }
 

@@ -32,6 +32,9 @@ Status add_guard_gauges(metrics::Registry& scrape, store::Database& db, const De
 /// mailer_events_total{type}. Errors: storage_unavailable.
 Status add_event_counters(metrics::Registry& scrape, store::Database& db);
 
+/// mailer_db_free_bytes, from the file header (O(1)). Errors: storage_unavailable.
+Status add_free_page_gauge(metrics::Registry& scrape, store::Database& db);
+
 /// mailer_db_size_bytes and mailer_db_wal_size_bytes of `db_path` (0 when a
 /// file does not exist).
 void add_database_gauges(metrics::Registry& scrape, const std::string& db_path);
