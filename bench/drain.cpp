@@ -1,15 +1,18 @@
 // End-to-end drain benchmark driver: posts one batch of N recipients to a
 // running mailerd (POST /v1/batches), then watches the fake SES's accepted
 // counter (GET /_fake/stats) until the batch is completed (GET
-// /v1/batches/{id}). Reports the accept time, the drain rate (whole drain and
+// /v1/batches/{id}). Reports the accept time, the longest stall (the longest
+// time between two samples in which the counter did not move, once sending
+// began: bench/prune.sh samples every 5 ms to see what pruning costs), the drain rate (whole drain and
 // steady state between 10 % and 90 % of the batch), mailerd's CPU time per
 // message (utime+stime from /proc/PID/stat) and its peak RSS (VmHWM).
 // bench/run.sh starts the processes and calls this; it prints one JSON line.
 //
-// Usage: mailer_bench_drain PORT KEY FAKE_PORT MAILERD_PID [N] [TIMEOUT_S]
+// Usage: mailer_bench_drain PORT KEY FAKE_PORT MAILERD_PID [N] [TIMEOUT_S] [POLL_MS]
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -36,6 +39,7 @@ struct Args {
   int pid = 0;
   int recipients = 100000;
   int timeout_s = 600;
+  int poll_ms = 50;
 };
 
 // utime + stime of `pid` in seconds (fields 14 and 15 of /proc/PID/stat).
@@ -128,20 +132,28 @@ int run(const Args& args) {
   }
   const std::string id = json::parse(posted->body).at("id");
 
-  // Sample the fake's counter every 50 ms; ask mailerd for the status every 500 ms.
+  // Sample the fake's counter every poll_ms; ask mailerd for the status every 500 ms.
   const auto n = static_cast<std::uint64_t>(args.recipients);
-  std::optional<Clock::time_point> t10, t90, t_all;
+  std::optional<Clock::time_point> t10, t90, t_all, last_move;
+  std::uint64_t last_sent = 0;
+  double longest_stall_ms = 0;
   std::string status;
   int polls = 0;
+  const int status_every = std::max(1, 500 / args.poll_ms);
   const auto deadline = post_end + std::chrono::seconds(args.timeout_s);
   while (Clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    std::this_thread::sleep_for(std::chrono::milliseconds(args.poll_ms));
     auto sent = fake_accepted(fake) - base;
     auto now = Clock::now();
+    if (sent > last_sent && !t_all) {
+      if (last_move) longest_stall_ms = std::max(longest_stall_ms, seconds_between(*last_move, now) * 1000);
+      last_move = now;
+      last_sent = sent;
+    }
     if (!t10 && sent * 10 >= n) t10 = now;
     if (!t90 && sent * 10 >= n * 9) t90 = now;
     if (!t_all && sent >= n) t_all = now;
-    if (++polls % 10 == 0 || t_all) {
+    if (++polls % status_every == 0 || t_all) {
       auto res = api.Get(("/v1/batches/" + id).c_str(), auth);
       if (res && res->status == 200) status = json::parse(res->body).value("status", "");
       if (status == "completed" || status == "cancelled") break;
@@ -166,6 +178,8 @@ int run(const Args& args) {
       {"cpu_s_drain", cpu_end - cpu_accepted},
       {"peak_rss_mb", status_mb(args.pid, "VmHWM")},
       {"ses_mean_ms", mean_send_ms(api, auth)},
+      {"longest_stall_ms", longest_stall_ms},
+      {"poll_ms", args.poll_ms},
   };
   std::printf("%s\n", result.dump().c_str());
   return 0;
@@ -175,7 +189,7 @@ int run(const Args& args) {
 
 int main(int argc, char** argv) {
   if (argc < 5) {
-    std::fprintf(stderr, "usage: %s PORT KEY FAKE_PORT MAILERD_PID [N] [TIMEOUT_S]\n", argv[0]);
+    std::fprintf(stderr, "usage: %s PORT KEY FAKE_PORT MAILERD_PID [N] [TIMEOUT_S] [POLL_MS]\n", argv[0]);
     return 2;
   }
   Args args;
@@ -185,5 +199,6 @@ int main(int argc, char** argv) {
   args.pid = std::atoi(argv[4]);
   if (argc > 5) args.recipients = std::atoi(argv[5]);
   if (argc > 6) args.timeout_s = std::atoi(argv[6]);
+  if (argc > 7) args.poll_ms = std::max(1, std::atoi(argv[7]));
   return run(args);
 }

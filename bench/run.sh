@@ -7,6 +7,13 @@
 #                     and DELIVERY (tests/webhooks/receiver.js, verifying every
 #                     request); prints the receiver's count and the latency
 #                     from each event's occurred_at to its arrival
+#   case "prune":     1,000,000 rows 400 days old (BENCH_PRUNE_ROWS; half sent
+#                     messages, half events) put in the database first, so
+#                     the prune pass mailerd runs 2 s after start
+#                     (retention.prune_interval_seconds 2) deletes them while
+#                     BENCH_PRUNE_RECIPIENTS (20,000) drain; the fake's counter
+#                     is sampled every 5 ms for the longest stall
+#   case "prune_baseline": the same drain on an empty database
 # then the fake's own capacity (the fake_ses [bench] test). Each case gets a
 # fresh data dir; mailerd is stopped with SIGTERM and must exit 0.
 # Usage: bench/run.sh BUILD_DIR   (env: BENCH_RECIPIENTS=100000, BENCH_CASES="instant webhooks latency20 fake",
@@ -21,7 +28,8 @@ mailerd="$build_dir/mailerd"
 mailerctl="$build_dir/mailerctl"
 fake_ses="$build_dir/mailer-fake-ses"
 drain="$build_dir/bench/mailer_bench_drain"
-for bin in "$mailerd" "$mailerctl" "$fake_ses" "$drain"; do
+prune_fill="$build_dir/bench/mailer_bench_prune_fill"
+for bin in "$mailerd" "$mailerctl" "$fake_ses" "$drain" "$prune_fill"; do
   [[ -x $bin ]] || { echo "bench: $bin not built (run make build)" >&2; exit 1; }
 done
 
@@ -57,27 +65,34 @@ run_case() {  # run_case NAME CONCURRENCY FAKE_ARGS...
     --max-send-rate 1000000 --max-24h-send -1 "$@" 2>"$dir/fake.log" &
   fake_pid=$!
   local fake_port; fake_port=$(wait_port "$dir/fake.log" "$fake_pid" mailer-fake-ses) || no_port "$dir/fake.log"
+  local n=$recipients poll_ms=50 prune_interval=3600
+  if [[ $name == prune* ]]; then
+    n=${BENCH_PRUNE_RECIPIENTS:-20000} poll_ms=5 prune_interval=2
+    [[ $name == prune ]] && echo "   fill: $("$prune_fill" "$dir/mailer.db" "${BENCH_PRUNE_ROWS:-1000000}")"
+  fi
 
   MAILER_DB_PATH="$dir/mailer.db" MAILER_LOG_FORMAT=json MAILER_LOG_LEVEL=$log_level \
   MAILER_SES_ENDPOINT="http://127.0.0.1:$fake_port" MAILER_SES_ACCESS_KEY_ID=AKIDBENCH \
   MAILER_SES_SECRET_ACCESS_KEY=bench-secret MAILER_SES_MAX_SEND_RATE=1000000 AWS_EC2_METADATA_DISABLED=true \
   MAILER_UNSUBSCRIBE_SECRET=bench-unsubscribe-secret MAILER_WORKER_CONCURRENCY="$concurrency" \
-  MAILER_API_RATE_LIMIT_PER_SECOND=1000 MAILER_WEBHOOKS_ALLOW_HTTP=true MAILER_WEBHOOKS_ALLOW_PRIVATE_TARGETS=true \
+  MAILER_API_RATE_LIMIT_PER_SECOND=1000 MAILER_RETENTION_PRUNE_INTERVAL_SECONDS=$prune_interval \
+  MAILER_WEBHOOKS_ALLOW_HTTP=true MAILER_WEBHOOKS_ALLOW_PRIVATE_TARGETS=true \
     start_mailerd "$mailerd" "$dir/mailerd.log" || no_port "$dir/mailerd.log"
   local port=$mailerd_port
   local key
   key=$("$mailerctl" --db "$dir/mailer.db" keys create --name bench --scope admin | tail -1)
 
   [[ $name == webhooks ]] && add_webhook_receiver "$dir"
-  echo "== $name: $recipients recipients, worker.concurrency $concurrency, fake $*"
+  echo "== $name: $n recipients, worker.concurrency $concurrency, fake $*"
   local result fake_ticks_before fake_ticks_after
   fake_ticks_before=$(cpu_ticks "$fake_pid")
-  result=$("$drain" "$port" "$key" "$fake_port" "$mailerd_pid" "$recipients" 900) \
+  result=$("$drain" "$port" "$key" "$fake_port" "$mailerd_pid" "$n" 900 "$poll_ms") \
     || { echo "bench: drain failed; mailerd log tail:" >&2; tail -20 "$dir/mailerd.log" >&2; exit 1; }
   echo "$result"
   fake_ticks_after=$(cpu_ticks "$fake_pid")
   echo "   mailer-fake-ses CPU during the run: $(( (fake_ticks_after - fake_ticks_before) * 1000 / $(getconf CLK_TCK) )) ms"
   [[ $name == webhooks ]] && report_webhook_receiver
+  [[ $name == prune* ]] && echo "   prune: $(grep -m1 '"prune pass finished"' "$dir/mailerd.log" || echo 'no pass finished')"
   stop_child "$mailerd_pid"; mailerd_pid=""
   [[ $stopped_code == 0 ]] || { echo "bench: mailerd exited $stopped_code" >&2; exit 1; }
   stop_child "$fake_pid"; fake_pid=""
@@ -120,6 +135,7 @@ for c in $cases; do
     instant) run_case instant 16 --threads 32 ;;
     webhooks) run_case webhooks 16 --threads 32 ;;
     latency20) run_case latency20 64 --threads 80 --latency-ms 20 ;;
+    prune | prune_baseline) run_case "$c" 16 --threads 32 ;;
     fake)
       echo "== fake: mailer-fake-ses alone (4 client threads, signed SendEmail, --no-store --threads 8)"
       "$build_dir/tests/mailer_integration_tests" "[bench]" 2>&1 | grep -E 'req/s|passed|failed' ;;
