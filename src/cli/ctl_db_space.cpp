@@ -19,7 +19,11 @@
 namespace mailer::cli {
 namespace {
 
-std::string mebibytes(std::int64_t bytes) { return fmt::format("{:.1f} MiB", static_cast<double>(bytes) / 1048576.0); }
+// "12.3 MiB", or "48.0 KiB" below a mebibyte, where tables of a new file are.
+std::string mebibytes(std::int64_t bytes) {
+  const auto value = static_cast<double>(bytes);
+  return value < 1048576.0 ? fmt::format("{:.1f} KiB", value / 1024.0) : fmt::format("{:.1f} MiB", value / 1048576.0);
+}
 
 nlohmann::json stats_json(const store::DatabaseStats& s) {
   auto tables = nlohmann::json::array();
