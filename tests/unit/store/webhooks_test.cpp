@@ -194,3 +194,24 @@ TEST_CASE("WebhookRepo::record_attempt keeps the failure clock and disables an e
     CHECK(replayed->retry_until_ms == 9000);
   }
 }
+
+TEST_CASE("WebhookRepo never gives a delivery id twice, even after the newest is deleted", "[store][webhooks]") {
+  mailer::test::TestDb t;
+  WebhookRepo repo(t.db());
+  WebhookRepo::NewDelivery test;
+  test.kind = "test";
+  test.body = "{}";
+  test.now_ms = 10;
+  test.retry_until_ms = 1000;
+  auto first = repo.create(endpoint(), 10);
+  REQUIRE(first);
+  auto sent = repo.add_test_delivery(first->id, test);
+  REQUIRE(sent);
+  REQUIRE(repo.remove(first->id));  // its deliveries go with it
+  CHECK(t.count_rows("webhook_deliveries") == 0);
+  auto second = repo.create(endpoint(), 20);
+  REQUIRE(second);
+  auto next = repo.add_test_delivery(second->id, test);
+  REQUIRE(next);
+  CHECK(next->id > sent->id);  // receivers drop repeats by webhook-id
+}
