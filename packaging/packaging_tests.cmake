@@ -52,8 +52,33 @@ mailer_failing_check("systemd check catches a stop timeout below the grace perio
   ${checks}/systemd_unit_test.sh ${mutants}/short-stop/mailerd.service $<TARGET_FILE:mailerd>
   ${example_config})
 
-mailer_packaging_test("Debian package contents, fields, scripts and lintian"
-  ${checks}/deb_test.sh ${CMAKE_BINARY_DIR} ${PROJECT_VERSION})
+# One cpack run (a fixture) makes the packages the next checks read.
+set(debs ${CMAKE_CURRENT_BINARY_DIR}/debs)
+mailer_packaging_test("build the Debian packages" ${checks}/deb_build.sh ${CMAKE_BINARY_DIR} ${debs})
+set_tests_properties("packaging: build the Debian packages" PROPERTIES FIXTURES_SETUP mailer_debs)
+
+mailer_packaging_test("Debian packages: contents, fields, scripts and lintian"
+  ${checks}/deb_test.sh ${debs} ${PROJECT_VERSION} ${CMAKE_SOURCE_DIR})
+mailer_packaging_test("Debian packages: binaries are hardened" ${checks}/hardening_test.sh ${debs})
+set_tests_properties("packaging: Debian packages: contents, fields, scripts and lintian"
+                     "packaging: Debian packages: binaries are hardened"
+                     PROPERTIES FIXTURES_REQUIRED mailer_debs)
+# lintian alone takes minutes on a busy machine.
+set_tests_properties("packaging: Debian packages: contents, fields, scripts and lintian"
+                     PROPERTIES TIMEOUT 900)
+
+# The mutant of the hardening check is a program built the way
+# cmake/hardening.cmake prevents: no stack protector, no FORTIFY, lazy
+# binding without RELRO. It is not installed.
+file(WRITE ${mutants}/unhardened.cpp
+  "#include <cstdio>\n#include <cstring>\n"
+  "int main(int argc, char** argv) {\n"
+  "  char copy[64];\n  std::strcpy(copy, argv[0]);\n  std::puts(copy);\n  return argc;\n}\n")
+add_executable(mailer_unhardened_probe ${mutants}/unhardened.cpp)
+target_compile_options(mailer_unhardened_probe PRIVATE -fno-stack-protector -U_FORTIFY_SOURCE)
+target_link_options(mailer_unhardened_probe PRIVATE -Wl,-z,norelro -Wl,-z,lazy)
+mailer_failing_check("hardening check catches an unhardened binary" "lacks full RELRO"
+  ${checks}/hardening_test.sh $<TARGET_FILE:mailer_unhardened_probe>)
 
 mailer_packaging_test("Dockerfile build packages match the Makefile"
   ${checks}/docker_test.sh ${CMAKE_SOURCE_DIR}/Makefile ${dockerfile} ${compose})
