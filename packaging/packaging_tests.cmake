@@ -7,7 +7,7 @@ set(unit ${CMAKE_CURRENT_SOURCE_DIR}/systemd/mailerd.service)
 set(dockerfile ${CMAKE_CURRENT_SOURCE_DIR}/docker/Dockerfile)
 set(compose ${CMAKE_CURRENT_SOURCE_DIR}/docker/compose.yaml)
 set(mutants ${CMAKE_CURRENT_BINARY_DIR}/mutants)
-set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${unit} ${dockerfile})
+set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${unit} ${dockerfile} ${compose})
 
 # mailer_mutant(SOURCE OUTPUT FROM TO): OUTPUT is SOURCE with FROM replaced by TO.
 function(mailer_mutant source output from to)
@@ -80,9 +80,31 @@ target_link_options(mailer_unhardened_probe PRIVATE -Wl,-z,norelro -Wl,-z,lazy)
 mailer_failing_check("hardening check catches an unhardened binary" "lacks full RELRO"
   ${checks}/hardening_test.sh $<TARGET_FILE:mailer_unhardened_probe>)
 
-mailer_packaging_test("Dockerfile build packages match the Makefile"
+mailer_packaging_test("Docker image and compose file: packages, pinning, locked down"
   ${checks}/docker_test.sh ${CMAKE_SOURCE_DIR}/Makefile ${dockerfile} ${compose})
 
 mailer_mutant(${dockerfile} ${mutants}/Dockerfile " libcsv-dev" "")
 mailer_failing_check("Docker check catches a package list drift" "differ from the Makefile"
   ${checks}/docker_test.sh ${CMAKE_SOURCE_DIR}/Makefile ${mutants}/Dockerfile ${compose})
+
+mailer_mutant(${dockerfile} ${mutants}/root/Dockerfile "USER 10001:10001\nEXPOSE 8080" "USER mailerd\nEXPOSE 8080")
+mailer_failing_check("Docker check catches a user that is not the fixed uid" "lacks /^USER 10001:10001$/"
+  ${checks}/docker_test.sh ${CMAKE_SOURCE_DIR}/Makefile ${mutants}/root/Dockerfile ${compose})
+
+# The last FROM (the runtime stage) without its digest.
+file(READ ${dockerfile} pinned)
+string(REGEX REPLACE "(\nFROM [^@\n]*)@sha256:[0-9a-f]+\n" "\\1\n" unpinned "${pinned}")
+if(unpinned STREQUAL pinned)
+  message(FATAL_ERROR "${dockerfile}: no FROM line ending in a digest; update packaging_tests.cmake")
+endif()
+file(WRITE ${mutants}/unpinned/Dockerfile "${unpinned}")
+mailer_failing_check("Docker check catches a base image without a digest" "not pinned by digest"
+  ${checks}/docker_test.sh ${CMAKE_SOURCE_DIR}/Makefile ${mutants}/unpinned/Dockerfile ${compose})
+
+mailer_mutant(${compose} ${mutants}/writable/compose.yaml "  read_only: true\n" "  read_only: false\n")
+mailer_failing_check("Docker check catches a writable root file system" "read_only is not true"
+  ${checks}/docker_test.sh ${CMAKE_SOURCE_DIR}/Makefile ${dockerfile} ${mutants}/writable/compose.yaml)
+
+mailer_mutant(${compose} ${mutants}/caps/compose.yaml "  cap_drop: [ALL]\n" "  cap_drop: [NET_RAW]\n")
+mailer_failing_check("Docker check catches capabilities left" "cap_drop is not [ALL]"
+  ${checks}/docker_test.sh ${CMAKE_SOURCE_DIR}/Makefile ${dockerfile} ${mutants}/caps/compose.yaml)
