@@ -10,7 +10,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-const std::string k_topic = "arn:aws:sns:us-east-1:123456789012:mailer-fake-ses-feedback";
 const std::string k_to = "success@simulator.amazonses.com";
 const std::string k_cc = "success+cc@simulator.amazonses.com";
 const std::string k_bcc = "success+bcc@simulator.amazonses.com";
@@ -29,9 +28,7 @@ json api(const Stack& stack, const std::string& method, const std::string& path,
 
 TEST_CASE("A message with cc, bcc and headers reaches SES; feedback carries its metadata",
           "[engine][e2e][integration]") {
-  Stack stack({{"MAILER_SNS_TOPIC_ARNS", k_topic},
-               {"MAILER_SNS_CERT_HOST_PATTERN", R"(^127\.0\.0\.1$)"},
-               {"MAILER_SNS_ALLOW_HTTP", "true"}});
+  Stack stack(fake_sns_env());
   stack.fake.set_sns({{"endpoint", "http://127.0.0.1:" + std::to_string(stack.mailerd->port()) + "/webhooks/ses"}});
   api(stack, "POST", "/v1/suppressions", {{"email", "gone@example.com"}});
   json message{{"from", "App <app@example.com>"},
