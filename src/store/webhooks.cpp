@@ -319,7 +319,7 @@ Result<EventScan> WebhookRepo::events_after(const WebhookEndpoint& endpoint, int
         scan.reached_end = window.getColumn(1).getInt64() < scan_limit;
         auto& query = m_db.statements().get(
             "SELECT e.id, e.type, e.batch_id, e.message_id, e.email, e.detail_json, e.occurred_at_ms, "
-            "coalesce(m.tags_json, b.tags_json, '{}'), b.metadata_json FROM events e "
+            "coalesce(m.tags_json, b.tags_json, '{}'), coalesce(m.metadata_json, b.metadata_json) FROM events e "
             "LEFT JOIN messages m ON m.id = e.message_id LEFT JOIN batches b ON b.id = e.batch_id WHERE e.id IN "
             "(SELECT id FROM events WHERE " +
             where + " AND id <= ? ORDER BY id LIMIT ?) ORDER BY e.id");

@@ -235,6 +235,8 @@ std::vector<Operation> operations(const Scene& s) {
       {"POST", "/v1/batches/{id}/resume", s.batch + "/resume", "send"},
       {"POST", "/v1/batches/{id}/cancel", s.batch + "/cancel", "send"},
       {"POST", "/v1/messages", "/v1/messages", "send", Body::json, s.message.dump(), true},
+      {"POST", "/v1/messages/batch", "/v1/messages/batch", "send", Body::json, json{{"messages", {s.message}}}.dump(),
+       true},
       {"GET", "/v1/messages/{id}", "/v1/messages/" + s.message_id, "read"},
       {"GET", "/v1/events", "/v1/events", "read"},
       {"GET", "/v1/suppressions", "/v1/suppressions", "read"},
@@ -312,6 +314,12 @@ void call_batches(Scene& s) {
 }
 
 void call_messages_and_suppressions(Scene& s) {
+  json batch = {{"messages", {s.message, {{"from", "Shop <orders@example.com>"}}}}};  // the second is invalid
+  s.api.call("POST", "/v1/messages/batch", "/v1/messages/batch", 200, s.idempotent("mb1"), batch.dump());
+  s.api.call("POST", "/v1/messages/batch", "/v1/messages/batch", 200, s.idempotent("mb1"), batch.dump());  // replayed
+  batch["atomic"] = true;
+  s.api.call("POST", "/v1/messages/batch", "/v1/messages/batch", 409, s.idempotent("mb1"), batch.dump());
+  s.api.call("POST", "/v1/messages/batch", "/v1/messages/batch", 400, s.admin, batch.dump());
   s.api.call("GET", "/v1/messages/{id}", "/v1/messages/" + s.message_id, 200, s.admin);
   s.api.call("GET", "/v1/messages/{id}", "/v1/messages/msg_missing", 404, s.admin);
   s.api.call("GET", "/v1/events", "/v1/events", 200, s.admin);
