@@ -16,8 +16,10 @@ DEB_PACKAGES = build-essential cmake ninja-build pkg-config git ca-certificates 
   libtomlplusplus-dev libidn2-dev libsystemd-dev libcsv-dev \
   file systemd
 # Needed by tests only, so the Docker build stage (which runs none) leaves them
-# out: prometheus provides promtool, which checks the /metrics output (issue #7).
-TEST_PACKAGES = prometheus
+# out: prometheus provides promtool, which checks the /metrics output (issue #7);
+# lintian checks the Debian packages (no errors, no hardening tag) and
+# python3-yaml lets the Docker check read compose.yaml (issue #18).
+TEST_PACKAGES = prometheus lintian python3-yaml
 # `make demo` only: its webhook receiver (examples/webhook_receiver.py).
 DEMO_PACKAGES = python3
 # `make fuzz` only: clang and its runtime libraries (libFuzzer, ASan, UBSan).
@@ -66,6 +68,7 @@ demo: build
 bench: build
 	./bench/run.sh $(BUILD)
 
+# build/mailerd_<version>_<arch>.deb and build/mailerd-tools_<version>_<arch>.deb
 package: build
 	cd $(BUILD) && cpack -G DEB
 

@@ -146,6 +146,25 @@ step "GET /v1/admin/metrics?period=24h"
 auth GET "/v1/admin/metrics?period=24h"
 expect 200
 
+step "GET /v1/batches/{id} reports engagement figures"
+auth GET "/v1/batches/$batch_id"
+expect 200
+expect_json 'sorted(k for k in j["engagement"] if k.endswith("_rate"))' "['bounce_rate', 'click_rate', 'complaint_rate', 'open_rate']"
+
+step "GET /v1/admin/webhooks lists endpoints (paged)"
+auth GET "/v1/admin/webhooks?limit=5"
+expect 200
+expect_json 'type(j["data"]).__name__ + " " + str("next_cursor" in j)' "list True"
+
+step "POST /v1/admin/webhooks refuses a non-http URL, naming the field"
+auth POST /v1/admin/webhooks '{"url":"ftp://hooks.example.com/x"}'
+expect 400
+expect_json 'j["errors"][0]["field"]' url
+
+step "GET /v1/admin/webhooks/{id} of an unknown endpoint is 404"
+auth GET /v1/admin/webhooks/whk_06H4N5FD0NX5MFPYPSZZ
+expect 404
+
 step "GET /metrics"
 auth GET /metrics
 expect 200

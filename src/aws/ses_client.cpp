@@ -238,6 +238,8 @@ std::string send_email_body(const SendRequest& request) {
   if (!request.headers.empty()) body["Content"]["Simple"]["Headers"] = name_values(request.headers);
   body["FromEmailAddress"] = request.from;
   body["Destination"]["ToAddresses"] = request.to;
+  if (!request.cc.empty()) body["Destination"]["CcAddresses"] = request.cc;
+  if (!request.bcc.empty()) body["Destination"]["BccAddresses"] = request.bcc;
   if (!request.reply_to.empty()) body["ReplyToAddresses"] = request.reply_to;
   if (!request.tags.empty()) body["EmailTags"] = name_values(request.tags);
   if (!request.configuration_set.empty()) body["ConfigurationSetName"] = request.configuration_set;

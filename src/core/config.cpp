@@ -448,6 +448,11 @@ void Loader::check_cross_key_rules() {
     add_error("worker.backoff_max_ms", fmt::format("{}: must be at least worker.backoff_base_ms ({})",
                                                    worker.backoff_max.count(), worker.backoff_base.count()));
   }
+  const auto& webhooks = m_config.webhooks;
+  if (webhooks.backoff_max < webhooks.backoff_base) {
+    add_error("webhooks.backoff_max_ms", fmt::format("{}: must be at least webhooks.backoff_base_ms ({})",
+                                                     webhooks.backoff_max.count(), webhooks.backoff_base.count()));
+  }
 }
 
 Result<LoadedConfig> Loader::finish() {

@@ -268,6 +268,10 @@ void count_webhook_endpoint_disabled(std::string_view endpoint) {
   instruments().webhook_disabled.inc({std::string(endpoint)});
 }
 
+void declare_webhook_endpoint(std::string_view endpoint) {
+  instruments().webhook_disabled.inc({std::string(endpoint)}, 0);
+}
+
 void count_http_rate_limited() { instruments().http_rate_limited.inc(); }
 
 void count_guard_pause() { instruments().guard_pauses.inc(); }

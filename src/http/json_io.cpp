@@ -4,6 +4,8 @@
 #include <initializer_list>
 #include <set>
 
+#include <fmt/format.h>
+
 #include "mailer/core/clock.hpp"
 #include "mailer/core/json.hpp"
 #include "mailer/core/text.hpp"
@@ -162,6 +164,31 @@ void read_recipients(json& recipients, std::vector<service::RecipientInput>& out
   }
 }
 
+// One message of POST /v1/messages or of a batch call: types only.
+Result<service::MessageRequest> read_message_request(const json& object) {
+  FieldErrors errors;
+  Reader reader(object, errors);
+  reader.reject_unknown({"from", "to", "cc", "bcc", "template_id", "template_version", "content", "variables",
+                         "reply_to", "tags", "configuration_set", "headers", "metadata"});
+  service::MessageRequest request;
+  request.from = reader.string("from", true).value_or("");
+  if (reader.find("to") == nullptr) reader.fail("to", "required");
+  request.to = reader.strings("to");
+  request.cc = reader.strings("cc");
+  request.bcc = reader.strings("bcc");
+  request.template_id = reader.string("template_id");
+  request.template_version = reader.integer("template_version");
+  request.content = reader.content("content");
+  request.variables = reader.any("variables");
+  request.reply_to = reader.strings("reply_to");
+  request.tags = reader.any("tags");
+  request.configuration_set = reader.string("configuration_set");
+  request.headers = reader.any("headers");
+  request.metadata = reader.any("metadata");
+  if (!errors.empty()) return invalid("message request is invalid", std::move(errors));
+  return request;
+}
+
 }  // namespace
 
 Status check_single_values(const QueryParams& params) {
@@ -275,21 +302,35 @@ Result<service::BatchRequest> parse_batch_request(const std::string& body, int m
 Result<service::MessageRequest> parse_message_request(const std::string& body) {
   auto object = parse_json_object(body);
   if (!object) return std::move(object).error();
+  return read_message_request(*object);
+}
+
+Result<MessageBatchRequest> parse_message_batch(const std::string& body) {
+  auto object = parse_json_object(body);
+  if (!object) return std::move(object).error();
   FieldErrors errors;
   Reader reader(*object, errors);
-  reader.reject_unknown({"from", "to", "template_id", "template_version", "content", "variables", "reply_to", "tags",
-                         "configuration_set"});
-  service::MessageRequest request;
-  request.from = reader.string("from", true).value_or("");
-  request.to = reader.string("to", true).value_or("");
-  request.template_id = reader.string("template_id");
-  request.template_version = reader.integer("template_version");
-  request.content = reader.content("content");
-  request.variables = reader.any("variables");
-  request.reply_to = reader.strings("reply_to");
-  request.tags = reader.any("tags");
-  request.configuration_set = reader.string("configuration_set");
-  if (!errors.empty()) return invalid("message request is invalid", std::move(errors));
+  reader.reject_unknown({"messages", "atomic"});
+  MessageBatchRequest request;
+  request.atomic = reader.boolean("atomic").value_or(false) ? service::Atomic::yes : service::Atomic::no;
+  auto messages = object->find("messages");
+  if (messages == object->end() || !messages->is_array()) {
+    errors.push_back({"messages", "required: an array of messages"});
+  } else if (messages->size() > service::k_max_batch_messages) {
+    // Counted before any entry is read, as a batch's recipients are.
+    return Error{
+        ErrorCode::too_large,
+        fmt::format("{} messages; at most {} are allowed per call", messages->size(), service::k_max_batch_messages),
+        {{"messages", fmt::format("at most {} messages per call", service::k_max_batch_messages)}}};
+  } else if (messages->empty()) {
+    errors.push_back({"messages", "must hold at least one message"});
+  }
+  if (!errors.empty()) return invalid("message batch is invalid", std::move(errors));
+  request.messages.reserve(messages->size());
+  for (const auto& entry : *messages) {
+    if (entry.is_object()) request.messages.push_back(read_message_request(entry));
+    else request.messages.emplace_back(invalid("message must be a JSON object", {}));
+  }
   return request;
 }
 
@@ -441,6 +482,7 @@ json to_json(const store::Event& e) {
           {"batch_id", optional_value(e.batch_id)},
           {"message_id", optional_value(e.message_id)},
           {"email", e.email},
+          {"metadata", e.metadata_json ? stored_json_or_empty(*e.metadata_json) : json(nullptr)},
           {"detail", stored_json_or_empty(e.detail_json)},
           {"occurred_at", format_rfc3339(e.occurred_at_ms)}};
 }
@@ -448,12 +490,25 @@ json to_json(const store::Event& e) {
 json to_json(const store::Message& m) {
   auto events = json::array();
   for (const auto& event : m.events) events.push_back(to_json(event));
+  // Rows from before schema 0008, and bulk rows, went to `email` alone.
+  json destinations = m.destinations_json ? stored_json_or_empty(*m.destinations_json) : json::object();
+  if (!m.destinations_json) destinations["to"] = json::array({m.email});
+  auto list = [&](const char* name) {
+    auto it = destinations.is_object() ? destinations.find(name) : destinations.end();
+    return it != destinations.end() && it->is_array() ? *it : json::array();
+  };
   return {{"id", m.id},
           {"batch_id", optional_value(m.batch_id)},
           {"kind", store::to_string(m.kind)},
           {"status", store::to_string(m.state)},
           {"paused", m.paused},
           {"email", m.email},
+          {"to", list("to")},
+          {"cc", list("cc")},
+          {"bcc", list("bcc")},
+          {"suppressed", m.suppressed_json ? stored_json_or_empty(*m.suppressed_json) : json::array()},
+          {"headers", m.headers_json ? stored_json_or_empty(*m.headers_json) : json::object()},
+          {"metadata", m.metadata_json ? stored_json_or_empty(*m.metadata_json) : json::object()},
           {"template_id", optional_value(m.template_id)},
           {"template_version", optional_value(m.template_version)},
           {"attempts", m.attempts},

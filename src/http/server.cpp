@@ -52,7 +52,9 @@ struct RequestState {
   // body byte is read.
   RouteMatch match;
   std::optional<store::ApiKey> key;
-  std::size_t body_limit = 0;  // bytes
+  std::optional<Error> key_error;    // why a keyed request has no key
+  std::optional<RateDecision> rate;  // the key's token, when a valid key came
+  std::size_t body_limit = 0;        // bytes
 };
 thread_local RequestState t_request;
 
@@ -203,6 +205,15 @@ bool is_preflight(const httplib::Request& req, const RouteMatch& match) {
   return req.method == "OPTIONS" && !match.allowed_methods.empty();
 }
 
+// Requests that count against a key's rate limit and carry the RateLimit-*
+// headers: those to a keyed route, and those to no route (404, 405) that
+// present a key, so a client learns its allowance whatever it asked. Public
+// routes (health, SNS, unsubscribe, metrics) keep answering under load.
+bool is_keyed(const httplib::Request& req, const RouteMatch& match) {
+  if (match.route != nullptr) return match.route->access != Access::none;
+  return req.has_header("Authorization");
+}
+
 // Every name of the query, once per occurrence (values left empty). Not
 // req.params: cpp-httplib keeps one of two identical pairs, so
 // `?limit=1&limit=1` would pass check_single_values there.
@@ -268,14 +279,15 @@ struct Server::Impl {
   Problem problem_before_routing(int status) const;
   httplib::Server::HandlerResponse before_body(const httplib::Request& req, httplib::Response& res);
   bool admit(const httplib::Request& req, httplib::Response& res, RequestState& state);
+  void identify(const httplib::Request& req, RequestState& state);
+  bool check_rate(const httplib::Request& req, httplib::Response& res, const RequestState& state);
   bool check_route(const httplib::Request& req, httplib::Response& res, const RouteMatch& match);
   bool reserve_body(std::size_t total);
   bool read_body(const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader);
   void dispatch(const httplib::Request& req, httplib::Response& res);
   void answer_preflight(const httplib::Request& req, httplib::Response& res, const RouteMatch& match);
   bool check_body(const httplib::Request& req, httplib::Response& res, const Route& route);
-  bool check_key(const httplib::Request& req, httplib::Response& res, const Route& route, RequestState& state);
-  bool check_rate(httplib::Response& res, const Context& context);
+  bool check_key(const httplib::Request& req, httplib::Response& res, const Route& route, const RequestState& state);
   void finish_headers(const httplib::Request& req, httplib::Response& res);
   void log_request(const httplib::Request& req, const httplib::Response& res);
 };
@@ -289,7 +301,6 @@ void Server::Impl::dispatch(const httplib::Request& req, httplib::Response& res)
   const Route& route = *state.match.route;
   if (!check_body(req, res, route)) return;
   Context context{deps, state.request_id, std::move(state.match.params), std::move(state.key)};
-  if (!check_rate(res, context)) return;
   if (auto single = json_io::check_single_values(query_names(req)); !single) return write_problem(res, single.error());
   if (route.idempotency != Idempotency::none) return idempotency.run(req, res, context, route);
   route.handler(req, res, context);
@@ -312,18 +323,21 @@ httplib::Server::HandlerResponse Server::Impl::before_body(const httplib::Reques
                                 : httplib::Server::HandlerResponse::Handled;
 }
 
-// In order: framing, route, key and scope, the route's body limit. False with
-// the refusal written into `res`.
+// In order: framing, the key's rate limit, route, key and scope, the route's
+// body limit. False with the refusal written into `res`. The key is looked up
+// first, so that every refusal to it carries its RateLimit-* headers.
 bool Server::Impl::admit(const httplib::Request& req, httplib::Response& res, RequestState& state) {
+  state.match = router.match(req.method, req.path);
+  if (!state.match.pattern.empty()) state.route = state.match.pattern;
+  if (!is_preflight(req, state.match)) identify(req, state);
   if (auto problem = framing_problem(req)) {
     close_after_response(req);  // the body's end is unknown even when none seems declared
     refuse_body(req, res, *problem);
     return false;
   }
   if (has_body(req) && !body_is_read(req)) close_after_response(req);
-  state.match = router.match(req.method, req.path);
-  if (!state.match.pattern.empty()) state.route = state.match.pattern;
   if (is_preflight(req, state.match)) return true;
+  if (!check_rate(req, res, state)) return false;
   if (!check_route(req, res, state.match)) return false;
   const Route& route = *state.match.route;
   if (!check_key(req, res, route, state)) return false;
@@ -416,44 +430,61 @@ bool Server::Impl::check_body(const httplib::Request& req, httplib::Response& re
   return true;
 }
 
-bool Server::Impl::check_key(const httplib::Request& req, httplib::Response& res, const Route& route,
-                             RequestState& state) {
-  if (route.access == Access::none) return true;
+// Who a keyed request comes from, and one token of that key's allowance. A
+// key that fails is kept for check_key: an unknown route or method is still
+// 404 or 405 whatever key came with it.
+void Server::Impl::identify(const httplib::Request& req, RequestState& state) {
+  if (!is_keyed(req, state.match)) return;
   auto db = deps.db.acquire();
   if (!db) {
-    refuse_body(req, res, db.error());
-    return false;
+    state.key_error = db.error();
+    return;
   }
-  auto key = authenticate(req.get_header_value("Authorization"), route.access, **db, deps.clock);
+  auto key = identify_key(req.get_header_value("Authorization"), **db, deps.clock);
   if (!key) {
-    refuse_body(req, res, key.error());
-    return false;
+    state.key_error = key.error();
+    return;
   }
   state.key_id = key->id;
+  state.rate = limiter.take(key->id, std::chrono::steady_clock::now());
   state.key = std::move(*key);
-  return true;
 }
 
-// Keyed requests only: the limit is per API key (SPEC §3), and unkeyed routes
-// (health, webhooks, unsubscribe) must keep answering under load.
-bool Server::Impl::check_rate(httplib::Response& res, const Context& context) {
-  if (!context.key) return true;
-  auto decision = limiter.take(context.key->id, std::chrono::steady_clock::now());
-  for (const auto& [name, value] : decision.headers()) res.set_header(name, value);
-  if (decision.allowed) return true;
+// The limit is per API key (SPEC §3); its headers go on every answer to the
+// key (finish_headers), this one included.
+bool Server::Impl::check_rate(const httplib::Request& req, httplib::Response& res, const RequestState& state) {
+  if (!state.rate || state.rate->allowed) return true;
   metrics::count_http_rate_limited();
-  write_problem(res, make_error(ErrorCode::rate_limited,
-                                fmt::format("rate limit of {} requests per second (burst {}) exceeded for this key; "
-                                            "retry after {} s",
-                                            deps.config.api.rate_limit_per_second, deps.config.api.rate_limit_burst,
-                                            decision.retry_after_seconds)));
+  refuse_body(req, res,
+              make_error(ErrorCode::rate_limited,
+                         fmt::format("rate limit of {} requests per second (burst {}) exceeded for this key; "
+                                     "retry after {} s",
+                                     deps.config.api.rate_limit_per_second, deps.config.api.rate_limit_burst,
+                                     state.rate->retry_after_seconds)));
   return false;
+}
+
+bool Server::Impl::check_key(const httplib::Request& req, httplib::Response& res, const Route& route,
+                             const RequestState& state) {
+  if (route.access == Access::none) return true;
+  if (state.key_error) {
+    refuse_body(req, res, *state.key_error);
+    return false;
+  }
+  if (auto allowed = check_scope(*state.key, route.access); !allowed) {
+    refuse_body(req, res, allowed.error());
+    return false;
+  }
+  return true;
 }
 
 void Server::Impl::finish_headers(const httplib::Request& req, httplib::Response& res) {
   if (auto* connection = current_connection()) connection->begin_response();
   auto& state = current_request(req);
   if (!res.has_header("X-Request-Id")) res.set_header("X-Request-Id", state.request_id);
+  if (state.rate) {
+    for (const auto& [name, value] : state.rate->headers()) res.set_header(name, value);
+  }
   if (res.has_header("Access-Control-Allow-Origin")) return;  // a preflight set them
   for (auto& [name, value] : cors_headers(deps.config.server.cors_origins, req.get_header_value("Origin"))) {
     res.set_header(name, value);

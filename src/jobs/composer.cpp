@@ -1,10 +1,13 @@
 #include "mailer/jobs/composer.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "mailer/core/json.hpp"
 #include "mailer/render/address.hpp"
+#include "mailer/render/message_options.hpp"
 #include "mailer/render/message_spec.hpp"
 #include "mailer/render/template.hpp"
 #include "mailer/render/template_cache.hpp"
@@ -53,6 +56,37 @@ Result<render::CompiledTemplate> compile_inline(const std::optional<std::string>
                                                 const std::optional<std::string>& html,
                                                 const std::optional<std::string>& text) {
   return render::compile_template({subject.value_or(""), html, text});
+}
+
+// The destinations accepted, without those the claim found suppressed since.
+// A row without destinations (bulk, or stored before schema 0008) goes to its
+// `email` alone.
+Status fill_destinations(SendRequest& request, const store::ClaimedMessage& message) {
+  if (!message.destinations_json) {
+    request.to = {message.email};
+    return {};
+  }
+  auto destinations = store::read_destinations(*message.destinations_json);
+  if (!destinations) return std::move(destinations).error();
+  auto kept = [&](std::vector<std::string>& list) {
+    std::erase_if(list, [&](const std::string& address) {
+      return std::any_of(message.dropped.begin(), message.dropped.end(),
+                         [&](const store::DroppedRecipient& d) { return d.email == address; });
+    });
+    return std::move(list);
+  };
+  request.to = kept(destinations->to);
+  request.cc = kept(destinations->cc);
+  request.bcc = kept(destinations->bcc);
+  return {};
+}
+
+Status add_custom_headers(SendRequest& request, const std::optional<std::string>& stored) {
+  if (!stored) return {};
+  auto headers = render::read_headers(*stored);
+  if (!headers) return std::move(headers).error();
+  for (auto& header : *headers) request.headers.emplace_back(std::move(header.name), std::move(header.value));
+  return {};
 }
 
 void fill_body(SendRequest& request, render::RenderedMessage rendered) {
@@ -110,13 +144,13 @@ Result<std::shared_ptr<const Composer::BatchContext>> Composer::batch_context(co
 Result<Composed> Composer::compose(const store::ClaimedMessage& message) {
   Composed out;
   SendRequest& request = out.request;
-  request.to = {message.email};
   request.headers.emplace_back(k_message_id_header, message.id);
   auto stored = stored_variables(message.variables_json);
   if (!stored) return std::move(stored).error();
   const nlohmann::json& recipient_vars = *stored;
 
   if (message.kind == store::MessageKind::bulk) {
+    request.to = {message.email};
     if (!message.batch_id) return make_error(ErrorCode::internal, "bulk message without a batch");
     if (m_config.unsubscribe.secret.empty()) {
       return make_error(ErrorCode::invalid_input, "unsubscribe.secret is not set; bulk mail needs unsubscribe links");
@@ -141,6 +175,8 @@ Result<Composed> Composer::compose(const store::ClaimedMessage& message) {
     return out;
   }
 
+  if (auto filled = fill_destinations(request, message); !filled) return std::move(filled).error();
+  if (auto added = add_custom_headers(request, message.headers_json); !added) return std::move(added).error();
   auto compiled = message.template_id ? stored_template(*message.template_id, message.template_version.value_or(1))
                                       : compile_inline(message.subject, message.html, message.text);
   if (!compiled) return std::move(compiled).error();

@@ -370,7 +370,10 @@ void WebhookSender::supervise() {
   auto endpoints = store::WebhookRepo(*m_db).list();
   if (!endpoints) return;
   std::map<std::string, bool> enabled;
-  for (const auto& e : *endpoints) enabled[e.id] = e.enabled;
+  for (const auto& e : *endpoints) {
+    enabled[e.id] = e.enabled;
+    metrics::declare_webhook_endpoint(e.id);
+  }
   for (auto it = m_endpoints.begin(); it != m_endpoints.end();) {
     auto found = enabled.find(it->first);
     if (found == enabled.end() || !found->second || it->second->finished()) {

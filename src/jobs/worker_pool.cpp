@@ -139,13 +139,14 @@ std::optional<store::Outcome> WorkerPool::process(std::stop_token stop, Worker& 
   }
   auto traffic = message.kind == store::MessageKind::transactional ? Traffic::transactional : Traffic::bulk;
   // Returned to the quota on every path but an accepted send, throws included.
-  auto slot = m_quota.reserve(1, traffic);
+  const int recipients = composed->request.recipient_count();
+  auto slot = m_quota.reserve(recipients, traffic);
   if (!slot) {
     return failure_outcome(worker, message, make_error(ErrorCode::upstream_throttled, "Daily message quota exceeded"));
   }
   // Stopping, or sending went on hold while this worker waited for a token:
   // give the claim back unsent.
-  if (!m_rate.acquire(1, stop) || m_hold.held()) return std::nullopt;
+  if (!m_rate.acquire(recipients, stop) || m_hold.held()) return std::nullopt;
   auto ses_id = timed_send(*worker.sender, composed->request);
   m_hold.observe_send(ses_id);
   if (!ses_id) return failure_outcome(worker, message, ses_id.error());
@@ -153,6 +154,7 @@ std::optional<store::Outcome> WorkerPool::process(std::stop_token stop, Worker& 
   m_rate.on_success();
   outcome.kind = store::Outcome::Kind::sent;
   outcome.ses_message_id = *ses_id;
+  outcome.dropped = message.dropped;
   return outcome;
 }
 

@@ -2,7 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <set>
+
 #include "mailer/render/address.hpp"
+#include "mailer/render/message_options.hpp"
 #include "mailer/render/template.hpp"
 #include "mailer/store/templates.hpp"
 
@@ -72,6 +75,61 @@ std::vector<render::MessageTag> check_tags(const nlohmann::json& tags, Errors& e
   if (checked) return std::move(*checked);
   for (auto& field : checked.error().fields) errors.push_back(std::move(field));
   return {};
+}
+
+namespace {
+
+// One list of check_destinations: normalized into `out`, each address once
+// across the lists (`seen` holds suppression keys), counted against the limit.
+void check_address_list(const char* name, const std::vector<std::string>& given, std::vector<std::string>& out,
+                        std::set<std::string>& seen, std::size_t& total, Errors& errors) {
+  for (std::size_t i = 0; i < given.size(); ++i) {
+    auto field = given.size() == 1 ? std::string(name) : fmt::format("{}[{}]", name, i);
+    auto address = render::normalize_address(given[i]);
+    if (!address) errors.push_back({field, address.error().detail});
+    else if (!seen.insert(render::suppression_key(*address)).second) errors.push_back({field, "is given twice"});
+    else out.push_back(std::move(*address));
+  }
+  const std::size_t before = total;
+  total += given.size();
+  if (before <= store::k_max_destinations && total > store::k_max_destinations) {
+    errors.push_back({name, fmt::format("{} recipients in to, cc and bcc; at most {} are allowed (the SES limit)",
+                                        total, store::k_max_destinations)});
+  }
+}
+
+}  // namespace
+
+store::Destinations check_destinations(const std::vector<std::string>& to, const std::vector<std::string>& cc,
+                                       const std::vector<std::string>& bcc, Errors& errors) {
+  store::Destinations out;
+  if (to.empty()) errors.push_back({"to", "required: at least one address"});
+  // Counted first: a list of thousands is refused without normalizing each.
+  if (to.size() + cc.size() + bcc.size() > 10 * store::k_max_destinations) {
+    errors.push_back({"to", fmt::format("{} recipients in to, cc and bcc; at most {} are allowed (the SES limit)",
+                                        to.size() + cc.size() + bcc.size(), store::k_max_destinations)});
+    return out;
+  }
+  std::set<std::string> seen;
+  std::size_t total = 0;
+  check_address_list("to", to, out.to, seen, total, errors);
+  check_address_list("cc", cc, out.cc, seen, total, errors);
+  check_address_list("bcc", bcc, out.bcc, seen, total, errors);
+  return out;
+}
+
+std::string check_headers(const nlohmann::json& headers, Errors& errors) {
+  auto checked = render::custom_headers(headers);
+  if (checked) return render::store_headers(*checked);
+  for (auto& field : checked.error().fields) errors.push_back(std::move(field));
+  return "{}";
+}
+
+std::string check_metadata(const nlohmann::json& metadata, Errors& errors) {
+  auto checked = render::message_metadata(metadata);
+  if (checked) return std::move(*checked);
+  for (auto& field : checked.error().fields) errors.push_back(std::move(field));
+  return "{}";
 }
 
 void check_configuration_set(const std::optional<std::string>& name, Errors& errors) {

@@ -14,6 +14,7 @@
 #include "mailer/render/template.hpp"
 #include "mailer/service/batches.hpp"
 #include "mailer/store/database.hpp"
+#include "mailer/store/destinations.hpp"
 
 namespace mailer::service::detail {
 
@@ -63,6 +64,16 @@ void store_spec(const render::MessageSpec& spec, Row& row) {
   row.reply_to_json = std::move(stored.reply_to_json);
   row.tags_json = std::move(stored.tags_json);
 }
+/// The recipients of a message, normalized: `to` at least one; to, cc and bcc
+/// at most store::k_max_destinations in all (the list that passes it is
+/// named); no address twice (compared as suppression keys). Fields "to",
+/// "cc", "bcc" for a list or an address given alone, "to[i]" in a longer list.
+store::Destinations check_destinations(const std::vector<std::string>& to, const std::vector<std::string>& cc,
+                                       const std::vector<std::string>& bcc, Errors& errors);
+/// Custom headers (render::custom_headers) as stored; fields "headers", "headers.<name>".
+std::string check_headers(const nlohmann::json& headers, Errors& errors);
+/// Metadata (render::message_metadata) as stored; fields "metadata", "metadata.<key>".
+std::string check_metadata(const nlohmann::json& metadata, Errors& errors);
 /// SES configuration set name: 1..64 ASCII letters, digits, _ and -.
 void check_configuration_set(const std::optional<std::string>& name, Errors& errors);
 /// Template (existing, version pinned: given or current) xor inline content, compiled

@@ -1,5 +1,6 @@
 #include "mailer/service/webhooks.hpp"
 
+#include <algorithm>
 #include <set>
 
 #include <fmt/format.h>
@@ -10,6 +11,7 @@
 #include "mailer/net/address_guard.hpp"
 #include "mailer/net/url.hpp"
 #include "mailer/render/webhook.hpp"
+#include "mailer/store/batches.hpp"
 #include "mailer/store/events.hpp"
 
 namespace mailer::service {
@@ -31,6 +33,11 @@ void check_url(const std::string& url, const WebhooksConfig& config, FieldErrors
   if (!parts->user.empty()) return errors.push_back({"url", "must not carry a user name or password"});
   if (!parts->fragment.empty()) return errors.push_back({"url", "must not have a #fragment"});
   if (parts->host.empty()) return errors.push_back({"url", "has no host"});
+  // Resolving and connecting both take the ASCII (IDNA) form of a name.
+  if (std::any_of(parts->host.begin(), parts->host.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; }))
+    return errors.push_back({"url",
+                             "host must be ASCII: write an internationalised domain name in its IDNA form "
+                             "(xn--...)"});
   if (config.allow_private_targets) return;
   if (auto checked = net::check_public_host(parts->host); !checked) errors.push_back({"url", checked.error().detail});
 }
@@ -74,14 +81,21 @@ Status WebhookService::check(const WebhookInput& input, bool creating) {
   FieldErrors errors;
   if (input.url) check_url(*input.url, m_config, errors);
   else if (creating) errors.push_back({"url", "required: an https:// URL"});
-  if (input.description && input.description->size() > 0) {
-    if (auto problem = text::name_problem(*input.description, k_max_description_length))
+  if (input.description && !input.description->empty()) {  // "" is allowed: no description
+    if (text::utf8_length(*input.description).value_or(0) > k_max_description_length)
+      errors.push_back({"description", fmt::format("must be at most {} characters", k_max_description_length)});
+    else if (auto problem = text::name_problem(*input.description, k_max_description_length))
       errors.push_back({"description", *problem});
   }
   if (input.event_types) check_event_types(*input.event_types, errors);
   if (input.batch_id && *input.batch_id && !ids::valid(**input.batch_id, ids::k_batch))
     errors.push_back({"batch_id", "must be a batch id (bat_...)"});
   if (input.tags) check_tags(*input.tags, errors);
+  if (errors.empty() && input.batch_id && *input.batch_id) {  // a filter that matches nothing is a mistake
+    auto batch = store::BatchRepo(m_db, m_clock).get(**input.batch_id);
+    if (!batch && batch.error().code != ErrorCode::not_found) return std::move(batch).error();
+    if (!batch) errors.push_back({"batch_id", "no batch " + **input.batch_id});
+  }
   if (!errors.empty())
     return Error{ErrorCode::invalid_input, creating ? "invalid webhook endpoint" : "invalid webhook change",
                  std::move(errors)};
@@ -111,6 +125,22 @@ Result<EndpointWithSecret> WebhookService::create(const WebhookInput& input) {
 
 Result<std::vector<store::WebhookEndpoint>> WebhookService::list() { return store::WebhookRepo(m_db).list(); }
 
+Result<ListPage<store::WebhookEndpoint>> WebhookService::list(const PageParams& paging) {
+  auto page = to_page_query(paging, ids::k_webhook);
+  if (!page) return std::move(page).error();
+  auto all = list();  // at most k_max_webhook_endpoints, oldest (smallest id) first
+  if (!all) return std::move(all).error();
+  auto first = page->after.empty()
+                   ? all->begin() + std::min<std::ptrdiff_t>(page->offset, static_cast<std::ptrdiff_t>(all->size()))
+                   : std::upper_bound(all->begin(), all->end(), page->after,
+                                      [](const std::string& after, const auto& e) { return after < e.id; });
+  auto last = first + std::min<std::ptrdiff_t>(page->limit, all->end() - first);
+  store::Page<store::WebhookEndpoint> out;
+  out.items.assign(std::make_move_iterator(first), std::make_move_iterator(last));
+  if (last != all->end()) out.next_after = out.items.back().id;
+  return to_list_page(std::move(out));
+}
+
 Result<store::WebhookEndpoint> WebhookService::get(const std::string& id) { return store::WebhookRepo(m_db).get(id); }
 
 Result<EndpointWithSecret> WebhookService::update(const std::string& id, const WebhookInput& input) {
@@ -130,12 +160,17 @@ Result<EndpointWithSecret> WebhookService::update(const std::string& id, const W
 
 Status WebhookService::remove(const std::string& id) { return store::WebhookRepo(m_db).remove(id); }
 
-Result<store::WebhookDelivery> WebhookService::test(const std::string& id) {
-  store::WebhookRepo repo(m_db);
-  auto endpoint = repo.get(id);
+Status WebhookService::require_enabled(const std::string& id) {
+  auto endpoint = store::WebhookRepo(m_db).get(id);
   if (!endpoint) return std::move(endpoint).error();
   if (!endpoint->enabled)
     return make_error(ErrorCode::conflict, fmt::format("webhook endpoint {} is disabled; enable it first", id));
+  return {};
+}
+
+Result<store::WebhookDelivery> WebhookService::test(const std::string& id) {
+  if (auto enabled = require_enabled(id); !enabled) return std::move(enabled).error();
+  store::WebhookRepo repo(m_db);
   const auto now = to_ms(m_clock.now());
   store::WebhookRepo::NewDelivery delivery;
   delivery.kind = "test";
@@ -174,6 +209,8 @@ Result<std::pair<store::WebhookDelivery, std::vector<store::WebhookAttempt>>> We
 Result<store::WebhookDelivery> WebhookService::replay(const std::string& id, const std::string& delivery_id) {
   auto number = delivery_number(id, delivery_id);
   if (!number) return std::move(number).error();
+  // A disabled endpoint sends nothing: a replay would wait unseen.
+  if (auto enabled = require_enabled(id); !enabled) return std::move(enabled).error();
   const auto now = to_ms(m_clock.now());
   return store::WebhookRepo(m_db).replay(id, *number, now, now + std::chrono::milliseconds(m_config.retry_for).count());
 }

@@ -146,6 +146,16 @@ Result<MigrationStatus> migration_status(Database& db) {
   });
 }
 
+Status check_writable(Database& db) {
+  try {
+    db.sql().exec("BEGIN IMMEDIATE");
+    db.sql().exec("ROLLBACK");
+  } catch (const std::exception& e) {
+    return make_error(ErrorCode::storage_unavailable, std::string("database not writable: ") + e.what());
+  }
+  return {};
+}
+
 Status require_current_schema(Database& db, std::string_view program, std::string_view to_upgrade) {
   auto status = migration_status(db);
   if (!status) return std::move(status).error();

@@ -12,6 +12,14 @@ namespace {
 
 constexpr const char* k_select =
     "SELECT id, type, batch_id, message_id, email, detail_json, occurred_at_ms FROM events";
+// Around a k_select query `e`: the metadata of each event's message, looked up
+// by primary key for the rows of the page only.
+constexpr const char* k_with_metadata_before =
+    "SELECT e.id, e.type, e.batch_id, e.message_id, e.email, e.detail_json, e.occurred_at_ms, m.metadata_json"
+    " FROM (";
+constexpr const char* k_with_metadata_after = ") e LEFT JOIN messages m ON m.id = e.message_id ORDER BY e.id";
+
+std::string with_metadata(const std::string& query) { return k_with_metadata_before + query + k_with_metadata_after; }
 
 Event read_event(SQLite::Statement& row) {
   Event e;
@@ -22,6 +30,7 @@ Event read_event(SQLite::Statement& row) {
   e.email = row.getColumn(4).getString();
   e.detail_json = row.getColumn(5).getString();
   e.occurred_at_ms = row.getColumn(6).getInt64();
+  if (row.getColumnCount() > 7) e.metadata_json = sql::optional_text(row.getColumn(7));
   return e;
 }
 
@@ -92,8 +101,8 @@ Result<Page<Event>> EventRepo::list(const EventFilter& filter, const PageQuery& 
       return Error{ErrorCode::invalid_input, "cursor is malformed", {{"cursor", "is not a valid cursor"}}};
   }
   return sql::guard("list events", [&]() -> Result<Page<Event>> {
-    SQLite::Statement query(m_db.sql(),
-                            std::string(k_select) + " " + where_clause(filter) + " ORDER BY id LIMIT ? OFFSET ?");
+    SQLite::Statement query(m_db.sql(), with_metadata(std::string(k_select) + " " + where_clause(filter) +
+                                                      " ORDER BY id LIMIT ? OFFSET ?"));
     int i = bind_filter(query, filter, after_id);
     sql::bind_page(query, i + 1, page);
     return sql::read_page(query, page, read_event, [](const Event& e) { return std::to_string(e.id); });
@@ -113,7 +122,7 @@ Event suppressed_at_acceptance(std::optional<std::string> batch_id, std::string 
 
 Result<std::vector<Event>> EventRepo::of_message(const std::string& message_id) {
   return sql::guard("read message events", [&]() -> Result<std::vector<Event>> {
-    SQLite::Statement query(m_db.sql(), std::string(k_select) + " WHERE message_id = ? ORDER BY id");
+    SQLite::Statement query(m_db.sql(), with_metadata(std::string(k_select) + " WHERE message_id = ?"));
     query.bind(1, message_id);
     std::vector<Event> events;
     while (query.executeStep()) events.push_back(read_event(query));

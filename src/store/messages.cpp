@@ -47,7 +47,7 @@ MessageKind parse_kind(const std::string& text) {
 constexpr const char* k_select_due =
     "SELECT m.id, m.batch_id, m.kind, m.email, m.variables_json, m.attempts,"
     "       m.template_id, m.template_version, m.subject, m.html, m.text, m.from_address,"
-    "       m.reply_to_json, m.tags_json, m.configuration_set"
+    "       m.reply_to_json, m.tags_json, m.configuration_set, m.destinations_json, m.headers_json"
     "  FROM messages m"
     " WHERE m.state = 'queued' AND m.paused = 0 AND m.run_at_ms <= ?";
 constexpr const char* k_claim_order = " ORDER BY m.priority, m.run_at_ms LIMIT ?";
@@ -69,7 +69,32 @@ ClaimedMessage read_claimed(SQLite::Statement& row) {
   m.reply_to_json = sql::optional_text(row.getColumn(12));
   m.tags_json = sql::optional_text(row.getColumn(13));
   m.configuration_set = sql::optional_text(row.getColumn(14));
+  m.destinations_json = sql::optional_text(row.getColumn(15));
+  m.headers_json = sql::optional_text(row.getColumn(16));
   return m;
+}
+
+// A message with destinations is blocked when each of them is; those blocked
+// while others are not are left out of this send (`dropped`). A row whose
+// destinations cannot be read is left to the composer, which fails it naming
+// the problem.
+void check_destinations(sql::StatementCache& cache, ClaimedMessage& m) {
+  auto destinations = read_destinations(*m.destinations_json);
+  if (!destinations) return;
+  std::size_t blocked = 0;
+  const std::pair<const char*, const std::vector<std::string>*> lists[] = {
+      {"to", &destinations->to}, {"cc", &destinations->cc}, {"bcc", &destinations->bcc}};
+  for (const auto& [field, list] : lists) {
+    for (const auto& address : *list) {
+      auto reason = suppression::blocking_reason(cache, suppression::key_of(address), m.kind);
+      if (!reason) continue;
+      ++blocked;
+      if (!m.suppression_reason) m.suppression_reason = reason;
+      m.dropped.push_back({address, field, to_string(*reason)});
+    }
+  }
+  if (blocked < destinations->size()) m.suppression_reason.reset();
+  else m.dropped.clear();
 }
 
 std::vector<ClaimedMessage> select_due(sql::StatementCache& cache, int max, std::int64_t now_ms, ClaimScope scope) {
@@ -82,8 +107,8 @@ std::vector<ClaimedMessage> select_due(sql::StatementCache& cache, int max, std:
   std::vector<ClaimedMessage> due;
   while (select.executeStep()) due.push_back(read_claimed(select));
   for (auto& m : due) {
-    auto reason = suppression::blocking_reason(cache, suppression::key_of(m.email), m.kind);
-    m.suppression_reason = reason;
+    if (m.destinations_json) check_destinations(cache, m);
+    else m.suppression_reason = suppression::blocking_reason(cache, suppression::key_of(m.email), m.kind);
   }
   return due;
 }
@@ -151,6 +176,12 @@ Result<bool> record_sent(Database& db, const Outcome& o, std::int64_t now_ms) {
         return 3;
       });
   if (!row) return false;
+  for (const auto& d : o.dropped) {
+    Fenced recipient{row->batch_id, d.email, row->attempts};
+    auto event =
+        insert_event(db, "SUPPRESSED", recipient, o.message_id, {{"reason", d.reason}, {"field", d.field}}, now_ms);
+    if (!event) return event;
+  }
   return insert_event(db, "SENT", *row, o.message_id, {{"ses_message_id", o.ses_message_id}}, now_ms);
 }
 
@@ -314,6 +345,67 @@ std::string retry_dlq_sql(const char* extra) {
              "UPDATE messages SET state = 'queued', attempts = 0, run_at_ms = ?1,"
              " failed_at_ms = NULL, updated_at_ms = ?1 WHERE state = 'failed'") +
          extra + " RETURNING batch_id";
+}
+
+// ---- accepting transactional messages ---------------------------------------
+
+// `m`'s destinations without those a suppression of scope all blocks now.
+struct Split {
+  Destinations kept;
+  std::vector<DroppedRecipient> dropped;
+};
+
+Split split_suppressed(sql::StatementCache& cache, const NewMessage& m) {
+  Destinations given = m.destinations.size() > 0 ? m.destinations : Destinations{{m.email}, {}, {}};
+  Split out;
+  const std::pair<const char*, std::pair<const std::vector<std::string>*, std::vector<std::string>*>> lists[] = {
+      {"to", {&given.to, &out.kept.to}}, {"cc", {&given.cc, &out.kept.cc}}, {"bcc", {&given.bcc, &out.kept.bcc}}};
+  for (const auto& [field, from_to] : lists) {
+    for (const auto& address : *from_to.first) {
+      auto reason = suppression::blocking_reason(cache, suppression::key_of(address), MessageKind::transactional);
+      if (reason) out.dropped.push_back({address, field, to_string(*reason)});
+      else from_to.second->push_back(address);
+    }
+  }
+  return out;
+}
+
+Result<CreatedMessage> insert_one(Database& db, const NewMessage& m, std::int64_t now_ms) {
+  auto split = split_suppressed(db.statements(), m);
+  const bool suppressed = split.kept.size() == 0;
+  CreatedMessage created{ids::make(ids::k_message), suppressed ? MessageState::suppressed : MessageState::queued,
+                         std::move(split.dropped)};
+  const std::string email =
+      suppressed ? (m.destinations.to.empty() ? m.email : m.destinations.to.front()) : split.kept.first();
+  auto& insert = db.statements().get(
+      "INSERT INTO messages(id, kind, priority, state, email, variables_json, template_id, template_version, "
+      "subject, html, text, from_address, reply_to_json, tags_json, configuration_set, run_at_ms, created_at_ms, "
+      "updated_at_ms, destinations_json, suppressed_json, headers_json, metadata_json) VALUES (?1, "
+      "'transactional', 0, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14, ?14, ?15, ?16, ?17, ?18)");
+  insert.bind(1, created.id);
+  insert.bind(2, to_string(created.state));
+  insert.bind(3, email);
+  insert.bind(4, m.variables_json);
+  sql::bind_optional(insert, 5, m.template_id);
+  sql::bind_optional(insert, 6, m.template_version ? std::optional<std::int64_t>(*m.template_version) : std::nullopt);
+  insert.bind(7, m.subject);
+  sql::bind_optional(insert, 8, m.html);
+  sql::bind_optional(insert, 9, m.text);
+  insert.bind(10, m.from_address);
+  insert.bind(11, m.reply_to_json);
+  insert.bind(12, m.tags_json);
+  sql::bind_optional(insert, 13, m.configuration_set);
+  insert.bind(14, static_cast<std::int64_t>(now_ms));
+  insert.bind(15, write_destinations(split.kept));
+  insert.bind(16, write_dropped(created.dropped));
+  insert.bind(17, m.headers_json);
+  insert.bind(18, m.metadata_json);
+  insert.exec();
+  std::vector<Event> events;
+  for (const auto& d : created.dropped)
+    events.push_back(suppressed_at_acceptance(std::nullopt, created.id, d.email, now_ms));
+  if (auto inserted = EventRepo(db).insert(events); !inserted) return inserted.error();
+  return created;
 }
 
 }  // namespace
@@ -499,45 +591,33 @@ Result<int> MessageRepo::purge_dlq(std::int64_t older_than_ms) {
 }
 
 Result<CreatedMessage> MessageRepo::insert_message(const NewMessage& m) {
+  auto created = insert_messages({m});
+  if (!created) return std::move(created).error();
+  return std::move(created->front());
+}
+
+Result<std::vector<CreatedMessage>> MessageRepo::insert_messages(const std::vector<NewMessage>& messages) {
   std::int64_t now_ms = to_ms(m_clock.now());
-  return sql::transaction(m_db, "store message", [&]() -> Result<CreatedMessage> {
-    bool suppressed = suppression::blocking_reason(m_db.statements(), m.key, MessageKind::transactional).has_value();
-    CreatedMessage created{ids::make(ids::k_message), suppressed ? MessageState::suppressed : MessageState::queued};
-    SQLite::Statement insert(m_db.sql(),
-                             "INSERT INTO messages(id, kind, priority, state, email, variables_json, "
-                             "template_id, template_version, subject, html, text, from_address, "
-                             "reply_to_json, tags_json, configuration_set, run_at_ms, created_at_ms, "
-                             "updated_at_ms) VALUES (?1, 'transactional', 0, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
-                             "?10, ?11, ?12, ?13, ?14, ?14, ?14)");
-    insert.bind(1, created.id);
-    insert.bind(2, to_string(created.state));
-    insert.bind(3, m.email);
-    insert.bind(4, m.variables_json);
-    sql::bind_optional(insert, 5, m.template_id);
-    sql::bind_optional(insert, 6, m.template_version ? std::optional<std::int64_t>(*m.template_version) : std::nullopt);
-    insert.bind(7, m.subject);
-    sql::bind_optional(insert, 8, m.html);
-    sql::bind_optional(insert, 9, m.text);
-    insert.bind(10, m.from_address);
-    insert.bind(11, m.reply_to_json);
-    insert.bind(12, m.tags_json);
-    sql::bind_optional(insert, 13, m.configuration_set);
-    insert.bind(14, static_cast<std::int64_t>(now_ms));
-    insert.exec();
-    if (suppressed) {
-      auto event = EventRepo(m_db).insert(suppressed_at_acceptance(std::nullopt, created.id, m.email, now_ms));
-      if (!event) return event.error();
+  return sql::transaction(m_db, "store messages", [&]() -> Result<std::vector<CreatedMessage>> {
+    std::vector<CreatedMessage> out;
+    out.reserve(messages.size());
+    for (const auto& m : messages) {
+      auto created = insert_one(m_db, m, now_ms);
+      if (!created) return std::move(created).error();
+      out.push_back(std::move(*created));
     }
-    return created;
+    return out;
   });
 }
 
 Result<Message> MessageRepo::message(const std::string& id) {
   return sql::guard("read message", [&]() -> Result<Message> {
-    SQLite::Statement query(m_db.sql(),
-                            "SELECT id, batch_id, kind, state, paused, email, template_id, template_version, "
-                            "attempts, run_at_ms, last_error_code, last_error, ses_message_id, created_at_ms, "
-                            "updated_at_ms, sent_at_ms, failed_at_ms FROM messages WHERE id = ?");
+    SQLite::Statement query(
+        m_db.sql(),
+        "SELECT id, batch_id, kind, state, paused, email, template_id, template_version, "
+        "attempts, run_at_ms, last_error_code, last_error, ses_message_id, created_at_ms, "
+        "updated_at_ms, sent_at_ms, failed_at_ms, destinations_json, suppressed_json, headers_json, "
+        "metadata_json FROM messages WHERE id = ?");
     query.bind(1, id);
     if (!query.executeStep()) return make_error(ErrorCode::not_found, fmt::format("message {} not found", id));
     Message m;
@@ -558,6 +638,10 @@ Result<Message> MessageRepo::message(const std::string& id) {
     m.updated_at_ms = query.getColumn(14).getInt64();
     m.sent_at_ms = sql::optional_int64(query.getColumn(15));
     m.failed_at_ms = sql::optional_int64(query.getColumn(16));
+    m.destinations_json = sql::optional_text(query.getColumn(17));
+    m.suppressed_json = sql::optional_text(query.getColumn(18));
+    m.headers_json = sql::optional_text(query.getColumn(19));
+    m.metadata_json = sql::optional_text(query.getColumn(20));
     auto events = EventRepo(m_db).of_message(id);
     if (!events) return events.error();
     m.events = std::move(*events);

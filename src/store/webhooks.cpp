@@ -169,21 +169,33 @@ std::optional<DeliveryStatus> parse_delivery_status(std::string_view text) {
   return std::nullopt;
 }
 
+namespace {
+
+// Binds what an operator sets on an endpoint to parameters 1-7, in the
+// column order url, description, secret, event_types_json, batch_id,
+// tags_json, enabled; `Endpoint` is NewWebhookEndpoint or WebhookEndpoint.
+template <class Endpoint>
+void bind_settings(SQLite::Statement& statement, const Endpoint& endpoint) {
+  statement.bind(1, endpoint.url);
+  statement.bind(2, endpoint.description);
+  statement.bind(3, endpoint.secret);
+  statement.bind(4, string_list_json(endpoint.event_types));
+  sql::bind_optional(statement, 5, endpoint.batch_id);
+  statement.bind(6, string_map_json(endpoint.tags));
+  statement.bind(7, endpoint.enabled ? 1 : 0);
+}
+
+}  // namespace
+
 Result<WebhookEndpoint> WebhookRepo::create(const NewWebhookEndpoint& endpoint, std::int64_t now_ms) {
   const std::string id = ids::make(ids::k_webhook);
   return sql::transaction(m_db, "create webhook endpoint", [&]() -> Result<WebhookEndpoint> {
     SQLite::Statement insert(m_db.sql(),
-                             "INSERT INTO webhook_endpoints(id, url, description, secret, event_types_json, batch_id, "
-                             "tags_json, enabled, last_event_id, created_at_ms, updated_at_ms) "
+                             "INSERT INTO webhook_endpoints(url, description, secret, event_types_json, batch_id, "
+                             "tags_json, enabled, id, last_event_id, created_at_ms, updated_at_ms) "
                              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, (SELECT coalesce(max(id), 0) FROM events), ?, ?)");
-    insert.bind(1, id);
-    insert.bind(2, endpoint.url);
-    insert.bind(3, endpoint.description);
-    insert.bind(4, endpoint.secret);
-    insert.bind(5, string_list_json(endpoint.event_types));
-    sql::bind_optional(insert, 6, endpoint.batch_id);
-    insert.bind(7, string_map_json(endpoint.tags));
-    insert.bind(8, endpoint.enabled ? 1 : 0);
+    bind_settings(insert, endpoint);
+    insert.bind(8, id);
     insert.bind(9, static_cast<std::int64_t>(now_ms));
     insert.bind(10, static_cast<std::int64_t>(now_ms));
     insert.exec();
@@ -241,13 +253,7 @@ Result<WebhookEndpoint> WebhookRepo::update(const std::string& id, const Webhook
                             "UPDATE webhook_endpoints SET url = ?, description = ?, secret = ?, event_types_json = ?, "
                             "batch_id = ?, tags_json = ?, enabled = ?, disabled_reason = ?, disabled_at_ms = ?, "
                             "failing_since_ms = ?, updated_at_ms = ? WHERE id = ?");
-    write.bind(1, e.url);
-    write.bind(2, e.description);
-    write.bind(3, e.secret);
-    write.bind(4, string_list_json(e.event_types));
-    sql::bind_optional(write, 5, e.batch_id);
-    write.bind(6, string_map_json(e.tags));
-    write.bind(7, e.enabled ? 1 : 0);
+    bind_settings(write, e);
     sql::bind_optional(write, 8, e.disabled_reason);
     sql::bind_optional(write, 9, e.disabled_at_ms);
     sql::bind_optional(write, 10, e.failing_since_ms);
@@ -313,7 +319,7 @@ Result<EventScan> WebhookRepo::events_after(const WebhookEndpoint& endpoint, int
         scan.reached_end = window.getColumn(1).getInt64() < scan_limit;
         auto& query = m_db.statements().get(
             "SELECT e.id, e.type, e.batch_id, e.message_id, e.email, e.detail_json, e.occurred_at_ms, "
-            "coalesce(m.tags_json, b.tags_json, '{}'), b.metadata_json FROM events e "
+            "coalesce(m.tags_json, b.tags_json, '{}'), coalesce(m.metadata_json, b.metadata_json) FROM events e "
             "LEFT JOIN messages m ON m.id = e.message_id LEFT JOIN batches b ON b.id = e.batch_id WHERE e.id IN "
             "(SELECT id FROM events WHERE " +
             where + " AND id <= ? ORDER BY id LIMIT ?) ORDER BY e.id");

@@ -42,6 +42,7 @@ const std::vector<Row>& rows() {
       {"POST", "/v1/batches/{id}/resume", "/v1/batches/bat_x/resume", "", "send", 404},
       {"POST", "/v1/batches/{id}/cancel", "/v1/batches/bat_x/cancel", "", "send", 404},
       {"POST", "/v1/messages", "/v1/messages", "{}", "send", 400},
+      {"POST", "/v1/messages/batch", "/v1/messages/batch", "{}", "send", 400},
       {"GET", "/v1/messages/{id}", "/v1/messages/msg_x", "", "read", 404},
       {"GET", "/v1/events", "/v1/events", "", "read", 200},
       {"GET", "/v1/suppressions", "/v1/suppressions", "", "read", 200},

@@ -161,6 +161,62 @@ TEST_CASE("rate limit: 429 with Retry-After and RateLimit headers per key", "[in
   }
 }
 
+TEST_CASE("rate limit: every answer to a valid key carries the RateLimit headers", "[integration][api][rate_limit]") {
+  MailerdFixture mailerd(api_options({{"MAILER_API_RATE_LIMIT_PER_SECOND", "0.001"},
+                                      {"MAILER_API_RATE_LIMIT_BURST", "100"},
+                                      {"MAILER_SERVER_MAX_BODY_BYTES", "1024"}}));
+  auto client = mailerd.client();
+  auto reader = mailerd.create_key("dash", "read");
+  // Each answer took one token of the key's own bucket of 100, refusals too.
+  auto require_rate_headers = [](const httplib::Result& res, int status) {
+    REQUIRE(res);
+    INFO(res->body);
+    CHECK(res->status == status);
+    CHECK(res->get_header_value("RateLimit-Limit") == "100");
+    CHECK(std::stoi(res->get_header_value("RateLimit-Remaining")) < 100);
+    CHECK_FALSE(res->get_header_value("RateLimit-Reset").empty());
+  };
+  SECTION("400: a repeated query parameter") {
+    require_rate_headers(get(*client, "/v1/templates?limit=1&limit=2", reader.key), 400);
+  }
+  SECTION("403: scope too low") { require_rate_headers(post_json(*client, "/v1/templates", reader.key, {}), 403); }
+  SECTION("404: no such route") { require_rate_headers(get(*client, "/v1/nothing-here", reader.key), 404); }
+  SECTION("404: no such resource") { require_rate_headers(get(*client, "/v1/batches/bat_missing", reader.key), 404); }
+  SECTION("405: method not allowed") {
+    auto res = client->Delete("/v1/events", with_key(reader.key));
+    require_rate_headers(res, 405);
+    CHECK(res->get_header_value("Allow") == "GET");
+  }
+  SECTION("413: body over server.max_body_bytes") {
+    auto big = json{{"variables", {{"x", std::string(2048, 'x')}}}};
+    require_rate_headers(post_json(*client, "/v1/templates/tmpl_1/render", reader.key, big), 413);
+  }
+  SECTION("415: not JSON") {
+    require_rate_headers(client->Post("/v1/templates/tmpl_1/render", with_key(reader.key), "x=1", "text/plain"), 415);
+  }
+  SECTION("no headers without a valid key, or on public routes") {
+    for (const auto& res : {client->Get("/v1/nothing-here"), client->Get("/v1/events", bearer("mk_live_unknown")),
+                            client->Get("/health", bearer(reader.key))}) {
+      REQUIRE(res);
+      CHECK_FALSE(res->has_header("RateLimit-Limit"));
+    }
+  }
+}
+
+TEST_CASE("rate limit: a key over its limit is 429 whatever else is wrong", "[integration][api][rate_limit]") {
+  MailerdFixture mailerd(
+      api_options({{"MAILER_API_RATE_LIMIT_PER_SECOND", "0.001"}, {"MAILER_API_RATE_LIMIT_BURST", "1"}}));
+  auto client = mailerd.client();
+  auto reader = mailerd.create_key("dash", "read");
+  REQUIRE(get(*client, "/v1/nothing-here", reader.key)->status == 404);  // the one token
+  for (const auto& res : {get(*client, "/v1/nothing-here", reader.key), get(*client, "/v1/templates", reader.key),
+                          post_json(*client, "/v1/templates", reader.key, {})}) {
+    require_problem(res, 429, "rate_limited");
+    CHECK(res->get_header_value("RateLimit-Remaining") == "0");
+    CHECK(res->get_header_value("Retry-After") != "");
+  }
+}
+
 TEST_CASE("new routes keep CORS, preflight and X-Request-Id", "[integration][api]") {
   TempDir config_dir;
   auto config_path = config_dir / "mailerd.toml";

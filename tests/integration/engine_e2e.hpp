@@ -37,6 +37,17 @@ inline std::map<std::string, std::string> base_env(const FakeSesFixture& fake) {
   return env;
 }
 
+/// The TopicArn mailer-fake-ses puts on its SNS envelopes by default.
+inline const std::string k_fake_sns_topic = "arn:aws:sns:us-east-1:123456789012:mailer-fake-ses-feedback";
+
+/// What mailerd needs to trust the fake's feedback: its topic and its
+/// loopback certificate, over http (tests only).
+inline Env fake_sns_env() {
+  return {{"MAILER_SNS_TOPIC_ARNS", k_fake_sns_topic},
+          {"MAILER_SNS_CERT_HOST_PATTERN", R"(^127\.0\.0\.1$)"},
+          {"MAILER_SNS_ALLOW_HTTP", "true"}};
+}
+
 /// Polls `done` every 20 ms until it is true or `timeout` passes.
 inline bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
   const auto deadline = SteadyClock::now() + timeout;

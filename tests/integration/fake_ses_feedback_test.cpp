@@ -21,7 +21,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-const std::string k_topic = "arn:aws:sns:us-east-1:123456789012:mailer-fake-ses-feedback";
 const std::string k_link = "https://shop.example.com/offer?id=7&x=1";
 
 std::string simulator(const std::string& local) { return local + "@simulator.amazonses.com"; }
@@ -31,13 +30,6 @@ const std::vector<std::string>& recipients() {
       simulator("success"),         simulator("bounce"),        simulator("complaint"), simulator("ooto"),
       simulator("suppressionlist"), simulator("success+label"), "reader@example.com"};
   return all;
-}
-
-// What mailerd needs to trust the fake: its topic and its loopback certificate.
-Env sns_env() {
-  return {{"MAILER_SNS_TOPIC_ARNS", k_topic},
-          {"MAILER_SNS_CERT_HOST_PATTERN", R"(^127\.0\.0\.1$)"},
-          {"MAILER_SNS_ALLOW_HTTP", "true"}};
 }
 
 json batch_with_link(const std::vector<std::string>& emails) {
@@ -166,7 +158,7 @@ class Capture {
 }  // namespace
 
 TEST_CASE("mailer-fake-ses publishes the mailbox simulator's events to mailerd", "[fake_ses][integration][sns]") {
-  Stack stack(sns_env(), {true, {"--open-rate", "1", "--click-rate", "1", "--sns-delay-ms", "20"}});
+  Stack stack(fake_sns_env(), {true, {"--open-rate", "1", "--click-rate", "1", "--sns-delay-ms", "20"}});
   // Per message a Send; Delivery for all but the two bounces; a Complaint;
   // with both rates at 1 an Open and a Click per delivered message.
   run_batch(stack, 7 + 5 + 2 + 1 + 5 + 5);
@@ -191,7 +183,7 @@ TEST_CASE("mailer-fake-ses publishes the mailbox simulator's events to mailerd",
 }
 
 TEST_CASE("mailer-fake-ses publishes identity notifications to mailerd", "[fake_ses][integration][sns]") {
-  Stack stack(sns_env(), {true, {"--sns-flavour", "notification", "--open-rate", "1", "--sns-delay-ms", "20"}});
+  Stack stack(fake_sns_env(), {true, {"--sns-flavour", "notification", "--open-rate", "1", "--sns-delay-ms", "20"}});
   // Identity notifications know only Delivery, Bounce and Complaint.
   run_batch(stack, 5 + 2 + 1);
 
@@ -214,12 +206,12 @@ TEST_CASE("mailerd refuses an envelope from mailer-fake-ses once it is tampered 
   REQUIRE(wait_until([&] { return capture.arrived() == 1; }, 5s));
   auto posted = capture.requests().at(0);
   CHECK(posted.get_header_value("x-amz-sns-message-type") == "Notification");
-  CHECK(posted.get_header_value("x-amz-sns-topic-arn") == k_topic);
+  CHECK(posted.get_header_value("x-amz-sns-topic-arn") == k_fake_sns_topic);
   auto envelope = json::parse(posted.body);
   CHECK(envelope["SignatureVersion"] == "2");
   CHECK(envelope["SigningCertURL"] == fake.endpoint() + "/_fake/sns-cert.pem");
 
-  auto options = MailerdOptions{sns_env(), {}};
+  auto options = MailerdOptions{fake_sns_env(), {}};
   MailerdFixture mailerd(options);
   auto post = [&](const json& body) {
     auto res = mailerd.client()->Post("/webhooks/ses", body.dump(), "text/plain; charset=UTF-8");

@@ -11,6 +11,7 @@
 #include "support/child_process.hpp"
 #include "support/mailerd_fixture.hpp"
 #include "support/message_rows.hpp"
+#include "support/metrics_scrape.hpp"
 #include "support/prometheus_text.hpp"
 
 using namespace mailer;
@@ -21,39 +22,16 @@ namespace {
 const std::string k_ses_key_id = "AKIDTESTMAILERD";
 const std::string k_ses_secret = "test-secret-not-real";
 
-std::string scrape(const MailerdFixture& mailerd, const httplib::Headers& headers = {}) {
-  auto response = mailerd.client()->Get("/metrics", headers);
-  REQUIRE(response);
-  REQUIRE(response->status == 200);
-  CHECK(response->get_header_value("Content-Type") == "text/plain; version=0.0.4; charset=utf-8");
-  return response->body;
-}
-
-double value_of(const std::string& text, const std::string& series) {
-  auto value = sample_value(text, series);
-  INFO(series << " in:\n" << text);
-  REQUIRE(value);
-  return *value;
-}
-
 // Scrapes until `series` reaches `at_least` (bounded: 15 s); returns the last scrape.
 std::string scrape_until(const MailerdFixture& mailerd, const std::string& series, double at_least) {
   std::string text;
   for (int i = 0; i < 300; ++i) {
-    text = scrape(mailerd);
+    text = scrape_metrics(mailerd);
     if (sample_value(text, series).value_or(-1) >= at_least) return text;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   FAIL("timed out waiting for " << series << " >= " << at_least << "; last scrape:\n" << text);
   return text;
-}
-
-void require_promtool_accepts(const std::string& text) {
-  auto verdict = promtool_check(text);
-  if (!verdict.found) FAIL("promtool not found: install the Debian package prometheus (make deps)");
-  INFO(verdict.output << "\n---- scraped text ----\n" << text);
-  CHECK(verdict.exit_code == 0);
-  CHECK(verdict.output.empty());
 }
 
 struct FakeSes {
@@ -80,7 +58,7 @@ TEST_CASE("GET /metrics passes promtool check metrics", "[integration][metrics]"
   MailerdFixture mailerd;
   REQUIRE(mailerd.client()->Get("/health"));
   REQUIRE(mailerd.client()->Get("/no/such/route"));
-  auto text = scrape(mailerd);
+  auto text = scrape_metrics(mailerd);
   for (const char* name :
        {"mailer_http_requests_total", "mailer_http_request_duration_seconds", "mailer_ses_requests_total",
         "mailer_ses_request_duration_seconds", "mailer_messages_total", "mailer_suppressions_total",
@@ -89,10 +67,10 @@ TEST_CASE("GET /metrics passes promtool check metrics", "[integration][metrics]"
     INFO(name);
     CHECK(text.find(std::string("# TYPE ") + name + " ") != std::string::npos);
   }
-  CHECK(value_of(text, "mailer_build_info{version=\"" MAILER_VERSION "\"}") == 1);
-  CHECK(value_of(text, "mailer_queue_depth{state=\"queued\",kind=\"bulk\"}") == 0);
-  CHECK(value_of(text, "mailer_engine_alive") == 1);
-  CHECK(value_of(text, "mailer_workers") >= 1);
+  CHECK(metric_value(text, "mailer_build_info{version=\"" MAILER_VERSION "\"}") == 1);
+  CHECK(metric_value(text, "mailer_queue_depth{state=\"queued\",kind=\"bulk\"}") == 0);
+  CHECK(metric_value(text, "mailer_engine_alive") == 1);
+  CHECK(metric_value(text, "mailer_workers") >= 1);
   require_promtool_accepts(text);
 }
 
@@ -106,18 +84,19 @@ TEST_CASE("HTTP request counters and durations move with traffic", "[integration
   // server thread: scrape until each shows up (bounded).
   scrape_until(mailerd, health, 3);
   auto first = scrape_until(mailerd, unmatched, 1);
-  CHECK(value_of(first, health) == 3);
-  CHECK(value_of(first, unmatched) == 1);
-  CHECK(value_of(first, "mailer_http_request_duration_seconds_count{method=\"GET\",route=\"/health\"}") == 3);
+  CHECK(metric_value(first, health) == 3);
+  CHECK(metric_value(first, unmatched) == 1);
+  CHECK(metric_value(first, "mailer_http_request_duration_seconds_count{method=\"GET\",route=\"/health\"}") == 3);
   CHECK(first.find("/nothing/here/42") == std::string::npos);  // paths never become labels
 
   REQUIRE(mailerd.client()->Get("/health"));
   scrape_until(mailerd, health, 4);
   auto second =
       scrape_until(mailerd, "mailer_http_requests_total{method=\"GET\",route=\"/metrics\",status_class=\"2xx\"}", 1);
-  CHECK(value_of(second, health) == 4);
+  CHECK(metric_value(second, health) == 4);
   // The first scrape itself was counted once its response was written.
-  CHECK(value_of(second, "mailer_http_requests_total{method=\"GET\",route=\"/metrics\",status_class=\"2xx\"}") >= 1);
+  CHECK(metric_value(second, "mailer_http_requests_total{method=\"GET\",route=\"/metrics\",status_class=\"2xx\"}") >=
+        1);
 }
 
 TEST_CASE("Message and SES counters move after sends, and gauges follow the queue", "[integration][metrics]") {
@@ -137,21 +116,21 @@ TEST_CASE("Message and SES counters move after sends, and gauges follow the queu
   }
   auto text = scrape_until(mailerd, "mailer_messages_total{outcome=\"failed\"}", 1);
   text = scrape_until(mailerd, "mailer_messages_total{outcome=\"sent\"}", 1);
-  CHECK(value_of(text, "mailer_messages_total{outcome=\"sent\"}") == 1);
-  CHECK(value_of(text, "mailer_messages_total{outcome=\"failed\"}") == 1);
-  CHECK(value_of(text, "mailer_ses_requests_total{operation=\"SendEmail\",result=\"ok\"}") == 1);
-  CHECK(value_of(text, "mailer_ses_requests_total{operation=\"SendEmail\",result=\"upstream_permanent\"}") == 1);
-  CHECK(value_of(text, "mailer_ses_errors_total{operation=\"SendEmail\",code=\"MessageRejected\"}") == 1);
-  CHECK(value_of(text, "mailer_ses_request_duration_seconds_count{operation=\"SendEmail\"}") == 2);
-  CHECK(value_of(text, "mailer_dlq_messages") == 1);
-  CHECK(value_of(text, "mailer_queue_depth{state=\"scheduled\",kind=\"transactional\"}") == 1);
-  CHECK(value_of(text, "mailer_queue_depth{state=\"queued\",kind=\"bulk\"}") == 1);  // the paused batch's
-  CHECK(value_of(text, "mailer_queue_depth{state=\"queued\",kind=\"transactional\"}") == 0);
-  CHECK(value_of(text, "mailer_queue_depth{state=\"sending\",kind=\"transactional\"}") == 0);
+  CHECK(metric_value(text, "mailer_messages_total{outcome=\"sent\"}") == 1);
+  CHECK(metric_value(text, "mailer_messages_total{outcome=\"failed\"}") == 1);
+  CHECK(metric_value(text, "mailer_ses_requests_total{operation=\"SendEmail\",result=\"ok\"}") == 1);
+  CHECK(metric_value(text, "mailer_ses_requests_total{operation=\"SendEmail\",result=\"upstream_permanent\"}") == 1);
+  CHECK(metric_value(text, "mailer_ses_errors_total{operation=\"SendEmail\",code=\"MessageRejected\"}") == 1);
+  CHECK(metric_value(text, "mailer_ses_request_duration_seconds_count{operation=\"SendEmail\"}") == 2);
+  CHECK(metric_value(text, "mailer_dlq_messages") == 1);
+  CHECK(metric_value(text, "mailer_queue_depth{state=\"scheduled\",kind=\"transactional\"}") == 1);
+  CHECK(metric_value(text, "mailer_queue_depth{state=\"queued\",kind=\"bulk\"}") == 1);  // the paused batch's
+  CHECK(metric_value(text, "mailer_queue_depth{state=\"queued\",kind=\"transactional\"}") == 0);
+  CHECK(metric_value(text, "mailer_queue_depth{state=\"sending\",kind=\"transactional\"}") == 0);
   // Paused and future work is not due: nothing waits behind.
-  CHECK(value_of(text, "mailer_queue_oldest_age_seconds{kind=\"bulk\"}") == 0);
-  CHECK(value_of(text, "mailer_ses_quota_used_24h") == 1);  // the SENT event of ana@
-  CHECK(value_of(text, "mailer_send_rate_limit_per_second") == 100);
+  CHECK(metric_value(text, "mailer_queue_oldest_age_seconds{kind=\"bulk\"}") == 0);
+  CHECK(metric_value(text, "mailer_ses_quota_used_24h") == 1);  // the SENT event of ana@
+  CHECK(metric_value(text, "mailer_send_rate_limit_per_second") == 100);
   require_promtool_accepts(text);
 }
 
@@ -171,7 +150,7 @@ TEST_CASE("metrics.public=false: /metrics needs a key", "[integration][metrics]"
   }
   SECTION("a read key: 200") {
     auto key = mailerd.create_key("scraper", "read");
-    auto text = scrape(mailerd, bearer(key.key));
+    auto text = scrape_metrics(mailerd, bearer(key.key));
     CHECK(text.find("# TYPE mailer_messages_total counter") != std::string::npos);
   }
 }

@@ -13,34 +13,13 @@
 #include "mailer/core/clock.hpp"
 #include "mailer/store/events.hpp"
 #include "support/fake_metadata.hpp"
+#include "support/metrics_scrape.hpp"
 #include "support/prometheus_text.hpp"
 
 using namespace mailer::test;
 using namespace mailer::test::e2e;
 
 namespace {
-
-std::string scrape(const MailerdFixture& mailerd) {
-  auto response = mailerd.client()->Get("/metrics");
-  REQUIRE(response);
-  REQUIRE(response->status == 200);
-  return response->body;
-}
-
-double value_of(const std::string& text, const std::string& series) {
-  auto value = sample_value(text, series);
-  INFO(series << " in:\n" << text);
-  REQUIRE(value);
-  return *value;
-}
-
-void require_promtool_accepts(const std::string& text) {
-  auto verdict = promtool_check(text);
-  if (!verdict.found) FAIL("promtool not found: install the Debian package prometheus (make deps)");
-  INFO(verdict.output << "\n---- scraped text ----\n" << text);
-  CHECK(verdict.exit_code == 0);
-  CHECK(verdict.output.empty());
-}
 
 double unix_now() { return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count(); }
 
@@ -59,7 +38,7 @@ TEST_CASE("/metrics exports queue, account, guard, event, database and process f
   std::string text;
   REQUIRE(wait_until(
       [&] {
-        text = scrape(*stack.mailerd);
+        text = scrape_metrics(*stack.mailerd);
         return sample_value(text, "mailer_events_total{type=\"SENT\"}").value_or(0) == emails.size() &&
                sample_value(text, "mailer_in_flight_sends").value_or(1) == 0;
       },
@@ -78,7 +57,7 @@ TEST_CASE("/metrics exports queue, account, guard, event, database and process f
 
   wait_until(
       [&] {
-        text = scrape(*stack.mailerd);
+        text = scrape_metrics(*stack.mailerd);
         return sample_value(text, "mailer_ses_account_max_send_rate_per_second").has_value() &&
                sample_value(text, "mailer_http_rate_limited_total").value_or(0) >= refused;
       },
@@ -88,44 +67,44 @@ TEST_CASE("/metrics exports queue, account, guard, event, database and process f
   for (const char* kind : {"bulk", "transactional"}) {
     INFO(kind);
     for (const char* state : {"scheduled", "queued", "sending"}) {
-      CHECK(value_of(text, fmt::format("mailer_queue_depth{{state=\"{}\",kind=\"{}\"}}", state, kind)) == 0);
+      CHECK(metric_value(text, fmt::format("mailer_queue_depth{{state=\"{}\",kind=\"{}\"}}", state, kind)) == 0);
     }
-    CHECK(value_of(text, fmt::format("mailer_queue_oldest_age_seconds{{kind=\"{}\"}}", kind)) == 0);
+    CHECK(metric_value(text, fmt::format("mailer_queue_oldest_age_seconds{{kind=\"{}\"}}", kind)) == 0);
   }
   // GetAccount's quotas beside the rate in force (90 % of MaxSendRate).
-  CHECK(value_of(text, "mailer_ses_account_max_send_rate_per_second") == 40);
-  CHECK(value_of(text, "mailer_ses_account_max_24h_send") == 5000);
-  CHECK(value_of(text, "mailer_send_rate_limit_per_second") == Approx(36));
-  CHECK(value_of(text, "mailer_ses_account_last_success_timestamp_seconds") > unix_now() - 60);
+  CHECK(metric_value(text, "mailer_ses_account_max_send_rate_per_second") == 40);
+  CHECK(metric_value(text, "mailer_ses_account_max_24h_send") == 5000);
+  CHECK(metric_value(text, "mailer_send_rate_limit_per_second") == Approx(36));
+  CHECK(metric_value(text, "mailer_ses_account_last_success_timestamp_seconds") > unix_now() - 60);
   // Static keys do not expire: no expiry sample.
   CHECK(text.find("mailer_ses_credentials_expiry_timestamp_seconds") == std::string::npos);
   // No bounce yet: the guard sees nothing and paused nothing.
-  CHECK(value_of(text, "mailer_guard_bounce_ratio") == 0);
-  CHECK(value_of(text, "mailer_guard_complaint_ratio") == 0);
-  CHECK(value_of(text, "mailer_guard_max_bounce_ratio") == Approx(0.05));
-  CHECK(value_of(text, "mailer_guard_max_complaint_ratio") == Approx(0.001));
-  CHECK(value_of(text, "mailer_guard_paused_batches") == 0);
-  CHECK(value_of(text, "mailer_guard_pauses_total") == 0);
+  CHECK(metric_value(text, "mailer_guard_bounce_ratio") == 0);
+  CHECK(metric_value(text, "mailer_guard_complaint_ratio") == 0);
+  CHECK(metric_value(text, "mailer_guard_max_bounce_ratio") == Approx(0.05));
+  CHECK(metric_value(text, "mailer_guard_max_complaint_ratio") == Approx(0.001));
+  CHECK(metric_value(text, "mailer_guard_paused_batches") == 0);
+  CHECK(metric_value(text, "mailer_guard_pauses_total") == 0);
   // Events: exactly the sends, every type present.
-  CHECK(value_of(text, "mailer_events_total{type=\"SENT\"}") == emails.size());
-  CHECK(value_of(text, "mailer_events_total{type=\"BOUNCE\"}") == 0);
+  CHECK(metric_value(text, "mailer_events_total{type=\"SENT\"}") == emails.size());
+  CHECK(metric_value(text, "mailer_events_total{type=\"BOUNCE\"}") == 0);
   CHECK(sample_count(text, "mailer_events_total{") == mailer::store::event_types().size());
-  CHECK(value_of(text, "mailer_http_rate_limited_total") == refused);
+  CHECK(metric_value(text, "mailer_http_rate_limited_total") == refused);
   // SES calls: successes carry no error code; errors have their own family.
-  CHECK(value_of(text, "mailer_ses_requests_total{operation=\"SendEmail\",result=\"ok\"}") == emails.size());
-  CHECK(value_of(text, "mailer_ses_requests_total{operation=\"GetAccount\",result=\"ok\"}") >= 1);
+  CHECK(metric_value(text, "mailer_ses_requests_total{operation=\"SendEmail\",result=\"ok\"}") == emails.size());
+  CHECK(metric_value(text, "mailer_ses_requests_total{operation=\"GetAccount\",result=\"ok\"}") >= 1);
   CHECK(text.find("code=\"none\"") == std::string::npos);
   CHECK(sample_count(text, "mailer_ses_errors_total{") == 0);
   // The database files and the process.
-  CHECK(value_of(text, "mailer_db_size_bytes") > 0);
-  CHECK(value_of(text, "mailer_db_wal_size_bytes") >= 0);
-  CHECK(value_of(text, "process_open_fds") > 0);
-  CHECK(value_of(text, "process_max_fds") >= value_of(text, "process_open_fds"));
-  CHECK(value_of(text, "process_resident_memory_bytes") > 0);
-  CHECK(value_of(text, "process_virtual_memory_bytes") > 0);
-  CHECK(value_of(text, "process_cpu_seconds_total") > 0);
-  CHECK(value_of(text, "process_start_time_seconds") > unix_now() - 120);
-  CHECK(value_of(text, "process_start_time_seconds") <= unix_now());
+  CHECK(metric_value(text, "mailer_db_size_bytes") > 0);
+  CHECK(metric_value(text, "mailer_db_wal_size_bytes") >= 0);
+  CHECK(metric_value(text, "process_open_fds") > 0);
+  CHECK(metric_value(text, "process_max_fds") >= metric_value(text, "process_open_fds"));
+  CHECK(metric_value(text, "process_resident_memory_bytes") > 0);
+  CHECK(metric_value(text, "process_virtual_memory_bytes") > 0);
+  CHECK(metric_value(text, "process_cpu_seconds_total") > 0);
+  CHECK(metric_value(text, "process_start_time_seconds") > unix_now() - 120);
+  CHECK(metric_value(text, "process_start_time_seconds") <= unix_now());
   require_promtool_accepts(text);
 }
 
@@ -146,9 +125,9 @@ TEST_CASE("/metrics shows when credentials from instance metadata expire", "[int
   std::string text;
   wait_until(
       [&] {
-        text = scrape(mailerd);
+        text = scrape_metrics(mailerd);
         return sample_value(text, "mailer_ses_credentials_expiry_timestamp_seconds").has_value();
       },
       std::chrono::seconds(10));
-  CHECK(value_of(text, "mailer_ses_credentials_expiry_timestamp_seconds") == Approx(double(expires_s)));
+  CHECK(metric_value(text, "mailer_ses_credentials_expiry_timestamp_seconds") == Approx(double(expires_s)));
 }

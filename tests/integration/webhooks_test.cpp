@@ -105,6 +105,9 @@ TEST_CASE("Webhooks deliver every event of a 5,000-recipient batch, each request
                       "\",outcome=\"delivered\"}";
   CHECK(metrics->body.find(series) != std::string::npos);
   CHECK(metrics->body.find("mailer_webhook_oldest_pending_age_seconds{endpoint=") != std::string::npos);
+  // At 0 before any disable, so an increase() alert sees the first one.
+  CHECK(metrics->body.find("mailer_webhook_endpoints_disabled_total{endpoint=\"" +
+                           endpoint.at("id").get<std::string>() + "\"} 0\n") != std::string::npos);
 }
 
 TEST_CASE("kill -9 during webhook deliveries: every event arrives, duplicates only as redeliveries",
@@ -210,6 +213,11 @@ TEST_CASE("Webhook endpoints on private, loopback or metadata addresses are refu
   CHECK(refused.at("errors").size() == 2);
   CHECK(refused.at("errors")[0].at("field") == "url");
   CHECK(refused.at("errors")[1].at("field") == "event_types[1]");
+
+  auto idn = request(*https_only.mailerd, https_only.key, "POST", "/v1/admin/webhooks",
+                     {{"url", "https://b\xc3\xbc" "cher.example/hook"}}, 400);
+  CHECK(idn.at("errors")[0].at("field") == "url");
+  CHECK(idn.at("errors")[0].at("message").get<std::string>().find("xn--") != std::string::npos);
 }
 
 TEST_CASE("Webhook test deliveries and replays keep their webhook-id", "[webhooks][integration]") {
@@ -245,6 +253,27 @@ TEST_CASE("Webhook test deliveries and replays keep their webhook-id", "[webhook
   CHECK(shown.at("attempts") == 2);
 
   request(*stack.mailerd, stack.key, "POST", base + "/deliveries/whd_999999/replay", {}, 404);
+  auto no_batch = request(*stack.mailerd, stack.key, "POST", "/v1/admin/webhooks",
+                          {{"url", receiver.url()}, {"batch_id", "bat_06H4N5FD0NX5MFPYPSZZ"}}, 400);
+  CHECK(no_batch.at("errors")[0].at("field") == "batch_id");
+
+  // The list is paged like the others.
+  request(*stack.mailerd, stack.key, "POST", "/v1/admin/webhooks", {{"url", receiver.url()}, {"batch_id", id}}, 201);
+  auto first = request(*stack.mailerd, stack.key, "GET", "/v1/admin/webhooks?limit=1", {}, 200);
+  REQUIRE(first.at("data").size() == 1);
+  CHECK(first.at("data")[0].at("id") == endpoint_id);
+  auto rest = request(*stack.mailerd, stack.key, "GET",
+                      "/v1/admin/webhooks?cursor=" + first.at("next_cursor").get<std::string>(), {}, 200);
+  REQUIRE(rest.at("data").size() == 1);
+  CHECK(rest.at("data")[0].at("batch_id") == id);
+  CHECK(rest.at("next_cursor").is_null());
+  request(*stack.mailerd, stack.key, "GET", "/v1/admin/webhooks?limit=abc", {}, 400);
+  request(*stack.mailerd, stack.key, "GET", "/v1/admin/webhooks?cursor=zzz", {}, 400);
+
+  // A disabled endpoint sends nothing, so neither a replay nor a test waits unseen.
+  request(*stack.mailerd, stack.key, "PATCH", base, {{"enabled", false}}, 200);
+  request(*stack.mailerd, stack.key, "POST", base + "/deliveries/" + delivery_id + "/replay", {}, 409);
+  request(*stack.mailerd, stack.key, "POST", base + "/test", {}, 409);
   request(*stack.mailerd, stack.key, "DELETE", base, {}, 204);
   request(*stack.mailerd, stack.key, "GET", base, {}, 404);
 }

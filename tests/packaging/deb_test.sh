@@ -1,45 +1,48 @@
 #!/usr/bin/env bash
-# Builds the Debian package with CPack into a scratch directory and checks
-# what an operator gets: file name, control fields, Depends from
-# dpkg-shlibdeps, the file list and modes, conffiles, the maintainer scripts
-# (run against a scratch root with stub commands), the packaged configuration
-# (loaded by the packaged mailerctl), and lintian where it is installed.
-# Usage: deb_test.sh BUILD_DIR VERSION
+# Checks the two Debian packages that deb_build.sh made, as an operator gets
+# them: file names, control fields, Depends from dpkg-shlibdeps, which file
+# goes into which package (mailer-fake-ses only in mailerd-tools), the docs
+# under /usr/share/doc (the repository's own files), conffiles, the
+# maintainer scripts (run against a scratch root with stub commands), the
+# packaged configuration (loaded by the packaged mailerctl), and lintian:
+# no errors and no hardening tag.
+# Usage: deb_test.sh DEB_DIR VERSION SOURCE_DIR
 source "$(dirname "$0")/common.sh"
-build=$1 version=$2
-require_tool cpack
+dir=$1 version=$2 source_dir=$3
 require_tool dpkg-deb
 require_tool readelf
 
 arch=$(dpkg --print-architecture)
-deb="$scratch/out/mailerd_${version}_${arch}.deb"
-cpack -G DEB --config "$build/CPackConfig.cmake" -B "$scratch/out" > "$scratch/cpack.log" 2>&1 ||
-  { cat "$scratch/cpack.log"; fail "cpack failed"; }
-[ -f "$deb" ] || fail "expected $deb; cpack made: $(ls "$scratch/out")"
+deb=$dir/mailerd_${version}_${arch}.deb
+tools_deb=$dir/mailerd-tools_${version}_${arch}.deb
+compgen -G "$dir/*.deb" >/dev/null || skip "no packages in $dir (the build fixture did not run)"
+for file in "$deb" "$tools_deb"; do
+  [ -f "$file" ] || fail "expected $file; cpack made: $(ls "$dir")"
+done
 
+# check_control_fields DEB PACKAGE SECTION
 check_control_fields() {
-  local name expected actual
+  local deb=$1 name expected actual
   while read -r name expected; do
     actual=$(dpkg-deb -f "$deb" "$name")
-    [ "$actual" = "$expected" ] || fail "control field $name: '$actual', expected '$expected'"
+    [ "$actual" = "$expected" ] || fail "$2: control field $name: '$actual', expected '$expected'"
   done <<EOT
-Package mailerd
+Package $2
 Version $version
 Architecture $arch
-Section mail
+Section $3
 Priority optional
+Source mailerd
 EOT
   for name in Maintainer Homepage Description Installed-Size; do
-    [ -n "$(dpkg-deb -f "$deb" "$name")" ] || fail "control field $name is empty"
+    [ -n "$(dpkg-deb -f "$deb" "$name")" ] || fail "$2: control field $name is empty"
   done
 }
 
-# Depends comes from dpkg-shlibdeps: every library a packaged binary links
-# directly (DT_NEEDED) must be there by its package, plus adduser (postinst)
-# and ca-certificates (TLS to SES); a -dev package there would mean a wrong link.
+# Packages of the libraries the executables in TREE link directly (DT_NEEDED).
 needed_packages() {
   local binary soname path
-  for binary in "$tree"/usr/bin/*; do
+  for binary in "$1"/usr/bin/*; do
     readelf -d "$binary" | sed -n 's/.*(NEEDED).*\[\(.*\)\]$/\1/p' | while read -r soname; do
       path=$(ldd "$binary" | awk -v so="$soname" '$1 == so {print $3}')
       [ -n "$path" ] || fail "$binary: $soname not found by ldd"
@@ -50,42 +53,69 @@ needed_packages() {
   done | sort -u
 }
 
+# check_depends DEB TREE EXTRA_PACKAGE...: Depends names every linked
+# library's package and the extras, and no -dev package (a wrong link).
 check_depends() {
-  local depends names package
+  local deb=$1 tree=$2 depends names package
+  shift 2
   depends=$(dpkg-deb -f "$deb" Depends)
-  echo "Depends: $depends"
+  echo "$(basename "$deb") Depends: $depends"
   names=$(tr ',' '\n' <<<"$depends" | sed -e 's/^ *//' -e 's/[ (].*//')
-  for package in adduser ca-certificates $(needed_packages); do
-    grep -qxF -- "$package" <<<"$names" || fail "Depends lacks $package"
+  for package in "$@" $(needed_packages "$tree"); do
+    grep -qxF -- "$package" <<<"$names" || fail "$(basename "$deb"): Depends lacks $package"
   done
-  ! grep -q -- '-dev$' <<<"$names" || fail "Depends names a -dev package"
+  ! grep -q -- '-dev$' <<<"$names" || fail "$(basename "$deb"): Depends names a -dev package"
 }
 
+# check_files DEB EXPECTED: the package holds exactly EXPECTED (one path a
+# line), owned by root, with /usr/bin files mode 0755.
 check_files() {
-  local listing files expected
+  local deb=$1 expected listing files
+  expected=$(sort <<<"$2")
   listing=$(dpkg-deb -c "$deb")
   files=$(awk '$1 !~ /^d/ {print $6}' <<<"$listing" | sort)
-  expected=$(sort <<EOT
-./etc/mailerd/mailerd.toml
-./lib/systemd/system/mailerd.service
-./usr/bin/mailer-fake-ses
-./usr/bin/mailerctl
-./usr/bin/mailerd
-./usr/share/doc/mailerd/changelog.gz
-./usr/share/doc/mailerd/copyright
-./usr/share/lintian/overrides/mailerd
-EOT
-)
-  # Docs come and go (README, TROUBLESHOOTING); everything else is exact.
-  local others
-  others=$(grep -v '^\./usr/share/doc/mailerd/[A-Z]*\.md$' <<<"$files" || true)
-  [ "$others" = "$expected" ] || fail "package files differ:$(diff <(echo "$expected") <(echo "$others"))"
-  grep -qx './usr/share/doc/mailerd/DEPLOYMENT.md' <<<"$files" || fail "DEPLOYMENT.md not packaged"
-  ! awk '{print $2}' <<<"$listing" | grep -vqx 'root/root' || fail "a file is not owned by root/root"
-  grep -qE '^-rwxr-xr-x .* \./usr/bin/mailerd$' <<<"$listing" || fail "/usr/bin/mailerd is not 0755"
+  [ "$files" = "$expected" ] ||
+    fail "$(basename "$deb") files differ (< expected, > packaged):
+$(diff <(echo "$expected") <(echo "$files") | grep '^[<>]')"
+  ! awk '{print $2}' <<<"$listing" | grep -vqx 'root/root' ||
+    fail "$(basename "$deb"): a file is not owned by root/root"
+  ! awk '$6 ~ /^\.\/usr\/bin\/./ && $1 != "-rwxr-xr-x"' <<<"$listing" | grep -q . ||
+    fail "$(basename "$deb"): a /usr/bin file is not 0755"
 }
 
-check_control_archive() {
+# The user documentation: every docs/*.md but FAKE_SES.md, which goes with the tool.
+user_docs() {
+  (cd "$source_dir/docs" && ls -- *.md) | grep -vx 'FAKE_SES.md'
+}
+
+check_both_file_lists() {
+  local doc docs=./usr/share/doc/mailerd
+  check_files "$deb" "./etc/mailerd/mailerd.toml
+./lib/systemd/system/mailerd.service
+./usr/bin/mailerctl
+./usr/bin/mailerd
+$docs/README.md
+$docs/changelog.gz
+$docs/copyright
+$docs/openapi.yaml
+$(user_docs | sed "s|^|$docs/|")
+./usr/share/lintian/overrides/mailerd"
+  docs=./usr/share/doc/mailerd-tools
+  check_files "$tools_deb" "./usr/bin/mailer-fake-ses
+$docs/FAKE_SES.md
+$docs/changelog.gz
+$docs/copyright
+./usr/share/lintian/overrides/mailerd-tools"
+  # The packaged documents are the repository's, byte for byte.
+  for doc in $(user_docs) openapi.yaml; do
+    cmp -s "$source_dir/docs/$doc" "$tree/usr/share/doc/mailerd/$doc" || fail "packaged $doc differs from docs/$doc"
+  done
+  cmp -s "$source_dir/README.md" "$tree/usr/share/doc/mailerd/README.md" || fail "packaged README.md differs"
+  cmp -s "$source_dir/docs/FAKE_SES.md" "$tools_tree/usr/share/doc/mailerd-tools/FAKE_SES.md" ||
+    fail "packaged FAKE_SES.md differs from docs/FAKE_SES.md"
+}
+
+check_control_archives() {
   local control=$scratch/control script
   dpkg-deb -e "$deb" "$control"
   [ "$(cat "$control/conffiles")" = "/etc/mailerd/mailerd.toml" ] ||
@@ -94,45 +124,77 @@ check_control_archive() {
     [ "$(stat -c %a "$control/$script")" = 755 ] || fail "$script is not 0755"
     sh -n "$control/$script" || fail "$script has a syntax error"
   done
+  # mailerd-tools creates no user and has no configuration.
+  dpkg-deb -e "$tools_deb" "$scratch/tools-control"
+  [ "$(ls "$scratch/tools-control" | paste -sd ' ')" = "control md5sums" ] ||
+    fail "mailerd-tools control archive: $(ls "$scratch/tools-control")"
 }
 
 # Runs a maintainer script with every command it may call replaced by a stub
-# that logs its arguments to $calls; DPKG_ROOT points paths into a scratch root.
+# that logs its arguments to $calls; DPKG_ROOT points paths into a scratch
+# root, whose etc/passwd is the user database getent and adduser use.
 run_maintainer_script() {
-  local script=$1 stubs=$scratch/stubs
+  local script=$1 stubs=$scratch/stubs command
   shift
   mkdir -p "$stubs"
-  for command in adduser deluser delgroup install chown chmod dpkg-statoverride \
+  for command in adduser deluser delgroup install chown chmod \
                  deb-systemd-helper deb-systemd-invoke systemctl getent; do
     printf '#!/bin/sh\necho "%s $*" >> "%s"\n' "$command" "$calls" > "$stubs/$command"
     chmod +x "$stubs/$command"
   done
+  cat >> "$stubs/getent" <<EOS
+grep "^\$2:" "$root/etc/passwd"
+EOS
+  cat >> "$stubs/adduser" <<EOS
+echo "mailerd:x:999:999::/var/lib/mailerd:/usr/sbin/nologin" >> "$root/etc/passwd"
+EOS
   # No statoverride is registered: `dpkg-statoverride --list` finds nothing.
   printf '#!/bin/sh\nexit 1\n' > "$stubs/dpkg-statoverride"
-  PATH="$stubs:$PATH" DPKG_ROOT="$root" sh "$scratch/control/$script" "$@" > /dev/null
+  chmod +x "$stubs"/*
+  PATH="$stubs:$PATH" DPKG_ROOT="$root" sh "$scratch/control/$script" "$@" > /dev/null 2> "$scratch/stderr"
 }
 
 expect_call() {
   grep -qxF -- "$1" "$calls" || fail "expected call '$1'; calls were:$(printf '\n%s' "$(cat "$calls")")"
 }
 
+expect_no_call() {
+  ! grep -q -- "^$1" "$calls" || fail "unexpected call: $(grep -- "^$1" "$calls")"
+}
+
+reset_root() {
+  rm -rf "$root"
+  mkdir -p "$root/etc/mailerd"
+  touch "$root/etc/mailerd/mailerd.toml" "$root/etc/passwd"
+  : > "$calls"
+}
+
 check_maintainer_scripts() {
   root=$scratch/root calls=$scratch/calls
-  mkdir -p "$root/etc/mailerd"
-  touch "$root/etc/mailerd/mailerd.toml" "$calls"
+  reset_root
   run_maintainer_script postinst configure
   expect_call "adduser --quiet --system --group --home /var/lib/mailerd --no-create-home mailerd"
   expect_call "install -d -o mailerd -g mailerd -m 0750 $root/var/lib/mailerd"
   expect_call "chown root:mailerd $root/etc/mailerd/mailerd.toml"
   expect_call "chmod 0640 $root/etc/mailerd/mailerd.toml"
   expect_call "deb-systemd-helper update-state mailerd.service"
-  ! grep -q '^systemctl' "$calls" || fail "postinst called systemctl under DPKG_ROOT"
+  expect_no_call systemctl
 
+  # A user created beforehand (a fixed uid, as the container image does) is kept.
+  reset_root
+  echo "mailerd:x:10001:10001::/var/lib/mailerd:/usr/sbin/nologin" > "$root/etc/passwd"
+  run_maintainer_script postinst configure
+  expect_no_call adduser
+  expect_call "install -d -o mailerd -g mailerd -m 0750 $root/var/lib/mailerd"
+
+  # Purge keeps the data and the user that owns it: no file is left to a free uid.
+  mkdir -p "$root/var/lib/mailerd"
   : > "$calls"
   run_maintainer_script postrm purge
-  expect_call "deluser --quiet --system mailerd"
-  expect_call "delgroup --quiet --system mailerd"
   expect_call "deb-systemd-helper purge mailerd.service"
+  expect_no_call deluser
+  expect_no_call delgroup
+  grep -q 'kept /var/lib/mailerd' "$scratch/stderr" || fail "postrm purge did not say it kept /var/lib/mailerd"
 }
 
 # The packaged configuration must load, with the database in the state
@@ -146,26 +208,28 @@ check_packaged_config() {
     fail "packaged db.path is not /var/lib/mailerd/mailer.db from the file: $output"
 }
 
-# lintian is large, so it is used where installed rather than installed by
-# `make deps`. Errors fail the test; warnings are printed for the report.
+# `make test` installs lintian (TEST_PACKAGES in the Makefile). Errors and
+# any tag about hardening (hardening-no-relro, ...) fail; everything else
+# is printed for the report. Run last: without lintian the test skips.
 run_lintian() {
-  if ! command -v lintian >/dev/null; then
-    echo "NOTE: lintian not installed; skipped"
-    return
-  fi
+  require_tool lintian
   local report
-  report=$(lintian --display-info "$deb" 2>&1 || true)
+  report=$(lintian --display-info "$deb" "$tools_deb" 2>&1 || true)
   printf 'lintian:\n%s\n' "${report:-(no findings)}"
   ! grep -q '^E:' <<<"$report" || fail "lintian reported errors"
+  ! grep -qE '^[EWIPX]: [^ ]+: [a-z0-9-]*hardening' <<<"$report" || fail "lintian reported a hardening tag"
 }
 
-tree=$scratch/tree
+tree=$scratch/tree tools_tree=$scratch/tools-tree
 dpkg-deb -x "$deb" "$tree"
-check_control_fields
-check_depends
-check_files
-check_control_archive
+dpkg-deb -x "$tools_deb" "$tools_tree"
+check_control_fields "$deb" mailerd mail
+check_control_fields "$tools_deb" mailerd-tools devel
+check_depends "$deb" "$tree" adduser ca-certificates
+check_depends "$tools_deb" "$tools_tree"
+check_both_file_lists
+check_control_archives
 check_maintainer_scripts
 check_packaged_config
 run_lintian
-echo "ok: $(basename "$deb")"
+echo "ok: $(basename "$deb") $(basename "$tools_deb")"

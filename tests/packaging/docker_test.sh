@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Docker cannot run in CI, so this checks the image recipe statically:
 #   - the build stage installs exactly DEB_PACKAGES from the Makefile;
-#   - the runtime stage is debian:12-slim, non-root, with the volume, port,
-#     health check, entrypoint and environment the docs promise;
-#   - compose.yaml parses and wires the volume, health check and dev profile
-#     (only when a Python with PyYAML is at hand).
+#   - every FROM names its base image by digest (@sha256:...);
+#   - the runtime stage is Debian 12 slim, runs as the fixed uid 10001 (made
+#     before the package is installed), has the volume, port, health check,
+#     entrypoint and environment the docs promise, and lacks mailer-fake-ses;
+#   - compose.yaml wires the volume, health check and dev profile, and runs
+#     every service with a read-only root, no capabilities and
+#     no-new-privileges (parsed with PyYAML, which `make test` installs).
 # Usage: docker_test.sh MAKEFILE DOCKERFILE COMPOSE_YAML
 source "$(dirname "$0")/common.sh"
 makefile=$1 dockerfile=$2 compose=$3
@@ -37,17 +40,48 @@ $(diff <(echo "$want") <(echo "$have") | grep '^[<>]')"
   echo "build packages match DEB_PACKAGES ($(wc -l <<<"$want") packages)"
 }
 
-# Runtime stage: everything after the last FROM.
-check_runtime_stage() {
-  local runtime line
-  runtime=$(join_lines "$dockerfile" | awk '/^FROM / {stage=$0; body=""} {body=body $0 "\n"} END {printf "%s", body}')
-  for line in '^FROM debian:12-slim$' '^VOLUME /var/lib/mailerd$' '^EXPOSE 8080$' \
-              '^USER mailerd$' '^HEALTHCHECK .*curl .*/health' \
-              '^ENTRYPOINT \["/usr/bin/mailerd", "--config", "/etc/mailerd/mailerd.toml"\]$' \
-              'MAILER_SERVER_LISTEN=0\.0\.0\.0' 'MAILER_DB_PATH=/var/lib/mailerd/mailer\.db'; do
-    grep -qE -- "$line" <<<"$runtime" || fail "$dockerfile runtime stage lacks /$line/"
+# A stage's instructions, from `FROM ... AS NAME` to the next FROM; NAME
+# "runtime" is the last stage, whatever its name.
+stage() {
+  join_lines "$dockerfile" | awk -v name="$1" '
+    /^FROM / {on = (name != "runtime" && $NF == name); body = ""}
+    on {print}
+    {body = body $0 "\n"}
+    END {if (name == "runtime") printf "%s", body}'
+}
+
+expect_lines() {
+  local where=$1 text=$2 line
+  shift 2
+  for line in "$@"; do
+    grep -qE -- "$line" <<<"$text" || fail "$dockerfile $where lacks /$line/"
   done
+}
+
+check_base_images_pinned() {
+  local unpinned
+  unpinned=$(grep -E '^FROM ' "$dockerfile" | grep -vE '^FROM [^ ]+@sha256:[0-9a-f]{64}( AS [a-z-]+)?$' || true)
+  [ -z "$unpinned" ] || fail "base image not pinned by digest: $unpinned"
+  echo "base images pinned by digest"
+}
+
+check_runtime_stage() {
+  local runtime
+  runtime=$(stage runtime)
+  expect_lines "runtime stage" "$runtime" '^FROM debian:bookworm-[0-9]+-slim@' '^VOLUME /var/lib/mailerd$' \
+    '^EXPOSE 8080$' '^USER 10001:10001$' '^HEALTHCHECK .*curl .*/health' \
+    '^ENTRYPOINT \["/usr/bin/mailerd", "--config", "/etc/mailerd/mailerd.toml"\]$' \
+    'MAILER_SERVER_LISTEN=0\.0\.0\.0' 'MAILER_DB_PATH=/var/lib/mailerd/mailer\.db' \
+    'groupadd --system --gid 10001 mailerd +&& useradd --system --uid 10001 --gid mailerd .*apt-get install .*/tmp/mailerd\.deb'
+  ! grep -qE 'mailerd-tools|fake-ses' <<<"$runtime" || fail "$dockerfile runtime stage installs mailer-fake-ses"
   echo "runtime stage ok"
+}
+
+check_fake_ses_stage() {
+  expect_lines "fake-ses stage" "$(stage fake-ses)" '^FROM debian:bookworm-[0-9]+-slim@' \
+    'apt-get install .*/tmp/mailerd-tools\.deb' '^USER 10001:10001$' \
+    '^ENTRYPOINT \["/usr/bin/mailer-fake-ses"\]$'
+  echo "fake-ses stage ok"
 }
 
 yaml_python() {
@@ -63,10 +97,7 @@ yaml_python() {
 check_compose() {
   local python
   python=$(yaml_python)
-  if [ -z "$python" ]; then
-    echo "NOTE: no Python with PyYAML; compose.yaml not parsed"
-    return
-  fi
+  [ -n "$python" ] || skip "no Python with PyYAML (Debian python3-yaml); compose.yaml not checked"
   "$python" - "$compose" <<'PY' || fail "$compose: see above"
 import sys, yaml
 doc = yaml.safe_load(open(sys.argv[1]))
@@ -81,9 +112,27 @@ if not any(p.endswith(":8080") for p in mailerd.get("ports", [])):
     problems.append("mailerd: port 8080 not published")
 if "dev" not in fake.get("profiles", []):
     problems.append("fake-ses: not limited to the dev profile")
+if fake.get("build", {}).get("target") != "fake-ses":
+    problems.append("fake-ses: not built from the Dockerfile's fake-ses target")
+if "fake-ses-out:/var/lib/mailer-fake-ses" not in fake.get("volumes", []):
+    problems.append("fake-ses: no fake-ses-out volume at /var/lib/mailer-fake-ses")
 for name, service in services.items():
     if service.get("build", {}).get("dockerfile") != "packaging/docker/Dockerfile":
         problems.append(f"{name}: not built from packaging/docker/Dockerfile")
+    if service.get("read_only") is not True:
+        problems.append(f"{name}: read_only is not true")
+    if "/tmp" not in service.get("tmpfs", []):
+        problems.append(f"{name}: no tmpfs at /tmp")
+    if service.get("cap_drop") != ["ALL"]:
+        problems.append(f"{name}: cap_drop is not [ALL]")
+    if service.get("cap_add"):
+        problems.append(f"{name}: cap_add gives capabilities back")
+    if "no-new-privileges:true" not in service.get("security_opt", []):
+        problems.append(f"{name}: security_opt lacks no-new-privileges:true")
+    if str(service.get("user", "10001")).split(":")[0] in ("0", "root"):
+        problems.append(f"{name}: runs as root")
+    if service.get("privileged"):
+        problems.append(f"{name}: privileged")
 for volume in ("mailerd-data", "fake-ses-out"):
     if volume not in (doc.get("volumes") or {}):
         problems.append(f"volume {volume} not declared")
@@ -95,5 +144,7 @@ PY
 }
 
 check_package_lists
+check_base_images_pinned
 check_runtime_stage
+check_fake_ses_stage
 check_compose

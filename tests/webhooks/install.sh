@@ -1,23 +1,9 @@
 #!/bin/sh
 # Installs the webhook test receiver's pinned dependencies (standardwebhooks,
-# package-lock.json) with `npm ci` into WORK_DIR, once: tests running in
-# parallel take a lock, and a copy whose lock file matches is kept. Needs
-# node and npm, and the npm registry the first time.
+# package-lock.json) into WORK_DIR (tests/npm_ci.sh), then the receiver.
 # Usage: install.sh WORK_DIR
 set -eu
 work_dir=$1
 here=$(cd "$(dirname "$0")" && pwd)
-for tool in node npm flock; do
-  if ! command -v "$tool" >/dev/null 2>&1; then
-    echo "webhook receiver: '$tool' not found; install Node.js 20+ and npm (Debian: apt-get install nodejs npm)" >&2
-    exit 1
-  fi
-done
-mkdir -p "$work_dir"
-exec 9>"$work_dir/.install.lock"
-flock 9
-if ! cmp -s "$here/package-lock.json" "$work_dir/package-lock.json" || [ ! -d "$work_dir/node_modules/standardwebhooks" ]; then
-  cp "$here/package.json" "$here/package-lock.json" "$work_dir/"
-  (cd "$work_dir" && npm ci --no-audit --no-fund --loglevel=error)
-fi
+sh "$here/../npm_ci.sh" "$here" "$work_dir"
 cp "$here/receiver.js" "$work_dir/"

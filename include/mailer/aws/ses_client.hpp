@@ -24,7 +24,7 @@ namespace mailer::aws {
 /// domains, RFC 2047 display names: the caller's job, see ses-v2.md §8).
 struct SendRequest {
   std::string from;                                          // FromEmailAddress, may be "Name <addr>"
-  std::vector<std::string> to;                               // Destination.ToAddresses (1..50)
+  std::vector<std::string> to;                               // Destination.ToAddresses (1..50 with cc, bcc)
   std::vector<std::string> reply_to;                         // ReplyToAddresses
   std::string subject;                                       // UTF-8; sent with Charset UTF-8
   std::string html;                                          // Body.Html when non-empty
@@ -32,6 +32,10 @@ struct SendRequest {
   std::vector<std::pair<std::string, std::string>> headers;  // Content.Simple.Headers, e.g. List-Unsubscribe
   std::vector<std::pair<std::string, std::string>> tags;     // EmailTags {Name, Value}
   std::string configuration_set;                             // ConfigurationSetName; empty = none
+  std::vector<std::string> cc;                               // Destination.CcAddresses
+  std::vector<std::string> bcc;                              // Destination.BccAddresses
+  /// What SES counts against the send rate and daily quota.
+  int recipient_count() const { return static_cast<int>(to.size() + cc.size() + bcc.size()); }
 };
 
 /// GetAccount's SendQuota plus the sending switch. -1 in max_24_hour_send = unlimited.

@@ -275,6 +275,10 @@ void count_webhook_attempt(std::string_view endpoint, std::string_view outcome, 
 /// Endpoint `endpoint` was disabled because its attempts kept failing.
 void count_webhook_endpoint_disabled(std::string_view endpoint);
 
+/// Shows `endpoint`'s mailer_webhook_endpoints_disabled_total at 0 before its
+/// first disable, so increase() alerts see that first one too.
+void declare_webhook_endpoint(std::string_view endpoint);
+
 /// One API request refused with 429 by the per-key rate limit.
 void count_http_rate_limited();
 

@@ -70,9 +70,21 @@ Result<RenderRequest> parse_render_request(const std::string& body);
 /// invalid_input listing every wrong type, e.g. "recipients[7].email".
 Result<service::BatchRequest> parse_batch_request(const std::string& body, int max_recipients);
 
-/// POST /v1/messages: {from, to, template_id | content, template_version,
-/// variables, reply_to (string or array), tags, configuration_set}.
+/// POST /v1/messages: {from, to, cc, bcc (each a string or an array of
+/// strings), template_id | content, template_version, variables, reply_to
+/// (string or array), tags, configuration_set, headers, metadata}.
 Result<service::MessageRequest> parse_message_request(const std::string& body);
+
+/// POST /v1/messages/batch: {messages: [message...], atomic?: boolean}.
+struct MessageBatchRequest {
+  std::vector<Result<service::MessageRequest>> messages;  // each read as parse_message_request reads one
+  service::Atomic atomic = service::Atomic::no;
+};
+/// Errors: too_large (field "messages") over service::k_max_batch_messages,
+/// counted before any entry is read; invalid_input when `messages` is missing,
+/// empty or not an array, or `atomic` is not a boolean. An entry of the wrong
+/// types is kept as its Error, for the answer to report at its index.
+Result<MessageBatchRequest> parse_message_batch(const std::string& body);
 
 /// POST /v1/suppressions: {email, reason?, scope?, detail?: object}.
 Result<service::SuppressionInput> parse_suppression_input(const std::string& body);

@@ -44,8 +44,10 @@ class Composer {
   /// The request for `message`. Headers: `X-Mailer-Message-Id: <id>` always;
   /// bulk adds List-Unsubscribe and List-Unsubscribe-Post (RFC 2369, RFC 8058)
   /// and the built-ins email, unsubscribe_url and batch_id; transactional has
-  /// only the `email` built-in. Errors: invalid_input (the template does not
-  /// render, a bad from address, unsubscribe.secret unset for bulk mail),
+  /// its custom headers, its destinations (to, cc, bcc) without
+  /// `message.dropped`, and only the `email` built-in. Errors: invalid_input
+  /// (the template does not render, a bad from address, stored destinations or
+  /// headers that cannot be read, unsubscribe.secret unset for bulk mail),
   /// not_found (batch or template version gone): both permanent;
   /// storage_unavailable.
   Result<Composed> compose(const store::ClaimedMessage& message);

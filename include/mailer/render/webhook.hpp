@@ -28,7 +28,7 @@ struct WebhookEvent {
   std::optional<std::string> batch_id;
   std::string email;
   std::string tags_json = "{}";              // object of name -> string
-  std::optional<std::string> metadata_json;  // the batch's metadata; nullopt: null
+  std::optional<std::string> metadata_json;  // the message's metadata, else its batch's; nullopt: null
   std::string detail_json = "{}";
 };
 

@@ -58,6 +58,10 @@ class WebhookService {
   /// exist; storage_unavailable.
   Result<EndpointWithSecret> create(const WebhookInput& input);
   Result<std::vector<store::WebhookEndpoint>> list();
+  /// One page of the endpoints, oldest first; the cursor is the last id of
+  /// the page before. Errors: invalid_input naming limit, cursor or offset;
+  /// storage_unavailable.
+  Result<ListPage<store::WebhookEndpoint>> list(const PageParams& paging);
   /// Errors: not_found.
   Result<store::WebhookEndpoint> get(const std::string& id);
   /// Applies the members set in `input`, checked as in create(); the secret
@@ -76,11 +80,14 @@ class WebhookService {
       const std::string& id, const std::string& delivery_id);
   /// Sends a delivered or failed delivery again: same webhook-id and body
   /// (receivers that deduplicate by webhook-id keep one), retried like a new
-  /// one. Errors: not_found; conflict when it is pending.
+  /// one. Errors: not_found; conflict when it is pending or the endpoint is
+  /// disabled.
   Result<store::WebhookDelivery> replay(const std::string& id, const std::string& delivery_id);
 
  private:
   Status check(const WebhookInput& input, bool creating);
+  /// not_found, or conflict when the endpoint is disabled.
+  Status require_enabled(const std::string& id);
 
   store::Database& m_db;
   const Clock& m_clock;

@@ -95,6 +95,12 @@ Result<MigrationStatus> migrate(Database& db);
 /// Reads the versions without changing anything. Errors: storage_unavailable.
 Result<MigrationStatus> migration_status(Database& db);
 
+/// Whether a write could start now: takes the write lock (BEGIN IMMEDIATE) and
+/// rolls back at once, so a full disk, a read-only file or a writer stuck past
+/// the busy timeout shows here (what /ready asks). Errors:
+/// storage_unavailable, "database not writable: <SQLite's message>".
+Status check_writable(Database& db);
+
 /// Refuses, without changing anything, a database whose schema is not exactly
 /// the one this binary was built for: the one check that mailerd (at start and
 /// in /ready) and every mailerctl command but `migrate` share. `program` names

@@ -30,6 +30,9 @@ struct Event {
   std::string email;  // normalized address, stored ASCII lower case
   std::string detail_json = "{}";
   std::int64_t occurred_at_ms = 0;
+  /// Read only: the metadata of its message (a transactional message's own,
+  /// schema 0007); nullopt for bulk messages, older rows and no message.
+  std::optional<std::string> metadata_json;
 };
 
 /// The SUPPRESSED event of a message stored as `suppressed` when it was

@@ -17,6 +17,7 @@
 #include "mailer/core/clock.hpp"
 #include "mailer/core/error.hpp"
 #include "mailer/store/database.hpp"
+#include "mailer/store/destinations.hpp"
 #include "mailer/store/events.hpp"
 #include "mailer/store/status.hpp"
 
@@ -34,8 +35,11 @@ const char* to_string(MessageKind kind);
 /// (also when it came from a template, whose id and version are kept for
 /// reference), so deleting the template later cannot break the send.
 struct NewMessage {
-  std::string email;  // normalized
-  std::string key;    // suppression key
+  std::string email;                 // normalized; the one To address when `destinations` is empty
+  std::string key;                   // suppression key of `email`
+  Destinations destinations;         // normalized, 1 to 50 in all; empty: just `email`
+  std::string headers_json = "{}";   // custom headers, checked (render::store_headers)
+  std::string metadata_json = "{}";  // checked (render::message_metadata)
   std::string variables_json = "{}";
   std::optional<std::string> template_id;
   std::optional<int> template_version;
@@ -52,6 +56,7 @@ struct NewMessage {
 struct CreatedMessage {
   std::string id;                             // "msg_…"
   MessageState state = MessageState::queued;  // or `suppressed`, with a SUPPRESSED event
+  std::vector<DroppedRecipient> dropped;      // addresses left out, each with a SUPPRESSED event
 };
 
 /// One message with its events, for GET /v1/messages/{id}.
@@ -73,6 +78,11 @@ struct Message {
   std::int64_t updated_at_ms = 0;
   std::optional<std::int64_t> sent_at_ms;
   std::optional<std::int64_t> failed_at_ms;
+  // Stored JSON (schema 0007); nullopt on bulk rows and rows stored before it.
+  std::optional<std::string> destinations_json;
+  std::optional<std::string> suppressed_json;
+  std::optional<std::string> headers_json;
+  std::optional<std::string> metadata_json;
   std::vector<Event> events;  // oldest first
 };
 
@@ -102,10 +112,15 @@ struct ClaimedMessage {
   std::optional<std::string> reply_to_json;
   std::optional<std::string> tags_json;
   std::optional<std::string> configuration_set;
+  std::optional<std::string> destinations_json;  // read_destinations; nullopt: `email` alone
+  std::optional<std::string> headers_json;       // render::read_headers; nullopt: none
   /// The reason of the suppression that blocks this message now, if any.
   /// Transactional mail is blocked only by scope `all`, bulk mail by scopes
-  /// `all` and `bulk` (SPEC §6: unsubscribe is bulk only).
+  /// `all` and `bulk` (SPEC §6: unsubscribe is bulk only). A message with
+  /// destinations is blocked when every one of them is.
   std::optional<SuppressionReason> suppression_reason;
+  /// Destinations suppressed since acceptance, left out of this send.
+  std::vector<DroppedRecipient> dropped;
 };
 
 /// What a worker learned about one claimed message; record() applies it.
@@ -127,6 +142,9 @@ struct Outcome {
   bool attempt_consumed = true;
   std::string error_code;  // retry/dead_letter: SES code or ErrorCode name
   std::string error;       // retry/dead_letter: human detail; suppressed: the reason
+  /// sent only: destinations left out (ClaimedMessage::dropped), each
+  /// recorded as a SUPPRESSED event {"reason","field"} naming the address.
+  std::vector<DroppedRecipient> dropped;
 };
 
 /// Whether an outcome changed its message: `stale` when the message no longer
@@ -161,10 +179,15 @@ class MessageRepo {
  public:
   MessageRepo(Database& db, const Clock& clock) : m_db(db), m_clock(clock) {}
 
-  /// Stores a transactional message (kind transactional, priority 0, no batch):
-  /// state suppressed plus a SUPPRESSED event when `message.key` has a
-  /// suppression of scope all, else queued with run_at now.
+  /// Stores a transactional message (kind transactional, priority 0, no batch)
+  /// with run_at now. Each destination blocked by a suppression of scope all
+  /// is left out, listed in suppressed_json and gets a SUPPRESSED event; when
+  /// none is left the message is `suppressed`, else `queued`, its `email` the
+  /// first destination kept. Errors: storage_unavailable.
   Result<CreatedMessage> insert_message(const NewMessage& message);
+  /// insert_message() for each of `messages` in ONE transaction: all are
+  /// stored or none. Answers in order.
+  Result<std::vector<CreatedMessage>> insert_messages(const std::vector<NewMessage>& messages);
   /// A message with its events. Errors: not_found.
   Result<Message> message(const std::string& id);
 

@@ -93,7 +93,7 @@ struct WebhookAttempt {
 };
 
 /// An event as a webhook carries it: the row plus its message's tags (the
-/// message's own, else its batch's) and its batch's metadata.
+/// message's own, else its batch's) and its metadata (likewise).
 struct WebhookEventRow {
   std::int64_t id = 0;
   std::string type;
@@ -103,7 +103,7 @@ struct WebhookEventRow {
   std::string detail_json = "{}";
   std::int64_t occurred_at_ms = 0;
   std::string tags_json = "{}";
-  std::optional<std::string> metadata_json;  // nullopt: not a batch message
+  std::optional<std::string> metadata_json;  // the message's, else its batch's; nullopt: neither
 };
 
 /// Events after an endpoint's cursor that pass its type and batch filters.

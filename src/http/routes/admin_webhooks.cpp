@@ -109,13 +109,14 @@ void create_webhook(const httplib::Request& req, httplib::Response& res, Context
   write_json(res, 201, body);
 }
 
-void list_webhooks(const httplib::Request&, httplib::Response& res, Context& context) {
+void list_webhooks(const httplib::Request& req, httplib::Response& res, Context& context) {
+  auto paging = json_io::parse_page_params(req.params);
+  if (!paging) return write_problem(res, paging.error());
   auto db = context.deps.db.acquire();
   if (!db) return write_problem(res, db.error());
-  auto listed = webhooks(**db, context).list();
+  auto listed = webhooks(**db, context).list(*paging);
   if (!listed) return write_problem(res, listed.error());
-  // At most service::k_max_webhook_endpoints: one page.
-  write_json(res, 200, page(*listed, ""));
+  write_json(res, 200, page(listed->data, listed->next_cursor));
 }
 
 void get_webhook(const httplib::Request&, httplib::Response& res, Context& context) {

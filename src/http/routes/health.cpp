@@ -23,18 +23,10 @@ namespace {
 
 void get_health(const httplib::Request&, httplib::Response& res, Context&) { write_json(res, 200, {{"status", "ok"}}); }
 
-// FIXME: store/ should own this SQL (STYLE §2: only store/ touches SQLite);
-// move it to a store::check_writable(Database&) once that exists.
 std::optional<std::string> database_problem(DbPool& pool) {
   auto db = pool.acquire();
   if (!db) return db.error().detail;
-  try {
-    // BEGIN IMMEDIATE takes the write lock, so a full disk or a stuck writer shows here.
-    (*db)->sql().exec("BEGIN IMMEDIATE");
-    (*db)->sql().exec("ROLLBACK");
-  } catch (const std::exception& e) {
-    return std::string("database not writable: ") + e.what();
-  }
+  if (auto writable = store::check_writable(**db); !writable) return writable.error().detail;
   if (auto schema = store::require_current_schema(**db, "mailerd", ""); !schema) return schema.error().detail;
   return std::nullopt;
 }

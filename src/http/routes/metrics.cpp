@@ -59,13 +59,14 @@ Status add_webhook_gauges(metrics::Registry& scrape, store::Database& db, const 
                                {"endpoint"});
   auto& oldest = scrape.gauge("mailer_webhook_oldest_pending_age_seconds",
                               "Age of the oldest undelivered work of an endpoint: its oldest pending delivery or "
-                              "the first event after its cursor; 0 when none.",
+                              "the first event after its cursor; 0 when none or while the endpoint is disabled.",
                               {"endpoint"});
   for (const auto& f : *figures) {
     enabled.set({f.endpoint_id}, f.enabled ? 1 : 0);
     pending.set({f.endpoint_id}, static_cast<double>(f.pending_deliveries));
     waiting.set({f.endpoint_id}, static_cast<double>(f.events_after_cursor));
-    const auto age_ms = f.oldest_pending_ms ? std::max<std::int64_t>(0, now_ms - *f.oldest_pending_ms) : 0;
+    // A disabled endpoint is waited on by nobody: no age to alert on.
+    const auto age_ms = f.enabled && f.oldest_pending_ms ? std::max<std::int64_t>(0, now_ms - *f.oldest_pending_ms) : 0;
     oldest.set({f.endpoint_id}, static_cast<double>(age_ms) / 1000.0);
   }
   return {};

@@ -77,6 +77,16 @@ TEST_CASE("send_email_body builds Simple content with UTF-8 charsets", "[aws][se
   CHECK_FALSE(small.contains("EmailTags"));
   CHECK_FALSE(small.contains("ConfigurationSetName"));
   CHECK_FALSE(small["Content"]["Simple"]["Body"].contains("Html"));
+  CHECK_FALSE(small["Destination"].contains("CcAddresses"));
+  CHECK_FALSE(small["Destination"].contains("BccAddresses"));
+  CHECK(minimal.recipient_count() == 1);
+
+  minimal.cc = {"c1@e.f", "c2@e.f"};
+  minimal.bcc = {"b@e.f"};
+  auto copied = nlohmann::json::parse(send_email_body(minimal));
+  CHECK(copied["Destination"]["CcAddresses"] == nlohmann::json::array({"c1@e.f", "c2@e.f"}));
+  CHECK(copied["Destination"]["BccAddresses"] == nlohmann::json::array({"b@e.f"}));
+  CHECK(minimal.recipient_count() == 4);
 }
 
 TEST_CASE("resolve_ses_endpoint precedence", "[aws][ses]") {

@@ -533,6 +533,8 @@ TEST_CASE("load_config checks rules across keys", "[core][config]") {
   SECTION("backoff cap below base") {
     CHECK(only_problem(load_toml("[worker]\nbackoff_base_ms = 5000\nbackoff_max_ms = 1000\n")) ==
           "worker.backoff_max_ms: 1000: must be at least worker.backoff_base_ms (5000)");
+    CHECK(only_problem(load_toml("[webhooks]\nbackoff_base_ms = 5000\nbackoff_max_ms = 1000\n")) ==
+          "webhooks.backoff_max_ms: 1000: must be at least webhooks.backoff_base_ms (5000)");
   }
   SECTION("static SES credentials come in pairs") {
     CHECK(only_problem(load_env({{"MAILER_SES_ACCESS_KEY_ID", "AKIAEXAMPLE12345"}})) ==

@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include <SQLiteCpp/Database.h>
+#include <fmt/format.h>
 
 #include "mailer/store/database.hpp"
 #include "mailer/store/schema_files.hpp"
@@ -417,4 +418,65 @@ TEST_CASE("require_current_schema refuses an older or newer schema and changes n
   REQUIRE_FALSE(newer);
   CHECK_THAT(newer.error().detail, Catch::Contains("version 999 is newer than this mailerctl") &&
                                        Catch::Contains("written by a newer mailerd"));
+}
+
+TEST_CASE("check_writable fails while another connection holds the write lock", "[store]") {
+  mailer::test::TempDir dir;
+  auto db = open_ok(dir / "a.db");
+  auto other = open_ok(dir / "a.db");
+  REQUIRE(store::check_writable(*db));
+  db->sql().exec("PRAGMA busy_timeout = 0");  // fail at once instead of after 5 s
+  other->sql().exec("BEGIN IMMEDIATE");
+  auto locked = store::check_writable(*db);
+  REQUIRE_FALSE(locked);
+  CHECK(locked.error().code == ErrorCode::storage_unavailable);
+  CHECK_THAT(locked.error().detail, Catch::StartsWith("database not writable: ") && Catch::Contains("locked"));
+  other->sql().exec("ROLLBACK");
+  CHECK(store::check_writable(*db));
+  db->sql().exec("BEGIN IMMEDIATE");  // the probe left no transaction open
+  db->sql().exec("COMMIT");
+}
+
+TEST_CASE("the delivery-ids migration keeps every delivery and attempt and their links", "[store]") {
+  auto found = std::find_if(store::schema_files().begin(), store::schema_files().end(),
+                            [](const store::SchemaFile& f) { return f.name.ends_with("_webhook_delivery_ids.sql"); });
+  REQUIRE(found != store::schema_files().end());
+  const int version = store::schema_version_of(found->name);
+  mailer::test::TempDir dir;
+  auto db = open_ok(dir / "old.db");
+  db->sql().exec(
+      "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at_ms INTEGER NOT "
+      "NULL)");
+  for (const auto& file : store::schema_files()) {
+    int v = store::schema_version_of(file.name);
+    if (v >= version) break;
+    db->sql().exec(std::string(file.sql));
+    db->sql().exec("INSERT INTO schema_migrations VALUES (" + std::to_string(v) + ", '" + std::string(file.name) +
+                   "', 1)");
+  }
+  db->sql().exec(
+      "INSERT INTO webhook_endpoints(id, url, secret, last_event_id, created_at_ms, updated_at_ms) "
+      "VALUES ('whk_1', 'https://x.example/', 'whsec_A', 0, 1, 1)");
+  for (int id : {1, 2, 5})
+    db->sql().exec(fmt::format(
+        "INSERT INTO webhook_deliveries(id, endpoint_id, kind, event_count, body, status, next_attempt_at_ms, "
+        "retry_until_ms, created_at_ms, updated_at_ms) VALUES ({}, 'whk_1', 'test', 0, 'body{}', 'pending', 1, 2, 1, "
+        "1)",
+        id, id));
+  db->sql().exec(
+      "INSERT INTO webhook_attempts(delivery_id, attempted_at_ms, latency_ms) VALUES (1, 1, 3), (5, 1, 4), (5, 2, 5)");
+
+  auto status = store::migrate(*db);
+  REQUIRE(status);
+  auto rows = [&](const std::string& sql) { return db->sql().execAndGet(sql).getString(); };
+  CHECK(rows("SELECT group_concat(id || ':' || body, ',') FROM webhook_deliveries") == "1:body1,2:body2,5:body5");
+  CHECK(rows("SELECT group_concat(delivery_id || ':' || latency_ms, ',') FROM webhook_attempts") == "1:3,5:4,5:5");
+  CHECK(rows("SELECT count(*) FROM pragma_foreign_key_check") == "0");
+  // Attempts still follow their delivery, and the newest id is not given again.
+  db->sql().exec("DELETE FROM webhook_deliveries WHERE id = 5");
+  CHECK(rows("SELECT count(*) FROM webhook_attempts") == "1");
+  db->sql().exec(
+      "INSERT INTO webhook_deliveries(endpoint_id, kind, event_count, body, status, next_attempt_at_ms, "
+      "retry_until_ms, created_at_ms, updated_at_ms) VALUES ('whk_1', 'test', 0, '{}', 'pending', 1, 2, 1, 1)");
+  CHECK(rows("SELECT max(id) FROM webhook_deliveries") == "6");
 }

@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include <SQLiteCpp/SQLiteCpp.h>
+
 #include "mailer/store/events.hpp"
 #include "mailer/store/webhooks.hpp"
 #include "support/test_db.hpp"
@@ -193,4 +195,56 @@ TEST_CASE("WebhookRepo::record_attempt keeps the failure clock and disables an e
     CHECK(replayed->next_attempt_at_ms == 3500);
     CHECK(replayed->retry_until_ms == 9000);
   }
+}
+
+TEST_CASE("WebhookRepo never gives a delivery id twice, even after the newest is deleted", "[store][webhooks]") {
+  mailer::test::TestDb t;
+  WebhookRepo repo(t.db());
+  WebhookRepo::NewDelivery test;
+  test.kind = "test";
+  test.body = "{}";
+  test.now_ms = 10;
+  test.retry_until_ms = 1000;
+  auto first = repo.create(endpoint(), 10);
+  REQUIRE(first);
+  auto sent = repo.add_test_delivery(first->id, test);
+  REQUIRE(sent);
+  REQUIRE(repo.remove(first->id));  // its deliveries go with it
+  CHECK(t.count_rows("webhook_deliveries") == 0);
+  auto second = repo.create(endpoint(), 20);
+  REQUIRE(second);
+  auto next = repo.add_test_delivery(second->id, test);
+  REQUIRE(next);
+  CHECK(next->id > sent->id);  // receivers drop repeats by webhook-id
+}
+
+TEST_CASE("WebhookRepo carries a message's own metadata, else its batch's", "[store][webhooks]") {
+  mailer::test::TestDb t;
+  WebhookRepo repo(t.db());
+  auto created = repo.create(endpoint(), 10);
+  REQUIRE(created);
+  t.db().sql().exec(
+      "INSERT INTO batches(id, status, from_address, metadata_json, created_at_ms, updated_at_ms) "
+      "VALUES ('bat_1', 'sending', 'a@example.com', '{\"campaign\":\"dec\"}', 0, 0);"
+      "INSERT INTO messages(id, batch_id, kind, priority, state, email, run_at_ms, created_at_ms, updated_at_ms) "
+      "VALUES ('msg_bulk', 'bat_1', 'bulk', 1, 'sent', 'a@example.com', 0, 0, 0);"
+      "INSERT INTO messages(id, kind, priority, state, email, run_at_ms, created_at_ms, updated_at_ms, "
+      "metadata_json) VALUES ('msg_tx', 'transactional', 0, 'sent', 'b@example.com', 0, 0, 0, '{\"order\":\"A-1\"}');");
+  EventRepo events(t.db());
+  auto bulk = event("DELIVERY", "bat_1");
+  bulk.message_id = "msg_bulk";
+  auto tx = event("DELIVERY");
+  tx.message_id = "msg_tx";
+  REQUIRE(events.insert(std::vector<Event>{bulk, tx, event("DELIVERY")}));
+  auto scan = repo.events_after(*created, 10, 5000);
+  REQUIRE(scan);
+  REQUIRE(scan->events.size() == 3);
+  CHECK(scan->events[0].metadata_json == R"({"campaign":"dec"})");
+  CHECK(scan->events[1].metadata_json == R"({"order":"A-1"})");
+  CHECK_FALSE(scan->events[2].metadata_json);
+  auto listed = events.list({}, {.limit = 10});
+  REQUIRE(listed);
+  REQUIRE(listed->items.size() == 3);
+  CHECK_FALSE(listed->items[0].metadata_json);  // a bulk message: the batch's is on the batch
+  CHECK(listed->items[1].metadata_json == R"({"order":"A-1"})");
 }
