@@ -72,26 +72,28 @@ void Router::add(Route route) {
 
 RouteMatch Router::match(std::string_view method, std::string_view path) const {
   std::string_view wanted = method == "HEAD" ? std::string_view("GET") : method;
-  RouteMatch result;
-  int best_params = -1;
-  int best_path_params = -1;
+  // The most literal pattern owns a path: /v1/messages/batch is its own
+  // resource (POST only), not /v1/messages/{id} with id "batch", so other
+  // methods there are 405 with Allow: POST.
+  int fewest_params = -1;
   for (const auto& route : m_routes) {
+    if (!match_pattern(route.pattern, path)) continue;
+    int count = param_count(route.pattern);
+    if (fewest_params < 0 || count < fewest_params) fewest_params = count;
+  }
+  RouteMatch result;
+  for (const auto& route : m_routes) {
+    if (param_count(route.pattern) != fewest_params) continue;
     auto params = match_pattern(route.pattern, path);
     if (!params) continue;
     if (std::find(result.allowed_methods.begin(), result.allowed_methods.end(), route.method) ==
         result.allowed_methods.end()) {
       result.allowed_methods.push_back(route.method);
     }
-    int count = param_count(route.pattern);
-    if (result.pattern.empty() || count < best_path_params) {
-      result.pattern = route.pattern;
-      best_path_params = count;
-    }
-    if (route.method != wanted) continue;
-    if (result.route == nullptr || count < best_params) {
+    if (result.pattern.empty()) result.pattern = route.pattern;
+    if (route.method == wanted && result.route == nullptr) {
       result.route = &route;
       result.params = std::move(*params);
-      best_params = count;
     }
   }
   return result;

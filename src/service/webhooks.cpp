@@ -128,17 +128,9 @@ Result<std::vector<store::WebhookEndpoint>> WebhookService::list() { return stor
 Result<ListPage<store::WebhookEndpoint>> WebhookService::list(const PageParams& paging) {
   auto page = to_page_query(paging, ids::k_webhook);
   if (!page) return std::move(page).error();
-  auto all = list();  // at most k_max_webhook_endpoints, oldest (smallest id) first
-  if (!all) return std::move(all).error();
-  auto first = page->after.empty()
-                   ? all->begin() + std::min<std::ptrdiff_t>(page->offset, static_cast<std::ptrdiff_t>(all->size()))
-                   : std::upper_bound(all->begin(), all->end(), page->after,
-                                      [](const std::string& after, const auto& e) { return after < e.id; });
-  auto last = first + std::min<std::ptrdiff_t>(page->limit, all->end() - first);
-  store::Page<store::WebhookEndpoint> out;
-  out.items.assign(std::make_move_iterator(first), std::make_move_iterator(last));
-  if (last != all->end()) out.next_after = out.items.back().id;
-  return to_list_page(std::move(out));
+  auto found = store::WebhookRepo(m_db).list(*page);
+  if (!found) return std::move(found).error();
+  return to_list_page(std::move(*found));
 }
 
 Result<store::WebhookEndpoint> WebhookService::get(const std::string& id) { return store::WebhookRepo(m_db).get(id); }

@@ -212,6 +212,17 @@ Result<std::vector<WebhookEndpoint>> WebhookRepo::list() {
   });
 }
 
+Result<Page<WebhookEndpoint>> WebhookRepo::list(const PageQuery& page) {
+  return sql::guard("list webhook endpoints", [&]() -> Result<Page<WebhookEndpoint>> {
+    SQLite::Statement query(m_db.sql(), std::string(k_select_endpoint) + (page.after.empty() ? "" : " WHERE id > ?") +
+                                            " ORDER BY id LIMIT ? OFFSET ?");
+    int i = 0;
+    if (!page.after.empty()) query.bind(++i, page.after);
+    sql::bind_page(query, i + 1, page);
+    return sql::read_page(query, page, read_endpoint, [](const WebhookEndpoint& e) { return e.id; });
+  });
+}
+
 Result<WebhookEndpoint> WebhookRepo::get(const std::string& id) {
   return sql::guard("read webhook endpoint", [&]() -> Result<WebhookEndpoint> {
     auto found = find_endpoint(m_db, id);

@@ -158,6 +158,9 @@ class WebhookRepo {
   Result<WebhookEndpoint> create(const NewWebhookEndpoint& endpoint, std::int64_t now_ms);
   /// Every endpoint, oldest first (at most webhooks' own cap, so no paging).
   Result<std::vector<WebhookEndpoint>> list();
+  /// One page of the endpoints in id order (oldest first); `page.after` is
+  /// the last id of the page before. Errors: storage_unavailable.
+  Result<Page<WebhookEndpoint>> list(const PageQuery& page);
   /// Errors: not_found "webhook endpoint ID not found".
   Result<WebhookEndpoint> get(const std::string& id);
   Result<std::int64_t> count();

@@ -16,6 +16,7 @@ Router sample_router() {
   router.add({"DELETE", "/v1/admin/keys/{id}", Access::admin, BodyKind::none, noop});
   router.add({"GET", "/v1/admin/keys/{id}/audit", Access::admin, BodyKind::none, noop});
   router.add({"GET", "/v1/admin/dlq/{id}", Access::admin, BodyKind::none, noop});
+  router.add({"DELETE", "/v1/admin/dlq/{id}", Access::admin, BodyKind::none, noop});
   router.add({"GET", "/v1/admin/dlq/purge", Access::admin, BodyKind::none, noop});
   return router;
 }
@@ -55,6 +56,13 @@ TEST_CASE("Router::match tells 404 from 405", "[http]") {
     auto m = router.match("GET", "/v1/admin/dlq/purge");
     REQUIRE(m.route != nullptr);
     CHECK(m.route->pattern == "/v1/admin/dlq/purge");
+  }
+  SECTION("the literal pattern owns its path: other methods are 405, not the parameter's route") {
+    auto m = router.match("DELETE", "/v1/admin/dlq/purge");
+    CHECK(m.route == nullptr);
+    CHECK(m.allowed_methods == std::vector<std::string>{"GET"});
+    auto posted = router.match("POST", "/v1/admin/keys/key_9");  // {id} alone still lists its methods
+    CHECK(posted.allowed_methods == std::vector<std::string>{"DELETE"});
   }
 }
 
