@@ -41,7 +41,7 @@ cleanup() {
   [[ -n $receiver_pid ]] && kill "$receiver_pid" 2>/dev/null
   [[ -n $mailerd_pid ]] && stop_child "$mailerd_pid"
   [[ -n $fake_pid ]] && stop_child "$fake_pid"
-  cp -r "$work" /tmp/benchwork 2>/dev/null; rm -rf "$work"
+  rm -rf "$work"
 }
 trap cleanup EXIT
 no_port() {  # no_port LOG: what a child that did not start logged, then exit
