@@ -102,7 +102,8 @@ std::int64_t by_id(SQLite::Database& db, const IdWalked& t, std::int64_t upper, 
 }
 
 constexpr const char* k_has_content =
-    "(variables_json <> '{}' OR subject IS NOT NULL OR html IS NOT NULL OR text IS NOT NULL)";
+    "(variables_json <> '{}' OR subject IS NOT NULL OR html IS NOT NULL OR text IS NOT NULL"
+    " OR headers_json IS NOT NULL)";
 
 // The keyset of the `limit`-th finished message after the cursor, or nothing
 // when fewer are left below the cutoff.
@@ -135,7 +136,7 @@ std::int64_t message_content(SQLite::Database& db, std::int64_t before_ms, Prune
   SQLite::Statement apply(db, mode == PruneMode::count
                                   ? "SELECT count(*) FROM messages WHERE " + rows
                                   : "UPDATE messages SET variables_json = '{}', subject = NULL, html = NULL,"
-                                    " text = NULL WHERE " +
+                                    " text = NULL, headers_json = NULL WHERE " +
                                         rows);
   apply.bind(1, cursor.after_ms);
   apply.bind(2, cursor.after_id);

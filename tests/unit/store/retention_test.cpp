@@ -98,6 +98,15 @@ TEST_CASE("RetentionRepo::prune_chunk clears the content of finished messages", 
   CHECK(content(queued) != "{}-");
   CHECK(content(recent) != "{}-");
   CHECK(t.count_rows("messages") == 8);
+
+  SECTION("custom headers are content too") {
+    const auto with_headers = message(t, "sent", k_old_ms);
+    t.db().sql().exec(fmt::format(
+        "UPDATE messages SET variables_json = '{{}}', headers_json = '{{\"X-Ref\":\"ana\"}}' WHERE id = '{}'",
+        with_headers));
+    CHECK(prune_all(t, PruneKind::message_content) == 1);
+    CHECK(t.query_int("SELECT count(*) FROM messages WHERE headers_json IS NOT NULL") == 0);
+  }
 }
 
 TEST_CASE("RetentionRepo::prune_chunk keeps the aggregates", "[store][retention]") {
