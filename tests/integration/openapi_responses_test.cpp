@@ -264,6 +264,7 @@ std::vector<Operation> operations(const Scene& s) {
       {"POST", "/webhooks/ses", "/webhooks/ses", "", Body::none, "", true},
       {"GET", "/u/{token}", "/u/not-a-token", ""},
       {"POST", "/u/{token}", "/u/not-a-token", "", Body::none, "", true},
+      {"GET", "/v1/me", "/v1/me", "read"},
   };
 }
 
@@ -388,6 +389,11 @@ void call_keys(Scene& s) {
   s.api.call("DELETE", "/v1/admin/keys/{id}", "/v1/admin/keys/key_missing", 404, s.admin);
 }
 
+// The key itself.
+void call_me(Scene& s) {
+  s.api.call("GET", "/v1/me", "/v1/me", 200, s.admin);
+}
+
 // Accepted, unparsable, refused, and a certificate that cannot be fetched.
 void call_sns(Recorder& api, const sns_fixtures::CertServer& certs) {
   api.call("POST", "/webhooks/ses", "/webhooks/ses", 200, {},
@@ -492,6 +498,7 @@ TEST_CASE("openapi: every route and every documented status validate against doc
   call_dlq_queue_and_metrics(scene);
   call_webhooks(scene);
   call_keys(scene);
+  call_me(scene);
   call_sns(api, certs);
   call_unsubscribe(scene, fake);
   call_second_mailerd(api, certs);

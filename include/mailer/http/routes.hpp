@@ -47,6 +47,9 @@ void register_metrics_routes(Router& router);
 /// GET /v1/admin/metrics (admin).
 void register_admin_metrics_routes(Router& router);
 
+/// GET /v1/me (read): the calling key's id, name and scope.
+void register_me_routes(Router& router);
+
 /// Every route mailerd serves.
 void register_all_routes(Router& router);
 
