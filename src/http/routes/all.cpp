@@ -18,6 +18,7 @@ void register_all_routes(Router& router) {
   register_metrics_routes(router);
   register_admin_metrics_routes(router);
   register_me_routes(router);
+  register_ui_routes(router);
 }
 
 }  // namespace mailer::http
