@@ -18,8 +18,11 @@ DEB_PACKAGES = build-essential cmake ninja-build pkg-config git ca-certificates 
 # Needed by tests only, so the Docker build stage (which runs none) leaves them
 # out: prometheus provides promtool, which checks the /metrics output (issue #7);
 # lintian checks the Debian packages (no errors, no hardening tag) and
-# python3-yaml lets the Docker check read compose.yaml (issue #18).
-TEST_PACKAGES = prometheus lintian python3-yaml
+# python3-yaml lets the Docker check read compose.yaml (issue #18);
+# chromium, chromium-driver and python3-selenium run the dashboard's browser
+# test (tests/ui/), never a browser downloaded by a tool.
+TEST_PACKAGES = prometheus lintian python3-yaml chromium chromium-driver python3-selenium
+# `make demo DEMO_ARGS=--no-wait` ends without waiting for Enter at the dashboard.
 # `make demo` only: its webhook receiver (examples/webhook_receiver.py).
 DEMO_PACKAGES = python3
 # `make fuzz` only: clang and its runtime libraries (libFuzzer, ASan, UBSan).
@@ -63,7 +66,7 @@ fuzz: deps
 
 demo: build
 	@$(MAKE) --no-print-directory install-packages PACKAGES="$(DEMO_PACKAGES)"
-	./examples/demo.sh $(BUILD)
+	./examples/demo.sh $(BUILD) $(DEMO_ARGS)
 
 bench: build
 	./bench/run.sh $(BUILD)

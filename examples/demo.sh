@@ -9,13 +9,22 @@
 # shows the events by type and the suppressions they caused; a local receiver
 # (examples/webhook_receiver.py), subscribed with `mailerctl webhooks add`,
 # checks the signature of every outgoing webhook delivery and counts the
-# events it got by type. Ends with a
-# clean shutdown of both. The rendered messages are kept under demo-out/ (or
+# events it got by type. On a terminal it then prints the dashboard's URL and
+# the admin key and keeps mailerd running until Enter (not with --no-wait, or
+# when stdin is not a terminal, as in CI). Ends with a clean shutdown of both. The rendered messages are kept under demo-out/ (or
 # $DEMO_OUT) and their path is printed.
-# Run by `make demo` (which builds first); usage: examples/demo.sh BUILD_DIR
+# Run by `make demo` (which builds first; `make demo DEMO_ARGS=--no-wait`);
+# usage: examples/demo.sh BUILD_DIR [--no-wait]
 set -euo pipefail
 
-build_dir=${1:?usage: demo.sh BUILD_DIR}
+build_dir=${1:?usage: demo.sh BUILD_DIR [--no-wait]}
+wait_for_enter=true
+case ${2:-} in
+  "") ;;
+  --no-wait) wait_for_enter=false ;;
+  *) echo "usage: demo.sh BUILD_DIR [--no-wait]" >&2; exit 2 ;;
+esac
+[[ -t 0 ]] || wait_for_enter=false  # nobody to press Enter (CI, a pipe)
 examples=$(cd "$(dirname "$0")" && pwd)
 mailerd="$build_dir/mailerd"
 mailerctl="$build_dir/mailerctl"
@@ -266,6 +275,14 @@ echo "  deliveries $(count_of deliveries "$counts"), refused signatures $(count_
   "duplicates $(count_of duplicates "$counts")"
 [[ $(count_of rejected "$counts") == 0 ]] || fail "the receiver refused a signature"
 [[ ${received:-0} -ge $total_events ]] || fail "the receiver got $received of $total_events events"
+
+if $wait_for_enter; then
+  step "the dashboard"
+  echo "  open $base/ui/ and log in with the admin key:"
+  echo "  $key"
+  echo "  (the key stays in that browser tab only; the data is this demo's)"
+  read -r -p "  press Enter to stop mailerd and end the demo " _ || true
+fi
 
 step "stopping mailerd and mailer-fake-ses with SIGTERM"
 stop_child "$mailerd_pid"; mailerd_pid=""

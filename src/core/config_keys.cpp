@@ -843,6 +843,17 @@ const std::vector<ConfigKey>& config_keys() {
        set_bool<&C::metrics, &MetricsConfig::is_public>,
        get_bool<&C::metrics, &MetricsConfig::is_public>},
 
+      {"ui.enabled",
+       "MAILER_UI_ENABLED",
+       {},
+       T::boolean,
+       "true",
+       "serve the web dashboard at /ui/ (static files; every call it makes needs an API key)",
+       k_no,
+       any_value,
+       set_bool<&C::ui, &UiConfig::enabled>,
+       get_bool<&C::ui, &UiConfig::enabled>},
+
       {"log.level",
        "MAILER_LOG_LEVEL",
        {},

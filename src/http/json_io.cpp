@@ -362,6 +362,7 @@ Result<service::EventQuery> parse_event_query(const QueryParams& params) {
   query.type = query_value(params, "type");
   query.batch_id = query_value(params, "batch_id");
   query.message_id = query_value(params, "message_id");
+  query.ses_message_id = query_value(params, "ses_message_id");
   query.email = query_value(params, "email");
   query.since = query_value(params, "since");
   query.until = query_value(params, "until");

@@ -23,6 +23,9 @@ Result<ListPage<store::Event>> EventService::list(const EventQuery& q) {
   filter.type = q.type;
   filter.batch_id = q.batch_id;
   filter.message_id = q.message_id;
+  // SES MessageIds are about 60 bytes; anything much longer is not one.
+  if (q.ses_message_id && q.ses_message_id->size() > 256) errors.push_back({"ses_message_id", "at most 256 bytes"});
+  filter.ses_message_id = q.ses_message_id;
   if (q.email) {
     auto email = render::normalize_address(*q.email);
     if (!email) {

@@ -40,6 +40,8 @@ std::string where_clause(const EventFilter& filter) {
   if (filter.type) where += " AND type = ?";
   if (filter.batch_id) where += " AND batch_id = ?";
   if (filter.message_id) where += " AND message_id = ?";
+  // messages_by_ses_id finds the message; its events follow by message_id.
+  if (filter.ses_message_id) where += " AND message_id IN (SELECT id FROM messages WHERE ses_message_id = ?)";
   if (filter.email) where += " AND email = ?";
   if (filter.since_ms) where += " AND occurred_at_ms >= ?";
   if (filter.until_ms) where += " AND occurred_at_ms < ?";
@@ -70,6 +72,7 @@ int bind_filter(SQLite::Statement& query, const EventFilter& filter, std::int64_
   if (filter.type) query.bind(++i, *filter.type);
   if (filter.batch_id) query.bind(++i, *filter.batch_id);
   if (filter.message_id) query.bind(++i, *filter.message_id);
+  if (filter.ses_message_id) query.bind(++i, *filter.ses_message_id);
   if (filter.email) query.bind(++i, suppression::key_of(*filter.email));
   if (filter.since_ms) query.bind(++i, static_cast<std::int64_t>(*filter.since_ms));
   if (filter.until_ms) query.bind(++i, static_cast<std::int64_t>(*filter.until_ms));

@@ -159,4 +159,8 @@ TEST_CASE("admin queue: depth by state", "[integration][api][admin]") {
   CHECK(queue["depth"]["failed"] == 1);
   CHECK(queue.contains("in_flight"));
   CHECK(queue.contains("send_rate_per_second"));
+  CHECK(queue["quota"]["sent_24h"] == 0);
+  CHECK(queue["quota"].contains("max_24_hour_send"));
+  CHECK(queue["engine"]["sending_on_hold"] == false);
+  CHECK(queue["engine"]["hold_reason"].is_null());
 }

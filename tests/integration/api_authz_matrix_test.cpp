@@ -57,6 +57,7 @@ const std::vector<Row>& rows() {
       {"POST", "/v1/admin/keys", "/v1/admin/keys", "{}", "admin", 400},
       {"DELETE", "/v1/admin/keys/{id}", "/v1/admin/keys/key_x", "", "admin", 404},
       {"GET", "/v1/admin/keys/{id}/audit", "/v1/admin/keys/key_x/audit", "", "admin", 404},
+      {"GET", "/v1/me", "/v1/me", "", "read", 200},
       {"GET", "/v1/admin/metrics", "/v1/admin/metrics?period=24h", "", "admin", 200},
       {"GET", "/v1/admin/webhooks", "/v1/admin/webhooks", "", "admin", 200},
       {"POST", "/v1/admin/webhooks", "/v1/admin/webhooks", "{}", "admin", 400},

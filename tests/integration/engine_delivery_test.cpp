@@ -40,3 +40,30 @@ TEST_CASE("A clean bulk run sends every recipient exactly once", "[engine][e2e][
   }
   CHECK(message_ids.size() == emails.size());  // one message row per recipient
 }
+
+TEST_CASE("GET /v1/events?ses_message_id finds the message SES accepted under that id",
+          "[engine][e2e][integration][events]") {
+  Stack stack;
+  auto accepted = stack.post_batch(batch_body(addresses(3)));
+  auto done = stack.wait_for_status(accepted.at("id"), "completed", std::chrono::seconds(30));
+  REQUIRE(done.value("status", "") == "completed");
+  auto stored = stack.fake.stored_messages();
+  REQUIRE(stored.size() == 3);
+  const auto& sent = stored[1];
+  auto client = stack.mailerd->client();
+  auto res = client->Get(("/v1/events?ses_message_id=" + sent.ses_message_id).c_str(), bearer(stack.key));
+  REQUIRE(res);
+  INFO(res->body);
+  REQUIRE(res->status == 200);
+  auto events = json::parse(res->body).at("data");
+  REQUIRE(events.size() == 1);
+  CHECK(events[0]["type"] == "SENT");
+  CHECK(events[0]["message_id"] == sent.headers.at("X-Mailer-Message-Id"));
+  auto none = client->Get("/v1/events?ses_message_id=no-such-id", bearer(stack.key));
+  REQUIRE(none);
+  CHECK(json::parse(none->body).at("data").empty());
+  auto too_long = client->Get(("/v1/events?ses_message_id=" + std::string(257, 'a')).c_str(), bearer(stack.key));
+  REQUIRE(too_long);
+  CHECK(too_long->status == 400);
+  CHECK(too_long->body.find("ses_message_id") != std::string::npos);
+}

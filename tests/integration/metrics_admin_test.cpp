@@ -132,6 +132,8 @@ TEST_CASE("GET /v1/admin/metrics counts events per period", "[integration][metri
     CHECK(account["bounce_rate"].get<double>() == Approx(1.0 / 15));
     CHECK(account["ses_bounce_review_rate"] == 0.05);
     CHECK(account["ses_complaint_review_rate"] == 0.001);
+    CHECK(account["guard_bounce_rate"] == 0.05);  // guard.max_bounce_rate, the default
+    CHECK(account["guard_complaint_rate"] == 0.001);
     CHECK(account["bounce_status"] == "over");  // 6.7 % >= 5 %
     CHECK(account["complaint_status"] == "over");
   }

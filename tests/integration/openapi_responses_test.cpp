@@ -71,6 +71,11 @@ class Recorder {
     return type.find("json") != std::string::npos ? json::parse(res->body) : json();
   }
 
+  // The value of header `lower_name` in the last recorded answer.
+  std::string last_header(const std::string& lower_name) const {
+    return m_records.back().at("headers").value(lower_name, std::string());
+  }
+
   void write(const std::filesystem::path& file) const { std::ofstream(file) << m_records.dump(2); }
 
  private:
@@ -264,6 +269,10 @@ std::vector<Operation> operations(const Scene& s) {
       {"POST", "/webhooks/ses", "/webhooks/ses", "", Body::none, "", true},
       {"GET", "/u/{token}", "/u/not-a-token", ""},
       {"POST", "/u/{token}", "/u/not-a-token", "", Body::none, "", true},
+      {"GET", "/v1/me", "/v1/me", "read"},
+      {"GET", "/ui", "/ui", ""},
+      {"GET", "/ui/", "/ui/", ""},
+      {"GET", "/ui/{file}", "/ui/app.js", ""},
   };
 }
 
@@ -388,6 +397,17 @@ void call_keys(Scene& s) {
   s.api.call("DELETE", "/v1/admin/keys/{id}", "/v1/admin/keys/key_missing", 404, s.admin);
 }
 
+// The key itself, and the dashboard's files: whole, then unchanged.
+void call_me_and_dashboard(Scene& s) {
+  s.api.call("GET", "/v1/me", "/v1/me", 200, s.admin);
+  s.api.call("GET", "/ui", "/ui", 308);
+  for (auto [path, target] : {std::pair{"/ui/", "/ui/"}, std::pair{"/ui/{file}", "/ui/app.js"}}) {
+    s.api.call("GET", path, target, 200);
+    s.api.call("GET", path, target, 304, {{"If-None-Match", s.api.last_header("etag")}});
+  }
+  s.api.call("GET", "/ui/{file}", "/ui/missing.js", 404);
+}
+
 // Accepted, unparsable, refused, and a certificate that cannot be fetched.
 void call_sns(Recorder& api, const sns_fixtures::CertServer& certs) {
   api.call("POST", "/webhooks/ses", "/webhooks/ses", 200, {},
@@ -419,12 +439,14 @@ void call_unsubscribe(Scene& s, const FakeSesFixture& fake) {
   s.api.call("POST", "/u/{token}", "/u/not-a-token", 404, {}, "List-Unsubscribe=One-Click", form);
 }
 
-// A second mailerd: metrics behind a key, no SNS topics, its database held
-// by a stuck writer.
+// A second mailerd: metrics behind a key, no dashboard, no SNS topics, its
+// database held by a stuck writer.
 void call_second_mailerd(Recorder& api, const sns_fixtures::CertServer& certs) {
-  MailerdFixture closed(MailerdOptions{{{"MAILER_METRICS_PUBLIC", "false"}}, {}});
+  MailerdFixture closed(MailerdOptions{{{"MAILER_METRICS_PUBLIC", "false"}, {"MAILER_UI_ENABLED", "false"}}, {}});
   api.retarget(closed.port());
   api.call("GET", "/metrics", "/metrics", 401);
+  api.call("GET", "/ui", "/ui", 404);
+  api.call("GET", "/ui/", "/ui/", 404);
   api.call("POST", "/webhooks/ses", "/webhooks/ses", 404, {},
            sns_fixtures::body("envelopes/id-delivery-v2.json", certs.port()), k_sns_type);
   SQLite::Database blocker(closed.db_path().string(), SQLite::OPEN_READWRITE);
@@ -492,6 +514,7 @@ TEST_CASE("openapi: every route and every documented status validate against doc
   call_dlq_queue_and_metrics(scene);
   call_webhooks(scene);
   call_keys(scene);
+  call_me_and_dashboard(scene);
   call_sns(api, certs);
   call_unsubscribe(scene, fake);
   call_second_mailerd(api, certs);

@@ -138,6 +138,10 @@ struct MetricsConfig {
   bool is_public = true;  // key "metrics.public"
 };
 
+struct UiConfig {
+  bool enabled = true;  // serve the dashboard at /ui/
+};
+
 struct LogConfig {
   std::string level = "info";   // debug | info | warn | error
   std::string format = "auto";  // auto | json | pretty
@@ -158,6 +162,7 @@ struct Config {
   ApiConfig api;
   LimitsConfig limits;
   MetricsConfig metrics;
+  UiConfig ui;
   LogConfig log;
 };
 

@@ -47,6 +47,12 @@ void register_metrics_routes(Router& router);
 /// GET /v1/admin/metrics (admin).
 void register_admin_metrics_routes(Router& router);
 
+/// GET /ui (redirect), /ui/ and /ui/{file}: the dashboard's static files (no
+/// key); 404 with ui.enabled = false.
+void register_ui_routes(Router& router);
+/// GET /v1/me (read): the calling key's id, name and scope.
+void register_me_routes(Router& router);
+
 /// Every route mailerd serves.
 void register_all_routes(Router& router);
 

@@ -18,9 +18,10 @@ struct EventQuery {
   std::optional<std::string> type;  // SENT, DEFERRED, … (exact, upper case)
   std::optional<std::string> batch_id;
   std::optional<std::string> message_id;
-  std::optional<std::string> email;  // any spelling; matched after normalization
-  std::optional<std::string> since;  // RFC 3339, inclusive
-  std::optional<std::string> until;  // RFC 3339, exclusive
+  std::optional<std::string> ses_message_id;  // the MessageId SES returned for a send
+  std::optional<std::string> email;           // any spelling; matched after normalization
+  std::optional<std::string> since;           // RFC 3339, inclusive
+  std::optional<std::string> until;           // RFC 3339, exclusive
   PageParams page;
 };
 
@@ -32,7 +33,7 @@ class EventService {
   explicit EventService(store::Database& db) : m_db(db) {}
 
   /// Errors: invalid_input with fields "type" (not an event type), "email"
-  /// (not an address), "since"/"until" (not RFC 3339, or until <= since),
+  /// (not an address), "ses_message_id" (over 256 bytes), "since"/"until" (not RFC 3339, or until <= since),
   /// and the paging fields of to_page_query().
   Result<ListPage<store::Event>> list(const EventQuery& query);
 

@@ -44,9 +44,10 @@ struct EventFilter {
   std::optional<std::string> type;
   std::optional<std::string> batch_id;
   std::optional<std::string> message_id;
-  std::optional<std::string> email;      // an address in any case (compared lower-cased)
-  std::optional<std::int64_t> since_ms;  // occurred_at_ms >= since
-  std::optional<std::int64_t> until_ms;  // occurred_at_ms < until
+  std::optional<std::string> ses_message_id;  // events of the message SES accepted under this id
+  std::optional<std::string> email;           // an address in any case (compared lower-cased)
+  std::optional<std::int64_t> since_ms;       // occurred_at_ms >= since
+  std::optional<std::int64_t> until_ms;       // occurred_at_ms < until
 };
 
 class EventRepo {

@@ -106,7 +106,7 @@ nlohmann::json summary_json(const store::EventSummary& summary) {
           {"sent_per_hour", hours}};
 }
 
-nlohmann::json account_json(const store::EventSummary& last_day) {
+nlohmann::json account_json(const store::EventSummary& last_day, const GuardConfig& guard) {
   auto rates = service::engagement_rates(last_day.engagement);
   auto status = [](const std::optional<double>& value, double threshold) {
     return value && *value >= threshold ? "over" : "ok";
@@ -117,6 +117,8 @@ nlohmann::json account_json(const store::EventSummary& last_day) {
           {"complaint_rate", rate_json(rates.complaint_rate)},
           {"ses_bounce_review_rate", k_ses_bounce_review_rate},
           {"ses_complaint_review_rate", k_ses_complaint_review_rate},
+          {"guard_bounce_rate", guard.max_bounce_rate},
+          {"guard_complaint_rate", guard.max_complaint_rate},
           {"bounce_status", status(rates.bounce_rate, k_ses_bounce_review_rate)},
           {"complaint_status", status(rates.complaint_rate, k_ses_complaint_review_rate)}};
 }
@@ -136,7 +138,7 @@ void get_admin_metrics(const httplib::Request& req, httplib::Response& res, Cont
   body["from"] = format_rfc3339(range->from_ms);
   body["to"] = format_rfc3339(range->to_ms);
   body["period"] = range->period ? nlohmann::json(*range->period) : nlohmann::json(nullptr);
-  body["account"] = account_json(*last_day);
+  body["account"] = account_json(*last_day, context.deps.config.guard);
   write_json(res, 200, body);
 }
 

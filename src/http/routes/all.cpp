@@ -17,6 +17,8 @@ void register_all_routes(Router& router) {
   register_admin_queue_routes(router);
   register_metrics_routes(router);
   register_admin_metrics_routes(router);
+  register_me_routes(router);
+  register_ui_routes(router);
 }
 
 }  // namespace mailer::http

@@ -155,6 +155,7 @@ TEST_CASE("config key table has every SPEC key", "[core][config]") {
                           "api.rate_limit_burst",
                           "limits.max_recipients",
                           "metrics.public",
+                          "ui.enabled",
                           "log.level",
                           "log.format"}) {
     INFO(key);
