@@ -80,13 +80,7 @@ class EngagementStack {
     REQUIRE(res->status == 200);
     CHECK(json::parse(res->body) == json{{"status", "recorded"}});
   }
-  json get(const std::string& target) {
-    auto res = stack.mailerd->client()->Get(target, bearer(stack.key));
-    REQUIRE(res);
-    INFO(target << " -> " << res->body);
-    REQUIRE(res->status == 200);
-    return json::parse(res->body);
-  }
+  json get(const std::string& target) { return stack.get_json(target); }
 
   CertServer certs;
   Stack stack;

@@ -98,15 +98,16 @@ struct Stack {
     REQUIRE(res->status == 202);
     return json::parse(res->body);
   }
-  /// GET /v1/batches/{id}; REQUIREs 200.
-  json batch(const std::string& id) const {
-    auto client = mailerd->client();
-    auto res = client->Get(("/v1/batches/" + id).c_str(), bearer(key));
+  /// GET `target` with the admin key; REQUIREs 200 and returns the JSON answer.
+  json get_json(const std::string& target) const {
+    auto res = mailerd->client()->Get(target, bearer(key));
     REQUIRE(res);
-    INFO(res->body);
+    INFO(target << " -> " << res->body);
     REQUIRE(res->status == 200);
     return json::parse(res->body);
   }
+  /// GET /v1/batches/{id}; REQUIREs 200.
+  json batch(const std::string& id) const { return get_json("/v1/batches/" + id); }
   /// POST /v1/batches/{id}/<action>; returns the status code.
   int batch_action(const std::string& id, const std::string& action) const {
     auto client = mailerd->client();

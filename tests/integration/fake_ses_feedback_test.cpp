@@ -62,16 +62,8 @@ void run_batch(Stack& stack, std::uint64_t expected) {
   CHECK(sns["subscription"] == "confirmed");  // mailerd GOT the SubscribeURL
 }
 
-json api_get(const Stack& stack, const std::string& path) {
-  auto res = stack.mailerd->client()->Get(path.c_str(), bearer(stack.key));
-  REQUIRE(res);
-  INFO(path << " " << res->body);
-  REQUIRE(res->status == 200);
-  return json::parse(res->body);
-}
-
 json events_of(const Stack& stack, const std::string& type) {
-  return api_get(stack, "/v1/events?type=" + type)["data"];
+  return stack.get_json("/v1/events?type=" + type)["data"];
 }
 
 // The reason mailerd suppresses `email` for, or "" when it does not.

@@ -17,14 +17,6 @@ namespace {
 
 constexpr std::int64_t k_400_days_ms = 400LL * 24 * 3600 * 1000;
 
-json get_json(const Stack& stack, const std::string& path) {
-  auto res = stack.mailerd->client()->Get(path.c_str(), bearer(stack.key));
-  REQUIRE(res);
-  INFO(path << ": " << res->body);
-  REQUIRE(res->status == 200);
-  return json::parse(res->body);
-}
-
 // Moves every finished message and every event 400 days into the past, as if
 // the batch had been sent then. Rows only: the aggregates stay in the hours
 // they were counted in, which is what the views read.
@@ -69,7 +61,7 @@ TEST_CASE("mailerctl db prune keeps the batch view and admin metrics", "[integra
   const auto now_ms = mailer::to_ms(std::chrono::system_clock::now());
   const auto metrics_path = "/v1/admin/metrics?from=" + mailer::format_rfc3339(now_ms - 300LL * 24 * 3600 * 1000) +
                             "&to=" + mailer::format_rfc3339(now_ms + 3600LL * 1000);
-  const auto metrics_before = get_json(stack, metrics_path);
+  const auto metrics_before = stack.get_json(metrics_path);
 
   auto dry = ctl_json(stack, {"db", "prune", "--dry-run"});
   CHECK(dry["dry_run"] == true);
@@ -87,7 +79,7 @@ TEST_CASE("mailerctl db prune keeps the batch view and admin metrics", "[integra
   batch_before.erase("updated_at");
   batch_after.erase("updated_at");
   CHECK(batch_after == batch_before);
-  CHECK(get_json(stack, metrics_path) == metrics_before);
+  CHECK(stack.get_json(metrics_path) == metrics_before);
 }
 
 TEST_CASE("pruning never deletes events an enabled webhook endpoint waits for", "[integration][retention]") {
