@@ -10,7 +10,7 @@ CMAKE_FLAGS ?=
 # packaging/docker/Dockerfile's build stage installs the same list (a ctest test
 # compares them). file and dpkg-shlibdeps (build-essential) serve `make package`;
 # systemd provides systemd-analyze for the unit file test.
-DEB_PACKAGES = build-essential cmake ninja-build pkg-config git ca-certificates curl \
+DEB_PACKAGES = build-essential cmake ninja-build pkg-config git ca-certificates curl help2man \
   libcpp-httplib-dev libsqlite3-dev sqlite3 libsqlitecpp-dev libcurl4-openssl-dev libssl-dev \
   libkainjow-mustache-dev libfmt-dev nlohmann-json3-dev libcli11-dev catch2 \
   libtomlplusplus-dev libidn2-dev libsystemd-dev libcsv-dev \
@@ -21,7 +21,7 @@ DEB_PACKAGES = build-essential cmake ninja-build pkg-config git ca-certificates 
 # python3-yaml lets the Docker check read compose.yaml (issue #18);
 # chromium, chromium-driver and python3-selenium run the dashboard's browser
 # test (tests/ui/), never a browser downloaded by a tool.
-TEST_PACKAGES = prometheus lintian python3-yaml chromium chromium-driver python3-selenium
+TEST_PACKAGES = prometheus lintian python3-yaml chromium chromium-driver python3-selenium zsh
 # `make demo DEMO_ARGS=--no-wait` ends without waiting for Enter at the dashboard.
 # `make demo` only: its webhook receiver (examples/webhook_receiver.py).
 DEMO_PACKAGES = python3

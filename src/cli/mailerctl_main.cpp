@@ -12,6 +12,7 @@
 #include "cli/cli11.hpp"
 
 #include "cli/ctl_common.hpp"
+#include "cli/ctl_completion.hpp"
 
 namespace mailer::cli {
 namespace {
@@ -22,11 +23,17 @@ struct CommandGroup {
 };
 
 constexpr CommandGroup k_command_groups[] = {
-    {"keys", add_keys_commands},           {"db", add_db_commands},  // also "migrate"
-    {"config", add_config_commands},       {"send", add_send_commands},
-    {"templates", add_templates_commands}, {"dlq", add_dlq_commands},
-    {"batches", add_batches_commands},     {"suppressions", add_suppressions_commands},
-    {"seed", add_seed_commands},           {"webhooks", add_webhooks_commands},
+    {"keys", add_keys_commands},
+    {"db", add_db_commands},  // also "migrate"
+    {"config", add_config_commands},
+    {"send", add_send_commands},
+    {"templates", add_templates_commands},
+    {"dlq", add_dlq_commands},
+    {"batches", add_batches_commands},
+    {"suppressions", add_suppressions_commands},
+    {"seed", add_seed_commands},
+    {"webhooks", add_webhooks_commands},
+    {"completion", add_completion_commands},
 };
 
 std::size_t edit_distance(const std::string& a, const std::string& b) {
@@ -118,6 +125,16 @@ int run(int argc, char** argv) {
                "Machine-readable output: one JSON document on stdout (lists as {\"data\", \"next_cursor\"}); "
                "errors as {\"error\": {...}} on stderr, same exit codes");
   for (const auto& group : k_command_groups) group.add(app, ctx);
+  if (argc >= 2 && std::string(argv[1]) == k_complete_command) {
+    for (const auto& candidate : completions(app, std::vector<std::string>(argv + 2, argv + argc))) {
+      std::cout << candidate << '\n';
+    }
+    return k_exit_ok;
+  }
+  if (std::find(argv, argv + argc, std::string(k_help_all_flag)) != argv + argc) {
+    std::cout << full_help(app);
+    return k_exit_ok;
+  }
   try {
     app.parse(argc, argv);  // runs the chosen command's callback
   } catch (const CLI::ParseError& error) {

@@ -94,6 +94,10 @@ check_both_file_lists() {
 ./lib/systemd/system/mailerd.service
 ./usr/bin/mailerctl
 ./usr/bin/mailerd
+./usr/share/bash-completion/completions/mailerctl
+./usr/share/man/man1/mailerctl.1.gz
+./usr/share/man/man1/mailerd.1.gz
+./usr/share/zsh/vendor-completions/_mailerctl
 $docs/README.md
 $docs/changelog.gz
 $docs/copyright
@@ -102,10 +106,10 @@ $(user_docs | sed "s|^|$docs/|")
 ./usr/share/lintian/overrides/mailerd"
   docs=./usr/share/doc/mailerd-tools
   check_files "$tools_deb" "./usr/bin/mailer-fake-ses
+./usr/share/man/man1/mailer-fake-ses.1.gz
 $docs/FAKE_SES.md
 $docs/changelog.gz
-$docs/copyright
-./usr/share/lintian/overrides/mailerd-tools"
+$docs/copyright"
   # The packaged documents are the repository's, byte for byte.
   for doc in $(user_docs) openapi.yaml; do
     cmp -s "$source_dir/docs/$doc" "$tree/usr/share/doc/mailerd/$doc" || fail "packaged $doc differs from docs/$doc"
@@ -208,6 +212,27 @@ check_packaged_config() {
     fail "packaged db.path is not /var/lib/mailerd/mailer.db from the file: $output"
 }
 
+# Each manual page names its program and documents its options (mailerctl's
+# every command); the completion scripts are the packaged mailerctl's own.
+check_manuals() {
+  local page program shell
+  for page in "$tree"/usr/share/man/man1/*.1.gz "$tools_tree"/usr/share/man/man1/*.1.gz; do
+    program=$(basename "$page" .1.gz)
+    zcat "$page" | grep -q "^\\.TH \"\?${program^^}\"\? " || fail "$page: no .TH header for $program"
+    zcat "$page" | grep -q -- '--help' || fail "$page: no options section"
+  done
+  for command in "keys create" "batches show" "db prune" "completion"; do
+    zcat "$tree/usr/share/man/man1/mailerctl.1.gz" | grep -q -- "${command#* }" ||
+      fail "mailerctl.1 lacks the command '$command'"
+  done
+  for shell in bash zsh; do
+    page=$tree/usr/share/bash-completion/completions/mailerctl
+    [ $shell = zsh ] && page=$tree/usr/share/zsh/vendor-completions/_mailerctl
+    cmp -s "$page" <("$tree/usr/bin/mailerctl" completion $shell) ||
+      fail "packaged $shell completion differs from 'mailerctl completion $shell'"
+  done
+}
+
 # `make test` installs lintian (TEST_PACKAGES in the Makefile). Errors and
 # any tag about hardening (hardening-no-relro, ...) fail; everything else
 # is printed for the report. Run last: without lintian the test skips.
@@ -231,5 +256,6 @@ check_both_file_lists
 check_control_archives
 check_maintainer_scripts
 check_packaged_config
+check_manuals
 run_lintian
 echo "ok: $(basename "$deb") $(basename "$tools_deb")"
