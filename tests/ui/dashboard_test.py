@@ -17,13 +17,15 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.error
 import urllib.request
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'support'))
+from stack import create_key, fail, start_stack, wait_for  # noqa: E402
 
 k_csp = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
          "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
@@ -32,55 +34,6 @@ k_chromedriver = '/usr/bin/chromedriver'
 k_wait_seconds = 30
 # A hostile string where an address goes: it must show as text, never as markup.
 k_hostile = '<img src=x onerror=alert(1)>'
-
-
-def fail(message):
-    raise AssertionError(message)
-
-
-def wait_for(what, check, seconds=k_wait_seconds):
-    """Polls `check` until it returns a true value (returned) or `seconds` pass."""
-    deadline = time.monotonic() + seconds
-    last_error = None
-    while time.monotonic() < deadline:
-        try:
-            value = check()
-            if value:
-                return value
-        except Exception as error:  # a stale element while the page re-renders
-            last_error = error
-        time.sleep(0.1)
-    fail(f'timed out after {seconds} s waiting for {what}' + (f' (last error: {last_error})' if last_error else ''))
-
-
-class Child:
-    """A process whose JSON log names the port it bound."""
-
-    def __init__(self, argv, log_path, env=None):
-        self.log_path = log_path
-        self.log = open(log_path, 'wb')
-        self.process = subprocess.Popen(argv, stdout=self.log, stderr=subprocess.STDOUT, env=env)
-        self.port = wait_for(f'{argv[0]} to listen', self._port, 20)
-
-    def _port(self):
-        if self.process.poll() is not None:
-            fail(f'{self.log_path}: exited with {self.process.returncode}:\n{self.text()}')
-        match = re.search(r'"listening".*?"port":(\d+)', self.text())
-        return int(match.group(1)) if match else None
-
-    def text(self):
-        with open(self.log_path, 'rb') as f:
-            return f.read().decode(errors='replace')
-
-    def stop(self):
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.log.close()
 
 
 class Api:
@@ -97,12 +50,6 @@ class Api:
         with urllib.request.urlopen(request, timeout=10) as response:
             text = response.read()
             return json.loads(text) if text else None
-
-
-def create_key(mailerctl, db, name, scope):
-    out = subprocess.run([mailerctl, '--db', db, 'keys', 'create', '--name', name, '--scope', scope, '--json'],
-                         check=True, capture_output=True, text=True).stdout
-    return json.loads(out)
 
 
 def start_browser():
@@ -381,20 +328,11 @@ def main():
     driver = None
     ok = False
     try:
-        fake = Child([fake_ses, '--port', '0', '--no-store', '--access-key-id', 'AKIDUITEST',
-                      '--secret-access-key', 'ui-test-secret', '--reject-address', 'dead@example.com'],
-                     os.path.join(work, 'fake-ses.log'))
-        children.append(fake)
-        db = os.path.join(work, 'mailer.db')
-        env = dict(os.environ, MAILER_DB_PATH=db, MAILER_SERVER_PORT='0', MAILER_SERVER_LISTEN='127.0.0.1',
-                   MAILER_LOG_FORMAT='json', MAILER_SES_ENDPOINT=f'http://127.0.0.1:{fake.port}',
-                   MAILER_SES_ACCESS_KEY_ID='AKIDUITEST', MAILER_SES_SECRET_ACCESS_KEY='ui-test-secret',
-                   AWS_EC2_METADATA_DISABLED='true', MAILER_UNSUBSCRIBE_SECRET='ui-test-unsubscribe-0123456789',
-                   # Slow enough that a 60-recipient batch can be paused mid-way (6 s).
-                   MAILER_SES_MAX_SEND_RATE='10')
-        server = Child([mailerd], os.path.join(work, 'mailerd.log'), env)
-        children.append(server)
-        base = f'http://127.0.0.1:{server.port}'
+        started, base, db = start_stack(
+            mailerd, fake_ses, work, fake_args=('--reject-address', 'dead@example.com'),
+            # Slow enough that a 60-recipient batch can be paused mid-way (6 s).
+            env={'MAILER_SES_MAX_SEND_RATE': '10'})
+        children.extend(started)
         check_headers(base)
         keys = {scope: create_key(mailerctl, db, f'ui-{scope}', scope) for scope in ('admin', 'read')}
         driver = start_browser()
