@@ -27,6 +27,7 @@ constexpr CommandGroup k_command_groups[] = {
     {"templates", add_templates_commands}, {"dlq", add_dlq_commands},
     {"batches", add_batches_commands},     {"suppressions", add_suppressions_commands},
     {"seed", add_seed_commands},           {"webhooks", add_webhooks_commands},
+    {"erase", add_erase_commands},
 };
 
 std::size_t edit_distance(const std::string& a, const std::string& b) {
