@@ -136,6 +136,7 @@ void add_dlq_commands(CLI::App& app, CtlContext& ctx);           // dlq list|ret
 void add_batches_commands(CLI::App& app, CtlContext& ctx);       // batches list|show|pause|resume|cancel
 void add_suppressions_commands(CLI::App& app, CtlContext& ctx);  // suppressions list|add|remove|import|export
 void add_seed_commands(CLI::App& app, CtlContext& ctx);          // seed
+void add_erase_commands(CLI::App& app, CtlContext& ctx);         // erase EMAIL
 void add_webhooks_commands(CLI::App& app, CtlContext& ctx);  // webhooks add|list|update|remove|test|deliveries|replay
 
 }  // namespace mailer::cli

@@ -33,6 +33,7 @@ constexpr CommandGroup k_command_groups[] = {
     {"suppressions", add_suppressions_commands},
     {"seed", add_seed_commands},
     {"webhooks", add_webhooks_commands},
+    {"erase", add_erase_commands},
     {"completion", add_completion_commands},
 };
 

@@ -11,20 +11,10 @@
 namespace mailer::service {
 namespace {
 
-// The suppression key of `email`, or a field error named `field`.
-std::optional<std::string> key_of(const std::string& email, const std::string& field, detail::Errors& errors) {
-  auto normalized = render::normalize_address(email);
-  if (!normalized) {
-    errors.push_back({field, normalized.error().detail});
-    return std::nullopt;
-  }
-  return render::suppression_key(*normalized);
-}
-
 std::optional<store::Suppression> to_row(const SuppressionInput& input, const std::string& prefix,
                                          detail::Errors& errors) {
   std::size_t before = errors.size();
-  auto key = key_of(input.email, prefix + "email", errors);
+  auto key = detail::check_suppression_key(input.email, prefix + "email", errors);
   auto reason = store::parse_suppression_reason(input.reason.value_or("manual"));
   if (!reason)
     errors.push_back({prefix + "reason", "must be one of bounce, complaint, unsubscribe, manual, soft_bounce"});
@@ -66,7 +56,7 @@ Result<ListPage<store::Suppression>> SuppressionService::list(const PageParams& 
 
 Result<store::Suppression> SuppressionService::get(const std::string& email) {
   detail::Errors errors;
-  auto key = key_of(email, "email", errors);
+  auto key = detail::check_suppression_key(email, "email", errors);
   if (!key) return detail::invalid("invalid address", std::move(errors));
   return store::SuppressionRepo(m_db, m_clock).get(*key);
 }
@@ -80,7 +70,7 @@ Result<store::Suppression> SuppressionService::add(const SuppressionInput& input
 
 Status SuppressionService::remove(const std::string& email) {
   detail::Errors errors;
-  auto key = key_of(email, "email", errors);
+  auto key = detail::check_suppression_key(email, "email", errors);
   if (!key) return detail::invalid("invalid address", std::move(errors));
   return store::SuppressionRepo(m_db, m_clock).remove(*key);
 }

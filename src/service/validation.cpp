@@ -7,6 +7,7 @@
 #include "mailer/render/address.hpp"
 #include "mailer/render/message_options.hpp"
 #include "mailer/render/template.hpp"
+#include "mailer/store/suppressions.hpp"
 #include "mailer/store/templates.hpp"
 
 namespace mailer::service::detail {
@@ -188,6 +189,16 @@ Result<std::optional<ResolvedContent>> resolve_content(store::Database& db, cons
   }
   return Resolved{ResolvedContent{found->id, version, std::move(source.subject), std::move(source.html),
                                   std::move(source.text), std::move(*compiled)}};
+}
+
+std::optional<std::string> check_suppression_key(const std::string& email, const std::string& field, Errors& errors) {
+  if (store::is_hashed_suppression_key(email)) return email;
+  auto normalized = render::normalize_address(email);
+  if (!normalized) {
+    errors.push_back({field, normalized.error().detail});
+    return std::nullopt;
+  }
+  return render::suppression_key(*normalized);
 }
 
 }  // namespace mailer::service::detail

@@ -20,6 +20,13 @@ namespace mailer::service::detail {
 
 using Errors = FieldErrors;
 
+/// The suppression key of `email` (render::normalize_address, then
+/// render::suppression_key): the one spelling the suppression list and the
+/// erasure of an address look it up by. A hashed key an erasure left
+/// ("sha256:" + 64 hex digits) is its own key, so it can be read, lifted,
+/// exported and imported like any row. Else a field error named `field`.
+std::optional<std::string> check_suppression_key(const std::string& email, const std::string& field, Errors& errors);
+
 /// What a message renders with: a pinned template version or inline content.
 struct ResolvedContent {
   std::optional<std::string> template_id;

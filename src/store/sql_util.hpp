@@ -144,8 +144,14 @@ class StatementCache {
   /// guard/transaction). The reference lives as long as the cache.
   SQLite::Statement& get(const std::string& query);
 
+  /// The database's erasure salt (schema 0010), once read by
+  /// suppression::hashed_key_of: it never changes once written, so each
+  /// connection reads it once instead of on every suppression check.
+  std::optional<std::string>& erasure_salt() { return m_erasure_salt; }
+
  private:
   SQLite::Database& m_db;
+  std::optional<std::string> m_erasure_salt;
   std::unordered_map<std::string, std::unique_ptr<SQLite::Statement>> m_statements;
 };
 

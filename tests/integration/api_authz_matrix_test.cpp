@@ -52,6 +52,7 @@ const std::vector<Row>& rows() {
       {"GET", "/v1/admin/dlq", "/v1/admin/dlq", "", "admin", 200},
       {"POST", "/v1/admin/dlq/{id}/retry", "/v1/admin/dlq/msg_x/retry", "", "admin", 404},
       {"DELETE", "/v1/admin/dlq", "/v1/admin/dlq", "", "admin", 400},
+      {"DELETE", "/v1/admin/recipients/{email}", "/v1/admin/recipients/nobody@example.com", "", "admin", 200},
       {"GET", "/v1/admin/queue", "/v1/admin/queue", "", "admin", 200},
       {"GET", "/v1/admin/keys", "/v1/admin/keys", "", "admin", 200},
       {"POST", "/v1/admin/keys", "/v1/admin/keys", "{}", "admin", 400},

@@ -105,6 +105,7 @@ TEST_CASE("mailerctl commands other than migrate refuse an older schema and leav
                                                        {"suppressions", "list"},
                                                        {"dlq", "list"},
                                                        {"batches", "list"},
+                                                       {"erase", "a@example.com", "--yes"},
                                                        {"seed"}};
   for (const auto& args : commands) {
     INFO(args.front() << " " << args.back());
@@ -205,6 +206,7 @@ TEST_CASE("mailerctl commands other than migrate refuse a missing database", "[m
       {"dlq", "list"},
       {"dlq", "purge", "--older-than", "1d"},
       {"batches", "list"},
+      {"erase", "a@example.com", "--yes"},
       {"send", "--template", "t", "--from", "a@example.com", "--recipients", ctl.db + ".csv"},
       {"seed"},
       {"db", "check"},

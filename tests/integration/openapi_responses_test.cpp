@@ -252,6 +252,7 @@ std::vector<Operation> operations(const Scene& s) {
       {"DELETE", "/v1/admin/dlq", "/v1/admin/dlq?all=true", "admin"},
       {"POST", "/v1/admin/dlq/{id}/retry", dlq_retry, "admin"},
       {"GET", "/v1/admin/queue", "/v1/admin/queue", "admin"},
+      {"DELETE", "/v1/admin/recipients/{email}", "/v1/admin/recipients/nobody@example.com", "admin"},
       {"GET", "/v1/admin/webhooks", "/v1/admin/webhooks", "admin"},
       {"POST", "/v1/admin/webhooks", "/v1/admin/webhooks", "admin", Body::json, "{}", true},
       {"GET", "/v1/admin/webhooks/{id}", s.webhook, "admin"},
@@ -352,6 +353,20 @@ void call_dlq_queue_and_metrics(Scene& s) {
   s.api.call("GET", "/health", "/health", 200);
   s.api.call("GET", "/ready", "/ready", 200);
   s.api.call("GET", "/metrics", "/metrics", 200);
+}
+
+// The scheduled batch's recipient made `sending` for the 409, then put back as it was.
+void call_erasure(Scene& s, const MailerdFixture& mailerd) {
+  const std::string path = "/v1/admin/recipients/{email}";
+  s.api.call("DELETE", path, "/v1/admin/recipients/nobody@example.com?hash_suppression=true", 200, s.admin);
+  s.api.call("DELETE", path, "/v1/admin/recipients/not-an-address", 400, s.admin);
+  SQLite::Database db(mailerd.db_path().string(), SQLite::OPEN_READWRITE);
+  db.setBusyTimeout(5000);
+  const std::string where = " WHERE email = 'ana@example.com'";
+  const std::string state = db.execAndGet("SELECT state FROM messages" + where).getString();
+  db.exec("UPDATE messages SET state = 'sending', lease_expires_ms = 4102444800000" + where);
+  s.api.call("DELETE", path, "/v1/admin/recipients/ana@example.com", 409, s.admin);
+  db.exec("UPDATE messages SET state = '" + state + "', lease_expires_ms = NULL" + where);
 }
 
 void call_webhooks(Scene& s) {
@@ -512,6 +527,7 @@ TEST_CASE("openapi: every route and every documented status validate against doc
   call_batches(scene);
   call_messages_and_suppressions(scene);
   call_dlq_queue_and_metrics(scene);
+  call_erasure(scene, mailerd);
   call_webhooks(scene);
   call_keys(scene);
   call_me_and_dashboard(scene);

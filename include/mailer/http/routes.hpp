@@ -39,6 +39,7 @@ void register_event_routes(Router& router);
 void register_suppression_routes(Router& router);
 /// GET/DELETE /v1/admin/dlq, POST /v1/admin/dlq/{id}/retry (admin).
 void register_admin_dlq_routes(Router& router);
+void register_admin_recipient_routes(Router& router);
 /// GET /v1/admin/queue (admin).
 void register_admin_queue_routes(Router& router);
 

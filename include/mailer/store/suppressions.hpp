@@ -37,6 +37,12 @@ struct Suppression {
   std::int64_t updated_at_ms = 0;
 };
 
+/// Whether `email` is the hashed spelling an erasure stores for a suppressed
+/// address it was asked to hash (docs/API.md "Erasing an address"):
+/// "sha256:" followed by 64 lower-case hex digits. Such a row blocks mail to
+/// the address whose salted hash it is, and to no other.
+bool is_hashed_suppression_key(std::string_view email);
+
 /// True when a suppression of `scope` blocks mail of `kind`: `all` blocks both
 /// kinds, `bulk` only bulk (SPEC §6: unsubscribe does not stop transactional mail).
 /// The one block rule: accept, the transactional insert, the claim and
@@ -70,6 +76,7 @@ class SuppressionRepo {
 
   /// Page ordered by email; `after` is the last email seen. `reason` filters.
   Result<Page<Suppression>> list(const PageQuery& page, std::optional<SuppressionReason> reason = std::nullopt);
+  /// The row of `key`, else the hashed row of it (its email the hash).
   /// Errors: not_found naming the address.
   Result<Suppression> get(const std::string& key);
   /// Adds or updates `s.email` (a suppression key; created/updated times are
@@ -77,7 +84,8 @@ class SuppressionRepo {
   /// entry is replaced unless that would narrow it (an unsubscribe never
   /// lifts a bounce). Returns the stored row.
   Result<Suppression> add(const Suppression& s);
-  /// Errors: not_found when the address is not suppressed.
+  /// Lifts the suppression of `key`, plain and hashed. Errors: not_found
+  /// when the address is not suppressed.
   Status remove(const std::string& key);
   /// True when mail of `kind` to `key` is blocked. Errors: storage_unavailable.
   Result<bool> is_suppressed(const std::string& key, MessageKind kind);

@@ -14,6 +14,7 @@ void register_all_routes(Router& router) {
   register_event_routes(router);
   register_suppression_routes(router);
   register_admin_dlq_routes(router);
+  register_admin_recipient_routes(router);
   register_admin_queue_routes(router);
   register_metrics_routes(router);
   register_admin_metrics_routes(router);
