@@ -44,13 +44,10 @@ mailerctl="$build_dir/mailerctl"
 fake_ses="$build_dir/mailer-fake-ses"
 drain="$build_dir/bench/mailer_bench_drain"
 fill="$build_dir/bench/mailer_bench_scale_fill"
-for bin in "$mailerd" "$mailerctl" "$fake_ses" "$drain" "$fill"; do
-  [[ -x $bin ]] || { echo "scale: $bin not built (run make build)" >&2; exit 1; }
-done
-
-work=$(mktemp -d "${TMPDIR:-/tmp}/mailerd-scale.XXXXXX")
 # shellcheck source=examples/lib.sh
-source "$(cd "$(dirname "$0")/.." && pwd)/examples/lib.sh"  # wait_port, stop_child, start_mailerd
+source "$(cd "$(dirname "$0")/.." && pwd)/examples/lib.sh"  # wait_port, stop_child, start_mailerd, require_built
+require_built scale "$mailerd" "$mailerctl" "$fake_ses" "$drain" "$fill" || exit 1
+work=$(mktemp -d "${TMPDIR:-/tmp}/mailerd-scale.XXXXXX")
 fake_pid="" mailerd_pid=""
 cleanup() {
   [[ -n $mailerd_pid ]] && stop_child "$mailerd_pid"
