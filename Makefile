@@ -28,7 +28,7 @@ DEMO_PACKAGES = python3
 # `make fuzz` only: clang and its runtime libraries (libFuzzer, ASan, UBSan).
 FUZZ_PACKAGES = clang-14 libclang-rt-14-dev
 
-.PHONY: deps install-packages build test test-asan fuzz demo bench package format clean
+.PHONY: deps install-packages build test test-asan fuzz demo bench bench-scale package format clean
 
 deps:
 	@$(MAKE) --no-print-directory install-packages PACKAGES="$(DEB_PACKAGES) $(TEST_PACKAGES)"
@@ -70,6 +70,14 @@ demo: build
 
 bench: build
 	./bench/run.sh $(BUILD)
+
+# The scale benchmark (docs/PERFORMANCE.md "Scale"): 10 million messages by
+# default, which takes hours and ~35 GB of TMPDIR; a smaller run:
+#   make bench-scale SCALE_MESSAGES=1000000
+# Not part of `make test` (which runs it at 2,000 messages as bench_scale_smoke).
+SCALE_MESSAGES ?= 10000000
+bench-scale: build
+	SCALE_MESSAGES=$(SCALE_MESSAGES) ./bench/scale.sh $(BUILD)
 
 # build/mailerd_<version>_<arch>.deb and build/mailerd-tools_<version>_<arch>.deb
 package: build

@@ -29,13 +29,10 @@ mailerctl="$build_dir/mailerctl"
 fake_ses="$build_dir/mailer-fake-ses"
 drain="$build_dir/bench/mailer_bench_drain"
 prune_fill="$build_dir/bench/mailer_bench_prune_fill"
-for bin in "$mailerd" "$mailerctl" "$fake_ses" "$drain" "$prune_fill"; do
-  [[ -x $bin ]] || { echo "bench: $bin not built (run make build)" >&2; exit 1; }
-done
-
-work=$(mktemp -d "${TMPDIR:-/tmp}/mailerd-bench.XXXXXX")
 # shellcheck source=examples/lib.sh
-source "$(cd "$(dirname "$0")/.." && pwd)/examples/lib.sh"  # wait_port, stop_child, start_mailerd
+source "$(cd "$(dirname "$0")/.." && pwd)/examples/lib.sh"  # wait_port, stop_child, start_mailerd, require_built
+require_built bench "$mailerd" "$mailerctl" "$fake_ses" "$drain" "$prune_fill" || exit 1
+work=$(mktemp -d "${TMPDIR:-/tmp}/mailerd-bench.XXXXXX")
 fake_pid="" mailerd_pid="" receiver_pid=""
 cleanup() {
   [[ -n $receiver_pid ]] && kill "$receiver_pid" 2>/dev/null

@@ -55,3 +55,12 @@ start_mailerd() {
   echo "mailerd: no free port after 5 tries" >&2
   return 1
 }
+
+# require_built NAME BIN...: fails (message on stderr, naming NAME) unless
+# every BIN is an executable file, as after `make build`.
+require_built() {
+  local name=$1 bin; shift
+  for bin in "$@"; do
+    [[ -x $bin ]] || { echo "$name: $bin not built (run make build)" >&2; return 1; }
+  done
+}

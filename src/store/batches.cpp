@@ -272,10 +272,16 @@ Recipient read_recipient(SQLite::Statement& row) {
 // The status is derived from counts, so the filter cannot be a WHERE clause:
 // rows are stepped through, skipping those of another status, until the page
 // (plus one row, to know whether another page follows) is full.
+//
+// NOTE: two statements, not one with "(?1 = '' OR id < ?1)": SQLite cannot
+// seek the primary key on an OR with a term of parameters alone, so that form
+// walked every batch newer than the cursor: a page deep in the list cost its
+// depth.
 Page<std::pair<Batch, BatchStatus>> select_page(SQLite::Database& db, const PageQuery& page,
                                                 std::optional<BatchStatus> status) {
-  SQLite::Statement query(db, std::string(k_select_batch) + " WHERE (?1 = '' OR id < ?1) ORDER BY id DESC");
-  query.bind(1, page.after);
+  SQLite::Statement query(
+      db, std::string(k_select_batch) + (page.after.empty() ? "" : " WHERE id < ?1") + " ORDER BY id DESC");
+  if (!page.after.empty()) query.bind(1, page.after);
   std::int64_t skip = sql::page_offset(page);
   Page<std::pair<Batch, BatchStatus>> result;
   while (result.items.size() <= static_cast<std::size_t>(page.limit) && query.executeStep()) {

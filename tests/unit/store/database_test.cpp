@@ -30,6 +30,30 @@ std::unique_ptr<Database> open_ok(const std::filesystem::path& path) {
   return std::move(*db);
 }
 
+// The version of the schema file whose name ends with `suffix` (whatever
+// number it ends up with).
+int version_of(std::string_view suffix) {
+  auto found = std::find_if(store::schema_files().begin(), store::schema_files().end(),
+                            [&](const store::SchemaFile& f) { return f.name.ends_with(suffix); });
+  REQUIRE(found != store::schema_files().end());
+  return store::schema_version_of(found->name);
+}
+
+// Applies every schema file before `version` to the new file `db`, and
+// records them, as the mailerd of that version left its files.
+void apply_schema_before(Database& db, int version) {
+  db.sql().exec(
+      "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at_ms INTEGER NOT "
+      "NULL)");
+  for (const auto& file : store::schema_files()) {
+    int v = store::schema_version_of(file.name);
+    if (v >= version) break;
+    db.sql().exec(std::string(file.sql));
+    db.sql().exec("INSERT INTO schema_migrations VALUES (" + std::to_string(v) + ", '" + std::string(file.name) +
+                  "', 1)");
+  }
+}
+
 }  // namespace
 
 TEST_CASE("Database::open sets WAL, FULL sync, foreign keys and a busy timeout", "[store]") {
@@ -438,22 +462,9 @@ TEST_CASE("check_writable fails while another connection holds the write lock", 
 }
 
 TEST_CASE("the delivery-ids migration keeps every delivery and attempt and their links", "[store]") {
-  auto found = std::find_if(store::schema_files().begin(), store::schema_files().end(),
-                            [](const store::SchemaFile& f) { return f.name.ends_with("_webhook_delivery_ids.sql"); });
-  REQUIRE(found != store::schema_files().end());
-  const int version = store::schema_version_of(found->name);
   mailer::test::TempDir dir;
   auto db = open_ok(dir / "old.db");
-  db->sql().exec(
-      "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at_ms INTEGER NOT "
-      "NULL)");
-  for (const auto& file : store::schema_files()) {
-    int v = store::schema_version_of(file.name);
-    if (v >= version) break;
-    db->sql().exec(std::string(file.sql));
-    db->sql().exec("INSERT INTO schema_migrations VALUES (" + std::to_string(v) + ", '" + std::string(file.name) +
-                   "', 1)");
-  }
+  apply_schema_before(*db, version_of("_webhook_delivery_ids.sql"));
   db->sql().exec(
       "INSERT INTO webhook_endpoints(id, url, secret, last_event_id, created_at_ms, updated_at_ms) "
       "VALUES ('whk_1', 'https://x.example/', 'whsec_A', 0, 1, 1)");
@@ -479,4 +490,25 @@ TEST_CASE("the delivery-ids migration keeps every delivery and attempt and their
       "INSERT INTO webhook_deliveries(endpoint_id, kind, event_count, body, status, next_attempt_at_ms, "
       "retry_until_ms, created_at_ms, updated_at_ms) VALUES ('whk_1', 'test', 0, '{}', 'pending', 1, 2, 1, 1)");
   CHECK(rows("SELECT max(id) FROM webhook_deliveries") == "6");
+}
+
+TEST_CASE("the event-scale migration starts each type's total from the hourly aggregates", "[store]") {
+  mailer::test::TempDir dir;
+  auto db = open_ok(dir / "old.db");
+  apply_schema_before(*db, version_of("_event_scale.sql"));
+  // Two hours of events as the version before counted them, one of them
+  // pruned since (event_counts_hourly keeps counting it).
+  db->sql().exec(
+      "INSERT INTO events(type, message_id, email, detail_json, occurred_at_ms) VALUES "
+      "('SENT', 'msg_1', 'a@example.com', '{}', 3600000), ('SENT', 'msg_2', 'b@example.com', '{}', 7200000), "
+      "('OPEN', 'msg_1', 'a@example.com', '{}', 7200001), "
+      "('BOUNCE', 'msg_2', 'b@example.com', '{\"bounce_type\":\"Permanent\"}', 7200002)");
+  db->sql().exec("DELETE FROM events WHERE id = 1");
+  REQUIRE(store::migrate(*db));
+  auto rows = [&](const std::string& sql) { return db->sql().execAndGet(sql).getString(); };
+  // Event types only: no unique:OPEN or feedback:bounce_permanent.
+  CHECK(rows("SELECT group_concat(type || '=' || n, ',') FROM event_counts_total") == "BOUNCE=1,OPEN=1,SENT=2");
+  db->sql().exec("INSERT INTO events(type, email, occurred_at_ms) VALUES ('SENT', 'c@example.com', 9000000)");
+  db->sql().exec("INSERT INTO events(type, email, occurred_at_ms) VALUES ('CLICK', 'c@example.com', 9000001)");
+  CHECK(rows("SELECT group_concat(type || '=' || n, ',') FROM event_counts_total") == "BOUNCE=1,CLICK=1,OPEN=1,SENT=3");
 }

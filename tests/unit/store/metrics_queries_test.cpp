@@ -7,6 +7,7 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 
 #include "mailer/store/events.hpp"
+#include "mailer/store/retention.hpp"
 #include "support/message_rows.hpp"
 #include "support/test_db.hpp"
 
@@ -115,6 +116,26 @@ TEST_CASE("event_totals sums every hour by event type", "[store][metrics]") {
   CHECK(totals->at("SENT") == 2);
   CHECK(totals->at("OPEN") == 1);
   CHECK(totals->at("BOUNCE") == 0);
+}
+
+TEST_CASE("event_totals keeps counting the events retention deleted", "[store][metrics]") {
+  TestDb t;
+  const std::int64_t hour = 1'767'225'600'000;
+  insert_event(t.db(), "SENT", hour);
+  insert_event(t.db(), "OPEN", hour + 1);
+  insert_event(t.db(), "SENT", hour + 2);
+  insert_event(t.db(), "SENT", hour + 100 * k_hour_ms);  // the newest, which retention keeps
+  PruneCursor cursor;
+  auto pruned =
+      RetentionRepo(t.db()).prune_chunk(PruneKind::events, hour + 50 * k_hour_ms, PruneMode::remove, 100, cursor);
+  REQUIRE(pruned);
+  REQUIRE(*pruned == 3);
+  auto totals = event_totals(t.db());
+  REQUIRE(totals);
+  CHECK(totals->at("SENT") == 3);
+  CHECK(totals->at("OPEN") == 1);
+  insert_event(t.db(), "OPEN", hour + 101 * k_hour_ms);
+  CHECK(event_totals(t.db())->at("OPEN") == 2);
 }
 
 TEST_CASE("paused_batch_reasons lists the reason of each paused batch", "[store][metrics]") {
