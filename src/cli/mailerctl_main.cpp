@@ -27,6 +27,8 @@ constexpr CommandGroup k_command_groups[] = {
     {"templates", add_templates_commands}, {"dlq", add_dlq_commands},
     {"batches", add_batches_commands},     {"suppressions", add_suppressions_commands},
     {"seed", add_seed_commands},           {"webhooks", add_webhooks_commands},
+    {"queue", add_queue_commands},         {"messages", add_messages_commands},
+    {"events", add_events_commands},
 };
 
 std::size_t edit_distance(const std::string& a, const std::string& b) {
