@@ -94,7 +94,7 @@ Result<store::Batch> follow_batch(store::Database& db, const std::string& id, co
   SystemClock clock;
   service::BatchService batches(db, clock);
   RateMeter meter;
-  auto last_line = steady_clock::time_point::min();
+  std::optional<steady_clock::time_point> last_line;  // none printed yet
   auto last_change = steady_clock::now();
   std::int64_t last_done = -1;
   bool noted_stall = false;
@@ -111,7 +111,7 @@ Result<store::Batch> follow_batch(store::Database& db, const std::string& id, co
     bool done = finished(batch->status);
     if (options.display == Display::terminal) {
       out << "\r" << bar_line(progress, meter.per_second()) << "\x1b[K" << (done ? "\n" : "") << std::flush;
-    } else if (done || now - last_line >= options.interval) {
+    } else if (done || !last_line || now - *last_line >= options.interval) {
       out << plain_line(progress, meter.per_second()) << "\n" << std::flush;
       last_line = now;
     }

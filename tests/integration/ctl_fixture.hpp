@@ -38,7 +38,7 @@ struct Ctl {
   mailer::test::CommandResult run_in_terminal(std::vector<std::string> args, const std::string& input = "") {
     std::string command = shell_quote(MAILERCTL_BIN) + " --db " + shell_quote(db);
     for (const auto& arg : args) command += " " + shell_quote(arg);
-    return mailer::test::run_command({"script", "-qec", command, "/dev/null"}, env, input);
+    return mailer::test::run_command({"/usr/bin/script", "-qec", command, "/dev/null"}, env, input);
   }
   static std::string shell_quote(const std::string& word) {
     std::string quoted = "'";

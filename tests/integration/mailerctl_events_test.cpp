@@ -148,7 +148,7 @@ TEST_CASE("mailerctl events export --output replaces the file only when complete
     REQUIRE(done.exit_code == 0);
     CHECK_THAT(done.output, Catch::Contains("Exported 20 event(s) to"));
     CHECK(read_file(path + ".gz").substr(0, 2) == "\x1f\x8b");
-    auto unpacked = mailer::test::run_command({"gzip", "-dc", path + ".gz"});
+    auto unpacked = mailer::test::run_command({"/usr/bin/gzip", "-dc", path + ".gz"});
     REQUIRE(unpacked.exit_code == 0);
     CHECK(lines_of(unpacked.output) == lines_of(ctl.run({"events", "export"}).output));
   }

@@ -41,7 +41,7 @@ std::size_t count_of(const std::string& text, const std::string& needle) {
 }  // namespace
 
 TEST_CASE("mailerctl send follows the batch to completion with plain lines off a terminal", "[mailerctl][e2e]") {
-  Stack stack({{"MAILER_SES_MAX_SEND_RATE", "60"}});
+  Stack stack(mailer::test::e2e::Env{{"MAILER_SES_MAX_SEND_RATE", "60"}});
   StackCtl ctl(stack);
   auto sent = ctl.send(ctl.file("r.csv", recipients_csv(150)), {"--interval", "1"});
   INFO(sent.output << sent.errors);
@@ -80,7 +80,7 @@ TEST_CASE("mailerctl send --json keeps stdout to the accepted batch and follows 
 }
 
 TEST_CASE("mailerctl batches watch draws one bar on a terminal", "[mailerctl][e2e]") {
-  Stack stack({{"MAILER_SES_MAX_SEND_RATE", "40"}});
+  Stack stack(mailer::test::e2e::Env{{"MAILER_SES_MAX_SEND_RATE", "40"}});
   StackCtl ctl(stack);
   auto accepted = ctl.json({"send", "--detach", "--template", "news", "--from", "news@example.com", "--recipients",
                             ctl.file("r.csv", recipients_csv(60))});
@@ -89,7 +89,7 @@ TEST_CASE("mailerctl batches watch draws one bar on a terminal", "[mailerctl][e2
   REQUIRE(watched.exit_code == 0);
   CHECK(count_of(watched.output, "\r[") >= 2);  // redrawn in place
   CHECK_THAT(watched.output, Catch::Contains("\x1b[K"));
-  CHECK_THAT(watched.output, Catch::Contains("[########################]  100%  60/60  sent 60 failed 0 suppressed 0"));
+  CHECK_THAT(watched.output, Catch::Contains("[########################] 100%  60/60  sent 60 failed 0 suppressed 0"));
   CHECK_THAT(watched.output, Catch::Contains("completed"));
   CHECK(count_of(watched.output, " done (") == 0);  // no plain lines
 }
