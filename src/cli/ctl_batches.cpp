@@ -1,4 +1,4 @@
-// mailerctl batches list|show|pause|resume|cancel (SPEC §3, §8): the same
+// mailerctl batches list|show|watch|pause|resume|cancel (SPEC §3, §8): the same
 // service calls as /v1/batches, for an operator at the database file.
 
 #include <iostream>
@@ -9,41 +9,17 @@
 #include "cli/cli11.hpp"
 
 #include "cli/ctl_common.hpp"
+#include "cli/ctl_progress.hpp"
 #include "mailer/core/json.hpp"
 #include "mailer/core/text.hpp"
+#include "mailer/service/api_json.hpp"
 #include "mailer/service/batches.hpp"
 #include "mailer/service/engagement.hpp"
 
 namespace mailer::cli {
 namespace {
 
-nlohmann::json optional_json(const std::optional<std::string>& value) {
-  return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
-}
-
-nlohmann::json batch_json(const store::Batch& b) {
-  return {{"id", b.id},
-          {"status", store::to_string(b.status)},
-          {"pause_reason", optional_json(b.pause_reason)},
-          {"template_id", optional_json(b.template_id)},
-          {"template_version", b.template_version ? nlohmann::json(*b.template_version) : nlohmann::json(nullptr)},
-          {"from", b.from_address},
-          {"configuration_set", optional_json(b.configuration_set)},
-          {"tags", stored_json_or_empty(b.tags_json)},
-          {"metadata", stored_json_or_empty(b.metadata_json)},
-          {"send_at", json_time(b.send_at_ms)},
-          {"send_before", json_time(b.send_before_ms)},
-          {"accepted", b.accepted_count},
-          {"duplicate", b.duplicate_count},
-          {"suppressed", b.suppressed_count},
-          {"invalid", stored_json_or_empty(b.invalid_json)},
-          {"state_counts", b.state_counts},
-          {"event_counts", b.event_counts},
-          {"engagement", service::engagement_json(b.engagement, b.top_links)},
-          {"created_at", format_rfc3339(b.created_at_ms)},
-          {"updated_at", format_rfc3339(b.updated_at_ms)},
-          {"completed_at", json_time(b.completed_at_ms)}};
-}
+nlohmann::json batch_json(const store::Batch& b) { return service::to_json(b); }
 
 std::string count(const store::Batch& b, store::MessageState state) {
   return std::to_string(store::count_of(b.state_counts, state));
@@ -88,15 +64,6 @@ std::string percent(const std::optional<double>& rate) {
   return rate ? fmt::format("{:.1f}%", *rate * 100.0) : std::string("-");
 }
 
-// A clicked link for a terminal: it came from outside (a SES click event), so
-// control characters (an escape sequence) print as '?', and a long one is cut.
-std::string printable_link(const std::string& link) {
-  std::string out = text::shorten(link, 100);
-  for (char& c : out)
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
-  return out;
-}
-
 void print_engagement(const store::Batch& b) {
   const auto& c = b.engagement;
   auto rates = service::engagement_rates(c);
@@ -114,7 +81,7 @@ void print_engagement(const store::Batch& b) {
   if (b.top_links.empty()) return;
   std::vector<std::vector<std::string>> rows;
   for (const auto& l : b.top_links)
-    rows.push_back({printable_link(l.link), std::to_string(l.unique_clicks), std::to_string(l.clicks)});
+    rows.push_back({printable(l.link), std::to_string(l.unique_clicks), std::to_string(l.clicks)});
   std::cout << "\n";
   print_table({"TOP LINK", "UNIQUE", "CLICKS"}, rows);
 }
@@ -151,6 +118,12 @@ void show_batch(CtlContext& ctx, const std::string& id) {
   print_batch(*batch);
 }
 
+void watch_batch(CtlContext& ctx, const std::string& id, const WatchOptions& watch) {
+  auto db = open_database(ctx, SchemaCheck::require_current);
+  if (!db) return;
+  follow_to_end(ctx, *db, id, watch);
+}
+
 enum class Action { pause, resume, cancel };
 
 void change_batch(CtlContext& ctx, Action action, const std::string& id, const std::string& reason) {
@@ -182,7 +155,7 @@ void add_change(CLI::App& batches, CtlContext& ctx, const char* name, const char
 }  // namespace
 
 void add_batches_commands(CLI::App& app, CtlContext& ctx) {
-  auto* batches = app.add_subcommand("batches", "List, inspect, pause, resume and cancel batches");
+  auto* batches = app.add_subcommand("batches", "List, inspect, watch, pause, resume and cancel batches");
   batches->require_subcommand(1);
 
   auto options = std::make_shared<ListOptions>();
@@ -197,6 +170,14 @@ void add_batches_commands(CLI::App& app, CtlContext& ctx) {
   auto* show = batches->add_subcommand("show", "Status, counts per state and event type, pause reason");
   show->add_option("ID", *show_id, "Batch id (bat_...)")->required();
   show->callback([&ctx, show_id] { show_batch(ctx, *show_id); });
+
+  auto watch_id = std::make_shared<std::string>();
+  auto watch = std::make_shared<WatchOptions>(WatchOptions{.print_batch_json = true});
+  auto* watch_command = batches->add_subcommand(
+      "watch", "Follow a batch to completion: sent, failed, suppressed, rate, ETA (exit 1 if it is cancelled)");
+  watch_command->add_option("ID", *watch_id, "Batch id (bat_...)")->required();
+  add_watch_options(*watch_command, *watch);
+  watch_command->callback([&ctx, watch_id, watch] { watch_batch(ctx, *watch_id, *watch); });
 
   add_change(*batches, ctx, "pause", "Stop sending a batch's queued messages", Action::pause);
   add_change(*batches, ctx, "resume", "Resume a paused batch", Action::resume);

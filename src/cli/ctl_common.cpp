@@ -1,5 +1,8 @@
 #include "cli/ctl_common.hpp"
 
+#include <unistd.h>
+
+#include <cctype>
 #include <filesystem>
 #include <iostream>
 
@@ -7,6 +10,9 @@
 
 #include "mailer/core/clock.hpp"
 #include "mailer/core/config.hpp"
+#include "mailer/core/text.hpp"
+#include "mailer/service/api_json.hpp"
+#include "mailer/service/events.hpp"
 #include "mailer/store/database.hpp"
 
 namespace mailer::cli {
@@ -84,8 +90,7 @@ std::string format_time(std::optional<std::int64_t> ms) { return ms ? format_rfc
 void print_json(const nlohmann::json& value) { std::cout << dump_json(value, 2) << "\n"; }
 
 nlohmann::json page_json(nlohmann::json data, const std::string& next_cursor) {
-  return {{"data", std::move(data)},
-          {"next_cursor", next_cursor.empty() ? nlohmann::json(nullptr) : nlohmann::json(next_cursor)}};
+  return service::page_json(std::move(data), next_cursor);
 }
 
 void print_more(const std::string& command, const std::string& next_cursor) {
@@ -109,6 +114,34 @@ nlohmann::json error_json(const Error& error, int exit_code) {
 
 void print_json_error(const Error& error, int exit_code) {
   std::cerr << dump_json(error_json(error, exit_code), 2) << "\n";
+}
+
+bool stdin_is_terminal() { return ::isatty(STDIN_FILENO) == 1; }
+bool stdout_is_terminal() { return ::isatty(STDOUT_FILENO) == 1; }
+bool stderr_is_terminal() { return ::isatty(STDERR_FILENO) == 1; }
+
+bool ask_yes_no(const std::string& question) {
+  std::cerr << question << " [y/N] " << std::flush;
+  std::string answer;
+  if (!std::getline(std::cin, answer)) return false;
+  while (!answer.empty() && (answer.back() == '\r' || answer.back() == ' ')) answer.pop_back();
+  for (char& c : answer) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return answer == "y" || answer == "yes";
+}
+
+std::string printable(const std::string& text, std::size_t max_chars) {
+  std::string out = text::shorten(text, max_chars);
+  for (char& c : out)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+  return out;
+}
+
+void print_events(const std::vector<store::Event>& events) {
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& e : events)
+    rows.push_back({service::event_public_id(e.id), e.type, printable(e.email), e.batch_id.value_or("-"),
+                    e.message_id.value_or("-"), format_rfc3339(e.occurred_at_ms)});
+  print_table({"ID", "TYPE", "EMAIL", "BATCH", "MESSAGE", "OCCURRED"}, rows);
 }
 
 void print_table(const std::vector<std::string>& headers, const std::vector<std::vector<std::string>>& rows) {

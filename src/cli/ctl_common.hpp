@@ -33,6 +33,7 @@
 #include "mailer/core/error.hpp"
 #include "mailer/core/json.hpp"
 #include "mailer/store/database.hpp"
+#include "mailer/store/events.hpp"
 
 namespace CLI {
 class App;
@@ -122,6 +123,22 @@ void print_more(const std::string& command, const std::string& next_cursor);
 nlohmann::json error_json(const Error& error, int exit_code);
 void print_json_error(const Error& error, int exit_code);
 
+/// Whether stdin (stdout, stderr) is a terminal (isatty): prompts and redrawn
+/// progress lines are for people; pipes and files get plain lines.
+bool stdin_is_terminal();
+bool stdout_is_terminal();
+bool stderr_is_terminal();
+/// Prints "`question` [y/N] " to stderr and reads one line from stdin; true
+/// only for "y" or "yes" (any case). End of input counts as no.
+bool ask_yes_no(const std::string& question);
+
+/// `text` from outside (an address, a SES error, a clicked link) made safe
+/// for a terminal: control characters (an escape sequence) print as '?', and
+/// past `max_chars` characters it is cut (text::shorten).
+std::string printable(const std::string& text, std::size_t max_chars = 100);
+/// Events as a table: ID, TYPE, EMAIL, BATCH, MESSAGE, OCCURRED.
+void print_events(const std::vector<store::Event>& events);
+
 /// Writes a left-aligned text table with a header row to stdout.
 void print_table(const std::vector<std::string>& headers, const std::vector<std::vector<std::string>>& rows);
 
@@ -131,12 +148,15 @@ void add_db_commands(CLI::App& app, CtlContext& ctx);            // migrate, db 
 void add_db_space_commands(CLI::App& db, CtlContext& ctx);       // db stats|prune|compact (children of `db`)
 void add_config_commands(CLI::App& app, CtlContext& ctx);        // config check
 void add_send_commands(CLI::App& app, CtlContext& ctx);          // send (batch from CSV)
-void add_templates_commands(CLI::App& app, CtlContext& ctx);     // templates create|list
+void add_templates_commands(CLI::App& app, CtlContext& ctx);     // templates create|list|show|update|render
 void add_dlq_commands(CLI::App& app, CtlContext& ctx);           // dlq list|retry|purge
-void add_batches_commands(CLI::App& app, CtlContext& ctx);       // batches list|show|pause|resume|cancel
+void add_batches_commands(CLI::App& app, CtlContext& ctx);       // batches list|show|watch|pause|resume|cancel
 void add_suppressions_commands(CLI::App& app, CtlContext& ctx);  // suppressions list|add|remove|import|export
 void add_seed_commands(CLI::App& app, CtlContext& ctx);          // seed
 void add_erase_commands(CLI::App& app, CtlContext& ctx);         // erase EMAIL
 void add_webhooks_commands(CLI::App& app, CtlContext& ctx);  // webhooks add|list|update|remove|test|deliveries|replay
+void add_queue_commands(CLI::App& app, CtlContext& ctx);     // queue
+void add_messages_commands(CLI::App& app, CtlContext& ctx);  // messages show
+void add_events_commands(CLI::App& app, CtlContext& ctx);    // events list|export
 
 }  // namespace mailer::cli

@@ -15,12 +15,21 @@
 namespace mailer::cli {
 namespace {
 
-std::string source_text(const ConfigEntry& entry) {
+// The one option that overrides a key: mailerctl's --db (db.path).
+constexpr const char* k_db_option = "--db";
+
+// db.path when --db replaced it: the value came from the command line.
+bool from_db_option(const ConfigEntry& entry, const std::string& db_override) {
+  return !db_override.empty() && entry.key == "db.path";
+}
+
+std::string source_text(const ConfigEntry& entry, const std::string& db_override) {
+  if (from_db_option(entry, db_override)) return fmt::format("option {}", k_db_option);
   if (entry.source == ConfigSource::env) return fmt::format("env {}", entry.env_name);
   return to_string(entry.source);
 }
 
-void print_table(const LoadedConfig& loaded, std::ostream& out) {
+void print_table(const LoadedConfig& loaded, const std::string& db_override, std::ostream& out) {
   std::size_t key_width = 0;
   std::size_t value_width = 0;
   for (const auto& entry : loaded.entries) {
@@ -28,18 +37,25 @@ void print_table(const LoadedConfig& loaded, std::ostream& out) {
     value_width = std::max(value_width, std::min<std::size_t>(entry.value.size(), 40));
   }
   for (const auto& entry : loaded.entries) {
-    out << fmt::format("{:<{}}  {:<{}}  {}\n", entry.key, key_width, entry.value, value_width, source_text(entry));
+    out << fmt::format("{:<{}}  {:<{}}  {}\n", entry.key, key_width, entry.value, value_width,
+                       source_text(entry, db_override));
   }
 }
 
-void print_json(const std::string& config_path, const LoadedConfig& loaded, std::ostream& out) {
+void print_json(const std::string& config_path, const LoadedConfig& loaded, const std::string& db_override,
+                std::ostream& out) {
   nlohmann::ordered_json entries = nlohmann::ordered_json::array();
   for (const auto& entry : loaded.entries) {
     nlohmann::ordered_json row;
     row["key"] = entry.key;
     row["value"] = nlohmann::ordered_json::parse(entry.value_json);
-    row["source"] = to_string(entry.source);
-    if (entry.source == ConfigSource::env) row["env"] = entry.env_name;
+    if (from_db_option(entry, db_override)) {
+      row["source"] = "option";
+      row["option"] = k_db_option;
+    } else {
+      row["source"] = to_string(entry.source);
+      if (entry.source == ConfigSource::env) row["env"] = entry.env_name;
+    }
     entries.push_back(std::move(row));
   }
   nlohmann::ordered_json report;
@@ -78,17 +94,29 @@ Result<LoadedConfig> check_ses_endpoint(Result<LoadedConfig> loaded, const EnvLo
   return error;
 }
 
-int report(const std::string& config_path, const Result<LoadedConfig>& loaded, bool json, std::ostream& out,
-           std::ostream& err) {
+// --db replaces db.path after the file and the environment, as it does for
+// every other mailerctl command, so the check shows the database they open.
+Result<LoadedConfig> with_db_override(Result<LoadedConfig> loaded, const std::string& db_override) {
+  if (!loaded || db_override.empty()) return loaded;
+  loaded->config.db.path = db_override;
+  for (auto& entry : loaded->entries) {
+    if (entry.key != "db.path") continue;
+    entry.value = entry.value_json = dump_json(nlohmann::json(db_override));
+  }
+  return loaded;
+}
+
+int report(const std::string& config_path, const std::string& db_override, const Result<LoadedConfig>& loaded,
+           bool json, std::ostream& out, std::ostream& err) {
   if (!loaded) {
     print_config_errors(loaded.error(), err);
     if (json) print_json_errors(loaded.error(), out);
     return k_config_exit_code;
   }
   if (json) {
-    print_json(config_path, *loaded, out);
+    print_json(config_path, *loaded, db_override, out);
   } else {
-    print_table(*loaded, out);
+    print_table(*loaded, db_override, out);
     // Warnings leave the exit code alone: the configuration works.
     for (const auto& warning : config_warnings(loaded->config)) {
       err << "warning: " << warning.field << ": " << warning.message << "\n";
@@ -99,13 +127,16 @@ int report(const std::string& config_path, const Result<LoadedConfig>& loaded, b
 
 }  // namespace
 
-int run_config_check(const std::string& config_path, bool json, std::ostream& out, std::ostream& err) {
-  return report(config_path, check_ses_endpoint(load_config(config_path), aws::system_env), json, out, err);
+int run_config_check(const std::string& config_path, bool json, std::ostream& out, std::ostream& err,
+                     const std::string& db_override) {
+  auto loaded = with_db_override(load_config(config_path), db_override);
+  return report(config_path, db_override, check_ses_endpoint(std::move(loaded), aws::system_env), json, out, err);
 }
 
 int run_config_check(const std::string& config_path, bool json, std::ostream& out, std::ostream& err,
-                     const EnvLookup& env, const std::vector<std::string>& env_names) {
-  return report(config_path, check_ses_endpoint(load_config(config_path, env, env_names), env), json, out, err);
+                     const EnvLookup& env, const std::vector<std::string>& env_names, const std::string& db_override) {
+  auto loaded = with_db_override(load_config(config_path, env, env_names), db_override);
+  return report(config_path, db_override, check_ses_endpoint(std::move(loaded), env), json, out, err);
 }
 
 }  // namespace mailer::cli

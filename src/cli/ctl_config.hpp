@@ -19,12 +19,16 @@ namespace mailer::cli {
 /// Warnings (config_warnings) go to `err` as "warning: key: message" lines
 /// in the table form; they never change the exit code. Invalid: prints every problem to
 /// `err` (and with `json` {"valid":false,"errors":[{"key","message"}]} to `out`)
-/// and returns k_config_exit_code (78).
-int run_config_check(const std::string& config_path, bool json, std::ostream& out, std::ostream& err);
+/// and returns k_config_exit_code (78). A non-empty `db_override` (mailerctl's
+/// --db) replaces db.path last, shown with source "option --db" (JSON:
+/// "source":"option","option":"--db").
+int run_config_check(const std::string& config_path, bool json, std::ostream& out, std::ostream& err,
+                     const std::string& db_override = {});
 
 /// The same with an injected environment (tests); `env_names` are checked for
 /// unknown MAILER_* variables.
 int run_config_check(const std::string& config_path, bool json, std::ostream& out, std::ostream& err,
-                     const EnvLookup& env, const std::vector<std::string>& env_names);
+                     const EnvLookup& env, const std::vector<std::string>& env_names,
+                     const std::string& db_override = {});
 
 }  // namespace mailer::cli

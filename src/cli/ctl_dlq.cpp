@@ -71,7 +71,28 @@ void retry_dlq(CtlContext& ctx, const std::vector<std::string>& ids, bool all) {
                    std::move(problems)});
 }
 
-void purge_dlq(CtlContext& ctx, const std::string& older_than, bool all) {
+// Purging every failed message cannot be undone: a person at a terminal
+// confirms it, a script says --yes.
+bool confirmed_purge_all(CtlContext& ctx, bool yes) {
+  if (yes) return true;
+  if (!stdin_is_terminal()) {
+    ctx.fail(make_error(ErrorCode::invalid_input,
+                        "dlq purge without --older-than deletes every failed message; give --yes to confirm "
+                        "(or --older-than AGE)"),
+             k_exit_usage);
+    return false;
+  }
+  if (ask_yes_no("Delete every failed message for good?")) return true;
+  ctx.fail(make_error(ErrorCode::invalid_input, "nothing purged: not confirmed"));
+  return false;
+}
+
+void purge_dlq(CtlContext& ctx, const std::string& older_than, bool all, bool yes) {
+  if (older_than.empty()) all = true;  // --all only says so explicitly
+  if (all && !older_than.empty())
+    return ctx.fail(make_error(ErrorCode::invalid_input, "dlq purge: give --older-than or --all, not both"),
+                    k_exit_usage);
+  if (all && !confirmed_purge_all(ctx, yes)) return;
   SystemClock clock;
   service::DlqPurgeScope scope{.all = all};
   if (!older_than.empty()) {
@@ -118,11 +139,14 @@ void add_dlq_commands(CLI::App& app, CtlContext& ctx) {
 
   auto older_than = std::make_shared<std::string>();
   auto purge_all = std::make_shared<bool>(false);
-  auto* purge = dlq->add_subcommand("purge", "Delete failed messages for good (--older-than or --all)");
+  auto yes = std::make_shared<bool>(false);
+  auto* purge = dlq->add_subcommand(
+      "purge", "Delete failed messages for good: those older than --older-than, else all (after confirmation)");
   purge->add_option("--older-than", *older_than,
                     fmt::format("Those that failed longer ago than this age ({})", k_age_examples));
-  purge->add_flag("--all", *purge_all, "Every failed message");
-  purge->callback([&ctx, older_than, purge_all] { purge_dlq(ctx, *older_than, *purge_all); });
+  purge->add_flag("--all", *purge_all, "Every failed message (the default without --older-than)");
+  purge->add_flag("--yes", *yes, "Purge every failed message without asking (needed when not on a terminal)");
+  purge->callback([&ctx, older_than, purge_all, yes] { purge_dlq(ctx, *older_than, *purge_all, *yes); });
 }
 
 }  // namespace mailer::cli

@@ -1,7 +1,8 @@
 // mailerctl send: a batch from a CSV file (SPEC §8). The `email` column is the
 // address; every other column is a per-recipient string variable. The batch is
 // accepted into the database exactly as POST /v1/batches would (same service,
-// same checks); mailerd's engine picks it up at its next poll.
+// same checks); mailerd's engine picks it up at its next poll. Then, unless
+// --detach, the batch is followed to completion (ctl_progress.hpp).
 
 #include <iostream>
 #include <memory>
@@ -12,6 +13,8 @@
 #include "cli/cli11.hpp"
 
 #include "cli/ctl_common.hpp"
+#include "cli/ctl_progress.hpp"
+#include "mailer/service/api_json.hpp"
 #include "mailer/service/batches.hpp"
 #include "mailer/service/csv.hpp"
 #include "mailer/service/templates.hpp"
@@ -30,6 +33,8 @@ struct SendOptions {
   std::vector<std::string> tags;  // "name=value"
   std::string variables_json;
   bool skip_invalid = false;
+  bool detach = false;  // return once accepted instead of following the batch
+  WatchOptions watch;
 };
 
 // Every CSV column but `email` becomes a variable of its row. An empty cell is
@@ -100,16 +105,12 @@ Error no_email_column(const std::string& path, const std::vector<std::string>& h
 void print_accepted(CtlContext& ctx, const service::BatchAccepted& accepted, const service::CsvTable& table) {
   auto line_of = [&](int index) { return table.rows.at(static_cast<std::size_t>(index)).line; };
   if (ctx.json) {
-    auto invalid = nlohmann::json::array();
-    for (const auto& i : accepted.invalid)
-      invalid.push_back({{"index", i.index}, {"line", line_of(i.index)}, {"address", i.address}, {"reason", i.reason}});
-    return print_json({{"id", accepted.id},
-                       {"status", store::to_string(accepted.status)},
-                       {"recipients", table.rows.size()},
-                       {"accepted", accepted.accepted},
-                       {"duplicate", accepted.duplicate},
-                       {"suppressed", accepted.suppressed},
-                       {"invalid", invalid}});
+    // The API's 202 body, with what only a file has: its row count and each
+    // skipped recipient's line.
+    auto body = service::to_json(accepted);
+    body["recipients"] = table.rows.size();
+    for (auto& item : body["invalid"]) item["line"] = line_of(item["index"].get<int>());
+    return print_json(body);
   }
   std::cout << "Batch " << accepted.id << " (" << store::to_string(accepted.status) << "): " << table.rows.size()
             << " recipients\n";
@@ -145,10 +146,28 @@ void run_send(CtlContext& ctx, const SendOptions& options) {
   auto found = service::TemplateService(*db, clock).find_by_name(options.template_name);
   if (!found) return ctx.fail(found.error());
   request->template_id = found->id;
-  service::AcceptOptions accept{ctx.config.limits.max_recipients, !ctx.config.unsubscribe.secret.empty(), {}};
+  // unsubscribe.secret is mailerd's: it signs the links when it sends (and
+  // refuses to send bulk mail without one), so this process need not know it.
+  service::AcceptOptions accept{ctx.config.limits.max_recipients, /*unsubscribe_secret_set=*/true, {}};
+  // Storing a large file takes a few seconds: say so on a terminal, then
+  // clear the line for the summary.
+  bool on_terminal = !ctx.json && stdout_is_terminal();
+  if (on_terminal) std::cout << "Storing " << request->recipients.size() << " recipients..." << std::flush;
   auto accepted = service::BatchService(*db, clock).accept_batch(*request, accept);
+  if (on_terminal) std::cout << "\r\x1b[K" << std::flush;
   if (!accepted) return ctx.fail(with_csv_lines(std::move(accepted).error(), *table, request->recipients));
   print_accepted(ctx, *accepted, *table);
+  if (options.detach) return;
+  // Hours may pass before a scheduled batch starts: not worth a terminal.
+  if (accepted->status == store::BatchStatus::scheduled) {
+    (ctx.json ? std::cerr : std::cout) << "The batch is scheduled; follow it later with `mailerctl batches watch "
+                                       << accepted->id << "`.\n";
+    return;
+  }
+  if (!ctx.json)
+    std::cout << "\nFollowing the batch (Ctrl-C stops watching, the batch goes on; --detach skips this):\n";
+  std::cout << std::flush;
+  follow_to_end(ctx, *db, accepted->id, options.watch);
 }
 
 }  // namespace
@@ -169,6 +188,8 @@ void add_send_commands(CLI::App& app, CtlContext& ctx) {
                    "Batch variables as a JSON object; CSV columns override them");
   send->add_flag("--skip-invalid", options->skip_invalid,
                  "Skip invalid addresses instead of rejecting the whole batch");
+  send->add_flag("--detach", options->detach, "Return once the batch is accepted, without following it");
+  add_watch_options(*send, options->watch);
   send->callback([&ctx, options] { run_send(ctx, *options); });
 }
 

@@ -33,6 +33,9 @@ constexpr CommandGroup k_command_groups[] = {
     {"suppressions", add_suppressions_commands},
     {"seed", add_seed_commands},
     {"webhooks", add_webhooks_commands},
+    {"queue", add_queue_commands},
+    {"messages", add_messages_commands},
+    {"events", add_events_commands},
     {"erase", add_erase_commands},
     {"completion", add_completion_commands},
 };

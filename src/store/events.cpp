@@ -1,5 +1,7 @@
 #include "mailer/store/events.hpp"
 
+#include "mailer/store/event_archive.hpp"
+
 #include <charconv>
 
 #include <fmt/format.h>
@@ -160,6 +162,64 @@ Status EventRepo::insert(const std::vector<Event>& events) {
       insert.exec();
     }
     return {};
+  });
+}
+
+// ---- event_archive.hpp: by time -----------------------------------------
+
+namespace {
+
+// One page of a range after the keyset (after_ms, after_id). The row value
+// comparison walks events_by_time (or events_by_type with a type), whose
+// entries end in the rowid, so each page is a seek, not a scan.
+std::string range_page_sql(const EventRange& range) {
+  return std::string(k_with_metadata_before) + k_select +
+         " WHERE (occurred_at_ms, id) > (?, ?) AND occurred_at_ms < ?" + (range.type ? " AND type = ?" : "") +
+         " ORDER BY occurred_at_ms, id LIMIT ?) e LEFT JOIN messages m ON m.id = e.message_id"
+         " ORDER BY e.occurred_at_ms, e.id";
+}
+
+}  // namespace
+
+Result<std::int64_t> each_event_in_range(Database& db, const EventRange& range,
+                                         const std::function<Status(const Event&)>& sink) {
+  return sql::transaction(
+      db, "export events",
+      [&]() -> Result<std::int64_t> {
+        SQLite::Statement page(db.sql(), range_page_sql(range));
+        std::int64_t after_ms = range.since_ms;
+        std::int64_t after_id = -1;  // before any id at since_ms
+        std::int64_t count = 0;
+        for (int rows = k_event_range_page; rows == k_event_range_page;) {
+          page.reset();
+          int i = 0;
+          page.bind(++i, static_cast<std::int64_t>(after_ms));
+          page.bind(++i, static_cast<std::int64_t>(after_id));
+          page.bind(++i, static_cast<std::int64_t>(range.until_ms));
+          if (range.type) page.bind(++i, *range.type);
+          page.bind(++i, k_event_range_page);
+          rows = 0;
+          while (page.executeStep()) {
+            Event event = read_event(page);
+            after_ms = event.occurred_at_ms;
+            after_id = event.id;
+            ++rows;
+            ++count;
+            if (auto written = sink(event); !written) return std::move(written).error();
+          }
+        }
+        return count;
+      },
+      sql::TxMode::deferred);
+}
+
+Result<std::int64_t> count_events_since(Database& db, const std::string& type, std::int64_t since_ms) {
+  return sql::guard("count events", [&]() -> Result<std::int64_t> {
+    SQLite::Statement query(db.sql(), "SELECT count(*) FROM events WHERE type = ? AND occurred_at_ms >= ?");
+    query.bind(1, type);
+    query.bind(2, static_cast<std::int64_t>(since_ms));
+    query.executeStep();
+    return query.getColumn(0).getInt64();
   });
 }
 

@@ -32,6 +32,19 @@ struct Ctl {
     args.insert(args.begin(), {MAILERCTL_BIN, "--db", db});
     return mailer::test::run_command(args, env);
   }
+  // mailerctl --db <db> args... on a pseudo-terminal (util-linux `script`),
+  // as a person at a terminal runs it; `input` is typed in. The output is the
+  // terminal's: stdout and stderr together, lines ending in "\r\n".
+  mailer::test::CommandResult run_in_terminal(std::vector<std::string> args, const std::string& input = "") {
+    std::string command = shell_quote(MAILERCTL_BIN) + " --db " + shell_quote(db);
+    for (const auto& arg : args) command += " " + shell_quote(arg);
+    return mailer::test::run_command({"/usr/bin/script", "-qec", command, "/dev/null"}, env, input);
+  }
+  static std::string shell_quote(const std::string& word) {
+    std::string quoted = "'";
+    for (char c : word) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return quoted + "'";
+  }
   // Runs with --json, requires exit 0 and returns the parsed output.
   nlohmann::json json(std::vector<std::string> args) {
     args.push_back("--json");
@@ -53,7 +66,8 @@ struct Ctl {
     json({"templates", "create", "--name", name, "--subject", "News for {{first_name}}", "--html-file", html,
           "--text-file", text});
   }
-  // Sends the CSV at `path` with template "news"; extra args appended.
+  // Sends the CSV at `path` with template "news"; extra args appended. No
+  // mailerd runs on most tests' database: add "--detach" unless following.
   mailer::test::CommandResult send(const std::string& path, std::vector<std::string> extra = {}) {
     std::vector<std::string> args{"send",         "--template", "news", "--from", "Shop <news@example.com>",
                                   "--recipients", path};

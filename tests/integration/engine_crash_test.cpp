@@ -72,7 +72,7 @@ TEST_CASE("SIGTERM drains in-flight sends and exits 0", "[engine][e2e][integrati
   INFO(shown.output << shown.errors);
   REQUIRE(shown.exit_code == 0);
   auto batch = json::parse(shown.output);
-  auto states = batch.at("state_counts");
+  auto states = batch.at("states");
   CHECK(states.value("sending", 0) == 0);
   CHECK(states.value("sent", std::uint64_t{0}) == sent_at_fake);
   CHECK(states.value("sent", 0) + states.value("queued", 0) == 200);

@@ -10,7 +10,7 @@ namespace {
 
 std::string send_three(Ctl& ctl) {
   auto csv = ctl.file("r.csv", "email,first_name\nana@example.com,Ana\nbo@example.com,Bo\ncy@example.com,Cy\n");
-  return ctl.json({"send", "--template", "news", "--from", "news@example.com", "--recipients", csv})["id"];
+  return ctl.json({"send", "--detach", "--template", "news", "--from", "news@example.com", "--recipients", csv})["id"];
 }
 
 }  // namespace
@@ -22,8 +22,8 @@ TEST_CASE("mailerctl batches show gives status and counts", "[mailerctl]") {
   auto batch = ctl.json({"batches", "show", id});
   CHECK(batch["id"] == id);
   CHECK(batch["status"] == "queued");
-  CHECK(batch["accepted"] == 3);
-  CHECK(batch["state_counts"] == nlohmann::json({{"queued", 3}}));
+  CHECK(batch["counts"]["accepted"] == 3);
+  CHECK(batch["states"] == nlohmann::json({{"queued", 3}}));
   CHECK(batch["pause_reason"].is_null());
 
   auto human = ctl.run({"batches", "show", id});
@@ -55,7 +55,7 @@ TEST_CASE("mailerctl batches pause, resume and cancel change the batch", "[maile
   CHECK_THAT(cancelled.output, Catch::Contains("is cancelled (3 messages cancelled)"));
   auto batch = ctl.json({"batches", "show", id});
   CHECK(batch["status"] == "cancelled");
-  CHECK(batch["state_counts"] == nlohmann::json({{"cancelled", 3}}));
+  CHECK(batch["states"] == nlohmann::json({{"cancelled", 3}}));
   CHECK(ctl.run({"batches", "cancel", id}).exit_code == 1);  // already cancelled
 }
 

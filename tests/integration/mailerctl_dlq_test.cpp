@@ -48,7 +48,8 @@ struct DlqFixture {
   DlqFixture() {
     ctl.create_template();
     auto csv = ctl.file("r.csv", "email,first_name\nana@example.com,Ana\nbo@example.com,Bo\ncy@example.com,Cy\n");
-    batch_id = ctl.json({"send", "--template", "news", "--from", "news@example.com", "--recipients", csv})["id"];
+    batch_id =
+        ctl.json({"send", "--detach", "--template", "news", "--from", "news@example.com", "--recipients", csv})["id"];
     auto db = mailer::store::Database::open(ctl.db);
     REQUIRE(db);
     old_id = fail_one(**db, real_now_ms() - 240 * k_hour_ms, "MessageRejected");
@@ -142,19 +143,41 @@ TEST_CASE("mailerctl dlq purge deletes failures older than the duration", "[mail
     auto page = f.ctl.json({"dlq", "list"});
     REQUIRE(page["data"].size() == 1);
     CHECK(page["data"][0]["id"] == f.recent_id);
-    CHECK(f.ctl.json({"batches", "show", f.batch_id})["state_counts"]["failed"] == 1);
+    CHECK(f.ctl.json({"batches", "show", f.batch_id})["states"]["failed"] == 1);
   }
   SECTION("--older-than 30m takes both") { CHECK(f.ctl.json({"dlq", "purge", "--older-than", "30m"})["purged"] == 2); }
   SECTION("--json names the cut-off older_than, as the API does") {
     auto result = f.ctl.json({"dlq", "purge", "--older-than", "7d"});
     CHECK(result["older_than"].is_string());
     CHECK_FALSE(result.contains("failed_before"));
-    CHECK(f.ctl.json({"dlq", "purge", "--all"})["older_than"].is_null());
+    CHECK(f.ctl.json({"dlq", "purge", "--all", "--yes"})["older_than"].is_null());
   }
-  SECTION("--all purges everything") {
-    auto result = f.ctl.run({"dlq", "purge", "--all"});
+  SECTION("--all --yes purges everything") {
+    auto result = f.ctl.run({"dlq", "purge", "--all", "--yes"});
     CHECK(result.exit_code == 0);
     CHECK_THAT(result.output, Catch::Contains("Purged 2 failed message(s)"));
+  }
+  SECTION("without --older-than, --yes purges everything") {
+    CHECK(f.ctl.json({"dlq", "purge", "--yes"})["purged"] == 2);
+  }
+  SECTION("without --older-than and --yes off a terminal, nothing is purged") {
+    for (auto args : {std::vector<std::string>{"dlq", "purge"}, {"dlq", "purge", "--all"}}) {
+      auto result = f.ctl.run(args);
+      CHECK(result.exit_code == 2);
+      CHECK_THAT(result.errors, Catch::Contains("give --yes to confirm"));
+    }
+    CHECK(f.ctl.json({"dlq", "list"})["data"].size() == 2);
+  }
+  SECTION("on a terminal it asks, and purges only on yes") {
+    auto declined = f.ctl.run_in_terminal({"dlq", "purge"}, "n\n");
+    CHECK(declined.exit_code == 1);
+    CHECK_THAT(declined.output, Catch::Contains("Delete every failed message for good? [y/N]"));
+    CHECK_THAT(declined.output, Catch::Contains("nothing purged: not confirmed"));
+    CHECK(f.ctl.json({"dlq", "list"})["data"].size() == 2);
+    auto confirmed = f.ctl.run_in_terminal({"dlq", "purge"}, "y\n");
+    INFO(confirmed.output);
+    CHECK(confirmed.exit_code == 0);
+    CHECK_THAT(confirmed.output, Catch::Contains("Purged 2 failed message(s)"));
   }
   SECTION("combined units: 1d2h") { CHECK(f.ctl.json({"dlq", "purge", "--older-than", "1d2h"})["purged"] == 1); }
 }
@@ -163,10 +186,10 @@ TEST_CASE("mailerctl dlq exits 2 on bad usage", "[mailerctl]") {
   Ctl ctl;
   SECTION("retry without ids or --all") { CHECK(ctl.run({"dlq", "retry"}).exit_code == 2); }
   SECTION("retry with ids and --all") { CHECK(ctl.run({"dlq", "retry", "msg_x", "--all"}).exit_code == 2); }
-  SECTION("purge without --older-than or --all deletes nothing") {
+  SECTION("purge without --older-than or --yes deletes nothing") {
     auto result = ctl.run({"dlq", "purge"});
     CHECK(result.exit_code == 2);
-    CHECK_THAT(result.errors, Catch::Contains("older_than") && Catch::Contains("all"));
+    CHECK_THAT(result.errors, Catch::Contains("--older-than") && Catch::Contains("--yes"));
   }
   SECTION("purge with --older-than and --all") {
     CHECK(ctl.run({"dlq", "purge", "--older-than", "1d", "--all"}).exit_code == 2);

@@ -5,8 +5,7 @@
 // errors[] such as {"recipients[3].email", "must be a string"}); the business
 // rules (addresses, templates, limits) are checked by the services.
 //
-// Writing turns store rows into the API's shapes: snake_case, RFC 3339 UTC
-// times, stored JSON columns inlined as JSON, absent values as null.
+// Writing is service::to_json's (service/api_json.hpp), shared with mailerctl.
 
 #include <cstdint>
 #include <map>
@@ -18,6 +17,7 @@
 
 #include "mailer/core/error.hpp"
 #include "mailer/render/template.hpp"
+#include "mailer/service/api_json.hpp"
 #include "mailer/service/batches.hpp"
 #include "mailer/service/common.hpp"
 #include "mailer/service/dlq.hpp"
@@ -102,16 +102,8 @@ Result<std::int64_t> parse_older_than(const std::optional<std::string>& value, s
 
 // ---- writing ----------------------------------------------------------
 
-nlohmann::json to_json(const store::Template& t);
-nlohmann::json to_json(const store::TemplateVersion& v);
-nlohmann::json to_json(const render::RenderedMessage& m);
-nlohmann::json to_json(const service::BatchAccepted& accepted);
-nlohmann::json to_json(const store::Batch& batch);
-nlohmann::json to_json(const store::Recipient& recipient);
-nlohmann::json to_json(const store::Event& event);
-nlohmann::json to_json(const store::Message& message);
-// DLQ entries, keys and suppressions print the same in mailerctl, so the
-// service owns their JSON.
+// The API's objects are written by the service layer (service/api_json.hpp
+// and beside each service), which mailerctl --json shares.
 using service::to_json;
 
 /// {"data": [to_json(item)...], "next_cursor": cursor or null}.
@@ -119,8 +111,7 @@ template <typename T>
 nlohmann::json page_json(const std::vector<T>& items, const std::string& next_cursor) {
   auto data = nlohmann::json::array();
   for (const auto& item : items) data.push_back(to_json(item));
-  return {{"data", std::move(data)},
-          {"next_cursor", next_cursor.empty() ? nlohmann::json(nullptr) : nlohmann::json(next_cursor)}};
+  return service::page_json(std::move(data), next_cursor);
 }
 
 }  // namespace mailer::http::json_io

@@ -8,16 +8,11 @@
 #include "mailer/http/response.hpp"
 #include "mailer/http/routes.hpp"
 #include "mailer/jobs/engine.hpp"
-#include "mailer/store/messages.hpp"
-#include "mailer/store/metrics_queries.hpp"
+#include "mailer/service/api_json.hpp"
 
 namespace mailer::http {
 
 namespace {
-
-nlohmann::json optional_json(const std::optional<double>& value) {
-  return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
-}
 
 nlohmann::json engine_json(const jobs::EngineStats& stats) {
   return {{"workers", stats.workers},
@@ -29,31 +24,23 @@ nlohmann::json engine_json(const jobs::EngineStats& stats) {
           {"hold_reason", stats.sending_on_hold ? nlohmann::json(stats.hold_reason) : nlohmann::json(nullptr)}};
 }
 
-// The SES daily quota beside what counts against it; the limits are null
-// until GetAccount first answers (or without an engine).
-nlohmann::json quota_json(std::int64_t sent_24h, const std::optional<jobs::EngineStats>& stats) {
-  return {{"sent_24h", sent_24h},
-          {"max_24_hour_send", optional_json(stats ? stats->account_max_24_hour_send : std::nullopt)},
-          {"max_send_rate", optional_json(stats ? stats->account_max_send_rate : std::nullopt)}};
+// The engine's part of the answer; the SES quota limits stay null until
+// GetAccount first answers (or without an engine).
+void add_engine(service::QueueStatus& queue, const jobs::EngineStats& stats) {
+  queue.in_flight = stats.in_flight;
+  queue.send_rate_per_second = stats.send_rate;
+  queue.max_24_hour_send = stats.account_max_24_hour_send;
+  queue.max_send_rate = stats.account_max_send_rate;
+  queue.engine = engine_json(stats);
 }
 
 void queue_status(const httplib::Request&, httplib::Response& res, Context& context) {
   auto db = context.deps.db.acquire();
   if (!db) return write_problem(res, db.error());
-  auto depth = store::MessageRepo(**db, context.deps.clock).count_by_state();
-  if (!depth) return write_problem(res, depth.error());
-  auto sent = store::sent_last_24h(**db, to_ms(context.deps.clock.now()));
-  if (!sent) return write_problem(res, sent.error());
-  std::optional<jobs::EngineStats> stats;
-  if (context.deps.engine != nullptr) stats = context.deps.engine->stats();
-  auto engine = stats ? engine_json(*stats) : nlohmann::json(nullptr);
-  nlohmann::json body{
-      {"depth", *depth},
-      {"in_flight", engine.is_null() ? nlohmann::json(nullptr) : engine["in_flight"]},
-      {"send_rate_per_second", engine.is_null() ? nlohmann::json(nullptr) : engine["send_rate_per_second"]},
-      {"quota", quota_json(*sent, stats)},
-      {"engine", engine}};
-  write_json(res, 200, body);
+  auto queue = service::read_queue_status(**db, context.deps.clock);
+  if (!queue) return write_problem(res, queue.error());
+  if (context.deps.engine != nullptr) add_engine(*queue, context.deps.engine->stats());
+  write_json(res, 200, service::to_json(*queue));
 }
 
 }  // namespace

@@ -194,3 +194,28 @@ TEST_CASE("config check warns about a non-https public_url when bulk mail can go
     CHECK(run.err.empty());
   }
 }
+
+TEST_CASE("config check shows the --db override as db.path's source", "[cli][config]") {
+  const mailer::EnvLookup env = [](const char* name) -> std::optional<std::string> {
+    if (std::string(name) == "MAILER_DB_PATH") return "/var/lib/env.db";
+    return std::nullopt;
+  };
+  std::ostringstream out;
+  std::ostringstream err;
+  CHECK(mailer::cli::run_config_check("", false, out, err, env, {"MAILER_DB_PATH"}, "/tmp/x.db") == 0);
+  CHECK(line_of(out.str(), "db.path") == "db.path \"/tmp/x.db\" option --db");
+
+  std::ostringstream json_out;
+  CHECK(mailer::cli::run_config_check("", true, json_out, err, env, {"MAILER_DB_PATH"}, "/tmp/x.db") == 0);
+  auto report = nlohmann::json::parse(json_out.str());
+  for (const auto& entry : report["entries"]) {
+    if (entry["key"] != "db.path") continue;
+    CHECK(entry["value"] == "/tmp/x.db");
+    CHECK(entry["source"] == "option");
+    CHECK(entry["option"] == "--db");
+  }
+
+  std::ostringstream plain;
+  CHECK(mailer::cli::run_config_check("", false, plain, err, env, {"MAILER_DB_PATH"}) == 0);
+  CHECK(line_of(plain.str(), "db.path") == "db.path \"/var/lib/env.db\" env MAILER_DB_PATH");
+}
