@@ -100,13 +100,13 @@ TEST_CASE("mailerctl __complete reads no configuration and opens no database", "
 }
 
 TEST_CASE("mailerctl completion prints the bash script that bash completes with", "[mailerctl][completion]") {
-  auto reply = in_shell("bash", R"(source "$SCRIPT"
+  auto reply = in_shell("bash", R"sh(source "$SCRIPT"
 complete -p mailerctl >/dev/null || exit 3
 COMP_WORDS=("$BIN" batches sh); COMP_CWORD=2; _mailerctl; printf 'A:%s\n' "${COMPREPLY[@]}"
 COMP_WORDS=("$BIN" keys create --sc); COMP_CWORD=3; _mailerctl; printf 'B:%s\n' "${COMPREPLY[@]}"
-cd "$(dirname "$SCRIPT")" COMP_WORDS = ("$BIN" --db comp);
-                        COMP_CWORD = 2; _mailerctl; printf 'C:%s\n' "${COMPREPLY[@]}") ");
-      CHECK(contains(reply, "A:show"));
+cd "$(dirname "$SCRIPT")"
+COMP_WORDS=("$BIN" --db comp); COMP_CWORD=2; _mailerctl; printf 'C:%s\n' "${COMPREPLY[@]}")sh");
+  CHECK(contains(reply, "A:show"));
   CHECK(contains(reply, "B:--scope"));
   CHECK(contains(reply, "C:completion"));  // the file next to the script, by the shell's own completion
 }
@@ -118,12 +118,12 @@ TEST_CASE("mailerctl completion prints the zsh script that zsh completes with", 
   }
   // compadd and _files belong to zsh's completion system, which needs a
   // terminal; these stand-ins print what the script hands them.
-  auto reply = in_shell("zsh", R"(compdef() { print "compdef:$*"; }
+  auto reply = in_shell("zsh", R"sh(compdef() { print "compdef:$*"; }
 compadd() { [[ $1 == -- ]] && shift; print -l -- "${@/#/cand:}"; }
 _files() { print files; }
 source "$SCRIPT"
 words=("$BIN" batches sh); CURRENT=3; _mailerctl
-words=("$BIN" --db ""); CURRENT=3; _mailerctl)");
+words=("$BIN" --db ""); CURRENT=3; _mailerctl)sh");
   CHECK(contains(reply, "compdef:_mailerctl mailerctl"));
   CHECK(contains(reply, "cand:show"));
   CHECK(contains(reply, "files"));
