@@ -35,7 +35,10 @@ const CLI::Option* option_named(const CLI::App& command, const std::string& flag
   return nullptr;
 }
 
-bool takes_value(const CLI::Option* option) { return option != nullptr && option->get_type_size_max() > 0; }
+// A flag (--json) expects no value; CLI11 marks it with expected(0).
+bool takes_value(const CLI::Option* option) {
+  return option != nullptr && option->get_type_size_max() > 0 && option->get_expected_max() > 0;
+}
 
 // Walks the complete words: the command they reach, and whether the next
 // word is an option's value. Unknown words (positional arguments, mistakes)

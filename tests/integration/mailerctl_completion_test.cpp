@@ -42,8 +42,8 @@ std::vector<std::string> in_shell(const std::string& shell, const std::string& s
   auto printed = mailer::test::run_command({MAILERCTL_BIN, "completion", shell});
   REQUIRE(printed.exit_code == 0);
   { std::ofstream(script_path) << printed.output; }
-  std::vector<std::string> argv =
-      shell == "bash" ? std::vector<std::string>{"bash", "--norc", "-c"} : std::vector<std::string>{"zsh", "-f", "-c"};
+  std::vector<std::string> argv = shell == "bash" ? std::vector<std::string>{"/bin/bash", "--norc", "-c"}
+                                                  : std::vector<std::string>{"/usr/bin/zsh", "-f", "-c"};
   argv.push_back(script);
   auto result = mailer::test::run_command(argv, {{"BIN", MAILERCTL_BIN}, {"SCRIPT", script_path}});
   INFO(shell << " stderr: " << result.errors);
@@ -52,7 +52,7 @@ std::vector<std::string> in_shell(const std::string& shell, const std::string& s
 }
 
 bool have(const std::string& program) {
-  return mailer::test::run_command({"sh", "-c", "command -v " + program}).exit_code == 0;
+  return mailer::test::run_command({"/bin/sh", "-c", "command -v " + program}).exit_code == 0;
 }
 
 }  // namespace

@@ -219,7 +219,7 @@ check_manuals() {
   for page in "$tree"/usr/share/man/man1/*.1.gz "$tools_tree"/usr/share/man/man1/*.1.gz; do
     program=$(basename "$page" .1.gz)
     zcat "$page" | grep -q "^\\.TH \"\?${program^^}\"\? " || fail "$page: no .TH header for $program"
-    zcat "$page" | grep -q -- '--help' || fail "$page: no options section"
+    zcat "$page" | grep -q '^\.SH OPTIONS' || fail "$page: no OPTIONS section"
   done
   for command in "keys create" "batches show" "db prune" "completion"; do
     zcat "$tree/usr/share/man/man1/mailerctl.1.gz" | grep -q -- "${command#* }" ||
