@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 #include <filesystem>
 #include <iostream>
@@ -153,18 +154,71 @@ class ExportSink {
   gzFile m_gz = nullptr;
 };
 
-void export_events(CtlContext& ctx, const ExportOptions& o) {
+// The file --output names: a new path, or an existing regular file, through
+// a symbolic link if it is one (the link stays; its target is replaced). A
+// device, pipe or directory would be replaced by the rename, not written to.
+Result<std::string> output_file(const std::string& output) {
+  std::error_code error;
+  auto link = std::filesystem::symlink_status(output, error);
+  if (link.type() == std::filesystem::file_type::not_found) return output;
+  auto target = std::filesystem::status(output, error);
+  if (target.type() == std::filesystem::file_type::directory)
+    return make_error(ErrorCode::invalid_input, fmt::format("--output {}: is a directory", output));
+  if (target.type() != std::filesystem::file_type::regular)
+    return make_error(ErrorCode::invalid_input,
+                      fmt::format("--output {}: not a regular file (a device, pipe or dangling link); name a file, "
+                                  "or leave --output out to write to stdout",
+                                  output));
+  auto resolved = std::filesystem::canonical(output, error);
+  if (error) return make_error(ErrorCode::invalid_input, fmt::format("--output {}: {}", output, error.message()));
+  return resolved.string();
+}
+
+// SIGINT and SIGTERM during an export stop it at the next line, so the
+// temporary file (addresses in it) is removed instead of left behind.
+volatile std::sig_atomic_t g_export_interrupted = 0;
+
+class InterruptGuard {
+ public:
+  InterruptGuard() {
+    struct sigaction action {};
+    action.sa_handler = [](int) { g_export_interrupted = 1; };
+    sigemptyset(&action.sa_mask);
+    ::sigaction(SIGINT, &action, &m_old_int);
+    ::sigaction(SIGTERM, &action, &m_old_term);
+  }
+  InterruptGuard(const InterruptGuard&) = delete;
+  InterruptGuard& operator=(const InterruptGuard&) = delete;
+  ~InterruptGuard() {
+    ::sigaction(SIGINT, &m_old_int, nullptr);
+    ::sigaction(SIGTERM, &m_old_term, nullptr);
+  }
+
+ private:
+  struct sigaction m_old_int {};
+  struct sigaction m_old_term {};
+};
+
+Error interrupted_error() {
+  return make_error(ErrorCode::conflict, "export interrupted (SIGINT or SIGTERM); --output left as it was");
+}
+
+void export_events(CtlContext& ctx, const ExportOptions& options) {
   auto db = open_database(ctx, SchemaCheck::require_current);
   if (!db) return;
-  if (!o.output.empty() && std::filesystem::is_directory(o.output))
-    return ctx.fail(make_error(ErrorCode::invalid_input, fmt::format("--output {}: is a directory", o.output)),
-                    k_exit_usage);
+  ExportOptions o = options;
+  if (!o.output.empty()) {
+    auto file = output_file(o.output);
+    if (!file) return ctx.fail(file.error(), k_exit_usage);
+    o.output = *file;
+  }
   if (o.gzip && o.output.empty() && stdout_is_terminal())
     return ctx.fail(
         make_error(ErrorCode::invalid_input, "--gzip: stdout is a terminal; give --output FILE or redirect stdout"),
         k_exit_usage);
   SystemClock clock;
   service::EventExportQuery query{given(o.since), given(o.until), given(o.type)};
+  InterruptGuard interrupts;
   ExportSink sink;
   auto exported = service::EventService(*db).export_lines(
       query, to_ms(clock.now()), [&, opened = false](const std::string& line) mutable -> Status {
@@ -174,12 +228,14 @@ void export_events(CtlContext& ctx, const ExportOptions& o) {
           opened = true;
           if (auto ready = sink.open(o.output, o.gzip); !ready) return ready;
         }
+        if (g_export_interrupted != 0) return interrupted_error();
         return sink.write(line);
       });
   if (exported && *exported == 0) {
     if (auto ready = sink.open(o.output, o.gzip); !ready) return ctx.fail(ready.error());
   }
   if (!exported) return ctx.fail(with_flag_names(exported.error()), exit_code_for(exported.error()));
+  if (g_export_interrupted != 0) return ctx.fail(interrupted_error());
   if (auto done = sink.finish(); !done) return ctx.fail(done.error());
   if (o.output.empty()) return;
   if (ctx.json) return print_json({{"exported", *exported}, {"output", o.output}});

@@ -178,7 +178,8 @@ void add_send_commands(CLI::App& app, CtlContext& ctx) {
   send->add_option("--template", options->template_name, "Template name")->required();
   send->add_option("--from", options->from, "Sender, \"Name <addr>\" or addr")->required();
   send->add_option("--recipients", options->recipients_path, "CSV file: an email column, every other column a variable")
-      ->required();
+      ->required()
+      ->check(CLI::ExistingFile);
   send->add_option("--reply-to", options->reply_to, "Reply-To address (repeatable)");
   send->add_option("--send-at", options->send_at, "Send at this RFC 3339 time (default: now)");
   send->add_option("--send-before", options->send_before, "Cancel what has not gone out by this RFC 3339 time");

@@ -188,6 +188,10 @@ Result<CsvTable> read_csv(std::istream& in, const std::string& source_name) {
 }
 
 Result<CsvTable> read_csv(const std::filesystem::path& path) {
+  // A directory opens as a stream on Linux and fails only at the first read.
+  std::error_code ignored;
+  if (std::filesystem::is_directory(path, ignored))
+    return located_error(path.string(), "is a directory, not a CSV file");
   std::ifstream in(path, std::ios::binary);
   if (!in) return located_error(path.string(), fmt::format("cannot open: {}", std::strerror(errno)));
   return read_csv(in, path.string());

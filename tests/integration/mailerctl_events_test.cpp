@@ -167,6 +167,22 @@ TEST_CASE("mailerctl events export --output replaces the file only when complete
     CHECK(directory.exit_code == 2);
     CHECK_THAT(directory.errors, Catch::Contains("is a directory"));
   }
+  SECTION("a symbolic link is written through, and stays a link") {
+    auto link = ctl.dir / "latest.jsonl";
+    std::filesystem::create_symlink(path, link);
+    auto done = ctl.json({"events", "export", "--output", link.string()});
+    CHECK(done["exported"] == 20);
+    CHECK(std::filesystem::is_symlink(link));
+    CHECK(lines_of(read_file(path)).size() == 20);
+  }
+  SECTION("a pipe or device is refused, never replaced by the rename") {
+    auto fifo = (ctl.dir / "pipe").string();
+    REQUIRE(mailer::test::run_command({"/usr/bin/mkfifo", fifo}).exit_code == 0);
+    auto refused = ctl.run({"events", "export", "--output", fifo});
+    CHECK(refused.exit_code == 2);
+    CHECK_THAT(refused.errors, Catch::Contains("not a regular file"));
+    CHECK(std::filesystem::is_fifo(fifo));
+  }
 }
 
 TEST_CASE("mailerctl events export validates its flags, naming them", "[mailerctl][events]") {

@@ -129,7 +129,17 @@ TEST_CASE("mailerctl send fails clearly", "[mailerctl]") {
     CHECK(result.exit_code == 1);
     CHECK_THAT(result.errors, Catch::Contains("separated by commas"));
   }
-  SECTION("missing file") { CHECK(ctl.send((ctl.dir / "missing.csv").string()).exit_code == 1); }
+  SECTION("missing file: a usage error naming the flag") {
+    auto result = ctl.send((ctl.dir / "missing.csv").string());
+    CHECK(result.exit_code == 2);
+    CHECK_THAT(result.errors, Catch::Contains("--recipients"));
+  }
+  SECTION("a directory: a usage error, not an internal one") {
+    auto result = ctl.send(ctl.dir.path().string());
+    CHECK(result.exit_code == 2);
+    CHECK_THAT(result.errors, Catch::Contains("--recipients"));
+    CHECK_THAT(result.errors, !Catch::Contains("internal error"));
+  }
   SECTION("bad send_at") {
     auto result = ctl.send(good, {"--send-at", "tomorrow"});
     CHECK(result.exit_code == 1);

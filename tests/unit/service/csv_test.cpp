@@ -127,6 +127,9 @@ TEST_CASE("read_csv(path) reads files and names them in errors", "[service][csv]
   auto missing = read_csv(dir / "missing.csv");
   REQUIRE_FALSE(missing);
   CHECK_THAT(missing.error().detail, Catch::StartsWith((dir / "missing.csv").string() + ": cannot open"));
+  auto directory = read_csv(dir.path());
+  REQUIRE_FALSE(directory);
+  CHECK_THAT(directory.error().detail, Catch::EndsWith("is a directory, not a CSV file"));
 }
 
 TEST_CASE("csv_record quotes what RFC 4180 requires and reads back", "[service][csv]") {
