@@ -29,7 +29,7 @@ import tempfile
 import threading
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'support'))
-from stack import create_key, fail, start_stack  # noqa: E402
+from stack import create_key, fail, start_stack, stop_all  # noqa: E402
 
 k_id = re.compile(r'\b(tmpl|bat|msg|whk|whd|key)_[0-9A-Za-z]+\b')
 k_example_webhook = 'https://hooks.example.com/mailerd'
@@ -199,10 +199,7 @@ def main():
         ok = True
     finally:
         receiver.shutdown()
-        for child in reversed(children):
-            child.stop()
-            if not ok:
-                print(f'---- {child.log_path}\n{child.text()[-3000:]}', file=sys.stderr)
+        stop_all(children, show_logs=not ok)
         shutil.rmtree(work, ignore_errors=True)
     return 0
 

@@ -66,6 +66,11 @@ struct Ctl {
     json({"templates", "create", "--name", name, "--subject", "News for {{first_name}}", "--html-file", html,
           "--text-file", text});
   }
+  // A batch of ana, bo and cy with template "news", not followed; returns its id.
+  std::string send_three() {
+    auto csv = file("r.csv", "email,first_name\nana@example.com,Ana\nbo@example.com,Bo\ncy@example.com,Cy\n");
+    return json({"send", "--detach", "--template", "news", "--from", "news@example.com", "--recipients", csv})["id"];
+  }
   // Sends the CSV at `path` with template "news"; extra args appended. No
   // mailerd runs on most tests' database: add "--detach" unless following.
   mailer::test::CommandResult send(const std::string& path, std::vector<std::string> extra = {}) {

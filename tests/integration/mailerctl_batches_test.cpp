@@ -6,19 +6,10 @@
 
 using ctltest::Ctl;
 
-namespace {
-
-std::string send_three(Ctl& ctl) {
-  auto csv = ctl.file("r.csv", "email,first_name\nana@example.com,Ana\nbo@example.com,Bo\ncy@example.com,Cy\n");
-  return ctl.json({"send", "--detach", "--template", "news", "--from", "news@example.com", "--recipients", csv})["id"];
-}
-
-}  // namespace
-
 TEST_CASE("mailerctl batches show gives status and counts", "[mailerctl]") {
   Ctl ctl;
   ctl.create_template();
-  std::string id = send_three(ctl);
+  std::string id = ctl.send_three();
   auto batch = ctl.json({"batches", "show", id});
   CHECK(batch["id"] == id);
   CHECK(batch["status"] == "queued");
@@ -38,7 +29,7 @@ TEST_CASE("mailerctl batches show gives status and counts", "[mailerctl]") {
 TEST_CASE("mailerctl batches pause, resume and cancel change the batch", "[mailerctl]") {
   Ctl ctl;
   ctl.create_template();
-  std::string id = send_three(ctl);
+  std::string id = ctl.send_three();
 
   auto paused = ctl.json({"batches", "pause", id, "--reason", "checking a typo"});
   CHECK(paused["status"] == "paused");
@@ -62,8 +53,8 @@ TEST_CASE("mailerctl batches pause, resume and cancel change the batch", "[maile
 TEST_CASE("mailerctl batches list shows newest first", "[mailerctl]") {
   Ctl ctl;
   ctl.create_template();
-  std::string first = send_three(ctl);
-  std::string second = send_three(ctl);
+  std::string first = ctl.send_three();
+  std::string second = ctl.send_three();
   auto page = ctl.json({"batches", "list"});
   CHECK(page["next_cursor"].is_null());
   auto list = page["data"];

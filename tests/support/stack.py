@@ -5,6 +5,7 @@ import os
 import re
 import signal
 import subprocess
+import sys
 import time
 
 k_wait_seconds = 30
@@ -87,3 +88,11 @@ def start_stack(mailerd, fake_ses, work, fake_args=(), env=None):
         children[0].stop()
         raise
     return children, f'http://127.0.0.1:{children[1].port}', db
+
+
+def stop_all(children, show_logs, tail_bytes=4000):
+    """Stops `children` (newest first); when `show_logs`, prints the end of each log."""
+    for child in reversed(children):
+        child.stop()
+        if show_logs:
+            print(f'---- {child.log_path}\n{child.text()[-tail_bytes:]}', file=sys.stderr)

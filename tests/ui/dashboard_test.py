@@ -25,7 +25,7 @@ import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'support'))
-from stack import create_key, fail, start_stack, wait_for  # noqa: E402
+from stack import create_key, fail, start_stack, stop_all, wait_for  # noqa: E402
 
 k_csp = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
          "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
@@ -351,10 +351,7 @@ def main():
     finally:
         if driver is not None:
             driver.quit()
-        for child in reversed(children):
-            child.stop()
-            if not ok:
-                print(f'---- {child.log_path}\n{child.text()[-4000:]}', file=sys.stderr)
+        stop_all(children, show_logs=not ok)
         shutil.rmtree(work, ignore_errors=True)
     return 0
 
