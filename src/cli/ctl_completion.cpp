@@ -1,5 +1,6 @@
 #include "cli/ctl_completion.hpp"
 
+#include <algorithm>
 #include <iostream>
 #include <string_view>
 #include <utility>
@@ -70,7 +71,10 @@ void add_options(const CLI::App& command, const std::string& partial, std::vecto
     for (const auto* option : at->get_options()) {
       if (!option->nonpositional() || option->get_group().empty()) continue;
       for (const auto& name : option->get_lnames()) {
-        if (starts_with("--" + name, partial)) out.push_back("--" + name);
+        // Every level has its own --help: offer each spelling once.
+        auto spelled = "--" + name;
+        if (starts_with(spelled, partial) && std::find(out.begin(), out.end(), spelled) == out.end())
+          out.push_back(spelled);
       }
     }
   }

@@ -76,6 +76,8 @@ TEST_CASE("mailerctl __complete offers the commands and options of the real tree
     CHECK(contains(complete({"keys", "create", "--sc"}), "--scope"));
     CHECK(complete({"keys", "create", "--js"}) == std::vector<std::string>{"--json"});
     CHECK_FALSE(contains(complete({"keys", "create", "--"}), "--recipients"));
+    auto helps = complete({"keys", "create", "--he"});
+    CHECK(std::count(helps.begin(), helps.end(), "--help") == 1);
   }
   SECTION("file names for an option's value and for a leaf command's arguments") {
     CHECK(complete({"--db", ""}) == std::vector<std::string>{":files"});
