@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include <httplib.h>
+
 namespace mailer::http {
 
 namespace {
@@ -53,7 +55,8 @@ std::optional<std::map<std::string, std::string>> match_pattern(std::string_view
   for (std::size_t i = 0; i < want.size(); ++i) {
     if (is_param(want[i])) {
       if (have[i].empty()) return std::nullopt;
-      params.emplace(std::string(want[i].substr(1, want[i].size() - 2)), std::string(have[i]));
+      params.emplace(std::string(want[i].substr(1, want[i].size() - 2)),
+                     httplib::detail::decode_url(std::string(have[i]), false));
     } else if (want[i] != have[i]) {
       return std::nullopt;
     }

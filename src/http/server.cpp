@@ -214,6 +214,12 @@ bool is_keyed(const httplib::Request& req, const RouteMatch& match) {
   return req.has_header("Authorization");
 }
 
+// The path as the client sent it, still percent-encoded: the router splits
+// it before decoding, so an encoded '/' in an address stays in its segment.
+std::string_view target_path(const httplib::Request& req) {
+  return std::string_view(req.target).substr(0, req.target.find('?'));
+}
+
 // Every name of the query, once per occurrence (values left empty). Not
 // req.params: cpp-httplib keeps one of two identical pairs, so
 // `?limit=1&limit=1` would pass check_single_values there.
@@ -327,7 +333,7 @@ httplib::Server::HandlerResponse Server::Impl::before_body(const httplib::Reques
 // body limit. False with the refusal written into `res`. The key is looked up
 // first, so that every refusal to it carries its RateLimit-* headers.
 bool Server::Impl::admit(const httplib::Request& req, httplib::Response& res, RequestState& state) {
-  state.match = router.match(req.method, req.path);
+  state.match = router.match(req.method, target_path(req));
   if (!state.match.pattern.empty()) state.route = state.match.pattern;
   if (!is_preflight(req, state.match)) identify(req, state);
   if (auto problem = framing_problem(req)) {
@@ -496,7 +502,7 @@ void Server::Impl::log_request(const httplib::Request& req, const httplib::Respo
   auto& state = current_request(req);
   if (state.route == "-") {
     // Rejected before routing (413): name the route it was meant for anyway.
-    auto match = router.match(req.method, req.path);
+    auto match = router.match(req.method, target_path(req));
     if (!match.pattern.empty()) state.route = match.pattern;
   }
   auto elapsed = std::chrono::steady_clock::now() - state.start;

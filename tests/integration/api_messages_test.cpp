@@ -110,4 +110,11 @@ TEST_CASE("suppressions: add, read, list, delete", "[integration][api][suppressi
   REQUIRE(removed);
   CHECK(removed->status == 204);
   require_problem(client->Delete("/v1/suppressions/ana@example.com", with_key(admin.key)), 404, "not_found");
+
+  // '/' is legal in a local part: encoded as %2F it stays inside its segment.
+  REQUIRE(post_json(*client, "/v1/suppressions", admin.key, {{"email", "a/b@example.com"}})->status == 201);
+  CHECK(body_of(get(*client, "/v1/suppressions/a%2Fb%40example.com", sender.key))["email"] == "a/b@example.com");
+  auto slashed = client->Delete("/v1/suppressions/a%2Fb@example.com", with_key(admin.key));
+  REQUIRE(slashed);
+  CHECK(slashed->status == 204);
 }

@@ -69,7 +69,11 @@ class Router {
   /// starting with '/', empty `{}`) or a duplicate method+pattern: both are bugs.
   void add(Route route);
 
-  /// The route for `method` and `path`. HEAD matches GET routes. When several
+  /// The route for `method` and `path`, the request target's path as sent
+  /// (still percent-encoded, query removed): segments are split first and
+  /// each `{name}` value decoded after, so an encoded '/' (%2F) stays inside
+  /// its segment, e.g. DELETE /v1/suppressions/a%2Fb%40example.com binds
+  /// email "a/b@example.com" (RFC 3986 section 2.4). HEAD matches GET routes. When several
   /// patterns match, the one with fewer `{}` segments wins ("/dlq/purge" over
   /// "/dlq/{id}"). route == nullptr and allowed_methods empty: 404;
   /// route == nullptr and allowed_methods non-empty: 405 with Allow.
@@ -87,7 +91,8 @@ class Router {
 /// unkeyed one.
 std::size_t body_limit(const Route& route, std::size_t server_max_body_bytes);
 
-/// `params` for `pattern` against `path`, or nullopt when it does not match.
+/// `params` for `pattern` against the percent-encoded `path`, values decoded
+/// (RFC 3986 percent-decoding; '+' stays '+'), or nullopt when it does not match.
 std::optional<std::map<std::string, std::string>> match_pattern(std::string_view pattern, std::string_view path);
 
 }  // namespace mailer::http

@@ -33,6 +33,16 @@ TEST_CASE("match_pattern binds {name} segments", "[http]") {
   CHECK(match_pattern("/health", "/health"));
 }
 
+TEST_CASE("match_pattern splits the encoded path before decoding its values", "[http]") {
+  auto params = match_pattern("/v1/suppressions/{email}", "/v1/suppressions/a%2Fb%40example.com");
+  REQUIRE(params);
+  CHECK(params->at("email") == "a/b@example.com");
+  auto plus = match_pattern("/v1/suppressions/{email}", "/v1/suppressions/a+b@example.com");
+  REQUIRE(plus);
+  CHECK(plus->at("email") == "a+b@example.com");  // '+' is not a space in a path
+  CHECK_FALSE(match_pattern("/v1/suppressions/{email}", "/v1/suppressions/a/b@example.com"));
+}
+
 TEST_CASE("Router::match tells 404 from 405", "[http]") {
   auto router = sample_router();
   SECTION("known path and method") {
