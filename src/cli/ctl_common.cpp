@@ -93,8 +93,44 @@ nlohmann::json page_json(nlohmann::json data, const std::string& next_cursor) {
   return service::page_json(std::move(data), next_cursor);
 }
 
+namespace {
+
+std::vector<std::string>& invocation() {
+  static std::vector<std::string> words;
+  return words;
+}
+
+// A word as a POSIX shell reads it back: bare when it holds only safe
+// characters, else in single quotes.
+std::string shell_word(const std::string& word) {
+  bool safe = !word.empty() && word.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                                      "0123456789@%+=:,./_-") == std::string::npos;
+  if (safe) return word;
+  std::string quoted = "'";
+  for (char c : word) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return quoted + "'";
+}
+
+}  // namespace
+
+void remember_invocation(int argc, const char* const* argv) {
+  invocation().assign(argv + std::min(argc, 1), argv + argc);
+}
+
 void print_more(const std::string& command, const std::string& next_cursor) {
-  if (!next_cursor.empty()) std::cout << "more: mailerctl " << command << " --cursor " << next_cursor << "\n";
+  if (next_cursor.empty()) return;
+  std::string line = "more: mailerctl";
+  if (invocation().empty()) line += " " + command;
+  for (std::size_t i = 0; i < invocation().size(); ++i) {
+    const auto& word = invocation()[i];
+    if (word == "--cursor") {
+      ++i;  // and its value
+      continue;
+    }
+    if (word.rfind("--cursor=", 0) == 0) continue;
+    line += " " + shell_word(word);
+  }
+  std::cout << line << " --cursor " << next_cursor << "\n";
 }
 
 nlohmann::json error_json(const Error& error, int exit_code) {

@@ -111,9 +111,14 @@ template <typename Items, typename ToJson>
 void print_page(const Items& items, ToJson&& to_json, const std::string& next_cursor) {
   print_json(page_json(items, std::forward<ToJson>(to_json), next_cursor));
 }
-/// Text output's pointer to the next page, when there is one:
-/// "more: mailerctl <command> --cursor <cursor>".
+/// Text output's pointer to the next page, when there is one: the command
+/// line as typed (remember_invocation), every filter and global option kept,
+/// any --cursor replaced: "more: mailerctl --db x events list --type bounce
+/// --cursor <cursor>". Words are quoted for a POSIX shell where needed.
+/// Without a remembered invocation: "more: mailerctl <command> --cursor <cursor>".
 void print_more(const std::string& command, const std::string& next_cursor);
+/// Keeps argv[1..] for print_more; called once by main.
+void remember_invocation(int argc, const char* const* argv);
 
 /// The --json error document, on stderr:
 ///   {"error": {"type": "https://mailerd.dev/problems/<code>", "code": "<code>",

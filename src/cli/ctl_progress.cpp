@@ -9,6 +9,7 @@
 
 #include "mailer/service/api_json.hpp"
 #include "mailer/service/batches.hpp"
+#include "mailer/store/metrics_queries.hpp"
 
 namespace mailer::cli {
 
@@ -19,6 +20,17 @@ using std::chrono::steady_clock;
 constexpr auto k_poll = std::chrono::milliseconds(250);
 constexpr auto k_stall_note_after = std::chrono::seconds(30);
 constexpr int k_bar_width = 24;
+
+// Events ever recorded in the database, O(event types); 0 when unreadable
+// (the stall note is a hint, never a reason to fail).
+std::int64_t events_recorded(store::Database& db) {
+  auto totals = store::event_totals(db);
+  std::int64_t sum = 0;
+  if (totals) {
+    for (const auto& [type, n] : *totals) sum += n;
+  }
+  return sum;
+}
 
 bool finished(store::BatchStatus status) {
   return status == store::BatchStatus::completed || status == store::BatchStatus::cancelled;
@@ -96,7 +108,7 @@ Result<store::Batch> follow_batch(store::Database& db, const std::string& id, co
   RateMeter meter;
   std::optional<steady_clock::time_point> last_line;  // none printed yet
   auto last_change = steady_clock::now();
-  std::int64_t last_done = -1;
+  std::int64_t last_activity = -1;
   bool noted_stall = false;
   while (true) {
     auto batch = batches.get(id);
@@ -104,8 +116,11 @@ Result<store::Batch> follow_batch(store::Database& db, const std::string& id, co
     auto now = steady_clock::now();
     auto progress = progress_of(*batch);
     meter.add(now, progress.done());
-    if (progress.done() != last_done) {
-      last_done = progress.done();
+    // Any event anywhere means mailerd is at work, e.g. on batches queued
+    // ahead of this one: only a database standing still earns the note.
+    auto activity = progress.done() + events_recorded(db);
+    if (activity != last_activity) {
+      last_activity = activity;
       last_change = now;
     }
     bool done = finished(batch->status);

@@ -3,6 +3,9 @@
 // and registers its subcommands (see ctl_common.hpp for adding one).
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <exception>
 #include <iostream>
 #include <optional>
@@ -13,6 +16,7 @@
 
 #include "cli/ctl_common.hpp"
 #include "cli/ctl_completion.hpp"
+#include "mailer/core/log.hpp"
 
 namespace mailer::cli {
 namespace {
@@ -118,6 +122,10 @@ int usage_error(CLI::App& app, const CLI::ParseError& error, bool json) {
 }
 
 int run(int argc, char** argv) {
+  // The library's info lines ("address erased") are for mailerd's journal;
+  // mailerctl says what it did itself. Warnings still show.
+  log::configure(log::Level::warn, "auto");
+  remember_invocation(argc, argv);
   CtlContext ctx;
   CLI::App app{"mailerctl: administer a mailerd database", "mailerctl"};
   app.fallthrough();  // global options may follow the command: `keys list --json`
@@ -150,9 +158,25 @@ int run(int argc, char** argv) {
 }  // namespace
 }  // namespace mailer::cli
 
+namespace {
+
+// Output that never arrived is a failure: `mailerctl events list > /dev/full`
+// must not exit 0 with nothing written (as coreutils' close_stdout).
+int checked_stdout(int exit_code) {
+  std::cout.flush();
+  errno = 0;
+  if (std::fflush(stdout) == 0 && !std::cout.fail() && !std::ferror(stdout)) return exit_code;
+  int error = errno;
+  std::cerr << "mailerctl: cannot write to standard output" << (error != 0 ? ": " : "")
+            << (error != 0 ? std::strerror(error) : "") << "\n";
+  return exit_code == mailer::cli::k_exit_ok ? mailer::cli::k_exit_failure : exit_code;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   try {
-    return mailer::cli::run(argc, argv);
+    return checked_stdout(mailer::cli::run(argc, argv));
   } catch (const std::exception& e) {
     std::cerr << "mailerctl: internal error: " << e.what() << "\n";
   } catch (...) {

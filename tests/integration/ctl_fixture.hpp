@@ -6,6 +6,7 @@
 
 #include <fstream>
 #include <map>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -44,6 +45,16 @@ struct Ctl {
     std::string quoted = "'";
     for (char c : word) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
     return quoted + "'";
+  }
+  // Runs the "more: mailerctl ..." line of a text listing as printed (its
+  // words hold no spaces or quotes in these tests).
+  mailer::test::CommandResult run_more(const std::string& listing) {
+    auto at = listing.find("more: mailerctl ");
+    REQUIRE(at != std::string::npos);
+    std::istringstream words(listing.substr(at + 16, listing.find('\n', at) - at - 16));
+    std::vector<std::string> args{MAILERCTL_BIN};
+    for (std::string word; words >> word;) args.push_back(word);
+    return mailer::test::run_command(args, env);
   }
   // Runs with --json, requires exit 0 and returns the parsed output.
   nlohmann::json json(std::vector<std::string> args) {

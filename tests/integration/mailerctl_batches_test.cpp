@@ -67,8 +67,12 @@ TEST_CASE("mailerctl batches list shows newest first", "[mailerctl]") {
   auto rest = ctl.json({"batches", "list", "--limit", "1", "--cursor", one["next_cursor"]});
   REQUIRE(rest["data"].size() == 1);
   CHECK(rest["data"][0]["id"] == first);
-  CHECK_THAT(ctl.run({"batches", "list", "--limit", "1"}).output,
-             Catch::Contains("more: mailerctl batches list --cursor " + std::string(one["next_cursor"])));
+  auto first_page = ctl.run({"batches", "list", "--limit", "1"}).output;
+  CHECK_THAT(first_page, Catch::Contains("more: mailerctl --db " + ctl.db + " batches list --limit 1 --cursor " +
+                                         std::string(one["next_cursor"])));
+  auto next_page = ctl.run_more(first_page);
+  CHECK(next_page.exit_code == 0);
+  CHECK_THAT(next_page.output, Catch::Contains(first) && !Catch::Contains(second) && !Catch::Contains("more:"));
   auto table = ctl.run({"batches", "list"});
   CHECK_THAT(table.output, Catch::StartsWith("ID") && Catch::Contains(first));
 }

@@ -87,3 +87,18 @@ TEST_CASE("mailerctl --version prints its name and version", "[mailerctl]") {
   CHECK(result.exit_code == 0);
   CHECK(result.output == std::string("mailerctl ") + MAILER_VERSION + "\n");
 }
+
+TEST_CASE("mailerctl exits 1 when its output cannot be written", "[mailerctl]") {
+  Ctl ctl;
+  ctl.create_template();
+  std::string command = Ctl::shell_quote(MAILERCTL_BIN) + " --db " + Ctl::shell_quote(ctl.db);
+  for (std::string args : {" templates list > /dev/full", " --json templates list > /dev/full"}) {
+    INFO(args);
+    auto full = mailer::test::run_command({"/bin/sh", "-c", command + args}, ctl.env);
+    CHECK(full.exit_code == 1);
+    CHECK_THAT(full.errors, Catch::Contains("mailerctl: cannot write to standard output"));
+  }
+  auto fine = mailer::test::run_command({"/bin/sh", "-c", command + " templates list > /dev/null"}, ctl.env);
+  CHECK(fine.exit_code == 0);
+  CHECK(fine.errors.empty());
+}

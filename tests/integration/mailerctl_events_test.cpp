@@ -49,6 +49,13 @@ std::string read_file(const std::string& path) {
   return text.str();
 }
 
+int count_lines_with(const std::string& text, const std::string& needle) {
+  int n = 0;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) n += line.find(needle) != std::string::npos ? 1 : 0;
+  return n;
+}
+
 std::string at(std::int64_t offset_ms) { return mailer::format_rfc3339(k_base_ms + offset_ms); }
 
 }  // namespace
@@ -77,7 +84,13 @@ TEST_CASE("mailerctl events list pages with the API's filters and objects", "[ma
   auto text = ctl.run({"events", "list", "--limit", "2"});
   CHECK(text.exit_code == 0);
   CHECK_THAT(text.output, Catch::Contains("TYPE") && Catch::Contains("user1@example.com") &&
-                              Catch::Contains("more: mailerctl events list --cursor "));
+                              Catch::Contains("events list --limit 2 --cursor "));
+  // The pointer to the next page keeps the filters it was listed with.
+  auto filtered = ctl.run({"events", "list", "--type", "DELIVERY", "--limit", "10"});
+  CHECK_THAT(filtered.output, Catch::Contains("events list --type DELIVERY --limit 10 --cursor "));
+  auto next = ctl.run_more(filtered.output);
+  CHECK(next.exit_code == 0);
+  CHECK(count_lines_with(next.output, "DELIVERY") == 5);
 }
 
 TEST_CASE("mailerctl events list names the flag of a bad filter", "[mailerctl][events]") {
