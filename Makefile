@@ -21,7 +21,7 @@ DEB_PACKAGES = build-essential cmake ninja-build pkg-config git ca-certificates 
 # python3-yaml lets the Docker check read compose.yaml (issue #18);
 # chromium, chromium-driver and python3-selenium run the dashboard's browser
 # test (tests/ui/), never a browser downloaded by a tool.
-TEST_PACKAGES = prometheus lintian python3-yaml chromium chromium-driver python3-selenium zsh
+TEST_PACKAGES = prometheus lintian python3-yaml chromium chromium-driver python3-selenium zsh python3-boto3
 # `make demo DEMO_ARGS=--no-wait` ends without waiting for Enter at the dashboard.
 # `make demo` only: its webhook receiver (examples/webhook_receiver.py).
 DEMO_PACKAGES = python3
