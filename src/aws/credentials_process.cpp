@@ -275,7 +275,7 @@ Result<Credentials> credentials_from_process(const std::string& command, const s
                                              const ProcessLimits& limits) {
   const std::string what = "credential_process of profile [" + profile + "]";
   auto argv = split_command_line(command);
-  if (!argv) return make_error(ErrorCode::invalid_input, what + ": command " + argv.error().detail);
+  if (!argv) return make_error(ErrorCode::invalid_input, what + ": command: " + argv.error().detail);
   auto output = run_credential_process(*argv, limits, what);
   if (!output) return std::move(output).error();
   auto credentials = parse_process_credentials(*output, what, "process:" + profile);

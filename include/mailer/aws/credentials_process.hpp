@@ -51,7 +51,8 @@ Result<std::string> run_credential_process(const std::vector<std::string>& argv,
 /// empty|must be 1|not an ISO 8601 UTC time" or "... is not valid JSON (at byte N)".
 Result<Credentials> parse_process_credentials(std::string_view output, std::string_view what, std::string source);
 
-/// split_command_line + run_credential_process + parse_process_credentials, for
+/// split_command_line (its errors as "<what>: command: <reason>") +
+/// run_credential_process + parse_process_credentials, for
 /// profile `profile`; source "process:<profile>", what "credential_process of
 /// profile [<profile>]".
 Result<Credentials> credentials_from_process(const std::string& command, const std::string& profile,
