@@ -128,7 +128,8 @@ std::optional<std::string> read_output(int out_fd, int err_fd, const ProcessLimi
       }
       std::string& target = i == 0 ? output.out : output.err;
       std::size_t keep = i == 0 ? static_cast<std::size_t>(n)
-                                : std::min(static_cast<std::size_t>(n), k_kept_stderr_bytes - std::min(k_kept_stderr_bytes, target.size()));
+                                : std::min(static_cast<std::size_t>(n),
+                                           k_kept_stderr_bytes - std::min(k_kept_stderr_bytes, target.size()));
       target.append(buffer, keep);
       if (output.out.size() > limits.max_output_bytes) {
         return program + " wrote more than " + std::to_string(limits.max_output_bytes) + " bytes";
@@ -236,7 +237,8 @@ Result<std::string> run_credential_process(const std::vector<std::string>& argv,
     kill_and_reap(pid);
     return process_error(what, program + " did not finish within " + std::to_string(limits.timeout.count()) + " ms");
   }
-  if (!WIFEXITED(*status) || WEXITSTATUS(*status) != 0) return process_error(what, exit_problem(program, *status, output.err));
+  if (!WIFEXITED(*status) || WEXITSTATUS(*status) != 0)
+    return process_error(what, exit_problem(program, *status, output.err));
   return std::move(output.out);
 }
 
@@ -249,8 +251,8 @@ Result<Credentials> parse_process_credentials(std::string_view output, std::stri
   if (*version != 1) return fail("Version: must be 1");
   Credentials out;
   out.source = std::move(source);
-  for (const auto& [name, target] : {std::pair{"AccessKeyId", &out.access_key_id},
-                                     std::pair{"SecretAccessKey", &out.secret_access_key}}) {
+  for (const auto& [name, target] :
+       {std::pair{"AccessKeyId", &out.access_key_id}, std::pair{"SecretAccessKey", &out.secret_access_key}}) {
     auto value = string_member(*json, name);
     if (!value) return fail(value.error().detail);
     if (value->empty()) return fail(std::string(name) + ": empty");

@@ -10,11 +10,13 @@
 #include <charconv>
 #include <cstring>
 #include <fstream>
+#include <regex>
 #include <system_error>
 #include <vector>
 
 #include "mailer/aws/credentials_process.hpp"
 #include "mailer/aws/credentials_sts.hpp"
+#include "mailer/core/json.hpp"
 #include "mailer/core/text.hpp"
 #include "mailer/crypto/crypto.hpp"
 
@@ -78,9 +80,8 @@ Result<Credentials> web_identity(const StsOptions& sts, const std::string& token
                                  std::string session_name, std::string source) {
   if (session_name.empty()) session_name = default_session_name();
   if (!is_role_session_name(session_name)) {
-    return make_error(ErrorCode::invalid_input,
-                      "web identity: role session name " + text::quote_outside(session_name) +
-                          ": must be 2-64 of A-Z a-z 0-9 + = , . @ _ -");
+    return make_error(ErrorCode::invalid_input, "web identity: role session name " + text::quote_outside(session_name) +
+                                                    ": must be 2-64 of A-Z a-z 0-9 + = , . @ _ -");
   }
   auto token = read_bounded_file(token_file, k_max_token_file_bytes);
   std::string where = "web identity: token file " + token_file;
@@ -114,8 +115,8 @@ class ProfileResolver {
       return wrap(assume(name, *keys, chain));
     }
     if (!role_arn.empty() && !token_file.empty()) {
-      return wrap(web_identity(m_sts, token_file, role_arn, value_of(*keys, "role_session_name"),
-                               "web-identity:" + name));
+      return wrap(
+          web_identity(m_sts, token_file, role_arn, value_of(*keys, "role_session_name"), "web-identity:" + name));
     }
     if (!role_arn.empty()) {
       return profile_error(name, "role_arn needs source_profile, credential_source or web_identity_token_file");
@@ -177,8 +178,7 @@ class ProfileResolver {
     return request;
   }
 
-  Result<Credentials> from_source_profile(const std::string& name, const Keys& keys,
-                                          std::vector<std::string>& chain) {
+  Result<Credentials> from_source_profile(const std::string& name, const Keys& keys, std::vector<std::string>& chain) {
     const std::string source = value_of(keys, "source_profile");
     // botocore: a profile naming itself as source uses its own static keys.
     if (source == name) {
@@ -281,6 +281,47 @@ Result<ProfileSettings> profile_settings(const EnvGetter& env) {
   return ProfileSettings{value_of(*keys, "region"), value_of(*keys, "endpoint_url")};
 }
 
+namespace {
+
+bool is_region(std::string_view region) {
+  static const std::regex k_region(R"(^[a-z]{2}(-[a-z]+)+-[0-9]+$)");
+  return std::regex_match(region.begin(), region.end(), k_region);
+}
+
+// Sets `key` to `value` when it is still at its default.
+void set_default(LoadedConfig& loaded, std::string_view key, const std::string& value, const std::string& profile,
+                 std::string SesConfig::*field) {
+  auto entry =
+      std::find_if(loaded.entries.begin(), loaded.entries.end(), [&](const ConfigEntry& e) { return e.key == key; });
+  if (value.empty() || entry == loaded.entries.end() || entry->source != ConfigSource::default_value) return;
+  loaded.config.ses.*field = value;
+  entry->value = entry->value_json = dump_json(nlohmann::json(value));
+  // NOTE: shown as an environment source, since the environment (AWS_PROFILE,
+  // AWS_CONFIG_FILE) chose the profile; "AWS profile [NAME]" says which.
+  entry->source = ConfigSource::env;
+  entry->env_name = "AWS profile [" + profile + "]";
+}
+
+}  // namespace
+
+Status apply_profile_settings(LoadedConfig& loaded, const EnvGetter& env) {
+  auto files = load_profile_files(env);
+  if (!files) return std::move(files).error();
+  std::string name = selected_profile_name(env);
+  auto keys = merged_profile(*files, name);
+  if (!keys) return {};
+  std::string region = value_of(*keys, "region");
+  if (!region.empty() && !is_region(region)) {
+    return profile_error(name, "region " + text::quote_outside(region) + ": must be an AWS region such as us-east-1");
+  }
+  set_default(loaded, "ses.region", region, name, &SesConfig::region);
+  auto ignore = env("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS");
+  if (!(ignore && text::ascii_lower(text::trim(*ignore)) == "true")) {
+    set_default(loaded, "ses.endpoint", value_of(*keys, "endpoint_url"), name, &SesConfig::endpoint);
+  }
+  return {};
+}
+
 std::string sts_region(const EnvGetter& env, const ProfileSettings& settings, const std::string& fallback) {
   for (const char* name : {"AWS_REGION", "AWS_DEFAULT_REGION"}) {
     if (auto value = env_value(env, name); !value.empty()) return value;
@@ -302,8 +343,8 @@ Result<std::optional<Credentials>> credentials_from_web_identity_env(const Profi
   sts.region = sts_region(options.env, *settings, options.fallback_region);
   sts.endpoint = resolve_sts_endpoint(options.env, sts.region, settings->endpoint_url);
   sts.timeout = options.sts_timeout;
-  auto result = web_identity(sts, token_file, role_arn, env_value(options.env, "AWS_ROLE_SESSION_NAME"),
-                             "web-identity");
+  auto result =
+      web_identity(sts, token_file, role_arn, env_value(options.env, "AWS_ROLE_SESSION_NAME"), "web-identity");
   if (!result) return std::move(result).error();
   return std::optional<Credentials>(std::move(*result));
 }
@@ -315,8 +356,8 @@ Result<std::optional<Credentials>> credentials_from_profile(const ProfileChainOp
   auto keys = merged_profile(*files, name);
   if (!keys) {
     if (name == "default") return std::optional<Credentials>();
-    return make_error(ErrorCode::invalid_input, "AWS_PROFILE: no profile [" + name + "] in " +
-                                                    files->config_path + " or " + files->credentials_path);
+    return make_error(ErrorCode::invalid_input, "AWS_PROFILE: no profile [" + name + "] in " + files->config_path +
+                                                    " or " + files->credentials_path);
   }
   ProfileSettings settings{value_of(*keys, "region"), value_of(*keys, "endpoint_url")};
   ProfileResolver resolver(options, *files, settings);

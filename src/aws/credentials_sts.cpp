@@ -101,8 +101,8 @@ Result<Credentials> call_sts(const StsOptions& options, std::string_view action,
                               {"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"}};
   if (caller != nullptr) {
     SigningScope scope{format_amz_date(std::chrono::system_clock::now()), options.region, "sts"};
-    add_signature_headers(headers, "POST", wire_path, "", body, scope, caller->access_key_id,
-                          caller->secret_access_key, caller->session_token);
+    add_signature_headers(headers, "POST", wire_path, "", body, scope, caller->access_key_id, caller->secret_access_key,
+                          caller->session_token);
   }
   net::HttpClient client({options.timeout, options.timeout, "mailerd", k_max_sts_answer_bytes});
   auto response = client.perform({"POST", endpoint->origin + wire_path, std::move(headers), body});
@@ -133,7 +133,8 @@ std::string resolve_sts_endpoint(const EnvGetter& env, std::string_view region, 
 
 bool is_role_session_name(std::string_view name) {
   return name.size() >= 2 && name.size() <= 64 && std::all_of(name.begin(), name.end(), [](unsigned char c) {
-           return std::isalnum(c) != 0 || std::string_view("+=,.@_-").find(static_cast<char>(c)) != std::string_view::npos;
+           return std::isalnum(c) != 0 ||
+                  std::string_view("+=,.@_-").find(static_cast<char>(c)) != std::string_view::npos;
          });
 }
 
@@ -162,9 +163,8 @@ Result<XmlLeaves> read_xml_leaves(std::string_view body, std::string_view what) 
   auto status = XML_Parse(parser.get(), body.data(), static_cast<int>(body.size()), XML_TRUE);
   if (!state.problem.empty()) return make_error(ErrorCode::invalid_input, std::string(what) + " " + state.problem);
   if (status != XML_STATUS_OK) {
-    return make_error(ErrorCode::invalid_input,
-                      std::string(what) + " is not well-formed XML (line " +
-                          std::to_string(XML_GetCurrentLineNumber(parser.get())) + ")");
+    return make_error(ErrorCode::invalid_input, std::string(what) + " is not well-formed XML (line " +
+                                                    std::to_string(XML_GetCurrentLineNumber(parser.get())) + ")");
   }
   return std::move(state.leaves);
 }
@@ -223,8 +223,8 @@ Result<Credentials> assume_role_with_web_identity(const StsOptions& options, con
   return result;
 }
 
-Result<Credentials> assume_role(const StsOptions& options, const AssumeRoleRequest& request,
-                                const Credentials& caller, std::string source) {
+Result<Credentials> assume_role(const StsOptions& options, const AssumeRoleRequest& request, const Credentials& caller,
+                                std::string source) {
   std::vector<std::pair<std::string, std::string>> fields{{"Action", "AssumeRole"},
                                                           {"Version", std::string(k_sts_version)},
                                                           {"RoleArn", request.role_arn},

@@ -15,7 +15,8 @@ std::map<std::string, std::string> parse_form(const std::string& body) {
     if (end == std::string::npos) end = body.size();
     std::string pair = body.substr(start, end - start);
     auto eq = pair.find('=');
-    if (!pair.empty()) form[aws::uri_decode(pair.substr(0, eq))] = eq == std::string::npos ? "" : aws::uri_decode(pair.substr(eq + 1));
+    if (!pair.empty())
+      form[aws::uri_decode(pair.substr(0, eq))] = eq == std::string::npos ? "" : aws::uri_decode(pair.substr(eq + 1));
     start = end + 1;
   }
   return form;
@@ -40,8 +41,9 @@ void FakeStsServer::set_answer(long status, const std::string& body) {
 
 void FakeStsServer::set_error(long status, const std::string& code, const std::string& message) {
   set_answer(status, R"(<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">)"
-                     "<Error><Type>Sender</Type><Code>" + code + "</Code><Message>" + message +
-                     "</Message></Error><RequestId>fake</RequestId></ErrorResponse>");
+                     "<Error><Type>Sender</Type><Code>" +
+                         code + "</Code><Message>" + message +
+                         "</Message></Error><RequestId>fake</RequestId></ErrorResponse>");
 }
 
 void FakeStsServer::clear_answer() {
@@ -104,8 +106,10 @@ void FakeStsServer::handle(const httplib::Request& req, httplib::Response& res) 
   }
   if (signature_refused || (action == "AssumeRole" && !m_requests.back().signed_request)) {
     res.status = 403;
-    res.set_content("<ErrorResponse><Error><Code>SignatureDoesNotMatch</Code><Message>bad signature</Message>"
-                    "</Error></ErrorResponse>", "text/xml");
+    res.set_content(
+        "<ErrorResponse><Error><Code>SignatureDoesNotMatch</Code><Message>bad signature</Message>"
+        "</Error></ErrorResponse>",
+        "text/xml");
     return;
   }
   int n = ++m_issued;

@@ -23,8 +23,8 @@ class FakeStsServer {
     bool signed_request = false;              // an Authorization header was present
     bool signature_valid = false;             // and it verified for service "sts"
     std::string signing_region;
-    std::string access_key_id;                // of the signature
-    std::string security_token;               // X-Amz-Security-Token
+    std::string access_key_id;   // of the signature
+    std::string security_token;  // X-Amz-Security-Token
     std::string content_type;
   };
 

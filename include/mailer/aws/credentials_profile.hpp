@@ -24,6 +24,7 @@
 #include <string>
 
 #include "mailer/aws/credentials.hpp"
+#include "mailer/core/config.hpp"
 #include "mailer/core/error.hpp"
 
 namespace mailer::aws {
@@ -68,6 +69,15 @@ struct ProfileSettings {
 /// The selected profile's region and endpoint_url. Errors as load_profile_files;
 /// an unknown profile gives empty settings (the credential chain reports it).
 Result<ProfileSettings> profile_settings(const EnvGetter& env);
+
+/// Fills ses.region from the selected profile's `region` and ses.endpoint from
+/// its `endpoint_url` (the latter not when AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true),
+/// each only when `loaded` has it at its default, as the SDKs rank a profile
+/// below the environment. The entry then shows source env, env_name
+/// "AWS profile [NAME]". https://docs.aws.amazon.com/sdkref/latest/guide/feature-region.html
+/// Errors: as load_profile_files; invalid_input "profile [p]: region 'x': must
+/// be an AWS region such as us-east-1".
+Status apply_profile_settings(LoadedConfig& loaded, const EnvGetter& env);
 
 /// The region STS is called in: AWS_REGION, AWS_DEFAULT_REGION, the selected
 /// profile's region, else `fallback` (ses.region).

@@ -36,8 +36,8 @@ std::string resolve_sts_endpoint(const EnvGetter& env, std::string_view region, 
 
 /// Where and how long to call STS.
 struct StsOptions {
-  std::string endpoint;  // from resolve_sts_endpoint, e.g. "https://sts.eu-west-1.amazonaws.com"
-  std::string region;    // signing region of AssumeRole, e.g. "eu-west-1"
+  std::string endpoint;                      // from resolve_sts_endpoint, e.g. "https://sts.eu-west-1.amazonaws.com"
+  std::string region;                        // signing region of AssumeRole, e.g. "eu-west-1"
   std::chrono::milliseconds timeout{10000};  // connect and total, per call
 };
 
@@ -97,7 +97,7 @@ Result<Credentials> assume_role_with_web_identity(const StsOptions& options, con
 
 /// Calls AssumeRole signed by `caller` (SigV4, service "sts", options.region).
 /// Errors as assume_role_with_web_identity.
-Result<Credentials> assume_role(const StsOptions& options, const AssumeRoleRequest& request,
-                                const Credentials& caller, std::string source);
+Result<Credentials> assume_role(const StsOptions& options, const AssumeRoleRequest& request, const Credentials& caller,
+                                std::string source);
 
 }  // namespace mailer::aws

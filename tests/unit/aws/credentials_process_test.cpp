@@ -40,8 +40,9 @@ TEST_CASE("split_command_line splits like shlex.split", "[aws][process]") {
   CHECK(split(R"(a\ b 'it\s' "q\"u\\o\te" x'y'"z")") == V{"a b", "it\\s", "q\"u\\o\\te", "xyz"});
   CHECK(split("a '' b") == V{"a", "", "b"});
   CHECK(split("echo $HOME;rm *") == V{"echo", "$HOME;rm", "*"});
-  for (const auto& [text, problem] : {std::pair{"a 'b", "no closing quotation"}, std::pair{"a \"b\\\"", "no closing quotation"},
-                                      std::pair{"a b\\", "ends with a backslash"}, std::pair{"  ", "is empty"}}) {
+  for (const auto& [text, problem] :
+       {std::pair{"a 'b", "no closing quotation"}, std::pair{"a \"b\\\"", "no closing quotation"},
+        std::pair{"a b\\", "ends with a backslash"}, std::pair{"  ", "is empty"}}) {
     auto words = split_command_line(text);
     REQUIRE_FALSE(words);
     CHECK(words.error().detail == problem);
@@ -80,8 +81,8 @@ TEST_CASE("parse_process_credentials reads Version 1 output", "[aws][process]") 
 TEST_CASE("credentials_from_process runs the command without a shell", "[aws][process]") {
   test::TempDir dir;
   SECTION("success, with quoted arguments reaching the program intact") {
-    auto path = script(dir, "creds", "[ \"$1\" = 'a b' ] && [ \"$2\" = '$HOME' ] || exit 9\ncat <<'EOF'\n" +
-                                         k_good_json + "\nEOF\n");
+    auto path = script(dir, "creds",
+                       "[ \"$1\" = 'a b' ] && [ \"$2\" = '$HOME' ] || exit 9\ncat <<'EOF'\n" + k_good_json + "\nEOF\n");
     auto credentials = credentials_from_process(path + " 'a b' '$HOME'", "dev");
     REQUIRE(credentials);
     CHECK(credentials->access_key_id == "AKIDPROC");
@@ -92,8 +93,8 @@ TEST_CASE("credentials_from_process runs the command without a shell", "[aws][pr
     auto failed = credentials_from_process(path + " --secret-arg", "dev");
     REQUIRE_FALSE(failed);
     CHECK(failed.error().code == ErrorCode::unauthorized);
-    CHECK(failed.error().detail == "credential_process of profile [dev]: " + path +
-                                       " exited with status 3: token expired, run login");
+    CHECK(failed.error().detail ==
+          "credential_process of profile [dev]: " + path + " exited with status 3: token expired, run login");
   }
   SECTION("bad JSON") {
     auto path = script(dir, "garbage", "echo '{\"Version\": 1'\n");

@@ -62,9 +62,10 @@ const char* const k_credentials = "[base]\naws_access_key_id = AKIDBASE\naws_sec
 }  // namespace
 
 TEST_CASE("merged_profile lets the credentials file win over the config file", "[aws][profile]") {
-  Setup setup("[default]\nregion = eu-west-1\n[profile work]\nregion = eu-north-1\naws_access_key_id = FROMCONFIG\n"
-              "[sso-session x]\nregion = us-west-2\n[work]\nignored = 1\n",
-              "[work]\naws_access_key_id = FROMCREDENTIALS\naws_secret_access_key = s\n");
+  Setup setup(
+      "[default]\nregion = eu-west-1\n[profile work]\nregion = eu-north-1\naws_access_key_id = FROMCONFIG\n"
+      "[sso-session x]\nregion = us-west-2\n[work]\nignored = 1\n",
+      "[work]\naws_access_key_id = FROMCREDENTIALS\naws_secret_access_key = s\n");
   auto files = load_profile_files(setup.options().env);
   REQUIRE(files);
   auto work = merged_profile(*files, "work");
@@ -105,10 +106,11 @@ TEST_CASE("profile files are bounded and their errors name the file", "[aws][pro
 }
 
 TEST_CASE("credentials_from_profile assumes a chain of roles", "[aws][profile]") {
-  Setup setup("[profile a]\nrole_arn = arn:aws:iam::1:role/a\nsource_profile = base\nexternal_id = ext-a\n"
-              "[profile b]\nrole_arn = arn:aws:iam::1:role/b\nsource_profile = a\nrole_session_name = sess-b\n"
-              "duration_seconds = 1800\nregion = eu-central-1\n",
-              k_credentials);
+  Setup setup(
+      "[profile a]\nrole_arn = arn:aws:iam::1:role/a\nsource_profile = base\nexternal_id = ext-a\n"
+      "[profile b]\nrole_arn = arn:aws:iam::1:role/b\nsource_profile = a\nrole_session_name = sess-b\n"
+      "duration_seconds = 1800\nregion = eu-central-1\n",
+      k_credentials);
   setup.vars["AWS_PROFILE"] = "b";
   auto credentials = credentials_from_profile(setup.options());
   REQUIRE(credentials);
@@ -165,15 +167,16 @@ TEST_CASE("credentials_from_profile refuses half-configured roles", "[aws][profi
         "profile [r]: source_profile names itself but the profile has no static keys");
   CHECK(error_for("[profile r]\naws_access_key_id = AKID\n") ==
         "profile [r]: needs aws_access_key_id and aws_secret_access_key");
-  CHECK(error_for("[profile r]\nweb_identity_token_file = /t\n") == "profile [r]: web_identity_token_file needs role_arn");
+  CHECK(error_for("[profile r]\nweb_identity_token_file = /t\n") ==
+        "profile [r]: web_identity_token_file needs role_arn");
   CHECK(error_for("[profile q]\nregion = eu-west-1\n").starts_with("AWS_PROFILE: no profile [r] in /"));
 }
 
 TEST_CASE("credentials_from_profile limits the length of a role chain", "[aws][profile]") {
   std::string config;
   for (int i = 0; i < 7; ++i) {
-    config += "[profile p" + std::to_string(i) + "]\nrole_arn = arn:" + std::to_string(i) + "\nsource_profile = " +
-              (i == 6 ? std::string("base") : "p" + std::to_string(i + 1)) + "\n";
+    config += "[profile p" + std::to_string(i) + "]\nrole_arn = arn:" + std::to_string(i) +
+              "\nsource_profile = " + (i == 6 ? std::string("base") : "p" + std::to_string(i + 1)) + "\n";
   }
   Setup setup(config, k_credentials);
   setup.vars["AWS_PROFILE"] = "p0";
@@ -225,8 +228,8 @@ TEST_CASE("web identity re-reads the token file on every call", "[aws][profile]"
     setup.vars.erase("AWS_ROLE_ARN");
     setup.vars.erase("AWS_ROLE_SESSION_NAME");
     setup.vars["AWS_PROFILE"] = "pod";
-    write_file(setup.dir / "config", "[profile pod]\nrole_arn = arn:aws:iam::1:role/pod\nweb_identity_token_file = " +
-                                         token.string() + "\n");
+    write_file(setup.dir / "config",
+               "[profile pod]\nrole_arn = arn:aws:iam::1:role/pod\nweb_identity_token_file = " + token.string() + "\n");
     auto credentials = credentials_from_profile(setup.options());
     REQUIRE(credentials);
     REQUIRE(*credentials);
@@ -295,4 +298,39 @@ TEST_CASE("CredentialsProvider tries env keys, env web identity, then the profil
   setup.vars["AWS_ACCESS_KEY_ID"] = "AKIDENV";
   setup.vars["AWS_SECRET_ACCESS_KEY"] = "env-secret";
   CHECK(source() == "env");
+}
+
+TEST_CASE("apply_profile_settings fills ses.region and ses.endpoint left at their defaults", "[aws][profile]") {
+  Setup setup("[profile eu]\nregion = eu-west-3\nendpoint_url = http://127.0.0.1:4566\n", "");
+  setup.vars["AWS_PROFILE"] = "eu";
+  auto env = setup.options().env;
+  auto entry = [](const LoadedConfig& loaded, const std::string& key) {
+    return *std::find_if(loaded.entries.begin(), loaded.entries.end(), [&](const auto& e) { return e.key == key; });
+  };
+  auto loaded = load_config("", env, {});
+  REQUIRE(loaded);
+  REQUIRE(apply_profile_settings(*loaded, env));
+  CHECK(loaded->config.ses.region == "eu-west-3");
+  CHECK(loaded->config.ses.endpoint == "http://127.0.0.1:4566");
+  CHECK(entry(*loaded, "ses.region").source == ConfigSource::env);
+  CHECK(entry(*loaded, "ses.region").env_name == "AWS profile [eu]");
+  CHECK(entry(*loaded, "ses.region").value_json == "\"eu-west-3\"");
+
+  SECTION("the environment wins over the profile") {
+    setup.vars["AWS_REGION"] = "us-west-2";
+    setup.vars["AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"] = "true";
+    auto from_env = load_config("", setup.options().env, {});
+    REQUIRE(from_env);
+    REQUIRE(apply_profile_settings(*from_env, setup.options().env));
+    CHECK(from_env->config.ses.region == "us-west-2");
+    CHECK(from_env->config.ses.endpoint.empty());
+  }
+  SECTION("a malformed region is refused, naming the profile") {
+    write_file(setup.dir / "config", "[profile eu]\nregion = EU west\n");
+    auto bad = load_config("", env, {});
+    REQUIRE(bad);
+    auto refused = apply_profile_settings(*bad, env);
+    REQUIRE_FALSE(refused);
+    CHECK(refused.error().detail == "profile [eu]: region 'EU west': must be an AWS region such as us-east-1");
+  }
 }

@@ -51,20 +51,25 @@ TEST_CASE("parse_sts_credentials refuses malformed answers without echoing them"
   };
   SECTION("missing element") {
     auto xml = test::FakeStsServer::credentials_xml("AssumeRole", "A", "s3cr3t", "", "2026-11-09T13:34:41Z");
-    CHECK(fails_with(xml) == "STS AssumeRole: answer has an empty AssumeRoleResponse/AssumeRoleResult/"
-                             "Credentials/SessionToken");
+    CHECK(fails_with(xml) ==
+          "STS AssumeRole: answer has an empty AssumeRoleResponse/AssumeRoleResult/"
+          "Credentials/SessionToken");
   }
   SECTION("answer to another action") {
     auto xml = test::FakeStsServer::credentials_xml(k_web, "A", "s3cr3t", "t", "2026-11-09T13:34:41Z");
-    CHECK(fails_with(xml) == "STS AssumeRole: answer has no AssumeRoleResponse/AssumeRoleResult/"
-                             "Credentials/AccessKeyId");
+    CHECK(fails_with(xml) ==
+          "STS AssumeRole: answer has no AssumeRoleResponse/AssumeRoleResult/"
+          "Credentials/AccessKeyId");
   }
   SECTION("bad expiration") {
     auto xml = test::FakeStsServer::credentials_xml("AssumeRole", "A", "s3cr3t", "t", "tomorrow");
     CHECK(fails_with(xml) ==
-          "STS AssumeRole: answer AssumeRoleResponse/AssumeRoleResult/Credentials/Expiration is not an ISO 8601 UTC time");
+          "STS AssumeRole: answer AssumeRoleResponse/AssumeRoleResult/Credentials/Expiration is not an ISO 8601 UTC "
+          "time");
   }
-  SECTION("not XML") { CHECK(fails_with("<a><b>s3cr3t</a>") == "STS AssumeRole: answer is not well-formed XML (line 1)"); }
+  SECTION("not XML") {
+    CHECK(fails_with("<a><b>s3cr3t</a>") == "STS AssumeRole: answer is not well-formed XML (line 1)");
+  }
   SECTION("too deep") {
     std::string deep;
     for (int i = 0; i < 100; ++i) deep += "<a>";
@@ -75,18 +80,21 @@ TEST_CASE("parse_sts_credentials refuses malformed answers without echoing them"
     CHECK(fails_with(huge) == "STS AssumeRole: answer is larger than 65536 bytes");
   }
   SECTION("entity expansion") {
-    std::string bomb = R"(<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "s3cr3ts3cr3t"><!ENTITY b "&a;&a;&a;&a;">]><l>&b;</l>)";
+    std::string bomb =
+        R"(<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "s3cr3ts3cr3t"><!ENTITY b "&a;&a;&a;&a;">]><l>&b;</l>)";
     CHECK(fails_with(bomb) == "STS AssumeRole: answer has a DOCTYPE");
   }
 }
 
 TEST_CASE("classify_sts_error names STS, the action and the code", "[aws][sts]") {
-  std::string body = R"(<ErrorResponse><Error><Code>AccessDenied</Code><Message>not allowed</Message></Error></ErrorResponse>)";
+  std::string body =
+      R"(<ErrorResponse><Error><Code>AccessDenied</Code><Message>not allowed</Message></Error></ErrorResponse>)";
   auto denied = classify_sts_error(403, body, "AssumeRole");
   CHECK(denied.code == ErrorCode::unauthorized);
   CHECK(denied.upstream_code == "AccessDenied");
   CHECK(denied.detail == "STS AssumeRole: AccessDenied: not allowed");
-  auto throttled = classify_sts_error(400, R"(<ErrorResponse><Error><Code>Throttling</Code></Error></ErrorResponse>)", k_web);
+  auto throttled =
+      classify_sts_error(400, R"(<ErrorResponse><Error><Code>Throttling</Code></Error></ErrorResponse>)", k_web);
   CHECK(throttled.code == ErrorCode::upstream_transient);
   CHECK(throttled.detail == "STS AssumeRoleWithWebIdentity: Throttling");
   auto proxy = classify_sts_error(502, "<html>bad gateway", "AssumeRole");
@@ -99,12 +107,12 @@ TEST_CASE("resolve_sts_endpoint follows the SDK endpoint settings", "[aws][sts]"
   CHECK(resolve_sts_endpoint(env_of({}), "eu-west-1", "http://127.0.0.1:9/") == "http://127.0.0.1:9");
   CHECK(resolve_sts_endpoint(env_of({{"AWS_ENDPOINT_URL", "http://127.0.0.1:2"}}), "eu-west-1", "http://x:9") ==
         "http://127.0.0.1:2");
-  CHECK(resolve_sts_endpoint(env_of({{"AWS_ENDPOINT_URL", "http://127.0.0.1:2"},
-                                     {"AWS_ENDPOINT_URL_STS", "http://127.0.0.1:3/"}}),
-                             "eu-west-1", "") == "http://127.0.0.1:3");
-  CHECK(resolve_sts_endpoint(env_of({{"AWS_ENDPOINT_URL_STS", "http://127.0.0.1:3"},
-                                     {"AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true"}}),
-                             "eu-west-1", "http://x:9") == "https://sts.eu-west-1.amazonaws.com");
+  CHECK(resolve_sts_endpoint(
+            env_of({{"AWS_ENDPOINT_URL", "http://127.0.0.1:2"}, {"AWS_ENDPOINT_URL_STS", "http://127.0.0.1:3/"}}),
+            "eu-west-1", "") == "http://127.0.0.1:3");
+  CHECK(resolve_sts_endpoint(
+            env_of({{"AWS_ENDPOINT_URL_STS", "http://127.0.0.1:3"}, {"AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true"}}),
+            "eu-west-1", "http://x:9") == "https://sts.eu-west-1.amazonaws.com");
 }
 
 TEST_CASE("sts_form_body percent-encodes names and values", "[aws][sts]") {
