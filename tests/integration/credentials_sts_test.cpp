@@ -26,8 +26,10 @@ void answer_with_fake_ses_keys(FakeStsServer& sts, const std::string& action) {
 
 // No keys in mailerd's configuration: the chain must find them.
 Env chain_env(const TempDir& dir, const std::string& sts_url) {
-  return {{"MAILER_SES_ACCESS_KEY_ID", ""}, {"MAILER_SES_SECRET_ACCESS_KEY", ""},
-          {"AWS_ENDPOINT_URL_STS", sts_url}, {"AWS_CONFIG_FILE", (dir / "config").string()},
+  return {{"MAILER_SES_ACCESS_KEY_ID", ""},
+          {"MAILER_SES_SECRET_ACCESS_KEY", ""},
+          {"AWS_ENDPOINT_URL_STS", sts_url},
+          {"AWS_CONFIG_FILE", (dir / "config").string()},
           {"AWS_SHARED_CREDENTIALS_FILE", (dir / "credentials").string()}};
 }
 
@@ -65,10 +67,12 @@ TEST_CASE("mailerd assumes the role of its AWS profile", "[integration][credenti
   TempDir dir;
   FakeStsServer sts;
   sts.add_key("AKIDBASEPROFILE", "base-profile-secret");
-  write_file(dir / "config", "[profile ses]\nrole_arn = arn:aws:iam::123456789012:role/ses\nsource_profile = base\n"
-                             "region = eu-west-1\n");
-  write_file(dir / "credentials", "[base]\naws_access_key_id = AKIDBASEPROFILE\n"
-                                  "aws_secret_access_key = base-profile-secret\n");
+  write_file(dir / "config",
+             "[profile ses]\nrole_arn = arn:aws:iam::123456789012:role/ses\nsource_profile = base\n"
+             "region = eu-west-1\n");
+  write_file(dir / "credentials",
+             "[base]\naws_access_key_id = AKIDBASEPROFILE\n"
+             "aws_secret_access_key = base-profile-secret\n");
   auto env = chain_env(dir, sts.url());
   env["AWS_PROFILE"] = "ses";
   FakeSesOptions fake_options;
