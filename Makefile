@@ -13,7 +13,7 @@ CMAKE_FLAGS ?=
 DEB_PACKAGES = build-essential cmake ninja-build pkg-config git ca-certificates curl help2man \
   libcpp-httplib-dev libsqlite3-dev sqlite3 libsqlitecpp-dev libcurl4-openssl-dev libssl-dev \
   libkainjow-mustache-dev libfmt-dev nlohmann-json3-dev libcli11-dev catch2 \
-  libtomlplusplus-dev libidn2-dev libsystemd-dev libcsv-dev zlib1g-dev \
+  libtomlplusplus-dev libidn2-dev libsystemd-dev libcsv-dev zlib1g-dev libexpat1-dev \
   file systemd
 # Needed by tests only, so the Docker build stage (which runs none) leaves them
 # out: prometheus provides promtool, which checks the /metrics output (issue #7);

@@ -13,6 +13,7 @@
 #include <iomanip>
 #include <sstream>
 
+#include "mailer/aws/credentials_profile.hpp"
 #include "mailer/core/json.hpp"
 #include "mailer/core/text.hpp"
 #include "mailer/crypto/crypto.hpp"
@@ -96,11 +97,10 @@ Result<std::optional<Credentials>> credentials_from_shared_file(const EnvGetter&
     if (!home || home->empty()) return std::optional<Credentials>();
     path = *home + "/.aws/credentials";
   }
-  std::ifstream in(path);
-  if (!in) return std::optional<Credentials>();
-  std::stringstream text;
-  text << in.rdbuf();
-  auto sections = parse_ini(text.str());
+  auto text = read_bounded_file(path, k_max_profile_file_bytes);
+  if (!text) return source_error(text.error().code, "shared credentials file " + text.error().detail);
+  if (!*text) return std::optional<Credentials>();
+  auto sections = parse_ini(**text);
   if (!sections) {
     return source_error(ErrorCode::invalid_input, "shared credentials file " + path + ": " + sections.error().detail);
   }
@@ -273,9 +273,15 @@ Result<Credentials> CredentialsProvider::resolve() {
   auto from_env = credentials_from_env(m_options.env);
   if (!from_env) return std::move(from_env).error();
   if (*from_env) return std::move(**from_env);
-  auto from_file = credentials_from_shared_file(m_options.env);
-  if (!from_file) return std::move(from_file).error();
-  if (*from_file) return std::move(**from_file);
+  ProfileChainOptions profile_options;
+  profile_options.env = m_options.env;
+  profile_options.fallback_region = config.region;
+  profile_options.imds_timeout = m_options.imds_timeout;
+  for (auto* provider : {credentials_from_web_identity_env, credentials_from_profile}) {
+    auto found = provider(profile_options);
+    if (!found) return std::move(found).error();
+    if (*found) return std::move(**found);
+  }
   if (env_true(m_options.env, "AWS_EC2_METADATA_DISABLED")) {
     return source_error(ErrorCode::unauthorized,
                         "no AWS credentials in config, environment or shared file, and IMDS is disabled");

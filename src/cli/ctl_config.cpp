@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "mailer/aws/credentials.hpp"
+#include "mailer/aws/credentials_profile.hpp"
 #include "mailer/aws/ses_client.hpp"
 #include "mailer/core/json.hpp"
 
@@ -79,6 +80,17 @@ void print_json_errors(const Error& error, std::ostream& out) {
   out << dump_json(report, 2) << "\n";
 }
 
+// ses.region and ses.endpoint left at their defaults come from the AWS
+// profile, as mailerd takes them at start.
+Result<LoadedConfig> with_aws_profile(Result<LoadedConfig> loaded, const EnvLookup& env) {
+  if (!loaded) return loaded;
+  auto applied = aws::apply_profile_settings(*loaded, env);
+  if (applied) return loaded;
+  Error error = make_error(ErrorCode::invalid_input, "invalid configuration (1 problem)");
+  error.fields.push_back({"AWS profile", applied.error().detail});
+  return error;
+}
+
 // load_config checks ses.endpoint only coarsely (core has no URL parser);
 // mailerd refuses at start what aws::parse_ses_endpoint refuses, so check the
 // endpoint mailerd would use with that same function.
@@ -130,13 +142,16 @@ int report(const std::string& config_path, const std::string& db_override, const
 int run_config_check(const std::string& config_path, bool json, std::ostream& out, std::ostream& err,
                      const std::string& db_override) {
   auto loaded = with_db_override(load_config(config_path), db_override);
-  return report(config_path, db_override, check_ses_endpoint(std::move(loaded), aws::system_env), json, out, err);
+  return report(config_path, db_override,
+                check_ses_endpoint(with_aws_profile(std::move(loaded), aws::system_env), aws::system_env), json, out,
+                err);
 }
 
 int run_config_check(const std::string& config_path, bool json, std::ostream& out, std::ostream& err,
                      const EnvLookup& env, const std::vector<std::string>& env_names, const std::string& db_override) {
   auto loaded = with_db_override(load_config(config_path, env, env_names), db_override);
-  return report(config_path, db_override, check_ses_endpoint(std::move(loaded), env), json, out, err);
+  return report(config_path, db_override, check_ses_endpoint(with_aws_profile(std::move(loaded), env), env), json, out,
+                err);
 }
 
 }  // namespace mailer::cli

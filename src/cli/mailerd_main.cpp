@@ -31,6 +31,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/cli11.hpp"
+#include "mailer/aws/credentials_profile.hpp"
 #include "mailer/core/clock.hpp"
 #include "mailer/core/config.hpp"
 #include "mailer/core/log.hpp"
@@ -76,7 +77,12 @@ std::optional<Args> parse_args(int argc, char** argv, int& exit_code) {
 
 std::optional<Config> load(const std::string& path) {
   auto loaded = load_config(path);
-  if (loaded) return std::move(loaded->config);
+  if (loaded) {
+    auto profile = aws::apply_profile_settings(*loaded, aws::system_env);
+    if (profile) return std::move(loaded->config);
+    std::fprintf(stderr, "mailerd: AWS profile: %s\n", profile.error().detail.c_str());
+    return std::nullopt;
+  }
   // Every problem at once, subject first (STYLE §4), then nothing starts.
   print_config_errors(loaded.error(), std::cerr);
   return std::nullopt;

@@ -467,7 +467,7 @@ const std::vector<ConfigKey>& config_keys() {
        {},
        T::string,
        R"("")",
-       "static credentials; unset: the AWS chain (env, shared file, IMDSv2)",
+       "static credentials; unset: the AWS chain (env, web identity, AWS profile, IMDSv2)",
        Secret::partial,
        any_value,
        set_string<&C::ses, &SesConfig::access_key_id>,

@@ -3,9 +3,11 @@
 // conventions (https://docs.aws.amazon.com/sdkref/latest/guide/standardized-credentials.html):
 //   1. explicit configuration (ses.access_key_id / ses.secret_access_key / ses.session_token)
 //   2. environment: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN
-//   3. shared credentials file: AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials,
-//      profile AWS_PROFILE or "default"
-//   4. EC2 instance metadata, IMDSv2 only (token PUT, role name, role JSON);
+//   3. web identity from the environment (AWS_ROLE_ARN + AWS_WEB_IDENTITY_TOKEN_FILE)
+//   4. the AWS_PROFILE (or "default") profile of ~/.aws/config and ~/.aws/credentials:
+//      assumed roles, web identity, static keys, credential_process
+//      (credentials_profile.hpp, credentials_sts.hpp, credentials_process.hpp)
+//   5. EC2 instance metadata, IMDSv2 only (token PUT, role name, role JSON);
 //      endpoint AWS_EC2_METADATA_SERVICE_ENDPOINT or http://169.254.169.254,
 //      skipped when AWS_EC2_METADATA_DISABLED=true.
 // Error details name the source and what is wrong, never a key, secret or token.
@@ -30,7 +32,9 @@ struct Credentials {
   std::string secret_access_key;
   std::string session_token;                    // empty for long-term keys
   std::optional<Clock::time_point> expiration;  // nullopt: does not expire
-  std::string source;                           // "config", "env", "file:<profile>", "imds"
+  // Who gave them: "config", "env", "web-identity", "file:<profile>",
+  // "assume-role:<profile>", "web-identity:<profile>", "process:<profile>", "imds".
+  std::string source;
 };
 
 /// Environment lookup, injectable for tests; nullopt when unset.
@@ -47,9 +51,11 @@ Result<IniSections> parse_ini(const std::string& text);
 /// Step 2. nullopt when neither key variable is set; invalid_input when only one is.
 Result<std::optional<Credentials>> credentials_from_env(const EnvGetter& env);
 
-/// Step 3. nullopt when the file does not exist, or when the "default" profile
-/// is missing from it. invalid_input when AWS_PROFILE names a profile that is
-/// missing, the profile lacks one of the two keys, or the file is malformed.
+/// The static keys of the credentials file alone (the chain uses
+/// credentials_from_profile, which reads the config file too). nullopt when the
+/// file does not exist, or when the "default" profile is missing from it.
+/// invalid_input when AWS_PROFILE names a profile that is missing, the profile
+/// lacks one of the two keys, or the file is malformed; too_large past 1 MB.
 Result<std::optional<Credentials>> credentials_from_shared_file(const EnvGetter& env);
 
 struct ImdsOptions {

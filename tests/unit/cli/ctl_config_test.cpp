@@ -219,3 +219,24 @@ TEST_CASE("config check shows the --db override as db.path's source", "[cli][con
   CHECK(mailer::cli::run_config_check("", false, plain, err, env, {"MAILER_DB_PATH"}) == 0);
   CHECK(line_of(plain.str(), "db.path") == "db.path \"/var/lib/env.db\" env MAILER_DB_PATH");
 }
+
+TEST_CASE("config check shows ses.region taken from the AWS profile", "[cli][config]") {
+  mailer::test::TempDir dir;
+  const auto config = (dir / "aws-config").string();
+  std::ofstream(config) << "[profile eu]\nregion = eu-west-3\n";
+  auto run = check("", false, {{"AWS_CONFIG_FILE", config}, {"AWS_PROFILE", "eu"}});
+  REQUIRE(run.exit_code == 0);
+  CHECK(line_of(run.out, "ses.region") == "ses.region \"eu-west-3\" env AWS profile [eu]");
+  auto json = check("", true, {{"AWS_CONFIG_FILE", config}, {"AWS_PROFILE", "eu"}});
+  auto parsed = nlohmann::json::parse(json.out);
+  for (const auto& row : parsed["entries"]) {
+    if (row["key"] != "ses.region") continue;
+    CHECK(row["source"] == "env");
+    CHECK(row["env"] == "AWS profile [eu]");
+  }
+  std::ofstream(config) << "[profile eu]\nregion = nowhere\n";
+  auto bad = check("", false, {{"AWS_CONFIG_FILE", config}, {"AWS_PROFILE", "eu"}});
+  CHECK(bad.exit_code == 78);
+  CHECK(bad.err.find("AWS profile: profile [eu]: region 'nowhere': must be an AWS region such as us-east-1") !=
+        std::string::npos);
+}

@@ -1,0 +1,131 @@
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+
+#include "mailer/aws/credentials_process.hpp"
+#include "support/temp_dir.hpp"
+
+using namespace mailer;
+using namespace mailer::aws;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::vector<std::string> split(std::string_view command) {
+  auto words = split_command_line(command);
+  REQUIRE(words);
+  return *words;
+}
+
+// An executable shell script in `dir` (the script's own interpreter is a
+// shell; mailerd runs it directly, without one).
+std::string script(const test::TempDir& dir, const std::string& name, const std::string& body) {
+  auto path = dir / name;
+  std::ofstream(path) << "#!/bin/sh\n" << body;
+  std::filesystem::permissions(path, std::filesystem::perms::owner_all);
+  return path.string();
+}
+
+const std::string k_good_json =
+    R"({"Version": 1, "AccessKeyId": "AKIDPROC", "SecretAccessKey": "proc-secret", "SessionToken": "proc-token",
+        "Expiration": "2026-11-09T13:34:41Z"})";
+
+}  // namespace
+
+TEST_CASE("split_command_line splits like shlex.split", "[aws][process]") {
+  using V = std::vector<std::string>;
+  CHECK(split("/usr/bin/get-creds --profile x") == V{"/usr/bin/get-creds", "--profile", "x"});
+  CHECK(split("  a\t 'b c'  \"d e\" ") == V{"a", "b c", "d e"});
+  CHECK(split(R"(a\ b 'it\s' "q\"u\\o\te" x'y'"z")") == V{"a b", "it\\s", "q\"u\\o\\te", "xyz"});
+  CHECK(split("a '' b") == V{"a", "", "b"});
+  CHECK(split("echo $HOME;rm *") == V{"echo", "$HOME;rm", "*"});
+  for (const auto& [text, problem] :
+       {std::pair{"a 'b", "no closing quotation"}, std::pair{"a \"b\\\"", "no closing quotation"},
+        std::pair{"a b\\", "ends with a backslash"}, std::pair{"  ", "is empty"}}) {
+    auto words = split_command_line(text);
+    REQUIRE_FALSE(words);
+    CHECK(words.error().detail == problem);
+  }
+}
+
+TEST_CASE("parse_process_credentials reads Version 1 output", "[aws][process]") {
+  auto credentials = parse_process_credentials(k_good_json, "cp", "process:p");
+  REQUIRE(credentials);
+  CHECK(credentials->access_key_id == "AKIDPROC");
+  CHECK(credentials->session_token == "proc-token");
+  CHECK(credentials->source == "process:p");
+  CHECK(credentials->expiration->time_since_epoch() == std::chrono::seconds(1794231281));
+  auto lasting = parse_process_credentials(R"({"Version":1,"AccessKeyId":"A","SecretAccessKey":"S"})", "cp", "p");
+  REQUIRE(lasting);
+  CHECK_FALSE(lasting->expiration);
+  CHECK(lasting->session_token.empty());
+
+  for (const auto& [json, problem] :
+       {std::pair{"not json", "cp: output is not valid JSON (at byte 2)"},
+        std::pair{R"({"AccessKeyId":"A","SecretAccessKey":"S"})", "cp: output Version: missing"},
+        std::pair{R"({"Version":2,"AccessKeyId":"A","SecretAccessKey":"S"})", "cp: output Version: must be 1"},
+        std::pair{R"({"Version":1,"SecretAccessKey":"S"})", "cp: output AccessKeyId: missing"},
+        std::pair{R"({"Version":1,"AccessKeyId":"A","SecretAccessKey":""})", "cp: output SecretAccessKey: empty"},
+        std::pair{R"({"Version":1,"AccessKeyId":"A","SecretAccessKey":"S","SessionToken":5})",
+                  "cp: output SessionToken: must be a string"},
+        std::pair{R"({"Version":1,"AccessKeyId":"A","SecretAccessKey":"S","Expiration":"soon"})",
+                  "cp: output Expiration: not an ISO 8601 UTC time"}}) {
+    auto refused = parse_process_credentials(json, "cp", "p");
+    REQUIRE_FALSE(refused);
+    CHECK(refused.error().code == ErrorCode::unauthorized);
+    CHECK(refused.error().detail == problem);
+  }
+}
+
+TEST_CASE("credentials_from_process runs the command without a shell", "[aws][process]") {
+  test::TempDir dir;
+  SECTION("success, with quoted arguments reaching the program intact") {
+    auto path = script(dir, "creds",
+                       "[ \"$1\" = 'a b' ] && [ \"$2\" = '$HOME' ] || exit 9\ncat <<'EOF'\n" + k_good_json + "\nEOF\n");
+    auto credentials = credentials_from_process(path + " 'a b' '$HOME'", "dev");
+    REQUIRE(credentials);
+    CHECK(credentials->access_key_id == "AKIDPROC");
+    CHECK(credentials->source == "process:dev");
+  }
+  SECTION("non-zero exit reports the status and one line of stderr") {
+    auto path = script(dir, "fails", "echo 'token expired, run login' >&2\necho second line >&2\nexit 3\n");
+    auto failed = credentials_from_process(path + " --secret-arg", "dev");
+    REQUIRE_FALSE(failed);
+    CHECK(failed.error().code == ErrorCode::unauthorized);
+    CHECK(failed.error().detail ==
+          "credential_process of profile [dev]: " + path + " exited with status 3: token expired, run login");
+  }
+  SECTION("bad JSON") {
+    auto path = script(dir, "garbage", "echo '{\"Version\": 1'\n");
+    auto failed = credentials_from_process(path, "dev");
+    REQUIRE_FALSE(failed);
+    CHECK(failed.error().detail.starts_with("credential_process of profile [dev]: output is not valid JSON"));
+  }
+  SECTION("timeout kills the process group") {
+    auto path = script(dir, "hangs", "sleep 30 &\nwait\n");
+    auto start = std::chrono::steady_clock::now();
+    auto failed = credentials_from_process(path, "dev", {300ms});
+    REQUIRE_FALSE(failed);
+    CHECK(failed.error().detail == "credential_process of profile [dev]: " + path + " did not finish within 300 ms");
+    CHECK(std::chrono::steady_clock::now() - start < 5s);
+  }
+  SECTION("output over the cap") {
+    auto path = script(dir, "chatty", "yes\n");
+    auto failed = credentials_from_process(path, "dev", {10s, 1000});
+    REQUIRE_FALSE(failed);
+    CHECK(failed.error().detail == "credential_process of profile [dev]: " + path + " wrote more than 1000 bytes");
+  }
+  SECTION("missing program") {
+    auto failed = credentials_from_process((dir / "nope").string(), "dev");
+    REQUIRE_FALSE(failed);
+    CHECK(failed.error().detail ==
+          "credential_process of profile [dev]: cannot run " + (dir / "nope").string() + ": No such file or directory");
+  }
+  SECTION("unbalanced quotes") {
+    auto failed = credentials_from_process("get 'creds", "dev");
+    REQUIRE_FALSE(failed);
+    CHECK(failed.error().code == ErrorCode::invalid_input);
+    CHECK(failed.error().detail == "credential_process of profile [dev]: command: no closing quotation");
+  }
+}
