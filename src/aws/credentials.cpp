@@ -13,6 +13,7 @@
 #include <iomanip>
 #include <sstream>
 
+#include "mailer/aws/credentials_container.hpp"
 #include "mailer/core/json.hpp"
 #include "mailer/core/text.hpp"
 #include "mailer/crypto/crypto.hpp"
@@ -234,25 +235,92 @@ CredentialsProvider::CredentialsProvider(Options options) : m_options(std::move(
   if (!m_options.env) m_options.env = system_env;
 }
 
-bool CredentialsProvider::fresh(const Credentials& credentials) const {
-  if (!credentials.expiration) return true;
-  const Clock& clock = m_options.clock ? *m_options.clock : m_system_clock;
-  return clock.now() + m_options.refresh_window < *credentials.expiration;
+Clock::time_point CredentialsProvider::now() const {
+  return m_options.clock ? m_options.clock->now() : m_system_clock.now();
 }
 
+bool CredentialsProvider::fresh(const Credentials& credentials, Clock::time_point now) const {
+  return !credentials.expiration || now + m_options.refresh_window < *credentials.expiration;
+}
+
+namespace {
+
+bool still_valid(const std::optional<Credentials>& credentials, Clock::time_point now) {
+  return credentials && (!credentials->expiration || now < *credentials->expiration);
+}
+
+}  // namespace
+
 Result<Credentials> CredentialsProvider::get() {
-  std::scoped_lock lock(m_mutex);
-  if (m_cached && fresh(*m_cached)) return *m_cached;
-  auto resolved = resolve();
-  if (!resolved) return resolved;
-  m_cached = *resolved;
+  std::unique_lock lock(m_mutex);
+  const auto at = now();
+  if (m_cached && fresh(*m_cached, at)) return *m_cached;
+  const bool usable = still_valid(m_cached, at);
+  // Someone is fetching, or an early refresh failed a moment ago: the cached
+  // credentials serve until they really expire.
+  if (usable && (m_refreshing || at < m_next_attempt)) return *m_cached;
+  if (m_refreshing) return wait_for_refresh(lock);
+  return refresh(lock);
+}
+
+Result<Credentials> CredentialsProvider::wait_for_refresh(std::unique_lock<std::mutex>& lock) {
+  const auto generation = m_generation;
+  m_refreshed.wait(lock, [&] { return m_generation != generation; });
+  if (m_last_error) return *m_last_error;
+  if (m_cached) return *m_cached;
+  // The fetched credentials were dropped (invalidate) before this caller woke.
+  return refresh(lock);
+}
+
+// Called with `lock` held and no refresh running; fetches without the lock.
+Result<Credentials> CredentialsProvider::refresh(std::unique_lock<std::mutex>& lock) {
+  m_refreshing = true;
+  lock.unlock();
+  std::string provider;
+  auto resolved = resolve_without_throwing(provider);
+  lock.lock();
+  m_refreshing = false;
+  ++m_generation;
+  m_refreshed.notify_all();
+  const auto at = now();
+  if (resolved) {
+    m_cached = *resolved;
+    m_last_error.reset();
+    if (!fresh(*resolved, at)) m_next_attempt = at + m_options.retry_gap;
+    return resolved;
+  }
+  m_last_error = resolved.error();
+  if (still_valid(m_cached, at)) {
+    m_next_attempt = at + m_options.retry_gap;
+    auto left = m_cached->expiration ? *m_cached->expiration - at : Clock::time_point::duration::zero();
+    std::int64_t left_s = std::chrono::duration_cast<std::chrono::seconds>(left).count();
+    log::warn("AWS credentials refresh failed; using the current ones until they expire",
+              {{"provider", provider},
+               {"reason", resolved.error().detail},
+               {"expires_in_s", left_s}});
+    return *m_cached;
+  }
+  log::warn_throttled(m_failure_log, "no usable AWS credentials",
+                      {{"provider", provider}, {"reason", resolved.error().detail}});
   return resolved;
+}
+
+Result<Credentials> CredentialsProvider::resolve_without_throwing(std::string& provider) noexcept {
+  // A throw here would leave m_refreshing set and every caller waiting forever.
+  try {
+    return resolve(provider);
+  } catch (const std::exception& e) {
+    return make_error(ErrorCode::internal, "credentials lookup failed: " + std::string(e.what()));
+  } catch (...) {
+    return make_error(ErrorCode::internal, "credentials lookup failed");
+  }
 }
 
 void CredentialsProvider::invalidate() {
   std::scoped_lock lock(m_mutex);
   if (m_cached) crypto::wipe(m_cached->secret_access_key);
   m_cached.reset();
+  m_next_attempt = {};
 }
 
 std::optional<Clock::time_point> CredentialsProvider::cached_expiration() const {
@@ -261,7 +329,8 @@ std::optional<Clock::time_point> CredentialsProvider::cached_expiration() const 
   return m_cached->expiration;
 }
 
-Result<Credentials> CredentialsProvider::resolve() {
+Result<Credentials> CredentialsProvider::resolve(std::string& provider) {
+  provider = "config";
   const auto& config = m_options.explicit_config;
   if (!config.access_key_id.empty() || !config.secret_access_key.empty()) {
     if (config.access_key_id.empty() || config.secret_access_key.empty()) {
@@ -270,16 +339,24 @@ Result<Credentials> CredentialsProvider::resolve() {
     }
     return Credentials{config.access_key_id, config.secret_access_key, config.session_token, std::nullopt, "config"};
   }
+  provider = "env";
   auto from_env = credentials_from_env(m_options.env);
   if (!from_env) return std::move(from_env).error();
   if (*from_env) return std::move(**from_env);
+  provider = "shared file";
   auto from_file = credentials_from_shared_file(m_options.env);
   if (!from_file) return std::move(from_file).error();
   if (*from_file) return std::move(**from_file);
+  provider = "container";
+  auto from_container = credentials_from_container(m_options.env);
+  if (!from_container) return std::move(from_container).error();
+  if (*from_container) return std::move(**from_container);
+  provider = "none";
   if (env_true(m_options.env, "AWS_EC2_METADATA_DISABLED")) {
     return source_error(ErrorCode::unauthorized,
                         "no AWS credentials in config, environment or shared file, and IMDS is disabled");
   }
+  provider = "imds";
   ImdsOptions imds;
   imds.endpoint = env_or(m_options.env, "AWS_EC2_METADATA_SERVICE_ENDPOINT", imds.endpoint);
   imds.timeout = m_options.imds_timeout;

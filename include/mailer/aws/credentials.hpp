@@ -5,12 +5,16 @@
 //   2. environment: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN
 //   3. shared credentials file: AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials,
 //      profile AWS_PROFILE or "default"
-//   4. EC2 instance metadata, IMDSv2 only (token PUT, role name, role JSON);
+//   4. container credentials (ECS task role, EKS Pod Identity):
+//      AWS_CONTAINER_CREDENTIALS_RELATIVE_URI or _FULL_URI (credentials_container.hpp)
+//   5. EC2 instance metadata, IMDSv2 only (token PUT, role name, role JSON);
 //      endpoint AWS_EC2_METADATA_SERVICE_ENDPOINT or http://169.254.169.254,
 //      skipped when AWS_EC2_METADATA_DISABLED=true.
 // Error details name the source and what is wrong, never a key, secret or token.
 
 #include <chrono>
+#include <condition_variable>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -22,6 +26,7 @@
 #include "mailer/core/clock.hpp"
 #include "mailer/core/config.hpp"
 #include "mailer/core/error.hpp"
+#include "mailer/core/log.hpp"
 
 namespace mailer::aws {
 
@@ -30,7 +35,7 @@ struct Credentials {
   std::string secret_access_key;
   std::string session_token;                    // empty for long-term keys
   std::optional<Clock::time_point> expiration;  // nullopt: does not expire
-  std::string source;                           // "config", "env", "file:<profile>", "imds"
+  std::string source;                           // "config", "env", "file:<profile>", "container", "imds"
 };
 
 /// Environment lookup, injectable for tests; nullopt when unset.
@@ -79,7 +84,13 @@ bool parse_iso8601_utc(const std::string& text, Clock::time_point& out);
 
 /// The whole chain with a cache: thread-safe, shared by every SesClient.
 /// Credentials that expire are fetched again when less than `refresh_window`
-/// (5 minutes) remains, so a request never leaves with credentials about to lapse.
+/// remains, so a request never leaves with credentials about to lapse, and
+/// sending never pauses for the fetch: one caller refreshes while the others
+/// keep using the cached credentials as long as they are still valid. Only
+/// when no valid credentials are cached do callers wait, for that one fetch,
+/// and share its outcome. A failed early refresh keeps the cached credentials
+/// until they expire, logs one warning (provider and reason, never a secret)
+/// and is tried again `retry_gap` later.
 class CredentialsProvider {
  public:
   struct Options {
@@ -88,12 +99,16 @@ class CredentialsProvider {
     const Clock* clock = nullptr;  // nullptr: system clock
     std::chrono::seconds refresh_window{300};
     std::chrono::milliseconds imds_timeout{1000};
+    /// Between early refreshes that failed (or gave credentials already
+    /// inside refresh_window), so a broken source is not asked at every send.
+    std::chrono::seconds retry_gap{10};
   };
   explicit CredentialsProvider(Options options);
 
   /// Cached credentials, refreshed as described above. Errors: invalid_input
-  /// for a broken explicit/env/file setup (no fallthrough past a half-set
-  /// source), unauthorized when no source has credentials, or the IMDS error.
+  /// for a broken explicit/env/file/container setup (no fallthrough past a
+  /// half-set source), unauthorized when no source has credentials, or the
+  /// container/IMDS error; internal when a source threw (a bug).
   Result<Credentials> get();
 
   /// Drops the cache, e.g. after SES answered ExpiredTokenException.
@@ -104,13 +119,25 @@ class CredentialsProvider {
   std::optional<Clock::time_point> cached_expiration() const;
 
  private:
-  Result<Credentials> resolve();
-  bool fresh(const Credentials& credentials) const;
+  /// The chain; `provider` names the step that answered or failed
+  /// ("config", "env", "shared file", "container", "imds", "none").
+  Result<Credentials> resolve(std::string& provider);
+  Result<Credentials> resolve_without_throwing(std::string& provider) noexcept;
+  Result<Credentials> refresh(std::unique_lock<std::mutex>& lock);
+  Result<Credentials> wait_for_refresh(std::unique_lock<std::mutex>& lock);
+  Clock::time_point now() const;
+  bool fresh(const Credentials& credentials, Clock::time_point now) const;
 
   Options m_options;
   SystemClock m_system_clock;
   mutable std::mutex m_mutex;
+  std::condition_variable m_refreshed;
   std::optional<Credentials> m_cached;
+  bool m_refreshing = false;
+  std::uint64_t m_generation = 0;     // refreshes finished
+  std::optional<Error> m_last_error;  // of the last refresh; nullopt after a success
+  Clock::time_point m_next_attempt{};  // no early refresh before this
+  log::Throttle m_failure_log{std::chrono::seconds(10)};
 };
 
 }  // namespace mailer::aws
