@@ -269,7 +269,7 @@ Result<Credentials> CredentialsProvider::wait_for_refresh(std::unique_lock<std::
   if (m_last_error) return *m_last_error;
   if (m_cached) return *m_cached;
   // The fetched credentials were dropped (invalidate) before this caller woke.
-  return refresh(lock);
+  return m_refreshing ? wait_for_refresh(lock) : refresh(lock);
 }
 
 // Called with `lock` held and no refresh running; fetches without the lock.

@@ -63,7 +63,7 @@ struct ImdsOptions {
   int token_ttl_seconds = 21600;
 };
 
-/// Step 4. Errors: upstream_transient when IMDS does not answer, answers
+/// Step 5. Errors: upstream_transient when IMDS does not answer, answers
 /// non-200, or answers a token or role name that could not be sent on (control
 /// characters, a role name outside IAM's characters); otherwise as
 /// parse_imds_credentials.

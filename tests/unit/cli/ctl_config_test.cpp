@@ -77,7 +77,9 @@ TEST_CASE("config check prints each key with value and source", "[cli][config]")
   CHECK(line_of(run.out, "ses.session_token") == "ses.session_token (unset) default");
   std::size_t lines = 0;
   for (char c : run.out) lines += c == '\n';
-  CHECK(lines == mailer::config_keys().size());
+  // One line per key, then the credentials line.
+  CHECK(lines == mailer::config_keys().size() + 1);
+  CHECK(run.out.find("\ncredentials: ") != std::string::npos);
 }
 
 TEST_CASE("config check masks secrets", "[cli][config]") {
