@@ -23,6 +23,7 @@ FakeContainerServer::FakeContainerServer(std::string access_key_id, std::string 
     : m_access_key_id(std::move(access_key_id)), m_secret(std::move(secret)) {
   m_http.server().Get(R"(/.*)", [this](const httplib::Request& req, httplib::Response& res) {
     int serial = ++m_requests;
+    if (serial > 1 && m_slow_refresh_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(m_slow_refresh_ms));
     std::unique_lock lock(m_mutex);
     if (m_holding) {
       ++m_held;

@@ -28,6 +28,8 @@ class FakeContainerServer {
 
   /// Credentials expire this long after each answer (default 1 hour).
   void set_expires_in(std::chrono::seconds expires_in) { m_expires_in_s = expires_in.count(); }
+  /// Every answer after the first waits this long (a slow STS or agent).
+  void set_slow_refresh(std::chrono::milliseconds delay) { m_slow_refresh_ms = delay.count(); }
   /// Answers 401 unless Authorization is exactly this; nullopt: no check.
   void require_authorization(std::optional<std::string> token);
   /// The next `count` requests answer `status` with an empty body.
@@ -64,6 +66,7 @@ class FakeContainerServer {
   std::string m_last_path;
   std::optional<std::string> m_last_authorization;
   std::atomic<long long> m_expires_in_s{3600};
+  std::atomic<long long> m_slow_refresh_ms{0};
   std::atomic<int> m_requests{0};
   LoopbackServer m_http;  // last: stopped before the state its handlers use is destroyed
 };
