@@ -64,6 +64,7 @@ Result<std::optional<std::string>> container_authorization(const EnvGetter& env)
 /// Errors name the field, never a value: invalid_input "container credentials
 /// <Field>: missing|must be a string|empty", "... Expiration: not an ISO 8601
 /// UTC time", "... is not valid JSON (at byte N)"; too_large. Never throws.
+/// https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-iam-roles.html
 Result<Credentials> parse_container_credentials(std::string_view body);
 
 /// The whole step. nullopt when neither URI variable is set. Errors: as
