@@ -255,12 +255,36 @@ Result<Credentials> CredentialsProvider::get() {
   std::unique_lock lock(m_mutex);
   const auto at = now();
   if (m_cached && fresh(*m_cached, at)) return *m_cached;
-  const bool usable = still_valid(m_cached, at);
-  // Someone is fetching, or an early refresh failed a moment ago: the cached
-  // credentials serve until they really expire.
-  if (usable && (m_refreshing || at < m_next_attempt)) return *m_cached;
+  if (still_valid(m_cached, at)) {
+    // Inside the refresh window: fetch on a background thread, so no sender
+    // (not even the one that noticed) waits; until then the cached ones serve.
+    if (!m_refreshing && at >= m_next_attempt) start_background_refresh();
+    return *m_cached;
+  }
   if (m_refreshing) return wait_for_refresh(lock);
   return refresh(lock);
+}
+
+// Called with the lock held and no refresh running.
+void CredentialsProvider::start_background_refresh() {
+  m_refreshing = true;
+  // The last background thread has set m_refreshing to false, its final use
+  // of the lock, so this join cannot wait for the lock held here.
+  if (m_background.joinable()) m_background.join();
+  m_background = std::jthread([this] {
+    try {
+      std::string provider;
+      auto resolved = resolve_without_throwing(provider);
+      std::unique_lock lock(m_mutex);
+      (void)finish_refresh(std::move(resolved), provider);
+    } catch (...) {
+      // Only allocation can fail here; the waiters must still be released.
+      std::scoped_lock lock(m_mutex);
+      m_refreshing = false;
+      ++m_generation;
+      m_refreshed.notify_all();
+    }
+  });
 }
 
 Result<Credentials> CredentialsProvider::wait_for_refresh(std::unique_lock<std::mutex>& lock) {
@@ -279,6 +303,11 @@ Result<Credentials> CredentialsProvider::refresh(std::unique_lock<std::mutex>& l
   std::string provider;
   auto resolved = resolve_without_throwing(provider);
   lock.lock();
+  return finish_refresh(std::move(resolved), provider);
+}
+
+// Called with the lock held: stores the outcome and wakes the waiters.
+Result<Credentials> CredentialsProvider::finish_refresh(Result<Credentials> resolved, const std::string& provider) {
   m_refreshing = false;
   ++m_generation;
   m_refreshed.notify_all();
@@ -295,9 +324,7 @@ Result<Credentials> CredentialsProvider::refresh(std::unique_lock<std::mutex>& l
     auto left = m_cached->expiration ? *m_cached->expiration - at : Clock::time_point::duration::zero();
     std::int64_t left_s = std::chrono::duration_cast<std::chrono::seconds>(left).count();
     log::warn("AWS credentials refresh failed; using the current ones until they expire",
-              {{"provider", provider},
-               {"reason", resolved.error().detail},
-               {"expires_in_s", left_s}});
+              {{"provider", provider}, {"reason", resolved.error().detail}, {"expires_in_s", left_s}});
     return *m_cached;
   }
   log::warn_throttled(m_failure_log, "no usable AWS credentials",

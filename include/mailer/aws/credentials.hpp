@@ -22,6 +22,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 
 #include "mailer/core/clock.hpp"
 #include "mailer/core/config.hpp"
@@ -85,12 +86,14 @@ bool parse_iso8601_utc(const std::string& text, Clock::time_point& out);
 /// The whole chain with a cache: thread-safe, shared by every SesClient.
 /// Credentials that expire are fetched again when less than `refresh_window`
 /// remains, so a request never leaves with credentials about to lapse, and
-/// sending never pauses for the fetch: one caller refreshes while the others
-/// keep using the cached credentials as long as they are still valid. Only
-/// when no valid credentials are cached do callers wait, for that one fetch,
-/// and share its outcome. A failed early refresh keeps the cached credentials
-/// until they expire, logs one warning (provider and reason, never a secret)
-/// and is tried again `retry_gap` later.
+/// sending never pauses for that fetch: the first caller inside the window
+/// starts it on a background thread and every caller keeps the cached
+/// credentials while they are still valid. Only when no valid credentials
+/// are cached do callers wait, for one fetch, and share its outcome. A failed
+/// early refresh keeps the cached credentials until they expire, logs one
+/// warning (provider and reason, never a secret) and is tried again
+/// `retry_gap` later. Destruction waits for a background fetch (bounded by
+/// the sources' timeouts).
 class CredentialsProvider {
  public:
   struct Options {
@@ -124,6 +127,8 @@ class CredentialsProvider {
   Result<Credentials> resolve(std::string& provider);
   Result<Credentials> resolve_without_throwing(std::string& provider) noexcept;
   Result<Credentials> refresh(std::unique_lock<std::mutex>& lock);
+  void start_background_refresh();
+  Result<Credentials> finish_refresh(Result<Credentials> resolved, const std::string& provider);
   Result<Credentials> wait_for_refresh(std::unique_lock<std::mutex>& lock);
   Clock::time_point now() const;
   bool fresh(const Credentials& credentials, Clock::time_point now) const;
@@ -138,6 +143,7 @@ class CredentialsProvider {
   std::optional<Error> m_last_error;  // of the last refresh; nullopt after a success
   Clock::time_point m_next_attempt{};  // no early refresh before this
   log::Throttle m_failure_log{std::chrono::seconds(10)};
+  std::jthread m_background;  // last: joined before the state it uses goes
 };
 
 }  // namespace mailer::aws
