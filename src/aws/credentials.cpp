@@ -272,13 +272,18 @@ void CredentialsProvider::start_background_refresh() {
   // of the lock, so this join cannot wait for the lock held here.
   if (m_background.joinable()) m_background.join();
   m_background = std::jthread([this] {
+    bool finishing = false;
     try {
       std::string provider;
       auto resolved = resolve_without_throwing(provider);
       std::unique_lock lock(m_mutex);
+      finishing = true;
       (void)finish_refresh(std::move(resolved), provider);
     } catch (...) {
-      // Only allocation can fail here; the waiters must still be released.
+      // Only allocation can fail here. Once finish_refresh has begun it has
+      // released the waiters, and a get() may be joining this thread under
+      // the lock, so the lock is taken only when it had not begun.
+      if (finishing) return;
       std::scoped_lock lock(m_mutex);
       m_refreshing = false;
       ++m_generation;
