@@ -13,6 +13,7 @@
 #include <iomanip>
 #include <sstream>
 
+#include "mailer/aws/credentials_container.hpp"
 #include "mailer/aws/credentials_profile.hpp"
 #include "mailer/core/json.hpp"
 #include "mailer/core/text.hpp"
@@ -234,25 +235,124 @@ CredentialsProvider::CredentialsProvider(Options options) : m_options(std::move(
   if (!m_options.env) m_options.env = system_env;
 }
 
-bool CredentialsProvider::fresh(const Credentials& credentials) const {
-  if (!credentials.expiration) return true;
-  const Clock& clock = m_options.clock ? *m_options.clock : m_system_clock;
-  return clock.now() + m_options.refresh_window < *credentials.expiration;
+Clock::time_point CredentialsProvider::now() const {
+  return m_options.clock ? m_options.clock->now() : m_system_clock.now();
 }
 
+bool CredentialsProvider::fresh(const Credentials& credentials, Clock::time_point now) const {
+  return !credentials.expiration || now + m_options.refresh_window < *credentials.expiration;
+}
+
+namespace {
+
+bool still_valid(const std::optional<Credentials>& credentials, Clock::time_point now) {
+  return credentials && (!credentials->expiration || now < *credentials->expiration);
+}
+
+}  // namespace
+
 Result<Credentials> CredentialsProvider::get() {
-  std::scoped_lock lock(m_mutex);
-  if (m_cached && fresh(*m_cached)) return *m_cached;
-  auto resolved = resolve();
-  if (!resolved) return resolved;
-  m_cached = *resolved;
+  std::unique_lock lock(m_mutex);
+  const auto at = now();
+  if (m_cached && fresh(*m_cached, at)) return *m_cached;
+  if (still_valid(m_cached, at)) {
+    // Inside the refresh window: fetch on a background thread, so no sender
+    // (not even the one that noticed) waits; until then the cached ones serve.
+    if (!m_refreshing && at >= m_next_attempt) start_background_refresh();
+    return *m_cached;
+  }
+  if (m_refreshing) return wait_for_refresh(lock);
+  return refresh(lock);
+}
+
+// Called with the lock held and no refresh running.
+void CredentialsProvider::start_background_refresh() {
+  m_refreshing = true;
+  // The last background thread has set m_refreshing to false, its final use
+  // of the lock, so this join cannot wait for the lock held here.
+  if (m_background.joinable()) m_background.join();
+  m_background = std::jthread([this] {
+    bool finishing = false;
+    try {
+      std::string provider;
+      auto resolved = resolve_without_throwing(provider);
+      std::unique_lock lock(m_mutex);
+      finishing = true;
+      (void)finish_refresh(std::move(resolved), provider);
+    } catch (...) {
+      // Only allocation can fail here. Once finish_refresh has begun it has
+      // released the waiters, and a get() may be joining this thread under
+      // the lock, so the lock is taken only when it had not begun.
+      if (finishing) return;
+      std::scoped_lock lock(m_mutex);
+      m_refreshing = false;
+      ++m_generation;
+      m_refreshed.notify_all();
+    }
+  });
+}
+
+Result<Credentials> CredentialsProvider::wait_for_refresh(std::unique_lock<std::mutex>& lock) {
+  const auto generation = m_generation;
+  m_refreshed.wait(lock, [&] { return m_generation != generation; });
+  if (m_last_error) return *m_last_error;
+  if (m_cached) return *m_cached;
+  // The fetched credentials were dropped (invalidate) before this caller woke.
+  return m_refreshing ? wait_for_refresh(lock) : refresh(lock);
+}
+
+// Called with `lock` held and no refresh running; fetches without the lock.
+Result<Credentials> CredentialsProvider::refresh(std::unique_lock<std::mutex>& lock) {
+  m_refreshing = true;
+  lock.unlock();
+  std::string provider;
+  auto resolved = resolve_without_throwing(provider);
+  lock.lock();
+  return finish_refresh(std::move(resolved), provider);
+}
+
+// Called with the lock held: stores the outcome and wakes the waiters.
+Result<Credentials> CredentialsProvider::finish_refresh(Result<Credentials> resolved, const std::string& provider) {
+  m_refreshing = false;
+  ++m_generation;
+  m_refreshed.notify_all();
+  const auto at = now();
+  if (resolved) {
+    m_cached = *resolved;
+    m_last_error.reset();
+    if (!fresh(*resolved, at)) m_next_attempt = at + m_options.retry_gap;
+    return resolved;
+  }
+  m_last_error = resolved.error();
+  if (still_valid(m_cached, at)) {
+    m_next_attempt = at + m_options.retry_gap;
+    auto left = m_cached->expiration ? *m_cached->expiration - at : Clock::time_point::duration::zero();
+    std::int64_t left_s = std::chrono::duration_cast<std::chrono::seconds>(left).count();
+    log::warn("AWS credentials refresh failed; using the current ones until they expire",
+              {{"provider", provider}, {"reason", resolved.error().detail}, {"expires_in_s", left_s}});
+    return *m_cached;
+  }
+  log::warn_throttled(m_failure_log, "no usable AWS credentials",
+                      {{"provider", provider}, {"reason", resolved.error().detail}});
   return resolved;
+}
+
+Result<Credentials> CredentialsProvider::resolve_without_throwing(std::string& provider) noexcept {
+  // A throw here would leave m_refreshing set and every caller waiting forever.
+  try {
+    return resolve(provider);
+  } catch (const std::exception& e) {
+    return make_error(ErrorCode::internal, "credentials lookup failed: " + std::string(e.what()));
+  } catch (...) {
+    return make_error(ErrorCode::internal, "credentials lookup failed");
+  }
 }
 
 void CredentialsProvider::invalidate() {
   std::scoped_lock lock(m_mutex);
   if (m_cached) crypto::wipe(m_cached->secret_access_key);
   m_cached.reset();
+  m_next_attempt = {};
 }
 
 std::optional<Clock::time_point> CredentialsProvider::cached_expiration() const {
@@ -261,7 +361,8 @@ std::optional<Clock::time_point> CredentialsProvider::cached_expiration() const 
   return m_cached->expiration;
 }
 
-Result<Credentials> CredentialsProvider::resolve() {
+Result<Credentials> CredentialsProvider::resolve(std::string& provider) {
+  provider = "config";
   const auto& config = m_options.explicit_config;
   if (!config.access_key_id.empty() || !config.secret_access_key.empty()) {
     if (config.access_key_id.empty() || config.secret_access_key.empty()) {
@@ -270,22 +371,29 @@ Result<Credentials> CredentialsProvider::resolve() {
     }
     return Credentials{config.access_key_id, config.secret_access_key, config.session_token, std::nullopt, "config"};
   }
-  auto from_env = credentials_from_env(m_options.env);
-  if (!from_env) return std::move(from_env).error();
-  if (*from_env) return std::move(**from_env);
   ProfileChainOptions profile_options;
   profile_options.env = m_options.env;
   profile_options.fallback_region = config.region;
   profile_options.imds_timeout = m_options.imds_timeout;
-  for (auto* provider : {credentials_from_web_identity_env, credentials_from_profile}) {
-    auto found = provider(profile_options);
+  using Step = std::function<Result<std::optional<Credentials>>()>;
+  const std::pair<const char*, Step> steps[] = {
+      {"env", [&] { return credentials_from_env(m_options.env); }},
+      {"web identity", [&] { return credentials_from_web_identity_env(profile_options); }},
+      {"profile", [&] { return credentials_from_profile(profile_options); }},
+      {"container", [&] { return credentials_from_container(m_options.env); }},
+  };
+  for (const auto& [name, step] : steps) {
+    provider = name;
+    auto found = step();
     if (!found) return std::move(found).error();
     if (*found) return std::move(**found);
   }
+  provider = "none";
   if (env_true(m_options.env, "AWS_EC2_METADATA_DISABLED")) {
     return source_error(ErrorCode::unauthorized,
                         "no AWS credentials in config, environment or shared file, and IMDS is disabled");
   }
+  provider = "imds";
   ImdsOptions imds;
   imds.endpoint = env_or(m_options.env, "AWS_EC2_METADATA_SERVICE_ENDPOINT", imds.endpoint);
   imds.timeout = m_options.imds_timeout;

@@ -5,6 +5,8 @@
 // catch loops and bound its length.
 #include "mailer/aws/credentials_profile.hpp"
 
+#include "mailer/aws/credentials_container.hpp"
+
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
@@ -215,9 +217,15 @@ class ProfileResolver {
       imds.timeout = m_options.imds_timeout;
       return credentials_from_imds(imds);
     }
-    // FIXME: EcsContainer needs the container credentials provider, which
-    // lives in its own change; refuse it clearly until it is wired here.
-    if (source == "EcsContainer") return profile_error(name, "credential_source EcsContainer is not supported yet");
+    if (source == "EcsContainer") {
+      auto from_container = credentials_from_container(m_options.env);
+      if (!from_container) return std::move(from_container).error();
+      if (!*from_container) {
+        return profile_error(name, "credential_source EcsContainer: AWS_CONTAINER_CREDENTIALS_RELATIVE_URI or "
+                                   "AWS_CONTAINER_CREDENTIALS_FULL_URI is not set");
+      }
+      return std::move(**from_container);
+    }
     return profile_error(name, "credential_source " + text::quote_outside(source) +
                                    ": must be Environment, Ec2InstanceMetadata or EcsContainer");
   }

@@ -11,6 +11,7 @@
 #include "mailer/aws/credentials.hpp"
 #include "mailer/aws/credentials_profile.hpp"
 #include "mailer/aws/ses_client.hpp"
+#include "mailer/core/clock.hpp"
 #include "mailer/core/json.hpp"
 
 namespace mailer::cli {
@@ -44,7 +45,7 @@ void print_table(const LoadedConfig& loaded, const std::string& db_override, std
 }
 
 void print_json(const std::string& config_path, const LoadedConfig& loaded, const std::string& db_override,
-                std::ostream& out) {
+                nlohmann::ordered_json credentials, std::ostream& out) {
   nlohmann::ordered_json entries = nlohmann::ordered_json::array();
   for (const auto& entry : loaded.entries) {
     nlohmann::ordered_json row;
@@ -68,6 +69,7 @@ void print_json(const std::string& config_path, const LoadedConfig& loaded, cons
     warnings.push_back({{"key", warning.field}, {"message", warning.message}});
   }
   report["warnings"] = std::move(warnings);
+  report["credentials"] = std::move(credentials);
   out << dump_json(report, 2) << "\n";
 }
 
@@ -118,17 +120,56 @@ Result<LoadedConfig> with_db_override(Result<LoadedConfig> loaded, const std::st
   return loaded;
 }
 
+// Which credential source mailerd would use, found the way mailerd finds it.
+// Every source is bounded by timeouts (IMDS 1 s per request, container
+// endpoint 2 s per attempt), so the check cannot hang on a dead endpoint.
+Result<aws::Credentials> find_credentials(const Config& config, const EnvLookup& env) {
+  aws::CredentialsProvider::Options options;
+  options.explicit_config = config.ses;
+  options.env = env;
+  return aws::CredentialsProvider(options).get();
+}
+
+std::string expiry_text(const aws::Credentials& credentials) {
+  if (!credentials.expiration) return "do not expire";
+  return "expire " + format_rfc3339(to_ms(*credentials.expiration));
+}
+
+// Source and expiry only: the keys and token never leave the provider.
+void print_credentials(const Result<aws::Credentials>& found, std::ostream& out) {
+  if (found) {
+    out << fmt::format("credentials: {}, {}\n", found->source, expiry_text(*found));
+  } else {
+    out << fmt::format("credentials: none found: {}\n", found.error().detail);
+  }
+}
+
+nlohmann::ordered_json credentials_json(const Result<aws::Credentials>& found) {
+  nlohmann::ordered_json report;
+  report["found"] = found.has_value();
+  if (!found) {
+    report["reason"] = found.error().detail;
+    return report;
+  }
+  report["source"] = found->source;
+  report["expiration"] = nullptr;
+  if (found->expiration) report["expiration"] = format_rfc3339(to_ms(*found->expiration));
+  return report;
+}
+
 int report(const std::string& config_path, const std::string& db_override, const Result<LoadedConfig>& loaded,
-           bool json, std::ostream& out, std::ostream& err) {
+           const EnvLookup& env, bool json, std::ostream& out, std::ostream& err) {
   if (!loaded) {
     print_config_errors(loaded.error(), err);
     if (json) print_json_errors(loaded.error(), out);
     return k_config_exit_code;
   }
+  auto credentials = find_credentials(loaded->config, env);
   if (json) {
-    print_json(config_path, *loaded, db_override, out);
+    print_json(config_path, *loaded, db_override, credentials_json(credentials), out);
   } else {
     print_table(*loaded, db_override, out);
+    print_credentials(credentials, out);
     // Warnings leave the exit code alone: the configuration works.
     for (const auto& warning : config_warnings(loaded->config)) {
       err << "warning: " << warning.field << ": " << warning.message << "\n";
@@ -143,15 +184,15 @@ int run_config_check(const std::string& config_path, bool json, std::ostream& ou
                      const std::string& db_override) {
   auto loaded = with_db_override(load_config(config_path), db_override);
   return report(config_path, db_override,
-                check_ses_endpoint(with_aws_profile(std::move(loaded), aws::system_env), aws::system_env), json, out,
-                err);
+                check_ses_endpoint(with_aws_profile(std::move(loaded), aws::system_env), aws::system_env),
+                aws::system_env, json, out, err);
 }
 
 int run_config_check(const std::string& config_path, bool json, std::ostream& out, std::ostream& err,
                      const EnvLookup& env, const std::vector<std::string>& env_names, const std::string& db_override) {
   auto loaded = with_db_override(load_config(config_path, env, env_names), db_override);
-  return report(config_path, db_override, check_ses_endpoint(with_aws_profile(std::move(loaded), env), env), json, out,
-                err);
+  return report(config_path, db_override, check_ses_endpoint(with_aws_profile(std::move(loaded), env), env), env,
+                json, out, err);
 }
 
 }  // namespace mailer::cli

@@ -16,6 +16,11 @@ namespace mailer::cli {
 /// source "default", "file" or "env NAME"; secrets "********", empty "(unset)"),
 /// or with `json` an object {"valid":true,"config_file":...,"entries":[{"key",
 /// "value","source","env"}],"warnings":[{"key","message"}]}, and returns 0.
+/// Then it looks for AWS credentials as mailerd would (bounded by the sources'
+/// timeouts) and prints "credentials: SOURCE, expire TIME|do not expire" or
+/// "credentials: none found: REASON" (JSON: "credentials":{"found":true,
+/// "source","expiration" (RFC 3339 or null)} or {"found":false,"reason"}),
+/// never a key or token; finding none leaves the exit code at 0.
 /// Warnings (config_warnings) go to `err` as "warning: key: message" lines
 /// in the table form; they never change the exit code. Invalid: prints every problem to
 /// `err` (and with `json` {"valid":false,"errors":[{"key","message"}]} to `out`)

@@ -23,7 +23,9 @@ inline const std::string k_unsubscribe_secret = "0123456789abcdef0123456789abcde
 struct Ctl {
   mailer::test::TempDir dir;
   std::string db = (dir / "mailer.db").string();
-  std::map<std::string, std::string> env{{"MAILER_UNSUBSCRIBE_SECRET", k_unsubscribe_secret}};
+  // No metadata service: `config check` looks for credentials, and tests stay on loopback.
+  std::map<std::string, std::string> env{{"MAILER_UNSUBSCRIBE_SECRET", k_unsubscribe_secret},
+                                         {"AWS_EC2_METADATA_DISABLED", "true"}};
 
   // Creates the database as an operator would (mailerctl opens only existing files).
   Ctl() { json({"migrate"}); }

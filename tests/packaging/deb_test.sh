@@ -205,7 +205,8 @@ check_maintainer_scripts() {
 # directory; the packaged (stripped) mailerctl proves the binary runs too.
 check_packaged_config() {
   local output
-  output=$(env -i PATH=/usr/bin:/bin "$tree/usr/bin/mailerctl" \
+  # No metadata service: the credential lookup at the end must stay on this host.
+  output=$(env -i PATH=/usr/bin:/bin AWS_EC2_METADATA_DISABLED=true "$tree/usr/bin/mailerctl" \
            --config "$tree/etc/mailerd/mailerd.toml" config check 2>&1) ||
     fail "mailerctl config check on the packaged file failed: $output"
   grep -qE '^db\.path +"/var/lib/mailerd/mailer\.db" +file$' <<<"$output" ||

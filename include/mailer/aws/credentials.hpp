@@ -7,12 +7,16 @@
 //   4. the AWS_PROFILE (or "default") profile of ~/.aws/config and ~/.aws/credentials:
 //      assumed roles, web identity, static keys, credential_process
 //      (credentials_profile.hpp, credentials_sts.hpp, credentials_process.hpp)
-//   5. EC2 instance metadata, IMDSv2 only (token PUT, role name, role JSON);
+//   5. container credentials (ECS task role, EKS Pod Identity):
+//      AWS_CONTAINER_CREDENTIALS_RELATIVE_URI or _FULL_URI (credentials_container.hpp)
+//   6. EC2 instance metadata, IMDSv2 only (token PUT, role name, role JSON);
 //      endpoint AWS_EC2_METADATA_SERVICE_ENDPOINT or http://169.254.169.254,
 //      skipped when AWS_EC2_METADATA_DISABLED=true.
 // Error details name the source and what is wrong, never a key, secret or token.
 
 #include <chrono>
+#include <condition_variable>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -20,10 +24,12 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 
 #include "mailer/core/clock.hpp"
 #include "mailer/core/config.hpp"
 #include "mailer/core/error.hpp"
+#include "mailer/core/log.hpp"
 
 namespace mailer::aws {
 
@@ -33,7 +39,8 @@ struct Credentials {
   std::string session_token;                    // empty for long-term keys
   std::optional<Clock::time_point> expiration;  // nullopt: does not expire
   // Who gave them: "config", "env", "web-identity", "file:<profile>",
-  // "assume-role:<profile>", "web-identity:<profile>", "process:<profile>", "imds".
+  // "assume-role:<profile>", "web-identity:<profile>", "process:<profile>",
+  // "container", "imds".
   std::string source;
 };
 
@@ -64,7 +71,7 @@ struct ImdsOptions {
   int token_ttl_seconds = 21600;
 };
 
-/// Step 4. Errors: upstream_transient when IMDS does not answer, answers
+/// Step 5. Errors: upstream_transient when IMDS does not answer, answers
 /// non-200, or answers a token or role name that could not be sent on (control
 /// characters, a role name outside IAM's characters); otherwise as
 /// parse_imds_credentials.
@@ -85,7 +92,15 @@ bool parse_iso8601_utc(const std::string& text, Clock::time_point& out);
 
 /// The whole chain with a cache: thread-safe, shared by every SesClient.
 /// Credentials that expire are fetched again when less than `refresh_window`
-/// (5 minutes) remains, so a request never leaves with credentials about to lapse.
+/// remains, so a request never leaves with credentials about to lapse, and
+/// sending never pauses for that fetch: the first caller inside the window
+/// starts it on a background thread and every caller keeps the cached
+/// credentials while they are still valid. Only when no valid credentials
+/// are cached do callers wait, for one fetch, and share its outcome. A failed
+/// early refresh keeps the cached credentials until they expire, logs one
+/// warning (provider and reason, never a secret) and is tried again
+/// `retry_gap` later. Destruction waits for a background fetch (bounded by
+/// the sources' timeouts).
 class CredentialsProvider {
  public:
   struct Options {
@@ -94,12 +109,16 @@ class CredentialsProvider {
     const Clock* clock = nullptr;  // nullptr: system clock
     std::chrono::seconds refresh_window{300};
     std::chrono::milliseconds imds_timeout{1000};
+    /// Between early refreshes that failed (or gave credentials already
+    /// inside refresh_window), so a broken source is not asked at every send.
+    std::chrono::seconds retry_gap{10};
   };
   explicit CredentialsProvider(Options options);
 
   /// Cached credentials, refreshed as described above. Errors: invalid_input
-  /// for a broken explicit/env/file setup (no fallthrough past a half-set
-  /// source), unauthorized when no source has credentials, or the IMDS error.
+  /// for a broken explicit/env/file/container setup (no fallthrough past a
+  /// half-set source), unauthorized when no source has credentials, or the
+  /// container/IMDS error; internal when a source threw (a bug).
   Result<Credentials> get();
 
   /// Drops the cache, e.g. after SES answered ExpiredTokenException.
@@ -110,13 +129,28 @@ class CredentialsProvider {
   std::optional<Clock::time_point> cached_expiration() const;
 
  private:
-  Result<Credentials> resolve();
-  bool fresh(const Credentials& credentials) const;
+  /// The chain; `provider` names the step that answered or failed
+  /// ("config", "env", "shared file", "container", "imds", "none").
+  Result<Credentials> resolve(std::string& provider);
+  Result<Credentials> resolve_without_throwing(std::string& provider) noexcept;
+  Result<Credentials> refresh(std::unique_lock<std::mutex>& lock);
+  void start_background_refresh();
+  Result<Credentials> finish_refresh(Result<Credentials> resolved, const std::string& provider);
+  Result<Credentials> wait_for_refresh(std::unique_lock<std::mutex>& lock);
+  Clock::time_point now() const;
+  bool fresh(const Credentials& credentials, Clock::time_point now) const;
 
   Options m_options;
   SystemClock m_system_clock;
   mutable std::mutex m_mutex;
+  std::condition_variable m_refreshed;
   std::optional<Credentials> m_cached;
+  bool m_refreshing = false;
+  std::uint64_t m_generation = 0;     // refreshes finished
+  std::optional<Error> m_last_error;  // of the last refresh; nullopt after a success
+  Clock::time_point m_next_attempt{};  // no early refresh before this
+  log::Throttle m_failure_log{std::chrono::seconds(10)};
+  std::jthread m_background;  // last: joined before the state it uses goes
 };
 
 }  // namespace mailer::aws

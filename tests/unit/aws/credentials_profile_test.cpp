@@ -7,6 +7,7 @@
 #include "mailer/aws/credentials_profile.hpp"
 #include "mailer/core/config.hpp"
 #include "mailer/net/http_client.hpp"
+#include "support/fake_container.hpp"
 #include "support/fake_sts.hpp"
 #include "support/temp_dir.hpp"
 
@@ -197,6 +198,25 @@ TEST_CASE("credential_source Environment signs with the environment's keys", "[a
   }
   SECTION("keys missing") {
     CHECK(setup.profile_error() == "profile [default]: credential_source Environment: AWS_ACCESS_KEY_ID is not set");
+  }
+}
+
+TEST_CASE("credential_source EcsContainer signs with the container's keys", "[aws][profile]") {
+  Setup setup("[default]\nrole_arn = arn:aws:iam::1:role/ecs\ncredential_source = EcsContainer\n", "");
+  SECTION("container credentials set") {
+    test::FakeContainerServer container("AKIDBASE", "base-secret");
+    setup.vars["AWS_CONTAINER_CREDENTIALS_FULL_URI"] = container.url() + "/creds";
+    auto credentials = credentials_from_profile(setup.options());
+    REQUIRE(credentials);
+    REQUIRE(*credentials);
+    CHECK((*credentials)->source == "assume-role:default");
+    REQUIRE(setup.sts.requests().size() == 1);
+    CHECK(setup.sts.requests().at(0).signature_valid);
+  }
+  SECTION("container credentials missing") {
+    CHECK(setup.profile_error() ==
+          "profile [default]: credential_source EcsContainer: AWS_CONTAINER_CREDENTIALS_RELATIVE_URI or "
+          "AWS_CONTAINER_CREDENTIALS_FULL_URI is not set");
   }
 }
 

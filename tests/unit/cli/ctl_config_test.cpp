@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include <chrono>
+#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -7,6 +9,8 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/ctl_config.hpp"
+#include "mailer/net/http_client.hpp"
+#include "support/fake_container.hpp"
 #include "support/temp_dir.hpp"
 
 namespace {
@@ -19,7 +23,10 @@ struct CheckRun {
   std::string err;
 };
 
-CheckRun check(const std::string& path, bool json, const Env& vars) {
+// Tests reach only loopback: the credential lookup at the end of the check
+// must not try the real instance metadata service.
+CheckRun check(const std::string& path, bool json, Env vars) {
+  vars.emplace("AWS_EC2_METADATA_DISABLED", "true");
   std::vector<std::string> names;
   for (const auto& [name, value] : vars) names.push_back(name);
   const mailer::EnvLookup env = [vars](const char* name) -> std::optional<std::string> {
@@ -70,7 +77,9 @@ TEST_CASE("config check prints each key with value and source", "[cli][config]")
   CHECK(line_of(run.out, "ses.session_token") == "ses.session_token (unset) default");
   std::size_t lines = 0;
   for (char c : run.out) lines += c == '\n';
-  CHECK(lines == mailer::config_keys().size());
+  // One line per key, then the credentials line.
+  CHECK(lines == mailer::config_keys().size() + 1);
+  CHECK(run.out.find("\ncredentials: ") != std::string::npos);
 }
 
 TEST_CASE("config check masks secrets", "[cli][config]") {
@@ -146,6 +155,7 @@ TEST_CASE("config check accepts the example file", "[cli][config]") {
 
 TEST_CASE("config check with the process environment", "[cli][config]") {
   // The four-argument form mailerctl calls; this process sets no MAILER_* variables.
+  ::setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
   std::ostringstream out;
   std::ostringstream err;
   const int code = mailer::cli::run_config_check("", false, out, err);
@@ -198,6 +208,7 @@ TEST_CASE("config check warns about a non-https public_url when bulk mail can go
 TEST_CASE("config check shows the --db override as db.path's source", "[cli][config]") {
   const mailer::EnvLookup env = [](const char* name) -> std::optional<std::string> {
     if (std::string(name) == "MAILER_DB_PATH") return "/var/lib/env.db";
+    if (std::string(name) == "AWS_EC2_METADATA_DISABLED") return "true";
     return std::nullopt;
   };
   std::ostringstream out;
@@ -239,4 +250,51 @@ TEST_CASE("config check shows ses.region taken from the AWS profile", "[cli][con
   CHECK(bad.exit_code == 78);
   CHECK(bad.err.find("AWS profile: profile [eu]: region 'nowhere': must be an AWS region such as us-east-1") !=
         std::string::npos);
+}
+
+TEST_CASE("config check names the credential source and expiry, never the keys", "[cli][config][credentials]") {
+  SECTION("explicit keys do not expire") {
+    auto run = check("", false, k_secrets);
+    CHECK(run.out.find("credentials: config, do not expire\n") != std::string::npos);
+    auto report = nlohmann::json::parse(check("", true, k_secrets).out);
+    CHECK(report["credentials"] == nlohmann::json({{"found", true}, {"source", "config"}, {"expiration", nullptr}}));
+  }
+  SECTION("container credentials with their expiry") {
+    static mailer::net::CurlGlobal curl;
+    mailer::test::FakeContainerServer fake;
+    fake.set_raw_answer(200, R"({"AccessKeyId":"AKIDCONTAINER","SecretAccessKey":"container-secret",)"
+                             R"("Token":"container-token","Expiration":"2030-05-01T12:00:00Z"})");
+    const Env env{{"AWS_CONTAINER_CREDENTIALS_FULL_URI", fake.url() + "/creds"}};
+    auto run = check("", false, env);
+    CHECK(run.out.find("credentials: container, expire 2030-05-01T12:00:00.000Z\n") != std::string::npos);
+    auto json_run = check("", true, env);
+    auto report = nlohmann::json::parse(json_run.out);
+    CHECK(report["credentials"]["source"] == "container");
+    CHECK(report["credentials"]["expiration"] == "2030-05-01T12:00:00.000Z");
+    for (const auto* output : {&run.out, &run.err, &json_run.out}) {
+      CHECK(output->find("container-secret") == std::string::npos);
+      CHECK(output->find("container-token") == std::string::npos);
+    }
+  }
+  SECTION("none found: why, and still exit 0") {
+    auto run = check("", false, {});
+    CHECK(run.exit_code == 0);
+    CHECK(run.out.find("credentials: none found: no AWS credentials in config, environment or shared file, "
+                       "and IMDS is disabled\n") != std::string::npos);
+    auto report = nlohmann::json::parse(check("", true, {}).out);
+    CHECK(report["credentials"]["found"] == false);
+    CHECK(report["credentials"]["reason"].get<std::string>().find("IMDS is disabled") != std::string::npos);
+  }
+  SECTION("a dead endpoint: an answer within the timeouts") {
+    static mailer::net::CurlGlobal curl;
+    const auto started = std::chrono::steady_clock::now();
+    auto run = check("", false, {{"AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1:9/creds"}});
+    CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(10));
+    CHECK(run.out.find("credentials: none found: container credentials: ") != std::string::npos);
+  }
+  SECTION("a refused endpoint names the variable") {
+    auto run = check("", false, {{"AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://192.0.2.1/creds"}});
+    CHECK(run.out.find("credentials: none found: AWS_CONTAINER_CREDENTIALS_FULL_URI: http to 192.0.2.1 is not allowed") !=
+          std::string::npos);
+  }
 }
