@@ -6,26 +6,16 @@
 
 #include "mailer/aws/credentials_container.hpp"
 #include "mailer/net/http_client.hpp"
+#include "support/aws_env.hpp"
 #include "support/fake_container.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace mailer;
 using namespace mailer::aws;
+using mailer::test::curl_global;
+using mailer::test::env_of;
 
 namespace {
-
-EnvGetter env_of(std::map<std::string, std::string> vars) {
-  return [vars = std::move(vars)](const char* name) -> std::optional<std::string> {
-    auto it = vars.find(name);
-    if (it == vars.end()) return std::nullopt;
-    return it->second;
-  };
-}
-
-const net::CurlGlobal& curl_global() {
-  static net::CurlGlobal guard;
-  return guard;
-}
 
 void write_file(const std::filesystem::path& path, const std::string& text) { std::ofstream(path) << text; }
 

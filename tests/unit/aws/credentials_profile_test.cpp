@@ -7,19 +7,17 @@
 #include "mailer/aws/credentials_profile.hpp"
 #include "mailer/core/config.hpp"
 #include "mailer/net/http_client.hpp"
+#include "support/aws_env.hpp"
 #include "support/fake_container.hpp"
 #include "support/fake_sts.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace mailer;
 using namespace mailer::aws;
+using mailer::test::curl_global;
+using mailer::test::env_of;
 
 namespace {
-
-const net::CurlGlobal& curl_global() {
-  static net::CurlGlobal guard;
-  return guard;
-}
 
 void write_file(const std::filesystem::path& path, const std::string& text) { std::ofstream(path) << text; }
 
@@ -41,11 +39,7 @@ struct Setup {
   }
   ProfileChainOptions options() const {
     ProfileChainOptions out;
-    out.env = [vars = vars](const char* name) -> std::optional<std::string> {
-      auto it = vars.find(name);
-      if (it == vars.end()) return std::nullopt;
-      return it->second;
-    };
+    out.env = env_of(vars);
     out.fallback_region = "us-east-1";
     out.sts_timeout = std::chrono::milliseconds(2000);
     return out;

@@ -4,25 +4,15 @@
 
 #include "mailer/aws/credentials_sts.hpp"
 #include "mailer/net/http_client.hpp"
+#include "support/aws_env.hpp"
 #include "support/fake_sts.hpp"
 
 using namespace mailer;
 using namespace mailer::aws;
+using mailer::test::curl_global;
+using mailer::test::env_of;
 
 namespace {
-
-EnvGetter env_of(std::map<std::string, std::string> vars) {
-  return [vars = std::move(vars)](const char* name) -> std::optional<std::string> {
-    auto it = vars.find(name);
-    if (it == vars.end()) return std::nullopt;
-    return it->second;
-  };
-}
-
-const net::CurlGlobal& curl_global() {
-  static net::CurlGlobal guard;
-  return guard;
-}
 
 const std::string k_web = "AssumeRoleWithWebIdentity";
 

@@ -8,21 +8,16 @@
 
 #include "mailer/aws/credentials.hpp"
 #include "mailer/net/http_client.hpp"
+#include "support/aws_env.hpp"
 #include "support/fake_metadata.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace mailer;
 using namespace mailer::aws;
+using mailer::test::curl_global;
+using mailer::test::env_of;
 
 namespace {
-
-EnvGetter env_of(std::map<std::string, std::string> vars) {
-  return [vars = std::move(vars)](const char* name) -> std::optional<std::string> {
-    auto it = vars.find(name);
-    if (it == vars.end()) return std::nullopt;
-    return it->second;
-  };
-}
 
 class ManualClock final : public Clock {
  public:
@@ -30,11 +25,6 @@ class ManualClock final : public Clock {
   void advance(std::chrono::seconds by) { m_now += by; }
   time_point m_now = time_point(std::chrono::seconds(1767225600));  // 2026-01-01T00:00:00Z
 };
-
-const net::CurlGlobal& curl_global() {
-  static net::CurlGlobal guard;
-  return guard;
-}
 
 void write_file(const std::filesystem::path& path, const std::string& text) { std::ofstream(path) << text; }
 
