@@ -122,4 +122,14 @@ TEST_CASE("Accepting attachments is all or nothing", "[service][attachments]") {
   CHECK(too_large.error().code == ErrorCode::too_large);
   CHECK(too_large.error().fields[0].field == "attachments[0].content");
   CHECK(t.count_rows("messages") == 0);
+
+  // In a batch call, even a non-atomic one, the oversized entry refuses all, named.
+  service::MessageRequest small = message;
+  small.attachments = nullptr;
+  auto call = service::MessageService(t.db(), t.clock())
+                  .enqueue_messages({small, message}, service::Atomic::no);
+  REQUIRE_FALSE(call);
+  CHECK(call.error().code == ErrorCode::too_large);
+  CHECK(call.error().fields[0].field == "messages[1].attachments[0].content");
+  CHECK(t.count_rows("messages") == 0);
 }
