@@ -26,8 +26,9 @@ class AttachmentRepo {
   /// when it has none or is gone. Errors: storage_unavailable.
   Result<std::vector<Attachment>> of(AttachmentOwner owner, const std::string& owner_id);
 
-  /// How many attachment rows the database holds, and their bytes: for
-  /// `mailerctl db` style reports and tests that files are stored once.
+  /// How many attachment rows the database holds, and their bytes (the
+  /// decoded file sizes): for reports and for tests that files are stored
+  /// once. Errors: storage_unavailable.
   struct Totals {
     std::int64_t rows = 0;
     std::int64_t bytes = 0;
