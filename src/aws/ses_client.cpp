@@ -14,6 +14,7 @@
 
 #include "mailer/aws/sigv4.hpp"
 #include "mailer/core/json.hpp"
+#include "mailer/crypto/crypto.hpp"
 #include "mailer/core/text.hpp"
 #include "mailer/net/url.hpp"
 
@@ -228,6 +229,27 @@ std::string resolve_ses_endpoint(const SesConfig& config, const EnvGetter& env) 
   return "https://email." + config.region + ".amazonaws.com";
 }
 
+namespace {
+
+// The bytes go base64 in RawContent (the JSON carries no binary), and SES is
+// told to write them base64 into the MIME part too: binary files survive
+// only that way, and its default, SEVEN_BIT, would break them.
+nlohmann::json attachments_json(const std::vector<Attachment>& attachments) {
+  auto list = nlohmann::json::array();
+  for (const auto& a : attachments) {
+    nlohmann::json item{{"FileName", a.filename},
+                        {"ContentType", a.content_type},
+                        {"ContentDisposition", a.disposition == Disposition::inlined ? "INLINE" : "ATTACHMENT"},
+                        {"ContentTransferEncoding", "BASE64"},
+                        {"RawContent", crypto::base64_encode(*a.content)}};
+    if (!a.content_id.empty()) item["ContentId"] = a.content_id;
+    list.push_back(std::move(item));
+  }
+  return list;
+}
+
+}  // namespace
+
 std::string send_email_body(const SendRequest& request) {
   nlohmann::json body;
   body["Content"]["Simple"]["Subject"] = text_part(request.subject);
@@ -236,6 +258,7 @@ std::string send_email_body(const SendRequest& request) {
   if (!request.text.empty()) message_body["Text"] = text_part(request.text);
   if (!request.html.empty()) message_body["Html"] = text_part(request.html);
   if (!request.headers.empty()) body["Content"]["Simple"]["Headers"] = name_values(request.headers);
+  if (!request.attachments.empty()) body["Content"]["Simple"]["Attachments"] = attachments_json(request.attachments);
   body["FromEmailAddress"] = request.from;
   body["Destination"]["ToAddresses"] = request.to;
   if (!request.cc.empty()) body["Destination"]["CcAddresses"] = request.cc;

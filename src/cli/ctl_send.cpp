@@ -4,6 +4,8 @@
 // same checks); mailerd's engine picks it up at its next poll. Then, unless
 // --detach, the batch is followed to completion (ctl_progress.hpp).
 
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <memory>
 #include <regex>
@@ -14,6 +16,8 @@
 
 #include "cli/ctl_common.hpp"
 #include "cli/ctl_progress.hpp"
+#include "mailer/crypto/crypto.hpp"
+#include "mailer/render/attachments.hpp"
 #include "mailer/service/api_json.hpp"
 #include "mailer/service/batches.hpp"
 #include "mailer/service/csv.hpp"
@@ -31,6 +35,7 @@ struct SendOptions {
   std::string send_before;
   std::string configuration_set;
   std::vector<std::string> tags;  // "name=value"
+  std::vector<std::string> attach;  // "path=content/type"
   std::string variables_json;
   bool skip_invalid = false;
   bool detach = false;  // return once accepted instead of following the batch
@@ -49,6 +54,29 @@ std::vector<service::RecipientInput> recipients_from(const service::CsvTable& ta
     recipients.push_back(std::move(recipient));
   }
   return recipients;
+}
+
+// `--attach PATH=TYPE` as an API attachment: the file's name without its
+// directory, read whole (bounded by the per-file limit before reading) and
+// sent base64, so the service checks it exactly as it checks POST /v1/batches.
+Result<nlohmann::json> attachment_from(const std::string& spec) {
+  auto equals = spec.rfind('=');
+  if (equals == std::string::npos || equals == 0 || equals + 1 == spec.size())
+    return make_error(ErrorCode::invalid_input, fmt::format("--attach {}: expected PATH=CONTENT_TYPE", spec));
+  const std::filesystem::path path(spec.substr(0, equals));
+  std::error_code error;
+  const auto size = std::filesystem::file_size(path, error);
+  if (error) return make_error(ErrorCode::invalid_input, fmt::format("--attach {}: {}", spec, error.message()));
+  if (size > render::k_max_attachment_bytes)
+    return make_error(ErrorCode::too_large, fmt::format("--attach {}: {} bytes; at most {} are allowed per file", spec,
+                                                        size, render::k_max_attachment_bytes));
+  std::ifstream in(path, std::ios::binary);
+  std::string bytes(static_cast<std::size_t>(size), '\0');
+  if (!in.read(bytes.data(), static_cast<std::streamsize>(size)))
+    return make_error(ErrorCode::invalid_input, fmt::format("--attach {}: cannot be read", spec));
+  return nlohmann::json{{"filename", path.filename().string()},
+                        {"content_type", spec.substr(equals + 1)},
+                        {"content", crypto::base64_encode(bytes)}};
 }
 
 // The option-only parts of the request; usage errors name the option.
@@ -72,15 +100,27 @@ Result<service::BatchRequest> request_from_options(const SendOptions& options) {
       return make_error(ErrorCode::invalid_input, fmt::format("--tag {}: expected NAME=VALUE", tag));
     request.tags[tag.substr(0, equals)] = tag.substr(equals + 1);
   }
+  for (const auto& spec : options.attach) {
+    auto attachment = attachment_from(spec);
+    if (!attachment) return std::move(attachment).error();
+    request.attachments.push_back(std::move(*attachment));
+  }
   return request;
 }
 
 // "recipients[12].email" -> "line 14 (recipient 12): email", so the operator
-// can find the row in the file; other fields are left as they are.
-Error with_csv_lines(Error error, const service::CsvTable& table, const std::vector<service::RecipientInput>& rows) {
+// can find the row in the file, and "attachments[0].filename" -> "--attach
+// setup.exe=...: filename"; other fields are left as they are.
+Error with_csv_lines(Error error, const service::CsvTable& table, const std::vector<service::RecipientInput>& rows,
+                     const std::vector<std::string>& attach) {
   static const std::regex k_recipient_field(R"(^recipients\[(\d+)\]\.(\w+)$)");
+  static const std::regex k_attachment_field(R"(^attachments\[(\d+)\]\.(\w+)$)");
   for (auto& field : error.fields) {
     std::smatch match;
+    if (std::regex_match(field.field, match, k_attachment_field) && std::stoul(match[1]) < attach.size()) {
+      field.field = fmt::format("--attach {}: {}", attach[std::stoul(match[1])], std::string(match[2]));
+      continue;
+    }
     if (!std::regex_match(field.field, match, k_recipient_field)) continue;
     std::size_t index = std::stoul(match[1]);
     if (index >= table.rows.size()) continue;
@@ -155,7 +195,7 @@ void run_send(CtlContext& ctx, const SendOptions& options) {
   if (on_terminal) std::cout << "Storing " << request->recipients.size() << " recipients..." << std::flush;
   auto accepted = service::BatchService(*db, clock).accept_batch(*request, accept);
   if (on_terminal) std::cout << "\r\x1b[K" << std::flush;
-  if (!accepted) return ctx.fail(with_csv_lines(std::move(accepted).error(), *table, request->recipients));
+  if (!accepted) return ctx.fail(with_csv_lines(std::move(accepted).error(), *table, request->recipients, options.attach));
   print_accepted(ctx, *accepted, *table);
   if (options.detach) return;
   // Hours may pass before a scheduled batch starts: not worth a terminal.
@@ -185,6 +225,8 @@ void add_send_commands(CLI::App& app, CtlContext& ctx) {
   send->add_option("--send-before", options->send_before, "Cancel what has not gone out by this RFC 3339 time");
   send->add_option("--configuration-set", options->configuration_set, "SES configuration set");
   send->add_option("--tag", options->tags, "SES message tag NAME=VALUE (repeatable)");
+  send->add_option("--attach", options->attach,
+                   "Attach FILE=CONTENT_TYPE to every message, e.g. terms.pdf=application/pdf (repeatable, at most 10)");
   send->add_option("--variables-json", options->variables_json,
                    "Batch variables as a JSON object; CSV columns override them");
   send->add_flag("--skip-invalid", options->skip_invalid,

@@ -163,7 +163,7 @@ Result<service::MessageRequest> read_message_request(const json& object) {
   FieldErrors errors;
   Reader reader(object, errors);
   reader.reject_unknown({"from", "to", "cc", "bcc", "template_id", "template_version", "content", "variables",
-                         "reply_to", "tags", "configuration_set", "headers", "metadata"});
+                         "reply_to", "tags", "configuration_set", "headers", "metadata", "attachments"});
   service::MessageRequest request;
   request.from = reader.string("from", true).value_or("");
   if (reader.find("to") == nullptr) reader.fail("to", "required");
@@ -179,6 +179,7 @@ Result<service::MessageRequest> read_message_request(const json& object) {
   request.configuration_set = reader.string("configuration_set");
   request.headers = reader.any("headers");
   request.metadata = reader.any("metadata");
+  request.attachments = reader.any("attachments");
   if (!errors.empty()) return invalid("message request is invalid", std::move(errors));
   return request;
 }
@@ -269,7 +270,8 @@ Result<service::BatchRequest> parse_batch_request(const std::string& body, int m
   FieldErrors errors;
   Reader reader(*object, errors);
   reader.reject_unknown({"template_id", "template_version", "content", "from", "reply_to", "variables", "recipients",
-                         "metadata", "tags", "configuration_set", "send_at", "send_before", "skip_invalid"});
+                         "metadata", "tags", "configuration_set", "send_at", "send_before", "skip_invalid",
+                         "attachments"});
   service::BatchRequest request;
   request.template_id = reader.string("template_id");
   request.template_version = reader.integer("template_version");
@@ -279,6 +281,7 @@ Result<service::BatchRequest> parse_batch_request(const std::string& body, int m
   request.variables = reader.any("variables");
   request.metadata = reader.any("metadata");
   request.tags = reader.any("tags");
+  request.attachments = reader.any("attachments");
   request.configuration_set = reader.string("configuration_set");
   request.send_at = reader.string("send_at");
   request.send_before = reader.string("send_before");

@@ -24,6 +24,9 @@ namespace mailer::jobs {
 namespace {
 
 constexpr std::size_t k_max_cached = 256;
+// Batch files kept in memory by one worker: past this the batch cache is
+// dropped, so a worker holds at most about two batches' worth of files.
+constexpr std::size_t k_max_cached_attachment_bytes = 64u * 1024 * 1024;
 constexpr const char* k_message_id_header = "X-Mailer-Message-Id";
 
 // Variables stored at accept. A row accepted before the depth limit existed
@@ -103,10 +106,12 @@ struct Composer::BatchContext {
   SesSpec spec;
   std::string configuration_set;
   std::optional<std::int64_t> send_before_ms;
+  std::vector<Attachment> attachments;
 };
 
 Composer::Composer(store::Database& db, const Clock& clock, const Config& config)
     : m_batch_repo(db, clock),
+      m_attachment_repo(db),
       m_template_repo(db, clock),
       m_config(config),
       m_templates(std::make_unique<render::TemplateCache>(k_max_cached)) {}
@@ -133,10 +138,19 @@ Result<std::shared_ptr<const Composer::BatchContext>> Composer::batch_context(co
   if (!spec) return std::move(spec).error();
   auto variables = stored_variables(batch->variables_json);
   if (!variables) return std::move(variables).error();
+  auto attachments = m_attachment_repo.of(store::AttachmentOwner::batch, batch_id);
+  if (!attachments) return std::move(attachments).error();
+  std::size_t bytes = 0;
+  for (const auto& a : *attachments) bytes += a.size_bytes();
   auto context = std::make_shared<BatchContext>(
       BatchContext{*compiled, std::move(*variables), std::move(*spec),
-                   batch->configuration_set.value_or(m_config.ses.configuration_set), batch->send_before_ms});
-  if (m_batches.size() >= k_max_cached) m_batches.clear();
+                   batch->configuration_set.value_or(m_config.ses.configuration_set), batch->send_before_ms,
+                   std::move(*attachments)});
+  if (m_batches.size() >= k_max_cached || m_batch_attachment_bytes + bytes > k_max_cached_attachment_bytes) {
+    m_batches.clear();
+    m_batch_attachment_bytes = 0;
+  }
+  m_batch_attachment_bytes += bytes;
   m_batches.emplace(batch_id, context);
   return std::shared_ptr<const BatchContext>(context);
 }
@@ -171,6 +185,7 @@ Result<Composed> Composer::compose(const store::ClaimedMessage& message) {
     request.reply_to = batch.spec.reply_to;
     request.tags = batch.spec.tags;
     request.configuration_set = batch.configuration_set;
+    request.attachments = batch.attachments;  // shares the bytes
     out.send_before_ms = batch.send_before_ms;
     return out;
   }
@@ -192,6 +207,9 @@ Result<Composed> Composer::compose(const store::ClaimedMessage& message) {
   request.reply_to = std::move(spec->reply_to);
   request.tags = std::move(spec->tags);
   request.configuration_set = message.configuration_set.value_or(m_config.ses.configuration_set);
+  auto attachments = m_attachment_repo.of(store::AttachmentOwner::message, message.id);
+  if (!attachments) return std::move(attachments).error();
+  request.attachments = std::move(*attachments);
   return out;
 }
 

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "mailer/core/json.hpp"
+#include "mailer/core/text.hpp"
 
 namespace mailer::render {
 namespace {
@@ -83,7 +84,8 @@ Result<std::vector<MessageTag>> message_tags(const nlohmann::json& tags) {
   }
   FieldErrors errors;
   for (const auto& [name, value] : tags.items()) {
-    std::string field = "tags." + name;
+    // A name of any length or byte is echoed back cut short and quoted safely.
+    std::string field = "tags." + text::shorten(name);
     if (!is_ses_name(name, k_max_tag_length))
       errors.push_back({field, "name must be 1 to 256 ASCII letters, digits, _ or -"});
     if (!value.is_string() || !is_ses_name(value.get_ref<const std::string&>(), k_max_tag_length))

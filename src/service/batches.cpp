@@ -148,6 +148,8 @@ Result<BatchAccepted> BatchService::accept_batch(const BatchRequest& r, const Ac
   batch.variables_json = detail::check_variables(r.variables, "variables", errors);
   batch.metadata_json = detail::check_object(r.metadata, "metadata", errors);
   spec.tags = detail::check_tags(r.tags, errors);
+  auto attachments = detail::check_attachments(r.attachments, errors);
+  if (!attachments) return std::move(attachments).error();
   detail::check_configuration_set(r.configuration_set, errors);
   batch.configuration_set = r.configuration_set;
   check_schedule(r, to_ms(m_clock.now()), batch, errors);
@@ -168,7 +170,7 @@ Result<BatchAccepted> BatchService::accept_batch(const BatchRequest& r, const Ac
   batch.duplicate_count = recipients.duplicate;
   batch.api_key_id = options.api_key_id;
   store::BatchRepo repo(m_db, m_clock);
-  if (auto stored = repo.insert_batch(batch, recipients.unique); !stored) return stored.error();
+  if (auto stored = repo.insert_batch(batch, recipients.unique, *attachments); !stored) return stored.error();
   if (m_on_enqueued && batch.accepted_count > 0) m_on_enqueued();
   return BatchAccepted{batch.id,
                        batch.status,

@@ -38,6 +38,13 @@ Error too_many_messages(std::size_t count) {
                {{"messages", fmt::format("at most {} messages per call", k_max_batch_messages)}}};
 }
 
+// An entry whose files are too large refuses the whole call (413), named.
+Error too_large_entry(std::size_t index, const Error& error) {
+  FieldErrors fields;
+  add_prefixed(index, error, fields);
+  return Error{ErrorCode::too_large, fmt::format("messages[{}]: {}", index, error.detail), std::move(fields)};
+}
+
 }  // namespace
 
 Result<store::NewMessage> MessageService::prepare(const MessageRequest& r) {
@@ -55,6 +62,9 @@ Result<store::NewMessage> MessageService::prepare(const MessageRequest& r) {
   message.configuration_set = r.configuration_set;
   message.headers_json = detail::check_headers(r.headers, errors);
   message.metadata_json = detail::check_metadata(r.metadata, errors);
+  auto attachments = detail::check_attachments(r.attachments, errors);
+  if (!attachments) return std::move(attachments).error();
+  message.attachments = std::move(*attachments);
   // Only a message valid in every field is rendered: render needs bounded variables.
   if (errors.empty()) detail::check_renders(**content, r.variables, longest_address(message.destinations), errors);
   if (!errors.empty()) return detail::invalid("message request is invalid", std::move(errors));
@@ -90,6 +100,7 @@ Result<std::vector<Result<MessageAccepted>>> MessageService::enqueue_messages(
   std::size_t invalid = 0;
   for (std::size_t i = 0; i < requests.size(); ++i) {
     auto prepared = requests[i] ? prepare(*requests[i]) : Result<store::NewMessage>(requests[i].error());
+    if (!prepared && prepared.error().code == ErrorCode::too_large) return too_large_entry(i, prepared.error());
     if (!prepared && prepared.error().code != ErrorCode::invalid_input) return std::move(prepared).error();
     if (!prepared) {
       ++invalid;

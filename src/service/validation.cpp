@@ -5,6 +5,7 @@
 #include <set>
 
 #include "mailer/render/address.hpp"
+#include "mailer/render/attachments.hpp"
 #include "mailer/render/message_options.hpp"
 #include "mailer/render/template.hpp"
 #include "mailer/store/suppressions.hpp"
@@ -69,6 +70,13 @@ void check_renders(const ResolvedContent& content, const nlohmann::json& variabl
   auto rendered = render::render(content.compiled, merged);
   if (rendered) return;
   for (const auto& f : rendered.error().fields) errors.push_back({"variables", f.message});
+}
+
+Result<std::vector<Attachment>> check_attachments(const nlohmann::json& attachments, Errors& errors) {
+  auto checked = render::message_attachments(attachments);
+  if (checked || checked.error().code == ErrorCode::too_large) return checked;
+  for (auto& field : checked.error().fields) errors.push_back(std::move(field));
+  return std::vector<Attachment>{};
 }
 
 std::vector<render::MessageTag> check_tags(const nlohmann::json& tags, Errors& errors) {

@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "mailer/core/attachment.hpp"
 #include "mailer/core/error.hpp"
 #include "mailer/render/message_spec.hpp"
 #include "mailer/render/template.hpp"
@@ -62,6 +63,11 @@ void check_renders(const ResolvedContent& content, const nlohmann::json& variabl
                    Errors& errors);
 /// SES message tags (render::message_tags; fields "tags" or "tags.<name>").
 std::vector<render::MessageTag> check_tags(const nlohmann::json& tags, Errors& errors);
+/// The files of a message or batch (render::message_attachments; fields
+/// "attachments", "attachments[i].<member>"). Problems of form are appended
+/// to `errors`; sizes over the limits are returned as the too_large Error
+/// (413), which refuses the request before anything else is reported.
+Result<std::vector<Attachment>> check_attachments(const nlohmann::json& attachments, Errors& errors);
 /// Writes `spec` into the columns of `row` (a store::Batch or store::NewMessage)
 /// through render::store_message_spec, the one serializer of a spec.
 template <class Row>

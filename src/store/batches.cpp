@@ -5,6 +5,7 @@
 #include "mailer/core/ids.hpp"
 #include "store/batch_status_writer.hpp"
 #include "store/engagement_rows.hpp"
+#include "store/attachment_rows.hpp"
 #include "store/sql_util.hpp"
 #include "store/suppression_rules.hpp"
 
@@ -319,7 +320,8 @@ StateCounts initial_counts(const Batch& b, std::int64_t now_ms) {
 
 }  // namespace
 
-Status BatchRepo::insert_batch(Batch& batch, const std::vector<NewRecipient>& recipients) {
+Status BatchRepo::insert_batch(Batch& batch, const std::vector<NewRecipient>& recipients,
+                               const std::vector<Attachment>& attachments) {
   std::int64_t now_ms = to_ms(m_clock.now());
   BulkInsertSettings settings(m_db.sql(), recipients.size());
   return sql::transaction(m_db, "store batch", [&]() -> Status {
@@ -341,6 +343,7 @@ Status BatchRepo::insert_batch(Batch& batch, const std::vector<NewRecipient>& re
     batch.status = batch_status(BatchStatus::queued, initial_counts(batch, now_ms), suppressed_count);
     batch.completed_at_ms = is_finished(batch.status) ? std::optional<std::int64_t>(now_ms) : std::nullopt;
     insert_batch_row(m_db.sql(), batch);
+    insert_attachment_rows(m_db, AttachmentOwner::batch, batch.id, attachments);
     return insert_messages(m_db, batch, recipients, suppressed, now_ms);
   });
 }

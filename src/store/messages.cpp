@@ -11,6 +11,7 @@
 #include "mailer/crypto/crypto.hpp"
 #include "mailer/store/events.hpp"
 #include "store/batch_status_writer.hpp"
+#include "store/attachment_rows.hpp"
 #include "store/sql_util.hpp"
 #include "store/suppression_rules.hpp"
 
@@ -401,6 +402,7 @@ Result<CreatedMessage> insert_one(Database& db, const NewMessage& m, std::int64_
   insert.bind(17, m.headers_json);
   insert.bind(18, m.metadata_json);
   insert.exec();
+  insert_attachment_rows(db, AttachmentOwner::message, created.id, m.attachments);
   std::vector<Event> events;
   for (const auto& d : created.dropped)
     events.push_back(suppressed_at_acceptance(std::nullopt, created.id, d.email, now_ms));

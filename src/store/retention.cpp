@@ -103,7 +103,7 @@ std::int64_t by_id(SQLite::Database& db, const IdWalked& t, std::int64_t upper, 
 
 constexpr const char* k_has_content =
     "(variables_json <> '{}' OR subject IS NOT NULL OR html IS NOT NULL OR text IS NOT NULL"
-    " OR headers_json IS NOT NULL)";
+    " OR headers_json IS NOT NULL OR EXISTS (SELECT 1 FROM attachments WHERE message_id = messages.id))";
 
 // The keyset of the `limit`-th finished message after the cursor, or nothing
 // when fewer are left below the cutoff.
@@ -133,24 +133,31 @@ std::int64_t message_content(SQLite::Database& db, std::int64_t before_ms, Prune
       " WHERE state IN ('sent', 'suppressed', 'cancelled') AND (updated_at_ms, rowid) > (?1, ?2)"
       " AND (updated_at_ms, rowid) <= (?3, ?4) AND updated_at_ms < ?5) AND {}",
       k_has_content);
+  // A message's own files are content too (schema 0013); a batch's stay with the batch.
+  SQLite::Statement files(db, "DELETE FROM attachments WHERE message_id IN (SELECT id FROM messages WHERE " + rows + ")");
   SQLite::Statement apply(db, mode == PruneMode::count
                                   ? "SELECT count(*) FROM messages WHERE " + rows
                                   : "UPDATE messages SET variables_json = '{}', subject = NULL, html = NULL,"
                                     " text = NULL, headers_json = NULL WHERE " +
                                         rows);
-  apply.bind(1, cursor.after_ms);
-  apply.bind(2, cursor.after_id);
-  // The last chunk runs to the cutoff: (before_ms, min) is below every row of that time.
-  apply.bind(3, end_ms);
-  apply.bind(4, end_id);
-  apply.bind(5, before_ms);
+  for (auto* statement : {&files, &apply}) {
+    statement->bind(1, cursor.after_ms);
+    statement->bind(2, cursor.after_id);
+    // The last chunk runs to the cutoff: (before_ms, min) is below every row of that time.
+    statement->bind(3, end_ms);
+    statement->bind(4, end_id);
+    statement->bind(5, before_ms);
+  }
   cursor.after_ms = end_ms;
   cursor.after_id = end_id;
   if (mode == PruneMode::count) {
     apply.executeStep();
     return apply.getColumn(0).getInt64();
   }
-  return apply.exec();
+  // Files last: while they exist the rows still match k_has_content.
+  const auto cleared = apply.exec();
+  files.exec();
+  return cleared;
 }
 
 std::int64_t chunk_of(SQLite::Database& db, PruneKind kind, std::int64_t before_ms, PruneMode mode, int limit,

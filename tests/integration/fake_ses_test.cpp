@@ -365,6 +365,25 @@ TEST_CASE("mailer-fake-ses writes attachments into the .eml", "[fake_ses][integr
     CHECK(message(signed_call(fake, "POST", "/v2/email/outbound-emails", bad.dump())) ==
           "Content.Simple.Attachments: at most 50 attachments");
   }
+  SECTION("file types SES refuses, as SES refuses them") {
+    auto bad = valid_body();
+    for (const char* name : {"setup.exe", "RUN.BAT", "x.tar.js", "macro.vbs"}) {
+      INFO(name);
+      bad["Content"]["Simple"]["Attachments"] = json::array({{{"RawContent", "QQ=="}, {"FileName", name}}});
+      auto answer = signed_call(fake, "POST", "/v2/email/outbound-emails", bad.dump());
+      CHECK(answer.status == 400);
+      CHECK(message(answer) == std::string("Content.Simple.Attachments[0].FileName: attachment type is not supported: ") +
+                                   name);
+    }
+    bad["Content"]["Simple"]["Attachments"] =
+        json::array({{{"RawContent", "QQ=="}, {"FileName", "a.pdf"}, {"ContentTransferEncoding", "UUENCODE"}}});
+    CHECK(message(signed_call(fake, "POST", "/v2/email/outbound-emails", bad.dump())) ==
+          "Content.Simple.Attachments[0].ContentTransferEncoding: must be BASE64, QUOTED_PRINTABLE or SEVEN_BIT");
+    bad["Content"]["Simple"]["Attachments"] =
+        json::array({{{"RawContent", "QQ=="}, {"FileName", "a.pdf"}, {"ContentId", std::string(79, 'c')}}});
+    CHECK(message(signed_call(fake, "POST", "/v2/email/outbound-emails", bad.dump())) ==
+          "Content.Simple.Attachments[0].ContentId: must be 1 to 78 characters");
+  }
 }
 
 TEST_CASE("mailer-fake-ses --version and exit codes 0/1/2", "[fake_ses][integration]") {

@@ -187,3 +187,27 @@ TEST_CASE("mailerctl seed is idempotent", "[mailerctl]") {
   CHECK(ctl.json({"templates", "list"})["data"].size() == 1);
   CHECK(ctl.json({"suppressions", "list"})["data"].size() == 3);
 }
+
+TEST_CASE("mailerctl send --attach adds files checked as the API checks them", "[mailerctl][attachments]") {
+  Ctl ctl;
+  ctl.create_template();
+  auto csv = ctl.file("r.csv", "email\nana@example.com\nbo@example.com\n");
+  SECTION("a PDF is accepted") {
+    auto pdf = ctl.file("terms.pdf", "%PDF-1.7 terms");
+    auto accepted = ctl.json({"send", "--detach", "--template", "news", "--from", "news@example.com", "--recipients",
+                              csv, "--attach", pdf + "=application/pdf"});
+    CHECK(accepted["counts"]["accepted"] == 2);
+  }
+  SECTION("a type SES refuses is named by its option, nothing stored") {
+    auto exe = ctl.file("setup.exe", "MZ");
+    auto result = ctl.send(csv, {"--attach", exe + "=application/pdf"});
+    CHECK(result.exit_code == 1);
+    CHECK_THAT(result.errors, Catch::Contains("--attach " + exe + "=application/pdf: filename"));
+    CHECK(ctl.json({"batches", "list"})["data"].empty());
+  }
+  SECTION("usage errors exit 2") {
+    CHECK(ctl.send(csv, {"--attach", "no-type.pdf"}).exit_code == 2);
+    CHECK(ctl.send(csv, {"--attach", "/nonexistent/x.pdf=application/pdf"}).exit_code == 2);
+    CHECK(ctl.json({"batches", "list"})["data"].empty());
+  }
+}

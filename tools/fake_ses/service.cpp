@@ -16,6 +16,7 @@
 #include "mailer/core/json.hpp"
 #include "mailer/core/text.hpp"
 #include "mailer/crypto/crypto.hpp"
+#include "mailer/render/attachments.hpp"
 
 namespace mailer::fake_ses {
 
@@ -102,6 +103,31 @@ std::optional<FieldProblem> check_optional_string(const json& item, const char* 
   return std::nullopt;
 }
 
+// The model's length bounds (FileName 255, ContentId 1-78, ContentDescription
+// 1000), ContentTransferEncoding's values, and the file extensions SES
+// refuses (https://docs.aws.amazon.com/ses/latest/dg/mime-types.html).
+std::optional<FieldProblem> check_attachment_names(const json& item, const std::string& at) {
+  const auto name = item["FileName"].get<std::string>();
+  if (name.size() > 255) return FieldProblem{at + ".FileName", "at most 255 characters"};
+  if (mailer::render::has_unsupported_extension(name)) {
+    return FieldProblem{at + ".FileName", "attachment type is not supported: " + name};
+  }
+  if (item.contains("ContentId")) {
+    const auto id = item["ContentId"].get<std::string>();
+    if (id.empty() || id.size() > 78) return FieldProblem{at + ".ContentId", "must be 1 to 78 characters"};
+  }
+  if (item.contains("ContentDescription") && item["ContentDescription"].get<std::string>().size() > 1000) {
+    return FieldProblem{at + ".ContentDescription", "at most 1000 characters"};
+  }
+  if (item.contains("ContentTransferEncoding")) {
+    const auto& encoding = item["ContentTransferEncoding"];
+    if (encoding != "BASE64" && encoding != "QUOTED_PRINTABLE" && encoding != "SEVEN_BIT") {
+      return FieldProblem{at + ".ContentTransferEncoding", "must be BASE64, QUOTED_PRINTABLE or SEVEN_BIT"};
+    }
+  }
+  return std::nullopt;
+}
+
 // Content.Simple.Attachments (SES v2 Attachment): RawContent (base64) and
 // FileName required; at most k_max_attachments, k_max_attachment_bytes decoded in all.
 std::optional<FieldProblem> check_attachments(const json& list) {
@@ -127,6 +153,7 @@ std::optional<FieldProblem> check_attachments(const json& list) {
     for (const char* key : {"FileName", "ContentType", "ContentId", "ContentDescription"}) {
       if (auto p = check_optional_string(item, key, at)) return p;
     }
+    if (auto p = check_attachment_names(item, at)) return p;
     if (item.contains("ContentDisposition") &&
         (!item["ContentDisposition"].is_string() ||
          (item["ContentDisposition"] != "ATTACHMENT" && item["ContentDisposition"] != "INLINE"))) {

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "mailer/aws/credentials.hpp"
+#include "mailer/core/attachment.hpp"
 #include "mailer/core/config.hpp"
 #include "mailer/core/error.hpp"
 #include "mailer/net/http_client.hpp"
@@ -34,6 +35,12 @@ struct SendRequest {
   std::string configuration_set;                             // ConfigurationSetName; empty = none
   std::vector<std::string> cc;                               // Destination.CcAddresses
   std::vector<std::string> bcc;                              // Destination.BccAddresses
+  /// Content.Simple.Attachments, in order: FileName, ContentType,
+  /// ContentDisposition ATTACHMENT|INLINE, ContentId (inline), RawContent
+  /// (base64 of the bytes), ContentTransferEncoding BASE64. Checked at accept
+  /// (render::message_attachments); sent as given.
+  /// https://docs.aws.amazon.com/ses/latest/APIReference-V2/API_Attachment.html
+  std::vector<Attachment> attachments;
   /// What SES counts against the send rate and daily quota.
   int recipient_count() const { return static_cast<int>(to.size() + cc.size() + bcc.size()); }
 };

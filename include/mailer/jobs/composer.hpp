@@ -15,6 +15,7 @@
 #include "mailer/core/config.hpp"
 #include "mailer/core/error.hpp"
 #include "mailer/jobs/sender.hpp"
+#include "mailer/store/attachments.hpp"
 #include "mailer/store/batches.hpp"
 #include "mailer/store/messages.hpp"
 #include "mailer/store/templates.hpp"
@@ -48,6 +49,8 @@ class Composer {
   /// `message.dropped`, and only the `email` built-in. Errors: invalid_input
   /// (the template does not render, a bad from address, stored destinations or
   /// headers that cannot be read, unsubscribe.secret unset for bulk mail),
+  /// Attachments: the message's own (transactional) or its batch's (bulk,
+  /// read once per batch and shared by its messages).
   /// not_found (batch or template version gone): both permanent;
   /// storage_unavailable.
   Result<Composed> compose(const store::ClaimedMessage& message);
@@ -58,10 +61,12 @@ class Composer {
   Result<render::CompiledTemplate> stored_template(const std::string& id, std::int64_t version);
 
   store::BatchRepo m_batch_repo;
+  store::AttachmentRepo m_attachment_repo;
   store::TemplateRepo m_template_repo;
   const Config& m_config;
   std::unique_ptr<render::TemplateCache> m_templates;
   std::map<std::string, std::shared_ptr<const BatchContext>> m_batches;
+  std::size_t m_batch_attachment_bytes = 0;  // held by m_batches
 };
 
 }  // namespace mailer::jobs

@@ -43,6 +43,7 @@ struct BatchRequest {
   std::vector<RecipientInput> recipients;
   nlohmann::json metadata;  // object or null; stored, never sent
   nlohmann::json tags;      // object of SES tag name -> value, or null
+  nlohmann::json attachments;  // array of files sent to every recipient, or null
   std::optional<std::string> configuration_set;
   std::optional<std::string> send_at;      // RFC 3339
   std::optional<std::string> send_before;  // RFC 3339, after send_at (and after now)
@@ -94,7 +95,10 @@ class BatchService {
   ///    (each invalid address, unless skip_invalid), recipients[i].variables
   ///    (also when they make that recipient's rendered subject unsendable, as
   ///    render::render_subject reports it; skip_invalid does not skip these),
-  ///    metadata, tags / tags.<name>, configuration_set, send_at, send_before;
+  ///    metadata, tags / tags.<name>, configuration_set, send_at, send_before,
+  ///    attachments / attachments[i].<member> (render::message_attachments);
+  ///  - too_large when the attachments are too large (413; fields as above);
+  ///    the files are stored once for the batch, not per recipient;
   ///  - storage_unavailable.
   /// Calls on_enqueued after the commit.
   Result<BatchAccepted> accept_batch(const BatchRequest& request, const AcceptOptions& options);

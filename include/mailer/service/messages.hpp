@@ -35,6 +35,7 @@ struct MessageRequest {
   std::optional<std::string> configuration_set;
   nlohmann::json headers;   // object of header name -> value, or null (render::custom_headers)
   nlohmann::json metadata;  // object of key -> string, or null (render::message_metadata)
+  nlohmann::json attachments;  // array of files, or null (render::message_attachments)
 };
 
 /// The most messages POST /v1/messages/batch takes.
@@ -62,7 +63,12 @@ class MessageService {
   /// more than 50 in all names the list that passes 50; an address given
   /// twice), reply_to[i], template_id, template_version, content,
   /// content.<part>, variables, tags / tags.<name>, configuration_set,
-  /// headers / headers.<name>, metadata / metadata.<key>; storage_unavailable.
+  /// headers / headers.<name>, metadata / metadata.<key>, attachments /
+  /// attachments[i].<member>; too_large (413) when the attachments decode to
+  /// more than render::k_max_attachment_bytes per file or
+  /// render::k_max_attachments_total_bytes in all (field
+  /// attachments[i].content or attachments); storage_unavailable. The files
+  /// are stored with the message, in the same transaction.
   /// Calls on_enqueued after the commit when queued.
   Result<MessageAccepted> enqueue_message(const MessageRequest& request);
 
@@ -73,7 +79,8 @@ class MessageService {
   /// Atomic::yes one invalid entry refuses all: invalid_input "N of M
   /// messages are invalid" whose fields are prefixed "messages[i]." and
   /// nothing is stored. Errors: too_large over k_max_batch_messages (field
-  /// "messages"), storage_unavailable (nothing stored).
+  /// "messages") or when one entry's attachments are too large (fields
+  /// "messages[i].attachments..."), storage_unavailable (nothing stored).
   Result<std::vector<Result<MessageAccepted>>> enqueue_messages(const std::vector<Result<MessageRequest>>& requests,
                                                                 Atomic atomic);
 

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "mailer/core/attachment.hpp"
 #include "mailer/core/clock.hpp"
 #include "mailer/core/error.hpp"
 #include "mailer/store/database.hpp"
@@ -96,8 +97,12 @@ class BatchRepo {
   /// run_at = send_at when send_at is after now, else `queued` with run_at = now;
   /// kind bulk, priority 1. Fills accepted/suppressed counts, status
   /// (completed when nothing is left to send) and times into `batch`.
+  /// `attachments` (checked by render::message_attachments) are stored once,
+  /// owned by the batch, in the same transaction; every message of the batch
+  /// is sent with them (store/attachments.hpp).
   /// Errors: storage_unavailable; conflict when the id exists.
-  Status insert_batch(Batch& batch, const std::vector<NewRecipient>& recipients);
+  Status insert_batch(Batch& batch, const std::vector<NewRecipient>& recipients,
+                      const std::vector<Attachment>& attachments = {});
 
   /// The batch with its counts and batch_status(). A stored status that lags
   /// behind the counts (the reaper runs once a second) is stored on the way,

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "mailer/core/attachment.hpp"
 #include "mailer/core/clock.hpp"
 #include "mailer/core/error.hpp"
 #include "mailer/store/database.hpp"
@@ -50,6 +51,7 @@ struct NewMessage {
   std::string reply_to_json = "[]";
   std::string tags_json = "{}";
   std::optional<std::string> configuration_set;
+  std::vector<Attachment> attachments;  // checked (render::message_attachments); own rows (schema 0013)
 };
 
 /// What insert_message() stored.

@@ -89,6 +89,26 @@ TEST_CASE("send_email_body builds Simple content with UTF-8 charsets", "[aws][se
   CHECK(minimal.recipient_count() == 4);
 }
 
+TEST_CASE("send_email_body sends attachments as Content.Simple.Attachments", "[aws][ses]") {
+  SendRequest request{"a@b.c", {"d@e.f"}, {}, "s", "<img src=\"cid:logo\">", "", {}, {}, ""};
+  CHECK_FALSE(nlohmann::json::parse(send_email_body(request))["Content"]["Simple"].contains("Attachments"));
+  request.attachments.push_back(
+      {"invoice.pdf", "application/pdf", Disposition::attachment, "", std::make_shared<const std::string>("%PDF")});
+  request.attachments.push_back({"logo.png", "image/png", Disposition::inlined, "logo",
+                                 std::make_shared<const std::string>(std::string("\x89PNG\0", 5))});
+  auto body = nlohmann::json::parse(send_email_body(request));
+  const auto& files = body["Content"]["Simple"]["Attachments"];
+  REQUIRE(files.size() == 2);
+  CHECK(files[0] == nlohmann::json{{"FileName", "invoice.pdf"},
+                                   {"ContentType", "application/pdf"},
+                                   {"ContentDisposition", "ATTACHMENT"},
+                                   {"ContentTransferEncoding", "BASE64"},
+                                   {"RawContent", "JVBERg=="}});
+  CHECK(files[1]["ContentDisposition"] == "INLINE");
+  CHECK(files[1]["ContentId"] == "logo");
+  CHECK(files[1]["RawContent"] == "iVBORwA=");
+}
+
 TEST_CASE("resolve_ses_endpoint precedence", "[aws][ses]") {
   std::map<std::string, std::string> vars;
   EnvGetter env = [&vars](const char* name) -> std::optional<std::string> {

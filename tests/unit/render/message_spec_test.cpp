@@ -71,4 +71,21 @@ TEST_CASE("message_tags names every bad tag", "[render][spec]") {
   REQUIRE(tags.error().fields.size() == 2);
   CHECK(tags.error().fields[0].field == "tags.b d");
   CHECK(tags.error().fields[1].field == "tags.v");
+
+  SECTION("SES's MessageTag rules, checked at accept") {
+    const std::string longest(256, 'a');
+    CHECK(render::message_tags({{longest, longest}, {"A-z_0", "9-_Z"}}));
+    for (const auto& [name, value] : std::vector<std::pair<std::string, std::string>>{
+             {longest + "a", "v"}, {"n", longest + "a"}, {"caf\u00e9", "v"}, {"n", "a.b"}, {"n", "a b"}, {"", "v"}}) {
+      INFO(name << "=" << value);
+      auto refused = render::message_tags({{name, value}});
+      REQUIRE_FALSE(refused);
+      CHECK(refused.error().code == ErrorCode::invalid_input);
+    }
+  }
+  SECTION("a long bad name is named cut short") {
+    auto refused = render::message_tags({{std::string(1000, '!'), "v"}});
+    REQUIRE_FALSE(refused);
+    CHECK(refused.error().fields[0].field.size() < 100);
+  }
 }

@@ -277,3 +277,27 @@ TEST_CASE("Each database hashes an address with its own salt", "[store][erasure]
   REQUIRE(b);
   CHECK(a->address_hash != b->address_hash);
 }
+
+TEST_CASE("ErasureRepo::erase deletes the attachments of the address's messages", "[store][erasure]") {
+  TestDb t;
+  mailer::test::MessageRow row;
+  row.state = "sent";
+  row.email = k_address;
+  const auto erased_id = mailer::test::insert_message(t.db(), row, k_now_ms);
+  row.email = k_other;
+  const auto kept_id = mailer::test::insert_message(t.db(), row, k_now_ms);
+  const auto batch = mailer::test::insert_batch(t.db(), {}, k_now_ms);
+  auto attach = [&](const std::string& owner_column, const std::string& owner) {
+    exec(t, fmt::format("INSERT INTO attachments({}, position, filename, content_type, disposition, content)"
+                        " VALUES ('{}', 0, 'a.pdf', 'application/pdf', 'attachment', x'25504446')",
+                        owner_column, owner));
+  };
+  attach("message_id", erased_id);
+  attach("message_id", kept_id);
+  attach("batch_id", batch);
+
+  REQUIRE(ErasureRepo(t.db(), t.clock()).erase(k_address, SuppressionHashing::keep, "test"));
+  CHECK(t.query_int("SELECT count(*) FROM attachments WHERE message_id = '" + erased_id + "'") == 0);
+  CHECK(t.query_int("SELECT count(*) FROM attachments WHERE message_id = '" + kept_id + "'") == 1);
+  CHECK(t.query_int("SELECT count(*) FROM attachments WHERE batch_id = '" + batch + "'") == 1);
+}

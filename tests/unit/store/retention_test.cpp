@@ -3,6 +3,8 @@
 #include <catch2/catch.hpp>
 
 #include <optional>
+#include <utility>
+#include <vector>
 
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <fmt/format.h>
@@ -99,6 +101,32 @@ TEST_CASE("RetentionRepo::prune_chunk clears the content of finished messages", 
   CHECK(content(recent) != "{}-");
   CHECK(t.count_rows("messages") == 8);
 
+  SECTION("a message's own attachments are content too; a batch's stay with the batch") {
+    const auto with_file = message(t, "sent", k_old_ms);
+    const auto batch = mailer::test::insert_batch(t.db(), {}, k_old_ms);
+    t.db().sql().exec(fmt::format("UPDATE messages SET variables_json = '{{}}', subject = NULL, text = NULL"
+                                  " WHERE id = '{}'",
+                                  with_file));
+    const std::vector<std::pair<std::string, std::string>> owners{
+        {"message_id", with_file}, {"message_id", recent}, {"batch_id", batch}};
+    for (const auto& [column, owner] : owners) {
+      t.db().sql().exec(fmt::format("INSERT INTO attachments({}, position, filename, content_type, disposition,"
+                                    " content) VALUES ('{}', 0, 'a.pdf', 'application/pdf', 'attachment', x'00')",
+                                    column, owner));
+    }
+    CHECK(prune_all(t, PruneKind::message_content, PruneMode::count) == 1);
+    CHECK(prune_all(t, PruneKind::message_content) == 1);
+    CHECK(t.query_int("SELECT count(*) FROM attachments WHERE message_id = '" + with_file + "'") == 0);
+    CHECK(t.query_int("SELECT count(*) FROM attachments WHERE message_id = '" + recent + "'") == 1);
+    CHECK(t.query_int("SELECT count(*) FROM attachments WHERE batch_id = '" + batch + "'") == 1);
+  }
+  SECTION("pruning messages deletes their attachments") {
+    t.db().sql().exec(fmt::format("INSERT INTO attachments(message_id, position, filename, content_type, disposition,"
+                                  " content) VALUES ('{}', 0, 'a.pdf', 'application/pdf', 'attachment', x'00')",
+                                  sent));
+    CHECK(prune_all(t, PruneKind::messages) == 5);
+    CHECK(t.count_rows("attachments") == 0);
+  }
   SECTION("custom headers are content too") {
     const auto with_headers = message(t, "sent", k_old_ms);
     t.db().sql().exec(fmt::format(
