@@ -2,7 +2,7 @@
 # Installs the npm packages pinned in PACKAGE_DIR/package-lock.json with
 # `npm ci` into WORK_DIR, once: tests running in parallel take a lock, and
 # an install whose lock file matches is kept. Needs node, npm and flock, and
-# the npm registry the first time. Used by tests/openapi and tests/webhooks.
+# the npm registry the first time. Used by tests/openapi, tests/webhooks and tests/sdk.
 # Usage: npm_ci.sh PACKAGE_DIR WORK_DIR
 set -eu
 package_dir=$1
