@@ -265,6 +265,19 @@ Result<Credentials> CredentialsProvider::get() {
   return refresh(lock);
 }
 
+Status CredentialsProvider::readiness() {
+  std::unique_lock lock(m_mutex);
+  const auto at = now();
+  const bool may_start = !m_refreshing && at >= m_next_attempt;
+  if (still_valid(m_cached, at)) {
+    if (!fresh(*m_cached, at) && may_start) start_background_refresh();
+    return {};
+  }
+  if (may_start) start_background_refresh();
+  if (m_last_error) return *m_last_error;
+  return make_error(ErrorCode::upstream_transient, "fetching AWS credentials");
+}
+
 // Called with the lock held and no refresh running.
 void CredentialsProvider::start_background_refresh() {
   m_refreshing = true;
@@ -317,6 +330,13 @@ Result<Credentials> CredentialsProvider::finish_refresh(Result<Credentials> reso
   ++m_generation;
   m_refreshed.notify_all();
   const auto at = now();
+  if (resolved && resolved->expiration && *resolved->expiration <= at) {
+    // SES would refuse them with ExpiredToken at the first send.
+    auto expired_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+        resolved->expiration->time_since_epoch()).count();
+    resolved = make_error(ErrorCode::unauthorized,
+                          resolved->source + ": the credentials it gave expired at " + format_rfc3339(expired_ms));
+  }
   if (resolved) {
     m_cached = *resolved;
     m_last_error.reset();
@@ -332,6 +352,7 @@ Result<Credentials> CredentialsProvider::finish_refresh(Result<Credentials> reso
               {{"provider", provider}, {"reason", resolved.error().detail}, {"expires_in_s", left_s}});
     return *m_cached;
   }
+  m_next_attempt = at + m_options.retry_gap;  // readiness() probes wait this long; get() does not
   log::warn_throttled(m_failure_log, "no usable AWS credentials",
                       {{"provider", provider}, {"reason", resolved.error().detail}});
   return resolved;

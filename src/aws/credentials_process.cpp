@@ -17,6 +17,7 @@
 #include <optional>
 
 #include "mailer/core/json.hpp"
+#include "mailer/core/log.hpp"
 #include "mailer/core/text.hpp"
 #include "mailer/crypto/crypto.hpp"
 
@@ -161,7 +162,13 @@ std::string first_line(const std::string& text) {
 std::string exit_problem(const std::string& program, int status, const std::string& err) {
   if (WIFSIGNALED(status)) return program + " was killed by signal " + std::to_string(WTERMSIG(status));
   std::string detail = program + " exited with status " + std::to_string(WEXITSTATUS(status));
-  if (auto line = first_line(err); !line.empty()) detail += ": " + line;
+  // Its standard error is the operator's own tool talking and may quote what
+  // it fetched: it goes to the log, never into the error, which the
+  // unauthenticated /ready repeats.
+  if (auto line = first_line(err); !line.empty()) {
+    log::warn("credential_process wrote to its standard error", {{"program", program}, {"line", line}});
+    detail += " (its standard error is in the log)";
+  }
   return detail;
 }
 

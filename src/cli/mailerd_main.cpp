@@ -218,11 +218,7 @@ int run(const Config& config) {
   deps.readiness.storage_problem = [&engine] { return engine_problem(engine.stats().storage_problem); };
   deps.readiness.ses_account = [&engine] { return engine_problem(engine.stats().account_problem); };
   deps.credentials_expiry = [credentials] { return credentials->cached_expiration(); };
-  deps.readiness.ses_credentials = [credentials]() -> Status {
-    auto resolved = credentials->get();
-    if (!resolved) return std::move(resolved).error();
-    return {};
-  };
+  deps.readiness.ses_credentials = [credentials] { return credentials->readiness(); };
   http::Router router;
   http::register_all_routes(router);
   http::Server server(deps, std::move(router));

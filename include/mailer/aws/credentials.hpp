@@ -121,6 +121,14 @@ class CredentialsProvider {
   /// container/IMDS error; internal when a source threw (a bug).
   Result<Credentials> get();
 
+  /// Whether usable credentials are at hand, without ever waiting (for
+  /// /ready, which a load balancer probes with a short timeout): ok when
+  /// valid credentials are cached (an early refresh starts as in get());
+  /// otherwise a fetch starts in the background unless one runs or the last
+  /// failed less than retry_gap ago, and the answer is the last fetch's
+  /// error, or upstream_transient "fetching AWS credentials" before any.
+  Status readiness();
+
   /// Drops the cache, e.g. after SES answered ExpiredTokenException.
   void invalidate();
 

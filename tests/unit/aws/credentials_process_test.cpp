@@ -2,8 +2,10 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include "mailer/aws/credentials_process.hpp"
+#include "mailer/core/log.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace mailer;
@@ -88,13 +90,19 @@ TEST_CASE("credentials_from_process runs the command without a shell", "[aws][pr
     CHECK(credentials->access_key_id == "AKIDPROC");
     CHECK(credentials->source == "process:dev");
   }
-  SECTION("non-zero exit reports the status and one line of stderr") {
-    auto path = script(dir, "fails", "echo 'token expired, run login' >&2\necho second line >&2\nexit 3\n");
+  SECTION("non-zero exit reports the status; one line of stderr goes to the log only") {
+    auto path = script(dir, "fails", "echo 'token SECRET42 expired, run login' >&2\necho second line >&2\nexit 3\n");
+    std::ostringstream log_lines;
+    log::set_output(&log_lines);
     auto failed = credentials_from_process(path + " --secret-arg", "dev");
+    log::set_output(nullptr);
     REQUIRE_FALSE(failed);
     CHECK(failed.error().code == ErrorCode::unauthorized);
-    CHECK(failed.error().detail ==
-          "credential_process of profile [dev]: " + path + " exited with status 3: token expired, run login");
+    CHECK(failed.error().detail == "credential_process of profile [dev]: " + path +
+                                       " exited with status 3 (its standard error is in the log)");
+    CHECK_THAT(log_lines.str(), Catch::Contains("credential_process wrote to its standard error") &&
+                                    Catch::Contains("token SECRET42 expired, run login") &&
+                                    !Catch::Contains("second line"));
   }
   SECTION("bad JSON") {
     auto path = script(dir, "garbage", "echo '{\"Version\": 1'\n");

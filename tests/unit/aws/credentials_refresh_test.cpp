@@ -12,19 +12,17 @@
 #include "mailer/aws/credentials.hpp"
 #include "mailer/core/log.hpp"
 #include "mailer/net/http_client.hpp"
+#include "support/aws_env.hpp"
 #include "support/fake_clock.hpp"
 #include "support/fake_container.hpp"
 
 using namespace mailer;
 using namespace mailer::aws;
 using namespace std::chrono_literals;
+using mailer::test::curl_global;
+using mailer::test::env_of;
 
 namespace {
-
-const net::CurlGlobal& curl_global() {
-  static net::CurlGlobal guard;
-  return guard;
-}
 
 // The FakeClock starts at 2026-01-01T00:00:00Z.
 std::string answer(const std::string& token, const std::string& expiration) {
@@ -37,11 +35,7 @@ struct Rig {
     curl_global();
     fake.set_raw_answer(200, answer("first", "2026-01-01T01:00:00Z"));
     CredentialsProvider::Options options;
-    std::map<std::string, std::string> vars{{"AWS_CONTAINER_CREDENTIALS_FULL_URI", fake.url() + "/creds"}};
-    options.env = [vars](const char* name) -> std::optional<std::string> {
-      auto it = vars.find(name);
-      return it == vars.end() ? std::nullopt : std::optional(it->second);
-    };
+    options.env = env_of({{"AWS_CONTAINER_CREDENTIALS_FULL_URI", fake.url() + "/creds"}});
     options.clock = &clock;
     options.refresh_window = 300s;
     options.retry_gap = 10s;
@@ -212,4 +206,45 @@ TEST_CASE("invalidate makes the next call fetch", "[aws][credentials][refresh]")
   CHECK_FALSE(rig.provider->cached_expiration());
   CHECK(rig.token() == "after-invalidate");
   CHECK(rig.fake.requests() == 2);
+}
+
+TEST_CASE("readiness answers at once while the first fetch runs", "[aws][credentials][refresh]") {
+  Rig rig;
+  rig.fake.hold_answers();
+  auto probe = std::async(std::launch::async, [&] { return rig.provider->readiness(); });
+  REQUIRE(probe.wait_for(2s) == std::future_status::ready);
+  auto status = probe.get();
+  REQUIRE_FALSE(status);
+  CHECK(status.error().detail == "fetching AWS credentials");
+  REQUIRE(rig.fake.wait_until_held(1));  // the probe started the fetch
+  CHECK_FALSE(rig.provider->readiness());
+  rig.fake.release_answers();
+  CHECK(eventually([&] { return bool(rig.provider->readiness()); }));
+  CHECK(rig.fake.requests() == 1);
+}
+
+TEST_CASE("readiness reports the last failure and asks again only after retry_gap", "[aws][credentials][refresh]") {
+  Rig rig;
+  LogCapture log;
+  rig.fake.set_raw_answer(403, R"({"code":"AccessDenied"})");
+  REQUIRE_FALSE(rig.provider->get());
+  auto status = rig.provider->readiness();
+  REQUIRE_FALSE(status);
+  CHECK_THAT(status.error().detail, Catch::Contains("403"));
+  CHECK(rig.fake.requests() == 1);  // within retry_gap: no new fetch
+  rig.fake.set_raw_answer(200, answer("first", "2026-01-01T01:00:00Z"));
+  rig.clock.advance(11s);
+  (void)rig.provider->readiness();  // starts the fetch
+  CHECK(eventually([&] { return bool(rig.provider->readiness()); }));
+}
+
+TEST_CASE("credentials that arrive already expired are refused", "[aws][credentials][refresh]") {
+  Rig rig;
+  LogCapture log;
+  rig.fake.set_raw_answer(200, answer("stale", "2025-12-31T23:00:00Z"));
+  auto got = rig.provider->get();
+  REQUIRE_FALSE(got);
+  CHECK(got.error().code == ErrorCode::unauthorized);
+  CHECK(got.error().detail == "container: the credentials it gave expired at 2025-12-31T23:00:00.000Z");
+  CHECK(log.count("no usable AWS credentials") == 1);
 }
