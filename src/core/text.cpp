@@ -98,6 +98,22 @@ std::optional<std::string> name_problem(std::string_view name, std::size_t max_l
   return std::nullopt;
 }
 
+bool has_hidden_characters(std::string_view utf8) {
+  for (std::size_t i = 0; i + 1 < utf8.size(); ++i) {
+    const auto b0 = static_cast<unsigned char>(utf8[i]);
+    const auto b1 = static_cast<unsigned char>(utf8[i + 1]);
+    if (b0 == 0xC2 && b1 >= 0x80 && b1 <= 0x9F) return true;  // C1
+    if (b0 == 0xD8 && b1 == 0x9C) return true;                // U+061C
+    if (i + 2 >= utf8.size()) continue;
+    const auto b2 = static_cast<unsigned char>(utf8[i + 2]);
+    if (b0 == 0xEF && b1 == 0xBB && b2 == 0xBF) return true;  // U+FEFF
+    if (b0 != 0xE2) continue;
+    if (b1 == 0x80 && ((b2 >= 0x8B && b2 <= 0x8F) || (b2 >= 0xAA && b2 <= 0xAE))) return true;
+    if (b1 == 0x81 && ((b2 >= 0xA0 && b2 <= 0xA4) || (b2 >= 0xA6 && b2 <= 0xA9))) return true;
+  }
+  return false;
+}
+
 std::string shorten(std::string_view value, std::size_t max_chars) {
   std::size_t end = 0;
   for (std::size_t count = 0; end < value.size() && count < max_chars; ++count)

@@ -187,6 +187,8 @@ std::string filename_problem(std::string_view filename) {
     return fmt::format("is {} bytes long; at most {} are allowed", filename.size(), k_max_filename_bytes);
   if (std::any_of(filename.begin(), filename.end(), [](char c) { return static_cast<unsigned char>(c) < 32 || c == 127; }))
     return "must not contain control characters";
+  if (text::has_hidden_characters(filename))
+    return "must not contain invisible or direction-changing characters (such as U+200B or U+202E)";
   if (filename.find_first_of("/\\") != std::string_view::npos) return "must be a name, without '/' or '\\'";
   if (filename == "." || filename == "..") return "must be a file name, not . or ..";
   if (filename.back() == '.' || filename.back() == ' ') return "must not end with '.' or a space";
@@ -199,7 +201,8 @@ std::string filename_problem(std::string_view filename) {
 std::string content_type_problem(std::string_view content_type) {
   const auto slash = content_type.find('/');
   if (content_type.size() > k_max_content_type_length || slash == std::string_view::npos ||
-      !is_token(content_type.substr(0, slash)) || !is_token(content_type.substr(slash + 1)))
+      !is_token(content_type.substr(0, slash)) || !is_token(content_type.substr(slash + 1)) ||
+      content_type.find('*') != std::string_view::npos)  // a wildcard names no type
     return "must be a media type such as application/pdf, without parameters";
   const std::string lower = text::ascii_lower(content_type);
   const auto top = std::string_view(lower).substr(0, slash);

@@ -54,6 +54,13 @@ std::string join(const std::vector<std::string>& items, std::string_view separat
 /// (line breaks, tabs, NUL)".
 std::optional<std::string> name_problem(std::string_view name, std::size_t max_length);
 
+/// Whether `utf8` holds a C1 control (U+0080-U+009F) or a Unicode format
+/// character that hides or reorders what a reader sees: U+061C, U+200B-U+200F,
+/// U+202A-U+202E, U+2060-U+2064, U+2066-U+2069, U+FEFF (Unicode Technical
+/// Report 36, section 2; "invoice\u202Efdp.exe" shows as "invoiceexe.pdf").
+/// Bytes outside well-formed sequences are not looked at.
+bool has_hidden_characters(std::string_view utf8);
+
 /// Characters of outside text that shorten and quote_outside keep.
 inline constexpr std::size_t k_max_quoted_chars = 64;
 

@@ -98,3 +98,16 @@ TEST_CASE("shorten and quote_outside keep short text whole and cut long text on 
   // A stray byte counts as one character, so the cut still moves forward.
   CHECK(text::quote_outside("\xff\xfe\xfd", 2) == "'\xff\xfe\xe2\x80\xa6'");
 }
+
+TEST_CASE("has_hidden_characters finds C1 controls and invisible or bidi format characters", "[core][text]") {
+  for (const char* hidden : {"a\u0085b", "a\u061Cb", "a\u200Bb", "a\u200Fb", "a\u202Ab", "a\u202Eb", "a\u2060b",
+                             "a\u2064b", "a\u2066b", "a\u2069b", "\uFEFFa", "\u0080", "\u009F"}) {
+    INFO(hidden);
+    CHECK(mailer::text::has_hidden_characters(hidden));
+  }
+  for (const char* shown : {"", "plain.pdf", "Gr\u00FC\u00DFe.pdf", "\u00A0nbsp", "\u2010dash", "a\u2065b",
+                            "\u202Fnarrow", "\u65E5\u672C.pdf", "\xC2", "\xE2\x80"}) {
+    INFO(shown);
+    CHECK_FALSE(mailer::text::has_hidden_characters(shown));
+  }
+}

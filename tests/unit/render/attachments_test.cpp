@@ -65,7 +65,8 @@ TEST_CASE("render::message_attachments names every bad member", "[render][attach
     CHECK(first_refusal(json::array({extra})) == Problem{"attachments[0].size", "unknown field"});
   }
   SECTION("filename") {
-    for (const char* bad : {"", "a/b.pdf", "..\\x.pdf", "bell\a.pdf", "..", "x.pdf.", "x.pdf "}) {
+    for (const char* bad : {"", "a/b.pdf", "..\\x.pdf", "bell\a.pdf", "..", "x.pdf.", "x.pdf ",
+                            "next\u0085line.pdf", "invoice\u202Efdp.exe", "x.exe\u200B", "\uFEFFa.pdf"}) {
       INFO(bad);
       auto file = pdf();
       file["filename"] = bad;
@@ -90,7 +91,7 @@ TEST_CASE("render::message_attachments names every bad member", "[render][attach
   }
   SECTION("content_type") {
     for (const char* bad : {"pdf", "application/pdf; name=x", "/pdf", "application/", "multipart/mixed",
-                            "application/x-msdownload", "TEXT/JAVASCRIPT", "app lication/pdf"}) {
+                            "application/x-msdownload", "TEXT/JAVASCRIPT", "app lication/pdf", "image/*", "*/*"}) {
       INFO(bad);
       auto file = pdf();
       file["content_type"] = bad;
