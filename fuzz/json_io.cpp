@@ -3,7 +3,8 @@
 //
 // Input: one selector byte, then the body (or query lines "name=value" for
 // 'q', 'p' and 'o'): 't' template, 'r' render, 'b' batch, 'm' message,
-// 's' suppression, 'q' event query, 'p' paging, 'o' older_than.
+// 's' suppression, 'q' event query, 'p' paging, 'o' older_than, 'a' the
+// attachments array (render::message_attachments: base64, names, types).
 
 #include <cstddef>
 #include <cstdint>
@@ -12,6 +13,8 @@
 
 #include "mailer/core/config.hpp"
 #include "mailer/http/json_io.hpp"
+#include "mailer/core/json.hpp"
+#include "mailer/render/attachments.hpp"
 #include "mailer/render/template.hpp"
 
 namespace {
@@ -37,6 +40,11 @@ void read_render_request(const std::string& body) {
   if (request) (void)mailer::render::check_variables(request->variables);
 }
 
+void read_attachments(const std::string& body) {
+  auto parsed = mailer::parse_json(body, "attachments");
+  if (parsed) (void)mailer::render::message_attachments(*parsed);
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -51,6 +59,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     case 'q': (void)json_io::parse_event_query(query_lines(body)); break;
     case 'p': (void)json_io::parse_page_params(query_lines(body)); break;
     case 'o': (void)json_io::parse_older_than(body, 1'800'000'000'000); break;
+    case 'a': read_attachments(body); break;
     default: break;
   }
   return 0;
