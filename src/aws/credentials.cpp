@@ -245,6 +245,9 @@ bool CredentialsProvider::fresh(const Credentials& credentials, Clock::time_poin
 
 namespace {
 
+// How long readiness() waits for a fetch it finds running.
+constexpr auto k_readiness_wait = std::chrono::milliseconds(250);
+
 bool still_valid(const std::optional<Credentials>& credentials, Clock::time_point now) {
   return credentials && (!credentials->expiration || now < *credentials->expiration);
 }
@@ -274,6 +277,13 @@ Status CredentialsProvider::readiness() {
     return {};
   }
   if (may_start) start_background_refresh();
+  if (m_refreshing) {
+    // Keys in the configuration, the environment or a file come in
+    // microseconds: a short wait spares the first probe a false "not ready".
+    const auto generation = m_generation;
+    m_refreshed.wait_for(lock, k_readiness_wait, [&] { return m_generation != generation; });
+    if (still_valid(m_cached, now())) return {};
+  }
   if (m_last_error) return *m_last_error;
   return make_error(ErrorCode::upstream_transient, "fetching AWS credentials");
 }

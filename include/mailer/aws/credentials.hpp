@@ -125,8 +125,10 @@ class CredentialsProvider {
   /// /ready, which a load balancer probes with a short timeout): ok when
   /// valid credentials are cached (an early refresh starts as in get());
   /// otherwise a fetch starts in the background unless one runs or the last
-  /// failed less than retry_gap ago, and the answer is the last fetch's
-  /// error, or upstream_transient "fetching AWS credentials" before any.
+  /// failed less than retry_gap ago; a running fetch gets 250 ms (keys from
+  /// the configuration, environment or a file need far less), then the
+  /// answer is the last fetch's error, or upstream_transient "fetching AWS
+  /// credentials" before any.
   Status readiness();
 
   /// Drops the cache, e.g. after SES answered ExpiredTokenException.

@@ -248,3 +248,9 @@ TEST_CASE("credentials that arrive already expired are refused", "[aws][credenti
   CHECK(got.error().detail == "container: the credentials it gave expired at 2025-12-31T23:00:00.000Z");
   CHECK(log.count("no usable AWS credentials") == 1);
 }
+
+TEST_CASE("readiness is ok at the first probe when the source answers at once", "[aws][credentials][refresh]") {
+  Rig rig;
+  CHECK(rig.provider->readiness());  // fetched within the probe's short wait
+  CHECK(rig.fake.requests() == 1);
+}
