@@ -10,9 +10,9 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
-#include <fstream>
 #include <thread>
 
+#include "mailer/aws/credentials_profile.hpp"
 #include "mailer/core/json.hpp"
 #include "mailer/core/text.hpp"
 #include "mailer/net/address_guard.hpp"
@@ -75,15 +75,10 @@ bool http_host_allowed(std::string host) {
 }
 
 Result<std::string> read_token_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return variable_error(k_token_file, "cannot read " + path);
-  std::string content(k_max_token_bytes + 1, '\0');
-  in.read(content.data(), static_cast<std::streamsize>(content.size()));
-  content.resize(static_cast<std::size_t>(in.gcount()));
-  if (content.size() > k_max_token_bytes) {
-    return variable_error(k_token_file, path + " is larger than " + std::to_string(k_max_token_bytes) + " bytes");
-  }
-  return content;
+  auto content = read_bounded_file(path, k_max_token_bytes);
+  if (!content) return variable_error(k_token_file, content.error().detail);
+  if (!*content) return variable_error(k_token_file, "cannot read " + path);
+  return std::move(**content);
 }
 
 bool worth_retrying(long status) { return status == 429 || status >= 500; }
