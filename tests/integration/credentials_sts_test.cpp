@@ -7,13 +7,14 @@
 
 #include "engine_e2e.hpp"
 #include "support/fake_sts.hpp"
+#include "support/temp_dir.hpp"
 
 using namespace mailer::test;
 using namespace mailer::test::e2e;
 
 namespace {
 
-void write_file(const std::filesystem::path& path, const std::string& text) { std::ofstream(path) << text; }
+using mailer::test::write_file;
 
 // STS hands out the keys mailer-fake-ses checks signatures with; set before
 // mailerd starts, since it resolves credentials at once and keeps them.

@@ -7,6 +7,7 @@
 
 #include "integration/engine_e2e.hpp"
 #include "mailer/crypto/crypto.hpp"
+#include "support/temp_dir.hpp"
 
 using namespace mailer::test;
 using namespace mailer::test::e2e;
@@ -36,12 +37,7 @@ json files() {
                        {"content", mailer::crypto::base64_encode(k_png)}}});
 }
 
-std::string read_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream bytes;
-  bytes << in.rdbuf();
-  return bytes.str();
-}
+using mailer::test::read_file;
 
 // The MIME part of `eml` whose headers contain `marker`: {headers, decoded body}.
 std::pair<std::string, std::string> part_with(const std::string& eml, const std::string& marker) {

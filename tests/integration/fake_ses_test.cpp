@@ -16,6 +16,7 @@
 #include "mailer/net/http_client.hpp"
 #include "support/child_process.hpp"
 #include "support/temp_dir.hpp"
+#include "support/aws_env.hpp"
 
 using namespace mailer;
 using nlohmann::json;
@@ -25,10 +26,7 @@ namespace {
 const std::string k_key_id = "AKIDEXAMPLE";
 const std::string k_secret = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
 
-const net::CurlGlobal& curl_global() {
-  static net::CurlGlobal guard;
-  return guard;
-}
+using mailer::test::curl_global;
 
 struct Fake {
   explicit Fake(std::vector<std::string> extra = {}) {

@@ -17,7 +17,7 @@ using mailer::test::run_command;
 
 namespace {
 
-struct Ctl {
+struct DbCtl {
   mailer::test::TempDir dir;
   std::string db = (dir / "mailer.db").string();
 
@@ -39,7 +39,7 @@ struct Ctl {
 }  // namespace
 
 TEST_CASE("mailerctl migrate applies the schema once", "[mailerctl]") {
-  Ctl ctl;
+  DbCtl ctl;
   auto first = ctl.run({"migrate"});
   REQUIRE(first.exit_code == 0);
   CHECK_THAT(first.output, Catch::Contains("applied 0001_init.sql"));
@@ -51,7 +51,7 @@ TEST_CASE("mailerctl migrate applies the schema once", "[mailerctl]") {
 }
 
 TEST_CASE("mailerctl refuses a database newer than itself", "[mailerctl]") {
-  Ctl ctl;
+  DbCtl ctl;
   ctl.require_ok({"migrate"});
   ctl.sql("INSERT INTO schema_migrations VALUES (999, '0999_future.sql', 0)");
   for (auto args : {std::vector<std::string>{"migrate"}, {"db", "check"}}) {
@@ -91,7 +91,7 @@ int schema_version(const std::string& path) {
 // An old mailerd may still run on the file: only `migrate` (and mailerd at
 // start) may upgrade it, never a command that happens to open it.
 TEST_CASE("mailerctl commands other than migrate refuse an older schema and leave it", "[mailerctl]") {
-  Ctl ctl;
+  DbCtl ctl;
   auto scratch = (ctl.dir / "scratch.db").string();
   auto fresh = run_command({MAILERCTL_BIN, "--db", scratch, "migrate", "--json"});
   REQUIRE(fresh.exit_code == 0);
@@ -127,15 +127,15 @@ TEST_CASE("mailerctl commands other than migrate refuse an older schema and leav
 }
 
 TEST_CASE("mailerctl db check", "[mailerctl]") {
-  Ctl ctl;
+  DbCtl ctl;
   SECTION("a migrated database is ok") {
     ctl.require_ok({"migrate"});
     auto r = ctl.run({"db", "check"});
     CHECK(r.exit_code == 0);
     CHECK_THAT(r.output, Catch::Contains("integrity: ok") && Catch::EndsWith("ok\n"));
-    auto json = nlohmann::json::parse(ctl.run({"db", "check", "--json"}).output);
-    CHECK(json["ok"] == true);
-    CHECK(json["integrity"] == "ok");
+    auto report = nlohmann::json::parse(ctl.run({"db", "check", "--json"}).output);
+    CHECK(report["ok"] == true);
+    CHECK(report["integrity"] == "ok");
   }
   SECTION("a dangling reference fails") {
     ctl.require_ok({"migrate"});
@@ -169,7 +169,7 @@ TEST_CASE("mailerctl db check", "[mailerctl]") {
 }
 
 TEST_CASE("mailerctl db backup writes a checked copy holding the keys", "[mailerctl]") {
-  Ctl ctl;
+  DbCtl ctl;
   ctl.require_ok({"migrate"});
   ctl.require_ok({"keys", "create", "--name", "a", "--scope", "admin"});
   ctl.require_ok({"keys", "create", "--name", "b", "--scope", "read"});
@@ -196,7 +196,7 @@ TEST_CASE("mailerctl db backup writes a checked copy holding the keys", "[mailer
 // A mistyped --db must not leave a new empty database behind and look like an
 // empty install: every command but migrate wants an existing file.
 TEST_CASE("mailerctl commands other than migrate refuse a missing database", "[mailerctl]") {
-  Ctl ctl;
+  DbCtl ctl;
   const std::vector<std::vector<std::string>> commands{
       {"keys", "list"},
       {"keys", "create", "--name", "x", "--scope", "admin"},

@@ -10,6 +10,7 @@
 #include "ctl_fixture.hpp"
 #include "mailer/core/clock.hpp"
 #include "mailer/store/events.hpp"
+#include "support/temp_dir.hpp"
 
 using ctltest::Ctl;
 using nlohmann::json;
@@ -42,12 +43,7 @@ std::vector<json> lines_of(const std::string& text) {
   return out;
 }
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+using mailer::test::read_file;
 
 int count_lines_with(const std::string& text, const std::string& needle) {
   int n = 0;

@@ -17,12 +17,12 @@ using mailer::test::run_command;
 
 namespace {
 
-struct Ctl {
+struct KeysCtl {
   mailer::test::TempDir dir;
   std::string db = (dir / "mailer.db").string();
 
   // With `create_database`, runs `mailerctl migrate` first, as an operator would.
-  explicit Ctl(bool create_database = true) {
+  explicit KeysCtl(bool create_database = true) {
     if (create_database) REQUIRE(run({"migrate"}).exit_code == 0);
   }
   // mailerctl --db <db> args...
@@ -64,7 +64,7 @@ const std::regex k_key_pattern("mk_[A-Za-z0-9_-]{43}");
 }  // namespace
 
 TEST_CASE("mailerctl keys create prints a working key alone on its last line", "[mailerctl]") {
-  Ctl ctl;
+  KeysCtl ctl;
   auto result = ctl.run({"keys", "create", "--name", "first admin", "--scope", "admin"});
   INFO(result.errors);
   REQUIRE(result.exit_code == 0);
@@ -75,7 +75,7 @@ TEST_CASE("mailerctl keys create prints a working key alone on its last line", "
 }
 
 TEST_CASE("mailerctl keys create --json prints one object with the key", "[mailerctl]") {
-  Ctl ctl;
+  KeysCtl ctl;
   auto created = ctl.json({"keys", "create", "--name", "ci", "--scope", "send"});
   REQUIRE(created.is_object());
   CHECK(created["name"] == "ci");
@@ -89,7 +89,7 @@ TEST_CASE("mailerctl keys create --json prints one object with the key", "[maile
 }
 
 TEST_CASE("mailerctl keys list shows keys but never the secret", "[mailerctl]") {
-  Ctl ctl;
+  KeysCtl ctl;
   auto a = ctl.json({"keys", "create", "--name", "alpha", "--scope", "read"});
   auto b = ctl.json({"keys", "create", "--name", "beta", "--scope", "admin"});
 
@@ -112,7 +112,7 @@ TEST_CASE("mailerctl keys list shows keys but never the secret", "[mailerctl]") 
 }
 
 TEST_CASE("mailerctl keys revoke stops a key and is audited", "[mailerctl]") {
-  Ctl ctl;
+  KeysCtl ctl;
   auto created = ctl.json({"keys", "create", "--name", "old", "--scope", "send"});
   std::string id = created["id"];
 
@@ -144,7 +144,7 @@ TEST_CASE("mailerctl keys revoke stops a key and is audited", "[mailerctl]") {
 }
 
 TEST_CASE("mailerctl exits 2 on bad usage", "[mailerctl]") {
-  Ctl ctl(false);
+  KeysCtl ctl(false);
   SECTION("no command") { CHECK(ctl.run({}).exit_code == 2); }
   SECTION("keys without a subcommand") { CHECK(ctl.run({"keys"}).exit_code == 2); }
   SECTION("unknown scope") {
@@ -168,7 +168,7 @@ TEST_CASE("mailerctl exits 2 on bad usage", "[mailerctl]") {
 }
 
 TEST_CASE("mailerctl finds the database through DATABASE_URL", "[mailerctl]") {
-  Ctl ctl;  // the file exists: --db and DATABASE_URL name existing databases
+  KeysCtl ctl;  // the file exists: --db and DATABASE_URL name existing databases
   std::map<std::string, std::string> env;
   SECTION("sqlite: URL") {
     env["DATABASE_URL"] = "sqlite:" + ctl.db;

@@ -8,17 +8,13 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 
 #include "ctl_fixture.hpp"
+#include "support/temp_dir.hpp"
 
 using ctltest::Ctl;
 
 namespace {
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
+using mailer::test::read_file;
 
 std::vector<std::string> emails(const nlohmann::json& page) {
   std::vector<std::string> out;
@@ -80,9 +76,9 @@ TEST_CASE("mailerctl suppressions import is all or nothing", "[mailerctl]") {
     INFO(text.errors);
     REQUIRE(text.exit_code == 0);
     CHECK_THAT(text.output, Catch::Contains("Imported 2 suppression(s)") && Catch::Contains("1 duplicate row(s)"));
-    auto json = ctl.json({"suppressions", "import", path});
-    CHECK(json["imported"] == 2);
-    CHECK(json["duplicates"] == 1);
+    auto imported = ctl.json({"suppressions", "import", path});
+    CHECK(imported["imported"] == 2);
+    CHECK(imported["duplicates"] == 1);
     CHECK(ctl.json({"suppressions", "list"})["data"].size() == 2);
   }
   SECTION("one bad row: nothing imported, each bad row named by line") {

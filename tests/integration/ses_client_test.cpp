@@ -12,6 +12,7 @@
 #include "mailer/net/http_client.hpp"
 #include "support/child_process.hpp"
 #include "support/temp_dir.hpp"
+#include "support/aws_env.hpp"
 
 using namespace mailer;
 using namespace mailer::aws;
@@ -22,20 +23,12 @@ namespace {
 const std::string k_key_id = "AKIDFAKESES";
 const std::string k_secret = "fake-ses-secret/VALUE+0123456789";
 
-const net::CurlGlobal& curl_global() {
-  static net::CurlGlobal guard;
-  return guard;
-}
+using mailer::test::curl_global;
 
-std::string slurp(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using mailer::test::read_file;
 
-struct FakeSes {
-  explicit FakeSes(std::vector<std::string> extra = {}) {
+struct LoopbackSes {
+  explicit LoopbackSes(std::vector<std::string> extra = {}) {
     std::vector<std::string> argv{FAKE_SES_BIN,      "--port",    "0",
                                   "--access-key-id", k_key_id,    "--secret-access-key",
                                   k_secret,          "--out-dir", (dir / "out").string(),
@@ -105,13 +98,13 @@ std::string decode_subject(const std::string& eml) {
 
 TEST_CASE("SesClient sends a UTF-8 message with List-Unsubscribe through mailer-fake-ses", "[ses][integration]") {
   (void)curl_global();
-  FakeSes fake;
+  LoopbackSes fake;
   auto client = fake.client();
   auto id = client.send_email(sample());
   REQUIRE(id);
   CHECK(id->size() > 20);
 
-  auto stored = json::parse(slurp(fake.dir / "out" / (*id + ".json")));
+  auto stored = json::parse(read_file(fake.dir / "out" / (*id + ".json")));
   CHECK(stored["MessageId"] == *id);
   const auto& request = stored["Request"];
   CHECK(request["Content"]["Simple"]["Subject"]["Data"] == "Grüße — ünïcödé ✓");
@@ -120,7 +113,7 @@ TEST_CASE("SesClient sends a UTF-8 message with List-Unsubscribe through mailer-
   CHECK(request["EmailTags"][0]["Name"] == "campaign");
   CHECK(request["ConfigurationSetName"] == "mailerd-test");
 
-  auto eml = slurp(fake.dir / "out" / (*id + ".eml"));
+  auto eml = read_file(fake.dir / "out" / (*id + ".eml"));
   CHECK(eml.find("List-Unsubscribe: <https://example.com/u/abc>, <mailto:u@example.com>\r\n") != std::string::npos);
   CHECK(eml.find("Subject: =?UTF-8?B?") != std::string::npos);
   CHECK(decode_subject(eml) == "Grüße — ünïcödé ✓");
@@ -136,7 +129,7 @@ TEST_CASE("SesClient sends a UTF-8 message with List-Unsubscribe through mailer-
 
 TEST_CASE("SesClient reads GetAccount's quota from mailer-fake-ses", "[ses][integration]") {
   (void)curl_global();
-  FakeSes fake({"--max-send-rate", "42.5", "--max-24h-send", "-1"});
+  LoopbackSes fake({"--max-send-rate", "42.5", "--max-24h-send", "-1"});
   auto quota = fake.client().get_account();
   REQUIRE(quota);
   CHECK(quota->max_send_rate == 42.5);
@@ -147,7 +140,7 @@ TEST_CASE("SesClient reads GetAccount's quota from mailer-fake-ses", "[ses][inte
 
 TEST_CASE("SesClient classifies every error class from mailer-fake-ses", "[ses][integration]") {
   (void)curl_global();
-  FakeSes fake;
+  LoopbackSes fake;
   auto client = fake.client();
   SECTION("throttle") {
     fake.control("POST", "/_fake/faults", R"({"throttle_rate":1})");
@@ -209,7 +202,7 @@ TEST_CASE("SesClient classifies every error class from mailer-fake-ses", "[ses][
 
 TEST_CASE("no secret appears in client errors or the fake-ses log", "[ses][integration]") {
   (void)curl_global();
-  FakeSes fake;
+  LoopbackSes fake;
   std::vector<Error> errors;
   auto wrong = fake.client("wrong-secret-XYZZY");
   auto bad = wrong.send_email(sample());
@@ -235,7 +228,7 @@ TEST_CASE("no secret appears in client errors or the fake-ses log", "[ses][integ
 
 TEST_CASE("mailer-fake-ses refuses bad fault patches and verifies a session token", "[ses][integration]") {
   (void)curl_global();
-  FakeSes fake({"--session-token", "required-token"});
+  LoopbackSes fake({"--session-token", "required-token"});
   net::HttpClient http;
   auto bad = http.perform({"POST", fake.url() + "/_fake/faults", {}, R"({"error_rate":2})"});
   REQUIRE(bad);

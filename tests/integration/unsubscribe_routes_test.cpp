@@ -14,7 +14,7 @@ namespace {
 
 constexpr const char* k_secret = "integration-test-unsubscribe-secret";
 
-std::int64_t count(MailerdFixture& mailerd, const std::string& sql) {
+std::int64_t unsubscribe_count(MailerdFixture& mailerd, const std::string& sql) {
   SQLite::Database db(mailerd.db_path().string());
   SQLite::Statement q(db, sql);
   return q.executeStep() ? q.getColumn(0).getInt64() : -1;
@@ -32,7 +32,7 @@ struct Setup {
     token = render::make_unsubscribe_token(k_secret, message);
   }
   std::int64_t suppressed() {
-    return count(mailerd,
+    return unsubscribe_count(mailerd,
                  "SELECT count(*) FROM suppressions WHERE email = 'ana@example.com' "
                  "AND reason = 'unsubscribe' AND scope = 'bulk'");
   }
@@ -48,7 +48,7 @@ TEST_CASE("GET /u/{token} shows a form and changes nothing", "[integration][unsu
   CHECK(res->get_header_value("Content-Type") == "text/html; charset=utf-8");
   CHECK(res->body.find("<form method=\"post\"") != std::string::npos);
   CHECK(s.suppressed() == 0);
-  CHECK(count(s.mailerd, "SELECT count(*) FROM events") == 0);
+  CHECK(unsubscribe_count(s.mailerd, "SELECT count(*) FROM events") == 0);
 }
 
 TEST_CASE("POST /u/{token} one-click unsubscribes from bulk mail, once", "[integration][unsubscribe]") {
@@ -58,13 +58,13 @@ TEST_CASE("POST /u/{token} one-click unsubscribes from bulk mail, once", "[integ
   REQUIRE(res);
   CHECK(res->status == 200);
   CHECK(s.suppressed() == 1);
-  CHECK(count(s.mailerd, "SELECT count(*) FROM events WHERE type = 'UNSUBSCRIBE'") == 1);
+  CHECK(unsubscribe_count(s.mailerd, "SELECT count(*) FROM events WHERE type = 'UNSUBSCRIBE'") == 1);
   SECTION("again: 200, nothing new") {
     auto again =
         s.mailerd.client()->Post("/u/" + s.token, "List-Unsubscribe=One-Click", "application/x-www-form-urlencoded");
     REQUIRE(again);
     CHECK(again->status == 200);
-    CHECK(count(s.mailerd, "SELECT count(*) FROM events WHERE type = 'UNSUBSCRIBE'") == 1);
+    CHECK(unsubscribe_count(s.mailerd, "SELECT count(*) FROM events WHERE type = 'UNSUBSCRIBE'") == 1);
   }
   SECTION("the page's form and an empty body work too") {
     auto form = s.mailerd.client()->Post("/u/" + s.token, "confirm=yes", "application/x-www-form-urlencoded");
@@ -92,5 +92,5 @@ TEST_CASE("POST /u/{token} refuses forged and altered tokens", "[integration][un
     CHECK(page->status == 404);
   }
   CHECK(s.suppressed() == 0);
-  CHECK(count(s.mailerd, "SELECT count(*) FROM events") == 0);
+  CHECK(unsubscribe_count(s.mailerd, "SELECT count(*) FROM events") == 0);
 }

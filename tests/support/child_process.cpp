@@ -1,4 +1,5 @@
 #include "support/child_process.hpp"
+#include "support/temp_dir.hpp"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -60,13 +61,6 @@ int decode_status(int status) {
   if (WIFEXITED(status)) return WEXITSTATUS(status);
   if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
   return -1;
-}
-
-std::string read_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
 }
 
 }  // namespace

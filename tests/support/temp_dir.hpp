@@ -2,6 +2,7 @@
 // A fresh directory under $TMPDIR, removed with everything in it on destruction.
 
 #include <filesystem>
+#include <string>
 
 namespace mailer::test {
 
@@ -17,5 +18,11 @@ class TempDir {
  private:
   std::filesystem::path m_path;
 };
+
+/// The whole file at `path` as bytes; "" when it cannot be read.
+std::string read_file(const std::filesystem::path& path);
+
+/// Replaces the file at `path` with `text`.
+void write_file(const std::filesystem::path& path, const std::string& text);
 
 }  // namespace mailer::test

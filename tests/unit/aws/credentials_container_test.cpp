@@ -17,7 +17,7 @@ using mailer::test::env_of;
 
 namespace {
 
-void write_file(const std::filesystem::path& path, const std::string& text) { std::ofstream(path) << text; }
+using mailer::test::write_file;
 
 // Short timeouts and pauses: every endpoint here is on loopback.
 ContainerOptions quick() {

@@ -19,7 +19,7 @@ using mailer::test::env_of;
 
 namespace {
 
-void write_file(const std::filesystem::path& path, const std::string& text) { std::ofstream(path) << text; }
+using mailer::test::write_file;
 
 // Config and credentials files in a temporary directory, the fake STS as the
 // endpoint, HOME unset so the real ~/.aws never leaks in.

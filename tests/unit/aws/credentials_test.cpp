@@ -26,7 +26,7 @@ class ManualClock final : public Clock {
   time_point m_now = time_point(std::chrono::seconds(1767225600));  // 2026-01-01T00:00:00Z
 };
 
-void write_file(const std::filesystem::path& path, const std::string& text) { std::ofstream(path) << text; }
+using mailer::test::write_file;
 
 const char* const k_two_profiles = R"(# shared credentials
 [default]

@@ -13,7 +13,7 @@ using mailer::jobs::Rng;
 
 namespace {
 
-const auto k_now = from_ms(1'800'000'000'000);
+const auto k_retry_now = from_ms(1'800'000'000'000);
 
 Rng fixed_rng(double u) {
   return [u] { return u; };
@@ -72,14 +72,14 @@ TEST_CASE("RetryPolicy::decide retries our own failures until attempts run out",
   Rng rng = fixed_rng(0.5);
   for (auto code : {ErrorCode::storage_unavailable, ErrorCode::internal}) {
     CAPTURE(mailer::to_string(code));
-    auto first = policy.decide(1, error_of(code), k_now, rng);
+    auto first = policy.decide(1, error_of(code), k_retry_now, rng);
     CHECK(first.kind == Decision::Kind::retry);
-    CHECK(first.retry_at == k_now + 1100ms);
+    CHECK(first.retry_at == k_retry_now + 1100ms);
     CHECK(first.consumes_attempt == ConsumesAttempt::yes);
-    auto fourth = policy.decide(4, error_of(code), k_now, rng);
+    auto fourth = policy.decide(4, error_of(code), k_retry_now, rng);
     CHECK(fourth.kind == Decision::Kind::retry);
-    CHECK(fourth.retry_at == k_now + 8800ms);
-    auto last = policy.decide(5, error_of(code), k_now, rng);
+    CHECK(fourth.retry_at == k_retry_now + 8800ms);
+    auto last = policy.decide(5, error_of(code), k_retry_now, rng);
     CHECK(last.kind == Decision::Kind::dead_letter);
     CHECK(last.reason == std::string(mailer::to_string(code)) + ": 5 of 5 attempts used");
   }
@@ -92,18 +92,18 @@ TEST_CASE("RetryPolicy::decide never spends an attempt on an SES outage or refus
     auto unavailable = error_of(ErrorCode::upstream_transient, "SES answered HTTP 503", "ServiceUnavailable");
     for (int attempt : {1, 5, 50}) {
       CAPTURE(attempt);
-      auto d = policy.decide(attempt, unavailable, k_now, rng);
+      auto d = policy.decide(attempt, unavailable, k_retry_now, rng);
       CHECK(d.kind == Decision::Kind::retry);
       CHECK(d.consumes_attempt == ConsumesAttempt::no);
     }
-    CHECK(policy.decide(1, unavailable, k_now, rng).retry_at == k_now + 1100ms);
+    CHECK(policy.decide(1, unavailable, k_retry_now, rng).retry_at == k_retry_now + 1100ms);
   }
   SECTION("credentials refused by SES or not found at all") {
     for (const auto& e : {error_of(ErrorCode::upstream_permanent, "bad key", "UnrecognizedClientException"),
                           error_of(ErrorCode::upstream_permanent, "no", "AccessDeniedException"),
                           error_of(ErrorCode::unauthorized, "no AWS credentials found")}) {
       CAPTURE(e.detail);
-      auto d = policy.decide(5, e, k_now, rng);
+      auto d = policy.decide(5, e, k_retry_now, rng);
       CHECK(d.kind == Decision::Kind::retry);
       CHECK(d.consumes_attempt == ConsumesAttempt::no);
     }
@@ -130,17 +130,17 @@ TEST_CASE("RetryPolicy::decide sends permanent errors to the DLQ at once", "[job
   auto policy = default_policy();
   Rng rng = fixed_rng(0.5);
   SECTION("message rejected") {
-    auto d = policy.decide(1, error_of(ErrorCode::upstream_permanent, "rejected", "MessageRejected"), k_now, rng);
+    auto d = policy.decide(1, error_of(ErrorCode::upstream_permanent, "rejected", "MessageRejected"), k_retry_now, rng);
     CHECK(d.kind == Decision::Kind::dead_letter);
     CHECK(d.reason == "upstream_permanent: not retryable");
   }
   SECTION("invalid input") {
-    auto d = policy.decide(1, error_of(ErrorCode::invalid_input), k_now, rng);
+    auto d = policy.decide(1, error_of(ErrorCode::invalid_input), k_retry_now, rng);
     CHECK(d.kind == Decision::Kind::dead_letter);
     CHECK(d.reason == "invalid_input: not retryable");
   }
   SECTION("template gone") {
-    auto d = policy.decide(2, error_of(ErrorCode::not_found), k_now, rng);
+    auto d = policy.decide(2, error_of(ErrorCode::not_found), k_retry_now, rng);
     CHECK(d.kind == Decision::Kind::dead_letter);
   }
 }
@@ -151,17 +151,17 @@ TEST_CASE("RetryPolicy::decide never uses an attempt on throttling", "[jobs]") {
   auto throttled =
       error_of(ErrorCode::upstream_throttled, "Maximum sending rate exceeded.", "TooManyRequestsException");
   SECTION("even on the last attempt it retries") {
-    auto d = policy.decide(1, throttled, k_now, rng);
+    auto d = policy.decide(1, throttled, k_retry_now, rng);
     CHECK(d.kind == Decision::Kind::retry);
     CHECK(d.consumes_attempt == ConsumesAttempt::no);
-    CHECK(d.retry_at == k_now + 1s);
+    CHECK(d.retry_at == k_retry_now + 1s);
   }
   SECTION("the delay grows with the streak from 1 s to 60 s") {
-    CHECK(policy.decide(1, throttled, k_now, rng, 2).retry_at == k_now + 2s);
-    CHECK(policy.decide(1, throttled, k_now, rng, 6).retry_at == k_now + 32s);
-    CHECK(policy.decide(1, throttled, k_now, rng, 7).retry_at == k_now + 60s);
-    CHECK(policy.decide(9, throttled, k_now, rng, 500).retry_at == k_now + 60s);
-    CHECK(policy.decide(1, throttled, k_now, rng, 0).retry_at == k_now + 1s);
+    CHECK(policy.decide(1, throttled, k_retry_now, rng, 2).retry_at == k_retry_now + 2s);
+    CHECK(policy.decide(1, throttled, k_retry_now, rng, 6).retry_at == k_retry_now + 32s);
+    CHECK(policy.decide(1, throttled, k_retry_now, rng, 7).retry_at == k_retry_now + 60s);
+    CHECK(policy.decide(9, throttled, k_retry_now, rng, 500).retry_at == k_retry_now + 60s);
+    CHECK(policy.decide(1, throttled, k_retry_now, rng, 0).retry_at == k_retry_now + 1s);
   }
   SECTION("with jitter") {
     Rng half = fixed_rng(0.5);
@@ -173,10 +173,10 @@ TEST_CASE("RetryPolicy::decide pauses on the daily quota", "[jobs]") {
   auto policy = RetryPolicy(1, 1000ms, 3'600'000ms);
   Rng rng = fixed_rng(0.5);
   auto quota = error_of(ErrorCode::upstream_permanent, "Daily message quota exceeded.", "LimitExceededException");
-  auto d = policy.decide(1, quota, k_now, rng);
+  auto d = policy.decide(1, quota, k_retry_now, rng);
   CHECK(d.kind == Decision::Kind::quota_pause);
   CHECK(d.consumes_attempt == ConsumesAttempt::no);
-  CHECK(d.retry_at == k_now + RetryPolicy::k_quota_recheck);
+  CHECK(d.retry_at == k_retry_now + RetryPolicy::k_quota_recheck);
 }
 
 TEST_CASE("is_daily_quota_error reads the SES message and bulk status", "[jobs]") {

@@ -4,6 +4,7 @@
 
 #include "mailer/net/http_client.hpp"
 #include "support/fake_metadata.hpp"
+#include "support/aws_env.hpp"
 
 using namespace mailer;
 using mailer::test::LoopbackServer;
@@ -11,10 +12,7 @@ using mailer::test::LoopbackServer;
 namespace {
 
 // Tests run without a main-owned guard; curl_global_init is reference counted.
-const net::CurlGlobal& curl_global() {
-  static net::CurlGlobal guard;
-  return guard;
-}
+using mailer::test::curl_global;
 
 }  // namespace
 
