@@ -266,6 +266,17 @@ std::string send_email_body(const SendRequest& request) {
   if (!request.reply_to.empty()) body["ReplyToAddresses"] = request.reply_to;
   if (!request.tags.empty()) body["EmailTags"] = name_values(request.tags);
   if (!request.configuration_set.empty()) body["ConfigurationSetName"] = request.configuration_set;
+  if (!request.from_identity_arn.empty()) body["FromEmailAddressIdentityArn"] = request.from_identity_arn;
+  if (!request.feedback_forwarding_address.empty()) {
+    body["FeedbackForwardingEmailAddress"] = request.feedback_forwarding_address;
+    if (!request.feedback_forwarding_identity_arn.empty())
+      body["FeedbackForwardingEmailAddressIdentityArn"] = request.feedback_forwarding_identity_arn;
+  }
+  if (request.list_management) {
+    auto& options = body["ListManagementOptions"];
+    options["ContactListName"] = request.list_management->contact_list_name;
+    if (!request.list_management->topic_name.empty()) options["TopicName"] = request.list_management->topic_name;
+  }
   // Invalid UTF-8 is replaced rather than thrown: SES would refuse it anyway.
   return dump_json(body);
 }

@@ -34,6 +34,8 @@ struct SendOptions {
   std::string send_at;
   std::string send_before;
   std::string configuration_set;
+  std::string contact_list;  // SES list management
+  std::string topic;         // needs contact_list
   std::vector<std::string> tags;  // "name=value"
   std::vector<std::string> attach;  // "path=content/type"
   std::string variables_json;
@@ -88,6 +90,14 @@ Result<service::BatchRequest> request_from_options(const SendOptions& options) {
   if (!options.send_at.empty()) request.send_at = options.send_at;
   if (!options.send_before.empty()) request.send_before = options.send_before;
   if (!options.configuration_set.empty()) request.configuration_set = options.configuration_set;
+  if (!options.topic.empty() && options.contact_list.empty())
+    return make_error(ErrorCode::invalid_input,
+                      fmt::format("--topic {}: needs --contact-list, the SES contact list the topic belongs to",
+                                  options.topic));
+  if (!options.contact_list.empty()) {
+    request.list_management = service::ListManagementInput{options.contact_list, std::nullopt};
+    if (!options.topic.empty()) request.list_management->topic_name = options.topic;
+  }
   if (!options.variables_json.empty()) {
     auto variables = parse_json(options.variables_json, "--variables-json", {.max_bytes = k_size_checked_elsewhere});
     if (!variables) return std::move(variables).error();
@@ -116,6 +126,8 @@ Error with_csv_lines(Error error, const service::CsvTable& table, const std::vec
   static const std::regex k_recipient_field(R"(^recipients\[(\d+)\]\.(\w+)$)");
   static const std::regex k_attachment_field(R"(^attachments\[(\d+)\]\.(\w+)$)");
   for (auto& field : error.fields) {
+    if (field.field == "list_management.contact_list_name") field.field = "--contact-list";
+    if (field.field == "list_management.topic_name") field.field = "--topic";
     std::smatch match;
     if (std::regex_match(field.field, match, k_attachment_field) && std::stoul(match[1]) < attach.size()) {
       field.field = fmt::format("--attach {}: {}", attach[std::stoul(match[1])], std::string(match[2]));
@@ -224,6 +236,9 @@ void add_send_commands(CLI::App& app, CtlContext& ctx) {
   send->add_option("--send-at", options->send_at, "Send at this RFC 3339 time (default: now)");
   send->add_option("--send-before", options->send_before, "Cancel what has not gone out by this RFC 3339 time");
   send->add_option("--configuration-set", options->configuration_set, "SES configuration set");
+  send->add_option("--contact-list", options->contact_list,
+                   "SES contact list: SES adds its unsubscribe headers and link, mailerd none");
+  send->add_option("--topic", options->topic, "Topic of the SES contact list (needs --contact-list)");
   send->add_option("--tag", options->tags, "SES message tag NAME=VALUE (repeatable)");
   send->add_option("--attach", options->attach,
                    "Attach FILE=CONTENT_TYPE to every message, e.g. terms.pdf=application/pdf (repeatable, at most 10)");

@@ -442,6 +442,9 @@ void Loader::check_cross_key_rules() {
   if (ses.secret_access_key.empty()) {  // else the pair rule above already names access_key_id
     require_pair("ses.session_token", ses.session_token, "ses.access_key_id", ses.access_key_id);
   }
+  // The ARN authorizes the use of the address; alone it says nothing to SES.
+  require_pair("ses.feedback_forwarding_email_address_identity_arn", ses.feedback_forwarding_email_address_identity_arn,
+               "ses.feedback_forwarding_email_address", ses.feedback_forwarding_email_address);
 
   const auto& worker = m_config.worker;
   if (worker.backoff_max < worker.backoff_base) {

@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <regex>
 #include <type_traits>
 
@@ -187,11 +188,41 @@ std::string unsubscribe_secret(const ConfigValue& v) {
   return size == 0 || size >= 16 ? "" : "must be at least 16 characters (try: openssl rand -hex 32)";
 }
 
-std::string mailto_address(const ConfigValue& v) {
+// A structural check only: the full address rules (render::normalize_address)
+// live in a layer above core. The value goes to SES as written.
+bool is_plain_address(const std::string& address) {
   static const std::regex k_address(R"(^[^@\s<>,;:]+@[^@\s<>,;:]+$)");
+  return std::regex_match(address, k_address);
+}
+
+std::string mailto_address(const ConfigValue& v) {
   const auto& address = std::get<std::string>(v);
-  return address.empty() || std::regex_match(address, k_address) ? ""
-                                                                 : "must be an address such as unsubscribe@example.com";
+  return address.empty() || is_plain_address(address) ? "" : "must be an address such as unsubscribe@example.com";
+}
+
+// SES's FeedbackForwardingEmailAddress: one bare address, printable ASCII
+// (SES wants an ASCII local part; a non-ASCII domain must be given in Punycode).
+std::string feedback_address(const ConfigValue& v) {
+  const auto& address = std::get<std::string>(v);
+  if (address.empty()) return "";
+  const bool ascii = std::all_of(address.begin(), address.end(), [](char c) { return c > ' ' && c < 127; });
+  return ascii && address.size() <= 254 && is_plain_address(address)
+             ? ""
+             : "must be one address such as bounces@example.com (ASCII; a non-ASCII domain in Punycode)";
+}
+
+// An SES identity ARN, as sending authorization names another account's
+// identity: arn:PARTITION:ses:REGION:ACCOUNT:identity/IDENTITY, the identity an
+// address or a domain. https://docs.aws.amazon.com/ses/latest/dg/sending-authorization.html
+std::string ses_identity_arn(const ConfigValue& v) {
+  static const std::regex k_arn(R"(^arn:aws(-[a-z]+)*:ses:[a-z]{2}(-[a-z]+)+-[0-9]+:[0-9]{12}:identity/[!-~]+$)");
+  constexpr std::size_t k_max_arn_length = 512;  // an address is at most 254, a domain 253
+  const auto& arn = std::get<std::string>(v);
+  if (arn.empty()) return "";
+  if (arn.size() > k_max_arn_length) return fmt::format("must be at most {} characters", k_max_arn_length);
+  return std::regex_match(arn, k_arn)
+             ? ""
+             : "must be an SES identity ARN such as arn:aws:ses:us-east-1:123456789012:identity/example.com";
 }
 
 std::string one_of(const std::string& value, std::initializer_list<std::string_view> choices) {
@@ -502,6 +533,36 @@ const std::vector<ConfigKey>& config_keys() {
        any_value,
        set_string<&C::ses, &SesConfig::configuration_set>,
        get_string<&C::ses, &SesConfig::configuration_set>},
+      {"ses.from_email_address_identity_arn",
+       "MAILER_SES_FROM_EMAIL_ADDRESS_IDENTITY_ARN",
+       {},
+       T::string,
+       R"("")",
+       "sending authorization: ARN of the (other account's) identity the from address belongs to",
+       k_no,
+       ses_identity_arn,
+       set_string<&C::ses, &SesConfig::from_email_address_identity_arn>,
+       get_string<&C::ses, &SesConfig::from_email_address_identity_arn>},
+      {"ses.feedback_forwarding_email_address",
+       "MAILER_SES_FEEDBACK_FORWARDING_EMAIL_ADDRESS",
+       {},
+       T::string,
+       R"("")",
+       "address SES forwards bounce and complaint emails to; unset: SES's default",
+       k_no,
+       feedback_address,
+       set_string<&C::ses, &SesConfig::feedback_forwarding_email_address>,
+       get_string<&C::ses, &SesConfig::feedback_forwarding_email_address>},
+      {"ses.feedback_forwarding_email_address_identity_arn",
+       "MAILER_SES_FEEDBACK_FORWARDING_EMAIL_ADDRESS_IDENTITY_ARN",
+       {},
+       T::string,
+       R"("")",
+       "sending authorization: ARN of the identity of feedback_forwarding_email_address",
+       k_no,
+       ses_identity_arn,
+       set_string<&C::ses, &SesConfig::feedback_forwarding_email_address_identity_arn>,
+       get_string<&C::ses, &SesConfig::feedback_forwarding_email_address_identity_arn>},
       {"ses.max_send_rate",
        "MAILER_SES_MAX_SEND_RATE",
        {},

@@ -94,6 +94,19 @@ class Reader {
     return out;
   }
 
+  /// {"contact_list_name": required, "topic_name": optional}.
+  std::optional<service::ListManagementInput> list_management(const char* name) {
+    const json* value = find(name);
+    if (value == nullptr) return std::nullopt;
+    if (!value->is_object()) return fail(name, "must be an object with contact_list_name"), std::nullopt;
+    Reader inner(*value, m_errors, m_prefix + name + ".");
+    inner.reject_unknown({"contact_list_name", "topic_name"});
+    service::ListManagementInput out;
+    out.contact_list_name = inner.string("contact_list_name", /*required=*/true).value_or("");
+    out.topic_name = inner.string("topic_name");
+    return out;
+  }
+
   void fail(const std::string& name, std::string message) {
     if (m_errors.full()) return m_errors.push_back({});  // counted; its name need not be built
     m_errors.push_back({m_prefix + name, std::move(message)});
@@ -271,7 +284,7 @@ Result<service::BatchRequest> parse_batch_request(const std::string& body, int m
   Reader reader(*object, errors);
   reader.reject_unknown({"template_id", "template_version", "content", "from", "reply_to", "variables", "recipients",
                          "metadata", "tags", "configuration_set", "send_at", "send_before", "skip_invalid",
-                         "attachments"});
+                         "attachments", "list_management"});
   service::BatchRequest request;
   request.template_id = reader.string("template_id");
   request.template_version = reader.integer("template_version");
@@ -283,6 +296,7 @@ Result<service::BatchRequest> parse_batch_request(const std::string& body, int m
   request.tags = reader.any("tags");
   request.attachments = reader.any("attachments");
   request.configuration_set = reader.string("configuration_set");
+  request.list_management = reader.list_management("list_management");
   request.send_at = reader.string("send_at");
   request.send_before = reader.string("send_before");
   request.skip_invalid = reader.boolean("skip_invalid").value_or(false);

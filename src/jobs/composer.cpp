@@ -98,6 +98,43 @@ void fill_body(SendRequest& request, render::RenderedMessage rendered) {
   request.text = rendered.text.value_or("");
 }
 
+// Sending authorization and feedback forwarding: the same for every message.
+void fill_ses_options(SendRequest& request, const SesConfig& ses) {
+  request.from_identity_arn = ses.from_email_address_identity_arn;
+  request.feedback_forwarding_address = ses.feedback_forwarding_email_address;
+  request.feedback_forwarding_identity_arn = ses.feedback_forwarding_email_address_identity_arn;
+}
+
+// mailerd's own unsubscribe link: signed per message, in List-Unsubscribe and
+// List-Unsubscribe-Post (RFC 2369, RFC 8058) and the unsubscribe_url built-in.
+Result<nlohmann::json> unsubscribe_variables(const Config& config, const nlohmann::json& batch_vars,
+                                             const nlohmann::json& recipient_vars,
+                                             const store::ClaimedMessage& message, SendRequest& request) {
+  if (config.unsubscribe.secret.empty()) {
+    return make_error(ErrorCode::invalid_input, "unsubscribe.secret is not set; bulk mail needs unsubscribe links");
+  }
+  auto token = render::make_unsubscribe_token(config.unsubscribe.secret, message.id);
+  auto url = render::unsubscribe_url(config.server.public_url, token);
+  for (auto& header : render::list_unsubscribe_headers(url, config.unsubscribe.mailto)) {
+    request.headers.push_back(std::move(header));
+  }
+  return render::merge_variables(batch_vars, recipient_vars, {message.email, url, *message.batch_id});
+}
+
+// SES list management: SES adds its own List-Unsubscribe headers and link, so
+// mailerd adds none (two would conflict) and leaves SES's placeholder in place.
+nlohmann::json ses_managed_variables(const nlohmann::json& batch_vars, const nlohmann::json& recipient_vars,
+                                     const store::ClaimedMessage& message) {
+  auto variables = render::merge_variables(batch_vars, recipient_vars, {message.email, "", *message.batch_id});
+  render::use_ses_unsubscribe_placeholder(variables);
+  return variables;
+}
+
+std::optional<aws::ListManagement> list_management_of(const store::Batch& batch) {
+  if (!batch.contact_list_name) return std::nullopt;
+  return aws::ListManagement{*batch.contact_list_name, batch.topic_name.value_or("")};
+}
+
 }  // namespace
 
 struct Composer::BatchContext {
@@ -107,6 +144,7 @@ struct Composer::BatchContext {
   std::string configuration_set;
   std::optional<std::int64_t> send_before_ms;
   std::vector<Attachment> attachments;
+  std::optional<aws::ListManagement> list_management;  // set: SES handles unsubscribes
 };
 
 Composer::Composer(store::Database& db, const Clock& clock, const Config& config)
@@ -145,7 +183,7 @@ Result<std::shared_ptr<const Composer::BatchContext>> Composer::batch_context(co
   auto context = std::make_shared<BatchContext>(
       BatchContext{*compiled, std::move(*variables), std::move(*spec),
                    batch->configuration_set.value_or(m_config.ses.configuration_set), batch->send_before_ms,
-                   std::move(*attachments)});
+                   std::move(*attachments), list_management_of(*batch)});
   if (m_batches.size() >= k_max_cached || m_batch_attachment_bytes + bytes > k_max_cached_attachment_bytes) {
     m_batches.clear();
     m_batch_attachment_bytes = 0;
@@ -163,28 +201,27 @@ Result<Composed> Composer::compose(const store::ClaimedMessage& message) {
   if (!stored) return std::move(stored).error();
   const nlohmann::json& recipient_vars = *stored;
 
+  fill_ses_options(request, m_config.ses);
+
   if (message.kind == store::MessageKind::bulk) {
     request.to = {message.email};
     if (!message.batch_id) return make_error(ErrorCode::internal, "bulk message without a batch");
-    if (m_config.unsubscribe.secret.empty()) {
-      return make_error(ErrorCode::invalid_input, "unsubscribe.secret is not set; bulk mail needs unsubscribe links");
-    }
     auto context = batch_context(*message.batch_id);
     if (!context) return std::move(context).error();
     const BatchContext& batch = **context;
-    auto token = render::make_unsubscribe_token(m_config.unsubscribe.secret, message.id);
-    auto url = render::unsubscribe_url(m_config.server.public_url, token);
-    for (auto& header : render::list_unsubscribe_headers(url, m_config.unsubscribe.mailto)) {
-      request.headers.push_back(std::move(header));
-    }
-    auto variables = render::merge_variables(batch.variables, recipient_vars, {message.email, url, *message.batch_id});
-    auto rendered = render::render(batch.compiled, variables);
+    auto variables =
+        batch.list_management
+            ? Result<nlohmann::json>(ses_managed_variables(batch.variables, recipient_vars, message))
+            : unsubscribe_variables(m_config, batch.variables, recipient_vars, message, request);
+    if (!variables) return std::move(variables).error();
+    auto rendered = render::render(batch.compiled, *variables);
     if (!rendered) return std::move(rendered).error();
     fill_body(request, std::move(*rendered));
     request.from = batch.spec.from;
     request.reply_to = batch.spec.reply_to;
     request.tags = batch.spec.tags;
     request.configuration_set = batch.configuration_set;
+    request.list_management = batch.list_management;
     request.attachments = batch.attachments;  // shares the bytes
     out.send_before_ms = batch.send_before_ms;
     return out;

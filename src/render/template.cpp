@@ -577,4 +577,10 @@ nlohmann::json merge_variables(const nlohmann::json& batch, const nlohmann::json
   return merged;
 }
 
+void use_ses_unsubscribe_placeholder(nlohmann::json& variables) {
+  const std::string placeholder(k_ses_unsubscribe_placeholder);
+  variables["amazonSESUnsubscribeUrl"] = placeholder;
+  variables["unsubscribe_url"] = placeholder;
+}
+
 }  // namespace mailer::render

@@ -17,6 +17,12 @@ json optional_value(const std::optional<T>& value) {
   return value ? json(*value) : json(nullptr);
 }
 
+// SES list management (SendEmail's ListManagementOptions), or null.
+json list_management_json(const store::Batch& b) {
+  if (!b.contact_list_name) return nullptr;
+  return {{"contact_list_name", *b.contact_list_name}, {"topic_name", optional_value(b.topic_name)}};
+}
+
 }  // namespace
 
 json to_json(const store::TemplateVersion& v) {
@@ -77,6 +83,7 @@ json to_json(const store::Batch& b) {
           {"metadata", stored_json_or_empty(b.metadata_json)},
           {"tags", stored_json_or_empty(b.tags_json)},
           {"configuration_set", optional_value(b.configuration_set)},
+          {"list_management", list_management_json(b)},
           {"send_at", json_time(b.send_at_ms)},
           {"send_before", json_time(b.send_before_ms)},
           {"pause_reason", optional_value(b.pause_reason)},

@@ -132,10 +132,11 @@ Status check_recipient_count(std::size_t count, int max_recipients) {
 }
 
 Result<BatchAccepted> BatchService::accept_batch(const BatchRequest& r, const AcceptOptions& options) {
-  if (!options.unsubscribe_secret_set)
+  // With SES list management SES writes the unsubscribe links, not mailerd.
+  if (!options.unsubscribe_secret_set && !r.list_management)
     return make_error(ErrorCode::conflict,
                       "bulk mail needs unsubscribe.secret to be configured: every bulk message carries a "
-                      "signed List-Unsubscribe link");
+                      "signed List-Unsubscribe link (or use list_management, SES's own unsubscribe handling)");
   if (auto fits = check_recipient_count(r.recipients.size(), options.max_recipients); !fits)
     return std::move(fits).error();
   Errors errors;
@@ -152,6 +153,11 @@ Result<BatchAccepted> BatchService::accept_batch(const BatchRequest& r, const Ac
   if (!attachments) return std::move(attachments).error();
   detail::check_configuration_set(r.configuration_set, errors);
   batch.configuration_set = r.configuration_set;
+  detail::check_list_management(r.list_management, errors);
+  if (r.list_management) {
+    batch.contact_list_name = r.list_management->contact_list_name;
+    batch.topic_name = r.list_management->topic_name;
+  }
   check_schedule(r, to_ms(m_clock.now()), batch, errors);
   batch.id = ids::make(ids::k_batch);
   Recipients recipients = check_recipients(r, subject_check(*content, r, batch.id), errors);

@@ -15,6 +15,9 @@ namespace mailer::service::detail {
 namespace {
 
 constexpr std::size_t k_max_configuration_set_length = 64;
+// AWS::SES::ContactList: ContactListName and Topic.TopicName ^[a-zA-Z0-9_-]{1,64}$.
+constexpr std::size_t k_max_contact_list_name_length = 64;
+constexpr const char* k_ses_name_rule = "must be 1 to 64 ASCII letters, digits, _ or -";
 
 }  // namespace
 
@@ -143,7 +146,15 @@ std::string check_metadata(const nlohmann::json& metadata, Errors& errors) {
 
 void check_configuration_set(const std::optional<std::string>& name, Errors& errors) {
   if (name && !render::is_ses_name(*name, k_max_configuration_set_length))
-    errors.push_back({"configuration_set", "must be 1 to 64 ASCII letters, digits, _ or -"});
+    errors.push_back({"configuration_set", k_ses_name_rule});
+}
+
+void check_list_management(const std::optional<ListManagementInput>& list, Errors& errors) {
+  if (!list) return;
+  if (!render::is_ses_name(list->contact_list_name, k_max_contact_list_name_length))
+    errors.push_back({"list_management.contact_list_name", k_ses_name_rule});
+  if (list->topic_name && !render::is_ses_name(*list->topic_name, k_max_contact_list_name_length))
+    errors.push_back({"list_management.topic_name", k_ses_name_rule});
 }
 
 Result<std::optional<ResolvedContent>> resolve_content(store::Database& db, const Clock& clock,

@@ -89,6 +89,9 @@ std::string check_headers(const nlohmann::json& headers, Errors& errors);
 std::string check_metadata(const nlohmann::json& metadata, Errors& errors);
 /// SES configuration set name: 1..64 ASCII letters, digits, _ and -.
 void check_configuration_set(const std::optional<std::string>& name, Errors& errors);
+/// SES contact list and topic names, as SES's model has them: 1..64 ASCII letters,
+/// digits, _ and -. Fields "list_management.contact_list_name", "list_management.topic_name".
+void check_list_management(const std::optional<ListManagementInput>& list, Errors& errors);
 /// Template (existing, version pinned: given or current) xor inline content, compiled
 /// (inline errors become "content.<part>"; a stored template saved before a bound
 /// that now refuses it, "template_id"). nullopt with `errors` appended when invalid;

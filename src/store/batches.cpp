@@ -22,7 +22,8 @@ constexpr const char* k_select_batch =
     "SELECT id, status, template_id, template_version, subject, html, text, from_address, "
     "reply_to_json, variables_json, metadata_json, tags_json, configuration_set, send_at_ms, "
     "send_before_ms, pause_reason, accepted_count, invalid_count, duplicate_count, suppressed_count, "
-    "invalid_json, api_key_id, created_at_ms, updated_at_ms, completed_at_ms FROM batches";
+    "invalid_json, api_key_id, created_at_ms, updated_at_ms, completed_at_ms, contact_list_name, topic_name "
+    "FROM batches";
 
 std::optional<int> optional_int(const SQLite::Column& column) {
   if (column.isNull()) return std::nullopt;
@@ -56,6 +57,8 @@ Batch read_batch(SQLite::Statement& row) {
   b.created_at_ms = row.getColumn(22).getInt64();
   b.updated_at_ms = row.getColumn(23).getInt64();
   b.completed_at_ms = sql::optional_int64(row.getColumn(24));
+  b.contact_list_name = sql::optional_text(row.getColumn(25));
+  b.topic_name = sql::optional_text(row.getColumn(26));
   return b;
 }
 
@@ -128,8 +131,8 @@ void insert_batch_row(SQLite::Database& db, const Batch& b) {
                            "text, from_address, reply_to_json, variables_json, metadata_json, tags_json, "
                            "configuration_set, send_at_ms, send_before_ms, accepted_count, invalid_count, "
                            "duplicate_count, suppressed_count, invalid_json, api_key_id, created_at_ms, "
-                           "updated_at_ms, completed_at_ms) VALUES "
-                           "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+                           "updated_at_ms, completed_at_ms, contact_list_name, topic_name) VALUES "
+                           "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
   int i = 0;
   insert.bind(++i, b.id);
   insert.bind(++i, to_string(b.status));
@@ -155,6 +158,8 @@ void insert_batch_row(SQLite::Database& db, const Batch& b) {
   insert.bind(++i, static_cast<std::int64_t>(b.created_at_ms));
   insert.bind(++i, static_cast<std::int64_t>(b.updated_at_ms));
   sql::bind_optional(insert, ++i, b.completed_at_ms);
+  sql::bind_optional(insert, ++i, b.contact_list_name);
+  sql::bind_optional(insert, ++i, b.topic_name);
   insert.exec();
 }
 

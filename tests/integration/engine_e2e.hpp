@@ -123,7 +123,9 @@ struct Stack {
     wait_until(
         [&] {
           last = batch(id);
-          return last.value("status", "") == status;
+          // NOTE: not value("status", ""): g++ 12 -O1 reports a false "potential
+          // null pointer dereference" in it where this is inlined.
+          return last.contains("status") && last["status"] == status;
         },
         timeout);
     return last;

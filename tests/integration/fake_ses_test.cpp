@@ -152,6 +152,69 @@ TEST_CASE("mailer-fake-ses validates SendEmail and names the field", "[fake_ses]
   CHECK(message(signed_call(fake, "POST", "/v2/email/outbound-emails", "{not json")) == "body: not valid JSON");
 }
 
+TEST_CASE("mailer-fake-ses refuses sending options SES would refuse", "[fake_ses][integration]") {
+  (void)curl_global();
+  Fake fake;
+  const std::string arn_rule = ": must be an SES identity ARN (arn:aws:ses:REGION:ACCOUNT:identity/IDENTITY)";
+  std::vector<std::pair<json, std::string>> cases{
+      {{{"FromEmailAddressIdentityArn", "arn:aws:ses:us-east-1:123:identity/example.com"}},
+       "FromEmailAddressIdentityArn" + arn_rule},
+      {{{"FeedbackForwardingEmailAddress", "b@example.com"},
+        {"FeedbackForwardingEmailAddressIdentityArn", "arn:aws:sns:us-east-1:123456789012:identity/x.com"}},
+       "FeedbackForwardingEmailAddressIdentityArn" + arn_rule},
+      {{{"FeedbackForwardingEmailAddress", "not an address"}},
+       "FeedbackForwardingEmailAddress: must be an email address"},
+      {{{"ListManagementOptions", {{"TopicName", "orders"}}}}, "ListManagementOptions.ContactListName: is required"},
+      {{{"ListManagementOptions", "customers"}}, "ListManagementOptions: must be an object"},
+      {{{"ListManagementOptions", {{"ContactListName", "customers"}, {"TopicName", "has space"}}}},
+       "ListManagementOptions.TopicName: must be 1-64 of A-Z a-z 0-9 _ -"},
+  };
+  for (const auto& [members, expected] : cases) {
+    INFO(expected);
+    auto body = valid_body();
+    body.update(members);
+    auto r = signed_call(fake, "POST", "/v2/email/outbound-emails", body.dump());
+    CHECK(r.status == 400);
+    CHECK(error_type(r) == "BadRequestException");
+    CHECK(message(r) == expected);
+  }
+}
+
+TEST_CASE("mailer-fake-ses shows sending options and SES's unsubscribe link in the .eml", "[fake_ses][integration]") {
+  (void)curl_global();
+  Fake fake;
+  auto body = valid_body();
+  body["Content"]["Simple"]["Body"] = {{"Text", {{"Data", "Leave: {{amazonSESUnsubscribeUrl}}"}}},
+                                       {"Html", {{"Data", "<a href=\"{{amazonSESUnsubscribeUrl}}\">leave</a>"}}}};
+  body["FromEmailAddressIdentityArn"] = "arn:aws:ses:us-east-1:123456789012:identity/example.com";
+  body["FeedbackForwardingEmailAddress"] = "bounces@example.org";
+  body["FeedbackForwardingEmailAddressIdentityArn"] = "arn:aws:ses:us-east-1:210987654321:identity/example.org";
+  body["ListManagementOptions"] = {{"ContactListName", "customers"}, {"TopicName", "orders"}};
+  auto r = signed_call(fake, "POST", "/v2/email/outbound-emails", body.dump());
+  REQUIRE(r.status == 200);
+  std::string id = json::parse(r.body)["MessageId"];
+  std::ifstream in(fake.dir / "out" / (id + ".eml"), std::ios::binary);
+  std::stringstream eml_stream;
+  eml_stream << in.rdbuf();
+  const std::string eml = eml_stream.str();
+  const std::string link = fake.url + "/_fake/unsubscribe/" + id + "?list=customers&topic=orders";
+  CHECK(eml.find("Return-Path: <bounces@example.org>\r\n") != std::string::npos);
+  CHECK(eml.find("X-SES-FROM-ARN: arn:aws:ses:us-east-1:123456789012:identity/example.com\r\n") != std::string::npos);
+  CHECK(eml.find("X-SES-RETURN-PATH-ARN: arn:aws:ses:us-east-1:210987654321:identity/example.org\r\n") !=
+        std::string::npos);
+  CHECK(eml.find("X-SES-LIST-MANAGEMENT-OPTIONS: customers; topic=orders\r\n") != std::string::npos);
+  CHECK(eml.find("List-Unsubscribe: <" + link + ">\r\n") != std::string::npos);
+  CHECK(eml.find("List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n") != std::string::npos);
+  CHECK(eml.find("Leave: " + link) != std::string::npos);
+  CHECK(eml.find("<a href=\"" + link + "\">leave</a>") != std::string::npos);
+  CHECK(eml.find("amazonSESUnsubscribeUrl") == std::string::npos);
+  // The stored request keeps what was sent, placeholder included.
+  std::ifstream stored(fake.dir / "out" / (id + ".json"));
+  auto record = json::parse(stored);
+  CHECK(record["Request"]["ListManagementOptions"]["ContactListName"] == "customers");
+  CHECK(record["Request"]["Content"]["Simple"]["Body"]["Text"]["Data"] == "Leave: {{amazonSESUnsubscribeUrl}}");
+}
+
 TEST_CASE("mailer-fake-ses stores a text-only message and folds long subjects", "[fake_ses][integration]") {
   (void)curl_global();
   Fake fake;

@@ -211,3 +211,28 @@ TEST_CASE("mailerctl send --attach adds files checked as the API checks them", "
     CHECK(ctl.json({"batches", "list"})["data"].empty());
   }
 }
+
+TEST_CASE("mailerctl send --contact-list and --topic ask for SES list management", "[mailerctl][list_management]") {
+  Ctl ctl;
+  ctl.create_template();
+  auto csv = ctl.file("r.csv", "email\nana@example.com\n");
+  SECTION("shown on the batch") {
+    auto accepted = ctl.json({"send", "--detach", "--template", "news", "--from", "news@example.com", "--recipients",
+                              csv, "--contact-list", "customers", "--topic", "orders"});
+    auto batch = ctl.json({"batches", "show", accepted["id"]});
+    CHECK(batch["list_management"] == nlohmann::json{{"contact_list_name", "customers"}, {"topic_name", "orders"}});
+  }
+  SECTION("--topic without --contact-list is a usage error naming both") {
+    auto result = ctl.send(csv, {"--topic", "orders"});
+    CHECK(result.exit_code == 2);
+    CHECK_THAT(result.errors, Catch::Contains("--topic orders: needs --contact-list"));
+    CHECK(ctl.json({"batches", "list"})["data"].empty());
+  }
+  SECTION("a name SES refuses is named by its option") {
+    auto result = ctl.send(csv, {"--contact-list", "has space"});
+    CHECK(result.exit_code == 1);
+    CHECK_THAT(result.errors, Catch::Contains("--contact-list"));
+    CHECK_THAT(result.errors, Catch::Contains("must be 1 to 64 ASCII letters, digits, _ or -"));
+    CHECK(ctl.json({"batches", "list"})["data"].empty());
+  }
+}

@@ -72,6 +72,42 @@ std::string attachment_part(const json& attachment) {
   return out;
 }
 
+// What SES adds for ListManagementOptions: its unsubscribe link (here on the
+// fake's own host, not served) in a one-click List-Unsubscribe (RFC 8058).
+std::string unsubscribe_link(const json& body, const std::string& message_id, const std::string& host) {
+  const auto& list = body["ListManagementOptions"];
+  std::string link = "http://" + (host.empty() ? std::string("fake-ses.invalid") : host) + "/_fake/unsubscribe/" +
+                     message_id + "?list=" + list["ContactListName"].get<std::string>();
+  if (list.contains("TopicName")) link += "&topic=" + list["TopicName"].get<std::string>();
+  return link;
+}
+
+std::string list_management_headers(const json& body, const std::string& link) {
+  const auto& list = body["ListManagementOptions"];
+  std::string options = list["ContactListName"].get<std::string>();
+  if (list.contains("TopicName")) options += "; topic=" + list["TopicName"].get<std::string>();
+  return "X-SES-LIST-MANAGEMENT-OPTIONS: " + options + "\r\nList-Unsubscribe: <" + link +
+         ">\r\nList-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n";
+}
+
+// Sending authorization and feedback forwarding, as SES's own headers name
+// them for raw mail; the feedback address is the message's Return-Path.
+std::string sending_identity_headers(const json& body) {
+  std::string out;
+  if (body.contains("FeedbackForwardingEmailAddress"))
+    out += "Return-Path: <" + body["FeedbackForwardingEmailAddress"].get<std::string>() + ">\r\n";
+  if (body.contains("FromEmailAddressIdentityArn"))
+    out += "X-SES-FROM-ARN: " + body["FromEmailAddressIdentityArn"].get<std::string>() + "\r\n";
+  if (body.contains("FeedbackForwardingEmailAddressIdentityArn"))
+    out += "X-SES-RETURN-PATH-ARN: " + body["FeedbackForwardingEmailAddressIdentityArn"].get<std::string>() + "\r\n";
+  return out;
+}
+
+void replace_all(std::string& text, std::string_view from, const std::string& to) {
+  for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size()))
+    text.replace(at, from.size(), to);
+}
+
 }  // namespace
 
 // RFC 2047 §2: each encoded-word at most 75 characters, so the UTF-8 text is
@@ -91,9 +127,9 @@ std::string encode_rfc2047(const std::string& text) {
 }
 
 std::string render_eml(const json& body, const std::string& message_id,
-                       std::chrono::system_clock::time_point received) {
+                       std::chrono::system_clock::time_point received, const std::string& host) {
   const auto& simple = body["Content"]["Simple"];
-  std::string out;
+  std::string out = sending_identity_headers(body);
   out += "Message-ID: <" + message_id + "@email.amazonses.com>\r\n";
   out += "Date: " + rfc5322_date(received) + "\r\n";
   out += "From: " + body["FromEmailAddress"].get<std::string>() + "\r\n";
@@ -121,6 +157,12 @@ std::string render_eml(const json& body, const std::string& message_id,
   }
   std::string text = text_of(simple["Body"], "Text");
   std::string html = text_of(simple["Body"], "Html");
+  if (body.contains("ListManagementOptions")) {
+    const std::string link = unsubscribe_link(body, message_id, host);
+    out += list_management_headers(body, link);
+    replace_all(text, "{{amazonSESUnsubscribeUrl}}", link);
+    replace_all(html, "{{amazonSESUnsubscribeUrl}}", link);
+  }
   bool has_text = simple["Body"].contains("Text");
   bool has_html = simple["Body"].contains("Html");
   std::string content;  // the body's headers, blank line, content

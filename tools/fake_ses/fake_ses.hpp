@@ -89,9 +89,12 @@ inline constexpr std::size_t k_max_attachments = 50;
 inline constexpr std::size_t k_max_attachment_bytes = 25u * 1024 * 1024;
 
 /// RFC 5322 rendering of an accepted SendEmail body (readable, 8bit parts;
-/// attachments as base64 parts of a multipart/mixed).
+/// attachments as base64 parts of a multipart/mixed). With ListManagementOptions,
+/// as SES does: List-Unsubscribe (a link to http://<host>/_fake/unsubscribe/...,
+/// `host` being the request's Host) and List-Unsubscribe-Post headers, and that
+/// link in place of {{amazonSESUnsubscribeUrl}} in the bodies.
 std::string render_eml(const nlohmann::json& body, const std::string& message_id,
-                       std::chrono::system_clock::time_point received);
+                       std::chrono::system_clock::time_point received, const std::string& host);
 /// RFC 2047 B encoded-words for non-ASCII `text`; ASCII text is returned as is.
 std::string encode_rfc2047(const std::string& text);
 
@@ -221,7 +224,7 @@ class Service {
   bool verify_signature(const httplib::Request& req, httplib::Response& res);
   bool inject_faults(httplib::Response& res);
   bool take_send_tokens(double recipients, double rate);
-  void store_message(const std::string& id, const nlohmann::json& body);
+  void store_message(const std::string& id, const nlohmann::json& body, const std::string& host);
   void respond_error(httplib::Response& res, int status, const std::string& type, const std::string& message);
   Faults faults_snapshot();
   SnsOptions sns_snapshot();

@@ -10,12 +10,14 @@
 #include <fstream>
 #include <iostream>
 #include <random>
+#include <regex>
 #include <thread>
 
 #include "mailer/aws/sigv4.hpp"
 #include "mailer/core/json.hpp"
 #include "mailer/core/text.hpp"
 #include "mailer/crypto/crypto.hpp"
+#include "mailer/render/address.hpp"
 #include "mailer/render/attachments.hpp"
 
 namespace mailer::fake_ses {
@@ -166,6 +168,41 @@ std::optional<FieldProblem> check_attachments(const json& list) {
   return std::nullopt;
 }
 
+// An SES identity ARN, as sending authorization needs one.
+std::optional<FieldProblem> check_identity_arn(const json& body, const char* key) {
+  static const std::regex k_arn(R"(^arn:aws(-[a-z]+)*:ses:[a-z0-9-]+:[0-9]{12}:identity/[!-~]+$)");
+  if (!body.contains(key)) return std::nullopt;
+  if (!body[key].is_string() || !std::regex_match(body[key].get<std::string>(), k_arn)) {
+    return FieldProblem{key, "must be an SES identity ARN (arn:aws:ses:REGION:ACCOUNT:identity/IDENTITY)"};
+  }
+  return std::nullopt;
+}
+
+// FromEmailAddressIdentityArn, FeedbackForwardingEmailAddress[IdentityArn] and
+// ListManagementOptions {ContactListName (required), TopicName}; names as
+// AWS::SES::ContactList has them, ^[a-zA-Z0-9_-]{1,64}$.
+std::optional<FieldProblem> check_send_options(const json& body) {
+  static const Pattern k_list_name{[](unsigned char c) { return std::isalnum(c) != 0 || c == '_' || c == '-'; }, 64};
+  for (const char* key : {"FromEmailAddressIdentityArn", "FeedbackForwardingEmailAddressIdentityArn"}) {
+    if (auto p = check_identity_arn(body, key)) return p;
+  }
+  if (body.contains("FeedbackForwardingEmailAddress") &&
+      (!body["FeedbackForwardingEmailAddress"].is_string() ||
+       !render::normalize_address(body["FeedbackForwardingEmailAddress"].get<std::string>()))) {
+    return FieldProblem{"FeedbackForwardingEmailAddress", "must be an email address"};
+  }
+  if (!body.contains("ListManagementOptions")) return std::nullopt;
+  const auto& list = body["ListManagementOptions"];
+  if (!list.is_object()) return FieldProblem{"ListManagementOptions", "must be an object"};
+  if (!list.contains("ContactListName")) return FieldProblem{"ListManagementOptions.ContactListName", "is required"};
+  for (const char* key : {"ContactListName", "TopicName"}) {
+    if (list.contains(key) && (!list[key].is_string() || !k_list_name.matches(list[key].get<std::string>()))) {
+      return FieldProblem{std::string("ListManagementOptions.") + key, "must be 1-64 of A-Z a-z 0-9 _ -"};
+    }
+  }
+  return std::nullopt;
+}
+
 // The model's constraints that SES enforces synchronously (ses-v2.md §2, §7).
 std::optional<FieldProblem> validate_send(const json& body) {
   // Model patterns: name ^[!-9;-@A-~]+$ (1-126), value [ -~]* (1-870), tags [A-Za-z0-9_-] (1-256).
@@ -221,7 +258,7 @@ std::optional<FieldProblem> validate_send(const json& body) {
   if (body.contains("ConfigurationSetName") && !body["ConfigurationSetName"].is_string()) {
     return FieldProblem{"ConfigurationSetName", "must be a string"};
   }
-  return std::nullopt;
+  return check_send_options(body);
 }
 
 // X-Amz-Date ("20150830T123600Z") within 15 minutes of now.
@@ -423,12 +460,12 @@ bool Service::take_send_tokens(double recipients, double rate) {
   return true;
 }
 
-void Service::store_message(const std::string& id, const json& body) {
+void Service::store_message(const std::string& id, const json& body, const std::string& host) {
   auto received = std::chrono::system_clock::now();
   json record = {{"MessageId", id}, {"ReceivedAt", aws::format_amz_date(received)}, {"Request", body}};
   auto base = m_options.out_dir / id;
   std::ofstream(base.string() + ".json", std::ios::binary) << dump_json(record, 2) << "\n";
-  std::ofstream(base.string() + ".eml", std::ios::binary) << render_eml(body, id, received);
+  std::ofstream(base.string() + ".eml", std::ios::binary) << render_eml(body, id, received, host);
 }
 
 void Service::handle_send(const httplib::Request& req, httplib::Response& res) {
@@ -467,7 +504,7 @@ void Service::handle_send(const httplib::Request& req, httplib::Response& res) {
     }
   }
   auto id = new_message_id(++m_sequence);
-  if (m_options.store) store_message(id, body);
+  if (m_options.store) store_message(id, body, req.get_header_value("Host"));
   ++m_accepted;
   if (auto sns = sns_snapshot(); !sns.endpoint.empty()) {
     m_publisher.publish(simulate_feedback(body, id, std::chrono::system_clock::now(), sns), sns);

@@ -8,6 +8,7 @@
 // CredentialsProvider, which is thread-safe.
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -20,6 +21,16 @@
 #include "mailer/net/http_client.hpp"
 
 namespace mailer::aws {
+
+/// SendEmail's ListManagementOptions: SES adds its own List-Unsubscribe
+/// headers and handles unsubscribes for this contact list (and topic), and
+/// replaces {{amazonSESUnsubscribeUrl}} in the body with its unsubscribe link.
+/// https://docs.aws.amazon.com/ses/latest/APIReference-V2/API_ListManagementOptions.html
+struct ListManagement {
+  std::string contact_list_name;  // ContactListName, required
+  std::string topic_name;         // TopicName; empty = none
+  friend bool operator==(const ListManagement&, const ListManagement&) = default;
+};
 
 /// One SendEmail call. Addresses are used as given (ASCII local parts, punycode
 /// domains, RFC 2047 display names: the caller's job, see ses-v2.md §8).
@@ -41,6 +52,20 @@ struct SendRequest {
   /// (render::message_attachments); sent as given.
   /// https://docs.aws.amazon.com/ses/latest/APIReference-V2/API_Attachment.html
   std::vector<Attachment> attachments;
+  /// The optional members below are sent only when set (non-empty), as
+  /// https://docs.aws.amazon.com/ses/latest/APIReference-V2/API_SendEmail.html
+  /// describes them:
+  /// FromEmailAddressIdentityArn: sending authorization, the ARN of the
+  /// identity (often another account's) that `from` is sent on behalf of.
+  std::string from_identity_arn;
+  /// FeedbackForwardingEmailAddress: where SES forwards bounce and complaint
+  /// emails (not SNS notifications).
+  std::string feedback_forwarding_address;
+  /// FeedbackForwardingEmailAddressIdentityArn: sending authorization for
+  /// feedback_forwarding_address; sent only together with it.
+  std::string feedback_forwarding_identity_arn;
+  /// ListManagementOptions {ContactListName, TopicName}.
+  std::optional<ListManagement> list_management;
   /// What SES counts against the send rate and daily quota.
   int recipient_count() const { return static_cast<int>(to.size() + cc.size() + bcc.size()); }
 };

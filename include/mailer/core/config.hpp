@@ -67,6 +67,12 @@ struct SesConfig {
   std::string secret_access_key;
   std::string session_token;
   std::string configuration_set;
+  // Sending authorization and feedback forwarding (SendEmail's
+  // FromEmailAddressIdentityArn, FeedbackForwardingEmailAddress[IdentityArn]);
+  // empty = not sent.
+  std::string from_email_address_identity_arn;
+  std::string feedback_forwarding_email_address;
+  std::string feedback_forwarding_email_address_identity_arn;
   std::optional<double> max_send_rate;  // messages per second; nullopt = "auto" (GetAccount)
 };
 

@@ -44,7 +44,12 @@ class Composer {
 
   /// The request for `message`. Headers: `X-Mailer-Message-Id: <id>` always;
   /// bulk adds List-Unsubscribe and List-Unsubscribe-Post (RFC 2369, RFC 8058)
-  /// and the built-ins email, unsubscribe_url and batch_id; transactional has
+  /// and the built-ins email, unsubscribe_url and batch_id, except in a batch
+  /// under SES list management: ListManagementOptions instead, no
+  /// List-Unsubscribe headers, unsubscribe_url and amazonSESUnsubscribeUrl
+  /// rendering as SES's placeholder, and no need of unsubscribe.secret. Every
+  /// message carries ses.from_email_address_identity_arn and
+  /// ses.feedback_forwarding_email_address[_identity_arn]; transactional has
   /// its custom headers, its destinations (to, cc, bcc) without
   /// `message.dropped`, and only the `email` built-in. Errors: invalid_input
   /// (the template does not render, a bad from address, stored destinations or

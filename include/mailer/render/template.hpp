@@ -169,4 +169,14 @@ struct BuiltIns {
 /// check_variables (the merge recurses over nested objects).
 nlohmann::json merge_variables(const nlohmann::json& batch, const nlohmann::json& recipient, const BuiltIns& built_ins);
 
+/// SES's placeholder for its own unsubscribe link (list management), as a body carries it.
+/// https://docs.aws.amazon.com/ses/latest/dg/sending-email-subscription-management.html
+inline constexpr std::string_view k_ses_unsubscribe_placeholder = "{{amazonSESUnsubscribeUrl}}";
+
+/// For a batch under SES list management, where SES and not mailerd writes the
+/// unsubscribe link: sets `amazonSESUnsubscribeUrl` and the `unsubscribe_url`
+/// built-in of merged `variables` to k_ses_unsubscribe_placeholder, so either
+/// renders as SES's placeholder (braces are not HTML-escaped) and SES replaces it.
+void use_ses_unsubscribe_placeholder(nlohmann::json& variables);
+
 }  // namespace mailer::render

@@ -25,6 +25,12 @@ struct ContentInput {
   std::optional<std::string> text;
 };
 
+/// SES list management of a batch (SendEmail's ListManagementOptions).
+struct ListManagementInput {
+  std::string contact_list_name;
+  std::optional<std::string> topic_name;
+};
+
 struct RecipientInput {
   std::string email;
   nlohmann::json variables;  // object, or null for none
@@ -45,6 +51,7 @@ struct BatchRequest {
   nlohmann::json tags;      // object of SES tag name -> value, or null
   nlohmann::json attachments;  // array of files sent to every recipient, or null
   std::optional<std::string> configuration_set;
+  std::optional<ListManagementInput> list_management;  // SES handles unsubscribes
   std::optional<std::string> send_at;      // RFC 3339
   std::optional<std::string> send_before;  // RFC 3339, after send_at (and after now)
   bool skip_invalid = false;
@@ -86,7 +93,8 @@ class BatchService {
   /// Validates `request` and stores the batch durably (one BEGIN IMMEDIATE
   /// transaction on a synchronous=FULL connection: on success it is on disk).
   /// Errors:
-  ///  - conflict "bulk mail needs unsubscribe.secret …" when !options.unsubscribe_secret_set;
+  ///  - conflict "bulk mail needs unsubscribe.secret …" when !options.unsubscribe_secret_set
+  ///    and the batch has no list_management (SES then sends the unsubscribe links);
   ///  - too_large (field "recipients") over options.max_recipients, naming the limit;
   ///  - invalid_input "batch request is invalid" with every problem at once, fields:
   ///    from, reply_to[i], template_id (neither given / not found), content (both
@@ -95,7 +103,8 @@ class BatchService {
   ///    (each invalid address, unless skip_invalid), recipients[i].variables
   ///    (also when they make that recipient's rendered subject unsendable, as
   ///    render::render_subject reports it; skip_invalid does not skip these),
-  ///    metadata, tags / tags.<name>, configuration_set, send_at, send_before,
+  ///    metadata, tags / tags.<name>, configuration_set, list_management.contact_list_name,
+  ///    list_management.topic_name, send_at, send_before,
   ///    attachments / attachments[i].<member> (render::message_attachments);
   ///  - too_large when the attachments are too large (413; fields as above);
   ///    the files are stored once for the batch, not per recipient;

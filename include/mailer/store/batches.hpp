@@ -44,6 +44,8 @@ struct Batch {
   std::string metadata_json = "{}";
   std::string tags_json = "{}";
   std::optional<std::string> configuration_set;
+  std::optional<std::string> contact_list_name;  // SES list management; topic_name only with it
+  std::optional<std::string> topic_name;
   std::optional<std::int64_t> send_at_ms;
   std::optional<std::int64_t> send_before_ms;
   std::optional<std::string> pause_reason;

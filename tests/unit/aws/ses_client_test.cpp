@@ -89,6 +89,38 @@ TEST_CASE("send_email_body builds Simple content with UTF-8 charsets", "[aws][se
   CHECK(minimal.recipient_count() == 4);
 }
 
+TEST_CASE("send_email_body sends identity ARNs, feedback forwarding and list management only when set",
+          "[aws][ses]") {
+  SendRequest request{"news@example.com", {"d@e.f"}, {}, "s", "", "t", {}, {}, ""};
+  auto bare = nlohmann::json::parse(send_email_body(request));
+  for (const char* key : {"FromEmailAddressIdentityArn", "FeedbackForwardingEmailAddress",
+                          "FeedbackForwardingEmailAddressIdentityArn", "ListManagementOptions"}) {
+    INFO(key);
+    CHECK_FALSE(bare.contains(key));
+  }
+
+  request.from_identity_arn = "arn:aws:ses:us-east-1:123456789012:identity/example.com";
+  request.feedback_forwarding_address = "bounces@example.com";
+  request.list_management = ListManagement{"customers", ""};
+  auto body = nlohmann::json::parse(send_email_body(request));
+  CHECK(body["FromEmailAddressIdentityArn"] == "arn:aws:ses:us-east-1:123456789012:identity/example.com");
+  CHECK(body["FeedbackForwardingEmailAddress"] == "bounces@example.com");
+  CHECK_FALSE(body.contains("FeedbackForwardingEmailAddressIdentityArn"));
+  CHECK(body["ListManagementOptions"] == nlohmann::json{{"ContactListName", "customers"}});
+
+  request.feedback_forwarding_identity_arn = "arn:aws:ses:us-east-1:210987654321:identity/example.com";
+  request.list_management->topic_name = "orders";
+  body = nlohmann::json::parse(send_email_body(request));
+  CHECK(body["FeedbackForwardingEmailAddressIdentityArn"] == "arn:aws:ses:us-east-1:210987654321:identity/example.com");
+  CHECK(body["ListManagementOptions"] == nlohmann::json{{"ContactListName", "customers"}, {"TopicName", "orders"}});
+
+  // The identity ARN of the feedback address means nothing without the address.
+  request.feedback_forwarding_address.clear();
+  body = nlohmann::json::parse(send_email_body(request));
+  CHECK_FALSE(body.contains("FeedbackForwardingEmailAddress"));
+  CHECK_FALSE(body.contains("FeedbackForwardingEmailAddressIdentityArn"));
+}
+
 TEST_CASE("send_email_body sends attachments as Content.Simple.Attachments", "[aws][ses]") {
   SendRequest request{"a@b.c", {"d@e.f"}, {}, "s", "<img src=\"cid:logo\">", "", {}, {}, ""};
   CHECK_FALSE(nlohmann::json::parse(send_email_body(request))["Content"]["Simple"].contains("Attachments"));

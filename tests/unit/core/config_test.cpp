@@ -139,6 +139,9 @@ TEST_CASE("config key table has every SPEC key", "[core][config]") {
                           "ses.secret_access_key",
                           "ses.session_token",
                           "ses.configuration_set",
+                          "ses.from_email_address_identity_arn",
+                          "ses.feedback_forwarding_email_address",
+                          "ses.feedback_forwarding_email_address_identity_arn",
                           "ses.max_send_rate",
                           "sns.topic_arns",
                           "sns.auto_confirm",
@@ -497,6 +500,59 @@ TEST_CASE("load_config validates each key", "[core][config]") {
   SECTION("invalid regex in sns.cert_host_pattern") {
     const auto line = only_problem(load_toml("[sns]\ncert_host_pattern = '^sns\\.(unclosed'\n"));
     CHECK_THAT(line, Catch::StartsWith(R"(sns.cert_host_pattern: "^sns\\.(unclosed": not a valid regular expression)"));
+  }
+}
+
+TEST_CASE("load_config checks sending authorization and feedback forwarding", "[core][config]") {
+  const std::string arn_rule =
+      ": must be an SES identity ARN such as arn:aws:ses:us-east-1:123456789012:identity/example.com";
+  SECTION("valid values reach SesConfig") {
+    auto loaded = load_env({{"MAILER_SES_FROM_EMAIL_ADDRESS_IDENTITY_ARN",
+                             "arn:aws:ses:eu-west-1:123456789012:identity/example.com"},
+                            {"MAILER_SES_FEEDBACK_FORWARDING_EMAIL_ADDRESS", "bounces@example.com"},
+                            {"MAILER_SES_FEEDBACK_FORWARDING_EMAIL_ADDRESS_IDENTITY_ARN",
+                             "arn:aws-us-gov:ses:us-gov-west-1:210987654321:identity/bounces@example.com"}});
+    REQUIRE(loaded);
+    CHECK(loaded->config.ses.from_email_address_identity_arn == "arn:aws:ses:eu-west-1:123456789012:identity/example.com");
+    CHECK(loaded->config.ses.feedback_forwarding_email_address == "bounces@example.com");
+    CHECK(loaded->config.ses.feedback_forwarding_email_address_identity_arn ==
+          "arn:aws-us-gov:ses:us-gov-west-1:210987654321:identity/bounces@example.com");
+  }
+  SECTION("malformed identity ARNs name their key") {
+    for (const char* arn : {"arn:aws:sns:us-east-1:123456789012:identity/example.com",  // not ses
+                            "arn:aws:ses:us-east-1:12345:identity/example.com",         // short account
+                            "arn:aws:ses:us-east-1:123456789012:configuration-set/x",   // not an identity
+                            "arn:aws:ses:us-east-1:123456789012:identity/",             // no identity
+                            "arn:aws:ses:us-east-1:123456789012:identity/a b.com"}) {   // whitespace
+      INFO(arn);
+      CHECK(only_problem(load_toml(std::string("[ses]\nfrom_email_address_identity_arn = \"") + arn + "\"\n")) ==
+            std::string("ses.from_email_address_identity_arn: \"") + arn + "\"" + arn_rule);
+    }
+    const std::string long_arn = "arn:aws:ses:us-east-1:123456789012:identity/" + std::string(500, 'a') + ".com";
+    CHECK(only_problem(load_env({{"MAILER_SES_FROM_EMAIL_ADDRESS_IDENTITY_ARN", long_arn}})) ==
+          "ses.from_email_address_identity_arn: \"" + long_arn +
+              "\": must be at most 512 characters (from MAILER_SES_FROM_EMAIL_ADDRESS_IDENTITY_ARN)");
+    CHECK(only_problem(load_env({{"MAILER_SES_FEEDBACK_FORWARDING_EMAIL_ADDRESS", "b@example.com"},
+                                 {"MAILER_SES_FEEDBACK_FORWARDING_EMAIL_ADDRESS_IDENTITY_ARN", "example.com"}})) ==
+          "ses.feedback_forwarding_email_address_identity_arn: \"example.com\"" + arn_rule +
+              " (from MAILER_SES_FEEDBACK_FORWARDING_EMAIL_ADDRESS_IDENTITY_ARN)");
+  }
+  SECTION("the feedback address must be one plain ASCII address") {
+    const std::string rule = "must be one address such as bounces@example.com (ASCII; a non-ASCII domain in Punycode)";
+    for (const char* address : {"not an address", "Bounces <b@example.com>", "a@b@example.com"}) {
+      INFO(address);
+      CHECK(only_problem(load_toml(std::string("[ses]\nfeedback_forwarding_email_address = \"") + address + "\"\n")) ==
+            std::string("ses.feedback_forwarding_email_address: \"") + address + "\": " + rule);
+    }
+    CHECK_THAT(only_problem(load_env({{"MAILER_SES_FEEDBACK_FORWARDING_EMAIL_ADDRESS", "b@bücher.example"}})),
+               Catch::StartsWith("ses.feedback_forwarding_email_address: ") &&
+                   Catch::EndsWith(rule + " (from MAILER_SES_FEEDBACK_FORWARDING_EMAIL_ADDRESS)"));
+  }
+  SECTION("the feedback identity ARN needs its address") {
+    CHECK(only_problem(load_env({{"MAILER_SES_FEEDBACK_FORWARDING_EMAIL_ADDRESS_IDENTITY_ARN",
+                                  "arn:aws:ses:us-east-1:123456789012:identity/example.com"}})) ==
+          "ses.feedback_forwarding_email_address: (unset): required when "
+          "ses.feedback_forwarding_email_address_identity_arn is set");
   }
 }
 

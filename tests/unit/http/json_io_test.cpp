@@ -77,6 +77,37 @@ TEST_CASE("json_io::parse_batch_request maps fields and reports every wrong type
   }
 }
 
+TEST_CASE("json_io::parse_batch_request reads list_management", "[http][json_io]") {
+  const std::string head = R"({"from": "a@example.com", "recipients": ["x@example.com"], "list_management": )";
+  SECTION("contact list and topic") {
+    auto parsed = parse_batch(head + R"({"contact_list_name": "customers", "topic_name": "orders"}})");
+    REQUIRE(parsed);
+    REQUIRE(parsed->list_management);
+    CHECK(parsed->list_management->contact_list_name == "customers");
+    CHECK(parsed->list_management->topic_name == "orders");
+  }
+  SECTION("absent or null: none") {
+    auto parsed = parse_batch(head + "null}");
+    REQUIRE(parsed);
+    CHECK_FALSE(parsed->list_management);
+  }
+  SECTION("a contact list is required, unknown members and wrong types are refused") {
+    auto parsed = parse_batch(head + R"({"topic_name": 7, "contact_list": "customers"}})");
+    REQUIRE_FALSE(parsed);
+    CHECK(parsed.error().fields.size() == 3);
+    CHECK(has_field(parsed.error(), "list_management.contact_list"));
+    CHECK(has_field(parsed.error(), "list_management.contact_list_name"));
+    CHECK(has_field(parsed.error(), "list_management.topic_name"));
+  }
+  SECTION("not an object") {
+    auto parsed = parse_batch(head + R"("customers"})");
+    REQUIRE_FALSE(parsed);
+    REQUIRE(parsed.error().fields.size() == 1);
+    CHECK(parsed.error().fields[0] ==
+          FieldError{"list_management", "must be an object with contact_list_name"});
+  }
+}
+
 TEST_CASE("json_io::parse_page_params checks numbers", "[http][json_io]") {
   json_io::QueryParams params{{"limit", "20"}, {"offset", "40"}};
   auto page = json_io::parse_page_params(params);

@@ -159,6 +159,21 @@ TEST_CASE("render::compile_template lists the variables used", "[render]") {
   CHECK_FALSE(compile("s", "", "t").has_html());
 }
 
+TEST_CASE("render::use_ses_unsubscribe_placeholder keeps SES's placeholder through rendering", "[render]") {
+  auto t = compile("News", "<a href=\"{{amazonSESUnsubscribeUrl}}\">x</a> {{{amazonSESUnsubscribeUrl}}} {{unsubscribe_url}}",
+                   "Leave: {{amazonSESUnsubscribeUrl}} or {{unsubscribe_url}}");
+  auto variables = render::merge_variables({{"amazonSESUnsubscribeUrl", "overridden"}}, json::object(),
+                                           {"a@example.com", "", "bat_1"});
+  render::use_ses_unsubscribe_placeholder(variables);
+  auto out = render_ok(t, variables);
+  CHECK(*out.html ==
+        "<a href=\"{{amazonSESUnsubscribeUrl}}\">x</a> {{amazonSESUnsubscribeUrl}} {{amazonSESUnsubscribeUrl}}");
+  CHECK(*out.text == "Leave: {{amazonSESUnsubscribeUrl}} or {{amazonSESUnsubscribeUrl}}");
+  // Without it the name is an ordinary variable: unset, it renders as nothing.
+  auto plain = render_ok(t, render::merge_variables(nullptr, nullptr, {"a@example.com", "", ""}));
+  CHECK(*plain.text == "Leave:  or ");
+}
+
 TEST_CASE("render::merge_variables lets the recipient win and built-ins win over both", "[render]") {
   json batch = {{"shop", {{"name", "Example"}, {"url", "u"}}}, {"greeting", "Hi"}, {"drop", 1}, {"email", "fake"}};
   json recipient = {{"shop", {{"name", "Other"}}}, {"first_name", "Ana"}, {"drop", nullptr}};

@@ -168,6 +168,46 @@ TEST_CASE("BatchService::accept_batch enforces limits and configuration", "[serv
   CHECK(t.count_rows("batches") == 0);
 }
 
+TEST_CASE("BatchService::accept_batch takes SES list management instead of unsubscribe.secret", "[service]") {
+  mailer::test::TestDb t;
+  BatchService batches(t.db(), t.clock());
+  auto request = inline_request({"a@example.com"});
+  request.list_management = ListManagementInput{"customers", std::nullopt};
+  auto accepted = batches.accept_batch(request, {1000, false, std::nullopt});
+  REQUIRE(accepted);
+  auto stored = batches.get(accepted->id);
+  REQUIRE(stored);
+  CHECK(stored->contact_list_name == "customers");
+  CHECK_FALSE(stored->topic_name);
+
+  request.list_management->topic_name = "orders";
+  accepted = batches.accept_batch(request, {1000, false, std::nullopt});
+  REQUIRE(accepted);
+  CHECK(batches.get(accepted->id)->topic_name == "orders");
+}
+
+TEST_CASE("BatchService::accept_batch checks SES contact list and topic names", "[service]") {
+  mailer::test::TestDb t;
+  BatchService batches(t.db(), t.clock());
+  auto request = inline_request({"a@example.com"});
+  SECTION("both bad") {
+    request.list_management = ListManagementInput{"has space", std::string(65, 't')};
+    auto rejected = batches.accept_batch(request, k_options);
+    REQUIRE_FALSE(rejected);
+    CHECK(rejected.error().code == ErrorCode::invalid_input);
+    CHECK(fields_of(rejected.error()) ==
+          std::vector<std::string>{"list_management.contact_list_name", "list_management.topic_name"});
+    CHECK(rejected.error().fields[0].message == "must be 1 to 64 ASCII letters, digits, _ or -");
+  }
+  SECTION("empty contact list name, even without unsubscribe.secret") {
+    request.list_management = ListManagementInput{"", std::string("orders")};
+    auto rejected = batches.accept_batch(request, {1000, false, std::nullopt});
+    REQUIRE_FALSE(rejected);
+    CHECK(fields_of(rejected.error()) == std::vector<std::string>{"list_management.contact_list_name"});
+  }
+  CHECK(t.count_rows("batches") == 0);
+}
+
 TEST_CASE("BatchService::accept_batch pins the template version", "[service]") {
   mailer::test::TestDb t;
   TemplateService templates(t.db(), t.clock());
