@@ -8,6 +8,7 @@
 
 #include "integration/api_support.hpp"
 #include "integration/engine_e2e.hpp"
+#include "support/temp_dir.hpp"
 
 using namespace mailer::test;
 using namespace mailer::test::e2e;
@@ -37,12 +38,7 @@ json list_managed_batch(const std::vector<std::string>& emails) {
   return body;
 }
 
-std::string read_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream bytes;
-  bytes << in.rdbuf();
-  return bytes.str();
-}
+using mailer::test::read_file;
 
 }  // namespace
 

@@ -14,7 +14,7 @@ const std::string k_to = "success@simulator.amazonses.com";
 const std::string k_cc = "success+cc@simulator.amazonses.com";
 const std::string k_bcc = "success+bcc@simulator.amazonses.com";
 
-json api(const Stack& stack, const std::string& method, const std::string& path, const json& body = nullptr) {
+json call_api(const Stack& stack, const std::string& method, const std::string& path, const json& body = nullptr) {
   auto client = stack.mailerd->client();
   auto res = method == "GET" ? client->Get(path.c_str(), bearer(stack.key))
                              : client->Post(path.c_str(), bearer(stack.key), body.dump(), "application/json");
@@ -30,7 +30,7 @@ TEST_CASE("A message with cc, bcc and headers reaches SES; feedback carries its 
           "[engine][e2e][integration]") {
   Stack stack(fake_sns_env());
   stack.fake.set_sns({{"endpoint", "http://127.0.0.1:" + std::to_string(stack.mailerd->port()) + "/webhooks/ses"}});
-  api(stack, "POST", "/v1/suppressions", {{"email", "gone@example.com"}});
+  call_api(stack, "POST", "/v1/suppressions", {{"email", "gone@example.com"}});
   json message{{"from", "App <app@example.com>"},
                {"to", k_to},
                {"cc", json::array({"gone@example.com", k_cc})},
@@ -38,12 +38,12 @@ TEST_CASE("A message with cc, bcc and headers reaches SES; feedback carries its 
                {"headers", {{"X-Entity-Ref-ID", "4711"}}},
                {"metadata", {{"order", "A-1"}}},
                {"content", {{"subject", "Your order"}, {"text", "Shipped"}}}};
-  const std::string id = api(stack, "POST", "/v1/messages", message)["id"];
+  const std::string id = call_api(stack, "POST", "/v1/messages", message)["id"];
 
   json shown;
   REQUIRE(wait_until(
       [&] {
-        shown = api(stack, "GET", "/v1/messages/" + id);
+        shown = call_api(stack, "GET", "/v1/messages/" + id);
         return shown["status"] == "sent";
       },
       10s));
@@ -60,7 +60,7 @@ TEST_CASE("A message with cc, bcc and headers reaches SES; feedback carries its 
   json deliveries;
   REQUIRE(wait_until(
       [&] {
-        deliveries = api(stack, "GET", "/v1/events?type=DELIVERY&message_id=" + id)["data"];
+        deliveries = call_api(stack, "GET", "/v1/events?type=DELIVERY&message_id=" + id)["data"];
         return deliveries.size() >= 3;
       },
       10s));
@@ -73,7 +73,7 @@ TEST_CASE("A message with cc, bcc and headers reaches SES; feedback carries its 
     emails.insert(event["email"].get<std::string>());
   }
   CHECK(emails == std::set<std::string>{k_to, k_cc, k_bcc});
-  auto suppressed = api(stack, "GET", "/v1/events?type=SUPPRESSED&message_id=" + id)["data"];
+  auto suppressed = call_api(stack, "GET", "/v1/events?type=SUPPRESSED&message_id=" + id)["data"];
   REQUIRE(suppressed.size() == 1);
   CHECK(suppressed[0]["email"] == "gone@example.com");
 }

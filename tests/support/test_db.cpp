@@ -35,4 +35,10 @@ std::int64_t TestDb::query_int(const std::string& sql) {
   return q.executeStep() ? q.getColumn(0).getInt64() : -1;
 }
 
+std::vector<store::ClaimedMessage> claim_all(TestDb& t) {
+  auto claimed = store::MessageRepo(t.db(), t.clock()).claim(100, to_ms(t.clock().now()), 60000, store::ClaimScope::all);
+  REQUIRE(claimed);
+  return *claimed;
+}
+
 }  // namespace mailer::test

@@ -9,9 +9,11 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "fake_clock.hpp"
 #include "mailer/store/database.hpp"
+#include "mailer/store/messages.hpp"
 #include "temp_dir.hpp"
 
 namespace mailer::test {
@@ -43,5 +45,9 @@ class TestDb {
   FakeClock m_clock;
   std::unique_ptr<store::Database> m_db;
 };
+
+/// Claims every due message of `t` (up to 100, a 60 s lease) as the
+/// dispatcher would; fails the test when the claim does.
+std::vector<store::ClaimedMessage> claim_all(TestDb& t);
 
 }  // namespace mailer::test

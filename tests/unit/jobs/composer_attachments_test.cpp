@@ -29,11 +29,7 @@ json files() {
                        {"content_id", "logo"}}});
 }
 
-std::vector<store::ClaimedMessage> claim_all(test::TestDb& t) {
-  auto claimed = store::MessageRepo(t.db(), t.clock()).claim(100, to_ms(t.clock().now()), 60000, store::ClaimScope::all);
-  REQUIRE(claimed);
-  return *claimed;
-}
+using mailer::test::claim_all;
 
 void check_files(const jobs::SendRequest& request) {
   REQUIRE(request.attachments.size() == 2);

@@ -18,11 +18,7 @@ namespace {
 constexpr const char* k_from_arn = "arn:aws:ses:us-east-1:123456789012:identity/example.com";
 constexpr const char* k_feedback_arn = "arn:aws:ses:us-east-1:210987654321:identity/example.org";
 
-std::vector<store::ClaimedMessage> claim_all(test::TestDb& t) {
-  auto claimed = store::MessageRepo(t.db(), t.clock()).claim(100, to_ms(t.clock().now()), 60000, store::ClaimScope::all);
-  REQUIRE(claimed);
-  return *claimed;
-}
+using mailer::test::claim_all;
 
 service::BatchRequest news_batch() {
   service::BatchRequest request;
