@@ -84,13 +84,16 @@ std::optional<std::string> subject_problem(const SubjectCheck& check, const nloh
 // Normalizes and de-duplicates; invalid addresses are collected (and become
 // field errors unless skip_invalid), bad variables (including those that make
 // the subject unsendable) always are errors.
-Recipients check_recipients(const BatchRequest& r, const SubjectCheck& subjects, Errors& errors) {
+//
+// Each recipient's variables and address are released once checked (what is
+// stored is `unique`), so the request and the rows are never both whole.
+Recipients check_recipients(BatchRequest& r, const SubjectCheck& subjects, Errors& errors) {
   Recipients out;
   out.unique.reserve(r.recipients.size());
   std::unordered_set<std::string> seen;
   seen.reserve(r.recipients.size() * 2);
   for (std::size_t i = 0; i < r.recipients.size(); ++i) {
-    const RecipientInput& input = r.recipients[i];
+    RecipientInput input = std::move(r.recipients[i]);
     auto vars = detail::checked_variables(input.variables);
     if (vars.problem) errors.push_back({fmt::format("recipients[{}].variables", i), std::move(*vars.problem)});
     auto email = render::normalize_address(input.email);
@@ -110,7 +113,9 @@ Recipients check_recipients(const BatchRequest& r, const SubjectCheck& subjects,
     }
     out.unique.push_back({static_cast<int>(i), std::move(*email), std::move(key), std::move(vars.json)});
   }
-  if (r.recipients.empty()) errors.push_back({"recipients", "must not be empty"});
+  const bool none = r.recipients.empty();
+  std::vector<RecipientInput>().swap(r.recipients);
+  if (none) errors.push_back({"recipients", "must not be empty"});
   else if (out.unique.empty() && errors.empty())
     errors.push_back({"recipients", fmt::format("no valid recipient ({} invalid)", out.invalid.size())});
   return out;
@@ -131,7 +136,7 @@ Status check_recipient_count(std::size_t count, int max_recipients) {
                {{"recipients", fmt::format("at most {} recipients per batch", max_recipients)}}};
 }
 
-Result<BatchAccepted> BatchService::accept_batch(const BatchRequest& r, const AcceptOptions& options) {
+Result<BatchAccepted> BatchService::accept_batch(BatchRequest r, const AcceptOptions& options) {
   if (!options.unsubscribe_secret_set)
     return make_error(ErrorCode::conflict,
                       "bulk mail needs unsubscribe.secret to be configured: every bulk message carries a "
