@@ -55,28 +55,22 @@ struct Recipients {
 // bytes) is refused at accept, as the sender would refuse it: through the same
 // render code, with only the variables the subject uses (a subject template is at
 // most 989 bytes, so this stays cheap per recipient).
-struct SubjectCheck {
-  const render::CompiledTemplate* compiled = nullptr;  // null: nothing to check
-  nlohmann::json batch_variables;                      // only those the subject uses
-  std::string batch_id;
-};
-
-SubjectCheck subject_check(const std::optional<detail::ResolvedContent>& content, const BatchRequest& r,
-                           const std::string& batch_id) {
-  // Invalid batch variables are reported once, as "variables", not per recipient.
-  if (!content || !render::check_variables(r.variables)) return {};
-  return {&content->compiled, render::subject_variables_of(content->compiled, r.variables), batch_id};
-}
-
+//
 // NOTE: unsubscribe_url renders empty here (its token needs the message id); a
 // subject should not carry it anyway.
-std::optional<std::string> subject_problem(const SubjectCheck& check, const nlohmann::json& recipient_variables,
+using SubjectCheck = std::optional<render::SubjectRenderer>;  // nullopt: nothing to check
+
+void subject_check(SubjectCheck& check, const std::optional<detail::ResolvedContent>& content, const BatchRequest& r,
+                   const std::string& batch_id) {
+  // Invalid batch variables are reported once, as "variables", not per recipient.
+  if (!content || !render::check_variables(r.variables)) return;
+  check.emplace(content->compiled, r.variables, render::BuiltIns{"", "", batch_id});
+}
+
+std::optional<std::string> subject_problem(SubjectCheck& check, const nlohmann::json& recipient_variables,
                                            const std::string& email) {
-  if (check.compiled == nullptr) return std::nullopt;
-  auto variables =
-      render::merge_variables(check.batch_variables, render::subject_variables_of(*check.compiled, recipient_variables),
-                              {email, "", check.batch_id});
-  auto subject = render::render_subject(*check.compiled, variables);
+  if (!check) return std::nullopt;
+  auto subject = check->render(email, recipient_variables);
   if (subject) return std::nullopt;
   return std::move(subject).error().detail;
 }
@@ -87,7 +81,7 @@ std::optional<std::string> subject_problem(const SubjectCheck& check, const nloh
 //
 // Each recipient's variables and address are released once checked (what is
 // stored is `unique`), so the request and the rows are never both whole.
-Recipients check_recipients(BatchRequest& r, const SubjectCheck& subjects, Errors& errors) {
+Recipients check_recipients(BatchRequest& r, SubjectCheck& subjects, Errors& errors) {
   Recipients out;
   out.unique.reserve(r.recipients.size());
   std::unordered_set<std::string> seen;
@@ -159,7 +153,9 @@ Result<BatchAccepted> BatchService::accept_batch(BatchRequest r, const AcceptOpt
   batch.configuration_set = r.configuration_set;
   check_schedule(r, to_ms(m_clock.now()), batch, errors);
   batch.id = ids::make(ids::k_batch);
-  Recipients recipients = check_recipients(r, subject_check(*content, r, batch.id), errors);
+  SubjectCheck subjects;
+  subject_check(subjects, *content, r, batch.id);
+  Recipients recipients = check_recipients(r, subjects, errors);
   if (!errors.empty()) return detail::invalid("batch request is invalid", std::move(errors));
   detail::store_spec(spec, batch);
 
