@@ -121,7 +121,7 @@ Result<service::BatchRequest> request_from_options(const SendOptions& options) {
 // "recipients[12].email" -> "line 14 (recipient 12): email", so the operator
 // can find the row in the file, and "attachments[0].filename" -> "--attach
 // setup.exe=...: filename"; other fields are left as they are.
-Error with_csv_lines(Error error, const service::CsvTable& table, const std::vector<service::RecipientInput>& rows,
+Error with_csv_lines(Error error, const service::CsvTable& table, std::size_t email_column,
                      const std::vector<std::string>& attach) {
   static const std::regex k_recipient_field(R"(^recipients\[(\d+)\]\.(\w+)$)");
   static const std::regex k_attachment_field(R"(^attachments\[(\d+)\]\.(\w+)$)");
@@ -137,7 +137,8 @@ Error with_csv_lines(Error error, const service::CsvTable& table, const std::vec
     std::size_t index = std::stoul(match[1]);
     if (index >= table.rows.size()) continue;
     std::string what = match[2];
-    if (what == "email") field.message = fmt::format("\"{}\": {}", rows[index].email, field.message);
+    if (what == "email")
+      field.message = fmt::format("\"{}\": {}", table.rows[index].fields[email_column], field.message);
     field.field = fmt::format("line {} (recipient {}): {}", table.rows[index].line, index, what);
   }
   return error;
@@ -205,9 +206,9 @@ void run_send(CtlContext& ctx, const SendOptions& options) {
   // clear the line for the summary.
   bool on_terminal = !ctx.json && stdout_is_terminal();
   if (on_terminal) std::cout << "Storing " << request->recipients.size() << " recipients..." << std::flush;
-  auto accepted = service::BatchService(*db, clock).accept_batch(*request, accept);
+  auto accepted = service::BatchService(*db, clock).accept_batch(std::move(*request), accept);
   if (on_terminal) std::cout << "\r\x1b[K" << std::flush;
-  if (!accepted) return ctx.fail(with_csv_lines(std::move(accepted).error(), *table, request->recipients, options.attach));
+  if (!accepted) return ctx.fail(with_csv_lines(std::move(accepted).error(), *table, *email_column, options.attach));
   print_accepted(ctx, *accepted, *table);
   if (options.detach) return;
   // Hours may pass before a scheduled batch starts: not worth a terminal.

@@ -1,5 +1,7 @@
 #include "mailer/core/json.hpp"
 
+#include "mailer/core/json_stream.hpp"
+
 #include <vector>
 
 #include <fmt/format.h>
@@ -23,10 +25,13 @@ struct Segment {
 
 // A SAX handler that builds the document like nlohmann's own DOM parser, but
 // refuses to open a container past the depth limit. Returning false stops the
-// parser at once, so the rest of a hostile body is never read.
+// parser at once, so the rest of a hostile body is never read. With a
+// `stream_list`, each element of that top-level array member goes to `take`
+// once complete (parse_json_streaming).
 class BoundedBuilder {
  public:
-  explicit BoundedBuilder(int max_depth) : m_max_depth(max_depth) {}
+  explicit BoundedBuilder(int max_depth, std::string_view stream_list = {}, const TakeElement* take = nullptr)
+      : m_max_depth(max_depth), m_stream_list(stream_list), m_take(take) {}
 
   bool null() { return add(json(nullptr)); }
   bool boolean(bool value) { return add(json(value)); }
@@ -65,8 +70,10 @@ class BoundedBuilder {
 
  private:
   struct Frame {
-    json* container;  // NOTE: stays valid: only the innermost container grows
-    std::string key;  // the member being read, for objects
+    json* container;        // NOTE: stays valid: only the innermost container grows
+    std::string key;        // the member being read, for objects
+    bool streamed = false;  // the stream_list array: elements go to m_take
+    std::size_t taken = 0;  // elements already taken (path indexes count them)
   };
 
   // Where the next value goes: the root, the current member, or a new element.
@@ -80,7 +87,16 @@ class BoundedBuilder {
 
   bool add(json&& value) {
     *slot() = std::move(value);
+    hand_over();
     return true;
+  }
+
+  // An element of the streamed list is complete: hand it over.
+  void hand_over() {
+    if (m_stack.empty() || !m_stack.back().streamed) return;
+    Frame& list = m_stack.back();
+    (*m_take)(list.taken++, std::move(list.container->back()));
+    list.container->get_ref<json::array_t&>().clear();
   }
 
   bool open(json&& container) {
@@ -90,13 +106,16 @@ class BoundedBuilder {
       m_too_deep_at_top = m_stack.empty();
       return false;
     }
+    const bool streamed = m_take != nullptr && container.is_array() && m_stack.size() == 1 &&
+                          m_stack.back().container->is_object() && m_stack.back().key == m_stream_list;
     *at = std::move(container);
-    m_stack.push_back({at, {}});
+    m_stack.push_back({at, {}, streamed, 0});
     return true;
   }
 
   bool close() {
     m_stack.pop_back();
+    hand_over();
     return true;
   }
 
@@ -106,12 +125,14 @@ class BoundedBuilder {
     out.reserve(m_stack.size());
     for (const auto& frame : m_stack) {
       if (frame.container->is_object()) out.push_back({frame.key, false});
-      else out.push_back({fmt::format("[{}]", frame.container->size() - 1), true});
+      else out.push_back({fmt::format("[{}]", frame.taken + frame.container->size() - 1), true});
     }
     return out;
   }
 
   int m_max_depth;
+  std::string_view m_stream_list;
+  const TakeElement* m_take;
   json m_root;
   std::vector<Frame> m_stack;
   std::vector<Segment> m_too_deep_at;
@@ -182,16 +203,30 @@ Error member_error(std::string_view name, std::string_view problem) {
 
 }  // namespace
 
-Result<json> parse_json(std::string_view text, std::string_view what, const JsonLimits& limits) {
+namespace {
+
+Result<json> parse_bounded(std::string_view text, std::string_view what, const JsonLimits& limits,
+                           std::string_view stream_list, const TakeElement* take) {
   if (text.size() > limits.max_bytes) {
     return make_error(ErrorCode::too_large, fmt::format("{} is larger than {} bytes", what, limits.max_bytes));
   }
-  BoundedBuilder builder(limits.max_depth);
+  BoundedBuilder builder(limits.max_depth, stream_list, take);
   if (json::sax_parse(text.begin(), text.end(), &builder)) return std::move(builder.root());
   if (builder.too_deep()) return too_deep(builder, what, limits.max_depth);
   if (!builder.duplicate_at().empty()) return duplicate(builder, what);
   return make_error(ErrorCode::invalid_input,
                     fmt::format("{} is not valid JSON (at byte {})", what, builder.error_position()));
+}
+
+}  // namespace
+
+Result<json> parse_json(std::string_view text, std::string_view what, const JsonLimits& limits) {
+  return parse_bounded(text, what, limits, {}, nullptr);
+}
+
+Result<json> parse_json_streaming(std::string_view text, std::string_view what, const JsonLimits& limits,
+                                  std::string_view list, const TakeElement& take) {
+  return parse_bounded(text, what, limits, list, &take);
 }
 
 Result<std::string> string_member(const json& object, std::string_view name) {

@@ -1,5 +1,6 @@
 #include "mailer/http/json_io.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <initializer_list>
 #include <set>
@@ -8,6 +9,7 @@
 
 #include "mailer/core/clock.hpp"
 #include "mailer/core/json.hpp"
+#include "mailer/core/json_stream.hpp"
 #include "mailer/core/text.hpp"
 #include "mailer/http/response.hpp"
 
@@ -136,39 +138,32 @@ std::optional<std::int64_t> parse_whole(const std::string& text) {
   return value;
 }
 
-void read_recipients(json& recipients, std::vector<service::RecipientInput>& out, FieldErrors& errors) {
-  if (!recipients.is_array()) {
-    errors.push_back({"recipients", "required: an array of {email, variables}"});
-    return;
-  }
-  out.reserve(recipients.size());
-  for (std::size_t i = 0; i < recipients.size(); ++i) {
-    auto& item = recipients[i];
-    service::RecipientInput recipient;
-    // A bare string stands for {"email": "..."}: CSV-style lists stay small.
-    if (item.is_string()) {
-      recipient.email = std::move(item.get_ref<std::string&>());
-    } else if (item.is_object()) {
-      // NOTE: contains() and operator[] rather than find(): g++ 12 -O2 reports a
-      // false "potential null pointer dereference" on the iterator here.
-      if (item.contains("email") && item["email"].is_string()) {
-        recipient.email = std::move(item["email"].get_ref<std::string&>());
-      } else {
-        errors.push_back({"recipients[" + std::to_string(i) + "].email", "required: a string"});
-      }
-      auto variables = item.find("variables");
-      if (variables != item.end()) recipient.variables = std::move(*variables);
-      // As RecipientInput's additionalProperties: false; a typo such as
-      // "variable" would otherwise send every message without its variables.
-      for (const auto& [name, value] : item.items()) {
-        if (name != "email" && name != "variables")
-          errors.push_back({"recipients[" + std::to_string(i) + "]." + name, "unknown field"});
-      }
+// recipients[i]: its strings and variables are moved out of `item`.
+void read_recipient(json& item, std::size_t i, std::vector<service::RecipientInput>& out, FieldErrors& errors) {
+  service::RecipientInput recipient;
+  // A bare string stands for {"email": "..."}: CSV-style lists stay small.
+  if (item.is_string()) {
+    recipient.email = std::move(item.get_ref<std::string&>());
+  } else if (item.is_object()) {
+    // NOTE: contains() and operator[] rather than find(): g++ 12 -O2 reports a
+    // false "potential null pointer dereference" on the iterator here.
+    if (item.contains("email") && item["email"].is_string()) {
+      recipient.email = std::move(item["email"].get_ref<std::string&>());
     } else {
-      errors.push_back({"recipients[" + std::to_string(i) + "]", "must be an object or a string"});
+      errors.push_back({"recipients[" + std::to_string(i) + "].email", "required: a string"});
     }
-    out.push_back(std::move(recipient));
+    auto variables = item.find("variables");
+    if (variables != item.end()) recipient.variables = std::move(*variables);
+    // As RecipientInput's additionalProperties: false; a typo such as
+    // "variable" would otherwise send every message without its variables.
+    for (const auto& [name, value] : item.items()) {
+      if (name != "email" && name != "variables")
+        errors.push_back({"recipients[" + std::to_string(i) + "]." + name, "unknown field"});
+    }
+  } else {
+    errors.push_back({"recipients[" + std::to_string(i) + "]", "must be an object or a string"});
   }
+  out.push_back(std::move(recipient));
 }
 
 // One message of POST /v1/messages or of a batch call: types only.
@@ -271,15 +266,26 @@ Result<RenderRequest> parse_render_request(const std::string& body) {
   return request;
 }
 
+// The recipients array is read element by element as the body is parsed
+// (parse_json_streaming): each entry becomes a RecipientInput at once, so a
+// 100,000-recipient body is never held as a whole document as well.
 Result<service::BatchRequest> parse_batch_request(const std::string& body, int max_recipients) {
-  auto object = parse_json_object(body);
+  std::vector<service::RecipientInput> streamed;
+  FieldErrors recipient_errors;
+  std::size_t count = 0;
+  const std::size_t limit = static_cast<std::size_t>(std::max(max_recipients, 0));
+  auto object = parse_json_streaming(body, "request body", {.max_bytes = k_size_checked_elsewhere}, "recipients",
+                                     [&](std::size_t index, json&& item) {
+                                       // Past the limit, entries are only counted: an oversized list
+                                       // costs no more than its parse and is refused as too large.
+                                       if (++count > limit) return;
+                                       if (streamed.empty()) streamed.reserve(std::min<std::size_t>(limit, 1024));
+                                       read_recipient(item, index, streamed, recipient_errors);
+                                     });
   if (!object) return std::move(object).error();
-  // Counted before any per-recipient work, so an oversized list costs no more
-  // than its parse (and is refused as too large, not listed entry by entry).
-  if (auto recipients = object->find("recipients"); recipients != object->end() && recipients->is_array()) {
-    if (auto fits = service::check_recipient_count(recipients->size(), max_recipients); !fits)
-      return std::move(fits).error();
-  }
+  if (!object->is_object()) return make_error(ErrorCode::invalid_input, "request body must be a JSON object");
+  // Counted before any other check, as when the list was read whole.
+  if (auto fits = service::check_recipient_count(count, max_recipients); !fits) return std::move(fits).error();
   FieldErrors errors;
   Reader reader(*object, errors);
   reader.reject_unknown({"template_id", "template_version", "content", "from", "reply_to", "variables", "recipients",
@@ -301,10 +307,11 @@ Result<service::BatchRequest> parse_batch_request(const std::string& body, int m
   request.send_before = reader.string("send_before");
   request.skip_invalid = reader.boolean("skip_invalid").value_or(false);
   auto recipients = object->find("recipients");
-  if (recipients == object->end()) {
+  if (recipients == object->end() || !recipients->is_array()) {
     errors.push_back({"recipients", "required: an array of {email, variables}"});
   } else {
-    read_recipients(*recipients, request.recipients, errors);
+    request.recipients = std::move(streamed);
+    errors.append(std::move(recipient_errors));
   }
   if (!errors.empty()) return invalid("batch request is invalid", std::move(errors));
   return request;

@@ -567,6 +567,82 @@ nlohmann::json subject_variables_of(const CompiledTemplate& compiled, const nloh
   return used;
 }
 
+struct SubjectRenderer::State {
+  CompiledTemplate compiled;
+  nlohmann::json batch_used;       // the batch variables the subject uses
+  BuiltIns built_ins;              // email set per recipient
+  std::vector<std::string> names;  // the subject's names that are not built-ins
+  mustache::data base;             // batch_used and the built-ins, as render data
+  mustache::data current;          // base with the last recipient's values
+  std::vector<char> overridden;    // per name: current holds a recipient's value
+};
+
+SubjectRenderer::SubjectRenderer(const CompiledTemplate& compiled, const nlohmann::json& batch_variables,
+                                 BuiltIns built_ins)
+    : m_state(std::make_unique<State>(State{compiled,
+                                            subject_variables_of(compiled, batch_variables),
+                                            std::move(built_ins),
+                                            {},
+                                            mustache::data(false),
+                                            mustache::data(false)})) {
+  State& s = *m_state;
+  for (const auto& name : compiled.m_parts->subject_names)
+    if (!is_built_in_variable(name)) s.names.push_back(name);
+  s.base = to_data(merge_variables(s.batch_used, nlohmann::json::object(), s.built_ins));
+  s.current = mustache::data(s.base);
+  s.overridden.assign(s.names.size(), 0);
+}
+
+SubjectRenderer::~SubjectRenderer() = default;
+
+Result<std::string> SubjectRenderer::render(const std::string& email, const nlohmann::json& variables) {
+  State& s = *m_state;
+  if (variables.is_object()) {
+    for (const auto& name : s.names) {
+      auto found = variables.find(name);
+      if (found == variables.end()) continue;
+      // Merge Patch merges an object into the batch's value and a null removes
+      // it: those take the general path rather than being copied here.
+      if (found->is_object() || found->is_null()) {
+        BuiltIns built_ins = s.built_ins;
+        built_ins.email = email;
+        return render_subject(s.compiled,
+                              merge_variables(s.batch_used, subject_variables_of(s.compiled, variables), built_ins));
+      }
+      // The merged object nests one level deeper than its members.
+      if (nests_deeper_than(*found, k_max_variable_depth - 1)) {
+        return Error{ErrorCode::invalid_input, k_too_deep, {{"variables", k_too_deep}}};
+      }
+    }
+  }
+  auto value_of = [&](const std::string& name) -> const nlohmann::json* {
+    if (!variables.is_object()) return nullptr;
+    auto found = variables.find(name);
+    return found == variables.end() ? nullptr : &*found;
+  };
+  // A name the last recipient set and the batch lacks must be missing again:
+  // kainjow data cannot remove a member, so start again from the batch's.
+  for (std::size_t i = 0; i < s.names.size(); ++i) {
+    if (s.overridden[i] && value_of(s.names[i]) == nullptr && s.base.get(s.names[i]) == nullptr) {
+      s.current = mustache::data(s.base);
+      std::fill(s.overridden.begin(), s.overridden.end(), 0);
+      break;
+    }
+  }
+  for (std::size_t i = 0; i < s.names.size(); ++i) {
+    if (const nlohmann::json* value = value_of(s.names[i])) {
+      s.current.set(s.names[i], to_data(*value));
+      s.overridden[i] = 1;
+    } else if (s.overridden[i]) {
+      s.current.set(s.names[i], *s.base.get(s.names[i]));  // the batch has it (see above)
+      s.overridden[i] = 0;
+    }
+  }
+  s.current.set("email", email.empty() ? mustache::data(false) : mustache::data(email));  // as to_data
+  std::size_t remaining = k_max_message_bytes / 4 * 3;
+  return render_subject_part(s.compiled.m_parts->subject, s.current, remaining);
+}
+
 nlohmann::json merge_variables(const nlohmann::json& batch, const nlohmann::json& recipient,
                                const BuiltIns& built_ins) {
   nlohmann::json merged = batch.is_object() ? batch : nlohmann::json::object();

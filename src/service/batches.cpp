@@ -55,28 +55,22 @@ struct Recipients {
 // bytes) is refused at accept, as the sender would refuse it: through the same
 // render code, with only the variables the subject uses (a subject template is at
 // most 989 bytes, so this stays cheap per recipient).
-struct SubjectCheck {
-  const render::CompiledTemplate* compiled = nullptr;  // null: nothing to check
-  nlohmann::json batch_variables;                      // only those the subject uses
-  std::string batch_id;
-};
-
-SubjectCheck subject_check(const std::optional<detail::ResolvedContent>& content, const BatchRequest& r,
-                           const std::string& batch_id) {
-  // Invalid batch variables are reported once, as "variables", not per recipient.
-  if (!content || !render::check_variables(r.variables)) return {};
-  return {&content->compiled, render::subject_variables_of(content->compiled, r.variables), batch_id};
-}
-
+//
 // NOTE: unsubscribe_url renders empty here (its token needs the message id); a
 // subject should not carry it anyway.
-std::optional<std::string> subject_problem(const SubjectCheck& check, const nlohmann::json& recipient_variables,
+using SubjectCheck = std::optional<render::SubjectRenderer>;  // nullopt: nothing to check
+
+void subject_check(SubjectCheck& check, const std::optional<detail::ResolvedContent>& content, const BatchRequest& r,
+                   const std::string& batch_id) {
+  // Invalid batch variables are reported once, as "variables", not per recipient.
+  if (!content || !render::check_variables(r.variables)) return;
+  check.emplace(content->compiled, r.variables, render::BuiltIns{"", "", batch_id});
+}
+
+std::optional<std::string> subject_problem(SubjectCheck& check, const nlohmann::json& recipient_variables,
                                            const std::string& email) {
-  if (check.compiled == nullptr) return std::nullopt;
-  auto variables =
-      render::merge_variables(check.batch_variables, render::subject_variables_of(*check.compiled, recipient_variables),
-                              {email, "", check.batch_id});
-  auto subject = render::render_subject(*check.compiled, variables);
+  if (!check) return std::nullopt;
+  auto subject = check->render(email, recipient_variables);
   if (subject) return std::nullopt;
   return std::move(subject).error().detail;
 }
@@ -84,13 +78,16 @@ std::optional<std::string> subject_problem(const SubjectCheck& check, const nloh
 // Normalizes and de-duplicates; invalid addresses are collected (and become
 // field errors unless skip_invalid), bad variables (including those that make
 // the subject unsendable) always are errors.
-Recipients check_recipients(const BatchRequest& r, const SubjectCheck& subjects, Errors& errors) {
+//
+// Each recipient's variables and address are released once checked (what is
+// stored is `unique`), so the request and the rows are never both whole.
+Recipients check_recipients(BatchRequest& r, SubjectCheck& subjects, Errors& errors) {
   Recipients out;
   out.unique.reserve(r.recipients.size());
   std::unordered_set<std::string> seen;
   seen.reserve(r.recipients.size() * 2);
   for (std::size_t i = 0; i < r.recipients.size(); ++i) {
-    const RecipientInput& input = r.recipients[i];
+    RecipientInput input = std::move(r.recipients[i]);
     auto vars = detail::checked_variables(input.variables);
     if (vars.problem) errors.push_back({fmt::format("recipients[{}].variables", i), std::move(*vars.problem)});
     auto email = render::normalize_address(input.email);
@@ -110,7 +107,9 @@ Recipients check_recipients(const BatchRequest& r, const SubjectCheck& subjects,
     }
     out.unique.push_back({static_cast<int>(i), std::move(*email), std::move(key), std::move(vars.json)});
   }
-  if (r.recipients.empty()) errors.push_back({"recipients", "must not be empty"});
+  const bool none = r.recipients.empty();
+  std::vector<RecipientInput>().swap(r.recipients);
+  if (none) errors.push_back({"recipients", "must not be empty"});
   else if (out.unique.empty() && errors.empty())
     errors.push_back({"recipients", fmt::format("no valid recipient ({} invalid)", out.invalid.size())});
   return out;
@@ -131,7 +130,7 @@ Status check_recipient_count(std::size_t count, int max_recipients) {
                {{"recipients", fmt::format("at most {} recipients per batch", max_recipients)}}};
 }
 
-Result<BatchAccepted> BatchService::accept_batch(const BatchRequest& r, const AcceptOptions& options) {
+Result<BatchAccepted> BatchService::accept_batch(BatchRequest r, const AcceptOptions& options) {
   // With SES list management SES writes the unsubscribe links, not mailerd.
   if (!options.unsubscribe_secret_set && !r.list_management)
     return make_error(ErrorCode::conflict,
@@ -160,7 +159,9 @@ Result<BatchAccepted> BatchService::accept_batch(const BatchRequest& r, const Ac
   }
   check_schedule(r, to_ms(m_clock.now()), batch, errors);
   batch.id = ids::make(ids::k_batch);
-  Recipients recipients = check_recipients(r, subject_check(*content, r, batch.id), errors);
+  SubjectCheck subjects;
+  subject_check(subjects, *content, r, batch.id);
+  Recipients recipients = check_recipients(r, subjects, errors);
   if (!errors.empty()) return detail::invalid("batch request is invalid", std::move(errors));
   detail::store_spec(spec, batch);
 

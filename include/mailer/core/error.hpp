@@ -64,6 +64,12 @@ class FieldErrors {
     if (m_kept.size() < k_max_kept) m_kept.push_back(std::move(error));
     else ++m_omitted;
   }
+  /// Appends `other`'s kept entries, and counts its omitted ones as omitted
+  /// here, so a list gathered apart keeps its "N more errors" count.
+  void append(FieldErrors other) {
+    for (auto& error : other.m_kept) push_back(std::move(error));
+    m_omitted += other.m_omitted;
+  }
   /// True once k_max_kept are kept: a caller may skip building further messages.
   bool full() const noexcept { return m_kept.size() >= k_max_kept; }
   bool empty() const noexcept { return m_kept.empty(); }

@@ -87,6 +87,7 @@ class CompiledTemplate {
   friend Result<RenderedMessage> render(const CompiledTemplate& compiled, const nlohmann::json& variables);
   friend Result<std::string> render_subject(const CompiledTemplate& compiled, const nlohmann::json& variables);
   friend nlohmann::json subject_variables_of(const CompiledTemplate& compiled, const nlohmann::json& variables);
+  friend class SubjectRenderer;
   explicit CompiledTemplate(std::shared_ptr<CompiledParts> parts) : m_parts(std::move(parts)) {}
   std::shared_ptr<CompiledParts> m_parts;
 };
@@ -178,5 +179,28 @@ inline constexpr std::string_view k_ses_unsubscribe_placeholder = "{{amazonSESUn
 /// built-in of merged `variables` to k_ses_unsubscribe_placeholder, so either
 /// renders as SES's placeholder (braces are not HTML-escaped) and SES replaces it.
 void use_ses_unsubscribe_placeholder(nlohmann::json& variables);
+
+/// The subject of one batch rendered for each of its recipients: render(email,
+/// variables) gives exactly what render_subject(compiled, merge_variables(
+/// batch_variables, variables, {email, unsubscribe_url, batch_id})) gives,
+/// errors included, but keeps the batch's share of the render data from one
+/// recipient to the next instead of merging and converting it again (the
+/// accept-time subject check of a 100,000-recipient batch). A recipient value
+/// that is an object or null (which merge into or remove a batch value) takes
+/// the general path. `batch_variables` must have passed check_variables.
+/// Not thread-safe: it holds the render data between calls.
+class SubjectRenderer {
+ public:
+  SubjectRenderer(const CompiledTemplate& compiled, const nlohmann::json& batch_variables, BuiltIns built_ins);
+  ~SubjectRenderer();
+  SubjectRenderer(const SubjectRenderer&) = delete;
+  SubjectRenderer& operator=(const SubjectRenderer&) = delete;
+
+  Result<std::string> render(const std::string& email, const nlohmann::json& variables);
+
+ private:
+  struct State;
+  std::unique_ptr<State> m_state;
+};
 
 }  // namespace mailer::render

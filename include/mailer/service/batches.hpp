@@ -110,7 +110,12 @@ class BatchService {
   ///    the files are stored once for the batch, not per recipient;
   ///  - storage_unavailable.
   /// Calls on_enqueued after the commit.
-  Result<BatchAccepted> accept_batch(const BatchRequest& request, const AcceptOptions& options);
+  ///
+  /// Takes the request by value: each recipient's variables are released as
+  /// soon as they are checked and kept as JSON text, so that a large batch is
+  /// not held twice (as JSON values and as the rows to store) while it is
+  /// stored. Callers that are done with the request move it in.
+  Result<BatchAccepted> accept_batch(BatchRequest request, const AcceptOptions& options);
 
   /// Status (store::batch_status rules), counts per state and event type, and
   /// the accept-time counts. Errors: not_found.

@@ -30,7 +30,7 @@ void create_batch(const httplib::Request& req, httplib::Response& res, Context& 
   if (!input) return write_problem(res, input.error());
   auto db = context.deps.db.acquire();
   if (!db) return write_problem(res, db.error());
-  auto accepted = batches(**db, context).accept_batch(*input, accept_options(context));
+  auto accepted = batches(**db, context).accept_batch(std::move(*input), accept_options(context));
   if (!accepted) return write_problem(res, accepted.error());
   res.set_header("Location", "/v1/batches/" + accepted->id);
   write_json(res, 202, json_io::to_json(*accepted));

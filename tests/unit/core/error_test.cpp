@@ -30,3 +30,15 @@ TEST_CASE("FieldErrors keeps the first 100 and counts the rest", "[core]") {
   mailer::FieldErrors one_more(std::vector<mailer::FieldError>(101, {"f", "bad"}));
   CHECK(one_more.omitted_note()->message == "1 more error not listed");
 }
+
+TEST_CASE("FieldErrors::append keeps the other list's omitted count", "[core]") {
+  mailer::FieldErrors errors{{"from", "required"}};
+  mailer::FieldErrors recipients;
+  for (int i = 0; i < 150; ++i) recipients.push_back({"recipients[" + std::to_string(i) + "]", "bad"});
+  errors.append(std::move(recipients));
+  CHECK(errors.size() == 100);
+  CHECK(errors.total() == 151);
+  CHECK(errors[0].field == "from");
+  CHECK(errors[99].field == "recipients[98]");
+  CHECK(errors.omitted_note()->message == "51 more errors not listed");
+}

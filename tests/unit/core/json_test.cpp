@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "mailer/core/json.hpp"
+#include "mailer/core/json_stream.hpp"
 
 using namespace mailer;
 
@@ -147,5 +148,42 @@ TEST_CASE("parse_json refuses a member named twice and names where", "[core][jso
   }
   SECTION("the same name in different objects is fine") {
     CHECK(parse_json(R"({"a":{"x":1},"b":{"x":2},"c":[{"x":1},{"x":2}]})", "body"));
+  }
+}
+
+TEST_CASE("parse_json_streaming hands over the list's elements as they are read", "[core][json]") {
+  std::vector<std::pair<std::size_t, nlohmann::json>> taken;
+  TakeElement take = [&](std::size_t index, nlohmann::json&& element) {
+    taken.emplace_back(index, std::move(element));
+  };
+  SECTION("elements in order, the member left empty, everything else kept") {
+    auto parsed =
+        parse_json_streaming(R"({"a":[1],"recipients":["x",{"email":"y","v":[1,{"k":2}]},[3]],"z":{"recipients":[4]}})",
+                             "request body", {}, "recipients", take);
+    REQUIRE(parsed);
+    CHECK(*parsed == nlohmann::json::parse(R"({"a":[1],"recipients":[],"z":{"recipients":[4]}})"));
+    REQUIRE(taken.size() == 3);
+    CHECK(taken[0] == std::pair<std::size_t, nlohmann::json>{0, "x"});
+    CHECK(taken[1].first == 1);
+    CHECK(taken[1].second == nlohmann::json::parse(R"({"email":"y","v":[1,{"k":2}]})"));
+    CHECK(taken[2].second == nlohmann::json::parse("[3]"));
+  }
+  SECTION("not an array, or not at the top: parsed as parse_json does") {
+    auto parsed = parse_json_streaming(R"({"recipients":{"a":[1]}})", "request body", {}, "recipients", take);
+    REQUIRE(parsed);
+    CHECK((*parsed)["recipients"] == nlohmann::json::parse(R"({"a":[1]})"));
+    CHECK(taken.empty());
+    CHECK(parse_json_streaming("[[1]]", "request body", {}, "recipients", take));
+    CHECK(taken.empty());
+  }
+  SECTION("error paths count the elements already taken") {
+    std::string body = R"({"recipients":[{"email":"a"},{"email":"b"},{"email":"c","email":"d"}]})";
+    auto duplicate = parse_json_streaming(body, "request body", {}, "recipients", take);
+    REQUIRE_FALSE(duplicate);
+    CHECK(duplicate.error().detail == parse_json(body, "request body").error().detail);
+    CHECK(duplicate.error().fields[0].field == "recipients[2].email");
+    auto deep = parse_json_streaming(deep_batch(100), "request body", {}, "recipients", take);
+    REQUIRE_FALSE(deep);
+    CHECK(deep.error().detail == parse_json(deep_batch(100), "request body").error().detail);
   }
 }

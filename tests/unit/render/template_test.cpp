@@ -366,6 +366,47 @@ TEST_CASE("render::render_subject renders and checks the subject as render does"
   CHECK(render::subject_variables_of(t, json::array()) == json::object());
 }
 
+TEST_CASE("render::SubjectRenderer gives what render_subject gives on the merged variables", "[render]") {
+  auto t = compile("Hi {{first_name}}{{#shop}} from {{shop.name}}{{/shop}} {{tier}} <{{email}}> {{batch_id}}", "x");
+  const json batch = {{"shop", {{"name", "Acme"}, {"city", "Porto"}}}, {"tier", "gold"}, {"unused", 1}};
+  const render::BuiltIns built_ins{"", "", "bat_1"};
+  render::SubjectRenderer renderer(t, batch, built_ins);
+  // In an order that makes the renderer undo what the recipient before set.
+  const std::vector<json> recipients = {
+      {{"first_name", "Ana"}},
+      {{"first_name", "Bo"}, {"tier", 3}, {"extra", "x"}},
+      {{"tier", nullptr}},                                  // null removes the batch's value
+      {{"shop", {{"name", "Mine"}}}},                       // an object merges into the batch's
+      {{"first_name", json::array({1, 2})}},                // an array is a value like any other
+      {{"first_name", ""}},                                 // "" is falsy, as in to_data
+      {{"email", "spoof@example.com"}, {"batch_id", "x"}},  // built-ins win
+      json(nullptr),
+      {{"first_name", std::string(5000, 'x')}},
+      {{"first_name", "Ana\u001b[31m"}},
+      {{"first_name", "Cy"}},
+  };
+  for (std::size_t i = 0; i < recipients.size(); ++i) {
+    const std::string email = "r" + std::to_string(i) + "@example.com";
+    auto expected = render::render_subject(
+        t, render::merge_variables(batch, recipients[i], {email, built_ins.unsubscribe_url, built_ins.batch_id}));
+    auto got = renderer.render(email, recipients[i]);
+    INFO("recipient " << i << ": " << recipients[i].dump());
+    REQUIRE(static_cast<bool>(got) == static_cast<bool>(expected));
+    if (expected) CHECK(*got == *expected);
+    else CHECK(got.error().detail == expected.error().detail);
+  }
+  SECTION("too deep, as render_subject counts the merged object") {
+    json deep = "leaf";
+    for (int i = 0; i < render::k_max_variable_depth; ++i) deep = json::array({deep});
+    auto got = renderer.render("a@example.com", {{"first_name", deep}});
+    auto expected = render::render_subject(
+        t, render::merge_variables(batch, {{"first_name", deep}}, {"a@example.com", "", "bat_1"}));
+    REQUIRE_FALSE(got);
+    REQUIRE_FALSE(expected);
+    CHECK(got.error().detail == expected.error().detail);
+  }
+}
+
 TEST_CASE("render::encoded_message_bytes counts base64 with CRLF every 76 characters", "[render]") {
   CHECK(render::encoded_message_bytes({"", std::nullopt, std::nullopt}) == 0);
   CHECK(render::encoded_message_bytes({"abc", std::nullopt, std::nullopt}) == 4 + 2);
