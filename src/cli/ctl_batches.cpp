@@ -91,18 +91,24 @@ void print_batch(const store::Batch& b) {
   std::string status = store::to_string(b.status) + (paused ? " (" + *b.pause_reason + ")" : std::string());
   std::string content = b.template_id ? fmt::format("{} v{}", *b.template_id, b.template_version.value_or(0))
                                       : std::string("inline content");
-  print_table({"FIELD", "VALUE"}, {{"id", b.id},
-                                   {"status", status},
-                                   {"template", content},
-                                   {"from", b.from_address},
-                                   {"send_at", format_time(b.send_at_ms)},
-                                   {"send_before", format_time(b.send_before_ms)},
-                                   {"accepted", std::to_string(b.accepted_count)},
-                                   {"duplicate", std::to_string(b.duplicate_count)},
-                                   {"suppressed", std::to_string(b.suppressed_count)},
-                                   {"invalid", std::to_string(b.invalid_count)},
-                                   {"created", format_rfc3339(b.created_at_ms)},
-                                   {"completed", format_time(b.completed_at_ms)}});
+  std::vector<std::vector<std::string>> rows{{"id", b.id},
+                                             {"status", status},
+                                             {"template", content},
+                                             {"from", b.from_address},
+                                             {"send_at", format_time(b.send_at_ms)},
+                                             {"send_before", format_time(b.send_before_ms)}};
+  if (b.configuration_set) rows.push_back({"configuration_set", *b.configuration_set});
+  // Who handles unsubscribing matters when reading a batch's headers.
+  if (b.contact_list_name)
+    rows.push_back({"list_management", *b.contact_list_name + (b.topic_name ? " / topic " + *b.topic_name : "")});
+  for (auto& row : std::vector<std::vector<std::string>>{{"accepted", std::to_string(b.accepted_count)},
+                                                         {"duplicate", std::to_string(b.duplicate_count)},
+                                                         {"suppressed", std::to_string(b.suppressed_count)},
+                                                         {"invalid", std::to_string(b.invalid_count)},
+                                                         {"created", format_rfc3339(b.created_at_ms)},
+                                                         {"completed", format_time(b.completed_at_ms)}})
+    rows.push_back(std::move(row));
+  print_table({"FIELD", "VALUE"}, rows);
   print_counts("STATE", b.state_counts);
   print_counts("EVENT", b.event_counts);
   print_engagement(b);

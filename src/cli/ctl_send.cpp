@@ -18,6 +18,7 @@
 #include "cli/ctl_progress.hpp"
 #include "mailer/crypto/crypto.hpp"
 #include "mailer/render/attachments.hpp"
+#include "mailer/render/message_spec.hpp"
 #include "mailer/service/api_json.hpp"
 #include "mailer/service/batches.hpp"
 #include "mailer/service/csv.hpp"
@@ -195,6 +196,11 @@ void run_send(CtlContext& ctx, const SendOptions& options) {
 
   auto db = open_database(ctx, SchemaCheck::require_current);
   if (!db) return;
+  // mailerd may have the secret from its own environment, so this is a
+  // warning, not a refusal: without it every message would be dead-lettered.
+  if (ctx.config.unsubscribe.secret.empty() && !request->list_management)
+    std::cerr << "mailerctl: warning: unsubscribe.secret is not set in this configuration; a mailerd without it "
+                 "sends none of this bulk batch (every message goes to the DLQ). Set it, or use --contact-list.\n";
   SystemClock clock;
   auto found = service::TemplateService(*db, clock).find_by_name(options.template_name);
   if (!found) return ctx.fail(found.error());
@@ -225,6 +231,18 @@ void run_send(CtlContext& ctx, const SendOptions& options) {
 
 }  // namespace
 
+// An SES contact list or topic name, checked as CLI11 checks any value (a
+// usage error, exit 2, naming the option): an empty one would otherwise
+// quietly mean "no list management" and the batch would carry mailerd's own
+// unsubscribe links instead.
+CLI::Validator ses_list_name() {
+  return CLI::Validator(
+      [](const std::string& name) -> std::string {
+        return render::is_ses_name(name, 64) ? "" : "must be 1 to 64 ASCII letters, digits, _ or -";
+      },
+      "NAME");
+}
+
 void add_send_commands(CLI::App& app, CtlContext& ctx) {
   auto options = std::make_shared<SendOptions>();
   auto* send = app.add_subcommand("send", "Send a batch to the recipients of a CSV file (header: email, variables...)");
@@ -238,8 +256,10 @@ void add_send_commands(CLI::App& app, CtlContext& ctx) {
   send->add_option("--send-before", options->send_before, "Cancel what has not gone out by this RFC 3339 time");
   send->add_option("--configuration-set", options->configuration_set, "SES configuration set");
   send->add_option("--contact-list", options->contact_list,
-                   "SES contact list: SES adds its unsubscribe headers and link, mailerd none");
-  send->add_option("--topic", options->topic, "Topic of the SES contact list (needs --contact-list)");
+                   "SES contact list: SES adds its unsubscribe headers and link, mailerd none")
+      ->check(ses_list_name());
+  send->add_option("--topic", options->topic, "Topic of the SES contact list (needs --contact-list)")
+      ->check(ses_list_name());
   send->add_option("--tag", options->tags, "SES message tag NAME=VALUE (repeatable)");
   send->add_option("--attach", options->attach,
                    "Attach FILE=CONTENT_TYPE to every message, e.g. terms.pdf=application/pdf (repeatable, at most 10)");

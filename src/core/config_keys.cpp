@@ -206,9 +206,11 @@ std::string feedback_address(const ConfigValue& v) {
   const auto& address = std::get<std::string>(v);
   if (address.empty()) return "";
   const bool ascii = std::all_of(address.begin(), address.end(), [](char c) { return c > ' ' && c < 127; });
-  return ascii && address.size() <= 254 && is_plain_address(address)
-             ? ""
-             : "must be one address such as bounces@example.com (ASCII; a non-ASCII domain in Punycode)";
+  if (!ascii || address.size() > 254 || !is_plain_address(address))
+    return "must be one address such as bounces@example.com (ASCII; a non-ASCII domain in Punycode)";
+  // RFC 5321 section 4.5.3.1.1: SES refuses a longer local part at send time.
+  if (address.find('@') > 64) return "local part (before @) is longer than 64 octets";
+  return "";
 }
 
 // An SES identity ARN, as sending authorization names another account's

@@ -91,10 +91,19 @@ TEST_CASE("mailerctl send needs no unsubscribe.secret: only mailerd signs links"
   Ctl ctl;
   ctl.create_template();
   ctl.env.erase("MAILER_UNSUBSCRIBE_SECRET");
-  auto accepted = ctl.json({"send", "--detach", "--template", "news", "--from", "news@example.com", "--recipients",
-                            ctl.file("good.csv", "email,first_name\nana@example.com,Ana\n")});
+  auto csv = ctl.file("good.csv", "email,first_name\nana@example.com,Ana\n");
+  auto result = ctl.run({"--json", "send", "--detach", "--template", "news", "--from", "news@example.com",
+                         "--recipients", csv});
+  REQUIRE(result.exit_code == 0);
+  auto accepted = nlohmann::json::parse(result.output);
   CHECK(accepted["counts"]["accepted"] == 1);
   CHECK(accepted["status"] == "queued");
+  // ...but says that a mailerd configured as this one would send none of it.
+  CHECK_THAT(result.errors, Catch::Contains("warning: unsubscribe.secret is not set"));
+  auto list_managed = ctl.run({"send", "--detach", "--template", "news", "--from", "news@example.com",
+                               "--recipients", csv, "--contact-list", "customers"});
+  CHECK(list_managed.exit_code == 0);
+  CHECK(list_managed.errors.empty());
 }
 
 TEST_CASE("mailerctl send fails clearly", "[mailerctl]") {
@@ -228,11 +237,22 @@ TEST_CASE("mailerctl send --contact-list and --topic ask for SES list management
     CHECK_THAT(result.errors, Catch::Contains("--topic orders: needs --contact-list"));
     CHECK(ctl.json({"batches", "list"})["data"].empty());
   }
-  SECTION("a name SES refuses is named by its option") {
-    auto result = ctl.send(csv, {"--contact-list", "has space"});
-    CHECK(result.exit_code == 1);
-    CHECK_THAT(result.errors, Catch::Contains("--contact-list"));
-    CHECK_THAT(result.errors, Catch::Contains("must be 1 to 64 ASCII letters, digits, _ or -"));
+  SECTION("the text view names the list and topic") {
+    auto accepted = ctl.json({"send", "--detach", "--template", "news", "--from", "news@example.com", "--recipients",
+                              csv, "--contact-list", "customers", "--topic", "orders"});
+    CHECK_THAT(ctl.run({"batches", "show", accepted["id"]}).output,
+               Catch::Contains("list_management") && Catch::Contains("customers / topic orders"));
+  }
+  SECTION("a name SES refuses, or an empty one, is a usage error naming its option") {
+    for (const auto& args : std::vector<std::vector<std::string>>{{"--contact-list", "has space"},
+                                                                 {"--contact-list", ""},
+                                                                 {"--contact-list", "customers", "--topic", ""}}) {
+      auto result = ctl.send(csv, args);
+      INFO(args[args.size() - 2] << " '" << args.back() << "'");
+      CHECK(result.exit_code == 2);
+      CHECK_THAT(result.errors, Catch::Contains(args[args.size() - 2]));
+      CHECK_THAT(result.errors, Catch::Contains("must be 1 to 64 ASCII letters, digits, _ or -"));
+    }
     CHECK(ctl.json({"batches", "list"})["data"].empty());
   }
 }

@@ -547,6 +547,10 @@ TEST_CASE("load_config checks sending authorization and feedback forwarding", "[
     CHECK_THAT(only_problem(load_env({{"MAILER_SES_FEEDBACK_FORWARDING_EMAIL_ADDRESS", "b@bücher.example"}})),
                Catch::StartsWith("ses.feedback_forwarding_email_address: ") &&
                    Catch::EndsWith(rule + " (from MAILER_SES_FEEDBACK_FORWARDING_EMAIL_ADDRESS)"));
+    const std::string local_64 = std::string(64, 'a') + "@example.com";
+    CHECK(load_toml("[ses]\nfeedback_forwarding_email_address = \"" + local_64 + "\"\n"));
+    CHECK_THAT(only_problem(load_toml("[ses]\nfeedback_forwarding_email_address = \"a" + local_64 + "\"\n")),
+               Catch::EndsWith("local part (before @) is longer than 64 octets"));
   }
   SECTION("the feedback identity ARN needs its address") {
     CHECK(only_problem(load_env({{"MAILER_SES_FEEDBACK_FORWARDING_EMAIL_ADDRESS_IDENTITY_ARN",
