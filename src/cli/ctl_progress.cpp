@@ -131,6 +131,13 @@ Result<store::Batch> follow_batch(store::Database& db, const std::string& id, co
       last_line = now;
     }
     if (done) return batch;
+    // A scheduled batch stands still by design: say until when, not "is mailerd running?".
+    if (!noted_stall && batch->status == store::BatchStatus::scheduled) {
+      noted_stall = true;
+      if (options.display == Display::terminal) out << "\n";
+      std::cerr << "mailerctl: the batch is scheduled for " << format_time(batch->send_at_ms)
+                << "; watching until it completes (Ctrl-C stops watching, the batch goes on)\n";
+    }
     if (!noted_stall && now - last_change >= k_stall_note_after && batch->status != store::BatchStatus::paused) {
       noted_stall = true;
       if (options.display == Display::terminal) out << "\n";

@@ -6,6 +6,7 @@
 
 #include <regex>
 #include <string>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -112,6 +113,17 @@ TEST_CASE("mailerctl batches watch exits 1 for a cancelled or unknown batch", "[
   CHECK(scheduled.exit_code == 0);
   CHECK_THAT(scheduled.output,
              Catch::Contains("The batch is scheduled; follow it later with `mailerctl batches watch"));
+  // Watching it says until when it waits; cancelling it ends the watch.
+  auto scheduled_id = ctl.json({"batches", "list", "--status", "scheduled"})["data"][0]["id"].get<std::string>();
+  std::thread canceller([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    ctl.run({"batches", "cancel", scheduled_id});
+  });
+  auto waiting = ctl.run({"batches", "watch", scheduled_id});
+  canceller.join();
+  CHECK(waiting.exit_code == 1);
+  CHECK_THAT(waiting.errors, Catch::Contains("the batch is scheduled for 2099-01-01T00:00:00"));
+  CHECK_THAT(waiting.errors, !Catch::Contains("is mailerd running"));
   auto unknown = ctl.run({"batches", "watch", "bat_nope"});
   CHECK(unknown.exit_code == 1);
   CHECK_THAT(unknown.errors, Catch::Contains("bat_nope"));
