@@ -36,7 +36,13 @@ std::string env_or(const EnvGetter& env, const char* name, std::string fallback)
 
 Error source_error(ErrorCode code, const std::string& detail) { return make_error(code, detail); }
 
+Error cancelled_error() { return make_error(ErrorCode::upstream_transient, std::string(k_cancelled_detail)); }
+
 }  // namespace
+
+bool is_cancelled(const Error& error) {
+  return error.code == ErrorCode::upstream_transient && error.detail == k_cancelled_detail;
+}
 
 std::optional<std::string> system_env(const char* name) {
   const char* value = std::getenv(name);
@@ -205,7 +211,9 @@ Result<Credentials> parse_imds_credentials(std::string_view body) {
 }
 
 Result<Credentials> credentials_from_imds(const ImdsOptions& options) {
-  net::HttpClient client({options.timeout, options.timeout, "mailerd"});
+  net::HttpClientOptions http{options.timeout, options.timeout, "mailerd"};
+  if (options.stop.stop_possible()) http.cancelled = [stop = options.stop] { return stop.stop_requested(); };
+  net::HttpClient client(std::move(http));
   std::string base = options.endpoint;
   while (!base.empty() && base.back() == '/') base.pop_back();
   // IMDSv2 only: a session token first
@@ -354,6 +362,7 @@ Result<Credentials> CredentialsProvider::finish_refresh(Result<Credentials> reso
     return resolved;
   }
   m_last_error = resolved.error();
+  if (is_cancelled(resolved.error())) return resolved;  // stopping: nothing to warn about
   if (still_valid(m_cached, at)) {
     m_next_attempt = at + m_options.retry_gap;
     auto left = m_cached->expiration ? *m_cached->expiration - at : Clock::time_point::duration::zero();
@@ -371,13 +380,19 @@ Result<Credentials> CredentialsProvider::finish_refresh(Result<Credentials> reso
 Result<Credentials> CredentialsProvider::resolve_without_throwing(std::string& provider) noexcept {
   // A throw here would leave m_refreshing set and every caller waiting forever.
   try {
-    return resolve(provider);
+    if (m_stop.stop_requested()) return cancelled_error();
+    auto resolved = resolve(provider);
+    // Whatever a source made of its cancelled fetch, callers see one answer.
+    if (!resolved && m_stop.stop_requested()) return cancelled_error();
+    return resolved;
   } catch (const std::exception& e) {
     return make_error(ErrorCode::internal, "credentials lookup failed: " + std::string(e.what()));
   } catch (...) {
     return make_error(ErrorCode::internal, "credentials lookup failed");
   }
 }
+
+void CredentialsProvider::stop() { m_stop.request_stop(); }
 
 void CredentialsProvider::invalidate() {
   std::scoped_lock lock(m_mutex);
@@ -406,12 +421,15 @@ Result<Credentials> CredentialsProvider::resolve(std::string& provider) {
   profile_options.env = m_options.env;
   profile_options.fallback_region = config.region;
   profile_options.imds_timeout = m_options.imds_timeout;
+  profile_options.stop = m_stop.get_token();
+  ContainerOptions container;
+  container.stop = profile_options.stop;
   using Step = std::function<Result<std::optional<Credentials>>()>;
   const std::pair<const char*, Step> steps[] = {
       {"env", [&] { return credentials_from_env(m_options.env); }},
       {"web identity", [&] { return credentials_from_web_identity_env(profile_options); }},
       {"profile", [&] { return credentials_from_profile(profile_options); }},
-      {"container", [&] { return credentials_from_container(m_options.env); }},
+      {"container", [&] { return credentials_from_container(m_options.env, container); }},
   };
   for (const auto& [name, step] : steps) {
     provider = name;
@@ -428,6 +446,7 @@ Result<Credentials> CredentialsProvider::resolve(std::string& provider) {
   ImdsOptions imds;
   imds.endpoint = env_or(m_options.env, "AWS_EC2_METADATA_SERVICE_ENDPOINT", imds.endpoint);
   imds.timeout = m_options.imds_timeout;
+  imds.stop = profile_options.stop;
   auto from_imds = credentials_from_imds(imds);
   if (!from_imds) {
     Error error = std::move(from_imds).error();

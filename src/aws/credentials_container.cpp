@@ -92,12 +92,14 @@ Result<std::string> fetch(const std::string& url, const std::optional<std::strin
                           const ContainerOptions& options) {
   net::HttpClientOptions http{options.connect_timeout, options.total_timeout, "mailerd"};
   http.max_response_bytes = k_max_answer_bytes;
+  if (options.stop.stop_possible()) http.cancelled = [stop = options.stop] { return stop.stop_requested(); };
   net::HttpClient client(http);
   net::HttpRequest request{"GET", url, {{"Accept", "application/json"}}, ""};
   if (token) request.headers.emplace_back("Authorization", *token);
   Error last = fetch_error(ErrorCode::upstream_transient, "no attempt made");
   auto pause = options.retry_pause;
   for (int attempt = 1; attempt <= std::max(1, options.attempts); ++attempt) {
+    if (options.stop.stop_requested()) return fetch_error(ErrorCode::upstream_transient, "cancelled");
     if (attempt > 1) {
       std::this_thread::sleep_for(pause);
       pause *= 2;

@@ -32,6 +32,8 @@ using std::chrono::steady_clock;
 
 constexpr std::size_t k_kept_stderr_bytes = 4096;
 constexpr std::size_t k_stderr_line_chars = 200;
+// How often a running process's wait looks at ProcessLimits::stop.
+constexpr milliseconds k_stop_poll{50};
 
 class Fd {
  public:
@@ -113,11 +115,12 @@ std::optional<std::string> read_output(int out_fd, int err_fd, const ProcessLimi
   pollfd fds[2] = {{out_fd, POLLIN, 0}, {err_fd, POLLIN, 0}};
   char buffer[4096];
   while (fds[0].fd >= 0 || fds[1].fd >= 0) {
+    if (limits.stop.stop_requested()) return std::string(k_cancelled_detail);
     auto left = std::chrono::duration_cast<milliseconds>(deadline - steady_clock::now());
     if (left.count() <= 0) {
       return program + " did not finish within " + std::to_string(limits.timeout.count()) + " ms";
     }
-    int ready = ::poll(fds, 2, static_cast<int>(left.count()));
+    int ready = ::poll(fds, 2, static_cast<int>(std::min(left, k_stop_poll).count()));
     if (ready < 0 && errno != EINTR) return "cannot read the output of " + program;
     for (int i = 0; ready > 0 && i < 2; ++i) {
       if (fds[i].fd < 0 || fds[i].revents == 0) continue;
@@ -141,14 +144,14 @@ std::optional<std::string> read_output(int out_fd, int err_fd, const ProcessLimi
 }
 
 // Waits for the exit after the pipes closed; a process that closed them but
-// keeps running is killed at the deadline like any other.
-std::optional<int> wait_until(pid_t pid, steady_clock::time_point deadline) {
+// keeps running is killed at the deadline, or at a stop request, like any other.
+std::optional<int> wait_until(pid_t pid, steady_clock::time_point deadline, const std::stop_token& stop) {
   while (true) {
     int status = 0;
     pid_t done = ::waitpid(pid, &status, WNOHANG);
     if (done == pid) return status;
     if (done < 0 && errno != EINTR) return 0;
-    if (steady_clock::now() >= deadline) return std::nullopt;
+    if (steady_clock::now() >= deadline || stop.stop_requested()) return std::nullopt;
     ::usleep(5000);
   }
 }
@@ -217,6 +220,7 @@ Result<std::vector<std::string>> split_command_line(std::string_view command) {
 Result<std::string> run_credential_process(const std::vector<std::string>& argv, const ProcessLimits& limits,
                                            std::string_view what) {
   if (argv.empty()) return process_error(what, "no command");
+  if (limits.stop.stop_requested()) return process_error(what, std::string(k_cancelled_detail));
   const std::string& program = argv.front();
   Pipe out;
   Pipe err;
@@ -239,9 +243,10 @@ Result<std::string> run_credential_process(const std::vector<std::string>& argv,
     kill_and_reap(pid);
     return process_error(what, *problem);
   }
-  auto status = wait_until(pid, deadline);
+  auto status = wait_until(pid, deadline, limits.stop);
   if (!status) {
     kill_and_reap(pid);
+    if (limits.stop.stop_requested()) return process_error(what, std::string(k_cancelled_detail));
     return process_error(what, program + " did not finish within " + std::to_string(limits.timeout.count()) + " ms");
   }
   if (!WIFEXITED(*status) || WEXITSTATUS(*status) != 0)

@@ -105,6 +105,7 @@ class ProfileResolver {
     m_sts.region = sts_region(options.env, settings, options.fallback_region);
     m_sts.endpoint = resolve_sts_endpoint(options.env, m_sts.region, settings.endpoint_url);
     m_sts.timeout = options.sts_timeout;
+    m_sts.stop = options.stop;
   }
 
   Result<std::optional<Credentials>> resolve(const std::string& name, std::vector<std::string>& chain) {
@@ -126,7 +127,8 @@ class ProfileResolver {
     if (!token_file.empty()) return profile_error(name, "web_identity_token_file needs role_arn");
     if (auto keys_found = static_keys(name, *keys); !keys_found || *keys_found) return keys_found;
     if (auto command = value_of(*keys, "credential_process"); !command.empty()) {
-      return wrap(credentials_from_process(command, name, {m_options.process_timeout}));
+      return wrap(credentials_from_process(command, name,
+                                           {.timeout = m_options.process_timeout, .stop = m_options.stop}));
     }
     return std::optional<Credentials>();
   }
@@ -215,10 +217,13 @@ class ProfileResolver {
         imds.endpoint = endpoint;
       }
       imds.timeout = m_options.imds_timeout;
+      imds.stop = m_options.stop;
       return credentials_from_imds(imds);
     }
     if (source == "EcsContainer") {
-      auto from_container = credentials_from_container(m_options.env);
+      ContainerOptions container;
+      container.stop = m_options.stop;
+      auto from_container = credentials_from_container(m_options.env, container);
       if (!from_container) return std::move(from_container).error();
       if (!*from_container) {
         return profile_error(name, "credential_source EcsContainer: AWS_CONTAINER_CREDENTIALS_RELATIVE_URI or "
@@ -351,6 +356,7 @@ Result<std::optional<Credentials>> credentials_from_web_identity_env(const Profi
   sts.region = sts_region(options.env, *settings, options.fallback_region);
   sts.endpoint = resolve_sts_endpoint(options.env, sts.region, settings->endpoint_url);
   sts.timeout = options.sts_timeout;
+  sts.stop = options.stop;
   auto result =
       web_identity(sts, token_file, role_arn, env_value(options.env, "AWS_ROLE_SESSION_NAME"), "web-identity");
   if (!result) return std::move(result).error();

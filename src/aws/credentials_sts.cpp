@@ -104,7 +104,9 @@ Result<Credentials> call_sts(const StsOptions& options, std::string_view action,
     add_signature_headers(headers, "POST", wire_path, "", body, scope, caller->access_key_id, caller->secret_access_key,
                           caller->session_token);
   }
-  net::HttpClient client({options.timeout, options.timeout, "mailerd", k_max_sts_answer_bytes});
+  net::HttpClientOptions http{options.timeout, options.timeout, "mailerd", k_max_sts_answer_bytes};
+  if (options.stop.stop_possible()) http.cancelled = [stop = options.stop] { return stop.stop_requested(); };
+  net::HttpClient client(std::move(http));
   auto response = client.perform({"POST", endpoint->origin + wire_path, std::move(headers), body});
   if (!response) {
     return make_error(ErrorCode::upstream_transient, "STS " + std::string(action) + ": " + response.error().detail);

@@ -150,8 +150,12 @@ std::jthread start_watchdog(const jobs::Engine& engine) {
 
 // Serves until SIGTERM/SIGINT (SIGHUP does not stop it), then stops accepting and lets requests finish,
 // then stops the engine: no new claims, in-flight sends get the grace period,
-// unfinished claims go back to the queue.
-int serve_until_signal(http::Server& server, jobs::Engine& engine, const Config& config) {
+// unfinished claims go back to the queue. A credential fetch in progress (a
+// hanging credential_process, a slow STS) is given up first: its worker gives
+// its message back, and the background refresh ends, instead of shutdown
+// waiting out the source's timeout (past Docker's 10 s stop timeout).
+int serve_until_signal(http::Server& server, jobs::Engine& engine, aws::CredentialsProvider& credentials,
+                       const Config& config) {
   std::atomic<bool> serve_failed{false};
   std::thread serving([&] {
     auto served = server.serve();
@@ -166,6 +170,7 @@ int serve_until_signal(http::Server& server, jobs::Engine& engine, const Config&
   const char* signal_name = wait_for_shutdown_signal();
   sd_notify(0, "STOPPING=1");
   log::info("shutting down", {{"signal", signal_name}});
+  credentials.stop();
   server.stop();
   serving.join();
   engine.stop(config.worker.shutdown_grace);
@@ -224,7 +229,7 @@ int run(const Config& config) {
   http::Server server(deps, std::move(router));
   auto port = server.bind();
   if (!port) return fail("cannot start the http server", port.error());
-  int code = serve_until_signal(server, engine, config);
+  int code = serve_until_signal(server, engine, *credentials, config);
   if (auto done = (*db)->checkpoint(store::Database::CheckpointMode::truncate); !done) {
     log::warn("WAL checkpoint skipped", {{"detail", done.error().detail}});
   }

@@ -1,6 +1,7 @@
 #include "jobs/worker_pool.hpp"
 
 #include "jobs/engine_support.hpp"
+#include "mailer/aws/credentials.hpp"
 #include "mailer/core/log.hpp"
 #include "mailer/core/metrics.hpp"
 #include "mailer/store/suppressions.hpp"
@@ -148,6 +149,9 @@ std::optional<store::Outcome> WorkerPool::process(std::stop_token stop, Worker& 
   // give the claim back unsent.
   if (!m_rate.acquire(recipients, stop) || m_hold.held()) return std::nullopt;
   auto ses_id = timed_send(*worker.sender, composed->request);
+  // Stopping gave up the credential fetch before anything left: unsent, so
+  // the claim goes back uncounted, and SES said nothing the hold should see.
+  if (!ses_id && aws::is_cancelled(ses_id.error())) return std::nullopt;
   m_hold.observe_send(ses_id);
   if (!ses_id) return failure_outcome(worker, message, ses_id.error());
   slot->keep();

@@ -18,7 +18,8 @@
 // - A quota slot is returned on every path but an accepted send, throws
 //   included (DailyQuota::Reservation).
 // - A message claimed before stop() or a sending hold began is given back
-//   unsent, its attempt uncounted.
+//   unsent, its attempt uncounted; so is one whose send found no credentials
+//   because stopping cancelled their fetch (aws::is_cancelled).
 // - An exception while handling a message is recorded on it as `internal`;
 //   one outside that is logged and the claim left to expire. None leaves the
 //   thread.

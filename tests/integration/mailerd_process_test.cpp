@@ -4,10 +4,16 @@
 
 #include <signal.h>
 
+#include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <string>
+#include <thread>
 
+#include "mailer/core/clock.hpp"
+#include "mailer/store/database.hpp"
 #include "support/mailerd_fixture.hpp"
+#include "support/message_rows.hpp"
 #include "support/proc_status.hpp"
 
 using mailer::test::ChildProcess;
@@ -54,4 +60,37 @@ TEST_CASE("a second mailerd on a symlink to the database is refused", "[integrat
                         std::filesystem::canonical(first.db_path()).string() + ") is in use by another mailerd";
   CHECK(second.log().find(expected) != std::string::npos);
   CHECK(first.client()->Get("/health")->status == 200);  // the first one is unharmed
+}
+
+// QA found it: SIGTERM while a credential_process hung made mailerd wait out
+// the process's 30 s timeout, past Docker's 10 s stop timeout (then SIGKILL).
+TEST_CASE("SIGTERM while a credential_process hangs: mailerd exits at once and gives the message back",
+          "[integration][process][credentials]") {
+  using namespace std::chrono_literals;
+  mailer::test::TempDir aws;
+  std::ofstream(aws / "config") << "[profile hang]\ncredential_process = sleep 100\n";
+  MailerdFixture mailerd(mailer::test::MailerdOptions{.env = {{"MAILER_SES_ACCESS_KEY_ID", ""},
+                                                              {"MAILER_SES_SECRET_ACCESS_KEY", ""},
+                                                              {"AWS_ACCESS_KEY_ID", ""},
+                                                              {"AWS_SECRET_ACCESS_KEY", ""},
+                                                              {"AWS_PROFILE", "hang"},
+                                                              {"AWS_CONFIG_FILE", (aws / "config").string()},
+                                                              {"AWS_SHARED_CREDENTIALS_FILE", (aws / "none").string()}}});
+  auto db = mailer::store::Database::open(mailerd.db_path().string());
+  REQUIRE(db);
+  const auto id = mailer::test::insert_message(**db, {.email = "ana@example.com"},
+                                               mailer::to_ms(std::chrono::system_clock::now()));
+  // A worker claims it and waits in the credential fetch.
+  const auto claimed_by = std::chrono::steady_clock::now() + 20s;
+  while (mailer::test::message_state(**db, id) != "sending" && std::chrono::steady_clock::now() < claimed_by) {
+    std::this_thread::sleep_for(50ms);
+  }
+  REQUIRE(mailer::test::message_state(**db, id) == "sending");
+  std::this_thread::sleep_for(300ms);  // into the wait for `sleep 100`
+  const auto start = std::chrono::steady_clock::now();
+  CHECK(mailerd.process().stop(SIGTERM, 20s) == std::optional<int>(0));
+  CHECK(std::chrono::steady_clock::now() - start < 8s);
+  // Back in the queue, its attempt not counted: nothing was sent.
+  CHECK(mailer::test::message_state(**db, id) == "queued");
+  CHECK(mailer::test::message_int(**db, id, "attempts") == 0);
 }

@@ -21,6 +21,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <stop_token>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -32,6 +33,14 @@
 #include "mailer/core/log.hpp"
 
 namespace mailer::aws {
+
+/// The detail of a credential fetch given up because mailerd is stopping
+/// (CredentialsProvider::stop); the code is upstream_transient.
+inline constexpr std::string_view k_cancelled_detail = "cancelled: mailerd is stopping";
+
+/// Whether `error` is CredentialsProvider's answer after stop(): the worker
+/// that gets it gives its message back unsent instead of counting an attempt.
+bool is_cancelled(const Error& error);
 
 struct Credentials {
   std::string access_key_id;
@@ -69,9 +78,11 @@ struct ImdsOptions {
   std::string endpoint = "http://169.254.169.254";  // no trailing '/'
   std::chrono::milliseconds timeout{1000};          // connect and total, per request
   int token_ttl_seconds = 21600;
+  std::stop_token stop;  // a stop request aborts a request in progress ("cancelled")
 };
 
-/// Step 5. Errors: upstream_transient when IMDS does not answer, answers
+/// Step 5. Errors: upstream_transient when IMDS does not answer (or `stop`
+/// was requested), answers
 /// non-200, or answers a token or role name that could not be sent on (control
 /// characters, a role name outside IAM's characters); otherwise as
 /// parse_imds_credentials.
@@ -100,7 +111,7 @@ bool parse_iso8601_utc(const std::string& text, Clock::time_point& out);
 /// early refresh keeps the cached credentials until they expire, logs one
 /// warning (provider and reason, never a secret) and is tried again
 /// `retry_gap` later. Destruction waits for a background fetch (bounded by
-/// the sources' timeouts).
+/// the sources' timeouts; stop() first makes it prompt).
 class CredentialsProvider {
  public:
   struct Options {
@@ -131,6 +142,14 @@ class CredentialsProvider {
   /// credentials" before any.
   Status readiness();
 
+  /// For shutdown: a fetch in progress is given up at once (a
+  /// credential_process is killed with its process group, an STS, container
+  /// or IMDS request aborted), and none starts after. Cached credentials that
+  /// are still valid keep serving get(); otherwise get() and readiness()
+  /// answer upstream_transient k_cancelled_detail (is_cancelled). Idempotent,
+  /// never waits.
+  void stop();
+
   /// Drops the cache, e.g. after SES answered ExpiredTokenException.
   void invalidate();
 
@@ -160,6 +179,7 @@ class CredentialsProvider {
   std::optional<Error> m_last_error;  // of the last refresh; nullopt after a success
   Clock::time_point m_next_attempt{};  // no early refresh before this
   log::Throttle m_failure_log{std::chrono::seconds(10)};
+  std::stop_source m_stop;  // stop(); its token goes to every source
   std::jthread m_background;  // last: joined before the state it uses goes
 };
 

@@ -17,6 +17,7 @@
 
 #include <chrono>
 #include <optional>
+#include <stop_token>
 #include <string>
 #include <string_view>
 
@@ -34,6 +35,7 @@ struct ContainerOptions {
   /// the SDKs retry; 4xx and malformed answers are not retried. >= 1.
   int attempts = 3;
   std::chrono::milliseconds retry_pause{100};  // before attempt 2; doubled each time
+  std::stop_token stop;  // a stop request aborts a request in progress and the retries ("cancelled")
 };
 
 /// The URL to GET, from the two URI variables. nullopt when neither is set (or

@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <stop_token>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -31,6 +32,9 @@ Result<std::vector<std::string>> split_command_line(std::string_view command);
 struct ProcessLimits {
   std::chrono::milliseconds timeout{30000};  // then the process group gets SIGKILL
   std::size_t max_output_bytes = 64 * 1024;  // of standard output
+  /// Checked while the process runs (about every 50 ms): a stop request kills
+  /// the process group at once (mailerd's shutdown must not wait for it).
+  std::stop_token stop;
 };
 
 /// Runs `argv` (argv[0] looked up in PATH) in its own process group with
@@ -38,7 +42,8 @@ struct ProcessLimits {
 /// when it exits with status 0. Standard error is read too, and only its first
 /// line (at most 200 characters) reaches an error detail. Errors
 /// (unauthorized; "<what>" leads each detail): "cannot run <argv[0]>: <reason>",
-/// "<argv[0]> did not finish within N ms" (killed), "<argv[0]> wrote more than N
+/// "<argv[0]> did not finish within N ms" (killed), "cancelled: mailerd is
+/// stopping" (limits.stop was requested; killed), "<argv[0]> wrote more than N
 /// bytes" (killed), "<argv[0]> exited with status N[: <stderr line>]",
 /// "<argv[0]> was killed by signal N". Never throws but std::bad_alloc.
 Result<std::string> run_credential_process(const std::vector<std::string>& argv, const ProcessLimits& limits,

@@ -20,6 +20,7 @@
 #include <chrono>
 #include <cstddef>
 #include <map>
+#include <stop_token>
 #include <optional>
 #include <string>
 
@@ -90,6 +91,9 @@ struct ProfileChainOptions {
   std::chrono::milliseconds sts_timeout{10000};
   std::chrono::milliseconds imds_timeout{1000};  // credential_source = Ec2InstanceMetadata
   std::chrono::milliseconds process_timeout{30000};
+  /// A stop request gives up a fetch in progress (credential_process killed,
+  /// STS/IMDS/container request aborted) with "cancelled".
+  std::stop_token stop;
 };
 
 /// Web identity from the environment: AWS_WEB_IDENTITY_TOKEN_FILE and

@@ -14,6 +14,7 @@
 #include <chrono>
 #include <map>
 #include <optional>
+#include <stop_token>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -39,6 +40,7 @@ struct StsOptions {
   std::string endpoint;                      // from resolve_sts_endpoint, e.g. "https://sts.eu-west-1.amazonaws.com"
   std::string region;                        // signing region of AssumeRole, e.g. "eu-west-1"
   std::chrono::milliseconds timeout{10000};  // connect and total, per call
+  std::stop_token stop;                      // a stop request aborts a call in progress ("cancelled")
 };
 
 /// AssumeRoleWithWebIdentity inputs. `session_name`: 2-64 of [A-Za-z0-9+=,.@_-].

@@ -3,9 +3,12 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <stop_token>
+#include <thread>
 
 #include "mailer/aws/credentials_process.hpp"
 #include "mailer/core/log.hpp"
+#include "support/aws_env.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace mailer;
@@ -136,4 +139,51 @@ TEST_CASE("credentials_from_process runs the command without a shell", "[aws][pr
     CHECK(failed.error().code == ErrorCode::invalid_input);
     CHECK(failed.error().detail == "credential_process of profile [dev]: command: no closing quotation");
   }
+}
+
+TEST_CASE("a stop request kills a running credential_process at once", "[aws][process][credentials]") {
+  test::TempDir dir;
+  auto path = script(dir, "hangs-until-stopped", "sleep 30 &\nwait\n");
+  std::stop_source stop;
+  std::jthread stopper([&] {
+    std::this_thread::sleep_for(200ms);
+    stop.request_stop();
+  });
+  auto start = std::chrono::steady_clock::now();
+  auto failed = credentials_from_process(path, "dev", {.timeout = 30s, .stop = stop.get_token()});
+  REQUIRE_FALSE(failed);
+  CHECK(failed.error().detail == "credential_process of profile [dev]: cancelled: mailerd is stopping");
+  CHECK(std::chrono::steady_clock::now() - start < 5s);
+  SECTION("and none starts once stopped") {
+    auto refused = credentials_from_process(path, "dev", {.timeout = 30s, .stop = stop.get_token()});
+    REQUIRE_FALSE(refused);
+    CHECK(refused.error().detail == "credential_process of profile [dev]: cancelled: mailerd is stopping");
+  }
+}
+
+TEST_CASE("CredentialsProvider::stop gives up a hanging credential_process", "[aws][process][credentials]") {
+  test::TempDir dir;
+  std::ofstream(dir / "config") << "[profile hang]\ncredential_process = sleep 100\n";
+  CredentialsProvider::Options options;
+  options.env = test::env_of({{"AWS_PROFILE", "hang"},
+                              {"AWS_CONFIG_FILE", (dir / "config").string()},
+                              {"AWS_SHARED_CREDENTIALS_FILE", (dir / "none").string()},
+                              {"AWS_EC2_METADATA_DISABLED", "true"}});
+  CredentialsProvider provider(std::move(options));
+  CHECK_FALSE(provider.readiness());  // starts the background fetch, which hangs
+  std::optional<Result<Credentials>> got;
+  std::jthread sender([&] { got = provider.get(); });  // waits for that fetch
+  std::this_thread::sleep_for(300ms);
+  auto start = std::chrono::steady_clock::now();
+  provider.stop();
+  sender.join();
+  CHECK(std::chrono::steady_clock::now() - start < 5s);
+  REQUIRE(got);
+  REQUIRE_FALSE(*got);
+  CHECK(is_cancelled(got->error()));
+  CHECK(got->error().detail == "cancelled: mailerd is stopping");
+  // Nothing new starts: readiness answers at once with the same error.
+  auto ready = provider.readiness();
+  REQUIRE_FALSE(ready);
+  CHECK(is_cancelled(ready.error()));
 }
