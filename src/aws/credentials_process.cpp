@@ -162,17 +162,61 @@ std::string first_line(const std::string& text) {
   return text::shorten(text::trim(line), k_stderr_line_chars);
 }
 
-std::string exit_problem(const std::string& program, int status, const std::string& err) {
-  if (WIFSIGNALED(status)) return program + " was killed by signal " + std::to_string(WTERMSIG(status));
-  std::string detail = program + " exited with status " + std::to_string(WEXITSTATUS(status));
-  // Its standard error is the operator's own tool talking and may quote what
-  // it fetched: it goes to the log, never into the error, which the
-  // unauthenticated /ready repeats.
+// Its standard error is the operator's own tool talking and may quote what
+// it fetched: its first line goes to the log, never into the error, which the
+// unauthenticated /ready repeats. Appends a pointer to the log to `detail`
+// when there was a line to log.
+void log_stderr(const std::string& program, const std::string& err, std::string& detail) {
   if (auto line = first_line(err); !line.empty()) {
     log::warn("credential_process wrote to its standard error", {{"program", program}, {"line", line}});
     detail += " (its standard error is in the log)";
   }
+}
+
+std::string exit_problem(const std::string& program, int status, const std::string& err) {
+  if (WIFSIGNALED(status)) return program + " was killed by signal " + std::to_string(WTERMSIG(status));
+  std::string detail = program + " exited with status " + std::to_string(WEXITSTATUS(status));
+  log_stderr(program, err, detail);
   return detail;
+}
+
+// run_credential_process, keeping standard error (at most k_kept_stderr_bytes)
+// for a caller that finds the output unusable.
+Result<Output> run_keeping_stderr(const std::vector<std::string>& argv, const ProcessLimits& limits,
+                                  std::string_view what) {
+  if (argv.empty()) return process_error(what, "no command");
+  if (limits.stop.stop_requested()) return process_error(what, std::string(k_cancelled_detail));
+  const std::string& program = argv.front();
+  Pipe out;
+  Pipe err;
+  if (!open_pipe(out) || !open_pipe(err)) return process_error(what, "cannot create a pipe");
+  std::vector<char*> args;
+  for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
+  args.push_back(nullptr);
+  pid_t pid = 0;
+  int spawned = 0;
+  {
+    SpawnSetup setup(out.write.get(), err.write.get());
+    spawned = posix_spawnp(&pid, program.c_str(), &setup.actions, &setup.attributes, args.data(), environ);
+  }
+  out.write.reset();
+  err.write.reset();
+  if (spawned != 0) return process_error(what, "cannot run " + program + ": " + std::strerror(spawned));
+  auto deadline = steady_clock::now() + limits.timeout;
+  Output output;
+  if (auto problem = read_output(out.read.get(), err.read.get(), limits, deadline, program, output)) {
+    kill_and_reap(pid);
+    return process_error(what, *problem);
+  }
+  auto status = wait_until(pid, deadline, limits.stop);
+  if (!status) {
+    kill_and_reap(pid);
+    if (limits.stop.stop_requested()) return process_error(what, std::string(k_cancelled_detail));
+    return process_error(what, program + " did not finish within " + std::to_string(limits.timeout.count()) + " ms");
+  }
+  if (!WIFEXITED(*status) || WEXITSTATUS(*status) != 0)
+    return process_error(what, exit_problem(program, *status, output.err));
+  return output;
 }
 
 }  // namespace
@@ -219,39 +263,9 @@ Result<std::vector<std::string>> split_command_line(std::string_view command) {
 
 Result<std::string> run_credential_process(const std::vector<std::string>& argv, const ProcessLimits& limits,
                                            std::string_view what) {
-  if (argv.empty()) return process_error(what, "no command");
-  if (limits.stop.stop_requested()) return process_error(what, std::string(k_cancelled_detail));
-  const std::string& program = argv.front();
-  Pipe out;
-  Pipe err;
-  if (!open_pipe(out) || !open_pipe(err)) return process_error(what, "cannot create a pipe");
-  std::vector<char*> args;
-  for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
-  args.push_back(nullptr);
-  pid_t pid = 0;
-  int spawned = 0;
-  {
-    SpawnSetup setup(out.write.get(), err.write.get());
-    spawned = posix_spawnp(&pid, program.c_str(), &setup.actions, &setup.attributes, args.data(), environ);
-  }
-  out.write.reset();
-  err.write.reset();
-  if (spawned != 0) return process_error(what, "cannot run " + program + ": " + std::strerror(spawned));
-  auto deadline = steady_clock::now() + limits.timeout;
-  Output output;
-  if (auto problem = read_output(out.read.get(), err.read.get(), limits, deadline, program, output)) {
-    kill_and_reap(pid);
-    return process_error(what, *problem);
-  }
-  auto status = wait_until(pid, deadline, limits.stop);
-  if (!status) {
-    kill_and_reap(pid);
-    if (limits.stop.stop_requested()) return process_error(what, std::string(k_cancelled_detail));
-    return process_error(what, program + " did not finish within " + std::to_string(limits.timeout.count()) + " ms");
-  }
-  if (!WIFEXITED(*status) || WEXITSTATUS(*status) != 0)
-    return process_error(what, exit_problem(program, *status, output.err));
-  return std::move(output.out);
+  auto output = run_keeping_stderr(argv, limits, what);
+  if (!output) return std::move(output).error();
+  return std::move(output->out);
 }
 
 Result<Credentials> parse_process_credentials(std::string_view output, std::string_view what, std::string source) {
@@ -290,10 +304,17 @@ Result<Credentials> credentials_from_process(const std::string& command, const s
   const std::string what = "credential_process of profile [" + profile + "]";
   auto argv = split_command_line(command);
   if (!argv) return make_error(ErrorCode::invalid_input, what + ": command: " + argv.error().detail);
-  auto output = run_credential_process(*argv, limits, what);
+  auto output = run_keeping_stderr(*argv, limits, what);
   if (!output) return std::move(output).error();
-  auto credentials = parse_process_credentials(*output, what, "process:" + profile);
-  crypto::wipe(*output);
+  auto credentials = parse_process_credentials(output->out, what, "process:" + profile);
+  crypto::wipe(output->out);
+  // A process that exits 0 with unusable output often says why on its
+  // standard error: log it as for a non-zero exit.
+  if (!credentials) {
+    Error error = std::move(credentials).error();
+    log_stderr(argv->front(), output->err, error.detail);
+    return error;
+  }
   return credentials;
 }
 

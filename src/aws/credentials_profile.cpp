@@ -78,8 +78,19 @@ Error profile_error(const std::string& profile, const std::string& detail) {
   return make_error(ErrorCode::invalid_input, "profile [" + profile + "]: " + detail);
 }
 
+// An STS error of profile `profile`'s role, its code kept (a refusal stays
+// unauthorized, throttling stays transient).
+Result<Credentials> in_profile(const std::string& profile, Result<Credentials> result) {
+  if (result || profile.empty()) return result;
+  Error error = std::move(result).error();
+  error.detail = "profile [" + profile + "]: " + error.detail;
+  return error;
+}
+
+// `profile`: the profile the role is configured in, named in STS errors; empty
+// for the environment's web identity.
 Result<Credentials> web_identity(const StsOptions& sts, const std::string& token_file, const std::string& role_arn,
-                                 std::string session_name, std::string source) {
+                                 std::string session_name, std::string source, const std::string& profile = {}) {
   if (session_name.empty()) session_name = default_session_name();
   if (!is_role_session_name(session_name)) {
     return make_error(ErrorCode::invalid_input, "web identity: role session name " + text::quote_outside(session_name) +
@@ -92,7 +103,7 @@ Result<Credentials> web_identity(const StsOptions& sts, const std::string& token
   WebIdentityRequest request{role_arn, session_name, std::string(text::trim(**token))};
   crypto::wipe(**token);
   if (request.token.empty()) return make_error(ErrorCode::unauthorized, where + ": empty");
-  auto result = assume_role_with_web_identity(sts, request, std::move(source));
+  auto result = in_profile(profile, assume_role_with_web_identity(sts, request, std::move(source)));
   crypto::wipe(request.token);
   return result;
 }
@@ -118,8 +129,8 @@ class ProfileResolver {
       return wrap(assume(name, *keys, chain));
     }
     if (!role_arn.empty() && !token_file.empty()) {
-      return wrap(
-          web_identity(m_sts, token_file, role_arn, value_of(*keys, "role_session_name"), "web-identity:" + name));
+      const std::string session_name = value_of(*keys, "role_session_name");
+      return wrap(web_identity(m_sts, token_file, role_arn, session_name, "web-identity:" + name, name));
     }
     if (!role_arn.empty()) {
       return profile_error(name, "role_arn needs source_profile, credential_source or web_identity_token_file");
@@ -159,7 +170,7 @@ class ProfileResolver {
     auto caller = keys.contains("source_profile") ? from_source_profile(name, keys, chain)
                                                   : from_credential_source(name, value_of(keys, "credential_source"));
     if (!caller) return std::move(caller).error();
-    auto assumed = assume_role(m_sts, *request, *caller, "assume-role:" + name);
+    auto assumed = in_profile(name, assume_role(m_sts, *request, *caller, "assume-role:" + name));
     crypto::wipe(caller->secret_access_key);
     return assumed;
   }

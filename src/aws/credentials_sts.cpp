@@ -80,6 +80,28 @@ Error malformed(std::string_view action, const std::string& reason) {
   return error;
 }
 
+// Text from an STS answer (or a config value) for a one-line error detail:
+// ASCII controls (C0, DEL) become spaces, runs of spaces collapse to one, and
+// the result is trimmed and cut to `max_chars` characters. The body is
+// whatever the endpoint sent, so a line break must not start a fake log line.
+std::string one_line(std::string_view value, std::size_t max_chars) {
+  std::string out;
+  out.reserve(std::min(value.size(), max_chars * 4));
+  for (char c : value) {
+    auto byte = static_cast<unsigned char>(c);
+    char kept = byte < 0x20 || byte == 0x7f ? ' ' : c;
+    if (kept == ' ' && (out.empty() || out.back() == ' ')) continue;
+    out += kept;
+    if (out.size() > max_chars * 4 + 8) break;  // enough for shorten to cut
+  }
+  return text::shorten(text::trim(out), max_chars);
+}
+
+// "STS <action> of <role ARN> at <endpoint>" leading every detail of one call.
+std::string call_label(std::string_view action, std::string_view role_arn, const SesEndpoint& endpoint) {
+  return "STS " + std::string(action) + " of " + one_line(role_arn, 256) + " at " + endpoint.origin + endpoint.prefix;
+}
+
 bool is_transient_sts_code(std::string_view code) {
   for (std::string_view transient : {"Throttling", "IDPCommunicationError", "ServiceUnavailable", "InternalFailure"}) {
     if (code == transient) return true;
@@ -88,14 +110,15 @@ bool is_transient_sts_code(std::string_view code) {
 }
 
 // The signed and unsigned calls share everything but the signature.
-Result<Credentials> call_sts(const StsOptions& options, std::string_view action, const std::string& body,
-                             const Credentials* caller, std::string source) {
+Result<Credentials> call_sts(const StsOptions& options, std::string_view action, std::string_view role_arn,
+                             const std::string& body, const Credentials* caller, std::string source) {
   auto endpoint = parse_ses_endpoint(options.endpoint, options.region);
   if (!endpoint) {
     // parse_ses_endpoint speaks of ses.endpoint; the reason after it is the same.
     const auto& detail = endpoint.error().detail;
     return make_error(ErrorCode::invalid_input, "STS endpoint " + detail.substr(detail.find(' ') + 1));
   }
+  const std::string label = call_label(action, role_arn, *endpoint);
   std::string wire_path = endpoint->prefix + "/";
   std::vector<Header> headers{{"Host", endpoint->host},
                               {"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"}};
@@ -109,10 +132,18 @@ Result<Credentials> call_sts(const StsOptions& options, std::string_view action,
   net::HttpClient client(std::move(http));
   auto response = client.perform({"POST", endpoint->origin + wire_path, std::move(headers), body});
   if (!response) {
-    return make_error(ErrorCode::upstream_transient, "STS " + std::string(action) + ": " + response.error().detail);
+    return make_error(ErrorCode::upstream_transient, label + ": " + response.error().detail);
   }
-  if (response->status / 100 != 2) return classify_sts_error(response->status, response->body, action);
-  return parse_sts_credentials(response->body, action, std::move(source));
+  if (response->status / 100 != 2) return classify_sts_error(response->status, response->body, action, label);
+  auto credentials = parse_sts_credentials(response->body, action, std::move(source));
+  if (!credentials) {
+    // parse_sts_credentials leads with "STS <action>: "; say which call it was.
+    Error error = std::move(credentials).error();
+    const std::string plain = "STS " + std::string(action) + ": ";
+    if (error.detail.starts_with(plain)) error.detail = label + ": " + error.detail.substr(plain.size());
+    return error;
+  }
+  return credentials;
 }
 
 }  // namespace
@@ -196,20 +227,23 @@ Result<Credentials> parse_sts_credentials(std::string_view body, std::string_vie
   return out;
 }
 
-Error classify_sts_error(long status, std::string_view body, std::string_view action) {
+Error classify_sts_error(long status, std::string_view body, std::string_view action, std::string_view label) {
   std::string code;
   std::string message;
   // An error body is optional (a proxy's HTML 502): the status still classifies it.
   if (auto leaves = read_xml_leaves(body, "STS error answer")) {
-    if (auto it = leaves->find("ErrorResponse/Error/Code"); it != leaves->end()) code = text::trim(it->second);
-    if (auto it = leaves->find("ErrorResponse/Error/Message"); it != leaves->end()) message = text::trim(it->second);
+    if (auto it = leaves->find("ErrorResponse/Error/Code"); it != leaves->end()) code = one_line(it->second, 64);
+    if (auto it = leaves->find("ErrorResponse/Error/Message"); it != leaves->end()) {
+      message = one_line(it->second, 200);
+    }
   }
-  if (code.empty()) code = "HTTP" + std::to_string(status);
-  std::string detail = "STS " + std::string(action) + ": " + text::shorten(code);
-  if (!message.empty()) detail += ": " + text::shorten(message, 200);
+  std::string detail = label.empty() ? "STS " + std::string(action) : std::string(label);
+  detail += ": HTTP " + std::to_string(status);
+  if (!code.empty()) detail += ": " + code;
+  if (!message.empty()) detail += ": " + message;
   bool transient = status >= 500 || is_transient_sts_code(code);
   Error error = make_error(transient ? ErrorCode::upstream_transient : ErrorCode::unauthorized, detail);
-  error.upstream_code = text::shorten(code);
+  error.upstream_code = code.empty() ? "HTTP" + std::to_string(status) : code;
   return error;
 }
 
@@ -220,7 +254,7 @@ Result<Credentials> assume_role_with_web_identity(const StsOptions& options, con
                                     {"RoleArn", request.role_arn},
                                     {"RoleSessionName", request.session_name},
                                     {"WebIdentityToken", request.token}});
-  auto result = call_sts(options, "AssumeRoleWithWebIdentity", body, nullptr, std::move(source));
+  auto result = call_sts(options, "AssumeRoleWithWebIdentity", request.role_arn, body, nullptr, std::move(source));
   crypto::wipe(body);
   return result;
 }
@@ -233,7 +267,7 @@ Result<Credentials> assume_role(const StsOptions& options, const AssumeRoleReque
                                                           {"RoleSessionName", request.session_name}};
   if (!request.external_id.empty()) fields.emplace_back("ExternalId", request.external_id);
   if (request.duration_seconds) fields.emplace_back("DurationSeconds", std::to_string(*request.duration_seconds));
-  return call_sts(options, "AssumeRole", sts_form_body(fields), &caller, std::move(source));
+  return call_sts(options, "AssumeRole", request.role_arn, sts_form_body(fields), &caller, std::move(source));
 }
 
 }  // namespace mailer::aws

@@ -1,7 +1,7 @@
 // End to end: mailerd without keys of its own gets them from a loopback STS
 // stand-in (web identity from the environment; AssumeRole from an AWS
 // profile) and sends through mailer-fake-ses with them; an STS refusal shows
-// in /ready naming STS and the error code.
+// in /ready naming STS, the role, the endpoint and the error code.
 #include <filesystem>
 #include <fstream>
 
@@ -90,7 +90,7 @@ TEST_CASE("mailerd assumes the role of its AWS profile", "[integration][credenti
   CHECK(stack.mailerd->log().find("base-profile-secret") == std::string::npos);
 }
 
-TEST_CASE("an STS refusal shows in /ready naming STS and the code", "[integration][credentials]") {
+TEST_CASE("an STS refusal shows in /ready naming the role, the endpoint and the code", "[integration][credentials]") {
   TempDir dir;
   FakeStsServer sts;
   sts.set_error(403, "AccessDenied", "not authorized to perform sts:AssumeRoleWithWebIdentity");
@@ -103,6 +103,6 @@ TEST_CASE("an STS refusal shows in /ready naming STS and the code", "[integratio
   REQUIRE(res);
   INFO(res->body);
   CHECK(res->status == 503);
-  CHECK(res->body.find("SES credentials: STS AssumeRoleWithWebIdentity: AccessDenied: not authorized") !=
-        std::string::npos);
+  CHECK(res->body.find("SES credentials: STS AssumeRoleWithWebIdentity of arn:aws:iam::123456789012:role/mailerd at " +
+                       sts.url() + ": HTTP 403: AccessDenied: not authorized") != std::string::npos);
 }

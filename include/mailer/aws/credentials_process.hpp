@@ -59,7 +59,10 @@ Result<Credentials> parse_process_credentials(std::string_view output, std::stri
 /// split_command_line (its errors as "<what>: command: <reason>") +
 /// run_credential_process + parse_process_credentials, for
 /// profile `profile`; source "process:<profile>", what "credential_process of
-/// profile [<profile>]".
+/// profile [<profile>]". When the process exits 0 but its output cannot be used,
+/// the first line of its standard error is logged as for a non-zero exit, and
+/// the detail ends with " (its standard error is in the log)"; the detail never
+/// holds the standard error itself.
 Result<Credentials> credentials_from_process(const std::string& command, const std::string& profile,
                                              const ProcessLimits& limits = {});
 

@@ -8,7 +8,9 @@
 //   https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRoleWithWebIdentity.html
 //   https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html
 //   https://docs.aws.amazon.com/STS/latest/APIReference/CommonErrors.html
-// Error details name STS, the action and STS's error code, never a key,
+// Error details of a call name STS, the action, the role ARN, the endpoint
+// (scheme://host[:port][/prefix], never user info or a query) and, for an
+// error answer, the HTTP status and STS's error code and message; never a key,
 // secret, session token or web identity token.
 
 #include <chrono>
@@ -84,16 +86,22 @@ Result<Credentials> parse_sts_credentials(std::string_view body, std::string_vie
 
 /// An STS error answer (HTTP status, body ErrorResponse/Error/{Code,Message}) as
 /// an Error with upstream_code = Code (or "HTTP<status>" when the body has none)
-/// and detail "STS <action>: <Code>: <Message cut to 200 characters>".
+/// and detail "<label>: HTTP <status>[: <Code>][: <Message>]", where <label> is
+/// `label`, or "STS <action>" when `label` is empty. Code and Message come from
+/// the answer, so ASCII controls become spaces and they are cut to 64 and 200
+/// characters. Example: "STS AssumeRole: HTTP 403: AccessDenied: not allowed".
 /// upstream_transient for 5xx, Throttling, IDPCommunicationError,
 /// ServiceUnavailable and InternalFailure; unauthorized for every other answer
 /// (the role refused us: AccessDenied, InvalidIdentityToken, ExpiredTokenException...).
-Error classify_sts_error(long status, std::string_view body, std::string_view action);
+Error classify_sts_error(long status, std::string_view body, std::string_view action, std::string_view label = {});
 
 /// Calls AssumeRoleWithWebIdentity (unsigned). Source "web-identity" unless
 /// `source` says otherwise. Errors: as classify_sts_error and
-/// parse_sts_credentials; upstream_transient when no answer arrives;
-/// invalid_input when the endpoint cannot be used ("STS endpoint <text>: <reason>").
+/// parse_sts_credentials, led by "STS <action> of <role ARN> at <endpoint>"
+/// instead of "STS <action>"; upstream_transient when no answer arrives (same
+/// lead); invalid_input when the endpoint cannot be used ("STS endpoint <text>:
+/// <reason>"). Example: "STS AssumeRole of arn:aws:iam::1:role/x at
+/// http://127.0.0.1:8080: HTTP 404".
 Result<Credentials> assume_role_with_web_identity(const StsOptions& options, const WebIdentityRequest& request,
                                                   std::string source = "web-identity");
 

@@ -113,6 +113,20 @@ TEST_CASE("credentials_from_process runs the command without a shell", "[aws][pr
     REQUIRE_FALSE(failed);
     CHECK(failed.error().detail.starts_with("credential_process of profile [dev]: output is not valid JSON"));
   }
+  SECTION("output that cannot be used after exit 0 logs stderr too, the detail only points at the log") {
+    auto path = script(dir, "garbled", "echo 'garbage'\necho 'oops something broke' >&2\necho second line >&2\n");
+    std::ostringstream log_lines;
+    log::set_output(&log_lines);
+    auto failed = credentials_from_process(path, "dev");
+    log::set_output(nullptr);
+    REQUIRE_FALSE(failed);
+    CHECK(failed.error().code == ErrorCode::unauthorized);
+    CHECK(failed.error().detail.starts_with("credential_process of profile [dev]: output is not valid JSON"));
+    CHECK(failed.error().detail.ends_with(" (its standard error is in the log)"));
+    CHECK(failed.error().detail.find("oops") == std::string::npos);
+    CHECK_THAT(log_lines.str(), Catch::Contains("credential_process wrote to its standard error") &&
+                                    Catch::Contains("oops something broke") && !Catch::Contains("second line"));
+  }
   SECTION("timeout kills the process group") {
     auto path = script(dir, "hangs", "sleep 30 &\nwait\n");
     auto start = std::chrono::steady_clock::now();

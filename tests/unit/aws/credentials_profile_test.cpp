@@ -134,9 +134,19 @@ TEST_CASE("credentials_from_profile assumes a chain of roles", "[aws][profile]")
     REQUIRE(credentials_from_profile(setup.options()));
     CHECK(setup.sts.requests().back().signing_region == "ap-south-1");
   }
-  SECTION("an STS refusal names STS and the code") {
+  SECTION("an STS refusal names the profile, the role, the endpoint and the code") {
     setup.sts.set_error(403, "AccessDenied", "not authorized to perform sts:AssumeRole");
-    CHECK(setup.profile_error() == "STS AssumeRole: AccessDenied: not authorized to perform sts:AssumeRole");
+    CHECK(setup.profile_error() == "profile [a]: STS AssumeRole of arn:aws:iam::1:role/a at " + setup.sts.url() +
+                                       ": HTTP 403: AccessDenied: not authorized to perform sts:AssumeRole");
+  }
+  SECTION("an STS answer that is no STS error still names profile, role, endpoint and status") {
+    setup.sts.set_answer(404, "not found");
+    setup.vars["AWS_PROFILE"] = "a";
+    auto result = credentials_from_profile(setup.options());
+    REQUIRE_FALSE(result);
+    CHECK(result.error().code == ErrorCode::unauthorized);
+    CHECK(result.error().detail ==
+          "profile [a]: STS AssumeRole of arn:aws:iam::1:role/a at " + setup.sts.url() + ": HTTP 404");
   }
 }
 

@@ -76,20 +76,36 @@ TEST_CASE("parse_sts_credentials refuses malformed answers without echoing them"
   }
 }
 
-TEST_CASE("classify_sts_error names STS, the action and the code", "[aws][sts]") {
+TEST_CASE("classify_sts_error names STS, the action, the status and the code", "[aws][sts]") {
   std::string body =
       R"(<ErrorResponse><Error><Code>AccessDenied</Code><Message>not allowed</Message></Error></ErrorResponse>)";
   auto denied = classify_sts_error(403, body, "AssumeRole");
   CHECK(denied.code == ErrorCode::unauthorized);
   CHECK(denied.upstream_code == "AccessDenied");
-  CHECK(denied.detail == "STS AssumeRole: AccessDenied: not allowed");
+  CHECK(denied.detail == "STS AssumeRole: HTTP 403: AccessDenied: not allowed");
   auto throttled =
       classify_sts_error(400, R"(<ErrorResponse><Error><Code>Throttling</Code></Error></ErrorResponse>)", k_web);
   CHECK(throttled.code == ErrorCode::upstream_transient);
-  CHECK(throttled.detail == "STS AssumeRoleWithWebIdentity: Throttling");
+  CHECK(throttled.detail == "STS AssumeRoleWithWebIdentity: HTTP 400: Throttling");
   auto proxy = classify_sts_error(502, "<html>bad gateway", "AssumeRole");
   CHECK(proxy.code == ErrorCode::upstream_transient);
-  CHECK(proxy.detail == "STS AssumeRole: HTTP502");
+  CHECK(proxy.detail == "STS AssumeRole: HTTP 502");
+  CHECK(proxy.upstream_code == "HTTP502");  // the metrics label keeps its form
+  auto labelled = classify_sts_error(404, "", "AssumeRole", "STS AssumeRole of arn:x at http://h");
+  CHECK(labelled.code == ErrorCode::unauthorized);
+  CHECK(labelled.detail == "STS AssumeRole of arn:x at http://h: HTTP 404");
+}
+
+TEST_CASE("classify_sts_error keeps the answer's code and message to one bounded line", "[aws][sts]") {
+  const std::string hostile_message = "line one\r\n{\"level\":\"error\"}\t" + std::string(500, 'm');
+  std::string body = "<ErrorResponse><Error><Code>Access\nDenied\x7f</Code><Message>" + hostile_message +
+                     "</Message></Error></ErrorResponse>";
+  auto hostile = classify_sts_error(403, body, "AssumeRole");
+  CHECK(hostile.upstream_code == "Access Denied");
+  CHECK(hostile.detail.starts_with(R"(STS AssumeRole: HTTP 403: Access Denied: line one {"level":"error"} mmm)"));
+  CHECK(hostile.detail.find_first_of("\r\n\t\x7f") == std::string::npos);
+  CHECK(hostile.detail.size() < 300);
+  CHECK(hostile.detail.ends_with("…"));
 }
 
 TEST_CASE("resolve_sts_endpoint follows the SDK endpoint settings", "[aws][sts]") {
@@ -137,7 +153,8 @@ TEST_CASE("assume_role_with_web_identity posts the token unsigned", "[aws][sts]"
     auto refused = assume_role_with_web_identity(options, {"arn:aws:iam::1:role/web", "pod-1", "jwt.token"});
     REQUIRE_FALSE(refused);
     CHECK(refused.error().code == ErrorCode::unauthorized);
-    CHECK(refused.error().detail == "STS AssumeRoleWithWebIdentity: InvalidIdentityToken: Token expired");
+    CHECK(refused.error().detail == "STS AssumeRoleWithWebIdentity of arn:aws:iam::1:role/web at " + sts.url() +
+                                        ": HTTP 400: InvalidIdentityToken: Token expired");
   }
   SECTION("a bad endpoint is named") {
     auto bad = assume_role_with_web_identity({"ftp://x", "eu-west-1"}, {"arn", "pod-1", "t"});
@@ -171,7 +188,8 @@ TEST_CASE("assume_role signs the call for service sts", "[aws][sts]") {
     caller.secret_access_key = "wrong";
     auto refused = assume_role(options, {"arn:aws:iam::1:role/send", "s-1", "", std::nullopt}, caller, "x");
     REQUIRE_FALSE(refused);
-    CHECK(refused.error().detail == "STS AssumeRole: SignatureDoesNotMatch: bad signature");
+    CHECK(refused.error().detail == "STS AssumeRole of arn:aws:iam::1:role/send at " + sts.url() +
+                                        ": HTTP 403: SignatureDoesNotMatch: bad signature");
     CHECK_FALSE(sts.requests().back().signature_valid);
     CHECK(sts.requests().back().form.count("ExternalId") == 0);
   }
@@ -180,6 +198,6 @@ TEST_CASE("assume_role signs the call for service sts", "[aws][sts]") {
                             {"arn", "s-1", "", std::nullopt}, caller, "x");
     REQUIRE_FALSE(down);
     CHECK(down.error().code == ErrorCode::upstream_transient);
-    CHECK(down.error().detail.starts_with("STS AssumeRole: "));
+    CHECK(down.error().detail.starts_with("STS AssumeRole of arn at http://127.0.0.1:1: "));
   }
 }
