@@ -86,6 +86,19 @@ function counts(object) {
   return table([{ title: '', cell: (r) => r.name }, { title: 'count', cell: (r) => number(r.value) }], rows, 'None yet.');
 }
 
+// How the batch is sent, when it says more than the defaults: its SES
+// configuration set and SES list management (contact list, topic). Text only.
+function sendingSettings(batch) {
+  const rows = [];
+  if (batch.configuration_set) rows.push(['configuration set', batch.configuration_set]);
+  const lm = batch.list_management;
+  if (lm && lm.contact_list_name) {
+    rows.push(['list management', lm.topic_name ? `contact list ${lm.contact_list_name}, topic ${lm.topic_name}` : `contact list ${lm.contact_list_name}`]);
+  }
+  if (!rows.length) return null;
+  return h('dl', { id: 'batch-sending' }, rows.flatMap(([name, value]) => [h('dt', { text: name }), h('dd', { text: value })]));
+}
+
 function showBatch(body, batch, ctx, refresh) {
   const e = batch.engagement || {};
   replace(
@@ -93,6 +106,7 @@ function showBatch(body, batch, ctx, refresh) {
     h('div', { class: 'title-row' }, h('span', { id: 'batch-status-text', class: `status status-${batch.status}`, text: batch.status }), actions(batch, ctx, refresh)),
     batch.pause_reason && h('p', { class: 'notice', text: `Paused: ${batch.pause_reason}` }),
     h('div', { id: 'batch-progress' }, batchProgress(batch)),
+    sendingSettings(batch),
     h(
       'div',
       { class: 'grid' },

@@ -3,7 +3,10 @@
 #include "cli/ctl_config.hpp"
 
 #include <algorithm>
+#include <filesystem>
+#include <optional>
 #include <ostream>
+#include <system_error>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -44,6 +47,53 @@ void print_table(const LoadedConfig& loaded, const std::string& db_override, std
   }
 }
 
+// Whether db.path exists. config check never opens the database, but every
+// other mailerctl command refuses a missing one, so a mistyped --db or
+// db.path should show here. A missing file is no error: mailerd creates it.
+struct DatabaseState {
+  std::string path;
+  std::string source;  // as in the table: "default", "file", "env NAME", "option --db"
+  std::optional<bool> exists;  // nullopt: could not tell (see error)
+  std::string error;
+};
+
+DatabaseState database_state(const LoadedConfig& loaded, const std::string& db_override) {
+  DatabaseState state;
+  state.path = loaded.config.db.path;
+  for (const auto& entry : loaded.entries) {
+    if (entry.key == "db.path") state.source = source_text(entry, db_override);
+  }
+  std::error_code ec;
+  const auto status = std::filesystem::status(state.path, ec);
+  if (status.type() == std::filesystem::file_type::not_found) {
+    state.exists = false;
+  } else if (ec) {
+    state.error = ec.message();
+  } else {
+    state.exists = true;
+  }
+  return state;
+}
+
+// One line, only when there is something to say about the file.
+void print_database(const DatabaseState& state, std::ostream& out) {
+  if (state.exists == false) {
+    out << fmt::format("database: {} ({}): does not exist yet; mailerd creates it on start\n", state.path,
+                       state.source);
+  } else if (!state.exists) {
+    out << fmt::format("database: {} ({}): cannot tell whether it exists: {}\n", state.path, state.source,
+                       state.error);
+  }
+}
+
+nlohmann::ordered_json database_json(const DatabaseState& state) {
+  nlohmann::ordered_json report;
+  report["path"] = state.path;
+  report["exists"] = state.exists ? nlohmann::ordered_json(*state.exists) : nlohmann::ordered_json();
+  if (!state.exists) report["error"] = state.error;
+  return report;
+}
+
 void print_json(const std::string& config_path, const LoadedConfig& loaded, const std::string& db_override,
                 nlohmann::ordered_json credentials, std::ostream& out) {
   nlohmann::ordered_json entries = nlohmann::ordered_json::array();
@@ -69,6 +119,7 @@ void print_json(const std::string& config_path, const LoadedConfig& loaded, cons
     warnings.push_back({{"key", warning.field}, {"message", warning.message}});
   }
   report["warnings"] = std::move(warnings);
+  report["database"] = database_json(database_state(loaded, db_override));
   report["credentials"] = std::move(credentials);
   out << dump_json(report, 2) << "\n";
 }
@@ -169,6 +220,7 @@ int report(const std::string& config_path, const std::string& db_override, const
     print_json(config_path, *loaded, db_override, credentials_json(credentials), out);
   } else {
     print_table(*loaded, db_override, out);
+    print_database(database_state(*loaded, db_override), out);
     print_credentials(credentials, out);
     // Warnings leave the exit code alone: the configuration works.
     for (const auto& warning : config_warnings(loaded->config)) {

@@ -21,6 +21,10 @@ namespace mailer::cli {
 /// "credentials: none found: REASON" (JSON: "credentials":{"found":true,
 /// "source","expiration" (RFC 3339 or null)} or {"found":false,"reason"}),
 /// never a key or token; finding none leaves the exit code at 0.
+/// config check never opens db.path; when that file does not exist it prints
+/// "database: PATH (SOURCE): does not exist yet; mailerd creates it on start"
+/// before the credentials line (JSON, always: "database":{"path","exists"},
+/// "exists" null plus "error" when it cannot tell); exit code still 0.
 /// Warnings (config_warnings) go to `err` as "warning: key: message" lines
 /// in the table form; they never change the exit code. Invalid: prints every problem to
 /// `err` (and with `json` {"valid":false,"errors":[{"key","message"}]} to `out`)

@@ -212,6 +212,20 @@ def scenario(ui, admin_api, keys, mailerctl, db):
     d.wait_text('#batch-status-text', '^(sending|queued|completed)$')
     d.wait_text('#batch-progress .progress-text', '^100 %$', 60)
     d.wait_text('#batch-status-text', '^completed$')
+    if d.find_all('#batch-sending'):
+        fail('a batch without configuration set or list management shows them')
+
+    # A batch's configuration set and SES list management, as text; scheduled
+    # far ahead so it never sends, then cancelled.
+    listed = admin_api.call('POST', '/v1/batches', dict(
+        batch_body(['listed@example.com'], 'listed'), send_at='2099-01-01T00:00:00Z',
+        configuration_set='marketing-set',
+        list_management={'contact_list_name': 'customers', 'topic_name': 'orders'}))
+    d.go(f'#/batches/{listed["id"]}')
+    d.wait_text('#batch-status-text', '^scheduled$')
+    d.wait_text('#batch-sending', 'marketing-set')
+    d.wait_text('#batch-sending', 'contact list customers, topic orders')
+    admin_api.call('POST', f'/v1/batches/{listed["id"]}/cancel')
 
     # Messages: by address, then by the SES MessageId, then one timeline.
     d.go('#/messages?q=r3%40example.com')

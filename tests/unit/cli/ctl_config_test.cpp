@@ -66,7 +66,10 @@ TEST_CASE("config check prints each key with value and source", "[cli][config]")
   mailer::test::TempDir dir;
   const auto path = (dir / "mailerd.toml").string();
   std::ofstream(path) << "[worker]\nconcurrency = 4\n";
-  auto run = check(path, false, {{"PORT", "9000"}, {"MAILER_LOG_LEVEL", "debug"}});
+  // An existing database file: no "database: ... does not exist" line.
+  const auto db = (dir / "mailer.db").string();
+  std::ofstream(db) << "";
+  auto run = check(path, false, {{"PORT", "9000"}, {"MAILER_LOG_LEVEL", "debug"}, {"MAILER_DB_PATH", db}});
   REQUIRE(run.exit_code == 0);
   CHECK(run.err.empty());
   CHECK(line_of(run.out, "server.port") == "server.port 9000 env PORT");
@@ -229,6 +232,36 @@ TEST_CASE("config check shows the --db override as db.path's source", "[cli][con
   std::ostringstream plain;
   CHECK(mailer::cli::run_config_check("", false, plain, err, env, {"MAILER_DB_PATH"}) == 0);
   CHECK(line_of(plain.str(), "db.path") == "db.path \"/var/lib/env.db\" env MAILER_DB_PATH");
+}
+
+TEST_CASE("config check notes a database file that does not exist yet", "[cli][config]") {
+  mailer::test::TempDir dir;
+  const auto missing = (dir / "missing.db").string();
+  const auto present = (dir / "present.db").string();
+  std::ofstream(present) << "";
+  const mailer::EnvLookup env = [](const char* name) -> std::optional<std::string> {
+    if (std::string(name) == "AWS_EC2_METADATA_DISABLED") return "true";
+    return std::nullopt;
+  };
+  std::ostringstream out;
+  std::ostringstream err;
+  CHECK(mailer::cli::run_config_check("", false, out, err, env, {}, missing) == 0);
+  CHECK_THAT(out.str(), Catch::Contains("database: " + missing +
+                                        " (option --db): does not exist yet; mailerd creates it on start\n"));
+  CHECK(line_of(out.str(), "db.path") == "db.path \"" + missing + "\" option --db");
+
+  std::ostringstream json_out;
+  CHECK(mailer::cli::run_config_check("", true, json_out, err, env, {}, missing) == 0);
+  auto report = nlohmann::json::parse(json_out.str());
+  CHECK(report["database"]["path"] == missing);
+  CHECK(report["database"]["exists"] == false);
+
+  std::ostringstream present_out;
+  CHECK(mailer::cli::run_config_check("", false, present_out, err, env, {}, present) == 0);
+  CHECK_THAT(present_out.str(), !Catch::Contains("database: "));
+  std::ostringstream present_json;
+  CHECK(mailer::cli::run_config_check("", true, present_json, err, env, {}, present) == 0);
+  CHECK(nlohmann::json::parse(present_json.str())["database"]["exists"] == true);
 }
 
 TEST_CASE("config check shows ses.region taken from the AWS profile", "[cli][config]") {
