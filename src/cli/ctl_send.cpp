@@ -121,7 +121,8 @@ Result<service::BatchRequest> request_from_options(const SendOptions& options) {
 
 // "recipients[12].email" -> "line 14 (recipient 12): email", so the operator
 // can find the row in the file, and "attachments[0].filename" -> "--attach
-// setup.exe=...: filename"; other fields are left as they are.
+// setup.exe=...: filename", "attachments" (their count or total size) -> "--attach";
+// other fields are left as they are.
 Error with_csv_lines(Error error, const service::CsvTable& table, std::size_t email_column,
                      const std::vector<std::string>& attach) {
   static const std::regex k_recipient_field(R"(^recipients\[(\d+)\]\.(\w+)$)");
@@ -129,6 +130,7 @@ Error with_csv_lines(Error error, const service::CsvTable& table, std::size_t em
   for (auto& field : error.fields) {
     if (field.field == "list_management.contact_list_name") field.field = "--contact-list";
     if (field.field == "list_management.topic_name") field.field = "--topic";
+    if (field.field == "attachments") field.field = "--attach";
     std::smatch match;
     if (std::regex_match(field.field, match, k_attachment_field) && std::stoul(match[1]) < attach.size()) {
       field.field = fmt::format("--attach {}: {}", attach[std::stoul(match[1])], std::string(match[2]));

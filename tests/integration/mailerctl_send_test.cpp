@@ -214,6 +214,17 @@ TEST_CASE("mailerctl send --attach adds files checked as the API checks them", "
     CHECK_THAT(result.errors, Catch::Contains("--attach " + exe + "=application/pdf: filename"));
     CHECK(ctl.json({"batches", "list"})["data"].empty());
   }
+  SECTION("too many files are named by the option, not the API's member") {
+    std::vector<std::string> args;
+    for (int i = 0; i < 11; ++i) {
+      args.push_back("--attach");
+      args.push_back(ctl.file("f" + std::to_string(i) + ".pdf", "%PDF") + "=application/pdf");
+    }
+    auto result = ctl.send(csv, args);
+    CHECK(result.exit_code == 1);
+    CHECK_THAT(result.errors, Catch::Contains("  --attach: "));
+    CHECK(ctl.json({"batches", "list"})["data"].empty());
+  }
   SECTION("usage errors exit 2") {
     CHECK(ctl.send(csv, {"--attach", "no-type.pdf"}).exit_code == 2);
     CHECK(ctl.send(csv, {"--attach", "/nonexistent/x.pdf=application/pdf"}).exit_code == 2);
