@@ -18,7 +18,6 @@
 #include "cli/ctl_progress.hpp"
 #include "mailer/crypto/crypto.hpp"
 #include "mailer/render/attachments.hpp"
-#include "mailer/render/message_spec.hpp"
 #include "mailer/service/api_json.hpp"
 #include "mailer/service/batches.hpp"
 #include "mailer/service/csv.hpp"
@@ -238,11 +237,7 @@ void run_send(CtlContext& ctx, const SendOptions& options) {
 // quietly mean "no list management" and the batch would carry mailerd's own
 // unsubscribe links instead.
 CLI::Validator ses_list_name() {
-  return CLI::Validator(
-      [](const std::string& name) -> std::string {
-        return render::is_ses_name(name, 64) ? "" : "must be 1 to 64 ASCII letters, digits, _ or -";
-      },
-      "NAME");
+  return CLI::Validator([](const std::string& name) { return service::ses_list_name_problem(name); }, "NAME");
 }
 
 void add_send_commands(CLI::App& app, CtlContext& ctx) {

@@ -11,14 +11,24 @@
 #include "mailer/store/suppressions.hpp"
 #include "mailer/store/templates.hpp"
 
+namespace mailer::service {
+namespace {
+// SES's names (configuration sets, contact lists, topics): ^[a-zA-Z0-9_-]{1,64}$.
+constexpr const char* k_ses_name_rule = "must be 1 to 64 ASCII letters, digits, _ or -";
+}  // namespace
+
+std::string ses_list_name_problem(std::string_view name) {
+  // AWS::SES::ContactList: ContactListName and Topic.TopicName.
+  constexpr std::size_t k_max_contact_list_name_length = 64;
+  return render::is_ses_name(name, k_max_contact_list_name_length) ? "" : k_ses_name_rule;
+}
+
+}  // namespace mailer::service
+
 namespace mailer::service::detail {
 namespace {
 
 constexpr std::size_t k_max_configuration_set_length = 64;
-// AWS::SES::ContactList: ContactListName and Topic.TopicName ^[a-zA-Z0-9_-]{1,64}$.
-constexpr std::size_t k_max_contact_list_name_length = 64;
-constexpr const char* k_ses_name_rule = "must be 1 to 64 ASCII letters, digits, _ or -";
-
 }  // namespace
 
 Error invalid(std::string detail, Errors errors) {
@@ -151,10 +161,11 @@ void check_configuration_set(const std::optional<std::string>& name, Errors& err
 
 void check_list_management(const std::optional<ListManagementInput>& list, Errors& errors) {
   if (!list) return;
-  if (!render::is_ses_name(list->contact_list_name, k_max_contact_list_name_length))
-    errors.push_back({"list_management.contact_list_name", k_ses_name_rule});
-  if (list->topic_name && !render::is_ses_name(*list->topic_name, k_max_contact_list_name_length))
-    errors.push_back({"list_management.topic_name", k_ses_name_rule});
+  if (auto problem = ses_list_name_problem(list->contact_list_name); !problem.empty())
+    errors.push_back({"list_management.contact_list_name", std::move(problem)});
+  if (list->topic_name)
+    if (auto problem = ses_list_name_problem(*list->topic_name); !problem.empty())
+      errors.push_back({"list_management.topic_name", std::move(problem)});
 }
 
 Result<std::optional<ResolvedContent>> resolve_content(store::Database& db, const Clock& clock,

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -30,6 +31,11 @@ struct ListManagementInput {
   std::string contact_list_name;
   std::optional<std::string> topic_name;
 };
+
+/// SES's rule for a contact list or topic name (AWS::SES::ContactList:
+/// ^[a-zA-Z0-9_-]{1,64}$): "" when `name` follows it, else the rule worded
+/// for an error message. What accept_batch checks list_management with.
+std::string ses_list_name_problem(std::string_view name);
 
 struct RecipientInput {
   std::string email;
