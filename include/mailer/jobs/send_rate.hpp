@@ -16,11 +16,12 @@ namespace mailer::jobs {
 
 /// Thread-safe token bucket with AIMD control of its rate.
 ///
-/// Tokens are recipients. The bucket holds at most max(1, rate) tokens, one
-/// second's worth: SES states MaxSendRate per second, so a worker pool that
-/// was idle may send one second's allowance at once but never saves more.
-/// NOTE: a full bucket plus one second of refill admits up to 2 x rate within
-/// a sliding second; k_burst_seconds is the knob if SES throttles bursts.
+/// Tokens are recipients. The bucket holds at most max(1, rate x
+/// k_burst_seconds) tokens: 50 ms of sending, so sends are spread evenly
+/// and no sliding one-second window sees more than rate x 1.05 (plus one
+/// token at rates under 20/s). SES counts its rate per second and throttles
+/// what goes over it (ses-v2.md §3), so a pool that was idle must not spend a
+/// second's allowance at once on top of the next second's.
 ///
 /// Callers reserve before sending: the bucket may go into debt, and each
 /// caller is told how long to wait, so N threads queue up in order instead of
@@ -29,20 +30,21 @@ namespace mailer::jobs {
 /// Rate control: on_throttled halves the rate (not below k_floor_fraction of
 /// the ceiling), at most once per k_decrease_hold; after a decrease the rate
 /// climbs back linearly by k_recovery_per_second x ceiling per second of
-/// clock time, applied on each on_success, until it reaches the ceiling.
-/// Example: ceiling 10/s, throttled at t -> 5/s; on_success at t+4 s -> 7/s;
-/// at t+10 s or later -> 10/s.
+/// clock time, applied on each on_success, until it reaches the ceiling, so
+/// even from the floor it is back at 90 % of the ceiling in under 6 s.
+/// Example: ceiling 100/s, throttled at t -> 50/s; on_success at t+2 s ->
+/// 80/s; at t+10/3 s or later -> 100/s.
 ///
 /// Rates below k_min_rate (or NaN/inf) are raised to k_min_rate. A clock that
 /// steps back counts as no time passing.
 class SendRate {
  public:
-  static constexpr double k_burst_seconds = 1.0;
+  static constexpr double k_burst_seconds = 0.05;
   static constexpr double k_decrease_factor = 0.5;
   static constexpr double k_floor_fraction = 0.1;
-  static constexpr double k_recovery_per_second = 0.05;  // fraction of the ceiling
+  static constexpr double k_recovery_per_second = 0.15;  // fraction of the ceiling
   static constexpr std::chrono::seconds k_decrease_hold{1};
-  static constexpr double k_account_headroom = 0.9;
+  static constexpr double k_account_headroom = 0.95;
   static constexpr double k_min_rate = 0.01;  // recipients per second
 
   /// Starts full, at `rate_per_second` (recipients/s, the ceiling too).
@@ -73,8 +75,9 @@ class SendRate {
   /// at the new ceiling) and recovers toward the new one.
   void set_ceiling(double rate_per_second);
 
-  /// 90% of SES `MaxSendRate` (recipients/s): headroom for clock drift
-  /// between us and SES's per-second count. Source:
+  /// 95% of SES `MaxSendRate` (recipients/s): headroom for clock drift
+  /// between us and SES's per-second count, and for sends that leave
+  /// together after a scheduling delay. Source:
   /// https://docs.aws.amazon.com/ses/latest/APIReference-V2/API_SendQuota.html
   static double ceiling_from_account(double max_send_rate);
 

@@ -36,8 +36,8 @@ TEST_CASE("AccountHealth under auto: degraded after three failures, recovered by
   CHECK(health.degraded_reason().empty());
   CHECK(health.snapshot().consecutive_failures == 0);
   CHECK(health.snapshot().last_error.empty());
-  CHECK(health.snapshot().rate == Approx(12.6));
-  CHECK(health.snapshot().why == "90% of GetAccount MaxSendRate 14");
+  CHECK(health.snapshot().rate == Approx(13.3));
+  CHECK(health.snapshot().why == "95% of GetAccount MaxSendRate 14");
   CHECK(health.last_success_seconds() == Approx(1767225615.0));
 }
 
@@ -49,8 +49,8 @@ TEST_CASE("AccountHealth keeps the last known rate while failing after a success
   CHECK(health.snapshot().account_max_24_hour_send == 50000);
   for (int i = 0; i < 3; ++i) health.on_failure(at(100 + 5 * i), steady(100 + 5 * i), "HTTP500: boom");
   CHECK(health.degraded_reason() ==
-        "SES GetAccount failing (3 times since 2026-01-01T00:01:40.000Z): HTTP500: boom; sending at 12.6 msg/s "
-        "(last known rate: 90% of GetAccount MaxSendRate 14 at 2026-01-01T00:01:00.000Z)");
+        "SES GetAccount failing (3 times since 2026-01-01T00:01:40.000Z): HTTP500: boom; sending at 13.3 msg/s "
+        "(last known rate: 95% of GetAccount MaxSendRate 14 at 2026-01-01T00:01:00.000Z)");
   CHECK(health.last_success_seconds() == Approx(1767225660.0));
 }
 

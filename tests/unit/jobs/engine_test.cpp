@@ -501,7 +501,7 @@ TEST_CASE("Engine reads the send rate from GetAccount under auto", "[jobs][engin
   f.config.ses.max_send_rate.reset();
   f.ses.quota.max_send_rate = 200;
   f.start();
-  REQUIRE(eventually([&] { return f.engine->stats().send_rate == Approx(180.0); }));
+  REQUIRE(eventually([&] { return f.engine->stats().send_rate == Approx(190.0); }));
 }
 
 TEST_CASE("Engine holds bulk mail when the daily quota is spent", "[jobs][engine]") {
