@@ -5,6 +5,7 @@
 #include <atomic>
 #include <csignal>
 #include <fstream>
+#include <numeric>
 #include <sstream>
 #include <thread>
 
@@ -460,4 +461,79 @@ TEST_CASE("mailer-fake-ses --version and exit codes 0/1/2", "[fake_ses][integrat
   CHECK(bad_endpoint.exit_code == 2);
   CHECK(bad_endpoint.errors.find("--sns-endpoint") != std::string::npos);
   // 1 for a runtime failure: "mailer-fake-ses refuses a port another fake listens on".
+}
+
+TEST_CASE("mailer-fake-ses enforces max_send_rate with a bucket of burst_seconds", "[fake_ses][integration]") {
+  (void)curl_global();
+  const auto send = [](const Fake& fake) {
+    return signed_call(fake, "POST", "/v2/email/outbound-emails", valid_body().dump());
+  };
+  SECTION("a bucket of 0.5 s at 4/s holds two recipients") {
+    // A token comes back every 250 ms: three calls in a row meet an empty bucket.
+    Fake fake({"--no-store", "--fault-max-send-rate", "4", "--fault-burst-seconds", "0.5"});
+    CHECK(send(fake).status == 200);
+    CHECK(send(fake).status == 200);
+    auto refused = send(fake);
+    CHECK(refused.status == 429);
+    CHECK(error_type(refused) == "TooManyRequestsException");
+    CHECK(message(refused) == "Maximum sending rate exceeded.");
+    auto stats = json::parse(signed_call(fake, "GET", "/_fake/stats", "").body);
+    CHECK(stats["accepted"] == 2);
+    CHECK(stats["throttled"] == 1);
+    CHECK(json::parse(signed_call(fake, "GET", "/_fake/faults", "").body)["burst_seconds"] == 0.5);
+  }
+  SECTION("burst_seconds is set at runtime, over 0 and at most 1") {
+    Fake fake({"--no-store"});
+    CHECK(json::parse(signed_call(fake, "GET", "/_fake/faults", "").body)["burst_seconds"] == 1.0);
+    for (const char* bad : {R"({"burst_seconds":0})", R"({"burst_seconds":1.5})", R"({"burst_seconds":"1"})"}) {
+      INFO(bad);
+      auto res = signed_call(fake, "POST", "/_fake/faults", bad);
+      CHECK(res.status == 400);
+      CHECK(message(res) == "burst_seconds: invalid value");
+    }
+    auto set = signed_call(fake, "POST", "/_fake/faults", R"({"burst_seconds":0.25,"max_send_rate":8})");
+    CHECK(set.status == 200);
+    CHECK(json::parse(set.body)["burst_seconds"] == 0.25);
+    CHECK(send(fake).status == 200);  // the bucket holds 2 at 8/s: one token back every 125 ms
+    CHECK(send(fake).status == 200);
+    CHECK(send(fake).status == 429);
+  }
+  SECTION("the flag refuses 0 and more than 1") {
+    for (const char* bad : {"0", "1.5", "x"}) {
+      INFO(bad);
+      auto run = test::run_command({FAKE_SES_BIN, "--fault-burst-seconds", bad});
+      CHECK(run.exit_code == 2);
+      CHECK(run.errors.find("--fault-burst-seconds") != std::string::npos);
+    }
+  }
+}
+
+TEST_CASE("mailer-fake-ses counts the recipients it accepts in each second", "[fake_ses][integration]") {
+  (void)curl_global();
+  Fake fake({"--no-store"});
+  auto two = valid_body();
+  two["Destination"]["CcAddresses"] = json::array({"c@example.net"});
+  const auto started = std::chrono::steady_clock::now();
+  CHECK(signed_call(fake, "POST", "/v2/email/outbound-emails", two.dump()).status == 200);
+  CHECK(signed_call(fake, "POST", "/v2/email/outbound-emails", valid_body().dump()).status == 200);
+  const bool within_a_second = std::chrono::steady_clock::now() - started < std::chrono::milliseconds(900);
+  // A throttled send is not accepted, so it is not counted.
+  signed_call(fake, "POST", "/_fake/faults", R"({"throttle_rate":1})");
+  CHECK(signed_call(fake, "POST", "/v2/email/outbound-emails", valid_body().dump()).status == 429);
+  signed_call(fake, "POST", "/_fake/faults", R"({"throttle_rate":0})");
+
+  auto stats = json::parse(signed_call(fake, "GET", "/_fake/stats", "").body);
+  if (within_a_second) CHECK(stats["max_accepted_in_any_second"] == 3);
+  CHECK(stats["throttled"] == 1);
+  auto seconds = stats["accepted_per_second"].get<std::vector<std::uint64_t>>();
+  CHECK(std::accumulate(seconds.begin(), seconds.end(), std::uint64_t{0}) == 3);
+
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  CHECK(signed_call(fake, "POST", "/v2/email/outbound-emails", valid_body().dump()).status == 200);
+  stats = json::parse(signed_call(fake, "GET", "/_fake/stats", "").body);
+  seconds = stats["accepted_per_second"].get<std::vector<std::uint64_t>>();
+  REQUIRE(seconds.size() >= 2);
+  CHECK(seconds.back() == 1);
+  CHECK(std::accumulate(seconds.begin(), seconds.end(), std::uint64_t{0}) == 4);
+  CHECK(stats["max_accepted_in_any_second"] <= 3);  // the last send came more than a second later
 }

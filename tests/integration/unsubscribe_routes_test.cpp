@@ -12,7 +12,7 @@ using namespace mailer::test;
 
 namespace {
 
-constexpr const char* k_secret = "integration-test-unsubscribe-secret";
+constexpr const char* k_unsubscribe_secret = "integration-test-unsubscribe-secret";
 
 std::int64_t unsubscribe_count(MailerdFixture& mailerd, const std::string& sql) {
   SQLite::Database db(mailerd.db_path().string());
@@ -21,7 +21,7 @@ std::int64_t unsubscribe_count(MailerdFixture& mailerd, const std::string& sql) 
 }
 
 struct Setup {
-  MailerdFixture mailerd{MailerdOptions{{{"MAILER_UNSUBSCRIBE_SECRET", k_secret}}, {}}};
+  MailerdFixture mailerd{MailerdOptions{{{"MAILER_UNSUBSCRIBE_SECRET", k_unsubscribe_secret}}, {}}};
   std::string message;
   std::string token;
   Setup() {
@@ -29,7 +29,7 @@ struct Setup {
     REQUIRE(db);
     auto batch = insert_batch(**db, BatchRow{.status = "sending"}, 0);
     message = insert_message(**db, MessageRow{.batch_id = batch, .state = "sent", .email = "Ana@example.com"}, 0);
-    token = render::make_unsubscribe_token(k_secret, message);
+    token = render::make_unsubscribe_token(k_unsubscribe_secret, message);
   }
   std::int64_t suppressed() {
     return unsubscribe_count(mailerd,

@@ -89,9 +89,13 @@ FakeSesStats FakeSesFixture::stats() const {
   auto res = client.Get("/_fake/stats");
   if (!res || res->status != 200) throw std::runtime_error("GET /_fake/stats failed");
   auto json = nlohmann::json::parse(res->body);
-  return FakeSesStats{json.value("accepted", std::uint64_t{0}), json.value("rejected", std::uint64_t{0}),
-                      json.value("throttled", std::uint64_t{0}), json.value("errors", std::uint64_t{0}),
-                      json.value("total_requests", std::uint64_t{0})};
+  return FakeSesStats{json.value("accepted", std::uint64_t{0}),
+                      json.value("rejected", std::uint64_t{0}),
+                      json.value("throttled", std::uint64_t{0}),
+                      json.value("errors", std::uint64_t{0}),
+                      json.value("total_requests", std::uint64_t{0}),
+                      json.value("max_accepted_in_any_second", std::uint64_t{0}),
+                      json.value("accepted_per_second", std::vector<std::uint64_t>{})};
 }
 
 void FakeSesFixture::set_faults(const nlohmann::json& patch) const {

@@ -25,6 +25,8 @@ struct FakeSesStats {
   std::uint64_t throttled = 0;
   std::uint64_t errors = 0;
   std::uint64_t total_requests = 0;
+  std::uint64_t max_accepted_in_any_second = 0;    // recipients, sliding window
+  std::vector<std::uint64_t> accepted_per_second;  // recipients in each second from the first accept
 };
 
 /// One accepted SendEmail, read back from `<out>/<MessageId>.json`.

@@ -15,6 +15,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <stop_token>
 #include <string>
@@ -33,6 +34,7 @@ struct Faults {
   double throttle_rate = 0;                // share answered 429 TooManyRequestsException
   int latency_ms = 0;                      // added before every SES route answers
   double max_send_rate = 0;                // recipients/s over which SendEmail gets 429; 0 = no limit
+  double burst_seconds = 1;                // the max_send_rate bucket holds max(1, rate x this) recipients
   std::set<std::string> reject_addresses;  // lower-cased; -> 400 MessageRejected
   std::string account_body;                // when set, GetAccount answers 200 with this text as is
 };
@@ -206,6 +208,34 @@ class SnsPublisher {
   std::jthread m_thread;
 };
 
+/// What SendEmail accepted over time, in recipients: the most within any
+/// sliding second, and the count of each whole second from the first accepted
+/// send. Thread-safe; one short lock per accepted send.
+class AcceptedRate {
+ public:
+  static constexpr std::size_t k_max_seconds = 3600;  // per-second counts kept (the last ones)
+
+  void record(std::uint64_t recipients);
+  /// The most recipients accepted within any 1-second window so far.
+  std::uint64_t max_in_any_second() const;
+  /// Recipients accepted in second 0, 1, ... after the first accepted send,
+  /// up to the last second that accepted any; at most the last k_max_seconds.
+  std::vector<std::uint64_t> per_second() const;
+
+ private:
+  struct Accept {
+    std::chrono::steady_clock::time_point at;
+    std::uint64_t recipients;
+  };
+  mutable std::mutex m_mutex;
+  std::deque<Accept> m_window;  // accepts of the last second
+  std::uint64_t m_window_sum = 0;
+  std::uint64_t m_max_in_second = 0;
+  std::optional<std::chrono::steady_clock::time_point> m_first;
+  std::deque<std::uint64_t> m_seconds;  // m_seconds[i] is second m_seconds_dropped + i
+  std::uint64_t m_seconds_dropped = 0;
+};
+
 class Service {
  public:
   explicit Service(Options options);
@@ -223,7 +253,7 @@ class Service {
   void handle_not_implemented(const httplib::Request& req, httplib::Response& res);
   bool verify_signature(const httplib::Request& req, httplib::Response& res);
   bool inject_faults(httplib::Response& res);
-  bool take_send_tokens(double recipients, double rate);
+  bool take_send_tokens(double recipients, double rate, double burst_seconds);
   void store_message(const std::string& id, const nlohmann::json& body, const std::string& host);
   void respond_error(httplib::Response& res, int status, const std::string& type, const std::string& message);
   Faults faults_snapshot();
@@ -240,6 +270,7 @@ class Service {
   std::mutex m_sns_mutex;
   SnsOptions m_sns;
   SnsPublisher m_publisher;
+  AcceptedRate m_accepted_rate;
   std::atomic<std::uint64_t> m_accepted{0}, m_rejected{0}, m_throttled{0}, m_errors{0}, m_total{0};
 };
 

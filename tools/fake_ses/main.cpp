@@ -25,6 +25,17 @@ constexpr int k_exit_ok = 0;
 constexpr int k_exit_failure = 1;
 constexpr int k_exit_usage = 2;
 
+// (0, 1]: CLI::Range would let 0 through, a bucket that holds nothing.
+const CLI::Validator k_burst_seconds_range(
+    [](const std::string& text) -> std::string {
+      double value = 0;
+      if (!CLI::detail::lexical_cast(text, value) || !(value > 0 && value <= 1)) {
+        return "must be over 0 and at most 1: " + text;
+      }
+      return {};
+    },
+    "(0, 1]");
+
 void add_sns_flags(CLI::App& app, Options& o, std::string& endpoint, std::string& flavour) {
   app.add_option("--sns-endpoint", endpoint, "POST feedback as SNS envelopes here (mailerd's /webhooks/ses, http)");
   app.add_option("--sns-topic-arn", o.sns.topic_arn, "TopicArn of the envelopes")->capture_default_str();
@@ -67,6 +78,10 @@ void add_flags(CLI::App& app, Options& o, std::vector<std::string>& rejects) {
   app.add_option("--fault-max-send-rate", o.faults.max_send_rate,
                  "recipients/s above which SendEmail gets 429 (0 = unlimited)")
       ->check(CLI::NonNegativeNumber);
+  app.add_option("--fault-burst-seconds", o.faults.burst_seconds,
+                 "seconds of --fault-max-send-rate the bucket holds (over 0, at most 1)")
+      ->capture_default_str()
+      ->check(k_burst_seconds_range);
   app.add_option("--reject-address", rejects, "recipient answered 400 MessageRejected (repeatable)");
 }
 

@@ -310,11 +310,9 @@ void log_line(const json& fields) {
 }
 
 json to_json(const Faults& faults) {
-  return {{"error_rate", faults.error_rate},
-          {"throttle_rate", faults.throttle_rate},
-          {"latency_ms", faults.latency_ms},
-          {"max_send_rate", faults.max_send_rate},
-          {"reject_addresses", faults.reject_addresses},
+  return {{"error_rate", faults.error_rate},       {"throttle_rate", faults.throttle_rate},
+          {"latency_ms", faults.latency_ms},       {"max_send_rate", faults.max_send_rate},
+          {"burst_seconds", faults.burst_seconds}, {"reject_addresses", faults.reject_addresses},
           {"account_body", faults.account_body}};
 }
 
@@ -335,6 +333,9 @@ bool apply_patch(Faults& faults, const json& patch, std::string& error) {
     } else if (key == "max_send_rate") {
       ok = value.is_number() && value.get<double>() >= 0;
       if (ok) next.max_send_rate = value.get<double>();
+    } else if (key == "burst_seconds") {
+      ok = value.is_number() && value.get<double>() > 0 && value.get<double>() <= 1;
+      if (ok) next.burst_seconds = value.get<double>();
     } else if (key == "reject_addresses") {
       ok = is_string_array(value);
       if (ok) {
@@ -355,6 +356,43 @@ bool apply_patch(Faults& faults, const json& patch, std::string& error) {
   }
   faults = std::move(next);
   return true;
+}
+
+// The window holds the accepts of the last second, so its sum right after an
+// accept is the count of the 1-second window ending then; every window's
+// maximum is reached at one of its accepts, so this sees them all.
+// The time is read under the lock, so accepts are recorded in time order.
+void AcceptedRate::record(std::uint64_t recipients) {
+  std::scoped_lock lock(m_mutex);
+  const auto at = std::chrono::steady_clock::now();
+  while (!m_window.empty() && at - m_window.front().at >= std::chrono::seconds(1)) {
+    m_window_sum -= m_window.front().recipients;
+    m_window.pop_front();
+  }
+  m_window.push_back({at, recipients});
+  m_window_sum += recipients;
+  m_max_in_second = std::max(m_max_in_second, m_window_sum);
+
+  if (!m_first) m_first = at;
+  auto second = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(at - *m_first).count());
+  while (m_seconds_dropped + m_seconds.size() <= second) {
+    m_seconds.push_back(0);
+    if (m_seconds.size() > k_max_seconds) {
+      m_seconds.pop_front();
+      ++m_seconds_dropped;
+    }
+  }
+  m_seconds[second - m_seconds_dropped] += recipients;
+}
+
+std::uint64_t AcceptedRate::max_in_any_second() const {
+  std::scoped_lock lock(m_mutex);
+  return m_max_in_second;
+}
+
+std::vector<std::uint64_t> AcceptedRate::per_second() const {
+  std::scoped_lock lock(m_mutex);
+  return {m_seconds.begin(), m_seconds.end()};
 }
 
 Service::Service(Options options)
@@ -448,13 +486,14 @@ bool Service::inject_faults(httplib::Response& res) {
   return false;
 }
 
-// A token bucket holding one second of sends: `rate` recipients per second.
-bool Service::take_send_tokens(double recipients, double rate) {
+// A token bucket of `rate` recipients per second holding `burst_seconds` of
+// them (at least one recipient, or a rate below 1/s would never send).
+bool Service::take_send_tokens(double recipients, double rate, double burst_seconds) {
   std::scoped_lock lock(m_bucket_mutex);
   auto now = std::chrono::steady_clock::now();
   double elapsed = std::chrono::duration<double>(now - m_bucket_time).count();
   m_bucket_time = now;
-  m_bucket_tokens = std::min(rate, m_bucket_tokens + elapsed * rate);
+  m_bucket_tokens = std::min(std::max(1.0, rate * burst_seconds), m_bucket_tokens + elapsed * rate);
   if (m_bucket_tokens < recipients) return false;
   m_bucket_tokens -= recipients;
   return true;
@@ -492,7 +531,8 @@ void Service::handle_send(const httplib::Request& req, httplib::Response& res) {
   }
   auto recipients = all_recipients(body);
   auto faults = faults_snapshot();
-  if (faults.max_send_rate > 0 && !take_send_tokens(static_cast<double>(recipients.size()), faults.max_send_rate)) {
+  if (faults.max_send_rate > 0 &&
+      !take_send_tokens(static_cast<double>(recipients.size()), faults.max_send_rate, faults.burst_seconds)) {
     respond_error(res, 429, "TooManyRequestsException", "Maximum sending rate exceeded.");
     return;
   }
@@ -503,6 +543,8 @@ void Service::handle_send(const httplib::Request& req, httplib::Response& res) {
       return;
     }
   }
+  // Timed before the file is written, as close to the rate check as can be.
+  m_accepted_rate.record(recipients.size());
   auto id = new_message_id(++m_sequence);
   if (m_options.store) store_message(id, body, req.get_header_value("Host"));
   ++m_accepted;
@@ -585,6 +627,8 @@ void Service::install(httplib::Server& server) {
                   {"throttled", m_throttled.load()},
                   {"errors", m_errors.load()},
                   {"total_requests", m_total.load()},
+                  {"max_accepted_in_any_second", m_accepted_rate.max_in_any_second()},
+                  {"accepted_per_second", m_accepted_rate.per_second()},
                   {"sns",
                    {{"published", sns.published},
                     {"publish_failed", sns.publish_failed},
