@@ -28,7 +28,8 @@
 # then the fake's own capacity (the fake_ses [bench] test). Each case gets a
 # fresh data dir; mailerd is stopped with SIGTERM and must exit 0.
 # Usage: bench/run.sh BUILD_DIR   (env: BENCH_RECIPIENTS=100000,
-#        BENCH_CASES="instant webhooks latency20 fake rate500 auto50 recover", BENCH_LOG_LEVEL=info)
+#        BENCH_CASES="instant webhooks latency20 fake rate500 auto50 recover", BENCH_LOG_LEVEL=info,
+#        BENCH_SQL: SQL run on the new database before a drain case, for experiments; needs sqlite3)
 # e.g. only the send-rate cases: BENCH_CASES="rate500 auto50 recover" bench/run.sh build
 set -euo pipefail
 
@@ -110,6 +111,9 @@ run_case() {  # run_case NAME CONCURRENCY FAKE_ARGS...
   fi
   start_stack "$dir" 1000000 "$concurrency" "$prune_interval" "$@"
   local port=$mailerd_port
+  # An experiment on the schema's cost, e.g. BENCH_SQL="DROP INDEX events_by_time"
+  # (docs/PERFORMANCE.md); never part of a recorded baseline.
+  [[ -n ${BENCH_SQL:-} ]] && sqlite3 "$dir/mailer.db" "$BENCH_SQL"
 
   [[ $name == webhooks ]] && add_webhook_receiver "$dir"
   echo "== $name: $n recipients, worker.concurrency $concurrency, fake $*"
