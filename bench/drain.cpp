@@ -27,10 +27,14 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include "http_driver.hpp"
+
 namespace {
 
 using nlohmann::json;
-using Clock = std::chrono::steady_clock;
+using mailer::bench::batch_body;
+using mailer::bench::Clock;
+using mailer::bench::seconds_between;
 
 struct Args {
   int port = 0;
@@ -68,21 +72,6 @@ double status_mb(int pid, const std::string& name) {
   return -1;
 }
 
-std::string make_body(int count) {
-  json body = {{"from", "Shop <news@example.com>"},
-               {"content",
-                {{"subject", "Hello {{first_name}}"},
-                 {"html", "<p>Hi {{first_name}} from {{city}}</p><a href=\"{{unsubscribe_url}}\">unsubscribe</a>"},
-                 {"text", "Hi {{first_name}} from {{city}}\n{{unsubscribe_url}}"}}},
-               {"variables", {{"city", "Lisbon"}}}};
-  auto& recipients = body["recipients"] = json::array();
-  for (int i = 0; i < count; ++i) {
-    recipients.push_back(
-        {{"email", fmt::format("user{}@example.com", i)}, {"variables", {{"first_name", fmt::format("Name{}", i)}}}});
-  }
-  return body.dump();
-}
-
 std::uint64_t fake_accepted(httplib::Client& fake) {
   auto res = fake.Get("/_fake/stats");
   if (!res || res->status != 200) return 0;
@@ -107,10 +96,6 @@ double mean_send_ms(httplib::Client& api, const httplib::Headers& auth) {
   return sum >= 0 && count > 0 ? sum / count * 1000 : -1;
 }
 
-double seconds_between(Clock::time_point a, Clock::time_point b) {
-  return std::chrono::duration<double>(b - a).count();
-}
-
 int run(const Args& args) {
   httplib::Client api("127.0.0.1", args.port);
   api.set_read_timeout(std::chrono::seconds(300));
@@ -118,7 +103,7 @@ int run(const Args& args) {
   httplib::Headers auth{{"Authorization", "Bearer " + args.key}};
   httplib::Client fake("127.0.0.1", args.fake_port);
 
-  const auto body = make_body(args.recipients);
+  const auto body = batch_body(args.recipients);
   const auto base = fake_accepted(fake);
   const double cpu_start = cpu_seconds(args.pid);
   const auto post_start = Clock::now();

@@ -36,10 +36,14 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include "http_driver.hpp"
+
 namespace {
 
 using nlohmann::json;
-using Clock = std::chrono::steady_clock;
+using mailer::bench::batch_body;
+using mailer::bench::Clock;
+using mailer::bench::seconds_between;
 
 constexpr auto k_sample_every = std::chrono::milliseconds(20);
 constexpr auto k_status_every = std::chrono::milliseconds(200);
@@ -62,24 +66,6 @@ struct Sample {
   double t = 0;  // seconds from the 202
   std::uint64_t accepted = 0;
 };
-
-std::string make_body(int count) {
-  json body = {{"from", "Shop <news@example.com>"},
-               {"content",
-                {{"subject", "Hello {{first_name}}"},
-                 {"html", "<p>Hi {{first_name}}</p><a href=\"{{unsubscribe_url}}\">unsubscribe</a>"},
-                 {"text", "Hi {{first_name}}\n{{unsubscribe_url}}"}}}};
-  auto& recipients = body["recipients"] = json::array();
-  for (int i = 0; i < count; ++i) {
-    recipients.push_back(
-        {{"email", fmt::format("user{}@example.com", i)}, {"variables", {{"first_name", fmt::format("Name{}", i)}}}});
-  }
-  return body.dump();
-}
-
-double seconds_between(Clock::time_point a, Clock::time_point b) {
-  return std::chrono::duration<double>(b - a).count();
-}
 
 std::optional<json> fake_stats(httplib::Client& fake) {
   auto res = fake.Get("/_fake/stats");
@@ -237,7 +223,7 @@ int run(const Args& args) {
   fake.set_connection_timeout(std::chrono::seconds(5));
   fake.set_read_timeout(std::chrono::seconds(10));
 
-  auto posted = api.Post("/v1/batches", auth, make_body(args.recipients), "application/json");
+  auto posted = api.Post("/v1/batches", auth, batch_body(args.recipients), "application/json");
   const auto accepted_at = Clock::now();
   if (!posted || posted->status != 202) {
     std::fprintf(stderr, "POST /v1/batches failed: %d %s\n", posted ? posted->status : -1,
