@@ -113,7 +113,7 @@ run_case() {  # run_case NAME CONCURRENCY FAKE_ARGS...
   local port=$mailerd_port
   # An experiment on the schema's cost, e.g. BENCH_SQL="DROP INDEX events_by_time"
   # (docs/PERFORMANCE.md); never part of a recorded baseline.
-  [[ -n ${BENCH_SQL:-} ]] && sqlite3 "$dir/mailer.db" "$BENCH_SQL"
+  [[ -n ${BENCH_SQL:-} ]] && sqlite3 -cmd ".timeout 5000" "$dir/mailer.db" "$BENCH_SQL"
 
   [[ $name == webhooks ]] && add_webhook_receiver "$dir"
   echo "== $name: $n recipients, worker.concurrency $concurrency, fake $*"

@@ -171,6 +171,7 @@ void Engine::Impl::stop(std::chrono::milliseconds grace) {
   if (webhooks) webhooks->stop();  // a request in progress is cancelled; its delivery stays pending
   pruner->stop();                  // between two chunks: nothing half-done
   auto not_started = hand_off.begin_drain();
+  rate.stop_waiting();  // workers waiting for a token give their message back now
   reaper->stop();
   account->stop();
   store::MessageRepo repo(*reaper_db, clock);  // the reaper's connection is free now

@@ -49,10 +49,15 @@ void SendRate::refill(time_point now) {
   m_last_refill = std::max(m_last_refill, now);
 }
 
-// Tokens already accrued were earned at the old rate, so refill first.
+// Tokens already accrued were earned at the old rate, so refill first. Debt
+// is the queue of callers already told when to send: scaling it to the new
+// rate keeps the time it clears, so callers reserving after the change queue
+// behind them instead of landing in the same second.
 void SendRate::change_rate(double rate, time_point now) {
   refill(now);
-  m_rate = std::clamp(rate, k_min_rate, m_ceiling);
+  double next = std::clamp(rate, k_min_rate, m_ceiling);
+  if (m_tokens < 0) m_tokens *= next / m_rate;
+  m_rate = next;
   m_tokens = std::min(m_tokens, capacity());
 }
 
@@ -66,16 +71,24 @@ std::chrono::nanoseconds SendRate::reserve(int tokens) {
 }
 
 bool SendRate::acquire(int tokens, std::stop_token stop) {
-  if (stop.stop_requested()) return false;
+  auto stopping = m_stopping.get_token();
+  if (stop.stop_requested() || stopping.stop_requested()) return false;
   auto wait = reserve(tokens);
   if (wait <= std::chrono::nanoseconds(0)) return true;
   std::mutex mutex;
   std::condition_variable_any woken;
+  // Runs at once when stop_waiting() came first; it takes `mutex` so that
+  // its notify cannot fall between the predicate check and the sleep.
+  std::stop_callback on_stopping(stopping, [&] {
+    std::scoped_lock notify_lock(mutex);
+    woken.notify_all();
+  });
   std::unique_lock lock(mutex);
-  // Only a stop request ends the wait early; the predicate is otherwise false.
-  woken.wait_for(lock, stop, wait, [] { return false; });
-  return !stop.stop_requested();
+  woken.wait_for(lock, stop, wait, [&] { return stopping.stop_requested(); });
+  return !stop.stop_requested() && !stopping.stop_requested();
 }
+
+void SendRate::stop_waiting() { m_stopping.request_stop(); }
 
 int SendRate::on_throttled() {
   auto now = m_clock.now();

@@ -78,3 +78,27 @@ TEST_CASE("SIGTERM drains in-flight sends and exits 0", "[engine][e2e][integrati
   CHECK(states.value("sent", 0) + states.value("queued", 0) == 200);
   CHECK(json_log_lines(stack.mailerd->log(), "job engine stopped").size() == 1);
 }
+
+TEST_CASE("SIGTERM does not wait for send-rate tokens: waiting workers give their messages back",
+          "[engine][e2e][integration][send_rate]") {
+  // One message every 20 s: after the first, every worker that claimed one
+  // waits for a token far beyond the test, and the shutdown grace is 30 s.
+  Stack stack(Env{{"MAILER_SES_MAX_SEND_RATE", "0.05"}, {"MAILER_WORKER_CONCURRENCY", "4"}});
+  const std::string id = stack.post_batch(batch_body(addresses(6))).at("id");
+  REQUIRE(wait_until([&] { return stack.fake.stats().accepted >= 1; }, std::chrono::seconds(15)));
+  REQUIRE(wait_until([&] { return state_count(stack.batch(id), "sending") >= 1; }, std::chrono::seconds(15)));
+
+  const auto asked = SteadyClock::now();
+  auto code = stack.mailerd->process().stop(SIGTERM, std::chrono::seconds(40));
+  REQUIRE(code);
+  CHECK(*code == 0);
+  CHECK(SteadyClock::now() - asked < std::chrono::seconds(10));
+
+  auto shown = stack.mailerd->mailerctl({"--json", "batches", "show", id});
+  INFO(shown.output << shown.errors);
+  REQUIRE(shown.exit_code == 0);
+  auto states = json::parse(shown.output).at("states");
+  CHECK(states.value("sending", 0) == 0);
+  CHECK(states.value("sent", 0) == 1);
+  CHECK(states.value("queued", 0) == 5);
+}

@@ -498,6 +498,15 @@ TEST_CASE("mailer-fake-ses enforces max_send_rate with a bucket of burst_seconds
     CHECK(send(fake).status == 200);
     CHECK(send(fake).status == 429);
   }
+  SECTION("a message to more recipients than the bucket holds goes once it is full, in debt") {
+    // At 1/s the bucket holds one recipient: refusing three forever would
+    // leave such a message unsendable, which SES does not do.
+    Fake fake({"--no-store", "--fault-max-send-rate", "1"});
+    auto three = valid_body();
+    three["Destination"]["CcAddresses"] = json::array({"c@example.net", "d@example.net"});
+    CHECK(signed_call(fake, "POST", "/v2/email/outbound-emails", three.dump()).status == 200);
+    CHECK(send(fake).status == 429);  // two recipients of debt: about 3 s until the next
+  }
   SECTION("the flag refuses 0 and more than 1") {
     for (const char* bad : {"0", "1.5", "x"}) {
       INFO(bad);

@@ -487,14 +487,18 @@ bool Service::inject_faults(httplib::Response& res) {
 }
 
 // A token bucket of `rate` recipients per second holding `burst_seconds` of
-// them (at least one recipient, or a rate below 1/s would never send).
+// them (at least one recipient, or a rate below 1/s would never send). A
+// message to more recipients than the bucket holds goes out once it is full
+// and leaves it in debt, as SES counts such a message over the next seconds
+// rather than refusing it forever.
 bool Service::take_send_tokens(double recipients, double rate, double burst_seconds) {
   std::scoped_lock lock(m_bucket_mutex);
   auto now = std::chrono::steady_clock::now();
   double elapsed = std::chrono::duration<double>(now - m_bucket_time).count();
   m_bucket_time = now;
-  m_bucket_tokens = std::min(std::max(1.0, rate * burst_seconds), m_bucket_tokens + elapsed * rate);
-  if (m_bucket_tokens < recipients) return false;
+  const double capacity = std::max(1.0, rate * burst_seconds);
+  m_bucket_tokens = std::min(capacity, m_bucket_tokens + elapsed * rate);
+  if (m_bucket_tokens < std::min(recipients, capacity)) return false;
   m_bucket_tokens -= recipients;
   return true;
 }

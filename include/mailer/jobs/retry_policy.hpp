@@ -63,7 +63,10 @@ class RetryPolicy {
  public:
   /// Delay before the retry of an upstream_throttled failure (see decide).
   static constexpr std::chrono::milliseconds k_throttle_base{1000};
-  static constexpr std::chrono::milliseconds k_throttle_max{60000};
+  // Short: the send rate itself slows down on throttling (SendRate), so a
+  // throttled message only needs to stay out of the way until the rate has
+  // recovered (seconds), not be kept out for a minute after a long storm.
+  static constexpr std::chrono::milliseconds k_throttle_max{10000};
   /// How long a quota-paused message waits before it is looked at again.
   /// SES: "wait up to 10 minutes" after a sending-quota error.
   static constexpr std::chrono::minutes k_quota_recheck{10};
@@ -109,7 +112,7 @@ class RetryPolicy {
   /// Example: base 1 s, attempt 3, u 0.5 -> 4 s + 400 ms.
   std::chrono::milliseconds backoff_delay(int attempt, Rng& rng) const;
 
-  /// Like backoff_delay with k_throttle_base and k_throttle_max (1 s to 60 s)
+  /// Like backoff_delay with k_throttle_base and k_throttle_max (1 s to 10 s)
   /// over `throttle_streak` (< 1 counts as 1).
   static std::chrono::milliseconds throttle_delay(int throttle_streak, Rng& rng);
 

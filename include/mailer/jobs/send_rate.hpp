@@ -57,8 +57,15 @@ class SendRate {
   std::chrono::nanoseconds reserve(int tokens);
 
   /// reserve(tokens), then sleeps (real time) for the wait. Returns false
-  /// when `stop` was requested before or during the wait: do not send.
+  /// when `stop` was requested, or stop_waiting() called, before or during
+  /// the wait: do not send.
   bool acquire(int tokens, std::stop_token stop);
+
+  /// Shutdown: ends every acquire() wait now, and every later acquire()
+  /// returns false, for good. A worker waiting for a token has sent nothing,
+  /// so it gives its message back at once instead of holding up the
+  /// shutdown grace period for a send that may be minutes away.
+  void stop_waiting();
 
   /// SES said slow down (TooManyRequestsException, Throttling). Halves the
   /// rate unless it was cut less than k_decrease_hold ago (concurrent
@@ -101,6 +108,7 @@ class SendRate {
   time_point m_last_decrease{};
   bool m_decreased_before = false;
   int m_throttle_streak = 0;
+  std::stop_source m_stopping;
 };
 
 enum class Traffic { bulk, transactional };

@@ -156,16 +156,16 @@ TEST_CASE("RetryPolicy::decide never uses an attempt on throttling", "[jobs]") {
     CHECK(d.consumes_attempt == ConsumesAttempt::no);
     CHECK(d.retry_at == k_retry_now + 1s);
   }
-  SECTION("the delay grows with the streak from 1 s to 60 s") {
+  SECTION("the delay grows with the streak from 1 s to 10 s") {
     CHECK(policy.decide(1, throttled, k_retry_now, rng, 2).retry_at == k_retry_now + 2s);
-    CHECK(policy.decide(1, throttled, k_retry_now, rng, 6).retry_at == k_retry_now + 32s);
-    CHECK(policy.decide(1, throttled, k_retry_now, rng, 7).retry_at == k_retry_now + 60s);
-    CHECK(policy.decide(9, throttled, k_retry_now, rng, 500).retry_at == k_retry_now + 60s);
+    CHECK(policy.decide(1, throttled, k_retry_now, rng, 4).retry_at == k_retry_now + 8s);
+    CHECK(policy.decide(1, throttled, k_retry_now, rng, 5).retry_at == k_retry_now + 10s);
+    CHECK(policy.decide(9, throttled, k_retry_now, rng, 500).retry_at == k_retry_now + 10s);
     CHECK(policy.decide(1, throttled, k_retry_now, rng, 0).retry_at == k_retry_now + 1s);
   }
   SECTION("with jitter") {
     Rng half = fixed_rng(0.5);
-    CHECK(RetryPolicy::throttle_delay(7, half) == 66s);
+    CHECK(RetryPolicy::throttle_delay(7, half) == 11s);
   }
 }
 

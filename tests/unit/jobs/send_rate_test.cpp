@@ -85,6 +85,18 @@ TEST_CASE("SendRate keeps every sliding second within 5 % of the rate", "[jobs]"
   CHECK(most >= 500);
 }
 
+TEST_CASE("SendRate queues reservations after a rate change behind earlier ones", "[jobs]") {
+  ManualClock clock;
+  SendRate rate(10, clock);
+  CHECK(rate.reserve(1) == 0ns);
+  CHECK(rate.reserve(1) == 100ms);
+  CHECK(rate.reserve(1) == 200ms);
+  // The two waiting callers send at +100 ms and +200 ms whatever the new
+  // rate; the next one goes 1/20 s after them, not between them.
+  rate.set_ceiling(20);
+  CHECK(rate.reserve(1) == 250ms);
+}
+
 TEST_CASE("SendRate holds at least one token at slow rates", "[jobs]") {
   ManualClock clock;
   SendRate rate(0.5, clock);
@@ -204,6 +216,17 @@ TEST_CASE("SendRate::acquire returns false when stopped", "[jobs]") {
   CHECK(rate.acquire(1, stop.get_token()));
   SECTION("stop already requested") {
     stop.request_stop();
+    CHECK_FALSE(rate.acquire(1, stop.get_token()));
+  }
+  SECTION("stop_waiting ends a wait and refuses later ones") {
+    auto started = std::chrono::steady_clock::now();
+    std::jthread stopper([&rate] {
+      std::this_thread::sleep_for(50ms);
+      rate.stop_waiting();
+    });
+    CHECK_FALSE(rate.acquire(1, stop.get_token()));
+    CHECK(std::chrono::steady_clock::now() - started < 5s);
+    stopper.join();
     CHECK_FALSE(rate.acquire(1, stop.get_token()));
   }
   SECTION("stop requested during the wait ends it early") {
