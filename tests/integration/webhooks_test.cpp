@@ -233,11 +233,16 @@ TEST_CASE("Webhook test deliveries and replays keep their webhook-id", "[webhook
   const std::string id = stack.post_batch(batch_body(addresses(20))).at("id");
   stack.wait_for_status(id, "completed", std::chrono::seconds(20));
   REQUIRE(wait_until([&] { return received_all(receiver, 20); }, std::chrono::seconds(10)));
-  auto delivered = request(*stack.mailerd, stack.key, "GET", base + "/deliveries?status=delivered", {}, 200);
+  // The receiver has the events a moment before mailerd records its answer.
   json events_delivery;
-  for (const auto& d : delivered.at("data"))
-    if (d.at("kind") == "events") events_delivery = d;
-  REQUIRE(events_delivery.is_object());
+  REQUIRE(wait_until(
+      [&] {
+        auto delivered = request(*stack.mailerd, stack.key, "GET", base + "/deliveries?status=delivered", {}, 200);
+        for (const auto& d : delivered.at("data"))
+          if (d.at("kind") == "events") events_delivery = d;
+        return events_delivery.is_object();
+      },
+      std::chrono::seconds(10)));
   const std::string delivery_id = events_delivery.at("id");
 
   auto replayed = request(*stack.mailerd, stack.key, "POST", base + "/deliveries/" + delivery_id + "/replay", {}, 202);
